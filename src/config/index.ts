@@ -1,0 +1,160 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { Cron } from "croner";
+
+/** Raised for a bad environment variable; the message always names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+
+export interface Config {
+  dbPath: string;
+  listen: { host: string; port: number };
+  apiToken: string | undefined;
+  masterKey: Buffer;
+  /** Where the master key came from, for `relay doctor`-style messages; never the key itself. */
+  masterKeySource: "env" | "file";
+  reconcileCron: string;
+  allowInsecureHosts: boolean;
+  logLevel: LogLevel;
+  hostTimeoutMs: number;
+}
+
+export interface LoadOptions {
+  /** `relay serve` needs the API token; the other commands do not. */
+  requireApiToken?: boolean;
+}
+
+export const DEFAULTS = {
+  dbPath: "./data/relay.db",
+  listen: "127.0.0.1:8080",
+  reconcileCron: "*/15 * * * *",
+  logLevel: "info" as LogLevel,
+  hostTimeoutMs: 15_000,
+};
+
+const MIN_API_TOKEN_LENGTH = 16;
+
+/** Parse and validate the environment once. Nothing else reads process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): Config {
+  const dbPath = nonEmpty(env, "RELAY_DB_PATH") ?? DEFAULTS.dbPath;
+  const listen = parseListen(nonEmpty(env, "RELAY_LISTEN") ?? DEFAULTS.listen);
+
+  const apiToken = nonEmpty(env, "RELAY_API_TOKEN");
+  if (options.requireApiToken && apiToken === undefined) {
+    throw new ConfigError(
+      "RELAY_API_TOKEN",
+      "is required by `relay serve`; set it to a long random string (e.g. `openssl rand -hex 32`)",
+    );
+  }
+  if (apiToken !== undefined && apiToken.length < MIN_API_TOKEN_LENGTH) {
+    throw new ConfigError("RELAY_API_TOKEN", `must be at least ${MIN_API_TOKEN_LENGTH} characters`);
+  }
+
+  const reconcileCron = nonEmpty(env, "RELAY_RECONCILE_CRON") ?? DEFAULTS.reconcileCron;
+  try {
+    new Cron(reconcileCron, { paused: true }).stop();
+  } catch (err) {
+    throw new ConfigError("RELAY_RECONCILE_CRON", `is not a valid cron expression (${(err as Error).message})`);
+  }
+
+  const logLevel = (nonEmpty(env, "RELAY_LOG_LEVEL") ?? DEFAULTS.logLevel) as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError("RELAY_LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
+  }
+
+  const hostTimeoutMs = parseIntVar(env, "RELAY_HOST_TIMEOUT_MS", DEFAULTS.hostTimeoutMs, 100, 600_000);
+  const allowInsecureHosts = parseBool(env, "RELAY_ALLOW_INSECURE_HOSTS", false);
+  const { key: masterKey, source: masterKeySource } = resolveMasterKey(env, dbPath);
+
+  return {
+    dbPath,
+    listen,
+    apiToken,
+    masterKey,
+    masterKeySource,
+    reconcileCron,
+    allowInsecureHosts,
+    logLevel,
+    hostTimeoutMs,
+  };
+}
+
+function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function parseListen(value: string): { host: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[2]) : Number.NaN;
+  if (!match || !match[1] || port > 65535) {
+    throw new ConfigError("RELAY_LISTEN", `expected HOST:PORT such as 127.0.0.1:8080, got "${value}"`);
+  }
+  return { host: match[1].replace(/^\[|\]$/g, ""), port };
+}
+
+function parseBool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const value = nonEmpty(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (["1", "true", "yes", "on"].includes(value)) return true;
+  if (["0", "false", "no", "off"].includes(value)) return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+function parseIntVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const value = nonEmpty(env, name);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `must be an integer between ${min} and ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+/**
+ * The master key encrypts host admin tokens and probe passwords at rest and keys the HMAC of
+ * provider keys. It never lives in the database: it comes from RELAY_MASTER_KEY or from a key file
+ * (RELAY_MASTER_KEY_FILE, default next to the database) created with mode 0600 on first start.
+ */
+function resolveMasterKey(env: NodeJS.ProcessEnv, dbPath: string): { key: Buffer; source: "env" | "file" } {
+  const fromEnv = nonEmpty(env, "RELAY_MASTER_KEY");
+  if (fromEnv !== undefined) {
+    return { key: decodeKey("RELAY_MASTER_KEY", fromEnv), source: "env" };
+  }
+  const defaultDir = dbPath === ":memory:" ? "./data" : dirname(dbPath);
+  const file = resolve(nonEmpty(env, "RELAY_MASTER_KEY_FILE") ?? `${defaultDir}/master.key`);
+  if (existsSync(file)) {
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new ConfigError(
+        "RELAY_MASTER_KEY_FILE",
+        `${file} is readable by group or others (mode ${mode.toString(8)}); run \`chmod 600 ${file}\``,
+      );
+    }
+    return { key: decodeKey("RELAY_MASTER_KEY_FILE", readFileSync(file, "utf8").trim()), source: "file" };
+  }
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString("base64")}\n`, { mode: 0o600, flag: "wx" });
+  chmodSync(file, 0o600);
+  return { key, source: "file" };
+}
+
+function decodeKey(variable: string, text: string): Buffer {
+  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, "hex") : Buffer.from(text, "base64");
+  if (key.length !== 32) {
+    throw new ConfigError(variable, "must be 32 bytes, as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)");
+  }
+  return key;
+}

@@ -1,0 +1,244 @@
+import type { HostClient } from "./client.js";
+import { isRecord, tryParseJson } from "./client.js";
+import { isHostError } from "./errors.js";
+import { deleteById } from "./groups.js";
+import { listAll } from "./paginate.js";
+import type {
+  AccountTestResult,
+  BatchCreateResult,
+  BatchDeleteResult,
+  CreateAccountInput,
+  HostAccount,
+  ListQuery,
+} from "./types.js";
+import { asArray, stringMap, Wire } from "./wire.js";
+
+const BASE = "/api/v1/admin/accounts";
+/** Account tests stream from the upstream and some builds serialise them: read for a long time. */
+const TEST_TIMEOUT_MS = 90_000;
+
+/**
+ * Newer builds redact credentials and report `credentials_status.has_api_key`; Dec 2025 builds
+ * return credentials as stored. Either way only non-secret fields leave this function.
+ */
+export function toAccount(operation: string, value: unknown): HostAccount {
+  const w = Wire.of(operation, value);
+  const credentials = w.record("credentials");
+  const status = w.record("credentials_status");
+  const mapping = isRecord(credentials.model_mapping) ? stringMap(credentials.model_mapping) : undefined;
+  let groupIds = w.numArray("group_ids");
+  if (groupIds.length === 0) {
+    groupIds = w
+      .array("groups")
+      .map((g) => (isRecord(g) && typeof g.id === "number" ? g.id : undefined))
+      .filter((id): id is number => id !== undefined);
+  }
+  return {
+    id: w.num("id"),
+    name: w.str("name"),
+    notes: w.str("notes", ""),
+    platform: w.str("platform", ""),
+    type: w.str("type", ""),
+    status: w.str("status", "active"),
+    schedulable: w.bool("schedulable", true),
+    priority: w.optNum("priority", 0),
+    concurrency: w.optNum("concurrency", 0),
+    groupIds,
+    baseUrl: typeof credentials.base_url === "string" ? credentials.base_url : undefined,
+    modelMapping: mapping,
+    hasApiKey:
+      status.has_api_key === true || (typeof credentials.api_key === "string" && credentials.api_key !== ""),
+    extra: w.record("extra"),
+    errorMessage: w.str("error_message", ""),
+  };
+}
+
+function accountBody(input: CreateAccountInput) {
+  return {
+    name: input.name,
+    notes: input.notes,
+    platform: input.platform,
+    type: "apikey",
+    credentials: {
+      api_key: input.apiKey,
+      base_url: input.baseUrl,
+      ...(input.accountMode ? { account_mode: input.accountMode } : {}),
+      ...(input.apiProtocol ? { api_protocol: input.apiProtocol } : {}),
+      model_mapping: input.modelMapping,
+    },
+    ...(input.extra ? { extra: input.extra } : {}),
+    // Sent explicitly: omitted values become 0 on some builds (contract §7.1).
+    concurrency: input.concurrency,
+    priority: input.priority,
+    // Explicit ids: an empty list auto-binds to `<platform>-default` on the host.
+    group_ids: input.groupIds,
+  };
+}
+
+export function listAccounts(client: HostClient, pageSize: number, query: ListQuery = {}): Promise<HostAccount[]> {
+  return listAll(
+    client,
+    {
+      operation: "accounts.list",
+      path: BASE,
+      query: {
+        search: query.search,
+        platform: query.platform,
+        status: query.status,
+        group: query.groupId,
+      },
+    },
+    pageSize,
+    (item) => toAccount("accounts.list", item),
+  );
+}
+
+export async function getAccount(client: HostClient, id: number): Promise<HostAccount | undefined> {
+  try {
+    const data = await client.envelope({ operation: "accounts.get", method: "GET", path: `${BASE}/${id}`, retry: "read" });
+    return toAccount("accounts.get", data);
+  } catch (err) {
+    if (isHostError(err) && err.status === 404 && !err.routeMissing) return undefined;
+    throw err;
+  }
+}
+
+export async function createAccount(client: HostClient, input: CreateAccountInput, idempotencyKey: string) {
+  const data = await client.envelope({
+    operation: "accounts.create",
+    method: "POST",
+    path: BASE,
+    body: accountBody(input),
+    idempotencyKey,
+    retry: "idempotent-write",
+  });
+  return toAccount("accounts.create", data);
+}
+
+/**
+ * Batch create. Dec 2025 builds answer with a placeholder that creates nothing and names no
+ * result; such an answer comes back with `verified: false` and the caller must check by listing.
+ */
+export async function createAccountsBatch(
+  client: HostClient,
+  inputs: CreateAccountInput[],
+  idempotencyKey: string,
+): Promise<BatchCreateResult> {
+  const data = await client.envelope({
+    operation: "accounts.batch_create",
+    method: "POST",
+    path: `${BASE}/batch`,
+    body: { accounts: inputs.map(accountBody) },
+    idempotencyKey,
+    retry: "idempotent-write",
+  });
+  const w = Wire.of("accounts.batch_create", data);
+  const byName = new Map<string, BatchCreateResult["results"][number]>();
+  w.array("results").forEach((r, i) => {
+    const rw = Wire.of("accounts.batch_create", r, `data.results[${i}]`);
+    const success = rw.bool("success", false);
+    const id = rw.value.id;
+    byName.set(rw.str("name", ""), {
+      name: rw.str("name", ""),
+      success,
+      ...(typeof id === "number" ? { id } : {}),
+      ...(success ? {} : { error: rw.str("error", "unknown error") }),
+    });
+  });
+  const verified = inputs.every((input) => byName.has(input.name));
+  return {
+    verified,
+    results: inputs.map((input) => byName.get(input.name) ?? { name: input.name, success: false, error: "no result from host" }),
+  };
+}
+
+export async function updateAccountGroups(client: HostClient, id: number, groupIds: number[]): Promise<HostAccount> {
+  // Only group_ids is sent: credentials stay untouched (an update that sends credentials drops
+  // every non-sensitive key it omits, contract §7.6).
+  const data = await client.envelope({
+    operation: "accounts.update",
+    method: "PUT",
+    path: `${BASE}/${id}`,
+    body: { group_ids: groupIds },
+    retry: "read",
+  });
+  return toAccount("accounts.update", data);
+}
+
+export function deleteAccount(client: HostClient, id: number) {
+  return deleteById(client, "accounts.delete", `${BASE}/${id}`);
+}
+
+export async function deleteAccountsBatch(client: HostClient, ids: number[]): Promise<BatchDeleteResult> {
+  const data = await client.envelope({
+    operation: "accounts.batch_delete",
+    method: "POST",
+    path: `${BASE}/batch-delete`,
+    body: { account_ids: ids },
+    retry: "read", // deleting the same ids twice is harmless: the second answer lists them as failed
+  });
+  const w = Wire.of("accounts.batch_delete", data);
+  const errors = new Map<number, string>();
+  for (const [i, e] of w.array("errors").entries()) {
+    const ew = Wire.of("accounts.batch_delete", e, `data.errors[${i}]`);
+    errors.set(ew.num("account_id"), ew.str("error", "unknown error"));
+  }
+  return {
+    deletedIds: w.numArray("success_ids"),
+    failed: w.numArray("failed_ids").map((id) => ({ id, error: errors.get(id) ?? "unknown error" })),
+  };
+}
+
+/** The SSE account test: success is a `test_complete` event with `success: true`; HTTP is 200 either way. */
+export async function testAccount(client: HostClient, id: number, modelId: string): Promise<AccountTestResult> {
+  const res = await client.raw({
+    operation: "accounts.test",
+    method: "POST",
+    path: `${BASE}/${id}/test`,
+    body: { model_id: modelId },
+    retry: "write",
+    timeoutMs: TEST_TIMEOUT_MS,
+  });
+  return parseTestStream(res.text, res.latencyMs);
+}
+
+export function parseTestStream(text: string, latencyMs: number): AccountTestResult {
+  let success = false;
+  let error: string | undefined;
+  let model: string | undefined;
+  let content = "";
+  for (const line of text.split(/\r?\n/)) {
+    if (!line.startsWith("data:")) continue;
+    const event = tryParseJson(line.slice(5).trim());
+    if (!isRecord(event)) continue;
+    if (typeof event.model === "string") model = event.model;
+    if (event.type === "content" && typeof event.text === "string") content += event.text;
+    if (event.type === "test_complete") {
+      success = event.success === true;
+      if (!success && typeof event.error === "string") error = event.error;
+    }
+    if (event.type === "error") {
+      success = false;
+      error = typeof event.error === "string" ? event.error : "account test failed";
+    }
+  }
+  if (!success && error === undefined) error = "the test stream ended without a test_complete event";
+  return { success, model, error, text: content.slice(0, 200), latencyMs };
+}
+
+export async function listAccountModels(client: HostClient, id: number): Promise<string[]> {
+  const data = await client.envelope({ operation: "accounts.models", method: "GET", path: `${BASE}/${id}/models`, retry: "read" });
+  return asArray("accounts.models", data ?? []).map((m, i) => Wire.of("accounts.models", m, `data[${i}]`).str("id"));
+}
+
+export async function syncAccountModels(client: HostClient, id: number): Promise<string[]> {
+  const data = await client.envelope({
+    operation: "accounts.models_sync",
+    method: "POST",
+    path: `${BASE}/${id}/models/sync-upstream`,
+    retry: "read",
+  });
+  return Wire.of("accounts.models_sync", data)
+    .array("models")
+    .filter((m): m is string => typeof m === "string");
+}

@@ -1,0 +1,176 @@
+import type { HostClient, RequestSpec } from "./client.js";
+import { isHostError } from "./errors.js";
+import { complianceFromLockError, getAdminVersion, getCompliance, getPublicSettings } from "./system.js";
+import type { CapabilityReport, ComplianceStatus, HostBlocker, HostCapabilities, PublicSettings } from "./types.js";
+import { Wire } from "./wire.js";
+
+/** CN platforms the control plane knows how to use, probed one by one. */
+export const CN_PLATFORMS = ["deepseek", "kimi", "zhipu", "minimax", "qwen"] as const;
+
+type RouteState = "present" | "missing" | "step_up" | "rate_limited" | "locked";
+
+/**
+ * Probes what a host can do without changing anything on it (contract §13). Every probe is a read,
+ * or a write the host must refuse at validation (a group without a name, an empty batch, a
+ * non-numeric account id), so nothing is ever created. A route is present when the host answers
+ * with one of its JSON bodies, and absent when it answers Gin's plain-text 404.
+ */
+export async function probeCapabilities(client: HostClient): Promise<CapabilityReport> {
+  const blockers = new Set<HostBlocker>();
+  let publicSettings: PublicSettings | undefined;
+  try {
+    publicSettings = await getPublicSettings(client);
+  } catch (err) {
+    // Older or locked-down builds may not expose public settings; the admin version still works.
+    if (!isHostError(err) || err.kind === "network" || err.kind === "timeout") throw err;
+  }
+
+  let version: string | undefined;
+  let versionSource: CapabilityReport["versionSource"];
+  let compliance: ComplianceStatus | undefined;
+  try {
+    version = await getAdminVersion(client);
+    versionSource = "admin";
+  } catch (err) {
+    if (!isHostError(err)) throw err;
+    if (err.status === 423 && err.is("ADMIN_COMPLIANCE_ACK_REQUIRED")) {
+      blockers.add("compliance_ack_required");
+      compliance = complianceFromLockError(err);
+    } else if (err.status === 429) {
+      blockers.add("rate_limited");
+    } else {
+      throw err; // bad key, unreachable, wrong shape: the caller reports it and stores nothing
+    }
+    if (publicSettings?.version) {
+      version = publicSettings.version;
+      versionSource = "public";
+    }
+  }
+
+  const caps: HostCapabilities = {
+    groups: false,
+    accounts: false,
+    account_test: false,
+    account_models: false,
+    subscriptions: false,
+    channels: false,
+    plans: false,
+    batch_create: false,
+    batch_delete: false,
+    models_sync: false,
+    chat_completions: false,
+    user_login: false,
+    user_keys: false,
+    idempotency: false,
+    cn_platforms: [],
+  };
+  let maxPageSize = 100;
+
+  if (blockers.size > 0) {
+    // Every admin route answers 423/429 now; a later probe (after the operator acts) fills the matrix.
+    return { version, versionSource, capabilities: caps, blockers: [...blockers], publicSettings, compliance, maxPageSize };
+  }
+
+  compliance = await getCompliance(client).catch((err) => {
+    if (isHostError(err) && (err.status === 429 || err.status === 403)) return undefined;
+    throw err;
+  });
+
+  const note = (state: RouteState): boolean => {
+    if (state === "step_up") blockers.add("step_up_forbidden");
+    if (state === "rate_limited") blockers.add("rate_limited");
+    return state === "present";
+  };
+
+  // Asking for 1000 items tells the page-size limit: builds capped at 100 silently answer with 20.
+  try {
+    const data = await client.envelope(get("probe.groups", "/api/v1/admin/groups", { page: 1, page_size: 1000 }));
+    caps.groups = true;
+    maxPageSize = Wire.of("probe.groups", data).optNum("page_size", 20) >= 1000 ? 1000 : 100;
+  } catch (err) {
+    caps.groups = note(classify(err));
+  }
+
+  caps.accounts = note(await routeState(client, get("probe.accounts", "/api/v1/admin/accounts", { page: 1, page_size: 1, lite: true })));
+  caps.subscriptions = note(
+    await routeState(client, get("probe.subscriptions", "/api/v1/admin/subscriptions", { page: 1, page_size: 1 })),
+  );
+  caps.channels = note(await routeState(client, get("probe.channels", "/api/v1/admin/channels", { page: 1, page_size: 1 })));
+  const plansRoute = note(await routeState(client, get("probe.plans", "/api/v1/admin/payment/plans", {})));
+  // A plan is a storefront item; without the payment module it would grant nothing (contract §6).
+  caps.plans = plansRoute && (publicSettings?.paymentEnabled ?? false);
+
+  caps.account_test = note(await routeState(client, post("probe.account_test", "/api/v1/admin/accounts/probe/test", {})));
+  caps.account_models = note(await routeState(client, get("probe.account_models", "/api/v1/admin/accounts/probe/models", {})));
+  caps.models_sync = note(
+    await routeState(client, post("probe.models_sync", "/api/v1/admin/accounts/probe/models/sync-upstream", {})),
+  );
+  caps.batch_create = note(await routeState(client, post("probe.batch_create", "/api/v1/admin/accounts/batch", { accounts: [] })));
+  caps.batch_delete = note(await routeState(client, post("probe.batch_delete", "/api/v1/admin/accounts/batch-delete", {})));
+  // The 23b5dd07 build gates the whole user tree behind TOTP step-up, which an API key never passes.
+  note(await routeState(client, get("probe.users", "/api/v1/admin/users", { page: 1, page_size: 1 })));
+
+  for (const platform of CN_PLATFORMS) {
+    if (await acceptsGroupPlatform(client, platform)) caps.cn_platforms.push(platform);
+  }
+
+  caps.chat_completions =
+    (await routeState(client, { ...post("probe.chat_completions", "/v1/chat/completions", {}), auth: { type: "none" } })) ===
+    "present";
+  const loginRoute =
+    (await routeState(client, { ...post("probe.user_login", "/api/v1/auth/login", {}), auth: { type: "none" } })) ===
+    "present";
+  caps.user_login = loginRoute && !(publicSettings?.backendModeEnabled ?? false) && !(publicSettings?.turnstileEnabled ?? false);
+  caps.user_keys =
+    (await routeState(client, { ...get("probe.user_keys", "/api/v1/keys", { page: 1, page_size: 1 }), auth: { type: "none" } })) ===
+    "present";
+  // Idempotency-Key handling arrived with the 2026 lineage, which also brought the compliance
+  // guard and batch delete; Dec 2025 builds have neither and ignore the header.
+  caps.idempotency = compliance !== undefined || caps.batch_delete;
+
+  return { version, versionSource, capabilities: caps, blockers: [...blockers], publicSettings, compliance, maxPageSize };
+}
+
+/**
+ * A group create without a name always fails validation, so nothing is created. Gin's validator
+ * reports every failing field, so the message also names `Platform` when the platform is not in
+ * the build's `oneof` list.
+ */
+async function acceptsGroupPlatform(client: HostClient, platform: string): Promise<boolean> {
+  try {
+    await client.raw(post(`probe.platform.${platform}`, "/api/v1/admin/groups", { platform }));
+    return true; // not expected: a nameless group must be refused; treat as accepted platform
+  } catch (err) {
+    if (!isHostError(err) || err.status !== 400) return false;
+    const text = err.message;
+    return !(/Platform/.test(text) && /oneof/.test(text));
+  }
+}
+
+async function routeState(client: HostClient, spec: RequestSpec): Promise<RouteState> {
+  try {
+    await client.raw(spec);
+    return "present";
+  } catch (err) {
+    return classify(err);
+  }
+}
+
+function classify(err: unknown): RouteState {
+  if (!isHostError(err)) throw err;
+  if (err.kind === "network" || err.kind === "timeout") throw err;
+  if (err.routeMissing) return "missing";
+  if (err.status === 403 && err.is("STEP_UP_ADMIN_API_KEY_FORBIDDEN")) return "step_up";
+  if (err.status === 429) return "rate_limited";
+  if (err.status === 423) return "locked";
+  return "present";
+}
+
+function get(operation: string, path: string, query: RequestSpec["query"]): RequestSpec {
+  return { operation, method: "GET", path, query, retry: "read" };
+}
+
+function post(operation: string, path: string, body: unknown): RequestSpec {
+  // Probe writes are refused by validation; retrying them is as safe as retrying a read.
+  return { operation, method: "POST", path, body, retry: "write" };
+}

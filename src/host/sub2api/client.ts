@@ -1,0 +1,288 @@
+import { HostError } from "./errors.js";
+
+/**
+ * How a call may be retried:
+ * - `read`: GET-like; retried on network errors, timeouts, 429 and 5xx.
+ * - `idempotent-write`: a write carrying an Idempotency-Key the host honours; retried like a read.
+ *   On a host without idempotency support it degrades to `write`.
+ * - `write`: retried only when the host certainly did not run it: connection refused, or 429 from
+ *   the rate limiter (which answers before any handler runs).
+ */
+export type RetryClass = "read" | "idempotent-write" | "write";
+
+export type Auth = { type: "admin" } | { type: "none" } | { type: "bearer"; token: string };
+
+export interface RequestSpec {
+  operation: string;
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  auth?: Auth;
+  retry: RetryClass;
+  idempotencyKey?: string;
+  timeoutMs?: number;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+  attempts: number;
+  latencyMs: number;
+}
+
+export interface CallObservation {
+  operation: string;
+  outcome: "ok" | "http_error" | "network" | "timeout" | "parse";
+  status: number | undefined;
+  durationMs: number;
+  attempts: number;
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  adminKey: string;
+  timeoutMs?: number;
+  maxRetries?: number;
+  /** Longest Retry-After the client will wait; beyond it the call fails with a clear error. */
+  maxRetryAfterMs?: number;
+  baseBackoffMs?: number;
+  /** Whether the host honours Idempotency-Key (from the capability probe). */
+  idempotency?: boolean;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  onCall?: (observation: CallObservation) => void;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class HostClient {
+  readonly baseUrl: string;
+  readonly #adminKey: string;
+  readonly #timeoutMs: number;
+  readonly #maxRetries: number;
+  readonly #maxRetryAfterMs: number;
+  readonly #baseBackoffMs: number;
+  #idempotency: boolean;
+  readonly #fetch: typeof fetch;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #onCall: ((o: CallObservation) => void) | undefined;
+
+  constructor(options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.#adminKey = options.adminKey;
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#maxRetries = options.maxRetries ?? 2;
+    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
+    this.#baseBackoffMs = options.baseBackoffMs ?? 250;
+    this.#idempotency = options.idempotency ?? false;
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#onCall = options.onCall;
+  }
+
+  setIdempotencySupported(value: boolean): void {
+    this.#idempotency = value;
+  }
+
+  /** A call whose success body is sub2api's envelope `{code: 0, data}`; returns `data`. */
+  async envelope(spec: RequestSpec): Promise<unknown> {
+    const res = await this.raw(spec);
+    const body = res.json;
+    if (!isRecord(body) || body.code !== 0) {
+      const err = new HostError({
+        kind: "parse",
+        operation: spec.operation,
+        status: res.status,
+        message: `${spec.operation}: expected a sub2api envelope {code: 0, data}, got ${describeBody(res.text)}`,
+        attempts: res.attempts,
+      });
+      this.#observe(spec.operation, "parse", res.status, res.latencyMs, res.attempts);
+      throw err;
+    }
+    return body.data;
+  }
+
+  /**
+   * Performs the request with timeouts and safe retries. Resolves for 2xx; rejects with HostError
+   * for everything else (HTTP errors are parsed from either error shape).
+   */
+  async raw(spec: RequestSpec): Promise<RawResponse> {
+    const started = performance.now();
+    let attempt = 0;
+    for (;;) {
+      attempt += 1;
+      let failure: HostError;
+      try {
+        const res = await this.#once(spec, attempt);
+        if (res.status >= 200 && res.status < 300) {
+          const latencyMs = Math.round(performance.now() - started);
+          this.#observe(spec.operation, "ok", res.status, latencyMs, attempt);
+          return { ...res, attempts: attempt, latencyMs };
+        }
+        failure = httpError(spec.operation, res, attempt);
+      } catch (err) {
+        failure = err instanceof HostError ? err : networkError(spec.operation, err, attempt);
+      }
+      const wait = this.#retryDelay(spec, failure, attempt);
+      if (wait === undefined) {
+        const outcome = failure.kind === "http" ? "http_error" : failure.kind;
+        this.#observe(spec.operation, outcome, failure.status, Math.round(performance.now() - started), attempt);
+        throw failure;
+      }
+      await this.#sleep(wait);
+    }
+  }
+
+  async #once(spec: RequestSpec, attempt: number): Promise<Omit<RawResponse, "attempts" | "latencyMs">> {
+    const url = new URL(this.baseUrl + spec.path);
+    for (const [k, v] of Object.entries(spec.query ?? {})) {
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    }
+    const headers: Record<string, string> = { accept: "application/json, text/event-stream" };
+    const auth = spec.auth ?? { type: "admin" };
+    if (auth.type === "admin") headers["x-api-key"] = this.#adminKey;
+    if (auth.type === "bearer") headers.authorization = `Bearer ${auth.token}`;
+    if (spec.idempotencyKey) headers["idempotency-key"] = spec.idempotencyKey;
+    let body: string | undefined;
+    if (spec.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(spec.body);
+    }
+    const timeoutMs = spec.timeoutMs ?? this.#timeoutMs;
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const res = await this.#fetch(url, { method: spec.method, headers, body, signal, redirect: "manual" });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, text, json: tryParseJson(text) };
+    } catch (err) {
+      if (signal.aborted) {
+        throw new HostError({
+          kind: "timeout",
+          operation: spec.operation,
+          message: `${spec.operation}: no complete answer from ${url.host} within ${timeoutMs} ms`,
+          attempts: attempt,
+          cause: err,
+        });
+      }
+      throw networkError(spec.operation, err, attempt);
+    }
+  }
+
+  #retryDelay(spec: RequestSpec, failure: HostError, attempt: number): number | undefined {
+    if (attempt > this.#maxRetries) return undefined;
+    const retry = spec.retry === "idempotent-write" && !this.#idempotency ? "write" : spec.retry;
+    const backoff = this.#baseBackoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+    if (failure.kind === "http" && failure.status === 429) {
+      // The rate limiter and the idempotency coordinator both answer 429 before doing any work.
+      if (failure.retryAfterMs === undefined) return backoff;
+      return failure.retryAfterMs <= this.#maxRetryAfterMs ? failure.retryAfterMs : undefined;
+    }
+    if (failure.kind === "network" && failure.reason === "ECONNREFUSED") return backoff;
+    if (retry === "write") return undefined;
+    if (failure.kind === "network" || failure.kind === "timeout") return backoff;
+    if (failure.kind === "http" && failure.status !== undefined && failure.status >= 500) return backoff;
+    return undefined;
+  }
+
+  #observe(operation: string, outcome: CallObservation["outcome"], status: number | undefined, ms: number, n: number) {
+    this.#onCall?.({ operation, outcome, status, durationMs: ms, attempts: n });
+  }
+}
+
+function httpError(operation: string, res: { status: number; headers: Headers; text: string; json: unknown }, attempts: number) {
+  const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
+  const body = res.json;
+  if (isRecord(body)) {
+    // Handler envelope {code: <int>, message, reason?, metadata?} or middleware {code: "<STRING>", message}.
+    if (typeof body.code === "number" || typeof body.code === "string") {
+      const metadata = isRecord(body.metadata) ? body.metadata : undefined;
+      return new HostError({
+        kind: "http",
+        operation,
+        status: res.status,
+        code: body.code,
+        reason: typeof body.reason === "string" && body.reason !== "" ? body.reason : undefined,
+        metadata,
+        message: `${operation}: host answered ${res.status} ${typeof body.message === "string" ? body.message : ""}`.trim(),
+        retryAfterMs: retryAfterMs ?? retryAfterFromMetadata(metadata),
+        attempts,
+      });
+    }
+    // Gateway errors in OpenAI {error:{type,message}} or Anthropic {type:"error", error:{...}} form,
+    // and the account handler's {error: "mixed_channel_warning", message}.
+    const inner = isRecord(body.error) ? body.error : undefined;
+    const code = inner ? stringOr(inner.code, stringOr(inner.type, undefined)) : stringOr(body.error, undefined);
+    const message = inner ? stringOr(inner.message, "") : stringOr(body.message, "");
+    return new HostError({
+      kind: "http",
+      operation,
+      status: res.status,
+      code,
+      message: `${operation}: host answered ${res.status} ${message ?? ""}`.trim(),
+      retryAfterMs,
+      attempts,
+    });
+  }
+  return new HostError({
+    kind: "http",
+    operation,
+    status: res.status,
+    message: `${operation}: host answered ${res.status} ${describeBody(res.text)}`,
+    retryAfterMs,
+    routeMissing: res.status === 404 || res.status === 405,
+    attempts,
+  });
+}
+
+function networkError(operation: string, err: unknown, attempts: number): HostError {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const code = cause?.code ?? (err as { code?: string })?.code;
+  const detail = cause?.message ?? (err as Error)?.message ?? String(err);
+  return new HostError({
+    kind: "network",
+    operation,
+    reason: code,
+    message: `${operation}: cannot reach the host (${code ?? "network error"}: ${detail})`,
+    attempts,
+    cause: err,
+  });
+}
+
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function retryAfterFromMetadata(metadata: Record<string, unknown> | undefined): number | undefined {
+  const v = metadata?.retry_after;
+  return typeof v === "string" || typeof v === "number" ? parseRetryAfter(String(v)) : undefined;
+}
+
+export function tryParseJson(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function stringOr<T>(value: unknown, fallback: T): string | T {
+  return typeof value === "string" ? value : fallback;
+}
+
+function describeBody(text: string): string {
+  if (text === "") return "an empty body";
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return JSON.stringify(oneLine.length > 120 ? `${oneLine.slice(0, 120)}…` : oneLine);
+}

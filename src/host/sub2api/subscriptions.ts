@@ -1,0 +1,66 @@
+import type { HostClient } from "./client.js";
+import { isHostError } from "./errors.js";
+import { listAll } from "./paginate.js";
+import type { AssignOutcome, AssignSubscriptionInput, HostSubscription, ListQuery } from "./types.js";
+import { Wire } from "./wire.js";
+
+const BASE = "/api/v1/admin/subscriptions";
+
+function toSubscription(operation: string, value: unknown): HostSubscription {
+  const w = Wire.of(operation, value);
+  return {
+    id: w.num("id"),
+    userId: w.num("user_id"),
+    groupId: w.optNum("group_id", 0),
+    status: w.str("status", "active"),
+    startsAt: w.optStr("starts_at"),
+    expiresAt: w.optStr("expires_at"),
+    notes: w.str("notes", ""),
+  };
+}
+
+export function listSubscriptions(client: HostClient, pageSize: number, query: ListQuery = {}) {
+  return listAll(
+    client,
+    {
+      operation: "subscriptions.list",
+      path: BASE,
+      query: { user_id: query.userId, group_id: query.groupId, status: query.status },
+    },
+    pageSize,
+    (item) => toSubscription("subscriptions.list", item),
+  );
+}
+
+export async function assignSubscription(client: HostClient, input: AssignSubscriptionInput): Promise<AssignOutcome> {
+  try {
+    const data = await client.envelope({
+      operation: "subscriptions.assign",
+      method: "POST",
+      path: `${BASE}/assign`,
+      // Newer builds answer an identical re-assign with the existing row, so a retry is safe there;
+      // on Dec 2025 builds a retry after success surfaces as SUBSCRIPTION_ALREADY_EXISTS.
+      retry: "read",
+      body: { user_id: input.userId, group_id: input.groupId, validity_days: input.validityDays, notes: input.notes },
+    });
+    return { kind: "assigned", subscription: toSubscription("subscriptions.assign", data) };
+  } catch (err) {
+    if (isHostError(err) && err.status === 409) {
+      const reason =
+        typeof err.metadata?.conflict_reason === "string" ? err.metadata.conflict_reason : err.message;
+      return { kind: "conflict", code: err.machineCode, reason };
+    }
+    throw err;
+  }
+}
+
+/** DELETE revokes on every build (a soft, restorable revoke on newer ones; a hard delete on older). */
+export async function revokeSubscription(client: HostClient, id: number): Promise<"revoked" | "already_gone"> {
+  try {
+    await client.envelope({ operation: "subscriptions.revoke", method: "DELETE", path: `${BASE}/${id}`, retry: "read" });
+    return "revoked";
+  } catch (err) {
+    if (isHostError(err) && err.status === 404 && !err.routeMissing) return "already_gone";
+    throw err;
+  }
+}

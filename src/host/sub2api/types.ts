@@ -1,0 +1,331 @@
+/**
+ * The host adapter interface: every call the control plane makes to a sub2api host.
+ * Domain shapes only; sub2api's wire types stay inside src/host/sub2api/.
+ */
+
+export const REQUIRED_CAPABILITIES = ["groups", "accounts", "account_test", "account_models", "subscriptions"] as const;
+export const OPTIONAL_CAPABILITIES = [
+  "channels",
+  "plans",
+  "batch_create",
+  "batch_delete",
+  "models_sync",
+  "chat_completions",
+  "user_login",
+  "user_keys",
+  "idempotency",
+] as const;
+export type CapabilityName = (typeof REQUIRED_CAPABILITIES)[number] | (typeof OPTIONAL_CAPABILITIES)[number];
+
+export type HostCapabilities = Record<CapabilityName, boolean> & {
+  /** CN platforms the host accepts for groups (`deepseek`, `kimi`, `zhipu`, `minimax`, `qwen`). */
+  cn_platforms: string[];
+};
+
+export type HostBlocker = "compliance_ack_required" | "step_up_forbidden" | "rate_limited";
+
+export interface PublicSettings {
+  version?: string;
+  paymentEnabled: boolean;
+  backendModeEnabled: boolean;
+  turnstileEnabled: boolean;
+  registrationEnabled: boolean;
+  totpEnabled: boolean;
+}
+
+export interface ComplianceStatus {
+  required: boolean;
+  version?: string;
+  documentUrlEn?: string;
+  documentUrlZh?: string;
+}
+
+export interface CapabilityReport {
+  version: string | undefined;
+  versionSource: "admin" | "public" | undefined;
+  capabilities: HostCapabilities;
+  blockers: HostBlocker[];
+  publicSettings: PublicSettings | undefined;
+  compliance: ComplianceStatus | undefined;
+  /** Maximum page size the host honours (100 on Dec 2025 builds, 1000 later). */
+  maxPageSize: number;
+}
+
+export type GroupPlatform = string;
+
+export interface HostGroup {
+  id: number;
+  name: string;
+  description: string;
+  platform: GroupPlatform;
+  status: string;
+  subscriptionType: string;
+  isExclusive: boolean;
+  rateMultiplier: number;
+  dailyLimitUsd: number | null;
+  weeklyLimitUsd: number | null;
+  monthlyLimitUsd: number | null;
+}
+
+export interface CreateGroupInput {
+  name: string;
+  description: string;
+  platform: GroupPlatform;
+  subscriptionType: "standard" | "subscription";
+  rateMultiplier: number;
+  isExclusive: boolean;
+  dailyLimitUsd?: number | null;
+  weeklyLimitUsd?: number | null;
+  monthlyLimitUsd?: number | null;
+}
+
+export interface UpdateGroupInput {
+  description?: string;
+  status?: "active" | "inactive";
+  subscriptionType?: "standard" | "subscription";
+  platform?: GroupPlatform;
+}
+
+export interface PricingEntry {
+  platform: string;
+  models: string[];
+  /** USD per token (the host's unit). */
+  inputPrice: number;
+  outputPrice: number;
+}
+
+export interface HostChannel {
+  id: number;
+  name: string;
+  description: string;
+  status: string;
+  groupIds: number[];
+  modelPricing: PricingEntry[];
+  modelMapping: Record<string, Record<string, string>>;
+}
+
+export interface CreateChannelInput {
+  name: string;
+  description: string;
+  groupIds: number[];
+  modelPricing: PricingEntry[];
+  modelMapping?: Record<string, Record<string, string>>;
+}
+
+export interface HostPlan {
+  id: number;
+  groupId: number;
+  name: string;
+  description: string;
+  price: number;
+  currency: string | undefined;
+  validityDays: number;
+  validityUnit: string;
+  forSale: boolean;
+}
+
+export interface CreatePlanInput {
+  groupId: number;
+  name: string;
+  description: string;
+  price: number;
+  currency?: string;
+  validityDays: number;
+}
+
+export interface HostAccount {
+  id: number;
+  name: string;
+  notes: string;
+  platform: string;
+  type: string;
+  status: string;
+  schedulable: boolean;
+  priority: number;
+  concurrency: number;
+  groupIds: number[];
+  baseUrl: string | undefined;
+  modelMapping: Record<string, string> | undefined;
+  hasApiKey: boolean;
+  extra: Record<string, unknown>;
+  errorMessage: string;
+}
+
+export interface CreateAccountInput {
+  name: string;
+  notes: string;
+  platform: string;
+  /** The provider key: sent to the host, never stored or logged by the control plane. */
+  apiKey: string;
+  baseUrl: string;
+  apiProtocol?: "chat_completions";
+  accountMode?: "payg" | "coding";
+  modelMapping: Record<string, string>;
+  extra?: Record<string, unknown>;
+  concurrency: number;
+  priority: number;
+  groupIds: number[];
+}
+
+export interface BatchCreateResult {
+  /** Per submitted account, by name. `verified` is false when the host gave no per-item result. */
+  results: { name: string; success: boolean; id?: number; error?: string }[];
+  verified: boolean;
+}
+
+export interface BatchDeleteResult {
+  deletedIds: number[];
+  failed: { id: number; error: string }[];
+}
+
+export interface AccountTestResult {
+  success: boolean;
+  model: string | undefined;
+  error: string | undefined;
+  /** Text the model produced, truncated; helps operators read a failed test. */
+  text: string;
+  latencyMs: number;
+}
+
+export interface HostSubscription {
+  id: number;
+  userId: number;
+  groupId: number;
+  status: string;
+  startsAt: string | undefined;
+  expiresAt: string | undefined;
+  notes: string;
+}
+
+export interface AssignSubscriptionInput {
+  userId: number;
+  groupId: number;
+  validityDays: number;
+  notes: string;
+}
+
+/**
+ * `assigned`: the host holds an active subscription for (user, group) now; newer builds answer an
+ * identical re-assign with the existing row. `conflict`: a different one exists (contract §8.2:
+ * `SUBSCRIPTION_ASSIGN_CONFLICT` on newer builds, `SUBSCRIPTION_ALREADY_EXISTS` on Dec 2025 ones).
+ */
+export type AssignOutcome =
+  | { kind: "assigned"; subscription: HostSubscription }
+  | { kind: "conflict"; code: string; reason: string };
+
+export interface HostUser {
+  id: number;
+  email: string;
+  username: string;
+  role: string;
+  status: string;
+  balance: number;
+  allowedGroups: number[];
+}
+
+export interface CreateUserInput {
+  email: string;
+  password: string;
+  username?: string;
+  notes?: string;
+}
+
+export interface UserSession {
+  accessToken: string;
+  userId: number | undefined;
+}
+
+export type LoginOutcome =
+  | { kind: "ok"; session: UserSession }
+  | { kind: "blocked"; code: string; message: string };
+
+export interface UserApiKey {
+  id: number;
+  name: string;
+  /** The user key secret; held in memory only for the gateway probe. */
+  key: string;
+  groupId: number | null;
+  status: string;
+}
+
+export interface ChatCompletionRequest {
+  model: string;
+  messages: { role: "system" | "user" | "assistant"; content: string }[];
+  maxTokens: number;
+}
+
+export interface GatewayResult {
+  ok: boolean;
+  status: number;
+  /** Host error code (`SUBSCRIPTION_NOT_FOUND`, `INSUFFICIENT_BALANCE`, …) or OpenAI error type. */
+  errorCode: string | undefined;
+  message: string | undefined;
+  model: string | undefined;
+  content: string | undefined;
+  latencyMs: number;
+  /** Headers the host may use to reveal the serving account, when present. */
+  servedBy: string | undefined;
+}
+
+export interface ListQuery {
+  search?: string;
+  platform?: string;
+  status?: string;
+  groupId?: number;
+  userId?: number;
+}
+
+export interface HostAdapter {
+  readonly baseUrl: string;
+
+  // system and capabilities
+  getVersion(): Promise<{ version: string; source: "admin" | "public" }>;
+  getPublicSettings(): Promise<PublicSettings>;
+  probeCapabilities(): Promise<CapabilityReport>;
+
+  // groups
+  listGroups(query?: ListQuery): Promise<HostGroup[]>;
+  getGroup(id: number): Promise<HostGroup | undefined>;
+  createGroup(input: CreateGroupInput): Promise<HostGroup>;
+  updateGroup(id: number, input: UpdateGroupInput): Promise<HostGroup>;
+  deleteGroup(id: number): Promise<"deleted" | "already_gone">;
+
+  // channels
+  listChannels(query?: ListQuery): Promise<HostChannel[]>;
+  createChannel(input: CreateChannelInput): Promise<HostChannel>;
+  updateChannelGroups(id: number, groupIds: number[]): Promise<HostChannel>;
+  deleteChannel(id: number): Promise<"deleted" | "already_gone">;
+
+  // payment plans
+  listPlans(): Promise<HostPlan[]>;
+  createPlan(input: CreatePlanInput): Promise<HostPlan>;
+  deletePlan(id: number): Promise<"deleted" | "already_gone">;
+
+  // accounts
+  listAccounts(query?: ListQuery): Promise<HostAccount[]>;
+  getAccount(id: number): Promise<HostAccount | undefined>;
+  createAccount(input: CreateAccountInput, idempotencyKey: string): Promise<HostAccount>;
+  createAccountsBatch(inputs: CreateAccountInput[], idempotencyKey: string): Promise<BatchCreateResult>;
+  updateAccountGroups(id: number, groupIds: number[]): Promise<HostAccount>;
+  deleteAccount(id: number): Promise<"deleted" | "already_gone">;
+  deleteAccountsBatch(ids: number[]): Promise<BatchDeleteResult>;
+  testAccount(id: number, modelId: string): Promise<AccountTestResult>;
+  listAccountModels(id: number): Promise<string[]>;
+  syncAccountModels(id: number): Promise<string[]>;
+
+  // subscriptions
+  listSubscriptions(query?: ListQuery): Promise<HostSubscription[]>;
+  assignSubscription(input: AssignSubscriptionInput): Promise<AssignOutcome>;
+  revokeSubscription(id: number): Promise<"revoked" | "already_gone">;
+
+  // users (admin side) and the user API
+  findUserByEmail(email: string): Promise<HostUser | undefined>;
+  createUser(input: CreateUserInput): Promise<HostUser>;
+  setUserBalance(userId: number, balance: number, idempotencyKey: string): Promise<HostUser>;
+  login(email: string, password: string): Promise<LoginOutcome>;
+  listUserKeys(session: UserSession): Promise<UserApiKey[]>;
+  createUserKey(session: UserSession, input: { name: string; groupId: number }): Promise<UserApiKey>;
+
+  // gateway
+  chatCompletion(userApiKey: string, request: ChatCompletionRequest): Promise<GatewayResult>;
+}

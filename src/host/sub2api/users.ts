@@ -1,0 +1,115 @@
+import type { HostClient } from "./client.js";
+import { isHostError } from "./errors.js";
+import { listAll } from "./paginate.js";
+import type { CreateUserInput, HostUser, LoginOutcome, UserApiKey, UserSession } from "./types.js";
+import { Wire } from "./wire.js";
+
+function toUser(operation: string, value: unknown): HostUser {
+  const w = Wire.of(operation, value);
+  return {
+    id: w.num("id"),
+    email: w.str("email"),
+    username: w.str("username", ""),
+    role: w.str("role", "user"),
+    status: w.str("status", "active"),
+    balance: w.optNum("balance", 0),
+    allowedGroups: w.numArray("allowed_groups"),
+  };
+}
+
+function toUserKey(operation: string, value: unknown): UserApiKey {
+  const w = Wire.of(operation, value);
+  const group = w.value.group_id;
+  return {
+    id: w.num("id"),
+    name: w.str("name", ""),
+    key: w.str("key"),
+    groupId: typeof group === "number" ? group : null,
+    status: w.str("status", "active"),
+  };
+}
+
+/** `search` is fuzzy on the host; the email is compared exactly here. */
+export async function findUserByEmail(client: HostClient, pageSize: number, email: string): Promise<HostUser | undefined> {
+  const users = await listAll(
+    client,
+    { operation: "users.list", path: "/api/v1/admin/users", query: { search: email } },
+    pageSize,
+    (item) => toUser("users.list", item),
+  );
+  return users.find((u) => u.email.toLowerCase() === email.toLowerCase());
+}
+
+export async function createUser(client: HostClient, input: CreateUserInput): Promise<HostUser> {
+  const data = await client.envelope({
+    operation: "users.create",
+    method: "POST",
+    path: "/api/v1/admin/users",
+    retry: "write",
+    body: { email: input.email, password: input.password, username: input.username, notes: input.notes },
+  });
+  return toUser("users.create", data);
+}
+
+export async function setUserBalance(client: HostClient, userId: number, balance: number, idempotencyKey: string) {
+  const data = await client.envelope({
+    operation: "users.balance",
+    method: "POST",
+    path: `/api/v1/admin/users/${userId}/balance`,
+    retry: "idempotent-write",
+    idempotencyKey,
+    body: { balance, operation: "set", notes: "relay probe user top-up" },
+  });
+  return toUser("users.balance", data);
+}
+
+/** Login through the user API. Captcha, backend mode and 2FA are reported as `blocked`, never bypassed. */
+export async function login(client: HostClient, email: string, password: string): Promise<LoginOutcome> {
+  let data: unknown;
+  try {
+    data = await client.envelope({
+      operation: "auth.login",
+      method: "POST",
+      path: "/api/v1/auth/login",
+      auth: { type: "none" },
+      retry: "write",
+      body: { email, password },
+    });
+  } catch (err) {
+    if (isHostError(err) && err.kind === "http" && err.status !== undefined && err.status < 500 && err.status !== 429) {
+      return { kind: "blocked", code: err.machineCode, message: err.message };
+    }
+    throw err;
+  }
+  const w = Wire.of("auth.login", data);
+  if (w.bool("requires_2fa", false)) {
+    return { kind: "blocked", code: "REQUIRES_2FA", message: "the probe user has two-factor authentication enabled" };
+  }
+  const user = w.value.user;
+  const userId = typeof user === "object" && user !== null ? (user as { id?: unknown }).id : undefined;
+  return {
+    kind: "ok",
+    session: { accessToken: w.str("access_token"), userId: typeof userId === "number" ? userId : undefined },
+  };
+}
+
+export function listUserKeys(client: HostClient, pageSize: number, session: UserSession): Promise<UserApiKey[]> {
+  return listAll(
+    client,
+    { operation: "keys.list", path: "/api/v1/keys", auth: { type: "bearer", token: session.accessToken } },
+    pageSize,
+    (item) => toUserKey("keys.list", item),
+  );
+}
+
+export async function createUserKey(client: HostClient, session: UserSession, input: { name: string; groupId: number }) {
+  const data = await client.envelope({
+    operation: "keys.create",
+    method: "POST",
+    path: "/api/v1/keys",
+    auth: { type: "bearer", token: session.accessToken },
+    retry: "write",
+    body: { name: input.name, group_id: input.groupId },
+  });
+  return toUserKey("keys.create", data);
+}

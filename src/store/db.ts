@@ -1,0 +1,58 @@
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
+import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import { projectRoot } from "../util/paths.js";
+import * as schema from "./schema.js";
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+export interface OpenDbOptions {
+  migrationsDir?: string;
+}
+
+/** Open (creating if needed) the SQLite file and apply pending migrations. */
+export function openDb(path: string, options: OpenDbOptions = {}): Db {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma("synchronous = NORMAL");
+  migrate(sqlite, options.migrationsDir ?? join(projectRoot(), "migrations"));
+  return drizzle(sqlite, { schema }) as Db;
+}
+
+export interface AppliedMigration {
+  version: number;
+  name: string;
+}
+
+/**
+ * Apply every `NNNN_name.sql` not yet recorded in `schema_migrations`, each in its own transaction.
+ * Idempotent: running it again applies nothing. A failing migration rolls back and stops start-up.
+ */
+export function migrate(sqlite: Database.Database, dir: string): AppliedMigration[] {
+  sqlite.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const done = new Set(
+    (sqlite.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version),
+  );
+  const files = readdirSync(dir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort();
+  const applied: AppliedMigration[] = [];
+  for (const file of files) {
+    const version = Number(file.slice(0, 4));
+    if (done.has(version)) continue;
+    const sql = readFileSync(join(dir, file), "utf8");
+    sqlite.transaction(() => {
+      sqlite.exec(sql);
+      sqlite
+        .prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+        .run(version, file, new Date().toISOString());
+    })();
+    applied.push({ version, name: file });
+  }
+  return applied;
+}

@@ -1,0 +1,63 @@
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+
+const VERSION = "v1";
+
+/**
+ * Secrets at rest: AES-256-GCM with a subkey derived from the master key (HKDF), and an HMAC subkey
+ * for identifying provider keys without storing them. The associated data binds each ciphertext to
+ * its purpose, so a token ciphertext cannot be swapped into a password column.
+ */
+export class SecretBox {
+  readonly #encKey: Buffer;
+  readonly #macKey: Buffer;
+
+  constructor(masterKey: Buffer) {
+    if (masterKey.length !== 32) throw new Error("master key must be 32 bytes");
+    this.#encKey = Buffer.from(hkdfSync("sha256", masterKey, Buffer.alloc(0), "relay/secret-box/v1", 32));
+    this.#macKey = Buffer.from(hkdfSync("sha256", masterKey, Buffer.alloc(0), "relay/key-hmac/v1", 32));
+  }
+
+  seal(plaintext: string, purpose: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", this.#encKey, iv);
+    cipher.setAAD(Buffer.from(purpose));
+    const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+    const tag = cipher.getAuthTag();
+    return [VERSION, iv.toString("base64"), tag.toString("base64"), body.toString("base64")].join(":");
+  }
+
+  open(sealed: string, purpose: string): string {
+    const [version, iv, tag, body] = sealed.split(":");
+    if (version !== VERSION || !iv || !tag || body === undefined) {
+      throw new Error("unrecognised secret format");
+    }
+    const decipher = createDecipheriv("aes-256-gcm", this.#encKey, Buffer.from(iv, "base64"));
+    decipher.setAAD(Buffer.from(purpose));
+    decipher.setAuthTag(Buffer.from(tag, "base64"));
+    try {
+      return Buffer.concat([decipher.update(Buffer.from(body, "base64")), decipher.final()]).toString("utf8");
+    } catch {
+      throw new Error("secret cannot be decrypted: wrong master key or tampered data");
+    }
+  }
+
+  /** Keyed hash of a provider key: 64 lowercase hex characters. */
+  keyHash(secret: string): string {
+    return createHmac("sha256", this.#macKey).update(secret, "utf8").digest("hex");
+  }
+}
+
+/** Constant-time comparison of two strings (of any length). */
+export function safeEqual(a: string, b: string): boolean {
+  const ha = createHmac("sha256", "relay/compare").update(a).digest();
+  const hb = createHmac("sha256", "relay/compare").update(b).digest();
+  return timingSafeEqual(ha, hb) && a.length === b.length;
+}
+
+/** `sk-…a1b2`: the first characters up to the first dash (at most 3) and the last 4. */
+export function maskSecret(secret: string): string {
+  const tail = secret.length > 8 ? secret.slice(-4) : "";
+  const dash = secret.indexOf("-");
+  const head = dash > 0 && dash <= 3 ? secret.slice(0, dash + 1) : secret.length > 8 ? secret.slice(0, 2) : "";
+  return `${head}…${tail}`;
+}

@@ -1,0 +1,311 @@
+import { stream } from "hono/streaming";
+import { type Ctx, route, type Sim } from "./context.js";
+import { badRequest, fail, goTime, paginate, pageParams, parseId, readJson, success, validationMessage } from "./gin.js";
+import type { SimAccount } from "./state.js";
+
+const SENSITIVE = new Set(["api_key", "access_token", "refresh_token", "id_token", "session_key", "cookie", "private_key"]);
+const DEFAULT_TEST_MODEL = "gpt-4o-mini";
+
+export function accountJson(a: SimAccount, sim: Sim) {
+  let credentials: Record<string, unknown> = { ...a.credentials };
+  const extra: Record<string, unknown> = {};
+  if (sim.profile.credentialsRedacted) {
+    const status: Record<string, boolean> = {};
+    credentials = {};
+    for (const [k, v] of Object.entries(a.credentials)) {
+      if (SENSITIVE.has(k)) status[`has_${k}`] = true;
+      else credentials[k] = v;
+    }
+    extra.credentials_status = status;
+  }
+  return {
+    id: a.id,
+    name: a.name,
+    ...(sim.profile.credentialsRedacted ? { notes: a.notes } : {}),
+    platform: a.platform,
+    type: a.type,
+    credentials,
+    ...extra,
+    extra: a.extra,
+    proxy_id: null,
+    concurrency: a.concurrency,
+    priority: a.priority,
+    rate_multiplier: 1,
+    status: a.status,
+    error_message: a.errorMessage,
+    schedulable: a.schedulable,
+    group_ids: a.groupIds,
+    groups: a.groupIds.map((id) => ({ id, name: sim.state.groups.get(id)?.name ?? "" })),
+    current_concurrency: 0,
+    created_at: goTime(a.createdAt),
+    updated_at: goTime(a.updatedAt),
+  };
+}
+
+type CreateResult = { ok: true; account: SimAccount } | { ok: false; status: number; message: string; reason?: string };
+
+/** The account service's create rules (contract §7.1–7.2). */
+export function createAccount(sim: Sim, body: Record<string, unknown>): CreateResult {
+  const { state, profile } = sim;
+  const failures: { field: string; tag: string }[] = [];
+  if (typeof body.name !== "string" || body.name === "") failures.push({ field: "Name", tag: "required" });
+  if (typeof body.platform !== "string" || body.platform === "") failures.push({ field: "Platform", tag: "required" });
+  if (typeof body.type !== "string" || body.type === "") failures.push({ field: "Type", tag: "required" });
+  if (typeof body.credentials !== "object" || body.credentials === null) failures.push({ field: "Credentials", tag: "required" });
+  if (failures.length > 0) {
+    return { ok: false, status: 400, message: `Invalid request: ${validationMessage("CreateAccountRequest", failures)}` };
+  }
+  const platform = body.platform as string;
+  if (!profile.groupPlatforms.includes(platform)) {
+    return { ok: false, status: 400, message: `unsupported platform: ${platform}`, reason: "INVALID_PLATFORM" };
+  }
+  let groupIds = Array.isArray(body.group_ids) ? (body.group_ids as unknown[]).filter((x): x is number => typeof x === "number") : [];
+  for (const gid of groupIds) {
+    const g = state.groups.get(gid);
+    if (!g || g.deletedAt) {
+      // Dec 2025 builds do not check; they bind to whatever id they are given.
+      if (profile.compliance) return { ok: false, status: 404, message: `group ${gid} not found`, reason: "GROUP_NOT_FOUND" };
+      continue;
+    }
+    if (profile.compliance && g.platform !== platform) {
+      return {
+        ok: false,
+        status: 400,
+        message: `account platform ${platform} cannot bind group platform ${g.platform}`,
+        reason: "INVALID_GROUP_BINDING",
+      };
+    }
+  }
+  if (groupIds.length === 0) {
+    const fallback = state.liveGroups().find((g) => g.name === `${platform}-default`);
+    if (fallback) groupIds = [fallback.id];
+  }
+  const now = Date.now();
+  const account: SimAccount = {
+    id: state.nextId("accounts"),
+    name: body.name as string,
+    notes: typeof body.notes === "string" ? body.notes : "",
+    platform,
+    type: body.type as string,
+    credentials: { ...(body.credentials as Record<string, unknown>) },
+    extra: typeof body.extra === "object" && body.extra !== null ? { ...(body.extra as Record<string, unknown>) } : {},
+    concurrency: typeof body.concurrency === "number" ? body.concurrency : 0,
+    priority: typeof body.priority === "number" ? body.priority : 0,
+    status: "active",
+    schedulable: true,
+    errorMessage: "",
+    groupIds,
+    createdAt: now,
+    updatedAt: now,
+  };
+  state.accounts.set(account.id, account);
+  return { ok: true, account };
+}
+
+function findLive(sim: Sim, c: Ctx): SimAccount | "bad" | undefined {
+  const id = parseId(c.req.param("id") ?? "");
+  if (id === undefined) return "bad";
+  const a = sim.state.accounts.get(id);
+  return a && !a.deletedAt ? a : undefined;
+}
+
+export function registerAccounts(sim: Sim, idempotent: (handler: (c: Ctx) => Promise<Response>) => (c: Ctx) => Promise<Response>) {
+  const { profile, state, upstream } = sim;
+  const BASE = "/api/v1/admin/accounts";
+
+  route(sim, "GET", BASE, (c) => {
+    const p = pageParams(c, profile.maxPageSize);
+    const q = (k: string) => c.req.query(k);
+    const group = profile.accountGroupFilter ? q("group") : undefined;
+    if (group !== undefined && group !== "ungrouped" && !/^\d+$/.test(group)) {
+      return fail(c, 400, "invalid group filter", "INVALID_GROUP_FILTER");
+    }
+    const search = q("search")?.toLowerCase();
+    const items = state
+      .liveAccounts()
+      .filter((a) => (!q("platform") || a.platform === q("platform")) && (!q("status") || a.status === q("status")))
+      .filter((a) => !search || a.name.toLowerCase().includes(search))
+      .filter((a) =>
+        group === undefined ? true : group === "ungrouped" ? a.groupIds.length === 0 : a.groupIds.includes(Number(group)),
+      );
+    const page = paginate(items, p);
+    c.header("ETag", `W/"${state.accounts.size}-${items.length}"`);
+    return success(c, { ...page, items: page.items.map((a) => accountJson(a, sim)) });
+  });
+
+  route(sim, "GET", `${BASE}/:id`, (c) => {
+    const a = findLive(sim, c);
+    if (a === "bad") return badRequest(c, "Invalid account ID");
+    if (!a) return fail(c, 404, "Account not found", "ACCOUNT_NOT_FOUND");
+    return success(c, accountJson(a, sim));
+  });
+
+  route(
+    sim,
+    "POST",
+    BASE,
+    idempotent(async (c) => {
+      const body = await readJson(c);
+      if (typeof body === "string") return badRequest(c, body);
+      const r = createAccount(sim, body);
+      if (!r.ok) return fail(c, r.status, r.message, r.reason);
+      return success(c, accountJson(r.account, sim));
+    }),
+  );
+
+  route(
+    sim,
+    "POST",
+    `${BASE}/batch`,
+    idempotent(async (c) => {
+      const body = await readJson(c);
+      if (typeof body === "string") return badRequest(c, body);
+      const list = Array.isArray(body.accounts) ? body.accounts : undefined;
+      if (!list || list.length === 0) {
+        return badRequest(c, validationMessage("BatchCreateAccountsRequest", [{ field: "Accounts", tag: list ? "min" : "required" }]));
+      }
+      if (!profile.batchCreateReal) {
+        // Dec 2025 placeholder: validates, answers success for every item, creates nothing.
+        return success(c, { success: list.length, failed: 0, results: [] });
+      }
+      const results = list.map((item: unknown) => {
+        const name = typeof item === "object" && item !== null ? String((item as { name?: unknown }).name ?? "") : "";
+        const r = typeof item === "object" && item !== null ? createAccount(sim, item as Record<string, unknown>) : undefined;
+        if (r?.ok) return { name, success: true, id: r.account.id };
+        return { name, success: false, error: r ? r.message : "invalid account" };
+      });
+      const ok = results.filter((r: { success: boolean }) => r.success).length;
+      return success(c, { success: ok, failed: results.length - ok, results });
+    }),
+  );
+
+  route(sim, "PUT", `${BASE}/:id`, async (c) => {
+    const a = findLive(sim, c);
+    if (a === "bad") return badRequest(c, "Invalid account ID");
+    if (!a) return fail(c, 404, "Account not found", "ACCOUNT_NOT_FOUND");
+    const body = await readJson(c);
+    if (typeof body === "string") return badRequest(c, body);
+    if (Array.isArray(body.group_ids)) {
+      const ids = (body.group_ids as unknown[]).filter((x): x is number => typeof x === "number");
+      for (const gid of ids) {
+        const g = state.groups.get(gid);
+        if (!g || g.deletedAt) return fail(c, 404, `group ${gid} not found`, "GROUP_NOT_FOUND");
+        if (profile.compliance && g.platform !== a.platform) {
+          return fail(c, 400, `account platform ${a.platform} cannot bind group platform ${g.platform}`, "INVALID_GROUP_BINDING");
+        }
+      }
+      a.groupIds = ids;
+    }
+    if (typeof body.credentials === "object" && body.credentials !== null) {
+      // Merge keeps sensitive keys; non-sensitive keys missing from the request are dropped.
+      const incoming = body.credentials as Record<string, unknown>;
+      const kept = Object.fromEntries(Object.entries(a.credentials).filter(([k]) => SENSITIVE.has(k)));
+      a.credentials = { ...kept, ...incoming };
+    }
+    if (typeof body.name === "string" && body.name !== "") a.name = body.name;
+    if (typeof body.notes === "string") a.notes = body.notes;
+    if (typeof body.priority === "number") a.priority = body.priority;
+    if (typeof body.concurrency === "number") a.concurrency = body.concurrency;
+    if (body.status === "active" || body.status === "inactive" || body.status === "error") a.status = body.status;
+    if (typeof body.extra === "object" && body.extra !== null) a.extra = { ...(body.extra as Record<string, unknown>) };
+    a.updatedAt = Date.now();
+    return success(c, accountJson(a, sim));
+  });
+
+  route(sim, "DELETE", `${BASE}/:id`, (c) => {
+    const a = findLive(sim, c);
+    if (a === "bad") return badRequest(c, "Invalid account ID");
+    if (!a) return fail(c, 404, "Account not found", "ACCOUNT_NOT_FOUND");
+    a.deletedAt = Date.now();
+    a.groupIds = [];
+    return success(c, { message: "Account deleted successfully" });
+  });
+
+  if (profile.batchDelete) {
+    route(sim, "POST", `${BASE}/batch-delete`, async (c) => {
+      const body = await readJson(c);
+      const raw = typeof body === "string" ? [] : Array.isArray(body.account_ids) ? body.account_ids : [];
+      const ids = [...new Set(raw.filter((x: unknown): x is number => typeof x === "number"))];
+      if (ids.length === 0) return badRequest(c, "account_ids is required");
+      const successIds: number[] = [];
+      const failedIds: number[] = [];
+      const errors: { account_id: number; error: string }[] = [];
+      for (const id of ids) {
+        const a = state.accounts.get(id);
+        if (!a || a.deletedAt) {
+          failedIds.push(id);
+          errors.push({ account_id: id, error: "account not found" });
+          continue;
+        }
+        a.deletedAt = Date.now();
+        a.groupIds = [];
+        successIds.push(id);
+      }
+      successIds.sort((x, y) => x - y);
+      return success(c, { total: ids.length, success: successIds.length, failed: failedIds.length, success_ids: successIds, failed_ids: failedIds, errors });
+    });
+  }
+
+  route(sim, "POST", `${BASE}/:id/test`, async (c) => {
+    const a = findLive(sim, c);
+    if (a === "bad") return badRequest(c, "Invalid account ID");
+    const body = await readJson(c);
+    const requested = typeof body === "object" && typeof body.model_id === "string" && body.model_id !== "" ? body.model_id : DEFAULT_TEST_MODEL;
+    c.header("Content-Type", "text/event-stream");
+    c.header("Cache-Control", "no-cache");
+    return stream(c, async (s) => {
+      const send = (event: Record<string, unknown>) => s.write(`data: ${JSON.stringify(event)}\n\n`);
+      if (!a) {
+        await send({ type: "error", error: "Account not found" });
+        return;
+      }
+      const mapping = (a.credentials.model_mapping ?? {}) as Record<string, string>;
+      const model = mapping[requested] ?? requested;
+      await send({ type: "test_start", model });
+      const apiKey = typeof a.credentials.api_key === "string" ? a.credentials.api_key : "";
+      if (!apiKey) {
+        await send({ type: "error", error: "No API key available" });
+        return;
+      }
+      const baseUrl = typeof a.credentials.base_url === "string" ? a.credentials.base_url : "";
+      if (!/^https?:\/\//.test(baseUrl)) {
+        await send({ type: "error", error: `Invalid base URL: ${baseUrl}` });
+        return;
+      }
+      const r = upstream.chat(baseUrl, apiKey, model);
+      if (!r.ok) {
+        await send({ type: "error", error: `API returned ${r.status}: ${r.body}` });
+        return;
+      }
+      a.status = "active";
+      a.errorMessage = "";
+      await send({ type: "content", text: r.content });
+      await send({ type: "test_complete", success: true });
+    });
+  });
+
+  route(sim, "GET", `${BASE}/:id/models`, (c) => {
+    const a = findLive(sim, c);
+    if (a === "bad") return badRequest(c, "Invalid account ID");
+    if (!a) return fail(c, 404, "Account not found");
+    const mapping = (a.credentials.model_mapping ?? {}) as Record<string, string>;
+    const ids = Object.keys(mapping).length > 0 ? Object.keys(mapping) : ["claude-sonnet-4-5", "claude-haiku-4-5"];
+    return success(c, ids.map((id) => ({ id, type: "model", display_name: id, created_at: "2026-01-01T00:00:00Z" })));
+  });
+
+  if (profile.modelsSync) {
+    route(sim, "POST", `${BASE}/:id/models/sync-upstream`, (c) => {
+      const a = findLive(sim, c);
+      if (a === "bad") return badRequest(c, "Invalid account ID");
+      if (!a) return fail(c, 404, "Account not found");
+      const baseUrl = String(a.credentials.base_url ?? "");
+      if (!upstream.authorized(String(a.credentials.api_key ?? ""))) {
+        return fail(c, 502, "upstream returned 401: Authentication Fails, Your api key is invalid");
+      }
+      const models = upstream.models(baseUrl);
+      if (!models) return fail(c, 400, "upstream model listing is not supported for this account");
+      a.syncedModels = models;
+      return success(c, { models, synced_at: goTime(Date.now()) });
+    });
+  }
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from "node:crypto";
+import { type Ctx, route, type Sim } from "./context.js";
+import { middlewareError, readJson } from "./gin.js";
+import type { SimApiKey, SimGroup } from "./state.js";
+
+const openaiError = (c: Ctx, status: number, type: string, message: string) => c.json({ error: { type, message } }, status as 400);
+
+/** API-key auth of the gateway (contract §10.1): returns the key and its group, or an error response. */
+function authenticate(sim: Sim, c: Ctx): { key: SimApiKey; group: SimGroup } | Response {
+  if (c.req.query("key") !== undefined || c.req.query("api_key") !== undefined) {
+    return middlewareError(c, 400, "api_key_in_query_deprecated", "API key in query parameters is not supported");
+  }
+  const auth = c.req.header("authorization") ?? "";
+  const secret = auth.startsWith("Bearer ") ? auth.slice(7).trim() : (c.req.header("x-api-key") ?? c.req.header("x-goog-api-key") ?? "");
+  if (!secret) return middlewareError(c, 401, "API_KEY_REQUIRED", "API key is required");
+  const key = sim.state.liveKeys().find((k) => k.key === secret);
+  if (!key) return middlewareError(c, 401, "INVALID_API_KEY", "Invalid API key");
+  if (key.status !== "active") return middlewareError(c, 401, "API_KEY_DISABLED", "API key is disabled");
+  const user = sim.state.users.get(key.userId);
+  if (!user || user.deletedAt) return middlewareError(c, 401, "USER_NOT_FOUND", "User not found");
+  if (user.status !== "active") return middlewareError(c, 401, "USER_INACTIVE", "User is inactive");
+  const group = key.groupId === null ? undefined : sim.state.groups.get(key.groupId);
+  if (!group || group.deletedAt) {
+    return c.json(
+      { type: "error", error: { type: "permission_error", message: "API Key is not assigned to any group, please contact the administrator" } },
+      403,
+    );
+  }
+  if (group.subscriptionType === "subscription") {
+    const sub = [...sim.state.subscriptions.values()].find((s) => s.userId === user.id && s.groupId === group.id && s.status !== "revoked");
+    if (!sub) return middlewareError(c, 403, "SUBSCRIPTION_NOT_FOUND", "No active subscription found for this group");
+    if (sub.status !== "active" || sub.expiresAt <= Date.now()) return middlewareError(c, 403, "SUBSCRIPTION_INVALID", "Subscription is expired or suspended");
+  } else if (user.balance <= 0) {
+    return middlewareError(c, 403, "INSUFFICIENT_BALANCE", "Insufficient account balance");
+  }
+  return { key, group };
+}
+
+export function registerGateway(sim: Sim) {
+  const { profile, state, upstream } = sim;
+  if (!profile.chatCompletions) {
+    // Dec 2025 builds: /v1/messages and /v1/models only; chat completions is an unknown route.
+    route(sim, "GET", "/v1/models", (c) => {
+      const auth = authenticate(sim, c);
+      if (auth instanceof Response) return auth;
+      return c.json({ object: "list", data: [{ id: "claude-sonnet-4-5", object: "model" }] });
+    });
+    return;
+  }
+
+  const chat = async (c: Ctx) => {
+    const auth = authenticate(sim, c);
+    if (auth instanceof Response) return auth;
+    const { group } = auth;
+    if (!profile.chatPlatforms.includes(group.platform)) {
+      return openaiError(c, 404, "not_found_error", `Chat Completions API is not supported for this platform (${group.platform})`);
+    }
+    const body = await readJson(c);
+    if (typeof body === "string" || typeof body.model !== "string" || !Array.isArray(body.messages)) {
+      return openaiError(c, 400, "invalid_request_error", "model and messages are required");
+    }
+    const model = body.model;
+    const candidates = state
+      .liveAccounts()
+      .filter((a) => a.groupIds.includes(group.id) && a.platform === group.platform && a.status === "active" && a.schedulable)
+      .filter((a) => {
+        const mapping = (a.credentials.model_mapping ?? {}) as Record<string, string>;
+        const keys = Object.keys(mapping);
+        return keys.length === 0 || keys.some((k) => k === model || (k.endsWith("*") && model.startsWith(k.slice(0, -1))));
+      })
+      .sort((x, y) => x.priority - y.priority || x.id - y.id);
+    if (candidates.length === 0) return openaiError(c, 503, "api_error", `No available accounts: no schedulable account supports ${model}`);
+    let lastStatus = 502;
+    for (const account of candidates) {
+      const mapping = (account.credentials.model_mapping ?? {}) as Record<string, string>;
+      const upstreamModel = mapping[model] ?? model;
+      const rawChat =
+        account.platform !== "openai" ||
+        account.extra.openai_responses_mode === "force_chat_completions" ||
+        account.extra.openai_responses_supported === false;
+      const r = upstream.chat(String(account.credentials.base_url ?? ""), String(account.credentials.api_key ?? ""), upstreamModel, rawChat ? "chat" : "responses");
+      if (r.ok) {
+        return c.json({
+          id: `chatcmpl-${randomBytes(8).toString("hex")}`,
+          object: "chat.completion",
+          created: Math.floor(Date.now() / 1000),
+          model,
+          choices: [{ index: 0, message: { role: "assistant", content: r.content }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 8, completion_tokens: 8, total_tokens: 16 },
+        });
+      }
+      lastStatus = r.status;
+      if (r.status === 401 || r.status === 403) {
+        account.status = "error";
+        account.errorMessage = `upstream ${r.status}`;
+      }
+    }
+    if (lastStatus === 429) return openaiError(c, 429, "rate_limit_error", "Upstream rate limit exceeded");
+    return openaiError(c, 502, "upstream_error", "Upstream request failed");
+  };
+  route(sim, "POST", "/v1/chat/completions", chat);
+  route(sim, "POST", "/chat/completions", chat);
+  route(sim, "GET", "/v1/models", (c) => {
+    const auth = authenticate(sim, c);
+    if (auth instanceof Response) return auth;
+    const ids = new Set<string>();
+    for (const a of state.liveAccounts().filter((x) => x.groupIds.includes(auth.group.id))) {
+      for (const k of Object.keys((a.credentials.model_mapping ?? {}) as Record<string, string>)) ids.add(k);
+    }
+    return c.json({ object: "list", data: [...ids].map((id) => ({ id, object: "model", owned_by: auth.group.platform })) });
+  });
+}

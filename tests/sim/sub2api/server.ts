@@ -1,0 +1,225 @@
+import type { AddressInfo } from "node:net";
+import { type ServerType, serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { complianceMetadata, registerGroups, registerSystem } from "./admin-core.js";
+import { registerAccounts } from "./admin-accounts.js";
+import { registerChannels, registerPlans, registerSubscriptions, registerUsers } from "./admin-resources.js";
+import { type Ctx, type FaultOptions, isKnownRoute, type Sim, type SimOptions } from "./context.js";
+import { registerGateway } from "./gateway.js";
+import { fail, ginNotFound, middlewareError } from "./gin.js";
+import { PROFILES, type ProfileName } from "./profiles.js";
+import { generateAdminKey, payloadHash, SimState } from "./state.js";
+import { FakeUpstream } from "./upstream.js";
+import { registerUserApi } from "./user-api.js";
+
+export interface CreateSimOptions {
+  profile?: ProfileName;
+  adminApiKey?: string;
+  complianceLocked?: boolean;
+  stepUpVariant?: boolean;
+  adminRpm?: number;
+  requireIdempotencyKey?: boolean;
+  turnstileEnabled?: boolean;
+  backendModeEnabled?: boolean;
+  paymentEnabled?: boolean;
+  faults?: FaultOptions;
+}
+
+/** Routes that go through sub2api's idempotency coordinator (contract §2.5). */
+const IDEMPOTENT_ROUTES = [/^POST \/api\/v1\/admin\/accounts$/, /^POST \/api\/v1\/admin\/accounts\/batch$/, /^POST \/api\/v1\/admin\/users\/\d+\/balance$/];
+const STEP_UP_ROUTES = [/^(POST|PUT|DELETE) \/api\/v1\/admin\/accounts(\/\d+)?$/, /^POST \/api\/v1\/admin\/accounts\/(batch|batch-delete)$/, /^\w+ \/api\/v1\/admin\/users(\/.*)?$/];
+
+/** A small deterministic PRNG so fault runs can be replayed from a seed. */
+function mulberry32(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function createSimulator(opts: CreateSimOptions = {}): Sim {
+  const profile = PROFILES[opts.profile ?? "cn-native"];
+  const options: SimOptions = {
+    profile,
+    adminApiKey: opts.adminApiKey ?? generateAdminKey(),
+    complianceLocked: profile.compliance && (opts.complianceLocked ?? false),
+    stepUpVariant: opts.stepUpVariant ?? false,
+    adminRpm: opts.adminRpm,
+    requireIdempotencyKey: opts.requireIdempotencyKey ?? false,
+    publicSettings: {
+      turnstileEnabled: opts.turnstileEnabled ?? false,
+      backendModeEnabled: opts.backendModeEnabled ?? false,
+      paymentEnabled: opts.paymentEnabled ?? true,
+    },
+    faults: opts.faults ?? {},
+  };
+  const app = new Hono();
+  const sim: Sim = {
+    options,
+    profile,
+    state: new SimState(options.adminApiKey, !options.complianceLocked),
+    upstream: new FakeUpstream(),
+    routes: [],
+    app,
+    requestCount: 0,
+  };
+  let random = mulberry32(options.faults.seed ?? 1);
+  const window = { start: Date.now(), count: 0 };
+
+  // --- simulator-only control surface (not part of sub2api) ---
+  app.get("/__sim/state", (c) => c.json({ profile: profile.name, counts: sim.state.liveCounts(), requests: sim.requestCount }));
+  app.post("/__sim/upstream/revoke", async (c) => {
+    const body = (await c.req.json()) as { key?: string };
+    if (typeof body.key !== "string") return c.json({ error: "key required" }, 400);
+    sim.upstream.revoke(body.key);
+    return c.json({ ok: true });
+  });
+  app.post("/__sim/users", async (c) => {
+    const body = (await c.req.json()) as { email?: string; password?: string; balance?: number };
+    if (typeof body.email !== "string" || typeof body.password !== "string") return c.json({ error: "email and password required" }, 400);
+    const user = sim.state.addUser({ email: body.email, password: body.password, balance: body.balance ?? 0 });
+    return c.json({ id: user.id, email: user.email });
+  });
+  app.post("/__sim/faults", async (c) => {
+    options.faults = (await c.req.json()) as FaultOptions;
+    random = mulberry32(options.faults.seed ?? 1);
+    return c.json({ ok: true });
+  });
+
+  // --- Gin engine behaviour: unknown routes get the plain-text 404 before any middleware ---
+  app.use("*", async (c, next) => {
+    if (c.req.path.startsWith("/__sim/")) return next();
+    if (!isKnownRoute(sim, c.req.method, c.req.path)) return ginNotFound(c);
+    sim.requestCount += 1;
+    const fault = await injectFault(c, options.faults, random);
+    if (fault) return fault;
+    return next();
+  });
+
+  // --- /api/v1/admin: adminAuth → panel rate limiter → compliance guard → step-up ---
+  app.use("/api/v1/admin/*", async (c, next) => {
+    const apiKey = c.req.header("x-api-key");
+    if (apiKey !== undefined) {
+      if (apiKey !== sim.state.adminApiKey) return middlewareError(c, 401, "INVALID_ADMIN_KEY", "Invalid admin API key");
+    } else {
+      const bearer = c.req.header("authorization") ?? "";
+      const token = bearer.startsWith("Bearer ") ? bearer.slice(7).trim() : "";
+      if (!token) return middlewareError(c, 401, "UNAUTHORIZED", "Authorization required");
+      const session = sim.state.sessions.get(token);
+      const user = session ? sim.state.users.get(session.userId) : undefined;
+      if (!session || !user) return middlewareError(c, 401, "INVALID_TOKEN", "Invalid token");
+      if (user.role !== "admin") return middlewareError(c, 403, "FORBIDDEN", "Admin access required");
+    }
+    if (options.adminRpm !== undefined) {
+      const now = Date.now();
+      if (now - window.start >= 60_000) {
+        window.start = now;
+        window.count = 0;
+      }
+      window.count += 1;
+      if (window.count > options.adminRpm) {
+        c.header("Retry-After", String(Math.max(1, Math.ceil((window.start + 60_000 - now) / 1000))));
+        return middlewareError(c, 429, "RATE_LIMITED", "Too many requests, please slow down and try again later");
+      }
+    }
+    if (profile.compliance && !sim.state.complianceAcknowledged && !c.req.path.startsWith("/api/v1/admin/compliance")) {
+      return middlewareError(c, 423, "ADMIN_COMPLIANCE_ACK_REQUIRED", "administrator compliance acknowledgement is required", {
+        metadata: complianceMetadata,
+      });
+    }
+    const line = `${c.req.method} ${c.req.path}`;
+    if (options.stepUpVariant && apiKey !== undefined && STEP_UP_ROUTES.some((r) => r.test(line))) {
+      return middlewareError(c, 403, "STEP_UP_ADMIN_API_KEY_FORBIDDEN", "admin API key cannot perform step-up protected operations");
+    }
+    return next();
+  });
+
+  const idempotent = (handler: (c: Ctx) => Promise<Response>) => async (c: Ctx) => {
+    const line = `${c.req.method} ${c.req.path}`;
+    if (!profile.idempotency || !IDEMPOTENT_ROUTES.some((r) => r.test(line))) return handler(c);
+    const key = c.req.header("idempotency-key");
+    if (!key) {
+      if (options.requireIdempotencyKey) return fail(c, 400, "Idempotency-Key header is required", "IDEMPOTENCY_KEY_REQUIRED");
+      return handler(c);
+    }
+    const raw = await c.req.raw.clone().text();
+    const scope = `${line} ${key}`;
+    const hash = payloadHash(raw);
+    const previous = sim.state.idempotency.get(scope);
+    if (previous) {
+      if (previous.payloadHash !== hash) {
+        return fail(c, 409, "idempotency key reused with a different payload", "IDEMPOTENCY_KEY_CONFLICT");
+      }
+      c.header("X-Idempotency-Replayed", "true");
+      return c.json(previous.body as object, previous.status as 200);
+    }
+    const res = await handler(c);
+    if (res.status < 500) {
+      const body = await res.clone().json();
+      sim.state.idempotency.set(scope, { payloadHash: hash, status: res.status, body });
+    }
+    return res;
+  };
+
+  registerSystem(sim);
+  registerGroups(sim);
+  registerAccounts(sim, idempotent);
+  registerChannels(sim);
+  registerPlans(sim);
+  registerSubscriptions(sim);
+  registerUsers(sim, idempotent);
+  registerUserApi(sim);
+  registerGateway(sim);
+  app.notFound(ginNotFound);
+  app.onError((err, c) => fail(c, 500, `internal error: ${err.message}`));
+  return sim;
+}
+
+async function injectFault(c: Ctx, faults: FaultOptions, random: () => number): Promise<Response | undefined> {
+  if (faults.match && !faults.match.test(`${c.req.method} ${c.req.path}`)) return undefined;
+  if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+  const roll = random();
+  let edge = 0;
+  if (roll < (edge += faults.errorRate ?? 0)) return fail(c, 500, "internal error");
+  if (roll < (edge += faults.rateLimitRate ?? 0)) {
+    c.header("Retry-After", String(faults.retryAfterSeconds ?? 1));
+    return middlewareError(c, 429, "RATE_LIMITED", "Too many requests, please slow down and try again later");
+  }
+  if (roll < (edge += faults.resetRate ?? 0)) {
+    const incoming = (c.env as { incoming?: { socket?: { destroy(): void } } } | undefined)?.incoming;
+    incoming?.socket?.destroy();
+    return c.text("", 500);
+  }
+  if (roll < (edge += faults.hangRate ?? 0)) await new Promise((r) => setTimeout(r, faults.hangMs ?? 60_000));
+  return undefined;
+}
+
+export interface RunningSim {
+  sim: Sim;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the simulator on a real port (0 = any free port) on loopback. */
+export function startSimulator(opts: CreateSimOptions & { port?: number; hostname?: string } = {}): Promise<RunningSim> {
+  const sim = createSimulator(opts);
+  return new Promise((resolve) => {
+    const server: ServerType = serve({ fetch: sim.app.fetch, port: opts.port ?? 0, hostname: opts.hostname ?? "127.0.0.1" }, (info: AddressInfo) => {
+      resolve({
+        sim,
+        url: `http://127.0.0.1:${info.port}`,
+        port: info.port,
+        close: () =>
+          new Promise<void>((done) => {
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
