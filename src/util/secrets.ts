@@ -54,10 +54,10 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb) && a.length === b.length;
 }
 
-/** `sk-…a1b2`: the first characters up to the first dash (at most 3) and the last 4. */
+/** `sk-…a1b2`: the prefix up to the first dash (`sk-`, `admin-`) and the last 4. */
 export function maskSecret(secret: string): string {
   const tail = secret.length > 8 ? secret.slice(-4) : "";
   const dash = secret.indexOf("-");
-  const head = dash > 0 && dash <= 3 ? secret.slice(0, dash + 1) : secret.length > 8 ? secret.slice(0, 2) : "";
+  const head = dash > 0 && dash <= 5 ? secret.slice(0, dash + 1) : secret.length > 8 ? secret.slice(0, 2) : "";
   return `${head}…${tail}`;
 }

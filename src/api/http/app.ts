@@ -1,0 +1,61 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { AppError } from "../../domain/errors.js";
+import type { AppContext } from "../../services/context.js";
+import { safeEqual } from "../../util/secrets.js";
+import { errorResponse } from "./errors.js";
+import { hostRoutes } from "./routes/hosts.js";
+
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+/** The HTTP API. Handlers only parse, call one service verb and map errors. */
+export function createApp(ctx: AppContext) {
+  const app = new Hono();
+  app.use("*", requestId());
+  app.use("*", secureHeaders({ crossOriginResourcePolicy: "same-origin" }));
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    try {
+      ctx.db.$client.prepare("SELECT count(*) AS n FROM schema_migrations").get();
+      return c.json({ status: "ready" });
+    } catch (err) {
+      ctx.logger.error({ err }, "readiness check failed");
+      return c.json({ status: "not_ready", reason: "database unavailable" }, 503);
+    }
+  });
+
+  app.use("/api/*", async (c, next) => {
+    const expected = ctx.config.apiToken;
+    const header = c.req.header("authorization") ?? "";
+    const token = header.startsWith("Bearer ") ? header.slice(7) : "";
+    if (!expected || !token || !safeEqual(token, expected)) {
+      c.header("WWW-Authenticate", 'Bearer realm="relay"');
+      throw new AppError("unauthorized", "UNAUTHORIZED", "missing or invalid bearer token", {
+        hint: "Send Authorization: Bearer $RELAY_API_TOKEN.",
+      });
+    }
+    await next();
+  });
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: MAX_JSON_BODY_BYTES,
+      onError: () => {
+        throw new AppError("invalid_input", "BODY_TOO_LARGE", `request body exceeds ${MAX_JSON_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+
+  app.route("/api/hosts", hostRoutes(ctx));
+
+  app.notFound((c) => errorResponse(c, new AppError("not_found", "ROUTE_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), ctx.logger));
+  app.onError((err, c) => errorResponse(c, err, ctx.logger));
+  return app;
+}

@@ -1,0 +1,33 @@
+import type { Context } from "hono";
+import { type ErrorObject, type ValidateFunction, Ajv } from "ajv";
+import { invalidInput } from "../../domain/errors.js";
+
+export const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
+
+/** Reads and validates a JSON body; every problem is reported at once with its JSON pointer. */
+export async function jsonBody<T>(c: Context, validate: ValidateFunction<T>): Promise<T> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type)) {
+    throw invalidInput("UNSUPPORTED_CONTENT_TYPE", `expected Content-Type application/json, got "${type || "none"}"`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch (err) {
+    throw invalidInput("INVALID_JSON", `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!validate(body)) {
+    throw invalidInput("INVALID_REQUEST", "request body does not match the schema", { details: describeErrors(validate.errors ?? []) });
+  }
+  return body;
+}
+
+export function describeErrors(errors: ErrorObject[]) {
+  return errors.map((e) => ({
+    pointer: e.instancePath || "/",
+    message:
+      e.keyword === "additionalProperties"
+        ? `unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`
+        : (e.message ?? "invalid"),
+  }));
+}

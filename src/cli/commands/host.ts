@@ -1,0 +1,127 @@
+import { type Command, Option } from "commander";
+import { ExitCode } from "../../domain/errors.js";
+import { addHost, getHost, type HostView, listHosts, probeHost } from "../../services/hosts.js";
+import { keyValues, table } from "../format.js";
+import { runCommand } from "../run.js";
+import { readSecret } from "../secret-input.js";
+
+const CAPS_ORDER = [
+  "groups",
+  "accounts",
+  "account_test",
+  "account_models",
+  "subscriptions",
+  "channels",
+  "plans",
+  "batch_create",
+  "batch_delete",
+  "models_sync",
+  "chat_completions",
+  "user_login",
+  "user_keys",
+  "idempotency",
+];
+
+export function renderHost(h: HostView): string {
+  const caps = h.capabilities as Record<string, unknown>;
+  const yes = CAPS_ORDER.filter((k) => caps[k] === true);
+  const no = CAPS_ORDER.filter((k) => caps[k] === false);
+  const cn = Array.isArray(caps.cn_platforms) ? (caps.cn_platforms as string[]) : [];
+  const lines = [
+    keyValues([
+      ["host", `${h.name} (${h.host_id})`],
+      ["url", h.base_url],
+      ["version", h.version],
+      ["profile", h.profile],
+      ["status", h.status.toUpperCase()],
+      ["admin key", h.admin_key_hint],
+      ["probe identity", h.probe_identity],
+      ["last probed", h.last_probed_at],
+    ]),
+    "",
+    `capabilities:   ${yes.join(", ") || "-"}`,
+    `missing:        ${no.join(", ") || "-"}`,
+    `CN platforms:   ${cn.join(", ") || "none"}`,
+  ];
+  if (h.blockers.length > 0) lines.push(`blockers:       ${h.blockers.join(", ")}`);
+  for (const r of h.status_reasons) lines.push("", `✗ ${r.message}`, ...(r.hint ? [`  → ${r.hint}`] : []));
+  if (h.warnings.length > 0) lines.push("");
+  for (const w of h.warnings) lines.push(`! ${w.message}`);
+  return lines.join("\n");
+}
+
+/** An unsupported host is a failed onboarding: the record is kept, the exit code says it is not usable. */
+function exitFor(h: HostView) {
+  return h.status === "supported" ? ExitCode.ok : ExitCode.error;
+}
+
+export function configureHostCommand(program: Command) {
+  const host = program.command("host").description("register and inspect sub2api hosts");
+
+  host
+    .command("add")
+    .description("register a sub2api host: checks the admin key, probes capabilities, stores the key encrypted")
+    .requiredOption("--name <name>", "a short name for the host (letters, digits, . _ -)")
+    .requiredOption("--base-url <url>", "the sub2api root URL (https; http only for loopback)")
+    .option("--admin-key-file <path>", "read the admin API key from this file")
+    .option("--admin-key-stdin", "read the admin API key from standard input")
+    .option("--admin-key-env <var>", "read the admin API key from this environment variable")
+    .addOption(new Option("--probe-identity <mode>", "how access is proven").choices(["auto", "user", "none"]).default("auto"))
+    .addHelpText(
+      "after",
+      `
+Example:
+  relay host add --name prod --base-url https://sub2api.example.com --admin-key-file ./admin.key
+  printf '%s' "$KEY" | relay host add --name prod --base-url https://sub2api.example.com --admin-key-stdin --json`,
+    )
+    .action(async (opts, cmd: Command) => {
+      await runCommand<HostView>(cmd, async (ctx) => {
+        const adminKey = readSecret(
+          "admin API key",
+          { file: "--admin-key-file", stdin: "--admin-key-stdin", env: "--admin-key-env" },
+          { file: opts.adminKeyFile, stdin: opts.adminKeyStdin, env: opts.adminKeyEnv },
+          process.env,
+        );
+        const view = await addHost(ctx, { name: opts.name, baseUrl: opts.baseUrl, adminKey, probeIdentity: opts.probeIdentity });
+        return { data: view, human: (h) => `registered\n${renderHost(h)}`, exitCode: exitFor(view) };
+      });
+    });
+
+  host
+    .command("list")
+    .description("list registered hosts")
+    .addHelpText("after", "\nExample:\n  relay host list --json")
+    .action(async (_opts, cmd: Command) => {
+      await runCommand<{ items: HostView[] }>(cmd, (ctx) => ({
+        data: { items: listHosts(ctx) },
+        human: ({ items }) =>
+          items.length === 0
+            ? "no hosts registered; add one with `relay host add`"
+            : table(
+                ["NAME", "STATUS", "VERSION", "PROFILE", "URL", "LAST PROBED"],
+                items.map((h) => [h.name, h.status, h.version, h.profile, h.base_url, h.last_probed_at]),
+              ),
+      }));
+    });
+
+  host
+    .command("show")
+    .argument("<host>", "host name or id")
+    .description("show a host with its latest capability snapshot")
+    .addHelpText("after", "\nExample:\n  relay host show prod")
+    .action(async (ref: string, _opts, cmd: Command) => {
+      await runCommand<HostView>(cmd, (ctx) => ({ data: getHost(ctx, ref), human: renderHost }));
+    });
+
+  host
+    .command("probe")
+    .argument("<host>", "host name or id")
+    .description("probe the host again and record a new capability snapshot")
+    .addHelpText("after", "\nExample:\n  relay host probe prod --json")
+    .action(async (ref: string, _opts, cmd: Command) => {
+      await runCommand<HostView>(cmd, async (ctx) => {
+        const view = await probeHost(ctx, ref);
+        return { data: view, human: renderHost, exitCode: exitFor(view) };
+      });
+    });
+}

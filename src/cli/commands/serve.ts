@@ -1,0 +1,42 @@
+import { serve } from "@hono/node-server";
+import type { Command } from "commander";
+import { createApp } from "../../api/http/app.js";
+import { createContext } from "../../services/context.js";
+import { openDb } from "../../store/db.js";
+import { createLogger } from "../../util/logger.js";
+import { globalOptions, loadCliConfig, reportError } from "../run.js";
+
+export function configureServeCommand(program: Command) {
+  program
+    .command("serve")
+    .description("run the HTTP API (requires RELAY_API_TOKEN)")
+    .addHelpText("after", "\nExample:\n  RELAY_API_TOKEN=$(openssl rand -hex 32) relay serve")
+    .action((_opts, cmd: Command) => {
+      const opts = globalOptions(cmd);
+      try {
+        const config = loadCliConfig(opts, { requireApiToken: true });
+        const logger = createLogger(config.logLevel);
+        const db = openDb(config.dbPath);
+        const ctx = createContext({ db, config, logger });
+        const app = createApp(ctx);
+        const server = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, (info) => {
+          logger.info({ address: info.address, port: info.port, db: config.dbPath }, "relay API listening");
+        });
+        server.on("error", (err) => {
+          logger.fatal({ err }, "cannot listen");
+          process.exit(1);
+        });
+        const stop = (signal: string) => {
+          logger.info({ signal }, "shutting down");
+          server.close(() => {
+            db.$client.close();
+            process.exit(0);
+          });
+        };
+        process.once("SIGINT", () => stop("SIGINT"));
+        process.once("SIGTERM", () => stop("SIGTERM"));
+      } catch (err) {
+        reportError(err, opts.json === true);
+      }
+    });
+}

@@ -1,0 +1,53 @@
+import { Command, CommanderError } from "commander";
+import { configureHostCommand } from "./commands/host.js";
+import { configureServeCommand } from "./commands/serve.js";
+
+export function buildProgram(): Command {
+  const program = new Command("relay")
+    .description("sub2api-cn-relay-manager: onboard sub2api hosts, install model packs, import provider keys, prove and watch access")
+    .option("--db <path>", "SQLite state file (default: $RELAY_DB_PATH or ./data/relay.db)")
+    .option("--json", "print one JSON document instead of human output")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ outputError: (str, write) => write(str) });
+  configureHostCommand(program);
+  configureServeCommand(program);
+  return program;
+}
+
+/** Flags that would carry a secret on the command line; refused before parsing, never echoed. */
+const SECRET_FLAGS = ["--admin-key", "--api-key", "--token", "--password", "--key", "--keys"];
+
+export function secretFlagIn(argv: string[]): string | undefined {
+  for (const arg of argv) {
+    const flag = arg.split("=")[0] ?? "";
+    if (SECRET_FLAGS.includes(flag)) return flag;
+  }
+  return undefined;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const secretFlag = secretFlagIn(argv.slice(2));
+  if (secretFlag) {
+    process.stderr.write(
+      `error: ${secretFlag} is refused: secrets are never accepted as command-line arguments (they leak through \`ps\` and shell history)\n` +
+        "hint: use --admin-key-file PATH, --admin-key-stdin or --admin-key-env VAR (keys: --keys-file PATH or -)\n",
+    );
+    process.exitCode = 1;
+    return;
+  }
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") {
+        process.exitCode = 0;
+        return;
+      }
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}

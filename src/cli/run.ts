@@ -1,0 +1,72 @@
+import type { Command } from "commander";
+import { ConfigError, type Config, loadConfig, type LoadOptions } from "../config/index.js";
+import { ExitCode, exitCodeOf, isAppError } from "../domain/errors.js";
+import { type AppContext, createContext } from "../services/context.js";
+import { openDb } from "../store/db.js";
+import { createLogger } from "../util/logger.js";
+
+export interface GlobalOptions {
+  db?: string;
+  json?: boolean;
+}
+
+export interface CommandResult<T> {
+  data: T;
+  /** Human rendering; `--json` prints `data` instead. */
+  human: (data: T) => string;
+  exitCode?: number;
+}
+
+export function globalOptions(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+export function loadCliConfig(opts: GlobalOptions, load: LoadOptions = {}): Config {
+  const env = opts.db ? { ...process.env, RELAY_DB_PATH: opts.db } : process.env;
+  return loadConfig(env, load);
+}
+
+export function openContext(config: Config): AppContext {
+  const db = openDb(config.dbPath);
+  return createContext({ db, config, logger: createLogger(config.logLevel === "info" ? "warn" : config.logLevel) });
+}
+
+/**
+ * The one place CLI actions are run: build the context, call the service, print (`--json` or
+ * human), and map errors to exit codes (design §8). Errors say what failed and what to do next.
+ */
+export async function runCommand<T>(cmd: Command, action: (ctx: AppContext) => Promise<CommandResult<T>> | CommandResult<T>) {
+  const opts = globalOptions(cmd);
+  let ctx: AppContext | undefined;
+  try {
+    ctx = openContext(loadCliConfig(opts));
+    const result = await action(ctx);
+    process.stdout.write(`${opts.json ? JSON.stringify(result.data, null, 2) : result.human(result.data)}\n`);
+    process.exitCode = result.exitCode ?? ExitCode.ok;
+  } catch (err) {
+    reportError(err, opts.json === true);
+  } finally {
+    ctx?.db.$client.close();
+  }
+}
+
+export function reportError(err: unknown, json: boolean) {
+  if (isAppError(err)) {
+    if (json) {
+      const body = { error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}), ...(err.hint ? { hint: err.hint } : {}) } };
+      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    }
+    process.stderr.write(`error: ${err.message}${err.hint ? `\nhint: ${err.hint}` : ""}\n`);
+    if (err.details !== undefined && !json) process.stderr.write(`details: ${JSON.stringify(err.details)}\n`);
+    process.exitCode = exitCodeOf(err.kind);
+    return;
+  }
+  if (err instanceof ConfigError) {
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: "CONFIG_INVALID", message: err.message } }, null, 2)}\n`);
+    process.stderr.write(`configuration error: ${err.message}\n`);
+    process.exitCode = ExitCode.error;
+    return;
+  }
+  process.stderr.write(`internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exitCode = ExitCode.error;
+}

@@ -1,0 +1,232 @@
+import { randomBytes } from "node:crypto";
+import { desc, eq, or } from "drizzle-orm";
+import { type Assessment, assessCapabilities } from "../domain/hosts.js";
+import { AppError, conflict, invalidInput, notFound } from "../domain/errors.js";
+import type { CapabilityReport, HostAdapter } from "../host/sub2api/index.js";
+import { hostCapabilitySnapshots, type HostRow, hosts } from "../store/schema.js";
+import { maskSecret } from "../util/secrets.js";
+import { type AppContext, nowIso } from "./context.js";
+import { fromHostError } from "./host-errors.js";
+
+export type ProbeIdentity = "auto" | "user" | "none";
+
+export interface AddHostInput {
+  name: string;
+  baseUrl: string;
+  adminKey: string;
+  probeIdentity?: ProbeIdentity;
+}
+
+/** What the API returns and `--json` prints for a host. Never contains the admin key. */
+export interface HostView {
+  host_id: string;
+  name: string;
+  base_url: string;
+  version: string | null;
+  status: "supported" | "unsupported";
+  profile: string | null;
+  status_reasons: Assessment["reasons"];
+  warnings: Assessment["warnings"];
+  capabilities: Record<string, unknown>;
+  blockers: string[];
+  probe_identity: ProbeIdentity;
+  admin_key_hint: string;
+  created_at: string;
+  updated_at: string;
+  last_probed_at: string | null;
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const TOKEN_PURPOSE = "host-admin-token";
+
+export function validateBaseUrl(raw: string, allowInsecure: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw invalidInput("INVALID_BASE_URL", `base URL "${raw}" is not a valid URL`, { hint: "Use the form https://sub2api.example.com" });
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw invalidInput("INVALID_BASE_URL", `base URL scheme "${url.protocol}" is not allowed; use https://`);
+  }
+  if (url.username || url.password) {
+    throw invalidInput("INVALID_BASE_URL", "base URL must not contain credentials", {
+      hint: "Give the admin key with --admin-key-file, --admin-key-stdin or --admin-key-env instead.",
+    });
+  }
+  if (url.search || url.hash) throw invalidInput("INVALID_BASE_URL", "base URL must not have a query string or fragment");
+  if (url.protocol === "http:" && !allowInsecure && !isLoopback(url.hostname)) {
+    throw invalidInput("INSECURE_BASE_URL", `refusing plain http to ${url.hostname}: the admin key would cross the network unencrypted`, {
+      hint: "Use https://, or set RELAY_ALLOW_INSECURE_HOSTS=true for a trusted private network.",
+    });
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+function validateAdminKey(token: string): string {
+  const key = token.trim();
+  if (key === "") throw invalidInput("ADMIN_KEY_EMPTY", "the admin API key is empty");
+  if (key.length > 512 || /\s/.test(key)) throw invalidInput("ADMIN_KEY_INVALID", "the admin API key contains whitespace or is too long");
+  return key;
+}
+
+export async function addHost(ctx: AppContext, input: AddHostInput): Promise<HostView> {
+  const name = input.name.trim();
+  if (!NAME_RE.test(name)) {
+    throw invalidInput("INVALID_HOST_NAME", `host name "${input.name}" is invalid`, {
+      hint: "Use 1-63 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
+    });
+  }
+  const baseUrl = validateBaseUrl(input.baseUrl, ctx.config.allowInsecureHosts);
+  const adminKey = validateAdminKey(input.adminKey);
+  const probeIdentity = input.probeIdentity ?? "auto";
+  if (ctx.db.select({ id: hosts.id }).from(hosts).where(eq(hosts.name, name)).get()) {
+    throw conflict("HOST_EXISTS", `a host named "${name}" is already registered`, { hint: `Use \`relay host probe ${name}\` to refresh it.` });
+  }
+
+  // The key is stored only after the host accepted it: probe first, persist second.
+  const adapter = ctx.hostAdapter({ baseUrl, adminKey });
+  const report = await probe(adapter, baseUrl);
+  const assessment = assessCapabilities(report, probeIdentity);
+  const now = nowIso(ctx);
+  const row: HostRow = {
+    id: `host_${randomBytes(8).toString("hex")}`,
+    name,
+    baseUrl,
+    authType: "admin_api_key",
+    adminTokenSealed: ctx.secrets.seal(adminKey, TOKEN_PURPOSE),
+    adminTokenHint: maskSecret(adminKey),
+    probeIdentity,
+    probeUserEmail: null,
+    probeUserId: null,
+    probePasswordSealed: null,
+    version: report.version ?? null,
+    status: assessment.status,
+    statusReasons: assessment.reasons,
+    createdAt: now,
+    updatedAt: now,
+    lastProbedAt: now,
+  };
+  ctx.db.transaction((tx) => {
+    tx.insert(hosts).values(row).run();
+    tx.insert(hostCapabilitySnapshots).values(snapshotRow(row.id, report, assessment, now)).run();
+  });
+  ctx.logger.info({ host_id: row.id, name, status: assessment.status, version: report.version }, "host registered");
+  return getHost(ctx, row.id);
+}
+
+export async function probeHost(ctx: AppContext, ref: string): Promise<HostView> {
+  const row = findHost(ctx, ref);
+  const adapter = hostAdapterFor(ctx, row);
+  const report = await probe(adapter, row.baseUrl);
+  const assessment = assessCapabilities(report, row.probeIdentity);
+  const now = nowIso(ctx);
+  ctx.db.transaction((tx) => {
+    tx.update(hosts)
+      .set({ version: report.version ?? row.version, status: assessment.status, statusReasons: assessment.reasons, updatedAt: now, lastProbedAt: now })
+      .where(eq(hosts.id, row.id))
+      .run();
+    tx.insert(hostCapabilitySnapshots).values(snapshotRow(row.id, report, assessment, now)).run();
+  });
+  ctx.logger.info({ host_id: row.id, status: assessment.status }, "host probed");
+  return getHost(ctx, row.id);
+}
+
+export function listHosts(ctx: AppContext): HostView[] {
+  return ctx.db.select().from(hosts).orderBy(hosts.name).all().map((row) => toView(ctx, row));
+}
+
+export function getHost(ctx: AppContext, ref: string): HostView {
+  return toView(ctx, findHost(ctx, ref));
+}
+
+/** Resolves a host by id or by name. */
+export function findHost(ctx: AppContext, ref: string): HostRow {
+  const row = ctx.db.select().from(hosts).where(or(eq(hosts.id, ref), eq(hosts.name, ref))).get();
+  if (!row) throw notFound("HOST_NOT_FOUND", `no host "${ref}"`, { hint: "List the registered hosts with `relay host list`." });
+  return row;
+}
+
+/** The adapter for a stored host, configured from its latest capability snapshot. */
+export function hostAdapterFor(ctx: AppContext, row: HostRow): HostAdapter {
+  const snapshot = latestSnapshot(ctx, row.id);
+  const caps = (snapshot?.capabilities ?? {}) as { idempotency?: boolean; max_page_size?: number };
+  let adminKey: string;
+  try {
+    adminKey = ctx.secrets.open(row.adminTokenSealed, TOKEN_PURPOSE);
+  } catch (err) {
+    throw new AppError("internal", "SECRET_UNREADABLE", `cannot decrypt the admin key of host "${row.name}"`, {
+      hint: "The master key differs from the one the host was registered with; restore RELAY_MASTER_KEY or the key file.",
+      cause: err,
+    });
+  }
+  return ctx.hostAdapter({
+    baseUrl: row.baseUrl,
+    adminKey,
+    ...(caps.max_page_size ? { pageSize: caps.max_page_size } : {}),
+    ...(caps.idempotency !== undefined ? { idempotency: caps.idempotency } : {}),
+  });
+}
+
+async function probe(adapter: HostAdapter, baseUrl: string): Promise<CapabilityReport> {
+  try {
+    return await adapter.probeCapabilities();
+  } catch (err) {
+    throw fromHostError(err, baseUrl);
+  }
+}
+
+function snapshotRow(hostId: string, report: CapabilityReport, assessment: Assessment, now: string) {
+  return {
+    hostId,
+    version: report.version ?? null,
+    profile: assessment.profile,
+    status: assessment.status,
+    capabilities: { ...report.capabilities, max_page_size: report.maxPageSize, version_source: report.versionSource ?? null },
+    blockers: report.blockers,
+    reasons: assessment.reasons,
+    warnings: assessment.warnings,
+    probedAt: now,
+  };
+}
+
+function latestSnapshot(ctx: AppContext, hostId: string) {
+  return ctx.db
+    .select()
+    .from(hostCapabilitySnapshots)
+    .where(eq(hostCapabilitySnapshots.hostId, hostId))
+    .orderBy(desc(hostCapabilitySnapshots.id))
+    .limit(1)
+    .get();
+}
+
+export function listSnapshots(ctx: AppContext, ref: string) {
+  const row = findHost(ctx, ref);
+  return ctx.db.select().from(hostCapabilitySnapshots).where(eq(hostCapabilitySnapshots.hostId, row.id)).orderBy(desc(hostCapabilitySnapshots.id)).all();
+}
+
+function toView(ctx: AppContext, row: HostRow): HostView {
+  const snapshot = latestSnapshot(ctx, row.id);
+  return {
+    host_id: row.id,
+    name: row.name,
+    base_url: row.baseUrl,
+    version: row.version,
+    status: row.status,
+    profile: snapshot?.profile ?? null,
+    status_reasons: row.statusReasons,
+    warnings: snapshot?.warnings ?? [],
+    capabilities: snapshot?.capabilities ?? {},
+    blockers: snapshot?.blockers ?? [],
+    probe_identity: row.probeIdentity,
+    admin_key_hint: row.adminTokenHint,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+    last_probed_at: row.lastProbedAt,
+  };
+}

@@ -1,0 +1,287 @@
+import { HttpResponse, http } from "msw";
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { HostError, Sub2apiAdapter } from "../../src/host/sub2api/index.js";
+
+const BASE = "https://sub2api.test";
+const KEY = `admin-${"ab".repeat(32)}`;
+const server = setupServer();
+const sleeps: number[] = [];
+
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => {
+  server.resetHandlers();
+  sleeps.length = 0;
+});
+afterAll(() => server.close());
+
+function adapter(extra: Partial<ConstructorParameters<typeof Sub2apiAdapter>[0]> = {}) {
+  return new Sub2apiAdapter({
+    baseUrl: `${BASE}/`,
+    adminKey: KEY,
+    timeoutMs: 200,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    ...extra,
+  });
+}
+
+const ok = (data: unknown) => HttpResponse.json({ code: 0, message: "success", data });
+
+async function hostError(p: Promise<unknown>): Promise<HostError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(HostError);
+    return err as HostError;
+  }
+  throw new Error("expected a HostError");
+}
+
+describe("version", () => {
+  it("sends x-api-key to /api/v1/admin/system/version and reads data.version", async () => {
+    let seen: Request | undefined;
+    server.use(
+      http.get(`${BASE}/api/v1/admin/system/version`, ({ request }) => {
+        seen = request;
+        return ok({ version: "0.1.105.36" });
+      }),
+    );
+    await expect(adapter().getVersion()).resolves.toEqual({ version: "0.1.105.36", source: "admin" });
+    expect(seen?.headers.get("x-api-key")).toBe(KEY);
+    expect(seen?.headers.get("authorization")).toBeNull();
+  });
+
+  it("falls back to public settings when the admin API is compliance-locked", async () => {
+    server.use(
+      http.get(`${BASE}/api/v1/admin/system/version`, () =>
+        HttpResponse.json({ code: "ADMIN_COMPLIANCE_ACK_REQUIRED", message: "ack required", metadata: { version: "v2026.06.10" } }, { status: 423 }),
+      ),
+      http.get(`${BASE}/api/v1/settings/public`, ({ request }) => {
+        expect(request.headers.get("x-api-key")).toBeNull();
+        return ok({ version: "0.1.126", payment_enabled: true });
+      }),
+    );
+    await expect(adapter().getVersion()).resolves.toEqual({ version: "0.1.126", source: "public" });
+  });
+});
+
+describe("error shapes", () => {
+  it("parses a handler envelope with a numeric code and a reason", async () => {
+    server.use(
+      http.post(`${BASE}/api/v1/admin/groups`, () =>
+        HttpResponse.json({ code: 409, message: "group name already exists", reason: "GROUP_EXISTS" }, { status: 409 }),
+      ),
+    );
+    const err = await hostError(
+      adapter().createGroup({ name: "g", description: "", platform: "deepseek", subscriptionType: "subscription", rateMultiplier: 1, isExclusive: false }),
+    );
+    expect(err).toMatchObject({ kind: "http", status: 409, code: 409, reason: "GROUP_EXISTS", operation: "groups.create" });
+    expect(err.machineCode).toBe("GROUP_EXISTS");
+  });
+
+  it("parses a middleware error with a string code: 401 INVALID_ADMIN_KEY, not retried", async () => {
+    let calls = 0;
+    server.use(
+      http.get(`${BASE}/api/v1/admin/system/version`, () => {
+        calls++;
+        return HttpResponse.json({ code: "INVALID_ADMIN_KEY", message: "Invalid admin API key" }, { status: 401 });
+      }),
+    );
+    const err = await hostError(adapter().getVersion());
+    expect(err).toMatchObject({ status: 401, code: "INVALID_ADMIN_KEY", machineCode: "INVALID_ADMIN_KEY" });
+    expect(calls).toBe(1);
+  });
+
+  it("reports 423 ADMIN_COMPLIANCE_ACK_REQUIRED with its metadata", async () => {
+    server.use(
+      http.get(`${BASE}/api/v1/admin/groups/7`, () =>
+        HttpResponse.json(
+          { code: "ADMIN_COMPLIANCE_ACK_REQUIRED", message: "administrator compliance acknowledgement is required", metadata: { version: "v2026.06.10" } },
+          { status: 423 },
+        ),
+      ),
+    );
+    const err = await hostError(adapter().getGroup(7));
+    expect(err).toMatchObject({ status: 423, code: "ADMIN_COMPLIANCE_ACK_REQUIRED", metadata: { version: "v2026.06.10" } });
+  });
+
+  it("reports 403 STEP_UP_ADMIN_API_KEY_FORBIDDEN on account writes, without retry", async () => {
+    let calls = 0;
+    server.use(
+      http.post(`${BASE}/api/v1/admin/accounts`, () => {
+        calls++;
+        return HttpResponse.json({ code: "STEP_UP_ADMIN_API_KEY_FORBIDDEN", message: "step-up" }, { status: 403 });
+      }),
+    );
+    const err = await hostError(
+      adapter({ idempotency: true }).createAccount(
+        { name: "a", notes: "", platform: "deepseek", apiKey: "sk-x", baseUrl: "https://api.deepseek.com", modelMapping: {}, concurrency: 1, priority: 50, groupIds: [1] },
+        "idem-1",
+      ),
+    );
+    expect(err.is("STEP_UP_ADMIN_API_KEY_FORBIDDEN")).toBe(true);
+    expect(calls).toBe(1);
+  });
+
+  it("treats Gin's plain-text 404 as a missing route", async () => {
+    server.use(http.get(`${BASE}/api/v1/admin/channels`, () => new HttpResponse("404 page not found", { status: 404, headers: { "content-type": "text/plain" } })));
+    const err = await hostError(adapter().listChannels());
+    expect(err.routeMissing).toBe(true);
+    expect(err.status).toBe(404);
+  });
+
+  it("fails clearly on a response of the wrong shape", async () => {
+    server.use(http.get(`${BASE}/api/v1/admin/system/version`, () => HttpResponse.json({ version: "0.1.1" })));
+    const err = await hostError(adapter().getVersion());
+    expect(err.kind).toBe("parse");
+    expect(err.message).toMatch(/expected a sub2api envelope/);
+
+    server.use(http.get(`${BASE}/api/v1/admin/groups/1`, () => ok({ id: "one", name: "g" })));
+    const shape = await hostError(adapter().getGroup(1));
+    expect(shape.message).toMatch(/data\.id should be a number, got string/);
+
+    server.use(http.get(`${BASE}/api/v1/admin/system/version`, () => new HttpResponse("<html>login</html>", { status: 200 })));
+    expect((await hostError(adapter().getVersion())).kind).toBe("parse");
+  });
+});
+
+describe("pagination", () => {
+  it("lists to the end, trusting the host's pages rather than the requested size", async () => {
+    const all = Array.from({ length: 45 }, (_, i) => ({ id: i + 1, name: `g${i + 1}`, platform: "deepseek" }));
+    const asked: string[] = [];
+    server.use(
+      http.get(`${BASE}/api/v1/admin/groups`, ({ request }) => {
+        const url = new URL(request.url);
+        asked.push(url.search);
+        const page = Number(url.searchParams.get("page"));
+        // a Dec 2025 build silently ignores page_size > 100 and uses 20
+        const size = 20;
+        const items = all.slice((page - 1) * size, page * size);
+        return ok({ items, total: all.length, page, page_size: size, pages: Math.ceil(all.length / size) });
+      }),
+    );
+    const groups = await adapter({ pageSize: 1000 }).listGroups({ search: "g" });
+    expect(groups.map((g) => g.id)).toEqual(all.map((g) => g.id));
+    expect(asked).toHaveLength(3);
+    expect(asked[0]).toContain("page=1");
+    expect(asked[0]).toContain("page_size=1000");
+    expect(asked[0]).toContain("search=g");
+  });
+});
+
+describe("retries and timeouts", () => {
+  it("retries a read after a network error and a 5xx, then succeeds", async () => {
+    let calls = 0;
+    server.use(
+      http.get(`${BASE}/api/v1/admin/system/version`, () => {
+        calls++;
+        if (calls === 1) return HttpResponse.error();
+        if (calls === 2) return HttpResponse.json({ code: 500, message: "internal error" }, { status: 500 });
+        return ok({ version: "0.1.126" });
+      }),
+    );
+    await expect(adapter().getVersion()).resolves.toMatchObject({ version: "0.1.126" });
+    expect(calls).toBe(3);
+    expect(sleeps).toHaveLength(2);
+  });
+
+  it("honours Retry-After on 429, for reads and for writes", async () => {
+    let calls = 0;
+    server.use(
+      http.post(`${BASE}/api/v1/admin/groups`, () => {
+        calls++;
+        if (calls === 1) return HttpResponse.json({ code: "RATE_LIMITED", message: "slow down" }, { status: 429, headers: { "Retry-After": "2" } });
+        return ok({ id: 5, name: "g", platform: "deepseek" });
+      }),
+    );
+    const g = await adapter().createGroup({ name: "g", description: "", platform: "deepseek", subscriptionType: "subscription", rateMultiplier: 1, isExclusive: false });
+    expect(g.id).toBe(5);
+    expect(sleeps).toEqual([2000]);
+  });
+
+  it("gives up when Retry-After is longer than it will wait", async () => {
+    server.use(
+      http.get(`${BASE}/api/v1/admin/system/version`, () =>
+        HttpResponse.json({ code: "RATE_LIMITED", message: "slow down" }, { status: 429, headers: { "Retry-After": "3600" } }),
+      ),
+    );
+    const err = await hostError(adapter().getVersion());
+    expect(err).toMatchObject({ status: 429, retryAfterMs: 3_600_000 });
+    expect(sleeps).toEqual([]);
+  });
+
+  it("never retries a non-idempotent write after a 5xx or a reset", async () => {
+    let calls = 0;
+    server.use(
+      http.post(`${BASE}/api/v1/admin/groups`, () => {
+        calls++;
+        return HttpResponse.json({ code: 500, message: "internal error" }, { status: 500 });
+      }),
+    );
+    const input = { name: "g", description: "", platform: "deepseek", subscriptionType: "subscription" as const, rateMultiplier: 1, isExclusive: false };
+    await hostError(adapter().createGroup(input));
+    expect(calls).toBe(1);
+
+    calls = 0;
+    server.use(
+      http.post(`${BASE}/api/v1/admin/groups`, () => {
+        calls++;
+        return HttpResponse.error();
+      }),
+    );
+    expect((await hostError(adapter().createGroup(input))).kind).toBe("network");
+    expect(calls).toBe(1);
+  });
+
+  it("retries an account create only with an Idempotency-Key on a host that honours it", async () => {
+    const keys: (string | null)[] = [];
+    server.use(
+      http.post(`${BASE}/api/v1/admin/accounts`, ({ request }) => {
+        keys.push(request.headers.get("idempotency-key"));
+        if (keys.length === 1) return HttpResponse.json({ code: 500, message: "internal error" }, { status: 500 });
+        return ok({ id: 9, name: "a", platform: "deepseek", credentials: { base_url: "https://api.deepseek.com" }, credentials_status: { has_api_key: true } });
+      }),
+    );
+    const input = { name: "a", notes: "", platform: "deepseek", apiKey: "sk-secret", baseUrl: "https://api.deepseek.com", modelMapping: { "deepseek-chat": "deepseek-chat" }, concurrency: 2, priority: 50, groupIds: [3] };
+    const created = await adapter({ idempotency: true }).createAccount(input, "idem-42");
+    expect(created).toMatchObject({ id: 9, hasApiKey: true, baseUrl: "https://api.deepseek.com" });
+    expect(keys).toEqual(["idem-42", "idem-42"]);
+
+    keys.length = 0;
+    await hostError(adapter({ idempotency: false }).createAccount(input, "idem-43"));
+    expect(keys).toEqual(["idem-43"]);
+  });
+
+  it("times out a host that does not answer", async () => {
+    server.use(
+      http.get(`${BASE}/api/v1/admin/system/version`, async () => {
+        await new Promise((r) => setTimeout(r, 1_000));
+        return ok({ version: "late" });
+      }),
+    );
+    const err = await hostError(adapter({ maxRetries: 0 }).getVersion());
+    expect(err.kind).toBe("timeout");
+    expect(err.message).toMatch(/within 200 ms/);
+  });
+});
+
+describe("account test stream", () => {
+  it("succeeds on test_complete success:true and fails on an error event, both HTTP 200", async () => {
+    server.use(
+      http.post(`${BASE}/api/v1/admin/accounts/1/test`, async ({ request }) => {
+        expect(await request.json()).toEqual({ model_id: "deepseek-chat" });
+        return new HttpResponse(
+          'data: {"type":"test_start","model":"deepseek-chat"}\n\ndata: {"type":"content","text":"hi"}\n\ndata: {"type":"test_complete","success":true}\n\n',
+          { headers: { "content-type": "text/event-stream" } },
+        );
+      }),
+      http.post(`${BASE}/api/v1/admin/accounts/2/test`, () =>
+        new HttpResponse('data: {"type":"test_start"}\n\ndata: {"type":"error","error":"API returned 401: invalid key"}\n\n'),
+      ),
+    );
+    await expect(adapter().testAccount(1, "deepseek-chat")).resolves.toMatchObject({ success: true, model: "deepseek-chat", text: "hi" });
+    await expect(adapter().testAccount(2, "deepseek-chat")).resolves.toMatchObject({ success: false, error: "API returned 401: invalid key" });
+  });
+});

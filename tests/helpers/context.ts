@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/index.js";
+import { type AppContext, createContext } from "../../src/services/context.js";
+import { openDb } from "../../src/store/db.js";
+import { createLogger } from "../../src/util/logger.js";
+
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
+export const TEST_API_TOKEN = "test-api-token-0123456789abcdef";
+
+export interface TestEnv {
+  dir: string;
+  dbPath: string;
+  ctx: AppContext;
+  env: Record<string, string>;
+  cleanup(): void;
+}
+
+/** A real SQLite file in a temp directory with the real migrations, and a context around it. */
+export function makeTestEnv(extraEnv: Record<string, string> = {}): TestEnv {
+  const dir = mkdtempSync(join(tmpdir(), "relay-test-"));
+  const dbPath = join(dir, "relay.db");
+  const env = {
+    RELAY_DB_PATH: dbPath,
+    RELAY_MASTER_KEY: TEST_MASTER_KEY,
+    RELAY_API_TOKEN: TEST_API_TOKEN,
+    RELAY_LOG_LEVEL: "silent",
+    ...extraEnv,
+  };
+  const config = loadConfig(env);
+  const db = openDb(dbPath);
+  const ctx = createContext({ db, config, logger: createLogger("silent") });
+  return {
+    dir,
+    dbPath,
+    ctx,
+    env,
+    cleanup() {
+      db.$client.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function rowCount(ctx: AppContext, table: string): number {
+  return (ctx.db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+}

@@ -1,0 +1,126 @@
+import Database from "better-sqlite3";
+import { getTableColumns } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { migrate, openDb } from "../../src/store/db.js";
+import { allTables } from "../../src/store/schema.js";
+import { projectRoot } from "../../src/util/paths.js";
+import { join } from "node:path";
+import { makeTestEnv, rowCount, type TestEnv } from "../helpers/context.js";
+
+const NOW = "2026-11-21T00:00:00.000Z";
+const HASH = "a".repeat(64);
+
+let t: TestEnv;
+beforeEach(() => {
+  t = makeTestEnv();
+  const db = t.ctx.db.$client;
+  db.prepare(
+    `INSERT INTO hosts (id, name, base_url, auth_type, admin_token_sealed, admin_token_hint, status, created_at, updated_at)
+     VALUES ('h1', 'one', 'https://h', 'admin_api_key', 'v1:x:y:z', 'admin-…abcd', 'supported', ?, ?)`,
+  ).run(NOW, NOW);
+  db.prepare(
+    `INSERT INTO import_batches (id, host_id, provider_id, pack_version, mode, status, created_at, updated_at)
+     VALUES ('b1', 'h1', 'deepseek', '1.0.0', 'strict', 'pending', ?, ?)`,
+  ).run(NOW, NOW);
+});
+afterEach(() => t.cleanup());
+
+const insertItem = (hash: string, mask = "sk-…abcd", batch = "b1") =>
+  t.ctx.db.$client
+    .prepare(
+      `INSERT INTO import_batch_items (batch_id, position, raw_key_hash, key_mask, status, updated_at) VALUES (?, 0, ?, ?, 'pending', ?)`,
+    )
+    .run(batch, hash, mask, NOW);
+
+const insertResource = (logicalKey: string, hash: string | null = null) =>
+  t.ctx.db.$client
+    .prepare(
+      `INSERT INTO managed_resources (host_id, provider_id, batch_id, resource_type, logical_key, name, state, idempotency_key, raw_key_hash, created_at, updated_at)
+       VALUES ('h1', 'deepseek', 'b1', 'account', ?, 'deepseek-aaaaaaaa', 'create_pending', 'idem', ?, ?, ?)`,
+    )
+    .run(logicalKey, hash, NOW, NOW);
+
+describe("migrations", () => {
+  it("apply once and are idempotent on a real file", () => {
+    const sqlite = new Database(t.dbPath);
+    const again = migrate(sqlite, join(projectRoot(), "migrations"));
+    expect(again).toEqual([]);
+    const versions = sqlite.prepare("SELECT version FROM schema_migrations").all();
+    expect(versions).toEqual([{ version: 1 }]);
+    sqlite.close();
+    // Reopening through openDb also applies nothing and keeps the data.
+    const reopened = openDb(t.dbPath);
+    expect((reopened.$client.prepare("SELECT name FROM hosts").get() as { name: string }).name).toBe("one");
+    reopened.$client.close();
+  });
+
+  it("create every table the drizzle schema declares, with the same columns", () => {
+    for (const [table, def] of Object.entries(allTables)) {
+      const dbColumns = (t.ctx.db.$client.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+      const declared = Object.values(getTableColumns(def)).map((c) => c.name);
+      expect(dbColumns.sort(), table).toEqual([...declared].sort());
+    }
+  });
+});
+
+describe("constraints", () => {
+  it("providers are unique on (pack_id, provider_id) and provider_id across packs", () => {
+    const ins = t.ctx.db.$client.prepare(
+      `INSERT INTO providers (pack_id, provider_id, pack_version, display_name, definition, updated_at) VALUES (?, ?, '1.0.0', 'x', '{}', ?)`,
+    );
+    ins.run("p1", "deepseek", NOW);
+    expect(() => ins.run("p1", "deepseek", NOW)).toThrow(/UNIQUE/);
+    expect(() => ins.run("p2", "deepseek", NOW)).toThrow(/UNIQUE/);
+    ins.run("p1", "kimi", NOW);
+    expect(rowCount(t.ctx, "providers")).toBe(2);
+  });
+
+  it("managed_resources are unique on (host, provider, type, logical key)", () => {
+    insertResource("key:1");
+    expect(() => insertResource("key:1")).toThrow(/UNIQUE/);
+    insertResource("key:2");
+    expect(rowCount(t.ctx, "managed_resources")).toBe(2);
+  });
+
+  it("a raw key hash is unique within one batch but may repeat across batches", () => {
+    insertItem(HASH);
+    expect(() => insertItem(HASH)).toThrow(/UNIQUE/);
+    t.ctx.db.$client
+      .prepare(`INSERT INTO import_batches (id, host_id, provider_id, pack_version, mode, status, created_at, updated_at) VALUES ('b2','h1','deepseek','1.0.0','partial','pending',?,?)`)
+      .run(NOW, NOW);
+    insertItem(HASH, "sk-…abcd", "b2");
+    expect(rowCount(t.ctx, "import_batch_items")).toBe(2);
+  });
+
+  it("no column accepts a plaintext provider key", () => {
+    const plaintext = "sk-0123456789abcdef0123456789abcdef";
+    expect(() => insertItem(plaintext)).toThrow(/CHECK/);
+    expect(() => insertItem("Z".repeat(64))).toThrow(/CHECK/);
+    expect(() => insertItem(HASH.replace(/a$/, "b"), plaintext)).toThrow(/CHECK/);
+    expect(() => insertResource("key:x", plaintext)).toThrow(/CHECK/);
+    expect(() =>
+      t.ctx.db.$client
+        .prepare(`UPDATE hosts SET admin_token_sealed = ? WHERE id = 'h1'`)
+        .run(`admin-${"0".repeat(64)}`),
+    ).toThrow(/CHECK/);
+    expect(rowCount(t.ctx, "import_batch_items")).toBe(0);
+  });
+
+  it("a failing transaction leaves nothing behind", () => {
+    const sqlite = t.ctx.db.$client;
+    const tx = sqlite.transaction(() => {
+      insertItem(HASH);
+      insertResource("key:1", HASH);
+      insertItem(HASH); // violates the per-batch uniqueness: the whole transaction rolls back
+    });
+    expect(() => tx()).toThrow(/UNIQUE/);
+    expect(rowCount(t.ctx, "import_batch_items")).toBe(0);
+    expect(rowCount(t.ctx, "managed_resources")).toBe(0);
+  });
+
+  it("rejects unknown states", () => {
+    expect(() =>
+      t.ctx.db.$client.prepare(`UPDATE import_batches SET status = 'done' WHERE id = 'b1'`).run(),
+    ).toThrow(/CHECK/);
+  });
+});

@@ -1,0 +1,63 @@
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/index.js";
+
+const KEY = Buffer.alloc(32, 1).toString("base64");
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    const c = loadConfig({ RELAY_MASTER_KEY: KEY });
+    expect(c.dbPath).toBe("./data/relay.db");
+    expect(c.listen).toEqual({ host: "127.0.0.1", port: 8080 });
+    expect(c.reconcileCron).toBe("*/15 * * * *");
+    expect(c.allowInsecureHosts).toBe(false);
+    expect(c.logLevel).toBe("info");
+    expect(c.apiToken).toBeUndefined();
+    expect(c.masterKey).toHaveLength(32);
+  });
+
+  it.each([
+    ["RELAY_LISTEN", "localhost"],
+    ["RELAY_LISTEN", "127.0.0.1:99999"],
+    ["RELAY_RECONCILE_CRON", "every minute"],
+    ["RELAY_ALLOW_INSECURE_HOSTS", "maybe"],
+    ["RELAY_LOG_LEVEL", "loud"],
+    ["RELAY_API_TOKEN", "short"],
+    ["RELAY_MASTER_KEY", "not-32-bytes"],
+    ["RELAY_HOST_TIMEOUT_MS", "fast"],
+  ])("rejects %s=%s with a message naming the variable", (name, value) => {
+    const env = { RELAY_MASTER_KEY: KEY, [name]: value };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^${name}: `));
+  });
+
+  it("requires RELAY_API_TOKEN only when asked (relay serve)", () => {
+    expect(() => loadConfig({ RELAY_MASTER_KEY: KEY }, { requireApiToken: true })).toThrow(/RELAY_API_TOKEN: is required/);
+    expect(loadConfig({ RELAY_MASTER_KEY: KEY, RELAY_API_TOKEN: "x".repeat(32) }, { requireApiToken: true }).apiToken).toBe("x".repeat(32));
+  });
+
+  it("accepts IPv6 listen addresses and hex master keys", () => {
+    const c = loadConfig({ RELAY_LISTEN: "[::1]:9000", RELAY_MASTER_KEY: "ab".repeat(32) });
+    expect(c.listen).toEqual({ host: "::1", port: 9000 });
+    expect(c.masterKey.toString("hex")).toBe("ab".repeat(32));
+  });
+
+  it("creates a 0600 master key file next to the database on first start and reuses it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "relay-cfg-"));
+    const env = { RELAY_DB_PATH: join(dir, "state", "relay.db") };
+    const first = loadConfig(env);
+    const file = join(dir, "state", "master.key");
+    expect(first.masterKeySource).toBe("file");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(loadConfig(env).masterKey.equals(first.masterKey)).toBe(true);
+  });
+
+  it("refuses a master key file readable by others", () => {
+    const dir = mkdtempSync(join(tmpdir(), "relay-cfg-"));
+    const file = join(dir, "master.key");
+    writeFileSync(file, KEY, { mode: 0o644 });
+    expect(() => loadConfig({ RELAY_MASTER_KEY_FILE: file })).toThrow(/RELAY_MASTER_KEY_FILE: .*chmod 600/);
+  });
+});
