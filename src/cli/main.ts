@@ -4,7 +4,9 @@ import { configureServeCommand } from "./commands/serve.js";
 
 export function buildProgram(): Command {
   const program = new Command("relay")
-    .description("sub2api-cn-relay-manager: onboard sub2api hosts, install model packs, import provider keys, prove and watch access")
+    .description(
+      "sub2api-cn-relay-manager: onboard sub2api hosts, install model packs, import provider keys, prove and watch access",
+    )
     .option("--db <path>", "SQLite state file (default: $RELAY_DB_PATH or ./data/relay.db)")
     .option("--json", "print one JSON document instead of human output")
     .showHelpAfterError("(run with --help for usage)")
@@ -41,7 +43,11 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") {
+      if (
+        err.code === "commander.helpDisplayed" ||
+        err.code === "commander.version" ||
+        err.code === "commander.help"
+      ) {
         process.exitCode = 0;
         return;
       }

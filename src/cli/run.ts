@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { ConfigError, type Config, loadConfig, type LoadOptions } from "../config/index.js";
+import { type Config, ConfigError, type LoadOptions, loadConfig } from "../config/index.js";
 import { ExitCode, exitCodeOf, isAppError } from "../domain/errors.js";
 import { type AppContext, createContext } from "../services/context.js";
 import { openDb } from "../store/db.js";
@@ -28,14 +28,21 @@ export function loadCliConfig(opts: GlobalOptions, load: LoadOptions = {}): Conf
 
 export function openContext(config: Config): AppContext {
   const db = openDb(config.dbPath);
-  return createContext({ db, config, logger: createLogger(config.logLevel === "info" ? "warn" : config.logLevel) });
+  return createContext({
+    db,
+    config,
+    logger: createLogger(config.logLevel === "info" ? "warn" : config.logLevel),
+  });
 }
 
 /**
  * The one place CLI actions are run: build the context, call the service, print (`--json` or
  * human), and map errors to exit codes (design §8). Errors say what failed and what to do next.
  */
-export async function runCommand<T>(cmd: Command, action: (ctx: AppContext) => Promise<CommandResult<T>> | CommandResult<T>) {
+export async function runCommand<T>(
+  cmd: Command,
+  action: (ctx: AppContext) => Promise<CommandResult<T>> | CommandResult<T>,
+) {
   const opts = globalOptions(cmd);
   let ctx: AppContext | undefined;
   try {
@@ -53,7 +60,14 @@ export async function runCommand<T>(cmd: Command, action: (ctx: AppContext) => P
 export function reportError(err: unknown, json: boolean) {
   if (isAppError(err)) {
     if (json) {
-      const body = { error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}), ...(err.hint ? { hint: err.hint } : {}) } };
+      const body = {
+        error: {
+          code: err.code,
+          message: err.message,
+          ...(err.details !== undefined ? { details: err.details } : {}),
+          ...(err.hint ? { hint: err.hint } : {}),
+        },
+      };
       process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     }
     process.stderr.write(`error: ${err.message}${err.hint ? `\nhint: ${err.hint}` : ""}\n`);
@@ -62,7 +76,10 @@ export function reportError(err: unknown, json: boolean) {
     return;
   }
   if (err instanceof ConfigError) {
-    if (json) process.stdout.write(`${JSON.stringify({ error: { code: "CONFIG_INVALID", message: err.message } }, null, 2)}\n`);
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: "CONFIG_INVALID", message: err.message } }, null, 2)}\n`,
+      );
     process.stderr.write(`configuration error: ${err.message}\n`);
     process.exitCode = ExitCode.error;
     return;

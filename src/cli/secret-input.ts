@@ -13,10 +13,18 @@ const MAX_SECRET_FILE_BYTES = 64 * 1024;
  * Secrets come from a file, stdin or a named environment variable — never from argv, where they
  * would show in `ps` and shell history. Exactly one source must be given.
  */
-export function readSecret(what: string, flags: { file: string; stdin: string; env: string }, o: SecretSourceOptions, env: NodeJS.ProcessEnv): string {
+export function readSecret(
+  what: string,
+  flags: { file: string; stdin: string; env: string },
+  o: SecretSourceOptions,
+  env: NodeJS.ProcessEnv,
+): string {
   const given = [o.file !== undefined, o.stdin === true, o.env !== undefined].filter(Boolean).length;
   if (given !== 1) {
-    throw invalidInput("SECRET_SOURCE_REQUIRED", `give the ${what} with exactly one of ${flags.file} PATH, ${flags.stdin} or ${flags.env} VAR`);
+    throw invalidInput(
+      "SECRET_SOURCE_REQUIRED",
+      `give the ${what} with exactly one of ${flags.file} PATH, ${flags.stdin} or ${flags.env} VAR`,
+    );
   }
   let value: string;
   if (o.file !== undefined) {
@@ -26,7 +34,8 @@ export function readSecret(what: string, flags: { file: string; stdin: string; e
     } catch {
       throw invalidInput("SECRET_FILE_UNREADABLE", `cannot read ${what} file ${o.file}`);
     }
-    if (size > MAX_SECRET_FILE_BYTES) throw invalidInput("SECRET_FILE_TOO_LARGE", `${o.file} is larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+    if (size > MAX_SECRET_FILE_BYTES)
+      throw invalidInput("SECRET_FILE_TOO_LARGE", `${o.file} is larger than ${MAX_SECRET_FILE_BYTES} bytes`);
     value = readFileSync(o.file, "utf8");
   } else if (o.stdin) {
     value = readFileSync(0, "utf8");

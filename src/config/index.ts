@@ -65,7 +65,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
   try {
     new Cron(reconcileCron, { paused: true }).stop();
   } catch (err) {
-    throw new ConfigError("RELAY_RECONCILE_CRON", `is not a valid cron expression (${(err as Error).message})`);
+    throw new ConfigError(
+      "RELAY_RECONCILE_CRON",
+      `is not a valid cron expression (${(err as Error).message})`,
+    );
   }
 
   const logLevel = (nonEmpty(env, "RELAY_LOG_LEVEL") ?? DEFAULTS.logLevel) as LogLevel;
@@ -98,7 +101,7 @@ function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
 function parseListen(value: string): { host: string; port: number } {
   const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
   const port = match ? Number(match[2]) : Number.NaN;
-  if (!match || !match[1] || port > 65535) {
+  if (!match?.[1] || port > 65535) {
     throw new ConfigError("RELAY_LISTEN", `expected HOST:PORT such as 127.0.0.1:8080, got "${value}"`);
   }
   return { host: match[1].replace(/^\[|\]$/g, ""), port };
@@ -112,7 +115,13 @@ function parseBool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boo
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
-function parseIntVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+function parseIntVar(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const value = nonEmpty(env, name);
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -154,7 +163,10 @@ function resolveMasterKey(env: NodeJS.ProcessEnv, dbPath: string): { key: Buffer
 function decodeKey(variable: string, text: string): Buffer {
   const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, "hex") : Buffer.from(text, "base64");
   if (key.length !== 32) {
-    throw new ConfigError(variable, "must be 32 bytes, as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)");
+    throw new ConfigError(
+      variable,
+      "must be 32 bytes, as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)",
+    );
   }
   return key;
 }

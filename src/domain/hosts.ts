@@ -23,7 +23,10 @@ const REQUIRED_WHY: Record<(typeof REQUIRED_CAPABILITIES)[number], string> = {
 };
 
 /** Decides a host's status from a capability report. Pure: the same report always gives the same answer. */
-export function assessCapabilities(report: CapabilityReport, probeIdentity: "auto" | "user" | "none"): Assessment {
+export function assessCapabilities(
+  report: CapabilityReport,
+  probeIdentity: "auto" | "user" | "none",
+): Assessment {
   const reasons: Reason[] = [];
   const warnings: Reason[] = [];
   const caps = report.capabilities;
@@ -41,7 +44,8 @@ export function assessCapabilities(report: CapabilityReport, probeIdentity: "aut
   if (report.blockers.includes("step_up_forbidden")) {
     reasons.push({
       code: "STEP_UP_FORBIDDEN",
-      message: "this sub2api build requires TOTP step-up for account and user administration, which an admin API key can never pass",
+      message:
+        "this sub2api build requires TOTP step-up for account and user administration, which an admin API key can never pass",
       hint: "Use a sub2api build without the mandatory step-up gate on account and user routes (the 23b5dd07 variant has it); API-key automation cannot work on this one.",
     });
   }
@@ -73,7 +77,11 @@ export function assessCapabilities(report: CapabilityReport, probeIdentity: "aut
   };
 }
 
-function capabilityWarnings(caps: HostCapabilities, probeIdentity: string, report: CapabilityReport): Reason[] {
+function capabilityWarnings(
+  caps: HostCapabilities,
+  probeIdentity: string,
+  report: CapabilityReport,
+): Reason[] {
   const w: Reason[] = [];
   if (!caps.chat_completions) {
     w.push({
@@ -86,26 +94,45 @@ function capabilityWarnings(caps: HostCapabilities, probeIdentity: string, repor
   if (caps.groups && caps.cn_platforms.length === 0) {
     w.push({
       code: "NO_CN_PLATFORMS",
-      message: "no CN platforms: providers will be created as platform `openai` accounts with force_chat_completions",
+      message:
+        "no CN platforms: providers will be created as platform `openai` accounts with force_chat_completions",
     });
   }
-  if (!caps.channels) w.push({ code: "NO_CHANNELS", message: "no channels: pack pricing cannot be applied; the host's global prices apply" });
+  if (!caps.channels)
+    w.push({
+      code: "NO_CHANNELS",
+      message: "no channels: pack pricing cannot be applied; the host's global prices apply",
+    });
   if (!caps.plans) {
     w.push({
       code: "NO_PLANS",
-      message: report.publicSettings?.paymentEnabled === false ? "payment module disabled: no payment plans will be created" : "no payment plans on this host",
+      message:
+        report.publicSettings?.paymentEnabled === false
+          ? "payment module disabled: no payment plans will be created"
+          : "no payment plans on this host",
     });
   }
-  if (!caps.batch_delete) w.push({ code: "NO_BATCH_DELETE", message: "no account batch delete: rollbacks delete accounts one by one" });
+  if (!caps.batch_delete)
+    w.push({
+      code: "NO_BATCH_DELETE",
+      message: "no account batch delete: rollbacks delete accounts one by one",
+    });
   if (!caps.idempotency) {
-    w.push({ code: "NO_IDEMPOTENCY", message: "no Idempotency-Key support: failed account writes are never retried blindly" });
+    w.push({
+      code: "NO_IDEMPOTENCY",
+      message: "no Idempotency-Key support: failed account writes are never retried blindly",
+    });
   }
   if (probeIdentity === "none") {
-    w.push({ code: "NO_PROBE_IDENTITY", message: "probe identity is `none`: access closure cannot be verified on this host" });
+    w.push({
+      code: "NO_PROBE_IDENTITY",
+      message: "probe identity is `none`: access closure cannot be verified on this host",
+    });
   } else if (!caps.user_login) {
     w.push({
       code: "USER_LOGIN_BLOCKED",
-      message: "user login is blocked (backend mode or captcha): the probe user cannot log in, so access cannot be verified",
+      message:
+        "user login is blocked (backend mode or captcha): the probe user cannot log in, so access cannot be verified",
     });
   }
   return w;

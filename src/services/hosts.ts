@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { desc, eq, or } from "drizzle-orm";
-import { type Assessment, assessCapabilities } from "../domain/hosts.js";
 import { AppError, conflict, invalidInput, notFound } from "../domain/errors.js";
+import { type Assessment, assessCapabilities } from "../domain/hosts.js";
 import type { CapabilityReport, HostAdapter } from "../host/sub2api/index.js";
-import { hostCapabilitySnapshots, type HostRow, hosts } from "../store/schema.js";
+import { type HostRow, hostCapabilitySnapshots, hosts } from "../store/schema.js";
 import { maskSecret } from "../util/secrets.js";
 import { type AppContext, nowIso } from "./context.js";
 import { fromHostError } from "./host-errors.js";
@@ -44,7 +44,9 @@ export function validateBaseUrl(raw: string, allowInsecure: boolean): string {
   try {
     url = new URL(raw.trim());
   } catch {
-    throw invalidInput("INVALID_BASE_URL", `base URL "${raw}" is not a valid URL`, { hint: "Use the form https://sub2api.example.com" });
+    throw invalidInput("INVALID_BASE_URL", `base URL "${raw}" is not a valid URL`, {
+      hint: "Use the form https://sub2api.example.com",
+    });
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw invalidInput("INVALID_BASE_URL", `base URL scheme "${url.protocol}" is not allowed; use https://`);
@@ -54,11 +56,16 @@ export function validateBaseUrl(raw: string, allowInsecure: boolean): string {
       hint: "Give the admin key with --admin-key-file, --admin-key-stdin or --admin-key-env instead.",
     });
   }
-  if (url.search || url.hash) throw invalidInput("INVALID_BASE_URL", "base URL must not have a query string or fragment");
+  if (url.search || url.hash)
+    throw invalidInput("INVALID_BASE_URL", "base URL must not have a query string or fragment");
   if (url.protocol === "http:" && !allowInsecure && !isLoopback(url.hostname)) {
-    throw invalidInput("INSECURE_BASE_URL", `refusing plain http to ${url.hostname}: the admin key would cross the network unencrypted`, {
-      hint: "Use https://, or set RELAY_ALLOW_INSECURE_HOSTS=true for a trusted private network.",
-    });
+    throw invalidInput(
+      "INSECURE_BASE_URL",
+      `refusing plain http to ${url.hostname}: the admin key would cross the network unencrypted`,
+      {
+        hint: "Use https://, or set RELAY_ALLOW_INSECURE_HOSTS=true for a trusted private network.",
+      },
+    );
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
@@ -71,7 +78,8 @@ export function isLoopback(hostname: string): boolean {
 function validateAdminKey(token: string): string {
   const key = token.trim();
   if (key === "") throw invalidInput("ADMIN_KEY_EMPTY", "the admin API key is empty");
-  if (key.length > 512 || /\s/.test(key)) throw invalidInput("ADMIN_KEY_INVALID", "the admin API key contains whitespace or is too long");
+  if (key.length > 512 || /\s/.test(key))
+    throw invalidInput("ADMIN_KEY_INVALID", "the admin API key contains whitespace or is too long");
   return key;
 }
 
@@ -86,7 +94,9 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
   const adminKey = validateAdminKey(input.adminKey);
   const probeIdentity = input.probeIdentity ?? "auto";
   if (ctx.db.select({ id: hosts.id }).from(hosts).where(eq(hosts.name, name)).get()) {
-    throw conflict("HOST_EXISTS", `a host named "${name}" is already registered`, { hint: `Use \`relay host probe ${name}\` to refresh it.` });
+    throw conflict("HOST_EXISTS", `a host named "${name}" is already registered`, {
+      hint: `Use \`relay host probe ${name}\` to refresh it.`,
+    });
   }
 
   // The key is stored only after the host accepted it: probe first, persist second.
@@ -114,9 +124,14 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
   };
   ctx.db.transaction((tx) => {
     tx.insert(hosts).values(row).run();
-    tx.insert(hostCapabilitySnapshots).values(snapshotRow(row.id, report, assessment, now)).run();
+    tx.insert(hostCapabilitySnapshots)
+      .values(snapshotRow(row.id, report, assessment, now))
+      .run();
   });
-  ctx.logger.info({ host_id: row.id, name, status: assessment.status, version: report.version }, "host registered");
+  ctx.logger.info(
+    { host_id: row.id, name, status: assessment.status, version: report.version },
+    "host registered",
+  );
   return getHost(ctx, row.id);
 }
 
@@ -128,17 +143,30 @@ export async function probeHost(ctx: AppContext, ref: string): Promise<HostView>
   const now = nowIso(ctx);
   ctx.db.transaction((tx) => {
     tx.update(hosts)
-      .set({ version: report.version ?? row.version, status: assessment.status, statusReasons: assessment.reasons, updatedAt: now, lastProbedAt: now })
+      .set({
+        version: report.version ?? row.version,
+        status: assessment.status,
+        statusReasons: assessment.reasons,
+        updatedAt: now,
+        lastProbedAt: now,
+      })
       .where(eq(hosts.id, row.id))
       .run();
-    tx.insert(hostCapabilitySnapshots).values(snapshotRow(row.id, report, assessment, now)).run();
+    tx.insert(hostCapabilitySnapshots)
+      .values(snapshotRow(row.id, report, assessment, now))
+      .run();
   });
   ctx.logger.info({ host_id: row.id, status: assessment.status }, "host probed");
   return getHost(ctx, row.id);
 }
 
 export function listHosts(ctx: AppContext): HostView[] {
-  return ctx.db.select().from(hosts).orderBy(hosts.name).all().map((row) => toView(ctx, row));
+  return ctx.db
+    .select()
+    .from(hosts)
+    .orderBy(hosts.name)
+    .all()
+    .map((row) => toView(ctx, row));
 }
 
 export function getHost(ctx: AppContext, ref: string): HostView {
@@ -147,8 +175,15 @@ export function getHost(ctx: AppContext, ref: string): HostView {
 
 /** Resolves a host by id or by name. */
 export function findHost(ctx: AppContext, ref: string): HostRow {
-  const row = ctx.db.select().from(hosts).where(or(eq(hosts.id, ref), eq(hosts.name, ref))).get();
-  if (!row) throw notFound("HOST_NOT_FOUND", `no host "${ref}"`, { hint: "List the registered hosts with `relay host list`." });
+  const row = ctx.db
+    .select()
+    .from(hosts)
+    .where(or(eq(hosts.id, ref), eq(hosts.name, ref)))
+    .get();
+  if (!row)
+    throw notFound("HOST_NOT_FOUND", `no host "${ref}"`, {
+      hint: "List the registered hosts with `relay host list`.",
+    });
   return row;
 }
 
@@ -160,10 +195,15 @@ export function hostAdapterFor(ctx: AppContext, row: HostRow): HostAdapter {
   try {
     adminKey = ctx.secrets.open(row.adminTokenSealed, TOKEN_PURPOSE);
   } catch (err) {
-    throw new AppError("internal", "SECRET_UNREADABLE", `cannot decrypt the admin key of host "${row.name}"`, {
-      hint: "The master key differs from the one the host was registered with; restore RELAY_MASTER_KEY or the key file.",
-      cause: err,
-    });
+    throw new AppError(
+      "internal",
+      "SECRET_UNREADABLE",
+      `cannot decrypt the admin key of host "${row.name}"`,
+      {
+        hint: "The master key differs from the one the host was registered with; restore RELAY_MASTER_KEY or the key file.",
+        cause: err,
+      },
+    );
   }
   return ctx.hostAdapter({
     baseUrl: row.baseUrl,
@@ -187,7 +227,11 @@ function snapshotRow(hostId: string, report: CapabilityReport, assessment: Asses
     version: report.version ?? null,
     profile: assessment.profile,
     status: assessment.status,
-    capabilities: { ...report.capabilities, max_page_size: report.maxPageSize, version_source: report.versionSource ?? null },
+    capabilities: {
+      ...report.capabilities,
+      max_page_size: report.maxPageSize,
+      version_source: report.versionSource ?? null,
+    },
     blockers: report.blockers,
     reasons: assessment.reasons,
     warnings: assessment.warnings,
@@ -207,7 +251,12 @@ function latestSnapshot(ctx: AppContext, hostId: string) {
 
 export function listSnapshots(ctx: AppContext, ref: string) {
   const row = findHost(ctx, ref);
-  return ctx.db.select().from(hostCapabilitySnapshots).where(eq(hostCapabilitySnapshots.hostId, row.id)).orderBy(desc(hostCapabilitySnapshots.id)).all();
+  return ctx.db
+    .select()
+    .from(hostCapabilitySnapshots)
+    .where(eq(hostCapabilitySnapshots.hostId, row.id))
+    .orderBy(desc(hostCapabilitySnapshots.id))
+    .all();
 }
 
 function toView(ctx: AppContext, row: HostRow): HostView {

@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 
 const VERSION = "v1";
 
@@ -58,6 +65,7 @@ export function safeEqual(a: string, b: string): boolean {
 export function maskSecret(secret: string): string {
   const tail = secret.length > 8 ? secret.slice(-4) : "";
   const dash = secret.indexOf("-");
-  const head = dash > 0 && dash <= 5 ? secret.slice(0, dash + 1) : secret.length > 8 ? secret.slice(0, 2) : "";
+  const head =
+    dash > 0 && dash <= 5 ? secret.slice(0, dash + 1) : secret.length > 8 ? secret.slice(0, 2) : "";
   return `${head}…${tail}`;
 }

@@ -56,7 +56,14 @@ describe("version", () => {
   it("falls back to public settings when the admin API is compliance-locked", async () => {
     server.use(
       http.get(`${BASE}/api/v1/admin/system/version`, () =>
-        HttpResponse.json({ code: "ADMIN_COMPLIANCE_ACK_REQUIRED", message: "ack required", metadata: { version: "v2026.06.10" } }, { status: 423 }),
+        HttpResponse.json(
+          {
+            code: "ADMIN_COMPLIANCE_ACK_REQUIRED",
+            message: "ack required",
+            metadata: { version: "v2026.06.10" },
+          },
+          { status: 423 },
+        ),
       ),
       http.get(`${BASE}/api/v1/settings/public`, ({ request }) => {
         expect(request.headers.get("x-api-key")).toBeNull();
@@ -71,13 +78,29 @@ describe("error shapes", () => {
   it("parses a handler envelope with a numeric code and a reason", async () => {
     server.use(
       http.post(`${BASE}/api/v1/admin/groups`, () =>
-        HttpResponse.json({ code: 409, message: "group name already exists", reason: "GROUP_EXISTS" }, { status: 409 }),
+        HttpResponse.json(
+          { code: 409, message: "group name already exists", reason: "GROUP_EXISTS" },
+          { status: 409 },
+        ),
       ),
     );
     const err = await hostError(
-      adapter().createGroup({ name: "g", description: "", platform: "deepseek", subscriptionType: "subscription", rateMultiplier: 1, isExclusive: false }),
+      adapter().createGroup({
+        name: "g",
+        description: "",
+        platform: "deepseek",
+        subscriptionType: "subscription",
+        rateMultiplier: 1,
+        isExclusive: false,
+      }),
     );
-    expect(err).toMatchObject({ kind: "http", status: 409, code: 409, reason: "GROUP_EXISTS", operation: "groups.create" });
+    expect(err).toMatchObject({
+      kind: "http",
+      status: 409,
+      code: 409,
+      reason: "GROUP_EXISTS",
+      operation: "groups.create",
+    });
     expect(err.machineCode).toBe("GROUP_EXISTS");
   });
 
@@ -86,7 +109,10 @@ describe("error shapes", () => {
     server.use(
       http.get(`${BASE}/api/v1/admin/system/version`, () => {
         calls++;
-        return HttpResponse.json({ code: "INVALID_ADMIN_KEY", message: "Invalid admin API key" }, { status: 401 });
+        return HttpResponse.json(
+          { code: "INVALID_ADMIN_KEY", message: "Invalid admin API key" },
+          { status: 401 },
+        );
       }),
     );
     const err = await hostError(adapter().getVersion());
@@ -98,13 +124,21 @@ describe("error shapes", () => {
     server.use(
       http.get(`${BASE}/api/v1/admin/groups/7`, () =>
         HttpResponse.json(
-          { code: "ADMIN_COMPLIANCE_ACK_REQUIRED", message: "administrator compliance acknowledgement is required", metadata: { version: "v2026.06.10" } },
+          {
+            code: "ADMIN_COMPLIANCE_ACK_REQUIRED",
+            message: "administrator compliance acknowledgement is required",
+            metadata: { version: "v2026.06.10" },
+          },
           { status: 423 },
         ),
       ),
     );
     const err = await hostError(adapter().getGroup(7));
-    expect(err).toMatchObject({ status: 423, code: "ADMIN_COMPLIANCE_ACK_REQUIRED", metadata: { version: "v2026.06.10" } });
+    expect(err).toMatchObject({
+      status: 423,
+      code: "ADMIN_COMPLIANCE_ACK_REQUIRED",
+      metadata: { version: "v2026.06.10" },
+    });
   });
 
   it("reports 403 STEP_UP_ADMIN_API_KEY_FORBIDDEN on account writes, without retry", async () => {
@@ -112,12 +146,25 @@ describe("error shapes", () => {
     server.use(
       http.post(`${BASE}/api/v1/admin/accounts`, () => {
         calls++;
-        return HttpResponse.json({ code: "STEP_UP_ADMIN_API_KEY_FORBIDDEN", message: "step-up" }, { status: 403 });
+        return HttpResponse.json(
+          { code: "STEP_UP_ADMIN_API_KEY_FORBIDDEN", message: "step-up" },
+          { status: 403 },
+        );
       }),
     );
     const err = await hostError(
       adapter({ idempotency: true }).createAccount(
-        { name: "a", notes: "", platform: "deepseek", apiKey: "sk-x", baseUrl: "https://api.deepseek.com", modelMapping: {}, concurrency: 1, priority: 50, groupIds: [1] },
+        {
+          name: "a",
+          notes: "",
+          platform: "deepseek",
+          apiKey: "sk-x",
+          baseUrl: "https://api.deepseek.com",
+          modelMapping: {},
+          concurrency: 1,
+          priority: 50,
+          groupIds: [1],
+        },
         "idem-1",
       ),
     );
@@ -126,14 +173,22 @@ describe("error shapes", () => {
   });
 
   it("treats Gin's plain-text 404 as a missing route", async () => {
-    server.use(http.get(`${BASE}/api/v1/admin/channels`, () => new HttpResponse("404 page not found", { status: 404, headers: { "content-type": "text/plain" } })));
+    server.use(
+      http.get(
+        `${BASE}/api/v1/admin/channels`,
+        () =>
+          new HttpResponse("404 page not found", { status: 404, headers: { "content-type": "text/plain" } }),
+      ),
+    );
     const err = await hostError(adapter().listChannels());
     expect(err.routeMissing).toBe(true);
     expect(err.status).toBe(404);
   });
 
   it("fails clearly on a response of the wrong shape", async () => {
-    server.use(http.get(`${BASE}/api/v1/admin/system/version`, () => HttpResponse.json({ version: "0.1.1" })));
+    server.use(
+      http.get(`${BASE}/api/v1/admin/system/version`, () => HttpResponse.json({ version: "0.1.1" })),
+    );
     const err = await hostError(adapter().getVersion());
     expect(err.kind).toBe("parse");
     expect(err.message).toMatch(/expected a sub2api envelope/);
@@ -142,14 +197,23 @@ describe("error shapes", () => {
     const shape = await hostError(adapter().getGroup(1));
     expect(shape.message).toMatch(/data\.id should be a number, got string/);
 
-    server.use(http.get(`${BASE}/api/v1/admin/system/version`, () => new HttpResponse("<html>login</html>", { status: 200 })));
+    server.use(
+      http.get(
+        `${BASE}/api/v1/admin/system/version`,
+        () => new HttpResponse("<html>login</html>", { status: 200 }),
+      ),
+    );
     expect((await hostError(adapter().getVersion())).kind).toBe("parse");
   });
 });
 
 describe("pagination", () => {
   it("lists to the end, trusting the host's pages rather than the requested size", async () => {
-    const all = Array.from({ length: 45 }, (_, i) => ({ id: i + 1, name: `g${i + 1}`, platform: "deepseek" }));
+    const all = Array.from({ length: 45 }, (_, i) => ({
+      id: i + 1,
+      name: `g${i + 1}`,
+      platform: "deepseek",
+    }));
     const asked: string[] = [];
     server.use(
       http.get(`${BASE}/api/v1/admin/groups`, ({ request }) => {
@@ -192,11 +256,22 @@ describe("retries and timeouts", () => {
     server.use(
       http.post(`${BASE}/api/v1/admin/groups`, () => {
         calls++;
-        if (calls === 1) return HttpResponse.json({ code: "RATE_LIMITED", message: "slow down" }, { status: 429, headers: { "Retry-After": "2" } });
+        if (calls === 1)
+          return HttpResponse.json(
+            { code: "RATE_LIMITED", message: "slow down" },
+            { status: 429, headers: { "Retry-After": "2" } },
+          );
         return ok({ id: 5, name: "g", platform: "deepseek" });
       }),
     );
-    const g = await adapter().createGroup({ name: "g", description: "", platform: "deepseek", subscriptionType: "subscription", rateMultiplier: 1, isExclusive: false });
+    const g = await adapter().createGroup({
+      name: "g",
+      description: "",
+      platform: "deepseek",
+      subscriptionType: "subscription",
+      rateMultiplier: 1,
+      isExclusive: false,
+    });
     expect(g.id).toBe(5);
     expect(sleeps).toEqual([2000]);
   });
@@ -204,7 +279,10 @@ describe("retries and timeouts", () => {
   it("gives up when Retry-After is longer than it will wait", async () => {
     server.use(
       http.get(`${BASE}/api/v1/admin/system/version`, () =>
-        HttpResponse.json({ code: "RATE_LIMITED", message: "slow down" }, { status: 429, headers: { "Retry-After": "3600" } }),
+        HttpResponse.json(
+          { code: "RATE_LIMITED", message: "slow down" },
+          { status: 429, headers: { "Retry-After": "3600" } },
+        ),
       ),
     );
     const err = await hostError(adapter().getVersion());
@@ -220,7 +298,14 @@ describe("retries and timeouts", () => {
         return HttpResponse.json({ code: 500, message: "internal error" }, { status: 500 });
       }),
     );
-    const input = { name: "g", description: "", platform: "deepseek", subscriptionType: "subscription" as const, rateMultiplier: 1, isExclusive: false };
+    const input = {
+      name: "g",
+      description: "",
+      platform: "deepseek",
+      subscriptionType: "subscription" as const,
+      rateMultiplier: 1,
+      isExclusive: false,
+    };
     await hostError(adapter().createGroup(input));
     expect(calls).toBe(1);
 
@@ -240,11 +325,28 @@ describe("retries and timeouts", () => {
     server.use(
       http.post(`${BASE}/api/v1/admin/accounts`, ({ request }) => {
         keys.push(request.headers.get("idempotency-key"));
-        if (keys.length === 1) return HttpResponse.json({ code: 500, message: "internal error" }, { status: 500 });
-        return ok({ id: 9, name: "a", platform: "deepseek", credentials: { base_url: "https://api.deepseek.com" }, credentials_status: { has_api_key: true } });
+        if (keys.length === 1)
+          return HttpResponse.json({ code: 500, message: "internal error" }, { status: 500 });
+        return ok({
+          id: 9,
+          name: "a",
+          platform: "deepseek",
+          credentials: { base_url: "https://api.deepseek.com" },
+          credentials_status: { has_api_key: true },
+        });
       }),
     );
-    const input = { name: "a", notes: "", platform: "deepseek", apiKey: "sk-secret", baseUrl: "https://api.deepseek.com", modelMapping: { "deepseek-chat": "deepseek-chat" }, concurrency: 2, priority: 50, groupIds: [3] };
+    const input = {
+      name: "a",
+      notes: "",
+      platform: "deepseek",
+      apiKey: "sk-secret",
+      baseUrl: "https://api.deepseek.com",
+      modelMapping: { "deepseek-chat": "deepseek-chat" },
+      concurrency: 2,
+      priority: 50,
+      groupIds: [3],
+    };
     const created = await adapter({ idempotency: true }).createAccount(input, "idem-42");
     expect(created).toMatchObject({ id: 9, hasApiKey: true, baseUrl: "https://api.deepseek.com" });
     expect(keys).toEqual(["idem-42", "idem-42"]);
@@ -277,11 +379,22 @@ describe("account test stream", () => {
           { headers: { "content-type": "text/event-stream" } },
         );
       }),
-      http.post(`${BASE}/api/v1/admin/accounts/2/test`, () =>
-        new HttpResponse('data: {"type":"test_start"}\n\ndata: {"type":"error","error":"API returned 401: invalid key"}\n\n'),
+      http.post(
+        `${BASE}/api/v1/admin/accounts/2/test`,
+        () =>
+          new HttpResponse(
+            'data: {"type":"test_start"}\n\ndata: {"type":"error","error":"API returned 401: invalid key"}\n\n',
+          ),
       ),
     );
-    await expect(adapter().testAccount(1, "deepseek-chat")).resolves.toMatchObject({ success: true, model: "deepseek-chat", text: "hi" });
-    await expect(adapter().testAccount(2, "deepseek-chat")).resolves.toMatchObject({ success: false, error: "API returned 401: invalid key" });
+    await expect(adapter().testAccount(1, "deepseek-chat")).resolves.toMatchObject({
+      success: true,
+      model: "deepseek-chat",
+      text: "hi",
+    });
+    await expect(adapter().testAccount(2, "deepseek-chat")).resolves.toMatchObject({
+      success: false,
+      error: "API returned 401: invalid key",
+    });
   });
 });

@@ -1,10 +1,10 @@
+import { join } from "node:path";
 import Database from "better-sqlite3";
 import { getTableColumns } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { migrate, openDb } from "../../src/store/db.js";
 import { allTables } from "../../src/store/schema.js";
 import { projectRoot } from "../../src/util/paths.js";
-import { join } from "node:path";
 import { makeTestEnv, rowCount, type TestEnv } from "../helpers/context.js";
 
 const NOW = "2026-11-21T00:00:00.000Z";
@@ -56,7 +56,9 @@ describe("migrations", () => {
 
   it("create every table the drizzle schema declares, with the same columns", () => {
     for (const [table, def] of Object.entries(allTables)) {
-      const dbColumns = (t.ctx.db.$client.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+      const dbColumns = (
+        t.ctx.db.$client.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]
+      ).map((c) => c.name);
       const declared = Object.values(getTableColumns(def)).map((c) => c.name);
       expect(dbColumns.sort(), table).toEqual([...declared].sort());
     }
@@ -86,7 +88,9 @@ describe("constraints", () => {
     insertItem(HASH);
     expect(() => insertItem(HASH)).toThrow(/UNIQUE/);
     t.ctx.db.$client
-      .prepare(`INSERT INTO import_batches (id, host_id, provider_id, pack_version, mode, status, created_at, updated_at) VALUES ('b2','h1','deepseek','1.0.0','partial','pending',?,?)`)
+      .prepare(
+        `INSERT INTO import_batches (id, host_id, provider_id, pack_version, mode, status, created_at, updated_at) VALUES ('b2','h1','deepseek','1.0.0','partial','pending',?,?)`,
+      )
       .run(NOW, NOW);
     insertItem(HASH, "sk-…abcd", "b2");
     expect(rowCount(t.ctx, "import_batch_items")).toBe(2);

@@ -34,8 +34,13 @@ describe("loadConfig", () => {
   });
 
   it("requires RELAY_API_TOKEN only when asked (relay serve)", () => {
-    expect(() => loadConfig({ RELAY_MASTER_KEY: KEY }, { requireApiToken: true })).toThrow(/RELAY_API_TOKEN: is required/);
-    expect(loadConfig({ RELAY_MASTER_KEY: KEY, RELAY_API_TOKEN: "x".repeat(32) }, { requireApiToken: true }).apiToken).toBe("x".repeat(32));
+    expect(() => loadConfig({ RELAY_MASTER_KEY: KEY }, { requireApiToken: true })).toThrow(
+      /RELAY_API_TOKEN: is required/,
+    );
+    expect(
+      loadConfig({ RELAY_MASTER_KEY: KEY, RELAY_API_TOKEN: "x".repeat(32) }, { requireApiToken: true })
+        .apiToken,
+    ).toBe("x".repeat(32));
   });
 
   it("accepts IPv6 listen addresses and hex master keys", () => {

@@ -23,7 +23,9 @@ describe("SecretBox", () => {
     const tampered = [parts[0], parts[1], parts[2], body.toString("base64")].join(":");
     expect(() => box.open(tampered, "host-admin-token")).toThrow(/cannot be decrypted/);
     expect(() => box.open(sealed, "probe-password")).toThrow(/cannot be decrypted/);
-    expect(() => new SecretBox(Buffer.alloc(32, 4)).open(sealed, "host-admin-token")).toThrow(/cannot be decrypted/);
+    expect(() => new SecretBox(Buffer.alloc(32, 4)).open(sealed, "host-admin-token")).toThrow(
+      /cannot be decrypted/,
+    );
   });
 
   it("keys the provider-key hash: stable, 64 hex, and different under another master key", () => {

@@ -48,14 +48,24 @@ export function createApp(ctx: AppContext) {
     bodyLimit({
       maxSize: MAX_JSON_BODY_BYTES,
       onError: () => {
-        throw new AppError("invalid_input", "BODY_TOO_LARGE", `request body exceeds ${MAX_JSON_BODY_BYTES} bytes`);
+        throw new AppError(
+          "invalid_input",
+          "BODY_TOO_LARGE",
+          `request body exceeds ${MAX_JSON_BODY_BYTES} bytes`,
+        );
       },
     }),
   );
 
   app.route("/api/hosts", hostRoutes(ctx));
 
-  app.notFound((c) => errorResponse(c, new AppError("not_found", "ROUTE_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), ctx.logger));
+  app.notFound((c) =>
+    errorResponse(
+      c,
+      new AppError("not_found", "ROUTE_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`),
+      ctx.logger,
+    ),
+  );
   app.onError((err, c) => errorResponse(c, err, ctx.logger));
   return app;
 }

@@ -1,5 +1,5 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import type { Context } from "hono";
-import { type ErrorObject, type ValidateFunction, Ajv } from "ajv";
 import { invalidInput } from "../../domain/errors.js";
 
 export const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
@@ -8,7 +8,10 @@ export const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false }
 export async function jsonBody<T>(c: Context, validate: ValidateFunction<T>): Promise<T> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/json\b/i.test(type)) {
-    throw invalidInput("UNSUPPORTED_CONTENT_TYPE", `expected Content-Type application/json, got "${type || "none"}"`);
+    throw invalidInput(
+      "UNSUPPORTED_CONTENT_TYPE",
+      `expected Content-Type application/json, got "${type || "none"}"`,
+    );
   }
   let body: unknown;
   try {
@@ -17,7 +20,9 @@ export async function jsonBody<T>(c: Context, validate: ValidateFunction<T>): Pr
     throw invalidInput("INVALID_JSON", `request body is not valid JSON: ${(err as Error).message}`);
   }
   if (!validate(body)) {
-    throw invalidInput("INVALID_REQUEST", "request body does not match the schema", { details: describeErrors(validate.errors ?? []) });
+    throw invalidInput("INVALID_REQUEST", "request body does not match the schema", {
+      details: describeErrors(validate.errors ?? []),
+    });
   }
   return body;
 }

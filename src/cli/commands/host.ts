@@ -60,13 +60,19 @@ export function configureHostCommand(program: Command) {
 
   host
     .command("add")
-    .description("register a sub2api host: checks the admin key, probes capabilities, stores the key encrypted")
+    .description(
+      "register a sub2api host: checks the admin key, probes capabilities, stores the key encrypted",
+    )
     .requiredOption("--name <name>", "a short name for the host (letters, digits, . _ -)")
     .requiredOption("--base-url <url>", "the sub2api root URL (https; http only for loopback)")
     .option("--admin-key-file <path>", "read the admin API key from this file")
     .option("--admin-key-stdin", "read the admin API key from standard input")
     .option("--admin-key-env <var>", "read the admin API key from this environment variable")
-    .addOption(new Option("--probe-identity <mode>", "how access is proven").choices(["auto", "user", "none"]).default("auto"))
+    .addOption(
+      new Option("--probe-identity <mode>", "how access is proven")
+        .choices(["auto", "user", "none"])
+        .default("auto"),
+    )
     .addHelpText(
       "after",
       `
@@ -82,7 +88,12 @@ Example:
           { file: opts.adminKeyFile, stdin: opts.adminKeyStdin, env: opts.adminKeyEnv },
           process.env,
         );
-        const view = await addHost(ctx, { name: opts.name, baseUrl: opts.baseUrl, adminKey, probeIdentity: opts.probeIdentity });
+        const view = await addHost(ctx, {
+          name: opts.name,
+          baseUrl: opts.baseUrl,
+          adminKey,
+          probeIdentity: opts.probeIdentity,
+        });
         return { data: view, human: (h) => `registered\n${renderHost(h)}`, exitCode: exitFor(view) };
       });
     });

@@ -19,9 +19,12 @@ export function configureServeCommand(program: Command) {
         const db = openDb(config.dbPath);
         const ctx = createContext({ db, config, logger });
         const app = createApp(ctx);
-        const server = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, (info) => {
-          logger.info({ address: info.address, port: info.port, db: config.dbPath }, "relay API listening");
-        });
+        const server = serve(
+          { fetch: app.fetch, hostname: config.listen.host, port: config.listen.port },
+          (info) => {
+            logger.info({ address: info.address, port: info.port, db: config.dbPath }, "relay API listening");
+          },
+        );
         server.on("error", (err) => {
           logger.fatal({ err }, "cannot listen");
           process.exit(1);

@@ -75,7 +75,11 @@ function accountBody(input: CreateAccountInput) {
   };
 }
 
-export function listAccounts(client: HostClient, pageSize: number, query: ListQuery = {}): Promise<HostAccount[]> {
+export function listAccounts(
+  client: HostClient,
+  pageSize: number,
+  query: ListQuery = {},
+): Promise<HostAccount[]> {
   return listAll(
     client,
     {
@@ -95,7 +99,12 @@ export function listAccounts(client: HostClient, pageSize: number, query: ListQu
 
 export async function getAccount(client: HostClient, id: number): Promise<HostAccount | undefined> {
   try {
-    const data = await client.envelope({ operation: "accounts.get", method: "GET", path: `${BASE}/${id}`, retry: "read" });
+    const data = await client.envelope({
+      operation: "accounts.get",
+      method: "GET",
+      path: `${BASE}/${id}`,
+      retry: "read",
+    });
     return toAccount("accounts.get", data);
   } catch (err) {
     if (isHostError(err) && err.status === 404 && !err.routeMissing) return undefined;
@@ -148,11 +157,17 @@ export async function createAccountsBatch(
   const verified = inputs.every((input) => byName.has(input.name));
   return {
     verified,
-    results: inputs.map((input) => byName.get(input.name) ?? { name: input.name, success: false, error: "no result from host" }),
+    results: inputs.map(
+      (input) => byName.get(input.name) ?? { name: input.name, success: false, error: "no result from host" },
+    ),
   };
 }
 
-export async function updateAccountGroups(client: HostClient, id: number, groupIds: number[]): Promise<HostAccount> {
+export async function updateAccountGroups(
+  client: HostClient,
+  id: number,
+  groupIds: number[],
+): Promise<HostAccount> {
   // Only group_ids is sent: credentials stay untouched (an update that sends credentials drops
   // every non-sensitive key it omits, contract §7.6).
   const data = await client.envelope({
@@ -190,7 +205,11 @@ export async function deleteAccountsBatch(client: HostClient, ids: number[]): Pr
 }
 
 /** The SSE account test: success is a `test_complete` event with `success: true`; HTTP is 200 either way. */
-export async function testAccount(client: HostClient, id: number, modelId: string): Promise<AccountTestResult> {
+export async function testAccount(
+  client: HostClient,
+  id: number,
+  modelId: string,
+): Promise<AccountTestResult> {
   const res = await client.raw({
     operation: "accounts.test",
     method: "POST",
@@ -227,8 +246,15 @@ export function parseTestStream(text: string, latencyMs: number): AccountTestRes
 }
 
 export async function listAccountModels(client: HostClient, id: number): Promise<string[]> {
-  const data = await client.envelope({ operation: "accounts.models", method: "GET", path: `${BASE}/${id}/models`, retry: "read" });
-  return asArray("accounts.models", data ?? []).map((m, i) => Wire.of("accounts.models", m, `data[${i}]`).str("id"));
+  const data = await client.envelope({
+    operation: "accounts.models",
+    method: "GET",
+    path: `${BASE}/${id}/models`,
+    retry: "read",
+  });
+  return asArray("accounts.models", data ?? []).map((m, i) =>
+    Wire.of("accounts.models", m, `data[${i}]`).str("id"),
+  );
 }
 
 export async function syncAccountModels(client: HostClient, id: number): Promise<string[]> {

@@ -1,7 +1,13 @@
 import type { HostClient, RequestSpec } from "./client.js";
 import { isHostError } from "./errors.js";
 import { complianceFromLockError, getAdminVersion, getCompliance, getPublicSettings } from "./system.js";
-import type { CapabilityReport, ComplianceStatus, HostBlocker, HostCapabilities, PublicSettings } from "./types.js";
+import type {
+  CapabilityReport,
+  ComplianceStatus,
+  HostBlocker,
+  HostCapabilities,
+  PublicSettings,
+} from "./types.js";
 import { Wire } from "./wire.js";
 
 /** CN platforms the control plane knows how to use, probed one by one. */
@@ -68,7 +74,15 @@ export async function probeCapabilities(client: HostClient): Promise<CapabilityR
 
   if (blockers.size > 0) {
     // Every admin route answers 423/429 now; a later probe (after the operator acts) fills the matrix.
-    return { version, versionSource, capabilities: caps, blockers: [...blockers], publicSettings, compliance, maxPageSize };
+    return {
+      version,
+      versionSource,
+      capabilities: caps,
+      blockers: [...blockers],
+      publicSettings,
+      compliance,
+      maxPageSize,
+    };
   }
 
   compliance = await getCompliance(client).catch((err) => {
@@ -84,29 +98,52 @@ export async function probeCapabilities(client: HostClient): Promise<CapabilityR
 
   // Asking for 1000 items tells the page-size limit: builds capped at 100 silently answer with 20.
   try {
-    const data = await client.envelope(get("probe.groups", "/api/v1/admin/groups", { page: 1, page_size: 1000 }));
+    const data = await client.envelope(
+      get("probe.groups", "/api/v1/admin/groups", { page: 1, page_size: 1000 }),
+    );
     caps.groups = true;
     maxPageSize = Wire.of("probe.groups", data).optNum("page_size", 20) >= 1000 ? 1000 : 100;
   } catch (err) {
     caps.groups = note(classify(err));
   }
 
-  caps.accounts = note(await routeState(client, get("probe.accounts", "/api/v1/admin/accounts", { page: 1, page_size: 1, lite: true })));
-  caps.subscriptions = note(
-    await routeState(client, get("probe.subscriptions", "/api/v1/admin/subscriptions", { page: 1, page_size: 1 })),
+  caps.accounts = note(
+    await routeState(
+      client,
+      get("probe.accounts", "/api/v1/admin/accounts", { page: 1, page_size: 1, lite: true }),
+    ),
   );
-  caps.channels = note(await routeState(client, get("probe.channels", "/api/v1/admin/channels", { page: 1, page_size: 1 })));
+  caps.subscriptions = note(
+    await routeState(
+      client,
+      get("probe.subscriptions", "/api/v1/admin/subscriptions", { page: 1, page_size: 1 }),
+    ),
+  );
+  caps.channels = note(
+    await routeState(client, get("probe.channels", "/api/v1/admin/channels", { page: 1, page_size: 1 })),
+  );
   const plansRoute = note(await routeState(client, get("probe.plans", "/api/v1/admin/payment/plans", {})));
   // A plan is a storefront item; without the payment module it would grant nothing (contract §6).
   caps.plans = plansRoute && (publicSettings?.paymentEnabled ?? false);
 
-  caps.account_test = note(await routeState(client, post("probe.account_test", "/api/v1/admin/accounts/probe/test", {})));
-  caps.account_models = note(await routeState(client, get("probe.account_models", "/api/v1/admin/accounts/probe/models", {})));
-  caps.models_sync = note(
-    await routeState(client, post("probe.models_sync", "/api/v1/admin/accounts/probe/models/sync-upstream", {})),
+  caps.account_test = note(
+    await routeState(client, post("probe.account_test", "/api/v1/admin/accounts/probe/test", {})),
   );
-  caps.batch_create = note(await routeState(client, post("probe.batch_create", "/api/v1/admin/accounts/batch", { accounts: [] })));
-  caps.batch_delete = note(await routeState(client, post("probe.batch_delete", "/api/v1/admin/accounts/batch-delete", {})));
+  caps.account_models = note(
+    await routeState(client, get("probe.account_models", "/api/v1/admin/accounts/probe/models", {})),
+  );
+  caps.models_sync = note(
+    await routeState(
+      client,
+      post("probe.models_sync", "/api/v1/admin/accounts/probe/models/sync-upstream", {}),
+    ),
+  );
+  caps.batch_create = note(
+    await routeState(client, post("probe.batch_create", "/api/v1/admin/accounts/batch", { accounts: [] })),
+  );
+  caps.batch_delete = note(
+    await routeState(client, post("probe.batch_delete", "/api/v1/admin/accounts/batch-delete", {})),
+  );
   // The 23b5dd07 build gates the whole user tree behind TOTP step-up, which an API key never passes.
   note(await routeState(client, get("probe.users", "/api/v1/admin/users", { page: 1, page_size: 1 })));
 
@@ -115,20 +152,37 @@ export async function probeCapabilities(client: HostClient): Promise<CapabilityR
   }
 
   caps.chat_completions =
-    (await routeState(client, { ...post("probe.chat_completions", "/v1/chat/completions", {}), auth: { type: "none" } })) ===
-    "present";
+    (await routeState(client, {
+      ...post("probe.chat_completions", "/v1/chat/completions", {}),
+      auth: { type: "none" },
+    })) === "present";
   const loginRoute =
-    (await routeState(client, { ...post("probe.user_login", "/api/v1/auth/login", {}), auth: { type: "none" } })) ===
-    "present";
-  caps.user_login = loginRoute && !(publicSettings?.backendModeEnabled ?? false) && !(publicSettings?.turnstileEnabled ?? false);
+    (await routeState(client, {
+      ...post("probe.user_login", "/api/v1/auth/login", {}),
+      auth: { type: "none" },
+    })) === "present";
+  caps.user_login =
+    loginRoute &&
+    !(publicSettings?.backendModeEnabled ?? false) &&
+    !(publicSettings?.turnstileEnabled ?? false);
   caps.user_keys =
-    (await routeState(client, { ...get("probe.user_keys", "/api/v1/keys", { page: 1, page_size: 1 }), auth: { type: "none" } })) ===
-    "present";
+    (await routeState(client, {
+      ...get("probe.user_keys", "/api/v1/keys", { page: 1, page_size: 1 }),
+      auth: { type: "none" },
+    })) === "present";
   // Idempotency-Key handling arrived with the 2026 lineage, which also brought the compliance
   // guard and batch delete; Dec 2025 builds have neither and ignore the header.
   caps.idempotency = compliance !== undefined || caps.batch_delete;
 
-  return { version, versionSource, capabilities: caps, blockers: [...blockers], publicSettings, compliance, maxPageSize };
+  return {
+    version,
+    versionSource,
+    capabilities: caps,
+    blockers: [...blockers],
+    publicSettings,
+    compliance,
+    maxPageSize,
+  };
 }
 
 /**

@@ -32,12 +32,25 @@ function toChannel(operation: string, value: unknown): HostChannel {
 }
 
 function pricingBody(p: PricingEntry) {
-  return { platform: p.platform, models: p.models, billing_mode: "token", input_price: p.inputPrice, output_price: p.outputPrice };
+  return {
+    platform: p.platform,
+    models: p.models,
+    billing_mode: "token",
+    input_price: p.inputPrice,
+    output_price: p.outputPrice,
+  };
 }
 
-export function listChannels(client: HostClient, pageSize: number, query: ListQuery = {}): Promise<HostChannel[]> {
-  return listAll(client, { operation: "channels.list", path: BASE, query: { search: query.search } }, pageSize, (item) =>
-    toChannel("channels.list", item),
+export function listChannels(
+  client: HostClient,
+  pageSize: number,
+  query: ListQuery = {},
+): Promise<HostChannel[]> {
+  return listAll(
+    client,
+    { operation: "channels.list", path: BASE, query: { search: query.search } },
+    pageSize,
+    (item) => toChannel("channels.list", item),
   );
 }
 
@@ -58,7 +71,11 @@ export async function createChannel(client: HostClient, input: CreateChannelInpu
   return toChannel("channels.create", data);
 }
 
-export async function updateChannelGroups(client: HostClient, id: number, groupIds: number[]): Promise<HostChannel> {
+export async function updateChannelGroups(
+  client: HostClient,
+  id: number,
+  groupIds: number[],
+): Promise<HostChannel> {
   const data = await client.envelope({
     operation: "channels.update",
     method: "PUT",

@@ -129,7 +129,13 @@ export class HostClient {
       const wait = this.#retryDelay(spec, failure, attempt);
       if (wait === undefined) {
         const outcome = failure.kind === "http" ? "http_error" : failure.kind;
-        this.#observe(spec.operation, outcome, failure.status, Math.round(performance.now() - started), attempt);
+        this.#observe(
+          spec.operation,
+          outcome,
+          failure.status,
+          Math.round(performance.now() - started),
+          attempt,
+        );
         throw failure;
       }
       await this.#sleep(wait);
@@ -187,12 +193,22 @@ export class HostClient {
     return undefined;
   }
 
-  #observe(operation: string, outcome: CallObservation["outcome"], status: number | undefined, ms: number, n: number) {
+  #observe(
+    operation: string,
+    outcome: CallObservation["outcome"],
+    status: number | undefined,
+    ms: number,
+    n: number,
+  ) {
     this.#onCall?.({ operation, outcome, status, durationMs: ms, attempts: n });
   }
 }
 
-function httpError(operation: string, res: { status: number; headers: Headers; text: string; json: unknown }, attempts: number) {
+function httpError(
+  operation: string,
+  res: { status: number; headers: Headers; text: string; json: unknown },
+  attempts: number,
+) {
   const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
   const body = res.json;
   if (isRecord(body)) {
@@ -206,7 +222,8 @@ function httpError(operation: string, res: { status: number; headers: Headers; t
         code: body.code,
         reason: typeof body.reason === "string" && body.reason !== "" ? body.reason : undefined,
         metadata,
-        message: `${operation}: host answered ${res.status} ${typeof body.message === "string" ? body.message : ""}`.trim(),
+        message:
+          `${operation}: host answered ${res.status} ${typeof body.message === "string" ? body.message : ""}`.trim(),
         retryAfterMs: retryAfterMs ?? retryAfterFromMetadata(metadata),
         attempts,
       });
@@ -214,7 +231,9 @@ function httpError(operation: string, res: { status: number; headers: Headers; t
     // Gateway errors in OpenAI {error:{type,message}} or Anthropic {type:"error", error:{...}} form,
     // and the account handler's {error: "mixed_channel_warning", message}.
     const inner = isRecord(body.error) ? body.error : undefined;
-    const code = inner ? stringOr(inner.code, stringOr(inner.type, undefined)) : stringOr(body.error, undefined);
+    const code = inner
+      ? stringOr(inner.code, stringOr(inner.type, undefined))
+      : stringOr(body.error, undefined);
     const message = inner ? stringOr(inner.message, "") : stringOr(body.message, "");
     return new HostError({
       kind: "http",

@@ -1,13 +1,17 @@
 import type { HostClient } from "./client.js";
+import { isRecord } from "./client.js";
 import { isHostError } from "./errors.js";
 import type { ChatCompletionRequest, GatewayResult } from "./types.js";
-import { isRecord } from "./client.js";
 
 /**
  * One end-user call through the host's standard API, authenticated with a user API key.
  * HTTP failures are results (they are the evidence), not exceptions; only "could not ask" throws.
  */
-export async function chatCompletion(client: HostClient, userApiKey: string, request: ChatCompletionRequest): Promise<GatewayResult> {
+export async function chatCompletion(
+  client: HostClient,
+  userApiKey: string,
+  request: ChatCompletionRequest,
+): Promise<GatewayResult> {
   const started = performance.now();
   try {
     const res = await client.raw({
@@ -17,7 +21,12 @@ export async function chatCompletion(client: HostClient, userApiKey: string, req
       auth: { type: "bearer", token: userApiKey },
       retry: "write",
       timeoutMs: 120_000,
-      body: { model: request.model, messages: request.messages, max_tokens: request.maxTokens, stream: false },
+      body: {
+        model: request.model,
+        messages: request.messages,
+        max_tokens: request.maxTokens,
+        stream: false,
+      },
     });
     const body = isRecord(res.json) ? res.json : {};
     const choices = Array.isArray(body.choices) ? body.choices : [];

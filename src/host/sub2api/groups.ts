@@ -23,7 +23,11 @@ export function toGroup(operation: string, value: unknown): HostGroup {
   };
 }
 
-export function listGroups(client: HostClient, pageSize: number, query: ListQuery = {}): Promise<HostGroup[]> {
+export function listGroups(
+  client: HostClient,
+  pageSize: number,
+  query: ListQuery = {},
+): Promise<HostGroup[]> {
   return listAll(
     client,
     {
@@ -38,7 +42,12 @@ export function listGroups(client: HostClient, pageSize: number, query: ListQuer
 
 export async function getGroup(client: HostClient, id: number): Promise<HostGroup | undefined> {
   try {
-    const data = await client.envelope({ operation: "groups.get", method: "GET", path: `${BASE}/${id}`, retry: "read" });
+    const data = await client.envelope({
+      operation: "groups.get",
+      method: "GET",
+      path: `${BASE}/${id}`,
+      retry: "read",
+    });
     return toGroup("groups.get", data);
   } catch (err) {
     if (isHostError(err) && err.status === 404) return undefined;
@@ -59,11 +68,21 @@ export async function createGroup(client: HostClient, input: CreateGroupInput): 
   if (input.dailyLimitUsd !== undefined) body.daily_limit_usd = input.dailyLimitUsd;
   if (input.weeklyLimitUsd !== undefined) body.weekly_limit_usd = input.weeklyLimitUsd;
   if (input.monthlyLimitUsd !== undefined) body.monthly_limit_usd = input.monthlyLimitUsd;
-  const data = await client.envelope({ operation: "groups.create", method: "POST", path: BASE, body, retry: "write" });
+  const data = await client.envelope({
+    operation: "groups.create",
+    method: "POST",
+    path: BASE,
+    body,
+    retry: "write",
+  });
   return toGroup("groups.create", data);
 }
 
-export async function updateGroup(client: HostClient, id: number, input: UpdateGroupInput): Promise<HostGroup> {
+export async function updateGroup(
+  client: HostClient,
+  id: number,
+  input: UpdateGroupInput,
+): Promise<HostGroup> {
   const body: Record<string, unknown> = {};
   if (input.description !== undefined) body.description = input.description;
   if (input.status !== undefined) body.status = input.status;
@@ -84,7 +103,11 @@ export async function deleteGroup(client: HostClient, id: number): Promise<"dele
 }
 
 /** DELETE that treats 404 as "already gone", so rollbacks can be re-run. */
-export async function deleteById(client: HostClient, operation: string, path: string): Promise<"deleted" | "already_gone"> {
+export async function deleteById(
+  client: HostClient,
+  operation: string,
+  path: string,
+): Promise<"deleted" | "already_gone"> {
   try {
     await client.envelope({ operation, method: "DELETE", path, retry: "read" });
     return "deleted";

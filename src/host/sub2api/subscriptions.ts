@@ -32,7 +32,10 @@ export function listSubscriptions(client: HostClient, pageSize: number, query: L
   );
 }
 
-export async function assignSubscription(client: HostClient, input: AssignSubscriptionInput): Promise<AssignOutcome> {
+export async function assignSubscription(
+  client: HostClient,
+  input: AssignSubscriptionInput,
+): Promise<AssignOutcome> {
   try {
     const data = await client.envelope({
       operation: "subscriptions.assign",
@@ -41,7 +44,12 @@ export async function assignSubscription(client: HostClient, input: AssignSubscr
       // Newer builds answer an identical re-assign with the existing row, so a retry is safe there;
       // on Dec 2025 builds a retry after success surfaces as SUBSCRIPTION_ALREADY_EXISTS.
       retry: "read",
-      body: { user_id: input.userId, group_id: input.groupId, validity_days: input.validityDays, notes: input.notes },
+      body: {
+        user_id: input.userId,
+        group_id: input.groupId,
+        validity_days: input.validityDays,
+        notes: input.notes,
+      },
     });
     return { kind: "assigned", subscription: toSubscription("subscriptions.assign", data) };
   } catch (err) {
@@ -55,9 +63,17 @@ export async function assignSubscription(client: HostClient, input: AssignSubscr
 }
 
 /** DELETE revokes on every build (a soft, restorable revoke on newer ones; a hard delete on older). */
-export async function revokeSubscription(client: HostClient, id: number): Promise<"revoked" | "already_gone"> {
+export async function revokeSubscription(
+  client: HostClient,
+  id: number,
+): Promise<"revoked" | "already_gone"> {
   try {
-    await client.envelope({ operation: "subscriptions.revoke", method: "DELETE", path: `${BASE}/${id}`, retry: "read" });
+    await client.envelope({
+      operation: "subscriptions.revoke",
+      method: "DELETE",
+      path: `${BASE}/${id}`,
+      retry: "read",
+    });
     return "revoked";
   } catch (err) {
     if (isHostError(err) && err.status === 404 && !err.routeMissing) return "already_gone";

@@ -12,7 +12,11 @@ export async function getAdminVersion(client: HostClient): Promise<string> {
   });
   const version = Wire.of("system.version", data).str("version");
   if (version.trim() === "") {
-    throw new HostError({ kind: "parse", operation: "system.version", message: "system.version: empty version" });
+    throw new HostError({
+      kind: "parse",
+      operation: "system.version",
+      message: "system.version: empty version",
+    });
   }
   return version.trim();
 }

@@ -3,7 +3,13 @@
  * Domain shapes only; sub2api's wire types stay inside src/host/sub2api/.
  */
 
-export const REQUIRED_CAPABILITIES = ["groups", "accounts", "account_test", "account_models", "subscriptions"] as const;
+export const REQUIRED_CAPABILITIES = [
+  "groups",
+  "accounts",
+  "account_test",
+  "account_models",
+  "subscriptions",
+] as const;
 export const OPTIONAL_CAPABILITIES = [
   "channels",
   "plans",

@@ -30,7 +30,11 @@ function toUserKey(operation: string, value: unknown): UserApiKey {
 }
 
 /** `search` is fuzzy on the host; the email is compared exactly here. */
-export async function findUserByEmail(client: HostClient, pageSize: number, email: string): Promise<HostUser | undefined> {
+export async function findUserByEmail(
+  client: HostClient,
+  pageSize: number,
+  email: string,
+): Promise<HostUser | undefined> {
   const users = await listAll(
     client,
     { operation: "users.list", path: "/api/v1/admin/users", query: { search: email } },
@@ -51,7 +55,12 @@ export async function createUser(client: HostClient, input: CreateUserInput): Pr
   return toUser("users.create", data);
 }
 
-export async function setUserBalance(client: HostClient, userId: number, balance: number, idempotencyKey: string) {
+export async function setUserBalance(
+  client: HostClient,
+  userId: number,
+  balance: number,
+  idempotencyKey: string,
+) {
   const data = await client.envelope({
     operation: "users.balance",
     method: "POST",
@@ -76,14 +85,24 @@ export async function login(client: HostClient, email: string, password: string)
       body: { email, password },
     });
   } catch (err) {
-    if (isHostError(err) && err.kind === "http" && err.status !== undefined && err.status < 500 && err.status !== 429) {
+    if (
+      isHostError(err) &&
+      err.kind === "http" &&
+      err.status !== undefined &&
+      err.status < 500 &&
+      err.status !== 429
+    ) {
       return { kind: "blocked", code: err.machineCode, message: err.message };
     }
     throw err;
   }
   const w = Wire.of("auth.login", data);
   if (w.bool("requires_2fa", false)) {
-    return { kind: "blocked", code: "REQUIRES_2FA", message: "the probe user has two-factor authentication enabled" };
+    return {
+      kind: "blocked",
+      code: "REQUIRES_2FA",
+      message: "the probe user has two-factor authentication enabled",
+    };
   }
   const user = w.value.user;
   const userId = typeof user === "object" && user !== null ? (user as { id?: unknown }).id : undefined;
@@ -93,7 +112,11 @@ export async function login(client: HostClient, email: string, password: string)
   };
 }
 
-export function listUserKeys(client: HostClient, pageSize: number, session: UserSession): Promise<UserApiKey[]> {
+export function listUserKeys(
+  client: HostClient,
+  pageSize: number,
+  session: UserSession,
+): Promise<UserApiKey[]> {
   return listAll(
     client,
     { operation: "keys.list", path: "/api/v1/keys", auth: { type: "bearer", token: session.accessToken } },
@@ -102,7 +125,11 @@ export function listUserKeys(client: HostClient, pageSize: number, session: User
   );
 }
 
-export async function createUserKey(client: HostClient, session: UserSession, input: { name: string; groupId: number }) {
+export async function createUserKey(
+  client: HostClient,
+  session: UserSession,
+  input: { name: string; groupId: number },
+) {
   const data = await client.envelope({
     operation: "keys.create",
     method: "POST",

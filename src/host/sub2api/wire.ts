@@ -20,7 +20,8 @@ export class Wire {
 
   num(key: string): number {
     const v = this.value[key];
-    if (typeof v !== "number" || !Number.isFinite(v)) throw shapeError(this.operation, `${this.path}.${key}`, "a number", v);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw shapeError(this.operation, `${this.path}.${key}`, "a number", v);
     return v;
   }
 

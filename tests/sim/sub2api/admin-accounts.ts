@@ -1,9 +1,27 @@
 import { stream } from "hono/streaming";
 import { type Ctx, route, type Sim } from "./context.js";
-import { badRequest, fail, goTime, paginate, pageParams, parseId, readJson, success, validationMessage } from "./gin.js";
+import {
+  badRequest,
+  fail,
+  goTime,
+  pageParams,
+  paginate,
+  parseId,
+  readJson,
+  success,
+  validationMessage,
+} from "./gin.js";
 import type { SimAccount } from "./state.js";
 
-const SENSITIVE = new Set(["api_key", "access_token", "refresh_token", "id_token", "session_key", "cookie", "private_key"]);
+const SENSITIVE = new Set([
+  "api_key",
+  "access_token",
+  "refresh_token",
+  "id_token",
+  "session_key",
+  "cookie",
+  "private_key",
+]);
 const DEFAULT_TEST_MODEL = "gpt-4o-mini";
 
 export function accountJson(a: SimAccount, sim: Sim) {
@@ -42,29 +60,45 @@ export function accountJson(a: SimAccount, sim: Sim) {
   };
 }
 
-type CreateResult = { ok: true; account: SimAccount } | { ok: false; status: number; message: string; reason?: string };
+type CreateResult =
+  | { ok: true; account: SimAccount }
+  | { ok: false; status: number; message: string; reason?: string };
 
 /** The account service's create rules (contract §7.1–7.2). */
 export function createAccount(sim: Sim, body: Record<string, unknown>): CreateResult {
   const { state, profile } = sim;
   const failures: { field: string; tag: string }[] = [];
   if (typeof body.name !== "string" || body.name === "") failures.push({ field: "Name", tag: "required" });
-  if (typeof body.platform !== "string" || body.platform === "") failures.push({ field: "Platform", tag: "required" });
+  if (typeof body.platform !== "string" || body.platform === "")
+    failures.push({ field: "Platform", tag: "required" });
   if (typeof body.type !== "string" || body.type === "") failures.push({ field: "Type", tag: "required" });
-  if (typeof body.credentials !== "object" || body.credentials === null) failures.push({ field: "Credentials", tag: "required" });
+  if (typeof body.credentials !== "object" || body.credentials === null)
+    failures.push({ field: "Credentials", tag: "required" });
   if (failures.length > 0) {
-    return { ok: false, status: 400, message: `Invalid request: ${validationMessage("CreateAccountRequest", failures)}` };
+    return {
+      ok: false,
+      status: 400,
+      message: `Invalid request: ${validationMessage("CreateAccountRequest", failures)}`,
+    };
   }
   const platform = body.platform as string;
   if (!profile.groupPlatforms.includes(platform)) {
-    return { ok: false, status: 400, message: `unsupported platform: ${platform}`, reason: "INVALID_PLATFORM" };
+    return {
+      ok: false,
+      status: 400,
+      message: `unsupported platform: ${platform}`,
+      reason: "INVALID_PLATFORM",
+    };
   }
-  let groupIds = Array.isArray(body.group_ids) ? (body.group_ids as unknown[]).filter((x): x is number => typeof x === "number") : [];
+  let groupIds = Array.isArray(body.group_ids)
+    ? (body.group_ids as unknown[]).filter((x): x is number => typeof x === "number")
+    : [];
   for (const gid of groupIds) {
     const g = state.groups.get(gid);
     if (!g || g.deletedAt) {
       // Dec 2025 builds do not check; they bind to whatever id they are given.
-      if (profile.compliance) return { ok: false, status: 404, message: `group ${gid} not found`, reason: "GROUP_NOT_FOUND" };
+      if (profile.compliance)
+        return { ok: false, status: 404, message: `group ${gid} not found`, reason: "GROUP_NOT_FOUND" };
       continue;
     }
     if (profile.compliance && g.platform !== platform) {
@@ -88,7 +122,10 @@ export function createAccount(sim: Sim, body: Record<string, unknown>): CreateRe
     platform,
     type: body.type as string,
     credentials: { ...(body.credentials as Record<string, unknown>) },
-    extra: typeof body.extra === "object" && body.extra !== null ? { ...(body.extra as Record<string, unknown>) } : {},
+    extra:
+      typeof body.extra === "object" && body.extra !== null
+        ? { ...(body.extra as Record<string, unknown>) }
+        : {},
     concurrency: typeof body.concurrency === "number" ? body.concurrency : 0,
     priority: typeof body.priority === "number" ? body.priority : 0,
     status: "active",
@@ -109,7 +146,10 @@ function findLive(sim: Sim, c: Ctx): SimAccount | "bad" | undefined {
   return a && !a.deletedAt ? a : undefined;
 }
 
-export function registerAccounts(sim: Sim, idempotent: (handler: (c: Ctx) => Promise<Response>) => (c: Ctx) => Promise<Response>) {
+export function registerAccounts(
+  sim: Sim,
+  idempotent: (handler: (c: Ctx) => Promise<Response>) => (c: Ctx) => Promise<Response>,
+) {
   const { profile, state, upstream } = sim;
   const BASE = "/api/v1/admin/accounts";
 
@@ -123,10 +163,16 @@ export function registerAccounts(sim: Sim, idempotent: (handler: (c: Ctx) => Pro
     const search = q("search")?.toLowerCase();
     const items = state
       .liveAccounts()
-      .filter((a) => (!q("platform") || a.platform === q("platform")) && (!q("status") || a.status === q("status")))
+      .filter(
+        (a) => (!q("platform") || a.platform === q("platform")) && (!q("status") || a.status === q("status")),
+      )
       .filter((a) => !search || a.name.toLowerCase().includes(search))
       .filter((a) =>
-        group === undefined ? true : group === "ungrouped" ? a.groupIds.length === 0 : a.groupIds.includes(Number(group)),
+        group === undefined
+          ? true
+          : group === "ungrouped"
+            ? a.groupIds.length === 0
+            : a.groupIds.includes(Number(group)),
       );
     const page = paginate(items, p);
     c.header("ETag", `W/"${state.accounts.size}-${items.length}"`);
@@ -162,15 +208,24 @@ export function registerAccounts(sim: Sim, idempotent: (handler: (c: Ctx) => Pro
       if (typeof body === "string") return badRequest(c, body);
       const list = Array.isArray(body.accounts) ? body.accounts : undefined;
       if (!list || list.length === 0) {
-        return badRequest(c, validationMessage("BatchCreateAccountsRequest", [{ field: "Accounts", tag: list ? "min" : "required" }]));
+        return badRequest(
+          c,
+          validationMessage("BatchCreateAccountsRequest", [
+            { field: "Accounts", tag: list ? "min" : "required" },
+          ]),
+        );
       }
       if (!profile.batchCreateReal) {
         // Dec 2025 placeholder: validates, answers success for every item, creates nothing.
         return success(c, { success: list.length, failed: 0, results: [] });
       }
       const results = list.map((item: unknown) => {
-        const name = typeof item === "object" && item !== null ? String((item as { name?: unknown }).name ?? "") : "";
-        const r = typeof item === "object" && item !== null ? createAccount(sim, item as Record<string, unknown>) : undefined;
+        const name =
+          typeof item === "object" && item !== null ? String((item as { name?: unknown }).name ?? "") : "";
+        const r =
+          typeof item === "object" && item !== null
+            ? createAccount(sim, item as Record<string, unknown>)
+            : undefined;
         if (r?.ok) return { name, success: true, id: r.account.id };
         return { name, success: false, error: r ? r.message : "invalid account" };
       });
@@ -191,7 +246,12 @@ export function registerAccounts(sim: Sim, idempotent: (handler: (c: Ctx) => Pro
         const g = state.groups.get(gid);
         if (!g || g.deletedAt) return fail(c, 404, `group ${gid} not found`, "GROUP_NOT_FOUND");
         if (profile.compliance && g.platform !== a.platform) {
-          return fail(c, 400, `account platform ${a.platform} cannot bind group platform ${g.platform}`, "INVALID_GROUP_BINDING");
+          return fail(
+            c,
+            400,
+            `account platform ${a.platform} cannot bind group platform ${g.platform}`,
+            "INVALID_GROUP_BINDING",
+          );
         }
       }
       a.groupIds = ids;
@@ -206,8 +266,10 @@ export function registerAccounts(sim: Sim, idempotent: (handler: (c: Ctx) => Pro
     if (typeof body.notes === "string") a.notes = body.notes;
     if (typeof body.priority === "number") a.priority = body.priority;
     if (typeof body.concurrency === "number") a.concurrency = body.concurrency;
-    if (body.status === "active" || body.status === "inactive" || body.status === "error") a.status = body.status;
-    if (typeof body.extra === "object" && body.extra !== null) a.extra = { ...(body.extra as Record<string, unknown>) };
+    if (body.status === "active" || body.status === "inactive" || body.status === "error")
+      a.status = body.status;
+    if (typeof body.extra === "object" && body.extra !== null)
+      a.extra = { ...(body.extra as Record<string, unknown>) };
     a.updatedAt = Date.now();
     return success(c, accountJson(a, sim));
   });
@@ -242,7 +304,14 @@ export function registerAccounts(sim: Sim, idempotent: (handler: (c: Ctx) => Pro
         successIds.push(id);
       }
       successIds.sort((x, y) => x - y);
-      return success(c, { total: ids.length, success: successIds.length, failed: failedIds.length, success_ids: successIds, failed_ids: failedIds, errors });
+      return success(c, {
+        total: ids.length,
+        success: successIds.length,
+        failed: failedIds.length,
+        success_ids: successIds,
+        failed_ids: failedIds,
+        errors,
+      });
     });
   }
 
@@ -250,7 +319,10 @@ export function registerAccounts(sim: Sim, idempotent: (handler: (c: Ctx) => Pro
     const a = findLive(sim, c);
     if (a === "bad") return badRequest(c, "Invalid account ID");
     const body = await readJson(c);
-    const requested = typeof body === "object" && typeof body.model_id === "string" && body.model_id !== "" ? body.model_id : DEFAULT_TEST_MODEL;
+    const requested =
+      typeof body === "object" && typeof body.model_id === "string" && body.model_id !== ""
+        ? body.model_id
+        : DEFAULT_TEST_MODEL;
     c.header("Content-Type", "text/event-stream");
     c.header("Cache-Control", "no-cache");
     return stream(c, async (s) => {
@@ -289,8 +361,12 @@ export function registerAccounts(sim: Sim, idempotent: (handler: (c: Ctx) => Pro
     if (a === "bad") return badRequest(c, "Invalid account ID");
     if (!a) return fail(c, 404, "Account not found");
     const mapping = (a.credentials.model_mapping ?? {}) as Record<string, string>;
-    const ids = Object.keys(mapping).length > 0 ? Object.keys(mapping) : ["claude-sonnet-4-5", "claude-haiku-4-5"];
-    return success(c, ids.map((id) => ({ id, type: "model", display_name: id, created_at: "2026-01-01T00:00:00Z" })));
+    const ids =
+      Object.keys(mapping).length > 0 ? Object.keys(mapping) : ["claude-sonnet-4-5", "claude-haiku-4-5"];
+    return success(
+      c,
+      ids.map((id) => ({ id, type: "model", display_name: id, created_at: "2026-01-01T00:00:00Z" })),
+    );
   });
 
   if (profile.modelsSync) {

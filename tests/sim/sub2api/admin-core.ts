@@ -1,9 +1,20 @@
 import { type Ctx, route, type Sim } from "./context.js";
-import { badRequest, fail, goTime, paginate, pageParams, parseId, readJson, success, validationMessage } from "./gin.js";
+import {
+  badRequest,
+  fail,
+  goTime,
+  pageParams,
+  paginate,
+  parseId,
+  readJson,
+  success,
+  validationMessage,
+} from "./gin.js";
 import type { SimGroup } from "./state.js";
 
 export const COMPLIANCE_VERSION = "v2026.06.10";
-const PHRASE_EN = "I have read, understood, and agree to the Sub2API Deployment and Operation Compliance Commitment";
+const PHRASE_EN =
+  "I have read, understood, and agree to the Sub2API Deployment and Operation Compliance Commitment";
 const PHRASE_ZH = "我已阅读、理解并同意 Sub2API 部署与运营合规承诺";
 
 export const complianceMetadata = {
@@ -17,7 +28,9 @@ export const complianceMetadata = {
 export function registerSystem(sim: Sim) {
   const { profile, state, options } = sim;
   route(sim, "GET", "/health", (c) => c.json({ status: "ok" }));
-  route(sim, "GET", "/setup/status", (c) => c.json({ code: 0, data: { needs_setup: false, step: "completed" } }));
+  route(sim, "GET", "/setup/status", (c) =>
+    c.json({ code: 0, data: { needs_setup: false, step: "completed" } }),
+  );
   route(sim, "GET", "/api/v1/settings/public", (c) => {
     const base: Record<string, unknown> = {
       version: profile.version,
@@ -46,7 +59,13 @@ export function registerSystem(sim: Sim) {
       ack_phrase_zh: PHRASE_ZH,
       ack_phrase_en: PHRASE_EN,
       ...(state.complianceAcknowledged
-        ? { acknowledgement: { version: COMPLIANCE_VERSION, admin_user_id: state.firstAdmin().id, accepted_at: goTime(Date.now()) } }
+        ? {
+            acknowledgement: {
+              version: COMPLIANCE_VERSION,
+              admin_user_id: state.firstAdmin().id,
+              accepted_at: goTime(Date.now()),
+            },
+          }
         : {}),
     });
     route(sim, "GET", "/api/v1/admin/compliance", (c) => success(c, status()));
@@ -119,7 +138,10 @@ export function registerGroups(sim: Sim) {
   route(sim, "GET", `${BASE}/all`, (c) => {
     const includeInactive = c.req.query("include_inactive") === "true";
     const items = state.liveGroups().filter((g) => includeInactive || g.status === "active");
-    return success(c, items.map((g) => groupJson(g, sim)));
+    return success(
+      c,
+      items.map((g) => groupJson(g, sim)),
+    );
   });
 
   route(sim, "GET", `${BASE}/:id`, (c) => {
@@ -137,8 +159,12 @@ export function registerGroups(sim: Sim) {
     if (typeof body.name !== "string" || body.name === "") failures.push({ field: "Name", tag: "required" });
     const platform = typeof body.platform === "string" && body.platform !== "" ? body.platform : "anthropic";
     if (!profile.groupPlatforms.includes(platform)) failures.push({ field: "Platform", tag: "oneof" });
-    const subType = typeof body.subscription_type === "string" && body.subscription_type !== "" ? body.subscription_type : "standard";
-    if (subType !== "standard" && subType !== "subscription") failures.push({ field: "SubscriptionType", tag: "oneof" });
+    const subType =
+      typeof body.subscription_type === "string" && body.subscription_type !== ""
+        ? body.subscription_type
+        : "standard";
+    if (subType !== "standard" && subType !== "subscription")
+      failures.push({ field: "SubscriptionType", tag: "oneof" });
     if (failures.length > 0) return badRequest(c, validationMessage("CreateGroupRequest", failures));
     const limits = [body.daily_limit_usd, body.weekly_limit_usd, body.monthly_limit_usd].map(limitField);
     if (limits.includes("invalid")) return badRequest(c, "invalid limit value");
@@ -184,7 +210,8 @@ export function registerGroups(sim: Sim) {
     if (typeof body.description === "string") g.description = body.description;
     if (typeof body.platform === "string" && body.platform !== "") g.platform = body.platform;
     if (typeof body.status === "string") g.status = body.status as SimGroup["status"];
-    if (body.subscription_type === "standard" || body.subscription_type === "subscription") g.subscriptionType = body.subscription_type;
+    if (body.subscription_type === "standard" || body.subscription_type === "subscription")
+      g.subscriptionType = body.subscription_type;
     if (typeof body.is_exclusive === "boolean") g.isExclusive = body.is_exclusive;
     if (typeof body.rate_multiplier === "number") g.rateMultiplier = body.rate_multiplier;
     g.updatedAt = Date.now();

@@ -1,5 +1,15 @@
 import { type Ctx, route, type Sim } from "./context.js";
-import { badRequest, fail, goTime, paginate, pageParams, parseId, readJson, success, validationMessage } from "./gin.js";
+import {
+  badRequest,
+  fail,
+  goTime,
+  pageParams,
+  paginate,
+  parseId,
+  readJson,
+  success,
+  validationMessage,
+} from "./gin.js";
 import type { SimChannel, SimPlan, SimSubscription, SimUser } from "./state.js";
 
 const DAY = 86_400_000;
@@ -19,7 +29,12 @@ function channelJson(ch: SimChannel) {
     restrict_models: ch.restrictModels,
     features: "",
     group_ids: ch.groupIds,
-    model_pricing: ch.modelPricing.map((p) => ({ ...p, cache_write_price: 0, cache_read_price: 0, intervals: [] })),
+    model_pricing: ch.modelPricing.map((p) => ({
+      ...p,
+      cache_write_price: 0,
+      cache_read_price: 0,
+      intervals: [],
+    })),
     model_mapping: ch.modelMapping,
     apply_pricing_to_account_stats: false,
     account_stats_pricing_rules: [],
@@ -40,7 +55,9 @@ export function registerChannels(sim: Sim) {
     for (const p of raw) {
       if (typeof p !== "object" || p === null) return "invalid pricing entry";
       const e = p as Record<string, unknown>;
-      const models = Array.isArray(e.models) ? e.models.filter((m): m is string => typeof m === "string") : [];
+      const models = Array.isArray(e.models)
+        ? e.models.filter((m): m is string => typeof m === "string")
+        : [];
       if (models.length < 1 || models.length > 100) return "models must have 1..100 entries";
       const input = typeof e.input_price === "number" ? e.input_price : 0;
       const output = typeof e.output_price === "number" ? e.output_price : 0;
@@ -60,14 +77,22 @@ export function registerChannels(sim: Sim) {
   const checkGroups = (c: Ctx, ids: number[], self?: number) => {
     for (const gid of ids) {
       const taken = [...state.channels.values()].find((ch) => ch.id !== self && ch.groupIds.includes(gid));
-      if (taken) return fail(c, 409, `group ${gid} already belongs to channel ${taken.name}`, "GROUP_ALREADY_IN_CHANNEL");
+      if (taken)
+        return fail(
+          c,
+          409,
+          `group ${gid} already belongs to channel ${taken.name}`,
+          "GROUP_ALREADY_IN_CHANNEL",
+        );
     }
     return undefined;
   };
 
   route(sim, "GET", BASE, (c) => {
     const search = c.req.query("search")?.toLowerCase();
-    const items = [...state.channels.values()].filter((ch) => !search || ch.name.toLowerCase().includes(search));
+    const items = [...state.channels.values()].filter(
+      (ch) => !search || ch.name.toLowerCase().includes(search),
+    );
     const page = paginate(items, pageParams(c, profile.maxPageSize));
     return success(c, { ...page, items: page.items.map(channelJson) });
   });
@@ -83,14 +108,24 @@ export function registerChannels(sim: Sim) {
     const body = await readJson(c);
     if (typeof body === "string") return fail(c, 400, body, "VALIDATION_ERROR");
     if (typeof body.name !== "string" || body.name === "" || body.name.length > 100) {
-      return fail(c, 400, validationMessage("CreateChannelRequest", [{ field: "Name", tag: "required" }]), "VALIDATION_ERROR");
+      return fail(
+        c,
+        400,
+        validationMessage("CreateChannelRequest", [{ field: "Name", tag: "required" }]),
+        "VALIDATION_ERROR",
+      );
     }
-    if ([...state.channels.values()].some((ch) => ch.name === body.name)) return fail(c, 409, "channel name exists", "CHANNEL_EXISTS");
+    if ([...state.channels.values()].some((ch) => ch.name === body.name))
+      return fail(c, 409, "channel name exists", "CHANNEL_EXISTS");
     const pricing = parsePricing(body.model_pricing);
     if (typeof pricing === "string") {
-      return pricing === "NEGATIVE_PRICE" ? fail(c, 400, "price must be >= 0", "NEGATIVE_PRICE") : fail(c, 400, pricing, "VALIDATION_ERROR");
+      return pricing === "NEGATIVE_PRICE"
+        ? fail(c, 400, "price must be >= 0", "NEGATIVE_PRICE")
+        : fail(c, 400, pricing, "VALIDATION_ERROR");
     }
-    const groupIds = Array.isArray(body.group_ids) ? body.group_ids.filter((x): x is number => typeof x === "number") : [];
+    const groupIds = Array.isArray(body.group_ids)
+      ? body.group_ids.filter((x): x is number => typeof x === "number")
+      : [];
     const clash = checkGroups(c, groupIds);
     if (clash) return clash;
     const now = Date.now();
@@ -101,7 +136,9 @@ export function registerChannels(sim: Sim) {
       status: "active",
       groupIds,
       modelPricing: pricing,
-      modelMapping: (typeof body.model_mapping === "object" && body.model_mapping !== null ? body.model_mapping : {}) as SimChannel["modelMapping"],
+      modelMapping: (typeof body.model_mapping === "object" && body.model_mapping !== null
+        ? body.model_mapping
+        : {}) as SimChannel["modelMapping"],
       restrictModels: body.restrict_models === true,
       createdAt: now,
       updatedAt: now,
@@ -159,7 +196,9 @@ function planJson(p: SimPlan) {
     updated_at: goTime(p.updatedAt),
     edges: {},
   };
-  return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== "" && v !== 0 && v !== false));
+  return Object.fromEntries(
+    Object.entries(raw).filter(([, v]) => v !== undefined && v !== "" && v !== 0 && v !== false),
+  );
 }
 
 export function registerPlans(sim: Sim) {
@@ -171,7 +210,8 @@ export function registerPlans(sim: Sim) {
     const body = await readJson(c);
     if (typeof body === "string") return badRequest(c, body);
     const groupId = typeof body.group_id === "number" ? body.group_id : undefined;
-    if (groupId === undefined) return badRequest(c, validationMessage("CreatePlanRequest", [{ field: "GroupID", tag: "required" }]));
+    if (groupId === undefined)
+      return badRequest(c, validationMessage("CreatePlanRequest", [{ field: "GroupID", tag: "required" }]));
     const g = state.groups.get(groupId);
     if (!g || g.deletedAt) return fail(c, 404, "group not found", "PAYMENT_PLAN_GROUP_NOT_FOUND");
     if (g.status !== "active" || g.subscriptionType !== "subscription") {
@@ -180,7 +220,8 @@ export function registerPlans(sim: Sim) {
     const name = typeof body.name === "string" ? body.name.trim() : "";
     if (name === "" || name.length > 100) return fail(c, 400, "invalid plan name", "PAYMENT_PLAN_INVALID");
     const price = typeof body.price === "number" ? body.price : 0;
-    if (!(price > 0) || Math.round(price * 100) !== price * 100) return fail(c, 400, "invalid price", "PAYMENT_PLAN_PRICE_INVALID");
+    if (!(price > 0) || Math.round(price * 100) !== price * 100)
+      return fail(c, 400, "invalid price", "PAYMENT_PLAN_PRICE_INVALID");
     const days = typeof body.validity_days === "number" ? body.validity_days : 0;
     if (!(days > 0)) return fail(c, 400, "validity_days must be > 0", "PAYMENT_PLAN_INVALID");
     const now = Date.now();
@@ -227,22 +268,44 @@ function subscriptionJson(s: SimSubscription) {
   };
 }
 
-type AssignResult = { ok: true; sub: SimSubscription; reused: boolean } | { ok: false; status: number; message: string; reason: string; metadata?: Record<string, string> };
+type AssignResult =
+  | { ok: true; sub: SimSubscription; reused: boolean }
+  | { ok: false; status: number; message: string; reason: string; metadata?: Record<string, string> };
 
-export function assignSubscription(sim: Sim, userId: number, groupId: number, validityDays: number, notes: string): AssignResult {
+export function assignSubscription(
+  sim: Sim,
+  userId: number,
+  groupId: number,
+  validityDays: number,
+  notes: string,
+): AssignResult {
   const { state, profile } = sim;
   const user = state.users.get(userId);
-  if (!user || user.deletedAt) return { ok: false, status: 404, message: "user not found", reason: "USER_NOT_FOUND" };
+  if (!user || user.deletedAt)
+    return { ok: false, status: 404, message: "user not found", reason: "USER_NOT_FOUND" };
   const g = state.groups.get(groupId);
-  if (!g || g.deletedAt) return { ok: false, status: 404, message: "group not found", reason: "GROUP_NOT_FOUND" };
+  if (!g || g.deletedAt)
+    return { ok: false, status: 404, message: "group not found", reason: "GROUP_NOT_FOUND" };
   if (g.subscriptionType !== "subscription") {
-    return { ok: false, status: 400, message: "group is not a subscription group", reason: "GROUP_NOT_SUBSCRIPTION_TYPE" };
+    return {
+      ok: false,
+      status: 400,
+      message: "group is not a subscription group",
+      reason: "GROUP_NOT_SUBSCRIPTION_TYPE",
+    };
   }
   const days = validityDays <= 0 ? 30 : Math.min(validityDays, 36500);
-  const existing = [...state.subscriptions.values()].find((s) => s.userId === userId && s.groupId === groupId && s.status !== "revoked");
+  const existing = [...state.subscriptions.values()].find(
+    (s) => s.userId === userId && s.groupId === groupId && s.status !== "revoked",
+  );
   if (existing) {
     if (!profile.assignIdempotent) {
-      return { ok: false, status: 409, message: "subscription already exists", reason: "SUBSCRIPTION_ALREADY_EXISTS" };
+      return {
+        ok: false,
+        status: 409,
+        message: "subscription already exists",
+        reason: "SUBSCRIPTION_ALREADY_EXISTS",
+      };
     }
     const sameDays = existing.startsAt + days * DAY === existing.expiresAt;
     const sameNotes = existing.notes.trim() === notes.trim();
@@ -295,7 +358,9 @@ export function registerSubscriptions(sim: Sim) {
     const id = parseId(c.req.param("id") ?? "");
     if (id === undefined) return badRequest(c, "Invalid subscription ID");
     const s = state.subscriptions.get(id);
-    return s ? success(c, subscriptionJson(s)) : fail(c, 404, "subscription not found", "SUBSCRIPTION_NOT_FOUND");
+    return s
+      ? success(c, subscriptionJson(s))
+      : fail(c, 404, "subscription not found", "SUBSCRIPTION_NOT_FOUND");
   });
 
   route(sim, "POST", `${BASE}/assign`, async (c) => {
@@ -306,8 +371,18 @@ export function registerSubscriptions(sim: Sim) {
     if (typeof body.group_id !== "number") failures.push({ field: "GroupID", tag: "required" });
     if (failures.length > 0) return badRequest(c, validationMessage("AssignSubscriptionRequest", failures));
     const days = typeof body.validity_days === "number" ? body.validity_days : 0;
-    if (days > 36500) return badRequest(c, validationMessage("AssignSubscriptionRequest", [{ field: "ValidityDays", tag: "max" }]));
-    const r = assignSubscription(sim, body.user_id as number, body.group_id as number, days, typeof body.notes === "string" ? body.notes : "");
+    if (days > 36500)
+      return badRequest(
+        c,
+        validationMessage("AssignSubscriptionRequest", [{ field: "ValidityDays", tag: "max" }]),
+      );
+    const r = assignSubscription(
+      sim,
+      body.user_id as number,
+      body.group_id as number,
+      days,
+      typeof body.notes === "string" ? body.notes : "",
+    );
     if (!r.ok) return fail(c, r.status, r.message, r.reason, r.metadata);
     return success(c, subscriptionJson(r.sub));
   });
@@ -315,9 +390,14 @@ export function registerSubscriptions(sim: Sim) {
   route(sim, "POST", `${BASE}/bulk-assign`, async (c) => {
     const body = await readJson(c);
     if (typeof body === "string") return badRequest(c, body);
-    const userIds = Array.isArray(body.user_ids) ? body.user_ids.filter((x): x is number => typeof x === "number") : [];
+    const userIds = Array.isArray(body.user_ids)
+      ? body.user_ids.filter((x): x is number => typeof x === "number")
+      : [];
     if (userIds.length === 0 || typeof body.group_id !== "number") {
-      return badRequest(c, validationMessage("BulkAssignSubscriptionRequest", [{ field: "UserIDs", tag: "min" }]));
+      return badRequest(
+        c,
+        validationMessage("BulkAssignSubscriptionRequest", [{ field: "UserIDs", tag: "min" }]),
+      );
     }
     const subs: ReturnType<typeof subscriptionJson>[] = [];
     const errors: string[] = [];
@@ -325,7 +405,13 @@ export function registerSubscriptions(sim: Sim) {
     let created = 0;
     let reused = 0;
     for (const uid of userIds) {
-      const r = assignSubscription(sim, uid, body.group_id, typeof body.validity_days === "number" ? body.validity_days : 0, typeof body.notes === "string" ? body.notes : "");
+      const r = assignSubscription(
+        sim,
+        uid,
+        body.group_id,
+        typeof body.validity_days === "number" ? body.validity_days : 0,
+        typeof body.notes === "string" ? body.notes : "",
+      );
       if (r.ok) {
         subs.push(subscriptionJson(r.sub));
         statuses[String(uid)] = r.reused ? "reused" : "created";
@@ -337,7 +423,10 @@ export function registerSubscriptions(sim: Sim) {
       }
     }
     const base = { success_count: subs.length, failed_count: errors.length, subscriptions: subs, errors };
-    return success(c, profile.assignIdempotent ? { ...base, created_count: created, reused_count: reused, statuses } : base);
+    return success(
+      c,
+      profile.assignIdempotent ? { ...base, created_count: created, reused_count: reused, statuses } : base,
+    );
   });
 
   const revoke = (c: Ctx) => {
@@ -385,7 +474,10 @@ export function userJson(u: SimUser) {
   };
 }
 
-export function registerUsers(sim: Sim, idempotent: (h: (c: Ctx) => Promise<Response>) => (c: Ctx) => Promise<Response>) {
+export function registerUsers(
+  sim: Sim,
+  idempotent: (h: (c: Ctx) => Promise<Response>) => (c: Ctx) => Promise<Response>,
+) {
   const { state, profile } = sim;
   const BASE = "/api/v1/admin/users";
   const live = () => [...state.users.values()].filter((u) => !u.deletedAt);
@@ -397,7 +489,9 @@ export function registerUsers(sim: Sim, idempotent: (h: (c: Ctx) => Promise<Resp
 
   route(sim, "GET", BASE, (c) => {
     const search = c.req.query("search")?.toLowerCase();
-    const items = live().filter((u) => !search || u.email.toLowerCase().includes(search) || u.username.toLowerCase().includes(search));
+    const items = live().filter(
+      (u) => !search || u.email.toLowerCase().includes(search) || u.username.toLowerCase().includes(search),
+    );
     const page = paginate(items, pageParams(c, profile.maxPageSize));
     return success(c, { ...page, items: page.items.map(userJson) });
   });
@@ -409,10 +503,13 @@ export function registerUsers(sim: Sim, idempotent: (h: (c: Ctx) => Promise<Resp
     const body = await readJson(c);
     if (typeof body === "string") return badRequest(c, body);
     const failures: { field: string; tag: string }[] = [];
-    if (typeof body.email !== "string" || !/^[^@\s]+@[^@\s]+$/.test(body.email)) failures.push({ field: "Email", tag: "email" });
-    if (typeof body.password !== "string" || body.password.length < 6) failures.push({ field: "Password", tag: "min" });
+    if (typeof body.email !== "string" || !/^[^@\s]+@[^@\s]+$/.test(body.email))
+      failures.push({ field: "Email", tag: "email" });
+    if (typeof body.password !== "string" || body.password.length < 6)
+      failures.push({ field: "Password", tag: "min" });
     if (failures.length > 0) return badRequest(c, validationMessage("CreateUserRequest", failures));
-    if (live().some((u) => u.email === body.email)) return fail(c, 409, "email already exists", "EMAIL_EXISTS");
+    if (live().some((u) => u.email === body.email))
+      return fail(c, 409, "email already exists", "EMAIL_EXISTS");
     const u = state.addUser({ email: body.email as string, password: body.password as string });
     if (typeof body.notes === "string") u.notes = body.notes;
     if (typeof body.username === "string") u.username = body.username;
@@ -434,11 +531,16 @@ export function registerUsers(sim: Sim, idempotent: (h: (c: Ctx) => Promise<Resp
       const body = await readJson(c);
       if (typeof body === "string") return badRequest(c, body);
       const amount = typeof body.balance === "number" ? body.balance : 0;
-      if (!(amount > 0)) return badRequest(c, validationMessage("UpdateBalanceRequest", [{ field: "Balance", tag: "gt" }]));
+      if (!(amount > 0))
+        return badRequest(c, validationMessage("UpdateBalanceRequest", [{ field: "Balance", tag: "gt" }]));
       if (body.operation === "set") u.balance = amount;
       else if (body.operation === "add") u.balance += amount;
       else if (body.operation === "subtract") u.balance -= amount;
-      else return badRequest(c, validationMessage("UpdateBalanceRequest", [{ field: "Operation", tag: "oneof" }]));
+      else
+        return badRequest(
+          c,
+          validationMessage("UpdateBalanceRequest", [{ field: "Operation", tag: "oneof" }]),
+        );
       return success(c, userJson(u));
     }),
   );

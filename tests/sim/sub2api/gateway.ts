@@ -3,15 +3,23 @@ import { type Ctx, route, type Sim } from "./context.js";
 import { middlewareError, readJson } from "./gin.js";
 import type { SimApiKey, SimGroup } from "./state.js";
 
-const openaiError = (c: Ctx, status: number, type: string, message: string) => c.json({ error: { type, message } }, status as 400);
+const openaiError = (c: Ctx, status: number, type: string, message: string) =>
+  c.json({ error: { type, message } }, status as 400);
 
 /** API-key auth of the gateway (contract §10.1): returns the key and its group, or an error response. */
 function authenticate(sim: Sim, c: Ctx): { key: SimApiKey; group: SimGroup } | Response {
   if (c.req.query("key") !== undefined || c.req.query("api_key") !== undefined) {
-    return middlewareError(c, 400, "api_key_in_query_deprecated", "API key in query parameters is not supported");
+    return middlewareError(
+      c,
+      400,
+      "api_key_in_query_deprecated",
+      "API key in query parameters is not supported",
+    );
   }
   const auth = c.req.header("authorization") ?? "";
-  const secret = auth.startsWith("Bearer ") ? auth.slice(7).trim() : (c.req.header("x-api-key") ?? c.req.header("x-goog-api-key") ?? "");
+  const secret = auth.startsWith("Bearer ")
+    ? auth.slice(7).trim()
+    : (c.req.header("x-api-key") ?? c.req.header("x-goog-api-key") ?? "");
   if (!secret) return middlewareError(c, 401, "API_KEY_REQUIRED", "API key is required");
   const key = sim.state.liveKeys().find((k) => k.key === secret);
   if (!key) return middlewareError(c, 401, "INVALID_API_KEY", "Invalid API key");
@@ -22,14 +30,24 @@ function authenticate(sim: Sim, c: Ctx): { key: SimApiKey; group: SimGroup } | R
   const group = key.groupId === null ? undefined : sim.state.groups.get(key.groupId);
   if (!group || group.deletedAt) {
     return c.json(
-      { type: "error", error: { type: "permission_error", message: "API Key is not assigned to any group, please contact the administrator" } },
+      {
+        type: "error",
+        error: {
+          type: "permission_error",
+          message: "API Key is not assigned to any group, please contact the administrator",
+        },
+      },
       403,
     );
   }
   if (group.subscriptionType === "subscription") {
-    const sub = [...sim.state.subscriptions.values()].find((s) => s.userId === user.id && s.groupId === group.id && s.status !== "revoked");
-    if (!sub) return middlewareError(c, 403, "SUBSCRIPTION_NOT_FOUND", "No active subscription found for this group");
-    if (sub.status !== "active" || sub.expiresAt <= Date.now()) return middlewareError(c, 403, "SUBSCRIPTION_INVALID", "Subscription is expired or suspended");
+    const sub = [...sim.state.subscriptions.values()].find(
+      (s) => s.userId === user.id && s.groupId === group.id && s.status !== "revoked",
+    );
+    if (!sub)
+      return middlewareError(c, 403, "SUBSCRIPTION_NOT_FOUND", "No active subscription found for this group");
+    if (sub.status !== "active" || sub.expiresAt <= Date.now())
+      return middlewareError(c, 403, "SUBSCRIPTION_INVALID", "Subscription is expired or suspended");
   } else if (user.balance <= 0) {
     return middlewareError(c, 403, "INSUFFICIENT_BALANCE", "Insufficient account balance");
   }
@@ -53,7 +71,12 @@ export function registerGateway(sim: Sim) {
     if (auth instanceof Response) return auth;
     const { group } = auth;
     if (!profile.chatPlatforms.includes(group.platform)) {
-      return openaiError(c, 404, "not_found_error", `Chat Completions API is not supported for this platform (${group.platform})`);
+      return openaiError(
+        c,
+        404,
+        "not_found_error",
+        `Chat Completions API is not supported for this platform (${group.platform})`,
+      );
     }
     const body = await readJson(c);
     if (typeof body === "string" || typeof body.model !== "string" || !Array.isArray(body.messages)) {
@@ -62,14 +85,29 @@ export function registerGateway(sim: Sim) {
     const model = body.model;
     const candidates = state
       .liveAccounts()
-      .filter((a) => a.groupIds.includes(group.id) && a.platform === group.platform && a.status === "active" && a.schedulable)
+      .filter(
+        (a) =>
+          a.groupIds.includes(group.id) &&
+          a.platform === group.platform &&
+          a.status === "active" &&
+          a.schedulable,
+      )
       .filter((a) => {
         const mapping = (a.credentials.model_mapping ?? {}) as Record<string, string>;
         const keys = Object.keys(mapping);
-        return keys.length === 0 || keys.some((k) => k === model || (k.endsWith("*") && model.startsWith(k.slice(0, -1))));
+        return (
+          keys.length === 0 ||
+          keys.some((k) => k === model || (k.endsWith("*") && model.startsWith(k.slice(0, -1))))
+        );
       })
       .sort((x, y) => x.priority - y.priority || x.id - y.id);
-    if (candidates.length === 0) return openaiError(c, 503, "api_error", `No available accounts: no schedulable account supports ${model}`);
+    if (candidates.length === 0)
+      return openaiError(
+        c,
+        503,
+        "api_error",
+        `No available accounts: no schedulable account supports ${model}`,
+      );
     let lastStatus = 502;
     for (const account of candidates) {
       const mapping = (account.credentials.model_mapping ?? {}) as Record<string, string>;
@@ -78,7 +116,12 @@ export function registerGateway(sim: Sim) {
         account.platform !== "openai" ||
         account.extra.openai_responses_mode === "force_chat_completions" ||
         account.extra.openai_responses_supported === false;
-      const r = upstream.chat(String(account.credentials.base_url ?? ""), String(account.credentials.api_key ?? ""), upstreamModel, rawChat ? "chat" : "responses");
+      const r = upstream.chat(
+        String(account.credentials.base_url ?? ""),
+        String(account.credentials.api_key ?? ""),
+        upstreamModel,
+        rawChat ? "chat" : "responses",
+      );
       if (r.ok) {
         return c.json({
           id: `chatcmpl-${randomBytes(8).toString("hex")}`,
@@ -107,6 +150,9 @@ export function registerGateway(sim: Sim) {
     for (const a of state.liveAccounts().filter((x) => x.groupIds.includes(auth.group.id))) {
       for (const k of Object.keys((a.credentials.model_mapping ?? {}) as Record<string, string>)) ids.add(k);
     }
-    return c.json({ object: "list", data: [...ids].map((id) => ({ id, object: "model", owned_by: auth.group.platform })) });
+    return c.json({
+      object: "list",
+      data: [...ids].map((id) => ({ id, object: "model", owned_by: auth.group.platform })),
+    });
   });
 }

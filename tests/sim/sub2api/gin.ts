@@ -5,7 +5,10 @@ import type { Context } from "hono";
  * handler envelopes carry a numeric `code`, middleware errors a string `code`.
  */
 export function success(c: Context, data?: unknown, status: 200 | 201 = 200) {
-  return c.json(data === undefined ? { code: 0, message: "success" } : { code: 0, message: "success", data }, status);
+  return c.json(
+    data === undefined ? { code: 0, message: "success" } : { code: 0, message: "success", data },
+    status,
+  );
 }
 
 export function fail(
@@ -25,7 +28,13 @@ export function badRequest(c: Context, detail: string) {
   return fail(c, 400, `Invalid request: ${detail}`);
 }
 
-export function middlewareError(c: Context, status: number, code: string, message: string, extra?: Record<string, unknown>) {
+export function middlewareError(
+  c: Context,
+  status: number,
+  code: string,
+  message: string,
+  extra?: Record<string, unknown>,
+) {
   return c.json({ code, message, ...extra }, status as 400);
 }
 
@@ -37,7 +46,10 @@ export function ginNotFound(c: Context) {
 /** go-playground/validator's message format for one or more failing fields. */
 export function validationMessage(struct: string, failures: { field: string; tag: string }[]): string {
   return failures
-    .map((f) => `Key: '${struct}.${f.field}' Error:Field validation for '${f.field}' failed on the '${f.tag}' tag`)
+    .map(
+      (f) =>
+        `Key: '${struct}.${f.field}' Error:Field validation for '${f.field}' failed on the '${f.tag}' tag`,
+    )
     .join("\n");
 }
 

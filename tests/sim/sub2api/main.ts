@@ -35,7 +35,13 @@ const running = await startSimulator({
   faults: { latencyMs: Number(values.latency), errorRate: Number(values["error-rate"]) },
 });
 console.log(
-  JSON.stringify({ url: running.url, port: running.port, profile, version: running.sim.profile.version, admin_key: running.sim.state.adminApiKey }),
+  JSON.stringify({
+    url: running.url,
+    port: running.port,
+    profile,
+    version: running.sim.profile.version,
+    admin_key: running.sim.state.adminApiKey,
+  }),
 );
 const stop = () => void running.close().then(() => process.exit(0));
 process.on("SIGINT", stop);

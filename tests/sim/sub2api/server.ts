@@ -1,8 +1,8 @@
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { complianceMetadata, registerGroups, registerSystem } from "./admin-core.js";
 import { registerAccounts } from "./admin-accounts.js";
+import { complianceMetadata, registerGroups, registerSystem } from "./admin-core.js";
 import { registerChannels, registerPlans, registerSubscriptions, registerUsers } from "./admin-resources.js";
 import { type Ctx, type FaultOptions, isKnownRoute, type Sim, type SimOptions } from "./context.js";
 import { registerGateway } from "./gateway.js";
@@ -26,8 +26,16 @@ export interface CreateSimOptions {
 }
 
 /** Routes that go through sub2api's idempotency coordinator (contract §2.5). */
-const IDEMPOTENT_ROUTES = [/^POST \/api\/v1\/admin\/accounts$/, /^POST \/api\/v1\/admin\/accounts\/batch$/, /^POST \/api\/v1\/admin\/users\/\d+\/balance$/];
-const STEP_UP_ROUTES = [/^(POST|PUT|DELETE) \/api\/v1\/admin\/accounts(\/\d+)?$/, /^POST \/api\/v1\/admin\/accounts\/(batch|batch-delete)$/, /^\w+ \/api\/v1\/admin\/users(\/.*)?$/];
+const IDEMPOTENT_ROUTES = [
+  /^POST \/api\/v1\/admin\/accounts$/,
+  /^POST \/api\/v1\/admin\/accounts\/batch$/,
+  /^POST \/api\/v1\/admin\/users\/\d+\/balance$/,
+];
+const STEP_UP_ROUTES = [
+  /^(POST|PUT|DELETE) \/api\/v1\/admin\/accounts(\/\d+)?$/,
+  /^POST \/api\/v1\/admin\/accounts\/(batch|batch-delete)$/,
+  /^\w+ \/api\/v1\/admin\/users(\/.*)?$/,
+];
 
 /** A small deterministic PRNG so fault runs can be replayed from a seed. */
 function mulberry32(seed: number) {
@@ -71,7 +79,9 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
   const window = { start: Date.now(), count: 0 };
 
   // --- simulator-only control surface (not part of sub2api) ---
-  app.get("/__sim/state", (c) => c.json({ profile: profile.name, counts: sim.state.liveCounts(), requests: sim.requestCount }));
+  app.get("/__sim/state", (c) =>
+    c.json({ profile: profile.name, counts: sim.state.liveCounts(), requests: sim.requestCount }),
+  );
   app.post("/__sim/upstream/revoke", async (c) => {
     const body = (await c.req.json()) as { key?: string };
     if (typeof body.key !== "string") return c.json({ error: "key required" }, 400);
@@ -80,8 +90,13 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
   });
   app.post("/__sim/users", async (c) => {
     const body = (await c.req.json()) as { email?: string; password?: string; balance?: number };
-    if (typeof body.email !== "string" || typeof body.password !== "string") return c.json({ error: "email and password required" }, 400);
-    const user = sim.state.addUser({ email: body.email, password: body.password, balance: body.balance ?? 0 });
+    if (typeof body.email !== "string" || typeof body.password !== "string")
+      return c.json({ error: "email and password required" }, 400);
+    const user = sim.state.addUser({
+      email: body.email,
+      password: body.password,
+      balance: body.balance ?? 0,
+    });
     return c.json({ id: user.id, email: user.email });
   });
   app.post("/__sim/faults", async (c) => {
@@ -104,7 +119,8 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
   app.use("/api/v1/admin/*", async (c, next) => {
     const apiKey = c.req.header("x-api-key");
     if (apiKey !== undefined) {
-      if (apiKey !== sim.state.adminApiKey) return middlewareError(c, 401, "INVALID_ADMIN_KEY", "Invalid admin API key");
+      if (apiKey !== sim.state.adminApiKey)
+        return middlewareError(c, 401, "INVALID_ADMIN_KEY", "Invalid admin API key");
     } else {
       const bearer = c.req.header("authorization") ?? "";
       const token = bearer.startsWith("Bearer ") ? bearer.slice(7).trim() : "";
@@ -123,17 +139,37 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
       window.count += 1;
       if (window.count > options.adminRpm) {
         c.header("Retry-After", String(Math.max(1, Math.ceil((window.start + 60_000 - now) / 1000))));
-        return middlewareError(c, 429, "RATE_LIMITED", "Too many requests, please slow down and try again later");
+        return middlewareError(
+          c,
+          429,
+          "RATE_LIMITED",
+          "Too many requests, please slow down and try again later",
+        );
       }
     }
-    if (profile.compliance && !sim.state.complianceAcknowledged && !c.req.path.startsWith("/api/v1/admin/compliance")) {
-      return middlewareError(c, 423, "ADMIN_COMPLIANCE_ACK_REQUIRED", "administrator compliance acknowledgement is required", {
-        metadata: complianceMetadata,
-      });
+    if (
+      profile.compliance &&
+      !sim.state.complianceAcknowledged &&
+      !c.req.path.startsWith("/api/v1/admin/compliance")
+    ) {
+      return middlewareError(
+        c,
+        423,
+        "ADMIN_COMPLIANCE_ACK_REQUIRED",
+        "administrator compliance acknowledgement is required",
+        {
+          metadata: complianceMetadata,
+        },
+      );
     }
     const line = `${c.req.method} ${c.req.path}`;
     if (options.stepUpVariant && apiKey !== undefined && STEP_UP_ROUTES.some((r) => r.test(line))) {
-      return middlewareError(c, 403, "STEP_UP_ADMIN_API_KEY_FORBIDDEN", "admin API key cannot perform step-up protected operations");
+      return middlewareError(
+        c,
+        403,
+        "STEP_UP_ADMIN_API_KEY_FORBIDDEN",
+        "admin API key cannot perform step-up protected operations",
+      );
     }
     return next();
   });
@@ -143,7 +179,8 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
     if (!profile.idempotency || !IDEMPOTENT_ROUTES.some((r) => r.test(line))) return handler(c);
     const key = c.req.header("idempotency-key");
     if (!key) {
-      if (options.requireIdempotencyKey) return fail(c, 400, "Idempotency-Key header is required", "IDEMPOTENCY_KEY_REQUIRED");
+      if (options.requireIdempotencyKey)
+        return fail(c, 400, "Idempotency-Key header is required", "IDEMPOTENCY_KEY_REQUIRED");
       return handler(c);
     }
     const raw = await c.req.raw.clone().text();
@@ -179,22 +216,52 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
   return sim;
 }
 
-async function injectFault(c: Ctx, faults: FaultOptions, random: () => number): Promise<Response | undefined> {
+async function injectFault(
+  c: Ctx,
+  faults: FaultOptions,
+  random: () => number,
+): Promise<Response | undefined> {
   if (faults.match && !faults.match.test(`${c.req.method} ${c.req.path}`)) return undefined;
   if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+  // One roll picks at most one fault; the rates are stacked bands of [0, 1).
   const roll = random();
+  const bands: [number, "error" | "rate_limit" | "reset" | "hang"][] = [
+    [faults.errorRate ?? 0, "error"],
+    [faults.rateLimitRate ?? 0, "rate_limit"],
+    [faults.resetRate ?? 0, "reset"],
+    [faults.hangRate ?? 0, "hang"],
+  ];
   let edge = 0;
-  if (roll < (edge += faults.errorRate ?? 0)) return fail(c, 500, "internal error");
-  if (roll < (edge += faults.rateLimitRate ?? 0)) {
-    c.header("Retry-After", String(faults.retryAfterSeconds ?? 1));
-    return middlewareError(c, 429, "RATE_LIMITED", "Too many requests, please slow down and try again later");
+  let picked: (typeof bands)[number][1] | undefined;
+  for (const [rate, kind] of bands) {
+    edge += rate;
+    if (roll < edge) {
+      picked = kind;
+      break;
+    }
   }
-  if (roll < (edge += faults.resetRate ?? 0)) {
-    const incoming = (c.env as { incoming?: { socket?: { destroy(): void } } } | undefined)?.incoming;
-    incoming?.socket?.destroy();
-    return c.text("", 500);
+  switch (picked) {
+    case "error":
+      return fail(c, 500, "internal error");
+    case "rate_limit":
+      c.header("Retry-After", String(faults.retryAfterSeconds ?? 1));
+      return middlewareError(
+        c,
+        429,
+        "RATE_LIMITED",
+        "Too many requests, please slow down and try again later",
+      );
+    case "reset": {
+      const incoming = (c.env as { incoming?: { socket?: { destroy(): void } } } | undefined)?.incoming;
+      incoming?.socket?.destroy();
+      return c.text("", 500);
+    }
+    case "hang":
+      await new Promise((r) => setTimeout(r, faults.hangMs ?? 60_000));
+      break;
+    case undefined:
+      break;
   }
-  if (roll < (edge += faults.hangRate ?? 0)) await new Promise((r) => setTimeout(r, faults.hangMs ?? 60_000));
   return undefined;
 }
 
@@ -206,20 +273,25 @@ export interface RunningSim {
 }
 
 /** Starts the simulator on a real port (0 = any free port) on loopback. */
-export function startSimulator(opts: CreateSimOptions & { port?: number; hostname?: string } = {}): Promise<RunningSim> {
+export function startSimulator(
+  opts: CreateSimOptions & { port?: number; hostname?: string } = {},
+): Promise<RunningSim> {
   const sim = createSimulator(opts);
   return new Promise((resolve) => {
-    const server: ServerType = serve({ fetch: sim.app.fetch, port: opts.port ?? 0, hostname: opts.hostname ?? "127.0.0.1" }, (info: AddressInfo) => {
-      resolve({
-        sim,
-        url: `http://127.0.0.1:${info.port}`,
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-            server.close(() => done());
-          }),
-      });
-    });
+    const server: ServerType = serve(
+      { fetch: sim.app.fetch, port: opts.port ?? 0, hostname: opts.hostname ?? "127.0.0.1" },
+      (info: AddressInfo) => {
+        resolve({
+          sim,
+          url: `http://127.0.0.1:${info.port}`,
+          port: info.port,
+          close: () =>
+            new Promise<void>((done) => {
+              (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+              server.close(() => done());
+            }),
+        });
+      },
+    );
   });
 }

@@ -150,7 +150,13 @@ export class SimState {
     return next;
   }
 
-  addUser(input: { email: string; password: string; role?: "admin" | "user"; balance?: number; now?: number }): SimUser {
+  addUser(input: {
+    email: string;
+    password: string;
+    role?: "admin" | "user";
+    balance?: number;
+    now?: number;
+  }): SimUser {
     const now = input.now ?? Date.now();
     const user: SimUser = {
       id: this.nextId("users"),
@@ -199,7 +205,8 @@ export class SimState {
   /** Group delete cascade (contract §4.3): subscriptions deleted, keys unbound, bindings dropped. */
   deleteGroupCascade(group: SimGroup, now = Date.now()) {
     group.deletedAt = now;
-    for (const s of [...this.subscriptions.values()]) if (s.groupId === group.id) this.subscriptions.delete(s.id);
+    for (const s of [...this.subscriptions.values()])
+      if (s.groupId === group.id) this.subscriptions.delete(s.id);
     for (const k of this.apiKeys.values()) if (k.groupId === group.id) k.groupId = null;
     for (const u of this.users.values()) u.allowedGroups = u.allowedGroups.filter((id) => id !== group.id);
     for (const a of this.accounts.values()) a.groupIds = a.groupIds.filter((id) => id !== group.id);
@@ -221,7 +228,9 @@ export class SimState {
 }
 
 export function payloadHash(body: unknown): string {
-  return createHash("sha256").update(JSON.stringify(body ?? null)).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify(body ?? null))
+    .digest("hex");
 }
 
 export function generateAdminKey(): string {

@@ -12,9 +12,19 @@ export interface UpstreamCall {
 
 const CATALOG: Record<string, string[]> = {
   "https://api.deepseek.com": ["deepseek-chat", "deepseek-reasoner"],
-  "https://api.moonshot.cn/v1": ["kimi-k2-0905-preview", "kimi-k2-turbo-preview", "moonshot-v1-8k", "moonshot-v1-32k"],
+  "https://api.moonshot.cn/v1": [
+    "kimi-k2-0905-preview",
+    "kimi-k2-turbo-preview",
+    "moonshot-v1-8k",
+    "moonshot-v1-32k",
+  ],
   "https://open.bigmodel.cn/api/paas/v4": ["glm-4.6", "glm-4.5", "glm-4.5-air", "glm-4-flash"],
-  "https://dashscope.aliyuncs.com/compatible-mode/v1": ["qwen-plus", "qwen-max", "qwen-turbo", "qwen3-coder-plus"],
+  "https://dashscope.aliyuncs.com/compatible-mode/v1": [
+    "qwen-plus",
+    "qwen-max",
+    "qwen-turbo",
+    "qwen3-coder-plus",
+  ],
   "https://api.minimax.io/v1": ["MiniMax-M2", "MiniMax-M1"],
 };
 
@@ -47,19 +57,27 @@ export class FakeUpstream {
       return {
         ok: false,
         status: 401,
-        body: JSON.stringify({ error: { message: "Authentication Fails, Your api key is invalid", type: "authentication_error" } }),
+        body: JSON.stringify({
+          error: { message: "Authentication Fails, Your api key is invalid", type: "authentication_error" },
+        }),
       };
     }
     if (path === "responses") {
       // Chinese providers speak chat-completions only.
-      return { ok: false, status: 404, body: JSON.stringify({ error: { message: "Not Found", type: "invalid_request_error" } }) };
+      return {
+        ok: false,
+        status: 404,
+        body: JSON.stringify({ error: { message: "Not Found", type: "invalid_request_error" } }),
+      };
     }
     const models = this.models(baseUrl);
     if (models && !models.includes(model)) {
       return {
         ok: false,
         status: 400,
-        body: JSON.stringify({ error: { message: `Model Not Exist: ${model}`, type: "invalid_request_error" } }),
+        body: JSON.stringify({
+          error: { message: `Model Not Exist: ${model}`, type: "invalid_request_error" },
+        }),
       };
     }
     return { ok: true, status: 200, body: "", content: `Hello from ${model} (simulated upstream).` };

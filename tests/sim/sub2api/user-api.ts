@@ -1,6 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { type Ctx, route, type Sim } from "./context.js";
-import { badRequest, fail, goTime, middlewareError, paginate, pageParams, parseId, readJson, success, validationMessage } from "./gin.js";
+import {
+  badRequest,
+  fail,
+  goTime,
+  middlewareError,
+  pageParams,
+  paginate,
+  parseId,
+  readJson,
+  success,
+  validationMessage,
+} from "./gin.js";
 import type { SimApiKey, SimUser } from "./state.js";
 
 function keyJson(k: SimApiKey) {
@@ -30,7 +41,8 @@ function sessionUser(sim: Sim, c: Ctx): SimUser | Response {
   const user = session ? sim.state.users.get(session.userId) : undefined;
   if (!session || !user || user.deletedAt) return middlewareError(c, 401, "INVALID_TOKEN", "Invalid token");
   if (user.status !== "active") return middlewareError(c, 401, "USER_INACTIVE", "User is inactive");
-  if (session.tokenVersion !== user.tokenVersion) return middlewareError(c, 401, "TOKEN_REVOKED", "Token revoked");
+  if (session.tokenVersion !== user.tokenVersion)
+    return middlewareError(c, 401, "TOKEN_REVOKED", "Token revoked");
   if (sim.options.publicSettings.backendModeEnabled && user.role !== "admin") {
     return middlewareError(c, 403, "BACKEND_MODE_ADMIN_ONLY", "Backend mode is active");
   }
@@ -52,14 +64,17 @@ export function registerUserApi(sim: Sim) {
     const body = await readJson(c);
     if (typeof body === "string") return badRequest(c, body);
     const failures: { field: string; tag: string }[] = [];
-    if (typeof body.email !== "string" || body.email === "") failures.push({ field: "Email", tag: "required" });
-    if (typeof body.password !== "string" || body.password === "") failures.push({ field: "Password", tag: "required" });
+    if (typeof body.email !== "string" || body.email === "")
+      failures.push({ field: "Email", tag: "required" });
+    if (typeof body.password !== "string" || body.password === "")
+      failures.push({ field: "Password", tag: "required" });
     if (failures.length > 0) return badRequest(c, validationMessage("LoginRequest", failures));
     if (options.publicSettings.turnstileEnabled && typeof body.turnstile_token !== "string") {
       return fail(c, 400, "turnstile verification failed", "TURNSTILE_VERIFICATION_FAILED");
     }
     const user = [...state.users.values()].find((u) => u.email === body.email && !u.deletedAt);
-    if (!user || user.password !== body.password) return fail(c, 401, "invalid email or password", "INVALID_CREDENTIALS");
+    if (!user || user.password !== body.password)
+      return fail(c, 401, "invalid email or password", "INVALID_CREDENTIALS");
     if (user.status !== "active") return fail(c, 403, "user is disabled", "USER_DISABLED");
     if (options.publicSettings.backendModeEnabled && user.role !== "admin") {
       return fail(c, 403, "backend mode: admin only", "BACKEND_MODE_ADMIN_ONLY");
@@ -91,7 +106,8 @@ export function registerUserApi(sim: Sim) {
       return badRequest(c, validationMessage("CreateAPIKeyRequest", [{ field: "Name", tag: "required" }]));
     }
     const groupId = typeof body.group_id === "number" ? body.group_id : null;
-    if (groupId !== null && !canBind(sim, user, groupId)) return fail(c, 403, "group not allowed", "GROUP_NOT_ALLOWED");
+    if (groupId !== null && !canBind(sim, user, groupId))
+      return fail(c, 403, "group not allowed", "GROUP_NOT_ALLOWED");
     const now = Date.now();
     const key: SimApiKey = {
       id: state.nextId("api_keys"),
@@ -123,7 +139,15 @@ export function registerUserApi(sim: Sim) {
     if (user instanceof Response) return user;
     return success(
       c,
-      state.liveGroups().filter((g) => canBind(sim, user, g.id)).map((g) => ({ id: g.id, name: g.name, platform: g.platform, subscription_type: g.subscriptionType })),
+      state
+        .liveGroups()
+        .filter((g) => canBind(sim, user, g.id))
+        .map((g) => ({
+          id: g.id,
+          name: g.name,
+          platform: g.platform,
+          subscription_type: g.subscriptionType,
+        })),
     );
   });
 }

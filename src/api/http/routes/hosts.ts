@@ -21,7 +21,10 @@ export const addHostSchema = {
       type: "object",
       additionalProperties: false,
       required: ["type", "token"],
-      properties: { type: { const: "admin_api_key" }, token: { type: "string", minLength: 1, maxLength: 512 } },
+      properties: {
+        type: { const: "admin_api_key" },
+        token: { type: "string", minLength: 1, maxLength: 512 },
+      },
     },
     probe_identity: { enum: ["auto", "user", "none"] },
   },

@@ -1,0 +1,197 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runRelay } from "../helpers/cli.js";
+import { makeTestEnv, rowCount, type TestEnv } from "../helpers/context.js";
+import { type RunningSim, startSimulator } from "../sim/sub2api/server.js";
+
+let t: TestEnv;
+const sims: Record<string, RunningSim> = {};
+
+beforeAll(async () => {
+  t = makeTestEnv();
+  for (const profile of ["cn-native", "openai-compat", "legacy"] as const)
+    sims[profile] = await startSimulator({ profile });
+  sims.locked = await startSimulator({ profile: "cn-native", complianceLocked: true });
+});
+afterAll(async () => {
+  await Promise.all(Object.values(sims).map((s) => s.close()));
+  t.cleanup();
+});
+
+const env = () => ({ ...t.env, SIM_KEY: "" });
+const keyFile = (s: RunningSim, name: string) => {
+  const path = join(t.dir, `${name}.key`);
+  writeFileSync(path, `${s.sim.state.adminApiKey}\n`, { mode: 0o600 });
+  return path;
+};
+
+describe("relay host add --json", () => {
+  it.each([
+    ["cn-native", "0.1.126", { channels: true, plans: true, chat_completions: true }],
+    ["openai-compat", "0.1.105.36", { channels: true, chat_completions: true }],
+    ["legacy", "0.1.1", { chat_completions: false, channels: false, plans: false }],
+  ])(
+    "registers a %s host and prints its version, status and capabilities",
+    async (profile, version, caps) => {
+      const s = sims[profile] as RunningSim;
+      const r = await runRelay(
+        [
+          "--json",
+          "host",
+          "add",
+          "--name",
+          profile,
+          "--base-url",
+          s.url,
+          "--admin-key-file",
+          keyFile(s, profile),
+        ],
+        { env: env() },
+      );
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const host = JSON.parse(r.stdout);
+      expect(host).toMatchObject({ name: profile, version, status: "supported", profile });
+      expect(host.capabilities).toMatchObject(caps);
+      if (profile === "openai-compat") expect(host.capabilities.cn_platforms).toEqual([]);
+      if (profile === "legacy")
+        expect(host.warnings.map((w: { code: string }) => w.code)).toContain("NO_CHAT_COMPLETIONS");
+      expect(r.stdout).not.toContain(s.sim.state.adminApiKey);
+    },
+  );
+
+  it("reads the key from stdin and from a named environment variable", async () => {
+    const s = sims["cn-native"] as RunningSim;
+    const viaStdin = await runRelay(
+      ["--json", "host", "add", "--name", "stdin-host", "--base-url", s.url, "--admin-key-stdin"],
+      {
+        env: env(),
+        input: `${s.sim.state.adminApiKey}\n`,
+      },
+    );
+    expect(viaStdin.code).toBe(0);
+    const viaEnv = await runRelay(
+      ["--json", "host", "add", "--name", "env-host", "--base-url", s.url, "--admin-key-env", "SIM_KEY"],
+      {
+        env: { ...env(), SIM_KEY: s.sim.state.adminApiKey },
+      },
+    );
+    expect(viaEnv.code).toBe(0);
+    expect(JSON.parse(viaEnv.stdout).status).toBe("supported");
+  });
+});
+
+describe("failures: clear message, non-zero exit, nothing stored", () => {
+  it("a wrong admin key", async () => {
+    const before = rowCount(t.ctx, "hosts");
+    const s = sims["cn-native"] as RunningSim;
+    const r = await runRelay(
+      ["host", "add", "--name", "wrong", "--base-url", s.url, "--admin-key-env", "BAD"],
+      {
+        env: { ...env(), BAD: `admin-${"0".repeat(64)}` },
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/refused the admin API key \(INVALID_ADMIN_KEY\)/);
+    expect(r.stderr).toMatch(/hint: /);
+    expect(rowCount(t.ctx, "hosts")).toBe(before);
+  });
+
+  it("an unreachable URL", async () => {
+    const r = await runRelay(
+      ["--json", "host", "add", "--name", "gone", "--base-url", "http://127.0.0.1:9", "--admin-key-env", "K"],
+      {
+        env: { ...env(), K: "admin-x" },
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error.code).toBe("HOST_UNREACHABLE");
+  });
+
+  it("a non-https remote URL", async () => {
+    const r = await runRelay(
+      ["host", "add", "--name", "plain", "--base-url", "http://sub2api.example.com", "--admin-key-env", "K"],
+      {
+        env: { ...env(), K: "admin-x" },
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/refusing plain http/);
+    expect(r.stderr).toMatch(/RELAY_ALLOW_INSECURE_HOSTS/);
+  });
+
+  it("a compliance-locked host is recorded as unsupported with the way out, exit 1", async () => {
+    const s = sims.locked as RunningSim;
+    const r = await runRelay(
+      ["host", "add", "--name", "locked", "--base-url", s.url, "--admin-key-file", keyFile(s, "locked")],
+      { env: env() },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/status:\s+UNSUPPORTED/);
+    expect(r.stdout).toMatch(/compliance commitment/);
+    expect(r.stdout).toMatch(/relay host probe/);
+  });
+
+  it("refuses a secret on the command line without echoing it", async () => {
+    const r = await runRelay(
+      ["host", "add", "--name", "x", "--base-url", "https://h", "--admin-key", "admin-supersecret"],
+      { env: env() },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--admin-key is refused/);
+    expect(r.stderr + r.stdout).not.toContain("supersecret");
+    const eq = await runRelay(["host", "add", "--admin-key=admin-supersecret"], { env: env() });
+    expect(eq.code).toBe(1);
+    expect(eq.stderr + eq.stdout).not.toContain("supersecret");
+  });
+
+  it("requires exactly one key source", async () => {
+    const r = await runRelay(["host", "add", "--name", "x", "--base-url", "https://h"], { env: env() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /exactly one of --admin-key-file PATH, --admin-key-stdin or --admin-key-env VAR/,
+    );
+  });
+
+  it("names a bad environment variable", async () => {
+    const r = await runRelay(["host", "list"], { env: { ...env(), RELAY_LOG_LEVEL: "chatty" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/RELAY_LOG_LEVEL: must be one of/);
+  });
+});
+
+describe("relay host list|show|probe", () => {
+  it("lists as a table and as JSON, shows and probes by name", async () => {
+    const table = await runRelay(["host", "list"], { env: env() });
+    expect(table.code).toBe(0);
+    expect(table.stdout.split("\n")[0]).toMatch(/^NAME\s+STATUS\s+VERSION\s+PROFILE\s+URL/);
+    expect(table.stdout).toMatch(/cn-native\s+supported\s+0\.1\.126/);
+
+    const list = JSON.parse((await runRelay(["--json", "host", "list"], { env: env() })).stdout);
+    expect(list.items.map((h: { name: string }) => h.name)).toEqual(
+      expect.arrayContaining(["cn-native", "legacy", "openai-compat"]),
+    );
+
+    const show = await runRelay(["host", "show", "legacy"], { env: env() });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/version:\s+0\.1\.1/);
+    expect(show.stdout).toMatch(/no \/v1\/chat\/completions/);
+
+    const probe = await runRelay(["--json", "host", "probe", "cn-native"], { env: env() });
+    expect(probe.code).toBe(0);
+    expect(JSON.parse(probe.stdout).status).toBe("supported");
+
+    const missing = await runRelay(["host", "show", "nope"], { env: env() });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no host "nope"/);
+  });
+
+  it("prints help with an example for each host command", async () => {
+    for (const sub of ["add", "list", "show", "probe"]) {
+      const r = await runRelay(["host", sub, "--help"], { env: env() });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Example:\n\s+relay host/);
+    }
+  });
+});

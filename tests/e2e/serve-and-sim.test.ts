@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { projectRoot } from "../../src/util/paths.js";
+import { RELAY_BIN, runRelay } from "../helpers/cli.js";
+import { makeTestEnv, TEST_API_TOKEN, type TestEnv } from "../helpers/context.js";
+
+let t: TestEnv | undefined;
+let child: ChildProcess | undefined;
+afterEach(() => {
+  child?.kill("SIGKILL");
+  child = undefined;
+  t?.cleanup();
+  t = undefined;
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url: string, ms = 10_000): Promise<Response> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe("relay serve", () => {
+  it("refuses to start without RELAY_API_TOKEN, naming the variable", async () => {
+    t = makeTestEnv();
+    const { RELAY_API_TOKEN: _omit, ...env } = t.env;
+    const r = await runRelay(["serve"], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/RELAY_API_TOKEN: is required/);
+  });
+
+  it("serves health without auth, the API with the bearer token, and stops on SIGTERM", async () => {
+    t = makeTestEnv();
+    const port = await freePort();
+    child = spawn(process.execPath, [RELAY_BIN, "serve"], {
+      env: { ...t.env, RELAY_LISTEN: `127.0.0.1:${port}`, PATH: process.env.PATH ?? "" },
+    });
+    const base = `http://127.0.0.1:${port}`;
+    expect((await waitFor(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect((await fetch(`${base}/api/hosts`)).status).toBe(401);
+    const ok = await fetch(`${base}/api/hosts`, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ items: [] });
+    const exited = new Promise<number | null>((resolve) => child?.on("exit", (code) => resolve(code)));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+});
+
+describe("npm run sim entry point", () => {
+  it("starts a simulator on a free port and prints its URL and version", async () => {
+    const main = join(projectRoot(), "dist", "tests", "sim", "sub2api", "main.js");
+    child = spawn(process.execPath, [main, "--profile", "legacy", "--port", "0"]);
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child?.stdout?.on("data", (d) => {
+        out += d;
+        if (out.includes("\n")) resolve(out.split("\n")[0] ?? "");
+      });
+      child?.on("exit", (code) => reject(new Error(`sim exited with ${code}`)));
+    });
+    const info = JSON.parse(line);
+    expect(info).toMatchObject({ profile: "legacy", version: "0.1.1" });
+    const version = await fetch(`${info.url}/api/v1/admin/system/version`, {
+      headers: { "x-api-key": info.admin_key },
+    });
+    expect(await version.json()).toEqual({ code: 0, message: "success", data: { version: "0.1.1" } });
+  });
+});

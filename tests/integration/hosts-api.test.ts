@@ -1,0 +1,234 @@
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createApp } from "../../src/api/http/app.js";
+import { makeTestEnv, rowCount, TEST_API_TOKEN, type TestEnv } from "../helpers/context.js";
+import { json } from "../helpers/json.js";
+import { type RunningSim, startSimulator } from "../sim/sub2api/server.js";
+
+let t: TestEnv;
+let sims: RunningSim[] = [];
+beforeEach(() => {
+  t = makeTestEnv();
+  sims = [];
+});
+afterEach(async () => {
+  await Promise.all(sims.map((s) => s.close()));
+  t.cleanup();
+});
+
+async function sim(opts: Parameters<typeof startSimulator>[0] = {}) {
+  const s = await startSimulator(opts);
+  sims.push(s);
+  return s;
+}
+
+function api(method: string, path: string, body?: unknown, token: string | null = TEST_API_TOKEN) {
+  const app = createApp(t.ctx);
+  const headers: Record<string, string> = {};
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  return app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+const addBody = (s: RunningSim, name = "h1", token = s.sim.state.adminApiKey) => ({
+  name,
+  base_url: s.url,
+  auth: { type: "admin_api_key", token },
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe("POST /api/hosts against each simulator profile", () => {
+  it("cn-native: supported with channels, plans and chat completions", async () => {
+    const s = await sim({ profile: "cn-native" });
+    const res = await api("POST", "/api/hosts", addBody(s));
+    expect(res.status).toBe(201);
+    const host = await json(res);
+    expect(host).toMatchObject({
+      name: "h1",
+      version: "0.1.126",
+      status: "supported",
+      profile: "cn-native",
+      status_reasons: [],
+    });
+    expect(host.capabilities).toMatchObject({
+      channels: true,
+      plans: true,
+      chat_completions: true,
+      batch_delete: true,
+      idempotency: true,
+    });
+    expect(host.capabilities.cn_platforms).toEqual(["deepseek", "kimi", "zhipu", "minimax"]);
+    expect(host.admin_key_hint).toMatch(/^admin-…[0-9a-f]{4}$/);
+    expect(JSON.stringify(host)).not.toContain(s.sim.state.adminApiKey);
+  });
+
+  it("openai-compat: supported without CN platforms, with a four-part version", async () => {
+    const s = await sim({ profile: "openai-compat" });
+    const host = await json(api("POST", "/api/hosts", addBody(s)));
+    expect(host).toMatchObject({ version: "0.1.105.36", status: "supported", profile: "openai-compat" });
+    expect(host.capabilities.cn_platforms).toEqual([]);
+    expect(host.warnings.map((w: { code: string }) => w.code)).toContain("NO_CN_PLATFORMS");
+  });
+
+  it("legacy: supported, chat_completions false and the consequence stated", async () => {
+    const s = await sim({ profile: "legacy" });
+    const host = await json(api("POST", "/api/hosts", addBody(s)));
+    expect(host).toMatchObject({ version: "0.1.1", status: "supported", profile: "legacy" });
+    expect(host.capabilities).toMatchObject({
+      chat_completions: false,
+      channels: false,
+      plans: false,
+      batch_delete: false,
+      max_page_size: 100,
+    });
+    const warning = host.warnings.find((w: { code: string }) => w.code === "NO_CHAT_COMPLETIONS");
+    expect(warning.message).toMatch(/access will be reported as not verifiable/);
+  });
+});
+
+describe("refusals store nothing", () => {
+  it("a wrong admin key: 502 HOST_AUTH_FAILED, no row", async () => {
+    const s = await sim();
+    const res = await api("POST", "/api/hosts", addBody(s, "h1", `admin-${"0".repeat(64)}`));
+    expect(res.status).toBe(502);
+    const body = await json(res);
+    expect(body.error).toMatchObject({ code: "HOST_AUTH_FAILED" });
+    expect(body.error.hint).toMatch(/admin API key/i);
+    expect(body.error.request_id).toBeTruthy();
+    expect(rowCount(t.ctx, "hosts")).toBe(0);
+    expect(rowCount(t.ctx, "host_capability_snapshots")).toBe(0);
+  });
+
+  it("an unreachable URL: 502 HOST_UNREACHABLE, no row", async () => {
+    const port = await freePort();
+    const res = await api("POST", "/api/hosts", {
+      name: "gone",
+      base_url: `http://127.0.0.1:${port}`,
+      auth: { type: "admin_api_key", token: "admin-x" },
+    });
+    expect(res.status).toBe(502);
+    expect((await json(res)).error.code).toBe("HOST_UNREACHABLE");
+    expect(rowCount(t.ctx, "hosts")).toBe(0);
+  });
+
+  it.each([
+    ["http://sub2api.example.com", "INSECURE_BASE_URL"],
+    ["file:///etc/passwd", "INVALID_BASE_URL"],
+    ["javascript:alert(1)", "INVALID_BASE_URL"],
+    ["https://user:pass@sub2api.example.com", "INVALID_BASE_URL"],
+    ["not a url", "INVALID_BASE_URL"],
+  ])("a bad base URL %s: 400 %s, no row", async (url, code) => {
+    const res = await api("POST", "/api/hosts", {
+      name: "bad",
+      base_url: url,
+      auth: { type: "admin_api_key", token: "admin-x" },
+    });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error.code).toBe(code);
+    expect(rowCount(t.ctx, "hosts")).toBe(0);
+  });
+
+  it("invalid bodies: every problem reported with a pointer", async () => {
+    const res = await api("POST", "/api/hosts", { name: 5, auth: { type: "basic" }, extra: true });
+    expect(res.status).toBe(400);
+    const body = await json(res);
+    expect(body.error.code).toBe("INVALID_REQUEST");
+    const pointers = body.error.details.map((d: { pointer: string }) => d.pointer);
+    expect(pointers).toEqual(expect.arrayContaining(["/", "/name", "/auth"]));
+    expect(rowCount(t.ctx, "hosts")).toBe(0);
+  });
+
+  it("a duplicate name: 409", async () => {
+    const s = await sim();
+    expect((await api("POST", "/api/hosts", addBody(s))).status).toBe(201);
+    const res = await api("POST", "/api/hosts", addBody(s));
+    expect(res.status).toBe(409);
+    expect((await json(res)).error.code).toBe("HOST_EXISTS");
+    expect(rowCount(t.ctx, "hosts")).toBe(1);
+  });
+});
+
+describe("blocked hosts", () => {
+  it("a compliance-locked host is stored unsupported with what to do; a probe after acceptance makes it supported", async () => {
+    const s = await sim({ complianceLocked: true });
+    const res = await api("POST", "/api/hosts", addBody(s));
+    expect(res.status).toBe(201);
+    const host = await json(res);
+    expect(host.status).toBe("unsupported");
+    expect(host.blockers).toEqual(["compliance_ack_required"]);
+    expect(host.version).toBe("0.1.126");
+    expect(host.status_reasons[0]).toMatchObject({ code: "COMPLIANCE_ACK_REQUIRED" });
+    expect(host.status_reasons[0].hint).toMatch(/accept it in the sub2api admin panel/);
+    expect(s.sim.state.complianceAcknowledged).toBe(false); // relay never accepts on anyone's behalf
+
+    s.sim.state.complianceAcknowledged = true; // an operator accepted it in the panel
+    const probed = await json(api("POST", `/api/hosts/${host.host_id}/probe`));
+    expect(probed.status).toBe("supported");
+    expect(rowCount(t.ctx, "host_capability_snapshots")).toBe(2);
+  });
+
+  it("the step-up build is unsupported: API-key automation cannot manage accounts or users", async () => {
+    const s = await sim({ stepUpVariant: true });
+    const host = await json(api("POST", "/api/hosts", addBody(s)));
+    expect(host.status).toBe("unsupported");
+    expect(host.blockers).toContain("step_up_forbidden");
+    expect(host.status_reasons.map((r: { code: string }) => r.code)).toContain("STEP_UP_FORBIDDEN");
+  });
+});
+
+describe("reading hosts", () => {
+  it("lists, shows by id or name, and keeps snapshot history on every probe", async () => {
+    const s = await sim();
+    const created = await json(api("POST", "/api/hosts", addBody(s)));
+    expect((await json(api("GET", "/api/hosts"))).items).toHaveLength(1);
+    expect((await json(api("GET", `/api/hosts/${created.host_id}`))).name).toBe("h1");
+    expect((await json(api("GET", "/api/hosts/h1"))).host_id).toBe(created.host_id);
+    expect((await api("GET", "/api/hosts/nope")).status).toBe(404);
+    await api("POST", "/api/hosts/h1/probe");
+    await api("POST", "/api/hosts/h1/probe");
+    expect(rowCount(t.ctx, "host_capability_snapshots")).toBe(3);
+  });
+});
+
+describe("authentication", () => {
+  it("every /api route needs the bearer token; health routes do not", async () => {
+    expect((await api("GET", "/api/hosts", undefined, null)).status).toBe(401);
+    const wrong = await api("GET", "/api/hosts", undefined, "wrong-token-wrong-token");
+    expect(wrong.status).toBe(401);
+    expect((await json(wrong)).error.code).toBe("UNAUTHORIZED");
+    expect((await api("POST", "/api/hosts/x/probe", undefined, null)).status).toBe(401);
+    expect((await api("GET", "/healthz", undefined, null)).status).toBe(200);
+    expect((await api("GET", "/readyz", undefined, null)).status).toBe(200);
+  });
+
+  it("sets security headers", async () => {
+    const res = await api("GET", "/healthz", undefined, null);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+});
+
+describe("secrets at rest", () => {
+  it("the SQLite file holds no admin token in plaintext, byte for byte", async () => {
+    const s = await sim();
+    await api("POST", "/api/hosts", addBody(s));
+    await api("POST", "/api/hosts/h1/probe");
+    t.ctx.db.$client.pragma("wal_checkpoint(TRUNCATE)");
+    const bytes = readFileSync(t.dbPath);
+    const key = s.sim.state.adminApiKey;
+    expect(bytes.includes(Buffer.from(key))).toBe(false);
+    expect(bytes.includes(Buffer.from(key.slice(6)))).toBe(false); // nor its 64 hex characters
+    expect(bytes.includes(Buffer.from(key.slice(6, 30)))).toBe(false);
+  });
+});
