@@ -10,8 +10,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startSimulator } from "../tests/sim/sub2api/server.js";
 import { projectRoot } from "../src/util/paths.js";
+import { startSimulator } from "../tests/sim/sub2api/server.js";
 
 const relayBin = join(projectRoot(), "dist", "cmd", "relay.js");
 const dir = mkdtempSync(join(tmpdir(), "relay-demo-"));
@@ -64,9 +64,21 @@ try {
   writeFileSync(keyFile, sim.sim.state.adminApiKey, { mode: 0o600 });
 
   banner("register the host (the admin key is read from a file, stored encrypted)");
-  const add = await relay(["host", "add", "--name", "demo", "--base-url", sim.url, "--admin-key-file", keyFile]);
+  const add = await relay([
+    "host",
+    "add",
+    "--name",
+    "demo",
+    "--base-url",
+    sim.url,
+    "--admin-key-file",
+    keyFile,
+  ]);
   check(add.code === 0 && /status:\s+SUPPORTED/.test(add.out), "host registered and supported");
-  check(/chat_completions/.test(add.out) && /CN platforms:\s+deepseek/.test(add.out), "capabilities include chat completions and CN platforms");
+  check(
+    /chat_completions/.test(add.out) && /CN platforms:\s+deepseek/.test(add.out),
+    "capabilities include chat completions and CN platforms",
+  );
 
   banner("list hosts");
   const list = await relay(["host", "list"]);
