@@ -1,0 +1,192 @@
+import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import yauzl from "yauzl";
+import { AppError } from "../domain/errors.js";
+
+/**
+ * Reading a pack from a directory or a zip. Input is untrusted: every limit is checked from
+ * metadata before content is read (declared sizes in the zip's central directory, `lstat` on disk),
+ * and again while streaming, so nothing large is ever buffered and nothing is written anywhere.
+ */
+export const PACK_LIMITS = {
+  maxEntries: 512,
+  maxEntryBytes: 1024 * 1024,
+  maxTotalBytes: 16 * 1024 * 1024,
+  /** Uncompressed/compressed above this is a bomb… */
+  maxRatio: 100,
+  /** …for entries larger than this (small files may legitimately compress well). */
+  ratioFloorBytes: 64 * 1024,
+  maxArchiveBytes: 16 * 1024 * 1024,
+};
+export type PackLimits = typeof PACK_LIMITS;
+
+export interface PackFiles {
+  /** Paths relative to the pack root, `/`-separated. */
+  files: Map<string, Buffer>;
+  /** Paths that appeared more than once (a zip can hold the same name twice). */
+  duplicates: string[];
+  source: string;
+}
+
+export function loadError(code: string, message: string, file?: string): AppError {
+  return new AppError("pack_invalid", code, message, {
+    details: { issues: [{ severity: "error", code, file: file ?? null, pointer: null, message }] },
+    hint: "Fix the pack and try again; nothing was installed.",
+  });
+}
+
+export async function loadPack(path: string, limits: PackLimits = PACK_LIMITS): Promise<PackFiles> {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new AppError("invalid_input", "PACK_PATH_NOT_FOUND", `no file or directory at ${path}`);
+  }
+  if (st.isDirectory()) return loadPackDir(path, limits);
+  if (st.isFile()) {
+    if (st.size > limits.maxArchiveBytes) {
+      throw loadError("ARCHIVE_TOO_LARGE", `archive is ${st.size} bytes; the limit is ${limits.maxArchiveBytes}`);
+    }
+    return loadPackZip(readFileSync(path), path, limits);
+  }
+  throw new AppError("invalid_input", "PACK_PATH_INVALID", `${path} is neither a directory nor a zip file`);
+}
+
+export function loadPackDir(root: string, limits: PackLimits = PACK_LIMITS): PackFiles {
+  const files = new Map<string, Buffer>();
+  let entries = 0;
+  let total = 0;
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = join(dir, name);
+      const rel = relative(root, full).split(sep).join("/");
+      const st = lstatSync(full);
+      entries += 1;
+      if (entries > limits.maxEntries) throw loadError("TOO_MANY_ENTRIES", `more than ${limits.maxEntries} entries`);
+      if (st.isSymbolicLink()) throw loadError("SYMLINK_NOT_ALLOWED", `${rel} is a symbolic link; packs hold regular files only`, rel);
+      if (st.isDirectory()) {
+        walk(full);
+        continue;
+      }
+      if (!st.isFile()) throw loadError("ENTRY_NOT_REGULAR", `${rel} is not a regular file`, rel);
+      if (st.size > limits.maxEntryBytes) {
+        throw loadError("ENTRY_TOO_LARGE", `${rel} is ${st.size} bytes; the limit per file is ${limits.maxEntryBytes}`, rel);
+      }
+      total += st.size;
+      if (total > limits.maxTotalBytes) throw loadError("PACK_TOO_LARGE", `pack exceeds ${limits.maxTotalBytes} bytes in total`);
+      files.set(rel, readFileSync(full));
+    }
+  };
+  walk(root);
+  return { files, duplicates: [], source: root };
+}
+
+/** Zip paths must be relative, `/`-separated, without `..`, drive letters or control characters. */
+function checkZipPath(name: string): void {
+  if (name.includes("\\")) throw loadError("ZIP_PATH_INVALID", `entry "${name}" uses backslashes`, name);
+  if (/[\u0000-\u001f]/.test(name)) throw loadError("ZIP_PATH_INVALID", "an entry name contains control characters");
+  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) throw loadError("ZIP_PATH_ABSOLUTE", `entry "${name}" is an absolute path`, name);
+  if (name.split("/").some((s) => s === "..")) throw loadError("ZIP_PATH_TRAVERSAL", `entry "${name}" escapes the pack with ".."`, name);
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+export function loadPackZip(buffer: Buffer, source: string, limits: PackLimits = PACK_LIMITS): Promise<PackFiles> {
+  if (buffer.length > limits.maxArchiveBytes) {
+    return Promise.reject(loadError("ARCHIVE_TOO_LARGE", `archive is ${buffer.length} bytes; the limit is ${limits.maxArchiveBytes}`));
+  }
+  return new Promise((resolve, reject) => {
+    // decodeStrings:false so that names are checked here, with specific codes, not by yauzl.
+    yauzl.fromBuffer(buffer, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true }, (err, zip) => {
+      if (err || !zip) {
+        reject(loadError("ZIP_INVALID", `not a readable zip archive: ${err?.message ?? "unknown error"}`));
+        return;
+      }
+      const raw = new Map<string, Buffer>();
+      const duplicates: string[] = [];
+      let total = 0;
+      let settled = false;
+      const fail = (e: unknown) => {
+        if (settled) return;
+        settled = true;
+        zip.close();
+        reject(e instanceof AppError ? e : loadError("ZIP_INVALID", `corrupt zip archive: ${(e as Error).message}`));
+      };
+      if (zip.entryCount > limits.maxEntries) {
+        fail(loadError("TOO_MANY_ENTRIES", `archive has ${zip.entryCount} entries; the limit is ${limits.maxEntries}`));
+        return;
+      }
+      zip.on("error", fail);
+      zip.on("end", () => {
+        if (settled) return;
+        settled = true;
+        try {
+          resolve({ files: stripCommonRoot(raw), duplicates, source });
+        } catch (e) {
+          reject(e);
+        }
+      });
+      zip.on("entry", (entry: yauzl.Entry) => {
+        try {
+          const name = Buffer.isBuffer(entry.fileName) ? (entry.fileName as unknown as Buffer).toString("utf8") : String(entry.fileName);
+          checkZipPath(name);
+          const mode = (entry.externalFileAttributes >>> 16) & 0xffff;
+          const type = mode & S_IFMT;
+          if (type === S_IFLNK) throw loadError("SYMLINK_NOT_ALLOWED", `entry "${name}" is a symbolic link`, name);
+          if (name.endsWith("/")) {
+            if (type !== 0 && type !== S_IFDIR) throw loadError("ENTRY_NOT_REGULAR", `entry "${name}" is not a directory or regular file`, name);
+            zip.readEntry();
+            return;
+          }
+          if (type !== 0 && type !== S_IFREG) throw loadError("ENTRY_NOT_REGULAR", `entry "${name}" is not a regular file`, name);
+          if (entry.isEncrypted()) throw loadError("ZIP_ENCRYPTED", `entry "${name}" is encrypted`, name);
+          if (entry.uncompressedSize > limits.maxEntryBytes) {
+            throw loadError("ENTRY_TOO_LARGE", `entry "${name}" declares ${entry.uncompressedSize} bytes; the limit per file is ${limits.maxEntryBytes}`, name);
+          }
+          total += entry.uncompressedSize;
+          if (total > limits.maxTotalBytes) throw loadError("PACK_TOO_LARGE", `archive declares more than ${limits.maxTotalBytes} bytes in total`);
+          if (entry.uncompressedSize > limits.ratioFloorBytes && entry.uncompressedSize > entry.compressedSize * limits.maxRatio) {
+            throw loadError("ZIP_RATIO_EXCEEDED", `entry "${name}" expands ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))}× (limit ${limits.maxRatio}×)`, name);
+          }
+          zip.openReadStream(entry, (e, stream) => {
+            if (e || !stream) return fail(e ?? new Error("no stream"));
+            const chunks: Buffer[] = [];
+            let size = 0;
+            stream.on("data", (chunk: Buffer) => {
+              size += chunk.length;
+              // validateEntrySizes already stops at the declared size; this is belt and braces.
+              if (size > limits.maxEntryBytes) {
+                stream.destroy();
+                fail(loadError("ENTRY_TOO_LARGE", `entry "${name}" inflates past ${limits.maxEntryBytes} bytes`, name));
+                return;
+              }
+              chunks.push(chunk);
+            });
+            stream.on("error", fail);
+            stream.on("end", () => {
+              if (settled) return;
+              if (raw.has(name)) duplicates.push(name);
+              raw.set(name, Buffer.concat(chunks));
+              zip.readEntry();
+            });
+          });
+        } catch (e) {
+          fail(e);
+        }
+      });
+      zip.readEntry();
+    });
+  });
+}
+
+/** Zipping a directory often nests everything under one folder; the pack root is that folder. */
+function stripCommonRoot(files: Map<string, Buffer>): Map<string, Buffer> {
+  if (files.has("pack.json")) return files;
+  const tops = new Set([...files.keys()].map((p) => p.split("/")[0]));
+  const [top] = [...tops];
+  if (tops.size !== 1 || top === undefined || ![...files.keys()].every((p) => p.startsWith(`${top}/`))) return files;
+  return new Map([...files].map(([p, b]) => [p.slice(top.length + 1), b]));
+}

@@ -1,0 +1,91 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { Ajv } from "ajv";
+
+/**
+ * The pack format (design §4), defined once. The TypeScript types, the ajv validators and the
+ * OpenAPI components all come from these schemas.
+ */
+const Id = Type.String({ pattern: "^[a-z0-9][a-z0-9-]{1,62}$" });
+const NonEmpty = Type.String({ minLength: 1, maxLength: 200 });
+const Usd = Type.Union([Type.Number({ minimum: 0 }), Type.Null()]);
+
+export const PackManifestSchema = Type.Object(
+  {
+    schema_version: Type.Literal(1),
+    pack_id: Id,
+    name: NonEmpty,
+    version: Type.String({ minLength: 1, maxLength: 64, description: "semver" }),
+    description: Type.String({ maxLength: 2000 }),
+    host: Type.Object(
+      {
+        app: Type.Literal("sub2api"),
+        version_range: Type.String({ minLength: 1, maxLength: 200, description: "e.g. >=0.1.100 <0.3" }),
+      },
+      { additionalProperties: false },
+    ),
+    author: Type.Optional(Type.String({ maxLength: 200 })),
+    homepage: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false, $id: "PackManifest" },
+);
+export type PackManifest = Static<typeof PackManifestSchema>;
+
+export const ProviderPricingSchema = Type.Object(
+  {
+    models: Type.Array(NonEmpty, { minItems: 1, maxItems: 100 }),
+    input_per_million: Type.Number({ minimum: 0 }),
+    output_per_million: Type.Number({ minimum: 0 }),
+    currency: Type.Optional(Type.Literal("USD")),
+  },
+  { additionalProperties: false },
+);
+
+export const ProviderDefinitionSchema = Type.Object(
+  {
+    provider_id: Id,
+    display_name: NonEmpty,
+    base_url: Type.String({ minLength: 1, maxLength: 500 }),
+    platforms: Type.Object({ preferred: NonEmpty, fallback: NonEmpty }, { additionalProperties: false }),
+    api_protocol: Type.Literal("chat_completions"),
+    account_mode: Type.Optional(Type.Union([Type.Literal("payg"), Type.Literal("coding")])),
+    default_models: Type.Array(NonEmpty, { maxItems: 200, uniqueItems: true }),
+    smoke_test_model: NonEmpty,
+    model_mapping: Type.Optional(Type.Record(Type.String({ minLength: 1 }), NonEmpty)),
+    key_pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    account_defaults: Type.Object(
+      {
+        concurrency: Type.Integer({ minimum: 1, maximum: 1000 }),
+        priority: Type.Integer({ minimum: 0, maximum: 1000 }),
+      },
+      { additionalProperties: false },
+    ),
+    group_defaults: Type.Object(
+      {
+        subscription_type: Type.Union([Type.Literal("standard"), Type.Literal("subscription")]),
+        rate_multiplier: Type.Number({ minimum: 0 }),
+        daily_limit_usd: Type.Optional(Usd),
+        weekly_limit_usd: Type.Optional(Usd),
+        monthly_limit_usd: Type.Optional(Usd),
+        is_exclusive: Type.Boolean(),
+      },
+      { additionalProperties: false },
+    ),
+    pricing: Type.Optional(Type.Array(ProviderPricingSchema, { maxItems: 200 })),
+    plan: Type.Optional(
+      Type.Object(
+        {
+          price: Type.Number({ exclusiveMinimum: 0 }),
+          currency: Type.String({ pattern: "^[A-Z]{3}$" }),
+          validity_days: Type.Integer({ minimum: 1, maximum: 36500 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, $id: "ProviderDefinition" },
+);
+export type ProviderDefinition = Static<typeof ProviderDefinitionSchema>;
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+export const validateManifest = ajv.compile<PackManifest>(PackManifestSchema);
+export const validateProvider = ajv.compile<ProviderDefinition>(ProviderDefinitionSchema);
