@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { configureHostCommand } from "./commands/host.js";
+import { configurePackCommand } from "./commands/pack.js";
 import { configureServeCommand } from "./commands/serve.js";
 
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ outputError: (str, write) => write(str) });
   configureHostCommand(program);
+  configurePackCommand(program);
   configureServeCommand(program);
   return program;
 }

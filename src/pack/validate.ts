@@ -1,5 +1,5 @@
-import semver from "semver";
 import type { ErrorObject } from "ajv";
+import semver from "semver";
 import type { PackFiles } from "./archive.js";
 import { CHECKSUMS_FILE, renderChecksums, sha256, verifyChecksums } from "./checksums.js";
 import { type PackManifest, type ProviderDefinition, validateManifest, validateProvider } from "./schema.js";
@@ -46,13 +46,22 @@ export function validatePack(pack: PackFiles, options: ValidateOptions = {}): Pa
 
   for (const path of files.keys()) {
     if (!ALLOWED_TOP.has(path) && !PROVIDER_FILE.test(path)) {
-      error("UNEXPECTED_FILE", path, `${path} is not part of the pack layout (pack.json, providers/*.json, checksums.txt, README.md)`);
+      error(
+        "UNEXPECTED_FILE",
+        path,
+        `${path} is not part of the pack layout (pack.json, providers/*.json, checksums.txt, README.md)`,
+      );
     }
   }
   for (const dup of pack.duplicates) {
-    error(PROVIDER_FILE.test(dup) ? "DUPLICATE_PROVIDER_FILE" : "DUPLICATE_ENTRY", dup, `${dup} appears more than once in the archive`);
+    error(
+      PROVIDER_FILE.test(dup) ? "DUPLICATE_PROVIDER_FILE" : "DUPLICATE_ENTRY",
+      dup,
+      `${dup} appears more than once in the archive`,
+    );
   }
-  if (!files.has("README.md")) warn("README_MISSING", null, "no README.md: describe the providers and how to get keys");
+  if (!files.has("README.md"))
+    warn("README_MISSING", null, "no README.md: describe the providers and how to get keys");
 
   const manifest = parseJson(files, "pack.json", error);
   let validManifest: PackManifest | undefined;
@@ -66,13 +75,23 @@ export function validatePack(pack: PackFiles, options: ValidateOptions = {}): Pa
     }
     const m = manifest as Partial<PackManifest>;
     if (typeof m.version === "string" && !semver.valid(m.version)) {
-      error("VERSION_INVALID", "pack.json", `version "${m.version}" is not semantic versioning (e.g. 1.2.0)`, "/version");
+      error(
+        "VERSION_INVALID",
+        "pack.json",
+        `version "${m.version}" is not semantic versioning (e.g. 1.2.0)`,
+        "/version",
+      );
     }
     const range = m.host?.version_range;
     if (typeof range === "string") {
       const parsed = parseRange(range);
       if (typeof parsed === "string") {
-        error("VERSION_RANGE_INVALID", "pack.json", `host.version_range "${range}": ${parsed}`, "/host/version_range");
+        error(
+          "VERSION_RANGE_INVALID",
+          "pack.json",
+          `host.version_range "${range}": ${parsed}`,
+          "/host/version_range",
+        );
       }
     }
   }
@@ -97,15 +116,31 @@ export function validatePack(pack: PackFiles, options: ValidateOptions = {}): Pa
     const fileId = PROVIDER_FILE.exec(path)?.[1];
     if (typeof p.provider_id === "string") {
       if (p.provider_id !== fileId) {
-        error("PROVIDER_FILE_NAME_MISMATCH", path, `provider_id "${p.provider_id}" must match its file name (${fileId}.json)`, "/provider_id");
+        error(
+          "PROVIDER_FILE_NAME_MISMATCH",
+          path,
+          `provider_id "${p.provider_id}" must match its file name (${fileId}.json)`,
+          "/provider_id",
+        );
       }
       const prev = seenIds.get(p.provider_id);
-      if (prev) error("DUPLICATE_PROVIDER_ID", path, `provider_id "${p.provider_id}" is also defined in ${prev}`, "/provider_id");
+      if (prev)
+        error(
+          "DUPLICATE_PROVIDER_ID",
+          path,
+          `provider_id "${p.provider_id}" is also defined in ${prev}`,
+          "/provider_id",
+        );
       seenIds.set(p.provider_id, path);
       const owner = options.installedProviders?.get(p.provider_id);
       const packId = validManifest?.pack_id ?? (manifest as Partial<PackManifest> | undefined)?.pack_id;
       if (owner && owner !== packId) {
-        error("PROVIDER_INSTALLED_FROM_OTHER_PACK", path, `provider "${p.provider_id}" is already installed from pack "${owner}"`, "/provider_id");
+        error(
+          "PROVIDER_INSTALLED_FROM_OTHER_PACK",
+          path,
+          `provider "${p.provider_id}" is already installed from pack "${owner}"`,
+          "/provider_id",
+        );
       }
     }
     semanticProviderChecks(p, path, error, warn);
@@ -136,36 +171,79 @@ function semanticProviderChecks(p: Partial<ProviderDefinition>, path: string, er
     } catch {
       error("BASE_URL_INVALID", path, `base_url "${p.base_url}" is not a URL`, "/base_url");
     }
-    if (url && url.protocol !== "https:") error("BASE_URL_NOT_HTTPS", path, `base_url must use https, got "${url.protocol}"`, "/base_url");
+    if (url && url.protocol !== "https:")
+      error("BASE_URL_NOT_HTTPS", path, `base_url must use https, got "${url.protocol}"`, "/base_url");
     if (url && (url.username || url.password || url.search || url.hash)) {
-      error("BASE_URL_INVALID", path, "base_url must not contain credentials, a query or a fragment", "/base_url");
+      error(
+        "BASE_URL_INVALID",
+        path,
+        "base_url must not contain credentials, a query or a fragment",
+        "/base_url",
+      );
     }
   }
   const models = Array.isArray(p.default_models) ? p.default_models : undefined;
-  if (models && models.length === 0) error("DEFAULT_MODELS_EMPTY", path, "default_models must list at least one model", "/default_models");
-  if (models && models.length > 0 && typeof p.smoke_test_model === "string" && !models.includes(p.smoke_test_model)) {
-    error("SMOKE_MODEL_NOT_IN_DEFAULTS", path, `smoke_test_model "${p.smoke_test_model}" is not in default_models`, "/smoke_test_model");
+  if (models && models.length === 0)
+    error("DEFAULT_MODELS_EMPTY", path, "default_models must list at least one model", "/default_models");
+  if (
+    models &&
+    models.length > 0 &&
+    typeof p.smoke_test_model === "string" &&
+    !models.includes(p.smoke_test_model)
+  ) {
+    error(
+      "SMOKE_MODEL_NOT_IN_DEFAULTS",
+      path,
+      `smoke_test_model "${p.smoke_test_model}" is not in default_models`,
+      "/smoke_test_model",
+    );
   }
   if (typeof p.key_pattern === "string") {
     try {
       new RegExp(p.key_pattern);
     } catch (e) {
-      error("KEY_PATTERN_INVALID", path, `key_pattern is not a valid regular expression: ${(e as Error).message}`, "/key_pattern");
+      error(
+        "KEY_PATTERN_INVALID",
+        path,
+        `key_pattern is not a valid regular expression: ${(e as Error).message}`,
+        "/key_pattern",
+      );
     }
   } else if (p.key_pattern === undefined) {
-    warn("KEY_PATTERN_MISSING", path, "no key_pattern: malformed keys cannot be flagged in preview", "/key_pattern");
+    warn(
+      "KEY_PATTERN_MISSING",
+      path,
+      "no key_pattern: malformed keys cannot be flagged in preview",
+      "/key_pattern",
+    );
   }
   if (p.pricing === undefined || p.pricing.length === 0) {
-    warn("PRICING_MISSING", path, "no pricing: hosts with channels will bill with their global price table", "/pricing");
+    warn(
+      "PRICING_MISSING",
+      path,
+      "no pricing: hosts with channels will bill with their global price table",
+      "/pricing",
+    );
   } else if (models) {
     p.pricing.forEach((entry, i) => {
       for (const m of entry.models ?? []) {
-        if (!models.includes(m) && !m.endsWith("*")) warn("PRICING_UNKNOWN_MODEL", path, `pricing names "${m}", which is not in default_models`, `/pricing/${i}/models`);
+        if (!models.includes(m) && !m.endsWith("*"))
+          warn(
+            "PRICING_UNKNOWN_MODEL",
+            path,
+            `pricing names "${m}", which is not in default_models`,
+            `/pricing/${i}/models`,
+          );
       }
     });
   }
   if (p.platforms && p.platforms.fallback !== "openai") {
-    warn("FALLBACK_NOT_OPENAI", path, `platforms.fallback is "${p.platforms.fallback}"; hosts without CN platforms need "openai"`, "/platforms/fallback");
+    warn(
+      "FALLBACK_NOT_OPENAI",
+      path,
+      `platforms.fallback is "${p.platforms.fallback}"; hosts without CN platforms need "openai"`,
+      "/platforms/fallback",
+    );
   }
 }
 
@@ -184,8 +262,10 @@ function schemaIssues(errors: ErrorObject[], file: string, error: Add) {
   for (const e of errors) {
     const pointer = e.instancePath || "/";
     let message = e.message ?? "invalid";
-    if (e.keyword === "additionalProperties") message = `unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-    if (e.keyword === "required") message = `missing required field "${(e.params as { missingProperty: string }).missingProperty}"`;
+    if (e.keyword === "additionalProperties")
+      message = `unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    if (e.keyword === "required")
+      message = `missing required field "${(e.params as { missingProperty: string }).missingProperty}"`;
     error("SCHEMA_INVALID", file, `${pointer}: ${message}`, pointer);
   }
 }

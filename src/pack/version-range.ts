@@ -67,7 +67,7 @@ export function satisfies(version: Version, range: VersionRange): boolean {
           return c <= 0;
         case "<":
           return c < 0;
-        case "=":
+        default:
           return c === 0;
       }
     }),

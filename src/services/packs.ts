@@ -34,7 +34,13 @@ export async function readPackSource(source: PackSource): Promise<PackFiles> {
 }
 
 function installedProviderOwners(ctx: AppContext): Map<string, string> {
-  return new Map(ctx.db.select({ providerId: providers.providerId, packId: providers.packId }).from(providers).all().map((r) => [r.providerId, r.packId]));
+  return new Map(
+    ctx.db
+      .select({ providerId: providers.providerId, packId: providers.packId })
+      .from(providers)
+      .all()
+      .map((r) => [r.providerId, r.packId]),
+  );
 }
 
 /** Validate without installing (`relay pack lint`): the full report, nothing written. */
@@ -45,17 +51,26 @@ export async function lintPack(ctx: AppContext, source: PackSource): Promise<Pac
 function rejectReport(report: PackReport): AppError {
   const errors = report.issues.filter((i) => i.severity === "error");
   const first = errors[0];
-  return new AppError("pack_invalid", "PACK_INVALID", `pack rejected with ${errors.length} problem(s)${first ? `; first: ${first.file ?? ""} ${first.message}` : ""}`, {
-    details: { issues: report.issues },
-    hint: "Run `relay pack lint PATH` for the full report; nothing was installed.",
-  });
+  return new AppError(
+    "pack_invalid",
+    "PACK_INVALID",
+    `pack rejected with ${errors.length} problem(s)${first ? `; first: ${first.file ?? ""} ${first.message}` : ""}`,
+    {
+      details: { issues: report.issues },
+      hint: "Run `relay pack lint PATH` for the full report; nothing was installed.",
+    },
+  );
 }
 
 /**
  * Installs a pack: same version and content → no change; higher version → upgrade (earlier
  * versions stay in history); lower → refused unless forced. Any rejection writes nothing.
  */
-export async function installPack(ctx: AppContext, source: PackSource, options: { force?: boolean } = {}): Promise<InstallResult> {
+export async function installPack(
+  ctx: AppContext,
+  source: PackSource,
+  options: { force?: boolean } = {},
+): Promise<InstallResult> {
   const files = await readPackSource(source);
   const report = validatePack(files, { installedProviders: installedProviderOwners(ctx) });
   if (!report.ok || !report.manifest) throw rejectReport(report);
@@ -63,23 +78,44 @@ export async function installPack(ctx: AppContext, source: PackSource, options: 
   const sourceLabel = source.kind === "path" ? source.path : source.label;
   const warnings = report.issues.filter((i) => i.severity === "warning");
 
-  const current = ctx.db.select().from(packs).where(and(eq(packs.packId, manifest.pack_id), eq(packs.isCurrent, true))).get();
-  const sameVersion = ctx.db.select().from(packs).where(and(eq(packs.packId, manifest.pack_id), eq(packs.version, manifest.version))).get();
+  const current = ctx.db
+    .select()
+    .from(packs)
+    .where(and(eq(packs.packId, manifest.pack_id), eq(packs.isCurrent, true)))
+    .get();
+  const sameVersion = ctx.db
+    .select()
+    .from(packs)
+    .where(and(eq(packs.packId, manifest.pack_id), eq(packs.version, manifest.version)))
+    .get();
   if (sameVersion && sameVersion.contentHash !== report.content_hash) {
-    throw conflict("PACK_VERSION_CHANGED", `${manifest.pack_id} ${manifest.version} is already installed with different content`, {
-      hint: "A published version is immutable: bump the pack version for changed content.",
-    });
+    throw conflict(
+      "PACK_VERSION_CHANGED",
+      `${manifest.pack_id} ${manifest.version} is already installed with different content`,
+      {
+        hint: "A published version is immutable: bump the pack version for changed content.",
+      },
+    );
   }
   if (current && current.version === manifest.version) {
-    return { outcome: "unchanged", previous_version: current.version, pack: getPack(ctx, manifest.pack_id), warnings };
+    return {
+      outcome: "unchanged",
+      previous_version: current.version,
+      pack: getPack(ctx, manifest.pack_id),
+      warnings,
+    };
   }
   let outcome: InstallResult["outcome"] = "installed";
   if (current) {
     if (semver.lt(manifest.version, current.version)) {
       if (!options.force) {
-        throw conflict("PACK_DOWNGRADE", `${manifest.pack_id} ${manifest.version} is older than the installed ${current.version}`, {
-          hint: "Pass --force (API: ?force=true) to install an older version on purpose.",
-        });
+        throw conflict(
+          "PACK_DOWNGRADE",
+          `${manifest.pack_id} ${manifest.version} is older than the installed ${current.version}`,
+          {
+            hint: "Pass --force (API: ?force=true) to install an older version on purpose.",
+          },
+        );
       }
       outcome = "downgraded";
     } else {
@@ -95,10 +131,20 @@ export async function installPack(ctx: AppContext, source: PackSource, options: 
     .all()
     .filter((r) => !newIds.has(r.providerId));
   for (const r of removed) {
-    if (ctx.db.select({ id: providerInstalls.id }).from(providerInstalls).where(eq(providerInstalls.providerId, r.providerId)).get()) {
-      throw conflict("PROVIDER_IN_USE", `this version drops provider "${r.providerId}", which is in use on a host`, {
-        hint: "Roll back that provider's batches first, or keep the provider in the pack.",
-      });
+    if (
+      ctx.db
+        .select({ id: providerInstalls.id })
+        .from(providerInstalls)
+        .where(eq(providerInstalls.providerId, r.providerId))
+        .get()
+    ) {
+      throw conflict(
+        "PROVIDER_IN_USE",
+        `this version drops provider "${r.providerId}", which is in use on a host`,
+        {
+          hint: "Roll back that provider's batches first, or keep the provider in the pack.",
+        },
+      );
     }
   }
 
@@ -106,7 +152,10 @@ export async function installPack(ctx: AppContext, source: PackSource, options: 
   ctx.db.transaction((tx) => {
     tx.update(packs).set({ isCurrent: false }).where(eq(packs.packId, manifest.pack_id)).run();
     if (sameVersion) {
-      tx.update(packs).set({ isCurrent: true, installedAt: now, source: sourceLabel }).where(eq(packs.id, sameVersion.id)).run();
+      tx.update(packs)
+        .set({ isCurrent: true, installedAt: now, source: sourceLabel })
+        .where(eq(packs.id, sameVersion.id))
+        .run();
     } else {
       tx.insert(packs)
         .values({
@@ -132,11 +181,19 @@ export async function installPack(ctx: AppContext, source: PackSource, options: 
         definition: p as unknown as Record<string, unknown>,
         updatedAt: now,
       };
-      tx.insert(providers).values(values).onConflictDoUpdate({ target: [providers.packId, providers.providerId], set: values }).run();
+      tx.insert(providers)
+        .values(values)
+        .onConflictDoUpdate({ target: [providers.packId, providers.providerId], set: values })
+        .run();
     }
   });
   ctx.logger.info({ pack_id: manifest.pack_id, version: manifest.version, outcome }, "pack installed");
-  return { outcome, previous_version: current?.version ?? null, pack: getPack(ctx, manifest.pack_id), warnings };
+  return {
+    outcome,
+    previous_version: current?.version ?? null,
+    pack: getPack(ctx, manifest.pack_id),
+    warnings,
+  };
 }
 
 export function listPacks(ctx: AppContext): PackView[] {
@@ -152,7 +209,10 @@ export function listPacks(ctx: AppContext): PackView[] {
 export function getPack(ctx: AppContext, packId: string): PackView {
   const rows = ctx.db.select().from(packs).where(eq(packs.packId, packId)).orderBy(desc(packs.id)).all();
   const current = rows.find((r) => r.isCurrent);
-  if (!current) throw notFound("PACK_NOT_FOUND", `no pack "${packId}" is installed`, { hint: "List installed packs with `relay pack list`." });
+  if (!current)
+    throw notFound("PACK_NOT_FOUND", `no pack "${packId}" is installed`, {
+      hint: "List installed packs with `relay pack list`.",
+    });
   const manifest = current.manifest as { host: PackView["host"]; providers: ProviderDefinition[] };
   return {
     pack_id: current.packId,
@@ -180,9 +240,20 @@ export function listPackProviders(ctx: AppContext, packId: string): ProviderDefi
 }
 
 /** The installed definition of a provider, with its pack's host version range. */
-export function getProviderDefinition(ctx: AppContext, providerId: string): { definition: ProviderDefinition; packId: string; packVersion: string; versionRange: string } {
+export function getProviderDefinition(
+  ctx: AppContext,
+  providerId: string,
+): { definition: ProviderDefinition; packId: string; packVersion: string; versionRange: string } {
   const row = ctx.db.select().from(providers).where(eq(providers.providerId, providerId)).get();
-  if (!row) throw notFound("PROVIDER_NOT_FOUND", `no provider "${providerId}" is installed`, { hint: "Install a pack that defines it with `relay pack install`." });
+  if (!row)
+    throw notFound("PROVIDER_NOT_FOUND", `no provider "${providerId}" is installed`, {
+      hint: "Install a pack that defines it with `relay pack install`.",
+    });
   const pack = getPack(ctx, row.packId);
-  return { definition: row.definition as unknown as ProviderDefinition, packId: row.packId, packVersion: row.packVersion, versionRange: pack.host.version_range };
+  return {
+    definition: row.definition as unknown as ProviderDefinition,
+    packId: row.packId,
+    packVersion: row.packVersion,
+    versionRange: pack.host.version_range,
+  };
 }

@@ -3,10 +3,12 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { AppError } from "../../domain/errors.js";
+import { PACK_LIMITS } from "../../pack/archive.js";
 import type { AppContext } from "../../services/context.js";
 import { safeEqual } from "../../util/secrets.js";
 import { errorResponse } from "./errors.js";
 import { hostRoutes } from "./routes/hosts.js";
+import { packRoutes } from "./routes/packs.js";
 
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
@@ -43,21 +45,19 @@ export function createApp(ctx: AppContext) {
     }
     await next();
   });
-  app.use(
-    "/api/*",
+  const limit = (maxSize: number) =>
     bodyLimit({
-      maxSize: MAX_JSON_BODY_BYTES,
+      maxSize,
       onError: () => {
-        throw new AppError(
-          "invalid_input",
-          "BODY_TOO_LARGE",
-          `request body exceeds ${MAX_JSON_BODY_BYTES} bytes`,
-        );
+        throw new AppError("invalid_input", "BODY_TOO_LARGE", `request body exceeds ${maxSize} bytes`);
       },
-    }),
-  );
+    });
+  const jsonLimit = limit(MAX_JSON_BODY_BYTES);
+  const archiveLimit = limit(PACK_LIMITS.maxArchiveBytes);
+  app.use("/api/*", (c, next) => (c.req.path === "/api/packs/install" ? archiveLimit : jsonLimit)(c, next));
 
   app.route("/api/hosts", hostRoutes(ctx));
+  app.route("/api/packs", packRoutes(ctx));
 
   app.notFound((c) =>
     errorResponse(

@@ -18,7 +18,7 @@ const CATALOG: Record<string, string[]> = {
     "moonshot-v1-8k",
     "moonshot-v1-32k",
   ],
-  "https://open.bigmodel.cn/api/paas/v4": ["glm-4.6", "glm-4.5", "glm-4.5-air", "glm-4-flash"],
+  "https://open.bigmodel.cn/api/paas/v4": ["glm-4.6", "glm-4.5", "glm-4.5-air", "glm-4.5-flash"],
   "https://dashscope.aliyuncs.com/compatible-mode/v1": [
     "qwen-plus",
     "qwen-max",

@@ -1,0 +1,162 @@
+import type { Command } from "commander";
+import { ExitCode, isAppError } from "../../domain/errors.js";
+import type { PackIssue, PackReport } from "../../pack/validate.js";
+import {
+  getPack,
+  type InstallResult,
+  installPack,
+  lintPack,
+  listPackProviders,
+  listPacks,
+  type PackView,
+} from "../../services/packs.js";
+import { keyValues, table } from "../format.js";
+import { runCommand } from "../run.js";
+
+type LintView = Omit<PackReport, "manifest" | "providers"> & { providers: string[]; strict: boolean };
+
+export function renderIssues(issues: PackIssue[]): string {
+  return issues
+    .map(
+      (i) =>
+        `${i.severity === "error" ? "✗" : "!"} ${i.code.padEnd(34)} ${i.file ?? ""}${i.pointer && i.pointer !== "/" ? `#${i.pointer}` : ""}  ${i.message}`,
+    )
+    .join("\n");
+}
+
+function renderPack(p: PackView): string {
+  return [
+    keyValues([
+      ["pack", `${p.pack_id} ${p.version}`],
+      ["name", p.name],
+      ["host range", `${p.host.app} ${p.host.version_range}`],
+      ["providers", p.providers.join(", ")],
+      ["installed", p.installed_at],
+      ["source", p.source],
+    ]),
+    "",
+    `history: ${p.history.map((h) => `${h.version}${h.current ? " (current)" : ""}`).join(", ")}`,
+  ].join("\n");
+}
+
+export function configurePackCommand(program: Command) {
+  const pack = program.command("pack").description("install and inspect model packs");
+
+  pack
+    .command("install")
+    .argument("<path>", "pack directory or .zip")
+    .option("--force", "allow installing an older version than the one installed")
+    .description("validate and install a pack (same version: no change; higher: upgrade)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  relay pack install packs/openai-cn-pack\n  relay pack install ./my-pack-1.2.0.zip --json",
+    )
+    .action(async (path: string, opts: { force?: boolean }, cmd: Command) => {
+      await runCommand<InstallResult>(cmd, async (ctx) => {
+        const result = await installPack(ctx, { kind: "path", path }, { force: opts.force === true });
+        return {
+          data: result,
+          human: (r) =>
+            [
+              `${r.outcome}: ${r.pack.pack_id} ${r.pack.version}${r.previous_version && r.outcome !== "unchanged" ? ` (was ${r.previous_version})` : ""}`,
+              renderPack(r.pack),
+              ...(r.warnings.length > 0 ? ["", renderIssues(r.warnings)] : []),
+            ].join("\n"),
+        };
+      });
+    });
+
+  pack
+    .command("lint")
+    .argument("<path>", "pack directory or .zip")
+    .option("--strict", "treat warnings as errors")
+    .description("validate a pack without installing it; reports every problem at once")
+    .addHelpText("after", "\nExample:\n  relay pack lint packs/openai-cn-pack --strict")
+    .action(async (path: string, opts: { strict?: boolean }, cmd: Command) => {
+      await runCommand<LintView>(cmd, async (ctx) => {
+        let report: PackReport;
+        try {
+          report = await lintPack(ctx, { kind: "path", path });
+        } catch (err) {
+          // Archive-level refusals (zip slip, bombs, …) are lint results too.
+          if (!isAppError(err) || err.kind !== "pack_invalid") throw err;
+          const issues = (err.details as { issues: PackIssue[] }).issues;
+          report = {
+            ok: false,
+            pack_id: null,
+            version: null,
+            manifest: undefined,
+            providers: [],
+            content_hash: "",
+            issues,
+          };
+        }
+        const strict = opts.strict === true;
+        const failed = !report.ok || (strict && report.issues.length > 0);
+        const { manifest: _m, providers, ...rest } = report;
+        return {
+          data: { ...rest, providers: providers.map((p) => p.provider_id), ok: !failed, strict },
+          human: () =>
+            [
+              report.issues.length > 0 ? renderIssues(report.issues) : "no problems found",
+              `${failed ? "FAIL" : "OK"}: ${report.issues.filter((i) => i.severity === "error").length} error(s), ${report.issues.filter((i) => i.severity === "warning").length} warning(s)${strict ? " (strict)" : ""}`,
+            ].join("\n"),
+          exitCode: failed ? ExitCode.error : ExitCode.ok,
+        };
+      });
+    });
+
+  pack
+    .command("list")
+    .description("list installed packs")
+    .addHelpText("after", "\nExample:\n  relay pack list --json")
+    .action(async (_opts, cmd: Command) => {
+      await runCommand<{ items: PackView[] }>(cmd, (ctx) => ({
+        data: { items: listPacks(ctx) },
+        human: ({ items }) =>
+          items.length === 0
+            ? "no packs installed; install one with `relay pack install packs/openai-cn-pack`"
+            : table(
+                ["PACK", "VERSION", "PROVIDERS", "HOST RANGE", "INSTALLED"],
+                items.map((p) => [
+                  p.pack_id,
+                  p.version,
+                  p.providers.join(","),
+                  p.host.version_range,
+                  p.installed_at,
+                ]),
+              ),
+      }));
+    });
+
+  pack
+    .command("show")
+    .argument("<pack_id>", "installed pack id")
+    .description("show an installed pack, its providers and its version history")
+    .addHelpText("after", "\nExample:\n  relay pack show openai-cn-pack")
+    .action(async (packId: string, _opts, cmd: Command) => {
+      await runCommand<PackView & { provider_definitions: unknown[] }>(cmd, (ctx) => {
+        const view = getPack(ctx, packId);
+        const defs = listPackProviders(ctx, packId);
+        return {
+          data: { ...view, provider_definitions: defs },
+          human: () =>
+            [
+              renderPack(view),
+              "",
+              table(
+                ["PROVIDER", "NAME", "BASE URL", "PLATFORM", "SMOKE MODEL", "MODELS"],
+                defs.map((d) => [
+                  d.provider_id,
+                  d.display_name,
+                  d.base_url,
+                  `${d.platforms.preferred}/${d.platforms.fallback}`,
+                  d.smoke_test_model,
+                  d.default_models.length,
+                ]),
+              ),
+            ].join("\n"),
+        };
+      });
+    });
+}

@@ -1,0 +1,230 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ZipFile } from "yazl";
+import { isAppError } from "../../src/domain/errors.js";
+import type { PackIssue } from "../../src/pack/validate.js";
+import { getPack, installPack, lintPack, listPackProviders, listPacks } from "../../src/services/packs.js";
+import { projectRoot } from "../../src/util/paths.js";
+import { hostileArchives } from "../fixtures/packs/hostile.js";
+import { makeTestEnv, rowCount, type TestEnv } from "../helpers/context.js";
+
+const FIXTURES = join(projectRoot(), "tests", "fixtures", "packs");
+const SHIPPED = join(projectRoot(), "packs", "openai-cn-pack");
+const expected: Record<string, string> = JSON.parse(readFileSync(join(FIXTURES, "expected.json"), "utf8"));
+
+let t: TestEnv;
+beforeEach(() => {
+  t = makeTestEnv();
+});
+afterEach(() => t.cleanup());
+
+const counts = () => ({ packs: rowCount(t.ctx, "packs"), providers: rowCount(t.ctx, "providers") });
+
+async function refusal(p: Promise<unknown>): Promise<{ code: string; issues: PackIssue[] }> {
+  try {
+    await p;
+  } catch (err) {
+    if (!isAppError(err)) throw err;
+    const issues = ((err.details as { issues?: PackIssue[] } | undefined)?.issues ?? []) as PackIssue[];
+    return { code: err.code, issues };
+  }
+  throw new Error("expected the pack to be refused");
+}
+
+function zipDir(dir: string, prefix = ""): Promise<Buffer> {
+  const zip = new ZipFile();
+  const walk = (d: string, rel: string) => {
+    for (const name of readdirSync(d, { withFileTypes: true })) {
+      if (name.isDirectory()) walk(join(d, name.name), `${rel}${name.name}/`);
+      else zip.addFile(join(d, name.name), `${prefix}${rel}${name.name}`);
+    }
+  };
+  walk(dir, "");
+  zip.end();
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    zip.outputStream.on("data", (c: Buffer) => chunks.push(c));
+    zip.outputStream.on("end", () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+function copyPack(from: string, to: string, edit: (files: Map<string, string>) => void) {
+  const files = new Map<string, string>();
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name), `${rel}${e.name}/`);
+      else files.set(`${rel}${e.name}`, readFileSync(join(d, e.name), "utf8"));
+    }
+  };
+  walk(from, "");
+  edit(files);
+  files.delete("checksums.txt");
+  const sums = [...files.keys()].sort().map(
+    (p) =>
+      `${createHash("sha256")
+        .update(files.get(p) as string)
+        .digest("hex")}  ${p}`,
+  );
+  files.set("checksums.txt", `${sums.join("\n")}\n`);
+  for (const [p, content] of files) {
+    mkdirSync(join(to, p, ".."), { recursive: true });
+    writeFileSync(join(to, p), content);
+  }
+}
+
+describe("the shipped openai-cn-pack", () => {
+  it("passes strict lint: no errors and no warnings", async () => {
+    const report = await lintPack(t.ctx, { kind: "path", path: SHIPPED });
+    expect(report.issues).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.providers.map((p) => p.provider_id).sort()).toEqual([
+      "deepseek",
+      "kimi",
+      "minimax",
+      "qwen",
+      "zhipu",
+    ]);
+    for (const p of report.providers) {
+      expect(p.base_url.startsWith("https://")).toBe(true);
+      expect(p.default_models).toContain(p.smoke_test_model);
+      expect(p.platforms.fallback).toBe("openai");
+    }
+  });
+
+  it("installs from its directory; listing shows its providers; reinstalling is a no-op", async () => {
+    const first = await installPack(t.ctx, { kind: "path", path: SHIPPED });
+    expect(first.outcome).toBe("installed");
+    expect(listPacks(t.ctx).map((p) => p.pack_id)).toEqual(["openai-cn-pack"]);
+    expect(listPackProviders(t.ctx, "openai-cn-pack").map((p) => p.provider_id)).toEqual([
+      "deepseek",
+      "kimi",
+      "minimax",
+      "qwen",
+      "zhipu",
+    ]);
+    const before = counts();
+    const again = await installPack(t.ctx, { kind: "path", path: SHIPPED });
+    expect(again.outcome).toBe("unchanged");
+    expect(counts()).toEqual(before);
+  });
+
+  it("installs from a zip made of it, also when nested under one folder", async () => {
+    const flat = await installPack(t.ctx, { kind: "zip", data: await zipDir(SHIPPED), label: "upload" });
+    expect(flat.outcome).toBe("installed");
+    const nested = await installPack(t.ctx, {
+      kind: "zip",
+      data: await zipDir(SHIPPED, "openai-cn-pack/"),
+      label: "upload",
+    });
+    expect(nested.outcome).toBe("unchanged");
+  });
+
+  it("upgrades to a bumped version, keeps history, refuses a downgrade unless forced", async () => {
+    await installPack(t.ctx, { kind: "path", path: SHIPPED });
+    const v2 = join(t.dir, "v2");
+    copyPack(SHIPPED, v2, (f) => {
+      const m = JSON.parse(f.get("pack.json") as string);
+      f.set("pack.json", JSON.stringify({ ...m, version: "1.1.0" }));
+    });
+    const up = await installPack(t.ctx, { kind: "path", path: v2 });
+    expect(up).toMatchObject({ outcome: "upgraded", previous_version: "1.0.0" });
+    expect(getPack(t.ctx, "openai-cn-pack").history.map((h) => [h.version, h.current])).toEqual([
+      ["1.1.0", true],
+      ["1.0.0", false],
+    ]);
+    const before = counts();
+    const down = await refusal(installPack(t.ctx, { kind: "path", path: SHIPPED }));
+    expect(down.code).toBe("PACK_DOWNGRADE");
+    expect(counts()).toEqual(before);
+    const forced = await installPack(t.ctx, { kind: "path", path: SHIPPED }, { force: true });
+    expect(forced.outcome).toBe("downgraded");
+    expect(getPack(t.ctx, "openai-cn-pack").version).toBe("1.0.0");
+  });
+
+  it("refuses the same version with different content", async () => {
+    await installPack(t.ctx, { kind: "path", path: SHIPPED });
+    const edited = join(t.dir, "edited");
+    copyPack(SHIPPED, edited, (f) => f.set("README.md", "# changed without a version bump\n"));
+    expect((await refusal(installPack(t.ctx, { kind: "path", path: edited }))).code).toBe(
+      "PACK_VERSION_CHANGED",
+    );
+  });
+});
+
+describe("the bad-pack corpus: each refused with its code, nothing written", () => {
+  it.each(Object.entries(expected))("%s → %s", async (name, code) => {
+    if (name === "provider-from-other-pack") await installPack(t.ctx, { kind: "path", path: SHIPPED });
+    const before = counts();
+    const r = await refusal(installPack(t.ctx, { kind: "path", path: join(FIXTURES, name) }));
+    expect(r.code).toBe("PACK_INVALID");
+    expect(r.issues.map((i) => i.code)).toContain(code);
+    const issue = r.issues.find((i) => i.code === code);
+    expect(issue?.severity).toBe("error");
+    expect(issue?.message.length).toBeGreaterThan(10);
+    expect(counts()).toEqual(before);
+  });
+
+  it("reports every problem of a pack in one pass, with files and pointers", async () => {
+    const dir = join(t.dir, "many");
+    copyPack(join(FIXTURES, "valid-pack"), dir, (f) => {
+      const p = JSON.parse(f.get("providers/fixture-llm.json") as string);
+      f.set(
+        "providers/fixture-llm.json",
+        JSON.stringify({ ...p, base_url: "http://x.example", smoke_test_model: "nope", colour: "red" }),
+      );
+      const m = JSON.parse(f.get("pack.json") as string);
+      f.set("pack.json", JSON.stringify({ ...m, version: "one" }));
+    });
+    const report = await lintPack(t.ctx, { kind: "path", path: dir });
+    expect(report.ok).toBe(false);
+    const byCode = Object.fromEntries(report.issues.map((i) => [i.code, i]));
+    expect(Object.keys(byCode)).toEqual(
+      expect.arrayContaining([
+        "BASE_URL_NOT_HTTPS",
+        "SMOKE_MODEL_NOT_IN_DEFAULTS",
+        "SCHEMA_INVALID",
+        "VERSION_INVALID",
+      ]),
+    );
+    expect(byCode.BASE_URL_NOT_HTTPS).toMatchObject({
+      file: "providers/fixture-llm.json",
+      pointer: "/base_url",
+    });
+    expect(byCode.VERSION_INVALID).toMatchObject({ file: "pack.json", pointer: "/version" });
+    expect(report.issues.find((i) => i.code === "SCHEMA_INVALID")?.message).toMatch(/unknown field "colour"/);
+  });
+});
+
+describe("hostile archives and files: refused before anything is read or written", () => {
+  it.each(hostileArchives().map((h) => [h.name, h] as const))("%s", async (_name, h) => {
+    const before = counts();
+    const r = await refusal(installPack(t.ctx, { kind: "zip", data: h.zip, label: "upload" }));
+    const codes = [r.code, ...r.issues.map((i) => i.code)];
+    expect(codes).toContain(h.code);
+    expect(counts()).toEqual(before);
+  });
+
+  it("a 50 MB pack.json in a directory", async () => {
+    const dir = join(t.dir, "huge");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "pack.json"), Buffer.alloc(50 * 1024 * 1024, 0x20));
+    const r = await refusal(installPack(t.ctx, { kind: "path", path: dir }));
+    expect(r.code).toBe("ENTRY_TOO_LARGE");
+    expect(counts()).toEqual({ packs: 0, providers: 0 });
+  });
+
+  it("a symlink inside a pack directory", async () => {
+    const dir = join(t.dir, "linked");
+    copyPack(join(FIXTURES, "valid-pack"), dir, () => {});
+    symlinkSync("/etc/passwd", join(dir, "providers", "passwd.json"));
+    expect((await refusal(installPack(t.ctx, { kind: "path", path: dir }))).code).toBe("SYMLINK_NOT_ALLOWED");
+  });
+
+  it("a path that does not exist", async () => {
+    expect((await refusal(installPack(t.ctx, { kind: "path", path: join(t.dir, "nope") }))).code).toBe(
+      "PACK_PATH_NOT_FOUND",
+    );
+  });
+});
