@@ -2,8 +2,8 @@
  * `npm run demo`: the whole job against a simulated sub2api host, through the real CLI, with a
  * throw-away database. Each step checks that it did what it says; the demo exits 0 only if all did.
  *
- * Steps present so far: start the simulator, add the host, show it, probe it again.
- * Pack install, key import, access proof, reconcile and rollback join as their issues land.
+ * Steps present so far: start the simulator, add the host, list it, probe it again, lint and install
+ * the shipped model pack. Key import, access proof, reconcile and rollback join as their issues land.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -88,9 +88,18 @@ try {
   const probe = await relay(["--json", "host", "probe", "demo"]);
   check(probe.code === 0 && JSON.parse(probe.out).status === "supported", "probe succeeded");
 
+  banner("lint and install the shipped model pack");
+  const packDir = join(projectRoot(), "packs", "openai-cn-pack");
+  const lint = await relay(["pack", "lint", packDir, "--strict"]);
+  check(lint.code === 0, "openai-cn-pack passes strict lint");
+  const install = await relay(["pack", "install", packDir]);
+  check(install.code === 0 && /installed: openai-cn-pack/.test(install.out), "pack installed");
+  const show = await relay(["pack", "show", "openai-cn-pack"]);
+  check(/deepseek\s+DeepSeek\s+https:\/\/api\.deepseek\.com/.test(show.out), "DeepSeek provider available");
+
   process.stdout.write(
     "\nDemo complete: every step did what it says.\n" +
-      "Next steps of the full flow (pack install, key import, access proof, reconcile, rollback) are added as they are built.\n",
+      "Next steps of the full flow (key import, access proof, reconcile, rollback) are added as they are built.\n",
   );
 } catch (err) {
   process.stdout.write(`\n${(err as Error).message}\n`);
