@@ -18,6 +18,7 @@ import { createContext } from "../../src/services/context.js";
 import { installPack } from "../../src/services/packs.js";
 import { openDb } from "../../src/store/db.js";
 import { createLogger } from "../../src/util/logger.js";
+import { writeZip } from "../../tests/fixtures/packs/zip-writer.js";
 
 export interface BenchResult {
   name: string;
@@ -86,32 +87,10 @@ async function writeGigabyteZip(path: string) {
     if (!deflate.write(chunk)) await new Promise((r) => deflate.once("drain", r));
   }
   await new Promise((r) => deflate.end(r));
-  const body = Buffer.concat(parts);
-  const name = Buffer.from("pack.json");
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(body.length, 18);
-  local.writeUInt32LE(total, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(body.length, 20);
-  central.writeUInt32LE(total, 24);
-  central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + name.length, 12);
-  end.writeUInt32LE(local.length + name.length + body.length, 16);
-  writeFileSync(path, Buffer.concat([local, name, body, central, name, end]));
+  writeFileSync(
+    path,
+    writeZip([{ name: "pack.json", deflated: { body: Buffer.concat(parts), crc }, declaredSize: total }]),
+  );
 }
 
 export async function benchPacks(): Promise<BenchResult[]> {

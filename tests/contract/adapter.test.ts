@@ -398,3 +398,119 @@ describe("account test stream", () => {
     });
   });
 });
+
+describe("capability probe", () => {
+  it("uses only reads and writes the host must refuse, and reads a Dec 2025 host correctly", async () => {
+    const seen: { method: string; path: string; body: string }[] = [];
+    const ginNotFound = () =>
+      new HttpResponse("404 page not found", { status: 404, headers: { "content-type": "text/plain" } });
+    const page = (items: unknown[], size = 20) =>
+      ok({ items, total: items.length, page: 1, page_size: size, pages: 1 });
+    server.use(
+      http.all(`${BASE}/*`, async ({ request }) => {
+        seen.push({
+          method: request.method,
+          path: new URL(request.url).pathname,
+          body: await request.clone().text(),
+        });
+        return undefined; // fall through to the specific handlers
+      }),
+      http.get(`${BASE}/api/v1/settings/public`, () => ok({ version: "0.1.1", registration_enabled: false })),
+      http.get(`${BASE}/api/v1/admin/system/version`, () => ok({ version: "0.1.1" })),
+      http.get(`${BASE}/api/v1/admin/groups`, () => page([])),
+      http.get(`${BASE}/api/v1/admin/accounts`, () => page([])),
+      http.get(`${BASE}/api/v1/admin/subscriptions`, () => page([])),
+      http.get(`${BASE}/api/v1/admin/users`, () => page([])),
+      http.post(`${BASE}/api/v1/admin/accounts/probe/test`, () =>
+        HttpResponse.json({ code: 400, message: "Invalid account ID" }, { status: 400 }),
+      ),
+      http.get(`${BASE}/api/v1/admin/accounts/probe/models`, () =>
+        HttpResponse.json({ code: 400, message: "Invalid account ID" }, { status: 400 }),
+      ),
+      http.post(`${BASE}/api/v1/admin/accounts/batch`, () =>
+        HttpResponse.json({ code: 400, message: "Invalid request: Accounts min" }, { status: 400 }),
+      ),
+      http.post(`${BASE}/api/v1/admin/groups`, async ({ request }) => {
+        const body = (await request.json()) as { platform?: string; name?: string };
+        expect(body.name).toBeUndefined();
+        const tail = ["anthropic", "openai", "gemini"].includes(body.platform ?? "")
+          ? ""
+          : "\nKey: 'CreateGroupRequest.Platform' Error:Field validation for 'Platform' failed on the 'oneof' tag";
+        return HttpResponse.json(
+          {
+            code: 400,
+            message: `Invalid request: Key: 'CreateGroupRequest.Name' Error:Field validation for 'Name' failed on the 'required' tag${tail}`,
+          },
+          { status: 400 },
+        );
+      }),
+      http.post(`${BASE}/api/v1/auth/login`, () =>
+        HttpResponse.json({ code: 400, message: "Invalid request" }, { status: 400 }),
+      ),
+      http.get(`${BASE}/api/v1/keys`, () =>
+        HttpResponse.json({ code: "UNAUTHORIZED", message: "Authorization required" }, { status: 401 }),
+      ),
+      http.all(`${BASE}/*`, ginNotFound),
+    );
+    const report = await adapter().probeCapabilities();
+    expect(report.version).toBe("0.1.1");
+    expect(report.maxPageSize).toBe(100);
+    expect(report.blockers).toEqual([]);
+    expect(report.capabilities).toMatchObject({
+      groups: true,
+      accounts: true,
+      account_test: true,
+      account_models: true,
+      subscriptions: true,
+      channels: false,
+      plans: false,
+      batch_create: true,
+      batch_delete: false,
+      models_sync: false,
+      chat_completions: false,
+      user_login: true,
+      user_keys: true,
+      idempotency: false,
+      cn_platforms: [],
+    });
+    // Every write the probe sends is one the host must refuse at validation.
+    for (const r of seen.filter((s) => s.method !== "GET")) {
+      const body = r.body === "" ? {} : JSON.parse(r.body);
+      const refusable =
+        (r.path === "/api/v1/admin/groups" && body.name === undefined) ||
+        r.path.includes("/accounts/probe/") ||
+        (r.path.endsWith("/accounts/batch") && Array.isArray(body.accounts) && body.accounts.length === 0) ||
+        (r.path.endsWith("/batch-delete") && body.account_ids === undefined) ||
+        (r.path === "/api/v1/auth/login" && body.email === undefined) ||
+        r.path === "/v1/chat/completions";
+      expect(refusable, `${r.method} ${r.path} ${r.body}`).toBe(true);
+    }
+  });
+
+  it("records compliance and step-up blockers instead of failing", async () => {
+    server.use(
+      http.get(`${BASE}/api/v1/settings/public`, () => ok({ version: "0.1.126", payment_enabled: true })),
+      http.get(`${BASE}/api/v1/admin/*`, () =>
+        HttpResponse.json(
+          {
+            code: "ADMIN_COMPLIANCE_ACK_REQUIRED",
+            message: "ack",
+            metadata: { version: "v2026.06.10", document_url_en: "https://example/doc" },
+          },
+          { status: 423 },
+        ),
+      ),
+    );
+    const locked = await adapter().probeCapabilities();
+    expect(locked).toMatchObject({
+      version: "0.1.126",
+      versionSource: "public",
+      blockers: ["compliance_ack_required"],
+    });
+    expect(locked.compliance).toMatchObject({
+      required: true,
+      version: "v2026.06.10",
+      documentUrlEn: "https://example/doc",
+    });
+  });
+});

@@ -232,3 +232,20 @@ describe("secrets at rest", () => {
     expect(bytes.includes(Buffer.from(key.slice(6, 30)))).toBe(false);
   });
 });
+
+describe("hosts under load and faults", () => {
+  it("a host whose panel rate limiter refuses admin traffic is unsupported with RATE_LIMITED", async () => {
+    const s = await sim({ adminRpm: 4 });
+    const host = await json(api("POST", "/api/hosts", addBody(s)));
+    expect(host.status).toBe("unsupported");
+    expect(host.blockers).toContain("rate_limited");
+    expect(host.status_reasons.map((r: { code: string }) => r.code)).toContain("RATE_LIMITED");
+  });
+
+  it("onboarding survives injected 5xx on reads (retried) and still reads the host right", async () => {
+    const s = await sim({ profile: "cn-native", faults: { errorRate: 0.2, seed: 7, match: /^GET / } });
+    const host = await json(api("POST", "/api/hosts", addBody(s)));
+    expect(host).toMatchObject({ status: "supported", version: "0.1.126" });
+    expect(host.capabilities).toMatchObject({ channels: true, chat_completions: true });
+  });
+});

@@ -1,26 +1,12 @@
 import { type Command, Option } from "commander";
 import { ExitCode } from "../../domain/errors.js";
+import { OPTIONAL_CAPABILITIES, REQUIRED_CAPABILITIES } from "../../host/sub2api/types.js";
 import { addHost, getHost, type HostView, listHosts, probeHost } from "../../services/hosts.js";
 import { keyValues, table } from "../format.js";
 import { runCommand } from "../run.js";
 import { readSecret } from "../secret-input.js";
 
-const CAPS_ORDER = [
-  "groups",
-  "accounts",
-  "account_test",
-  "account_models",
-  "subscriptions",
-  "channels",
-  "plans",
-  "batch_create",
-  "batch_delete",
-  "models_sync",
-  "chat_completions",
-  "user_login",
-  "user_keys",
-  "idempotency",
-];
+const CAPS_ORDER = [...REQUIRED_CAPABILITIES, ...OPTIONAL_CAPABILITIES];
 
 export function renderHost(h: HostView): string {
   const caps = h.capabilities as Record<string, unknown>;

@@ -71,19 +71,18 @@ export async function probeCapabilities(client: HostClient): Promise<CapabilityR
     cn_platforms: [],
   };
   let maxPageSize = 100;
+  const report = (): CapabilityReport => ({
+    version,
+    versionSource,
+    capabilities: caps,
+    blockers: [...blockers],
+    publicSettings,
+    compliance,
+    maxPageSize,
+  });
 
-  if (blockers.size > 0) {
-    // Every admin route answers 423/429 now; a later probe (after the operator acts) fills the matrix.
-    return {
-      version,
-      versionSource,
-      capabilities: caps,
-      blockers: [...blockers],
-      publicSettings,
-      compliance,
-      maxPageSize,
-    };
-  }
+  // Every admin route answers 423/429 now; a later probe (after the operator acts) fills the matrix.
+  if (blockers.size > 0) return report();
 
   compliance = await getCompliance(client).catch((err) => {
     if (isHostError(err) && (err.status === 429 || err.status === 403)) return undefined;
@@ -174,15 +173,7 @@ export async function probeCapabilities(client: HostClient): Promise<CapabilityR
   // guard and batch delete; Dec 2025 builds have neither and ignore the header.
   caps.idempotency = compliance !== undefined || caps.batch_delete;
 
-  return {
-    version,
-    versionSource,
-    capabilities: caps,
-    blockers: [...blockers],
-    publicSettings,
-    compliance,
-    maxPageSize,
-  };
+  return report();
 }
 
 /**
