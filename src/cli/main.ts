@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
+import { configureBatchCommand } from "./commands/batch.js";
 import { configureHostCommand } from "./commands/host.js";
 import { configurePackCommand } from "./commands/pack.js";
+import { configureProviderCommand } from "./commands/provider.js";
 import { configureServeCommand } from "./commands/serve.js";
 
 export function buildProgram(): Command {
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(str) });
   configureHostCommand(program);
   configurePackCommand(program);
+  configureProviderCommand(program);
+  configureBatchCommand(program);
   configureServeCommand(program);
   return program;
 }

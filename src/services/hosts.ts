@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { desc, eq, or } from "drizzle-orm";
 import { AppError, conflict, invalidInput, notFound } from "../domain/errors.js";
 import { type Assessment, assessCapabilities } from "../domain/hosts.js";
-import type { CapabilityReport, HostAdapter } from "../host/sub2api/index.js";
+import type { CapabilityReport, HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
 import { type HostRow, hostCapabilitySnapshots, hosts } from "../store/schema.js";
 import { maskSecret } from "../util/secrets.js";
 import { type AppContext, nowIso } from "./context.js";
@@ -237,6 +237,19 @@ function snapshotRow(hostId: string, report: CapabilityReport, assessment: Asses
     warnings: assessment.warnings,
     probedAt: now,
   };
+}
+
+/** The capability matrix of a host's latest probe. */
+export function latestCapabilities(
+  ctx: AppContext,
+  hostId: string,
+): HostCapabilities & { max_page_size?: number } {
+  const snapshot = latestSnapshot(ctx, hostId);
+  if (!snapshot)
+    throw new AppError("internal", "NO_SNAPSHOT", `host ${hostId} has never been probed`, {
+      hint: "Run `relay host probe`.",
+    });
+  return snapshot.capabilities as unknown as HostCapabilities & { max_page_size?: number };
 }
 
 function latestSnapshot(ctx: AppContext, hostId: string) {

@@ -9,8 +9,11 @@ import { safeEqual } from "../../util/secrets.js";
 import { errorResponse } from "./errors.js";
 import { hostRoutes } from "./routes/hosts.js";
 import { packRoutes } from "./routes/packs.js";
+import { batchRoutes, providerRoutes } from "./routes/providers.js";
 
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+/** Key lists: up to 10,000 keys of up to 512 characters. */
+export const MAX_KEYS_BODY_BYTES = 8 * 1024 * 1024;
 
 /** The HTTP API. Handlers only parse, call one service verb and map errors. */
 export function createApp(ctx: AppContext) {
@@ -54,10 +57,17 @@ export function createApp(ctx: AppContext) {
     });
   const jsonLimit = limit(MAX_JSON_BODY_BYTES);
   const archiveLimit = limit(PACK_LIMITS.maxArchiveBytes);
-  app.use("/api/*", (c, next) => (c.req.path === "/api/packs/install" ? archiveLimit : jsonLimit)(c, next));
+  const keysLimit = limit(MAX_KEYS_BODY_BYTES);
+  app.use("/api/*", (c, next) => {
+    if (c.req.path === "/api/packs/install") return archiveLimit(c, next);
+    if (/^\/api\/providers\/[^/]+\/(preview-)?import$/.test(c.req.path)) return keysLimit(c, next);
+    return jsonLimit(c, next);
+  });
 
   app.route("/api/hosts", hostRoutes(ctx));
   app.route("/api/packs", packRoutes(ctx));
+  app.route("/api/providers", providerRoutes(ctx));
+  app.route("/api/import-batches", batchRoutes(ctx));
 
   app.notFound((c) =>
     errorResponse(

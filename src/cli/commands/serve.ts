@@ -1,6 +1,7 @@
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
 import { createApp } from "../../api/http/app.js";
+import { recoverBatches } from "../../provision/recover.js";
 import { createContext } from "../../services/context.js";
 import { openDb } from "../../store/db.js";
 import { createLogger } from "../../util/logger.js";
@@ -19,6 +20,12 @@ export function configureServeCommand(program: Command) {
         const db = openDb(config.dbPath);
         const ctx = createContext({ db, config, logger });
         const app = createApp(ctx);
+        // Batches a crash left unfinished are finished first (strict: rolled back; partial: tested accounts kept).
+        void recoverBatches(ctx)
+          .then((outcomes) => {
+            for (const o of outcomes) logger.warn({ ...o }, "recovered an interrupted batch");
+          })
+          .catch((err) => logger.error({ err }, "batch recovery failed; run `relay batch recover`"));
         const server = serve(
           { fetch: app.fetch, hostname: config.listen.host, port: config.listen.port },
           (info) => {

@@ -1,0 +1,114 @@
+import type { Command } from "commander";
+import { ExitCode } from "../../domain/errors.js";
+import { type BatchSummaryView, type BatchView, getBatch, listBatches } from "../../provision/batches.js";
+import { type RecoveryOutcome, recoverBatches } from "../../provision/recover.js";
+import { rollbackBatch } from "../../provision/rollback.js";
+import { findHost } from "../../services/hosts.js";
+import { keyValues, table } from "../format.js";
+import { runCommand } from "../run.js";
+
+function renderBatch(b: BatchView): string {
+  return [
+    keyValues([
+      ["batch", b.batch_id],
+      ["provider", `${b.provider_id} (pack ${b.pack_version})`],
+      ["host", b.host_id],
+      ["mode", `${b.mode}${b.access_mode ? `, access ${b.access_mode}` : ""}`],
+      ["status", `${b.status.toUpperCase()} — ${b.status_reason}`],
+      ["created", b.created_at],
+      ["duration", b.duration_ms === null ? null : `${b.duration_ms} ms`],
+    ]),
+    "",
+    table(
+      ["#", "KEY", "STATUS", "ERROR"],
+      b.keys.map((k) => [k.position + 1, k.key, k.status, k.error ? `${k.error_code}: ${k.error}` : null]),
+    ),
+    "",
+    table(
+      ["RESOURCE", "NAME", "HOST ID", "STATE", "ORIGIN"],
+      b.resources.map((r) => [r.type, r.name, r.host_resource_id, r.state, r.origin]),
+    ),
+  ].join("\n");
+}
+
+export function configureBatchCommand(program: Command) {
+  const batch = program.command("batch").description("inspect, roll back and recover import batches");
+
+  batch
+    .command("list")
+    .option("--provider <provider_id>", "only this provider")
+    .option("--host <host>", "only this host")
+    .description("list import batches, newest first")
+    .addHelpText("after", "\nExample:\n  relay batch list --provider deepseek")
+    .action(async (opts: { provider?: string; host?: string }, cmd: Command) => {
+      await runCommand<{ items: BatchSummaryView[] }>(cmd, (ctx) => {
+        const hostId = opts.host ? findHost(ctx, opts.host).id : undefined;
+        const items = listBatches(ctx, {
+          ...(opts.provider ? { providerId: opts.provider } : {}),
+          ...(hostId ? { hostId } : {}),
+        });
+        return {
+          data: { items },
+          human: () =>
+            items.length === 0
+              ? "no import batches"
+              : table(
+                  ["BATCH", "PROVIDER", "MODE", "STATUS", "KEYS", "CREATED", "REASON"],
+                  items.map((b) => [
+                    b.batch_id,
+                    b.provider_id,
+                    b.mode,
+                    b.status,
+                    b.keys,
+                    b.created_at,
+                    b.status_reason,
+                  ]),
+                ),
+        };
+      });
+    });
+
+  batch
+    .command("show")
+    .argument("<batch_id>")
+    .description("show a batch: per-key results, resources, probes and timings")
+    .addHelpText("after", "\nExample:\n  relay batch show b_20261121_0a1b2c3d4e")
+    .action(async (id: string, _opts, cmd: Command) => {
+      await runCommand<BatchView>(cmd, (ctx) => ({ data: getBatch(ctx, id), human: renderBatch }));
+    });
+
+  batch
+    .command("rollback")
+    .argument("<batch_id>")
+    .description("delete what the batch created, in reverse order; safe to run again")
+    .addHelpText("after", "\nExample:\n  relay batch rollback b_20261121_0a1b2c3d4e --json")
+    .action(async (id: string, _opts, cmd: Command) => {
+      await runCommand<BatchView>(cmd, async (ctx) => {
+        const view = await rollbackBatch(ctx, id, {
+          onProgress: (m) => process.stderr.isTTY && process.stderr.write(`  ${m}\n`),
+        });
+        return { data: view, human: (b) => `rolled back\n${renderBatch(b)}` };
+      });
+    });
+
+  batch
+    .command("recover")
+    .description("finish batches a crash left running (strict: roll back; partial: keep tested accounts)")
+    .addHelpText("after", "\nExample:\n  relay batch recover --json")
+    .action(async (_opts, cmd: Command) => {
+      await runCommand<{ items: RecoveryOutcome[] }>(cmd, async (ctx) => {
+        const items = await recoverBatches(ctx);
+        return {
+          data: { items },
+          human: () =>
+            items.length === 0
+              ? "nothing to recover"
+              : table(
+                  ["BATCH", "WAS", "NOW", "ACTION", "DETAIL"],
+                  items.map((o) => [o.batch_id, o.previous_status, o.status, o.action, o.detail]),
+                ),
+          exitCode: items.some((o) => o.action === "rollback_failed") ? ExitCode.error : ExitCode.ok,
+        };
+      });
+    });
+}

@@ -1,0 +1,209 @@
+import { readFileSync, statSync } from "node:fs";
+import { createInterface } from "node:readline/promises";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { ExitCode, invalidInput } from "../../domain/errors.js";
+import { type ImportResult, importKeys, type ProgressEvent } from "../../provision/import.js";
+import {
+  buildPlan,
+  type ImportPlan,
+  type ImportRequest,
+  type SubscriptionTarget,
+} from "../../provision/preview.js";
+import { table } from "../format.js";
+import { globalOptions, runCommand } from "../run.js";
+
+const MAX_KEY_FILE_BYTES = 8 * 1024 * 1024;
+
+function parseSubscriber(value: string, previous: SubscriptionTarget[] = []): SubscriptionTarget[] {
+  const m = /^([1-9][0-9]{0,17})(?::([1-9][0-9]{0,4}))?$/.exec(value);
+  if (!m?.[1]) throw new InvalidArgumentError("expected USER_ID or USER_ID:DAYS, e.g. 42 or 42:30");
+  return [...previous, { userId: Number(m[1]), ...(m[2] ? { days: Number(m[2]) } : {}) }];
+}
+
+/** Keys come from a file or stdin (`-`) only, never from argv. */
+export function readKeysFile(path: string): Buffer {
+  if (path === "-") return readFileSync(0);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw invalidInput("KEYS_FILE_UNREADABLE", `cannot read key file ${path}`);
+  }
+  if (size > MAX_KEY_FILE_BYTES)
+    throw invalidInput("KEYS_FILE_TOO_LARGE", `${path} is larger than ${MAX_KEY_FILE_BYTES} bytes`);
+  return readFileSync(path);
+}
+
+function requestFrom(providerId: string, opts: Record<string, unknown>): ImportRequest {
+  return {
+    hostRef: opts.host as string,
+    providerId,
+    keys: readKeysFile(opts.keysFile as string),
+    mode: (opts.mode as "strict" | "partial" | undefined) ?? "strict",
+    ...(opts.accessMode ? { accessMode: opts.accessMode as "subscription" | "self-service" } : {}),
+    subscribe: (opts.subscribe as SubscriptionTarget[] | undefined) ?? [],
+    withPlan: opts.withPlan === true,
+  };
+}
+
+export function renderPlan(plan: ImportPlan): string {
+  const lines = [
+    `provider ${plan.provider_id} (pack ${plan.pack_version}) → host ${plan.host_name} (${plan.host_version}), mode ${plan.mode}, generation ${plan.generation}`,
+    `mapping: platform ${plan.mapping.platform}${plan.mapping.via_fallback ? " (fallback: force_chat_completions)" : ""}, base URL ${plan.mapping.base_url}`,
+    "",
+    table(
+      ["RESOURCE", "NAME", "ACTION", "REASON"],
+      plan.resources.map((r) => [r.type, r.name, r.action, r.reason]),
+    ),
+    "",
+    table(
+      ["#", "KEY", "ACCOUNT", "ACTION", "REASON"],
+      plan.keys.map((k) => [k.position + 1, k.key, k.account_name, k.action, k.reason]),
+    ),
+  ];
+  if (plan.subscriptions.length > 0) {
+    lines.push(
+      "",
+      table(
+        ["USER", "DAYS", "ACTION", "REASON"],
+        plan.subscriptions.map((s) => [s.user_id, s.validity_days, s.action, s.reason]),
+      ),
+    );
+  }
+  const s = plan.summary;
+  lines.push(
+    "",
+    `${s.keys} key(s): ${s.create} create, ${s.reuse} reuse, ${s.conflict} conflict, ${s.skip} skip; ${s.duplicates} duplicate(s) and ${s.ignored_lines} blank/comment line(s) ignored`,
+  );
+  for (const w of plan.warnings) lines.push(`! ${w}`);
+  if (plan.blocked) lines.push(...plan.blocked_reasons.map((r) => `✗ ${r}`));
+  lines.push(`fingerprint ${plan.fingerprint}`);
+  return lines.join("\n");
+}
+
+export function renderImport(r: ImportResult): string {
+  const lines = [
+    `batch ${r.batch_id}: ${r.status.toUpperCase()} — ${r.status_reason}`,
+    `provider status: ${r.provider_status}; access: ${r.access_closure_status}`,
+    "",
+    table(
+      ["KEY", "STATUS", "ACCOUNT", "ERROR"],
+      r.keys.map((k) => [k.key, k.status, k.account_id, k.error ? `${k.error_code}: ${k.error}` : null]),
+    ),
+  ];
+  for (const w of r.warnings) lines.push(`! ${w}`);
+  if (r.status === "rolled_back" || r.status === "failed")
+    lines.push(
+      "",
+      `Nothing of this batch remains on the host. Inspect it with \`relay batch show ${r.batch_id}\`.`,
+    );
+  return lines.join("\n");
+}
+
+export function exitForBatch(status: string): number {
+  if (status === "succeeded") return ExitCode.ok;
+  if (status === "partially_succeeded") return ExitCode.partial;
+  return ExitCode.error;
+}
+
+function progressPrinter(enabled: boolean) {
+  return (e: ProgressEvent) => {
+    if (!enabled) return;
+    const count = e.total ? ` [${e.done ?? 0}/${e.total}]` : "";
+    process.stderr.write(`  ${e.phase.padEnd(13)}${count} ${e.message}\n`);
+  };
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+function importOptions(cmd: Command, withModeRequired: boolean): Command {
+  cmd
+    .requiredOption("--host <host>", "host name or id")
+    .requiredOption(
+      "--keys-file <path>",
+      "file with one key per line (`-` reads stdin); # comments and blank lines are ignored",
+    )
+    .addOption(
+      withModeRequired
+        ? new Option("--mode <mode>", "strict: any failure rolls back; partial: keep what works")
+            .choices(["strict", "partial"])
+            .makeOptionMandatory()
+        : new Option("--mode <mode>", "strict: any failure rolls back; partial: keep what works")
+            .choices(["strict", "partial"])
+            .default("strict"),
+    )
+    .addOption(
+      new Option("--access-mode <mode>", "how users will reach the provider").choices([
+        "subscription",
+        "self-service",
+      ]),
+    )
+    .option(
+      "--with-plan",
+      "also create a payment plan when the host has the payment module and the pack defines one",
+    );
+  return cmd;
+}
+
+export function configureProviderCommand(program: Command) {
+  const provider = program.command("provider").description("preview and import provider keys");
+
+  importOptions(
+    provider.command("preview").argument("<provider_id>", "provider from an installed pack"),
+    false,
+  )
+    .option("--subscribe <user[:days]>", "user to subscribe (repeatable)", parseSubscriber)
+    .description("show what an import would do; reads the host, writes nothing")
+    .addHelpText(
+      "after",
+      "\nExample:\n  relay provider preview deepseek --host prod --keys-file ./deepseek.keys --mode partial",
+    )
+    .action(async (providerId: string, opts: Record<string, unknown>, cmd: Command) => {
+      await runCommand<ImportPlan>(cmd, async (ctx) => {
+        const { plan } = await buildPlan(ctx, requestFrom(providerId, opts));
+        return {
+          data: plan,
+          human: renderPlan,
+          exitCode: plan.blocked ? ExitCode.conflict : plan.summary.create > 0 ? ExitCode.drift : ExitCode.ok,
+        };
+      });
+    });
+
+  importOptions(provider.command("import").argument("<provider_id>", "provider from an installed pack"), true)
+    .option("--subscribe <user[:days]>", "assign a subscription to this user (repeatable)", parseSubscriber)
+    .option("--yes", "do not ask for confirmation")
+    .description("import keys: create group, channel, plan, accounts; test each account; subscribe users")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 succeeded, 3 partially succeeded, 1 failed (rolled back), 4 another import is running or the plan conflicts.\n\nExample:\n  relay provider import deepseek --host prod --keys-file ./deepseek.keys --mode partial --subscribe 42:30 --yes",
+    )
+    .action(async (providerId: string, opts: Record<string, unknown>, cmd: Command) => {
+      const json = globalOptions(cmd).json === true;
+      await runCommand<ImportResult>(cmd, async (ctx) => {
+        const req = requestFrom(providerId, opts);
+        if (opts.yes !== true) {
+          const interactive = process.stdin.isTTY && process.stderr.isTTY && opts.keysFile !== "-";
+          if (!interactive)
+            throw invalidInput(
+              "CONFIRMATION_REQUIRED",
+              "add --yes to import without an interactive confirmation",
+            );
+          const { plan } = await buildPlan(ctx, req);
+          process.stderr.write(`${renderPlan(plan)}\n\n`);
+          if (!(await confirm("Proceed with this import? [y/N] ")))
+            throw invalidInput("CANCELLED", "import cancelled; nothing was changed");
+        }
+        const result = await importKeys(ctx, req, {
+          onProgress: progressPrinter(!json && process.stderr.isTTY === true),
+        });
+        return { data: result, human: renderImport, exitCode: exitForBatch(result.status) };
+      });
+    });
+}

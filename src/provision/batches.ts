@@ -1,0 +1,202 @@
+import { and, desc, eq } from "drizzle-orm";
+import { notFound } from "../domain/errors.js";
+import type { AppContext } from "../services/context.js";
+import { nowIso } from "../services/context.js";
+import { events, importBatches, importBatchItems, probeResults } from "../store/schema.js";
+import { batchResources } from "./records.js";
+
+export type BatchStatus =
+  | "pending"
+  | "previewed"
+  | "running"
+  | "succeeded"
+  | "partially_succeeded"
+  | "failed"
+  | "rollback_running"
+  | "rolled_back";
+export const FINAL_STATUSES: BatchStatus[] = ["succeeded", "partially_succeeded", "failed", "rolled_back"];
+export type BatchRow = typeof importBatches.$inferSelect;
+
+export function getBatchRow(ctx: AppContext, batchId: string): BatchRow {
+  const row = ctx.db.select().from(importBatches).where(eq(importBatches.id, batchId)).get();
+  if (!row)
+    throw notFound("BATCH_NOT_FOUND", `no import batch "${batchId}"`, {
+      hint: "List batches with `relay batch list`.",
+    });
+  return row;
+}
+
+export function setBatchStatus(
+  ctx: AppContext,
+  batchId: string,
+  status: BatchStatus,
+  reason: string,
+  extra: Partial<BatchRow> = {},
+) {
+  const now = nowIso(ctx);
+  const final = FINAL_STATUSES.includes(status);
+  ctx.db
+    .update(importBatches)
+    .set({ status, statusReason: reason, updatedAt: now, ...(final ? { finishedAt: now } : {}), ...extra })
+    .where(eq(importBatches.id, batchId))
+    .run();
+}
+
+export function setItem(
+  ctx: AppContext,
+  batchId: string,
+  hash: string,
+  patch: {
+    status?: string;
+    errorCode?: string | null;
+    errorMessage?: string | null;
+    result?: Record<string, unknown>;
+  },
+) {
+  const row = ctx.db
+    .select()
+    .from(importBatchItems)
+    .where(and(eq(importBatchItems.batchId, batchId), eq(importBatchItems.rawKeyHash, hash)))
+    .get();
+  if (!row) return;
+  ctx.db
+    .update(importBatchItems)
+    .set({
+      ...patch,
+      result: patch.result ? { ...row.result, ...patch.result } : row.result,
+      updatedAt: nowIso(ctx),
+    })
+    .where(eq(importBatchItems.id, row.id))
+    .run();
+}
+
+export interface BatchView {
+  batch_id: string;
+  host_id: string;
+  provider_id: string;
+  pack_version: string;
+  mode: string;
+  access_mode: string | null;
+  status: string;
+  status_reason: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  summary: Record<string, unknown>;
+  keys: {
+    position: number;
+    key: string;
+    status: string;
+    error_code: string | null;
+    error: string | null;
+    result: Record<string, unknown>;
+  }[];
+  resources: { type: string; name: string; host_resource_id: number | null; state: string; origin: string }[];
+  probes: {
+    kind: string;
+    success: boolean;
+    model: string | null;
+    error_code: string | null;
+    message: string | null;
+    latency_ms: number | null;
+    at: string;
+  }[];
+  events: { at: string; kind: string; message: string }[];
+}
+
+export function getBatch(ctx: AppContext, batchId: string): BatchView {
+  const b = getBatchRow(ctx, batchId);
+  const items = ctx.db
+    .select()
+    .from(importBatchItems)
+    .where(eq(importBatchItems.batchId, batchId))
+    .orderBy(importBatchItems.position)
+    .all();
+  const probes = ctx.db
+    .select()
+    .from(probeResults)
+    .where(eq(probeResults.batchId, batchId))
+    .orderBy(probeResults.id)
+    .all();
+  const log = ctx.db.select().from(events).where(eq(events.batchId, batchId)).orderBy(events.id).all();
+  return {
+    batch_id: b.id,
+    host_id: b.hostId,
+    provider_id: b.providerId,
+    pack_version: b.packVersion,
+    mode: b.mode,
+    access_mode: b.accessMode,
+    status: b.status,
+    status_reason: b.statusReason,
+    created_at: b.createdAt,
+    started_at: b.startedAt,
+    finished_at: b.finishedAt,
+    duration_ms: b.startedAt && b.finishedAt ? Date.parse(b.finishedAt) - Date.parse(b.startedAt) : null,
+    summary: b.summary,
+    keys: items.map((i) => ({
+      position: i.position,
+      key: i.keyMask,
+      status: i.status,
+      error_code: i.errorCode,
+      error: i.errorMessage,
+      result: i.result,
+    })),
+    resources: batchResources(ctx, batchId).map((r) => ({
+      type: r.resourceType,
+      name: r.name,
+      host_resource_id: r.hostResourceId,
+      state: r.state,
+      origin: r.origin,
+    })),
+    probes: probes.map((p) => ({
+      kind: p.kind,
+      success: p.success,
+      model: p.model,
+      error_code: p.errorCode,
+      message: p.message,
+      latency_ms: p.latencyMs,
+      at: p.createdAt,
+    })),
+    events: log.map((e) => ({ at: e.at, kind: e.kind, message: e.message })),
+  };
+}
+
+export interface BatchSummaryView {
+  batch_id: string;
+  host_id: string;
+  provider_id: string;
+  mode: string;
+  status: string;
+  status_reason: string;
+  keys: number;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export function listBatches(
+  ctx: AppContext,
+  filter: { providerId?: string; hostId?: string } = {},
+): BatchSummaryView[] {
+  const conditions = [
+    ...(filter.providerId ? [eq(importBatches.providerId, filter.providerId)] : []),
+    ...(filter.hostId ? [eq(importBatches.hostId, filter.hostId)] : []),
+  ];
+  return ctx.db
+    .select()
+    .from(importBatches)
+    .where(conditions.length > 0 ? and(...conditions) : undefined)
+    .orderBy(desc(importBatches.createdAt), desc(importBatches.id))
+    .all()
+    .map((b) => ({
+      batch_id: b.id,
+      host_id: b.hostId,
+      provider_id: b.providerId,
+      mode: b.mode,
+      status: b.status,
+      status_reason: b.statusReason,
+      keys: b.keyCount,
+      created_at: b.createdAt,
+      finished_at: b.finishedAt,
+    }));
+}
