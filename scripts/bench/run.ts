@@ -1,11 +1,12 @@
 /** `npm run bench`: every benchmark, with its figure against its target. Exits 1 if one misses. */
+import { benchImport } from "./import.js";
 import { type BenchResult, benchPacks } from "./packs.js";
 
-const results: BenchResult[] = [...(await benchPacks())];
+const results: BenchResult[] = [...(await benchPacks()), ...(await benchImport())];
 const width = Math.max(...results.map((r) => r.name.length));
 for (const r of results) {
   console.log(
-    `${r.ok ? "✔" : "✘"} ${r.name.padEnd(width)}  ${r.value.toFixed(1).padStart(8)} ${r.unit.padEnd(3)} (target < ${r.target} ${r.unit})`,
+    `${r.ok ? "✔" : "✘"} ${r.name.padEnd(width)}  ${r.value.toFixed(2).padStart(9)} ${r.unit.padEnd(3)} (target < ${r.target} ${r.unit})`,
   );
 }
 if (results.some((r) => !r.ok)) process.exitCode = 1;

@@ -3,6 +3,7 @@ import { notFound } from "../domain/errors.js";
 import type { AppContext } from "../services/context.js";
 import { nowIso } from "../services/context.js";
 import { events, importBatches, importBatchItems, probeResults } from "../store/schema.js";
+import { stmt } from "../store/statements.js";
 import { batchResources } from "./records.js";
 
 export type BatchStatus =
@@ -53,21 +54,25 @@ export function setItem(
     result?: Record<string, unknown>;
   },
 ) {
-  const row = ctx.db
-    .select()
-    .from(importBatchItems)
-    .where(and(eq(importBatchItems.batchId, batchId), eq(importBatchItems.rawKeyHash, hash)))
-    .get();
-  if (!row) return;
-  ctx.db
-    .update(importBatchItems)
-    .set({
-      ...patch,
-      result: patch.result ? { ...row.result, ...patch.result } : row.result,
-      updatedAt: nowIso(ctx),
-    })
-    .where(eq(importBatchItems.id, row.id))
-    .run();
+  // One call per key during an import: a cached statement; `result` is merged with json_patch.
+  stmt(
+    ctx.db.$client,
+    `UPDATE import_batch_items SET status = coalesce(?, status),
+       error_code = CASE WHEN ? THEN ? ELSE error_code END,
+       error_message = CASE WHEN ? THEN ? ELSE error_message END,
+       result = json_patch(result, ?), updated_at = ?
+     WHERE batch_id = ? AND raw_key_hash = ?`,
+  ).run(
+    patch.status ?? null,
+    patch.errorCode !== undefined ? 1 : 0,
+    patch.errorCode ?? null,
+    patch.errorMessage !== undefined ? 1 : 0,
+    patch.errorMessage ?? null,
+    JSON.stringify(patch.result ?? {}),
+    nowIso(ctx),
+    batchId,
+    hash,
+  );
 }
 
 export interface BatchView {

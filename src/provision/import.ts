@@ -5,7 +5,8 @@ import type { AppContext } from "../services/context.js";
 import { nowIso } from "../services/context.js";
 import { findHost } from "../services/hosts.js";
 import { acquireLock, currentOwner, providerLockName, releaseLock, renewLock } from "../store/locks.js";
-import { importBatches, importBatchItems, probeResults } from "../store/schema.js";
+import { importBatches, importBatchItems } from "../store/schema.js";
+import { stmt } from "../store/statements.js";
 import { chunk, mapLimit } from "../util/concurrency.js";
 import { type BatchStatus, getBatchRow, setBatchStatus, setItem } from "./batches.js";
 import type { IntakeKey } from "./keys.js";
@@ -15,8 +16,10 @@ import {
   appendEvent,
   findResource,
   getInstall,
+  type Intent,
   type ResourceRow,
   recordIntent,
+  recordIntents,
   setProviderStatus,
   updateResource,
 } from "./records.js";
@@ -173,23 +176,21 @@ async function runSaga(
     for (const k of internals.keys) {
       const p = planned.get(k.position);
       const skipped = p?.action === "skip" || p?.action === "conflict";
-      tx.insert(importBatchItems)
-        .values({
-          batchId,
-          position: k.position,
-          rawKeyHash: k.hash,
-          keyMask: k.mask,
-          status: skipped ? "skipped" : "pending",
-          errorCode: skipped
-            ? p?.action === "conflict"
-              ? "ACCOUNT_NAME_CONFLICT"
-              : "KEY_PATTERN_MISMATCH"
-            : null,
-          errorMessage: skipped ? (p?.reason ?? null) : null,
-          result: { account_name: p?.account_name },
-          updatedAt: now,
-        })
-        .run();
+      stmt(
+        ctx.db.$client,
+        `INSERT INTO import_batch_items (batch_id, position, raw_key_hash, key_mask, status, error_code, error_message, result, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        batchId,
+        k.position,
+        k.hash,
+        k.mask,
+        skipped ? "skipped" : "pending",
+        skipped ? (p?.action === "conflict" ? "ACCOUNT_NAME_CONFLICT" : "KEY_PATTERN_MISMATCH") : null,
+        skipped ? (p?.reason ?? null) : null,
+        JSON.stringify({ account_name: p?.account_name }),
+        now,
+      );
     }
   });
   setBatchStatus(ctx, batchId, "previewed", "plan recorded");
@@ -319,6 +320,7 @@ async function runSaga(
 
     // 4. accounts
     const toCreate: { key: IntakeKey; row: ResourceRow }[] = [];
+    const intents: (Intent & { key: IntakeKey })[] = [];
     for (const key of internals.keys) {
       const p = planned.get(key.position);
       if (!p) continue;
@@ -337,17 +339,21 @@ async function runSaga(
         );
         setItem(ctx, batchId, key.hash, { status: "reused", result: { account_id: p.host_resource_id } });
       } else if (p.action === "create") {
-        const stale = findResource(ctx, host.id, def.provider_id, "account", lk);
+        const stale = internals.records.get(`account|${lk}`);
         if (stale && ["created", "reused"].includes(stale.state))
           updateResource(ctx, stale.id, { state: "gone" });
-        const row = recordIntent(ctx, {
+        intents.push({
           ...intent(host.id, def.provider_id, batchId, "account", lk, p.account_name),
           rawKeyHash: key.hash,
           idempotencyKey: idempotencyKey(host.id, "account.create", `${lk}:${batchId}`),
+          key,
         });
-        toCreate.push({ key, row });
       }
     }
+    // All intents in one transaction, before any account is sent to the host.
+    const recordedRows = recordIntents(ctx, intents);
+    for (const i of intents)
+      toCreate.push({ key: i.key, row: recordedRows.get(i.logicalKey) as ResourceRow });
     const input = (key: IntakeKey, name: string): CreateAccountInput => ({
       name,
       notes: tag,
@@ -368,7 +374,9 @@ async function runSaga(
       progress({ phase: "accounts", message: `${key.mask}: ${message}` });
       if (req.mode === "strict") throw new StepFailed("account create", `${key.mask}: ${message}`);
     };
+    const hostIds = new Map<number, number>();
     const accountCreated = (key: IntakeKey, row: ResourceRow, id: number) => {
+      hostIds.set(row.id, id);
       updateResource(ctx, row.id, { hostResourceId: id, state: "created" });
       setItem(ctx, batchId, key.hash, { status: "created", result: { account_id: id } });
       created.account_ids.push(id);
@@ -419,12 +427,15 @@ async function runSaga(
           for (const p of leftovers) await perAccount(p);
           continue;
         }
-        for (const p of part) {
-          const r = result.results.find((x) => x.name === p.row.name);
-          if (r?.success && r.id !== undefined) accountCreated(p.key, p.row, r.id);
-          else accountFailed(p.key, p.row, "ACCOUNT_CREATE_FAILED", r?.error ?? "no result from host");
-          done += 1;
-        }
+        const byName = new Map(result.results.map((x) => [x.name, x]));
+        ctx.db.$client.transaction(() => {
+          for (const p of part) {
+            const r = byName.get(p.row.name);
+            if (r?.success && r.id !== undefined) accountCreated(p.key, p.row, r.id);
+            else accountFailed(p.key, p.row, "ACCOUNT_CREATE_FAILED", r?.error ?? "no result from host");
+            done += 1;
+          }
+        })();
         progress({
           phase: "accounts",
           message: `created ${done}/${toCreate.length}`,
@@ -437,10 +448,50 @@ async function runSaga(
     }
 
     // 5. test every new account with the smoke model, then read its models
-    const fresh = toCreate.filter(({ row }) => findRow(ctx, row.id)?.state === "created");
+    const fresh = toCreate.filter(({ row }) => hostIds.has(row.id));
     let tested = 0;
+    const recordTest = (
+      row: ResourceRow,
+      id: number,
+      ok: boolean,
+      error: string | undefined,
+      latency: number | null,
+    ) =>
+      stmt(
+        ctx.db.$client,
+        `INSERT INTO probe_results (host_id, provider_id, batch_id, kind, resource_id, success, error_code, message,
+           model, latency_ms, detail, created_at) VALUES (?, ?, ?, 'account_test', ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        host.id,
+        def.provider_id,
+        batchId,
+        row.id,
+        ok ? 1 : 0,
+        ok ? null : "ACCOUNT_TEST_FAILED",
+        ok ? null : (error ?? null),
+        def.smoke_test_model,
+        latency,
+        JSON.stringify({ account_id: id }),
+        nowIso(ctx),
+      );
+    // Test evidence is written in transactions of up to 32 keys: one commit per key would cost
+    // more CPU than the calls themselves. A crash loses at most the unflushed results, and
+    // recovery then treats those accounts as untested (it removes them).
+    let evidence: (() => void)[] = [];
+    const flushEvidence = () => {
+      const pending = evidence;
+      evidence = [];
+      if (pending.length > 0)
+        ctx.db.$client.transaction(() => {
+          for (const write of pending) write();
+        })();
+    };
+    const queueEvidence = (write: () => void) => {
+      evidence.push(write);
+      if (evidence.length >= 32) flushEvidence();
+    };
     await mapLimit(fresh, options.testConcurrency ?? 4, async ({ key, row }) => {
-      const id = findRow(ctx, row.id)?.hostResourceId as number;
+      const id = hostIds.get(row.id) as number;
       let ok = false;
       let error: string | undefined;
       let latency: number | null = null;
@@ -452,24 +503,6 @@ async function runSaga(
       } catch (err) {
         error = describe(err);
       }
-      ctx.db
-        .insert(probeResults)
-        .values({
-          hostId: host.id,
-          providerId: def.provider_id,
-          batchId,
-          kind: "account_test",
-          resourceId: row.id,
-          success: ok,
-          httpStatus: null,
-          errorCode: ok ? null : "ACCOUNT_TEST_FAILED",
-          message: ok ? null : (error ?? null),
-          model: def.smoke_test_model,
-          latencyMs: latency,
-          detail: { account_id: id },
-          createdAt: nowIso(ctx),
-        })
-        .run();
       tested += 1;
       progress({
         phase: "test",
@@ -478,12 +511,18 @@ async function runSaga(
         total: fresh.length,
       });
       if (!ok) {
-        setItem(ctx, batchId, key.hash, {
-          status: "failed",
-          errorCode: "ACCOUNT_TEST_FAILED",
-          errorMessage: error ?? "test failed",
+        queueEvidence(() => {
+          recordTest(row, id, false, error, latency);
+          setItem(ctx, batchId, key.hash, {
+            status: "failed",
+            errorCode: "ACCOUNT_TEST_FAILED",
+            errorMessage: error ?? "test failed",
+          });
         });
-        if (req.mode === "strict") throw new StepFailed("account test", `${key.mask}: ${error}`);
+        if (req.mode === "strict") {
+          flushEvidence();
+          throw new StepFailed("account test", `${key.mask}: ${error}`);
+        }
         return;
       }
       let models: string[] = [];
@@ -492,14 +531,17 @@ async function runSaga(
       } catch (err) {
         warnings.push(`models of ${key.mask} could not be read: ${describe(err)}`);
       }
-      setItem(ctx, batchId, key.hash, { status: "tested", result: { models } });
-    });
+      queueEvidence(() => {
+        recordTest(row, id, true, undefined, latency);
+        setItem(ctx, batchId, key.hash, { status: "tested", result: { models } });
+      });
+    }).finally(flushEvidence);
 
     // partial mode: accounts that failed their test are removed; only what works stays.
     const failedTests = fresh.filter(({ key }) => itemStatus(ctx, batchId, key.hash) === "failed");
     for (const { row } of failedTests) {
-      const id = findRow(ctx, row.id)?.hostResourceId;
-      if (id === null || id === undefined) continue;
+      const id = hostIds.get(row.id);
+      if (id === undefined) continue;
       try {
         await adapter.deleteAccount(id);
         updateResource(ctx, row.id, { state: "deleted" });
@@ -664,18 +706,12 @@ function limits(g: {
   };
 }
 
-function findRow(ctx: AppContext, id: number): ResourceRow | undefined {
-  return ctx.db.$client
-    .prepare("SELECT id, state, host_resource_id AS hostResourceId FROM managed_resources WHERE id = ?")
-    .get(id) as ResourceRow | undefined;
-}
-
 function itemStatus(ctx: AppContext, batchId: string, hash: string): string | undefined {
-  return (
-    ctx.db.$client
-      .prepare("SELECT status FROM import_batch_items WHERE batch_id = ? AND raw_key_hash = ?")
-      .get(batchId, hash) as { status: string } | undefined
-  )?.status;
+  const row = stmt(
+    ctx.db.$client,
+    "SELECT status FROM import_batch_items WHERE batch_id = ? AND raw_key_hash = ?",
+  ).get(batchId, hash);
+  return (row as { status: string } | undefined)?.status;
 }
 
 function result(

@@ -18,7 +18,7 @@ import type { HostRow } from "../store/schema.js";
 import { type IntakeKey, intakeKeys } from "./keys.js";
 import { type HostMapping, mapProvider } from "./mapping.js";
 import { accountName, channelName, groupName, logicalKey, parseOwnership, planName } from "./naming.js";
-import { ensureInstall, findResource, type ResourceRow, type ResourceType } from "./records.js";
+import { ensureInstall, type ResourceRow, type ResourceType, resourceIndex } from "./records.js";
 
 export type Action = "create" | "reuse" | "conflict" | "skip";
 
@@ -192,12 +192,8 @@ export async function buildPlan(
     throw fromHostError(err, host.baseUrl);
   }
 
-  const records = new Map<string, ResourceRow>();
-  const recorded = (type: ResourceType, key: string) => {
-    const row = findResource(ctx, host.id, def.provider_id, type, key);
-    if (row) records.set(`${type}|${key}`, row);
-    return row;
-  };
+  const records = resourceIndex(ctx, host.id, def.provider_id);
+  const recorded = (type: ResourceType, key: string) => records.get(`${type}|${key}`);
   const blockedReasons: string[] = [];
   const resources: PlannedResource[] = [];
 

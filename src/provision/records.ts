@@ -1,6 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { type AppContext, nowIso } from "../services/context.js";
 import { events, managedResources, providerInstalls } from "../store/schema.js";
+import { stmt } from "../store/statements.js";
 
 export type ResourceType =
   | "group"
@@ -89,11 +90,68 @@ export function updateResource(
   id: number,
   patch: Partial<Pick<ResourceRow, "state" | "hostResourceId" | "attrs" | "origin" | "batchId">>,
 ) {
+  if (patch.attrs === undefined && patch.origin === undefined && patch.batchId === undefined) {
+    // Hot path (one per account): a cached statement instead of a freshly built query.
+    stmt(
+      ctx.db.$client,
+      "UPDATE managed_resources SET state = coalesce(?, state), host_resource_id = coalesce(?, host_resource_id), updated_at = ? WHERE id = ?",
+    ).run(patch.state ?? null, patch.hostResourceId ?? null, nowIso(ctx), id);
+    return;
+  }
   ctx.db
     .update(managedResources)
     .set({ ...patch, updatedAt: nowIso(ctx) })
     .where(eq(managedResources.id, id))
     .run();
+}
+
+/** Every recorded resource of a provider on a host, by `type|logical_key`, in one query. */
+export function resourceIndex(ctx: AppContext, hostId: string, providerId: string): Map<string, ResourceRow> {
+  const rows = ctx.db
+    .select()
+    .from(managedResources)
+    .where(and(eq(managedResources.hostId, hostId), eq(managedResources.providerId, providerId)))
+    .all();
+  return new Map(rows.map((r) => [`${r.resourceType}|${r.logicalKey}`, r]));
+}
+
+/**
+ * Records many intents in one transaction (the bulk form of recordIntent): new rows are inserted,
+ * rows of rolled-back batches are taken over, live rows are left alone. Returns rows by logical key.
+ */
+export function recordIntents(ctx: AppContext, intents: Intent[]): Map<string, ResourceRow> {
+  const first = intents[0];
+  if (!first) return new Map();
+  const now = nowIso(ctx);
+  const upsert = stmt(
+    ctx.db.$client,
+    `INSERT INTO managed_resources (host_id, provider_id, batch_id, resource_type, logical_key, name, host_resource_id,
+       state, origin, idempotency_key, raw_key_hash, attrs, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, NULL, 'create_pending', 'created', ?, ?, '{}', ?, ?)
+     ON CONFLICT (host_id, provider_id, resource_type, logical_key) DO UPDATE SET
+       batch_id = excluded.batch_id, name = excluded.name, host_resource_id = NULL, state = 'create_pending',
+       origin = 'created', idempotency_key = excluded.idempotency_key, raw_key_hash = excluded.raw_key_hash,
+       attrs = '{}', updated_at = excluded.updated_at
+     WHERE managed_resources.state NOT IN ('create_pending', 'created', 'reused', 'delete_pending')`,
+  );
+  ctx.db.$client.transaction(() => {
+    for (const i of intents) {
+      upsert.run(
+        i.hostId,
+        i.providerId,
+        i.batchId,
+        i.type,
+        i.logicalKey,
+        i.name,
+        i.idempotencyKey,
+        i.rawKeyHash ?? null,
+        now,
+        now,
+      );
+    }
+  })();
+  const index = resourceIndex(ctx, first.hostId, first.providerId);
+  return new Map(intents.map((i) => [i.logicalKey, index.get(`${i.type}|${i.logicalKey}`) as ResourceRow]));
 }
 
 export function batchResources(ctx: AppContext, batchId: string): ResourceRow[] {

@@ -1,4 +1,5 @@
 import { HostError } from "./errors.js";
+import { nodeTransport, type Transport, TransportTimeout } from "./transport.js";
 
 /**
  * How a call may be retried:
@@ -26,7 +27,7 @@ export interface RequestSpec {
 
 export interface RawResponse {
   status: number;
-  headers: Headers;
+  headers: { get(name: string): string | null };
   text: string;
   json: unknown;
   attempts: number;
@@ -51,7 +52,7 @@ export interface ClientOptions {
   baseBackoffMs?: number;
   /** Whether the host honours Idempotency-Key (from the capability probe). */
   idempotency?: boolean;
-  fetch?: typeof fetch;
+  transport?: Transport;
   sleep?: (ms: number) => Promise<void>;
   onCall?: (observation: CallObservation) => void;
 }
@@ -66,7 +67,7 @@ export class HostClient {
   readonly #maxRetryAfterMs: number;
   readonly #baseBackoffMs: number;
   #idempotency: boolean;
-  readonly #fetch: typeof fetch;
+  readonly #transport: Transport;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #onCall: ((o: CallObservation) => void) | undefined;
 
@@ -78,7 +79,7 @@ export class HostClient {
     this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
     this.#baseBackoffMs = options.baseBackoffMs ?? 250;
     this.#idempotency = options.idempotency ?? false;
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#transport = options.transport ?? nodeTransport();
     this.#sleep = options.sleep ?? defaultSleep;
     this.#onCall = options.onCall;
   }
@@ -158,13 +159,11 @@ export class HostClient {
       body = JSON.stringify(spec.body);
     }
     const timeoutMs = spec.timeoutMs ?? this.#timeoutMs;
-    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const res = await this.#fetch(url, { method: spec.method, headers, body, signal, redirect: "manual" });
-      const text = await res.text();
-      return { status: res.status, headers: res.headers, text, json: tryParseJson(text) };
+      const res = await this.#transport({ url, method: spec.method, headers, body, timeoutMs });
+      return { status: res.status, headers: res.headers, text: res.text, json: tryParseJson(res.text) };
     } catch (err) {
-      if (signal.aborted) {
+      if (err instanceof TransportTimeout) {
         throw new HostError({
           kind: "timeout",
           operation: spec.operation,
@@ -206,7 +205,7 @@ export class HostClient {
 
 function httpError(
   operation: string,
-  res: { status: number; headers: Headers; text: string; json: unknown },
+  res: { status: number; headers: { get(name: string): string | null }; text: string; json: unknown },
   attempts: number,
 ) {
   const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));

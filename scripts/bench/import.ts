@@ -1,0 +1,127 @@
+/**
+ * Import benchmark: 1,000 keys into a simulated host running in its own process.
+ * - at 20 ms latency per host call: host calls per key, and wall time against the lower bound the
+ *   concurrency settings imply (target ≤ 1.5× the bound);
+ * - at 0 ms latency: control-plane CPU per key (target ≤ 1 ms); the simulator's CPU is not counted.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/index.js";
+import { Sub2apiAdapter } from "../../src/host/sub2api/index.js";
+import { importKeys } from "../../src/provision/import.js";
+import { createContext } from "../../src/services/context.js";
+import { addHost } from "../../src/services/hosts.js";
+import { installPack } from "../../src/services/packs.js";
+import { openDb } from "../../src/store/db.js";
+import { createLogger } from "../../src/util/logger.js";
+import { projectRoot } from "../../src/util/paths.js";
+import type { BenchResult } from "./packs.js";
+
+const KEYS = 1000;
+const TEST_CONCURRENCY = 4;
+const CHUNK = 50;
+
+async function startSim(latencyMs: number): Promise<{ url: string; key: string; child: ChildProcess }> {
+  const main = join(projectRoot(), "dist", "tests", "sim", "sub2api", "main.js");
+  const child = spawn(
+    process.execPath,
+    [main, "--profile", "cn-native", "--port", "0", "--latency", String(latencyMs)],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) resolve(out.split("\n")[0] ?? "");
+    });
+    child.on("exit", (code) => reject(new Error(`simulator exited with ${code}`)));
+  });
+  const info = JSON.parse(line) as { url: string; admin_key: string };
+  return { url: info.url, key: info.admin_key, child };
+}
+
+async function run(latencyMs: number) {
+  const dir = mkdtempSync(join(tmpdir(), "relay-bench-import-"));
+  const sim = await startSim(latencyMs);
+  let calls = 0;
+  try {
+    const config = loadConfig({
+      RELAY_DB_PATH: join(dir, "relay.db"),
+      RELAY_MASTER_KEY: randomBytes(32).toString("base64"),
+    });
+    const ctx = createContext({
+      db: openDb(config.dbPath),
+      config,
+      logger: createLogger("silent"),
+      hostAdapter: (o) => new Sub2apiAdapter({ ...o, onCall: () => (calls += 1) }),
+    });
+    await installPack(ctx, { kind: "path", path: join(projectRoot(), "packs", "openai-cn-pack") });
+    await addHost(ctx, { name: "bench", baseUrl: sim.url, adminKey: sim.key });
+    const keys = Array.from({ length: KEYS }, () => `sk-${randomBytes(16).toString("hex")}`);
+    calls = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const result = await importKeys(
+      ctx,
+      { hostRef: "bench", providerId: "deepseek", keys, mode: "partial" },
+      { testConcurrency: TEST_CONCURRENCY, chunkSize: CHUNK },
+    );
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    if (result.summary.working !== KEYS)
+      throw new Error(`bench import: ${result.summary.working}/${KEYS} working (${result.status_reason})`);
+    ctx.db.$client.close();
+    return { wallMs, calls, cpuMs: (cpu.user + cpu.system) / 1000 };
+  } finally {
+    sim.child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchImportCpuOnly() {
+  return run(0);
+}
+
+export async function benchImport(): Promise<BenchResult[]> {
+  const latency = 20;
+  const slow = await run(latency);
+  // Sequential host round trips the design cannot avoid: preview reads (groups, channels, accounts),
+  // group and channel creates, one batch create per chunk, then per account a test and a model
+  // sync, spread over the test workers.
+  const sequential = 3 + 2 + Math.ceil(KEYS / CHUNK) + Math.ceil((KEYS * 2) / TEST_CONCURRENCY);
+  const boundMs = sequential * latency;
+  const fast = await run(0);
+  return [
+    {
+      name: `import ${KEYS} keys @${latency} ms: host calls per key`,
+      value: slow.calls / KEYS,
+      unit: "",
+      target: 3,
+      ok: slow.calls / KEYS < 3,
+    },
+    {
+      name: `import ${KEYS} keys @${latency} ms: wall time`,
+      value: slow.wallMs,
+      unit: "ms",
+      target: 1.5 * boundMs,
+      ok: slow.wallMs <= 1.5 * boundMs,
+    },
+    {
+      name: `import ${KEYS} keys @${latency} ms: wall / lower bound (${boundMs} ms)`,
+      value: slow.wallMs / boundMs,
+      unit: "×",
+      target: 1.5,
+      ok: slow.wallMs / boundMs <= 1.5,
+    },
+    {
+      name: `import ${KEYS} keys @0 ms: control-plane CPU per key`,
+      value: fast.cpuMs / KEYS,
+      unit: "ms",
+      target: 1,
+      ok: fast.cpuMs / KEYS <= 1,
+    },
+  ];
+}
