@@ -3,7 +3,8 @@
  * throw-away database. Each step checks that it did what it says; the demo exits 0 only if all did.
  *
  * Steps present so far: start the simulator, add the host, list it, probe it again, lint and install
- * the shipped model pack. Key import, access proof, reconcile and rollback join as their issues land.
+ * the shipped model pack, preview and import two keys (partial), roll back. The access proof and
+ * reconcile join as their issues land.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -97,9 +98,69 @@ try {
   const show = await relay(["pack", "show", "openai-cn-pack"]);
   check(/deepseek\s+DeepSeek\s+https:\/\/api\.deepseek\.com/.test(show.out), "DeepSeek provider available");
 
+  banner("preview an import of two DeepSeek keys (one valid, one revoked upstream)");
+  const good = `sk-${randomBytes(16).toString("hex")}`;
+  const revoked = `sk-${randomBytes(16).toString("hex")}`;
+  sim.sim.upstream.revoke(revoked);
+  const keysFile = join(dir, "deepseek.keys");
+  writeFileSync(keysFile, `# two demo keys\n${good}\n${revoked}\n`, { mode: 0o600 });
+  const preview = await relay([
+    "provider",
+    "preview",
+    "deepseek",
+    "--host",
+    "demo",
+    "--keys-file",
+    keysFile,
+    "--mode",
+    "partial",
+  ]);
+  check(
+    preview.code === 2 && /relay-deepseek-g1\s+create/.test(preview.out),
+    "plan: create group, channel and two accounts; nothing written yet",
+  );
+  check(sim.sim.state.liveCounts().accounts === 0, "host untouched by the preview");
+
+  banner("import in partial mode: the revoked key is reported, the valid one stays");
+  const imp = await relay([
+    "--json",
+    "provider",
+    "import",
+    "deepseek",
+    "--host",
+    "demo",
+    "--keys-file",
+    keysFile,
+    "--mode",
+    "partial",
+    "--yes",
+  ]);
+  const result = JSON.parse(imp.out) as {
+    batch_id: string;
+    status: string;
+    keys: { key: string; status: string; error: string | null }[];
+  };
+  check(imp.code === 3 && result.status === "partially_succeeded", "batch partially succeeded (exit code 3)");
+  const failed = result.keys.find((k) => k.status === "failed");
+  check(
+    failed?.key === `sk-…${revoked.slice(-4)}` && /401/.test(failed.error ?? ""),
+    "the revoked key is named (masked) with the host's reason",
+  );
+  check(!imp.out.includes(good) && !imp.out.includes(revoked), "no key appears in the output");
+  check(sim.sim.state.liveCounts().accounts === 1, "one working account on the host");
+
+  banner("roll the batch back: the host is clean again");
+  const rb = await relay(["batch", "rollback", result.batch_id]);
+  check(rb.code === 0 && /ROLLED_BACK/.test(rb.out), "batch rolled back");
+  const counts = sim.sim.state.liveCounts();
+  check(
+    counts.groups === 0 && counts.accounts === 0 && counts.channels === 0,
+    "no group, channel or account left on the host",
+  );
+
   process.stdout.write(
     "\nDemo complete: every step did what it says.\n" +
-      "Next steps of the full flow (key import, access proof, reconcile, rollback) are added as they are built.\n",
+      "Next steps of the full flow (subscription proof through the gateway, reconcile) are added as they are built.\n",
   );
 } catch (err) {
   process.stdout.write(`\n${(err as Error).message}\n`);

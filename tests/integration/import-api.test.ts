@@ -1,0 +1,140 @@
+import { Writable } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import { createApp } from "../../src/api/http/app.js";
+import { createContext } from "../../src/services/context.js";
+import { createLogger } from "../../src/util/logger.js";
+import { TEST_API_TOKEN } from "../helpers/context.js";
+import { json } from "../helpers/json.js";
+import { deepseekKey, liveCount, makeWorld, type World } from "../helpers/world.js";
+
+let w: World;
+afterEach(async () => {
+  await w?.close();
+});
+
+function appWithLogCapture(world: World) {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const ctx = createContext({
+    db: world.t.ctx.db,
+    config: world.t.ctx.config,
+    logger: createLogger("trace", sink),
+  });
+  const app = createApp(ctx);
+  const call = (method: string, path: string, body?: unknown) =>
+    app.request(path, {
+      method,
+      headers: {
+        authorization: `Bearer ${TEST_API_TOKEN}`,
+        ...(body ? { "content-type": "application/json" } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  return { call, lines };
+}
+
+describe("import over HTTP", () => {
+  it("preview, import, list, show and roll back; no key in any response or log line", async () => {
+    w = await makeWorld();
+    const { call, lines } = appWithLogCapture(w);
+    const [a, bad] = [deepseekKey(), deepseekKey()];
+    w.sim.sim.upstream.revoke(bad);
+    const bodies: string[] = [];
+    const body = {
+      host_id: w.hostId,
+      mode: "partial",
+      keys: [a, bad],
+      subscription_targets: [{ user_id: "1", duration_days: 30 }],
+    };
+
+    const preview = await call("POST", "/api/providers/deepseek/preview-import", body);
+    const previewText = await preview.text();
+    bodies.push(previewText);
+    expect(preview.status).toBe(200);
+    const plan = JSON.parse(previewText);
+    expect(plan.summary).toMatchObject({ keys: 2, create: 4 });
+    expect(liveCount(w.sim)).toBe(0);
+
+    const imp = await call("POST", "/api/providers/deepseek/import", {
+      ...body,
+      expected_fingerprint: plan.fingerprint,
+    });
+    const impText = await imp.text();
+    bodies.push(impText);
+    const result = JSON.parse(impText);
+    expect(result).toMatchObject({
+      status: "partially_succeeded",
+      provider_status: "installed",
+      access_closure_status: "not_verified",
+    });
+    expect(result.created.group_id).toEqual(expect.any(Number));
+    expect(result.created.account_ids).toHaveLength(1);
+
+    const list = await call("GET", `/api/providers/deepseek/import-batches?host_id=${w.hostId}`);
+    bodies.push(await list.clone().text());
+    expect((await json(list)).items[0].batch_id).toBe(result.batch_id);
+    const show = await call("GET", `/api/import-batches/${result.batch_id}`);
+    bodies.push(await show.clone().text());
+    const batch = await json(show);
+    expect(batch.keys.map((k: { status: string }) => k.status).sort()).toEqual(["failed", "tested"]);
+    expect(batch.resources.map((r: { type: string }) => r.type)).toEqual(
+      expect.arrayContaining(["group", "channel", "account", "subscription"]),
+    );
+
+    const rb = await call("POST", `/api/import-batches/${result.batch_id}/rollback`);
+    bodies.push(await rb.clone().text());
+    expect((await json(rb)).status).toBe("rolled_back");
+    expect(liveCount(w.sim)).toBe(0);
+
+    for (const key of [a, bad]) {
+      for (const b of bodies) expect(b).not.toContain(key);
+      for (const l of lines) expect(l).not.toContain(key);
+    }
+  });
+
+  it("refuses a stale plan, a blocked plan and bad bodies without touching the host", async () => {
+    w = await makeWorld();
+    const { call } = appWithLogCapture(w);
+    const stale = await call("POST", "/api/providers/deepseek/import", {
+      host_id: w.hostId,
+      keys: [deepseekKey()],
+      expected_fingerprint: "0".repeat(64),
+    });
+    expect(stale.status).toBe(409);
+    expect((await json(stale)).error.code).toBe("PLAN_STALE");
+    const none = await call("POST", "/api/providers/deepseek/import", {
+      host_id: w.hostId,
+      keys: ["# only a comment"],
+    });
+    expect(none.status).toBe(400);
+    expect((await json(none)).error.code).toBe("NO_KEYS");
+    const blocked = await call("POST", "/api/providers/deepseek/import", {
+      host_id: w.hostId,
+      keys: ["not-a-key"],
+      mode: "strict",
+    });
+    expect(blocked.status).toBe(409);
+    expect((await json(blocked)).error.code).toBe("IMPORT_BLOCKED");
+    const unknown = await call("POST", "/api/providers/nope/import", {
+      host_id: w.hostId,
+      keys: [deepseekKey()],
+    });
+    expect(unknown.status).toBe(404);
+    const badBody = await call("POST", "/api/providers/deepseek/import", {
+      host_id: w.hostId,
+      keys: "sk-x",
+      mode: "yolo",
+    });
+    expect(badBody.status).toBe(400);
+    expect((await json(badBody)).error.details.map((d: { pointer: string }) => d.pointer)).toEqual(
+      expect.arrayContaining(["/keys", "/mode"]),
+    );
+    expect(liveCount(w.sim)).toBe(0);
+    expect(w.t.ctx.db.$client.prepare("SELECT count(*) AS n FROM import_batches").get()).toEqual({ n: 0 });
+  });
+});
