@@ -3,8 +3,8 @@
  * throw-away database. Each step checks that it did what it says; the demo exits 0 only if all did.
  *
  * Steps present so far: start the simulator, add the host, list it, probe it again, lint and install
- * the shipped model pack, preview and import two keys (partial), roll back. The access proof and
- * reconcile join as their issues land.
+ * the shipped model pack, preview and import two keys (partial) with a subscription, prove access,
+ * show a user calling through the host, roll back. Reconcile joins as its issue lands.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -52,12 +52,25 @@ function relay(args: string[], input = ""): Promise<{ code: number; out: string 
   });
 }
 
+/** The test user's own calls to the host's user API (not relay's: relay never issues user keys). */
+async function hostPost(path: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${simUrl}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as { code: number; data: Record<string, unknown> };
+  if (json.code !== 0) throw new Error(`${path} failed: ${JSON.stringify(json)}`);
+  return json.data;
+}
+
 function check(ok: boolean, what: string) {
   process.stdout.write(`${ok ? "✔" : "✘"} ${what}\n`);
   if (!ok) throw new Error(`demo step failed: ${what}`);
 }
 
 const sim = await startSimulator({ profile: "cn-native" });
+const simUrl = sim.url;
 try {
   banner("start a simulated sub2api host (cn-native profile)");
   process.stdout.write(`simulator at ${sim.url}, sub2api version ${sim.sim.profile.version}\n`);
@@ -121,7 +134,9 @@ try {
   );
   check(sim.sim.state.liveCounts().accounts === 0, "host untouched by the preview");
 
-  banner("import in partial mode: the revoked key is reported, the valid one stays");
+  banner("import in partial mode, subscribe a test user, prove access through the gateway");
+  const mei = sim.sim.state.addUser({ email: "mei@example.com", password: "mei-demo-password" });
+  process.stdout.write(`test user ${mei.email} has id ${mei.id} on the host\n`);
   const imp = await relay([
     "--json",
     "provider",
@@ -133,11 +148,18 @@ try {
     keysFile,
     "--mode",
     "partial",
+    "--access-mode",
+    "subscription",
+    "--subscribe",
+    `${mei.id}:30`,
     "--yes",
   ]);
   const result = JSON.parse(imp.out) as {
     batch_id: string;
     status: string;
+    access_closure_status: string;
+    provider_status: string;
+    created: { group_id: number };
     keys: { key: string; status: string; error: string | null }[];
   };
   check(imp.code === 3 && result.status === "partially_succeeded", "batch partially succeeded (exit code 3)");
@@ -148,6 +170,35 @@ try {
   );
   check(!imp.out.includes(good) && !imp.out.includes(revoked), "no key appears in the output");
   check(sim.sim.state.liveCounts().accounts === 1, "one working account on the host");
+  check(
+    result.access_closure_status === "subscription_ready" && result.provider_status === "active",
+    "access proven by a real call: provider active",
+  );
+
+  banner("the test user calls /v1/chat/completions through the host with their own key");
+  const login = await hostPost("/api/v1/auth/login", { email: mei.email, password: "mei-demo-password" });
+  const userKey = await hostPost(
+    "/api/v1/keys",
+    { name: "mei's key", group_id: result.created.group_id },
+    login.access_token as string,
+  );
+  const chat = await fetch(`${sim.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${userKey.key}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "deepseek-chat",
+      messages: [{ role: "user", content: "Say hello" }],
+      max_tokens: 64,
+    }),
+  });
+  const answer = (await chat.json()) as { choices?: { message?: { content?: string } }[] };
+  process.stdout.write(
+    `  HTTP ${chat.status}: ${answer.choices?.[0]?.message?.content ?? JSON.stringify(answer)}\n`,
+  );
+  check(
+    chat.status === 200 && typeof answer.choices?.[0]?.message?.content === "string",
+    "the user got an answer from deepseek-chat",
+  );
 
   banner("roll the batch back: the host is clean again");
   const rb = await relay(["batch", "rollback", result.batch_id]);
@@ -160,7 +211,7 @@ try {
 
   process.stdout.write(
     "\nDemo complete: every step did what it says.\n" +
-      "Next steps of the full flow (subscription proof through the gateway, reconcile) are added as they are built.\n",
+      "Next step of the full flow (drift detection by reconcile) is added as it is built.\n",
   );
 } catch (err) {
   process.stdout.write(`\n${(err as Error).message}\n`);

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { configureAccessCommand } from "./commands/access.js";
 import { configureBatchCommand } from "./commands/batch.js";
 import { configureHostCommand } from "./commands/host.js";
 import { configurePackCommand } from "./commands/pack.js";
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   configurePackCommand(program);
   configureProviderCommand(program);
   configureBatchCommand(program);
+  configureAccessCommand(program);
   configureServeCommand(program);
   return program;
 }

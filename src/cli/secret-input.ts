@@ -15,15 +15,16 @@ const MAX_SECRET_FILE_BYTES = 64 * 1024;
  */
 export function readSecret(
   what: string,
-  flags: { file: string; stdin: string; env: string },
+  flags: { file: string; stdin?: string; env: string },
   o: SecretSourceOptions,
   env: NodeJS.ProcessEnv,
 ): string {
   const given = [o.file !== undefined, o.stdin === true, o.env !== undefined].filter(Boolean).length;
   if (given !== 1) {
+    const sources = [`${flags.file} PATH`, ...(flags.stdin ? [flags.stdin] : []), `${flags.env} VAR`];
     throw invalidInput(
       "SECRET_SOURCE_REQUIRED",
-      `give the ${what} with exactly one of ${flags.file} PATH, ${flags.stdin} or ${flags.env} VAR`,
+      `give the ${what} with exactly one of ${sources.join(", ").replace(/, ([^,]*)$/, " or $1")}`,
     );
   }
   let value: string;

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { runAccessProbe } from "../access/probe.js";
 import { AppError, conflict } from "../domain/errors.js";
 import { type CreateAccountInput, type HostAccount, isHostError } from "../host/sub2api/index.js";
 import type { AppContext } from "../services/context.js";
@@ -609,8 +610,20 @@ async function runSaga(
       hostId: host.id,
       providerId: def.provider_id,
     });
+    let access: string | undefined;
+    if (req.accessMode) {
+      // The closure: a real end-user call through the host; the provider becomes active only if it works.
+      progress({ phase: "done", message: "proving access through the gateway" });
+      try {
+        access = (await runAccessProbe(ctx, { hostRef: host.id, providerId: def.provider_id, batchId }))
+          .access_state;
+        setBatchStatus(ctx, batchId, status, reason.replace("access not verified yet", `access ${access}`));
+      } catch (err) {
+        warnings.push(`access probe failed: ${describe(err)}`);
+      }
+    }
     progress({ phase: "done", message: reason });
-    return result(ctx, batchId, host.id, def.provider_id, created, warnings);
+    return result(ctx, batchId, host.id, def.provider_id, created, warnings, access);
   } catch (err) {
     const why = err instanceof StepFailed ? err.message : `unexpected failure: ${describe(err)}`;
     appendEvent(ctx, {
@@ -721,6 +734,7 @@ function result(
   providerId: string,
   created: ImportResult["created"],
   warnings: string[],
+  access?: string,
 ): ImportResult {
   const batch = getBatchRow(ctx, batchId);
   const items = ctx.db.$client
@@ -747,7 +761,7 @@ function result(
     status: batch.status as BatchStatus,
     status_reason: batch.statusReason,
     provider_status: getInstall(ctx, hostId, providerId)?.status ?? "validated",
-    access_closure_status: "not_verified",
+    access_closure_status: access ?? "not_verified",
     created: rolledBack ? { group_id: null, channel_id: null, plan_id: null, account_ids: [] } : created,
     keys,
     summary: {

@@ -15,6 +15,8 @@ export interface AddHostInput {
   baseUrl: string;
   adminKey: string;
   probeIdentity?: ProbeIdentity;
+  /** With probe identity `user`: the operator's probe user (the password is stored encrypted). */
+  probeUser?: { email: string; password: string };
 }
 
 /** What the API returns and `--json` prints for a host. Never contains the admin key. */
@@ -93,6 +95,18 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
   const baseUrl = validateBaseUrl(input.baseUrl, ctx.config.allowInsecureHosts);
   const adminKey = validateAdminKey(input.adminKey);
   const probeIdentity = input.probeIdentity ?? "auto";
+  if (probeIdentity === "user" && !input.probeUser) {
+    throw invalidInput(
+      "PROBE_USER_REQUIRED",
+      "probe identity `user` needs the probe user's email and password",
+      {
+        hint: "Pass --probe-email and --probe-password-file (API: probe_user {email, password}).",
+      },
+    );
+  }
+  if (input.probeUser && !/^[^@\s]+@[^@\s]+$/.test(input.probeUser.email)) {
+    throw invalidInput("INVALID_PROBE_EMAIL", `"${input.probeUser.email}" is not an email address`);
+  }
   if (ctx.db.select({ id: hosts.id }).from(hosts).where(eq(hosts.name, name)).get()) {
     throw conflict("HOST_EXISTS", `a host named "${name}" is already registered`, {
       hint: `Use \`relay host probe ${name}\` to refresh it.`,
@@ -112,9 +126,11 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
     adminTokenSealed: ctx.secrets.seal(adminKey, TOKEN_PURPOSE),
     adminTokenHint: maskSecret(adminKey),
     probeIdentity,
-    probeUserEmail: null,
+    probeUserEmail: input.probeUser?.email ?? null,
     probeUserId: null,
-    probePasswordSealed: null,
+    probePasswordSealed: input.probeUser
+      ? ctx.secrets.seal(input.probeUser.password, "probe-user-password")
+      : null,
     version: report.version ?? null,
     status: assessment.status,
     statusReasons: assessment.reasons,

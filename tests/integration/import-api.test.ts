@@ -138,3 +138,36 @@ describe("import over HTTP", () => {
     expect(w.t.ctx.db.$client.prepare("SELECT count(*) AS n FROM import_batches").get()).toEqual({ n: 0 });
   });
 });
+
+describe("access over HTTP", () => {
+  it("preview, assign-subscriptions and status (cached and probed)", async () => {
+    w = await makeWorld();
+    const { call } = appWithLogCapture(w);
+    const user = w.sim.sim.state.addUser({ email: "zhang@example.com", password: "zhang-password" });
+    await call("POST", "/api/providers/deepseek/import", { host_id: w.hostId, keys: [deepseekKey()] });
+    const never = await call("GET", `/api/providers/deepseek/access/status?host_id=${w.hostId}`);
+    expect(never.status).toBe(404);
+    const preview = await json(
+      call("POST", "/api/providers/deepseek/access/preview", {
+        host_id: w.hostId,
+        users: [{ user_id: user.id }],
+      }),
+    );
+    expect(preview.assign[0]).toMatchObject({ user_id: user.id, action: "create" });
+    expect(preview.probe.steps.at(-1)).toMatch(/chat\/completions with deepseek-chat/);
+    const assigned = await json(
+      call("POST", "/api/providers/deepseek/access/assign-subscriptions", {
+        host_id: w.hostId,
+        users: [{ user_id: String(user.id), duration_days: 14 }],
+      }),
+    );
+    expect(assigned.items[0]).toMatchObject({ action: "created", validity_days: 14 });
+    const probed = await json(
+      call("GET", `/api/providers/deepseek/access/status?host_id=${w.hostId}&probe=true`),
+    );
+    expect(probed).toMatchObject({ access_state: "subscription_ready", provider_status: "active" });
+    const cached = await json(call("GET", `/api/providers/deepseek/access/status?host_id=${w.hostId}`));
+    expect(cached.access_state).toBe("subscription_ready");
+    expect((await call("GET", "/api/providers/deepseek/access/status")).status).toBe(400);
+  });
+});

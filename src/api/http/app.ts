@@ -7,6 +7,7 @@ import { PACK_LIMITS } from "../../pack/archive.js";
 import type { AppContext } from "../../services/context.js";
 import { safeEqual } from "../../util/secrets.js";
 import { errorResponse } from "./errors.js";
+import { accessRoutes } from "./routes/access.js";
 import { hostRoutes } from "./routes/hosts.js";
 import { packRoutes } from "./routes/packs.js";
 import { batchRoutes, providerRoutes } from "./routes/providers.js";
@@ -67,6 +68,7 @@ export function createApp(ctx: AppContext) {
   app.route("/api/hosts", hostRoutes(ctx));
   app.route("/api/packs", packRoutes(ctx));
   app.route("/api/providers", providerRoutes(ctx));
+  app.route("/api/providers", accessRoutes(ctx));
   app.route("/api/import-batches", batchRoutes(ctx));
 
   app.notFound((c) =>

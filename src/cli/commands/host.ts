@@ -59,6 +59,15 @@ export function configureHostCommand(program: Command) {
         .choices(["auto", "user", "none"])
         .default("auto"),
     )
+    .option("--probe-email <email>", "with --probe-identity user: the probe user's email")
+    .option(
+      "--probe-password-file <path>",
+      "with --probe-identity user: read the probe user's password from this file",
+    )
+    .option(
+      "--probe-password-env <var>",
+      "with --probe-identity user: read the probe user's password from this variable",
+    )
     .addHelpText(
       "after",
       `
@@ -74,11 +83,24 @@ Example:
           { file: opts.adminKeyFile, stdin: opts.adminKeyStdin, env: opts.adminKeyEnv },
           process.env,
         );
+        const probeUser =
+          opts.probeEmail !== undefined
+            ? {
+                email: opts.probeEmail as string,
+                password: readSecret(
+                  "probe user password",
+                  { file: "--probe-password-file", env: "--probe-password-env" },
+                  { file: opts.probePasswordFile, env: opts.probePasswordEnv },
+                  process.env,
+                ),
+              }
+            : undefined;
         const view = await addHost(ctx, {
           name: opts.name,
           baseUrl: opts.baseUrl,
           adminKey,
           probeIdentity: opts.probeIdentity,
+          ...(probeUser ? { probeUser } : {}),
         });
         return { data: view, human: (h) => `registered\n${renderHost(h)}`, exitCode: exitFor(view) };
       });

@@ -8,6 +8,7 @@ export interface AddHostBody {
   base_url: string;
   auth: { type: "admin_api_key"; token: string };
   probe_identity?: "auto" | "user" | "none";
+  probe_user?: { email: string; password: string };
 }
 
 export const addHostSchema = {
@@ -27,6 +28,15 @@ export const addHostSchema = {
       },
     },
     probe_identity: { enum: ["auto", "user", "none"] },
+    probe_user: {
+      type: "object",
+      additionalProperties: false,
+      required: ["email", "password"],
+      properties: {
+        email: { type: "string", minLength: 3, maxLength: 254 },
+        password: { type: "string", minLength: 6, maxLength: 256 },
+      },
+    },
   },
 } as const;
 
@@ -41,6 +51,7 @@ export function hostRoutes(ctx: AppContext) {
       baseUrl: body.base_url,
       adminKey: body.auth.token,
       ...(body.probe_identity ? { probeIdentity: body.probe_identity } : {}),
+      ...(body.probe_user ? { probeUser: body.probe_user } : {}),
     });
     return c.json(host, 201);
   });

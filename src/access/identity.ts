@@ -1,0 +1,96 @@
+import { randomBytes } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { HostAdapter } from "../host/sub2api/index.js";
+import { isHostError } from "../host/sub2api/index.js";
+import type { AppContext } from "../services/context.js";
+import { nowIso } from "../services/context.js";
+import { type HostRow, hosts } from "../store/schema.js";
+
+export const PASSWORD_PURPOSE = "probe-user-password";
+
+export interface ProbeIdentity {
+  email: string;
+  password: string;
+  userId: number;
+}
+
+/**
+ * The control plane's own user on a host, used only to prove access (design §3). `auto` creates
+ * it through the admin API with a random password kept encrypted; `user` uses the operator's;
+ * `none` means access can never be verified on this host.
+ */
+export async function ensureProbeIdentity(
+  ctx: AppContext,
+  host: HostRow,
+  adapter: HostAdapter,
+): Promise<ProbeIdentity | { unverifiable: string }> {
+  if (host.probeIdentity === "none") return { unverifiable: "the host's probe identity is `none`" };
+  const stored =
+    host.probeUserEmail && host.probePasswordSealed
+      ? { email: host.probeUserEmail, password: ctx.secrets.open(host.probePasswordSealed, PASSWORD_PURPOSE) }
+      : undefined;
+  if (host.probeIdentity === "user") {
+    if (!stored)
+      return {
+        unverifiable:
+          "probe identity `user` has no probe user email and password; set them with `relay host add --probe-email`",
+      };
+    const user = await adapter.findUserByEmail(stored.email);
+    if (!user) return { unverifiable: `probe user ${stored.email} does not exist on the host` };
+    return { ...stored, userId: user.id };
+  }
+  if (stored) {
+    const user = await adapter.findUserByEmail(stored.email);
+    if (user) {
+      if (user.id !== host.probeUserId) saveIdentity(ctx, host.id, stored.email, stored.password, user.id);
+      return { ...stored, userId: user.id };
+    }
+  }
+  // auto: create (or re-create, if it was deleted by hand) the probe user.
+  const email = `relay-probe-${host.id.replace(/^host_/, "")}@relay.invalid`;
+  const password = randomBytes(24).toString("base64url");
+  try {
+    const user = await adapter.createUser({
+      email,
+      password,
+      username: "relay-probe",
+      notes: "managed-by=sub2api-cn-relay-manager probe user; not a real person",
+    });
+    saveIdentity(ctx, host.id, email, password, user.id);
+    return { email, password, userId: user.id };
+  } catch (err) {
+    if (isHostError(err) && err.status === 409) {
+      return {
+        unverifiable: `a user ${email} exists but relay does not hold its password; delete that user on the host or use --probe-identity user`,
+      };
+    }
+    throw err;
+  }
+}
+
+function saveIdentity(ctx: AppContext, hostId: string, email: string, password: string, userId: number) {
+  ctx.db
+    .update(hosts)
+    .set({
+      probeUserEmail: email,
+      probeUserId: userId,
+      probePasswordSealed: ctx.secrets.seal(password, PASSWORD_PURPOSE),
+      updatedAt: nowIso(ctx),
+    })
+    .where(eq(hosts.id, hostId))
+    .run();
+}
+
+/** For `probe_identity: user`: the operator's probe user, stored with its password encrypted. */
+export function setOperatorProbeUser(ctx: AppContext, hostId: string, email: string, password: string) {
+  ctx.db
+    .update(hosts)
+    .set({
+      probeUserEmail: email,
+      probeUserId: null,
+      probePasswordSealed: ctx.secrets.seal(password, PASSWORD_PURPOSE),
+      updatedAt: nowIso(ctx),
+    })
+    .where(eq(hosts.id, hostId))
+    .run();
+}

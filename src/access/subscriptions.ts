@@ -1,0 +1,207 @@
+import { AppError, invalidInput } from "../domain/errors.js";
+import { type HostSubscription, isHostError } from "../host/sub2api/index.js";
+import { listBatches } from "../provision/batches.js";
+import { logicalKey, ownershipTag } from "../provision/naming.js";
+import type { SubscriptionTarget } from "../provision/preview.js";
+import { ensureInstall, findResource, recordIntent, updateResource } from "../provision/records.js";
+import type { AppContext } from "../services/context.js";
+import { fromHostError } from "../services/host-errors.js";
+import { findHost, hostAdapterFor, latestCapabilities } from "../services/hosts.js";
+import { getProviderDefinition } from "../services/packs.js";
+
+export interface AssignmentOutcome {
+  user_id: number;
+  validity_days: number;
+  action: "created" | "reused" | "conflict" | "failed";
+  reason: string;
+  subscription_id: number | null;
+}
+
+export interface AccessPreview {
+  host_id: string;
+  provider_id: string;
+  group: { id: number; name: string; subscription_type: string } | null;
+  assign: { user_id: number; validity_days: number; action: "create" | "reuse"; reason: string }[];
+  already_subscribed: number[];
+  probe: { identity: string; chat_completions: boolean; steps: string[] };
+}
+
+function context(ctx: AppContext, hostRef: string, providerId: string) {
+  const host = findHost(ctx, hostRef);
+  const { definition: def } = getProviderDefinition(ctx, providerId);
+  const gen = ensureInstall(ctx, host.id, providerId).generation;
+  const group = findResource(ctx, host.id, providerId, "group", logicalKey(gen, "group"));
+  const live =
+    group && ["created", "reused"].includes(group.state) && group.hostResourceId !== null ? group : undefined;
+  return { host, def, gen, group: live };
+}
+
+function validate(users: SubscriptionTarget[]) {
+  if (users.length === 0) throw invalidInput("NO_USERS", "name at least one user (USER_ID or USER_ID:DAYS)");
+  for (const u of users) {
+    if (!Number.isInteger(u.userId) || u.userId <= 0)
+      throw invalidInput("INVALID_SUBSCRIBER", `user id ${u.userId} is not a positive integer`);
+    if (u.days !== undefined && (!Number.isInteger(u.days) || u.days < 1 || u.days > 36500))
+      throw invalidInput("INVALID_SUBSCRIBER", `validity ${u.days} is outside 1..36500 days`);
+  }
+}
+
+/** Who would be assigned, who already has access, and what the probe will do. Read-only. */
+export async function previewAccess(
+  ctx: AppContext,
+  input: { hostRef: string; providerId: string; users: SubscriptionTarget[] },
+): Promise<AccessPreview> {
+  const { host, def, group } = context(ctx, input.hostRef, input.providerId);
+  const caps = latestCapabilities(ctx, host.id);
+  let subs: HostSubscription[] = [];
+  if (group) {
+    try {
+      subs = await hostAdapterFor(ctx, host).listSubscriptions({ groupId: group.hostResourceId as number });
+    } catch (err) {
+      throw fromHostError(err, host.baseUrl);
+    }
+  }
+  const active = new Set(subs.filter((s) => s.status === "active").map((s) => s.userId));
+  return {
+    host_id: host.id,
+    provider_id: def.provider_id,
+    group: group
+      ? {
+          id: group.hostResourceId as number,
+          name: group.name,
+          subscription_type: def.group_defaults.subscription_type,
+        }
+      : null,
+    assign: input.users.map((u) => ({
+      user_id: u.userId,
+      validity_days: u.days ?? def.plan?.validity_days ?? 30,
+      action: active.has(u.userId) ? "reuse" : "create",
+      reason: active.has(u.userId) ? "already holds an active subscription" : "will be assigned",
+    })),
+    already_subscribed: [...active].sort((a, b) => a - b),
+    probe: {
+      identity: host.probeIdentity,
+      chat_completions: caps.chat_completions,
+      steps: !caps.chat_completions
+        ? ["none: the host has no /v1/chat/completions, access cannot be proven"]
+        : host.probeIdentity === "none"
+          ? ["none: the host has no probe identity"]
+          : [
+              host.probeIdentity === "auto"
+                ? "ensure relay's probe user (created once, password kept encrypted)"
+                : "use the operator's probe user",
+              def.group_defaults.subscription_type === "subscription"
+                ? "assign the probe user a subscription to the group (once)"
+                : "top up the probe user's balance if empty",
+              "log in through the user API; bind the probe user's own key to the group",
+              `POST /v1/chat/completions with ${def.smoke_test_model}`,
+            ],
+    },
+  };
+}
+
+/**
+ * Assigns subscriptions to users for the provider's group, idempotently on old and new hosts: an
+ * existing active subscription is success; a conflicting one is reported, never overwritten. Each
+ * assignment is recorded against the batch that owns the group, so rolling it back revokes them.
+ */
+export async function assignSubscriptions(
+  ctx: AppContext,
+  input: { hostRef: string; providerId: string; users: SubscriptionTarget[]; batchId?: string },
+): Promise<AssignmentOutcome[]> {
+  validate(input.users);
+  const { host, def, gen, group } = context(ctx, input.hostRef, input.providerId);
+  if (!group)
+    throw new AppError(
+      "not_found",
+      "PROVIDER_NOT_IMPORTED",
+      `${def.provider_id} has no group on ${host.name}`,
+      { hint: "Import keys first with `relay provider import`." },
+    );
+  if (def.group_defaults.subscription_type !== "subscription") {
+    throw invalidInput(
+      "NOT_A_SUBSCRIPTION_GROUP",
+      `${def.provider_id}'s group is a ${def.group_defaults.subscription_type} group; subscriptions do not apply`,
+    );
+  }
+  const batchId =
+    input.batchId ??
+    listBatches(ctx, { hostId: host.id, providerId: def.provider_id }).find((b) =>
+      ["succeeded", "partially_succeeded"].includes(b.status),
+    )?.batch_id ??
+    group.batchId;
+  const groupId = group.hostResourceId as number;
+  const adapter = hostAdapterFor(ctx, host);
+  const out: AssignmentOutcome[] = [];
+  try {
+    const existing = await adapter.listSubscriptions({ groupId });
+    for (const u of input.users) {
+      const days = u.days ?? def.plan?.validity_days ?? 30;
+      const active = existing.find((s) => s.userId === u.userId && s.status === "active");
+      if (active) {
+        out.push({
+          user_id: u.userId,
+          validity_days: days,
+          action: "reused",
+          reason: "already holds an active subscription",
+          subscription_id: active.id,
+        });
+        continue;
+      }
+      const row = recordIntent(ctx, {
+        hostId: host.id,
+        providerId: def.provider_id,
+        batchId: batchId as string,
+        type: "subscription",
+        logicalKey: logicalKey(gen, "subscription", String(u.userId)),
+        name: `user-${u.userId}`,
+        idempotencyKey: `sub-${host.id}-${groupId}-${u.userId}`,
+        attrs: { user_id: u.userId, group_id: groupId, validity_days: days },
+      });
+      let outcome: Awaited<ReturnType<typeof adapter.assignSubscription>>;
+      try {
+        outcome = await adapter.assignSubscription({
+          userId: u.userId,
+          groupId,
+          validityDays: days,
+          notes: ownershipTag(def.provider_id, row.batchId ?? ""),
+        });
+      } catch (err) {
+        // A refusal about this user (unknown user, …) is this user's outcome, not the whole call's.
+        if (!isHostError(err) || err.kind !== "http" || (err.status ?? 500) >= 500 || err.status === 429)
+          throw err;
+        updateResource(ctx, row.id, { state: "failed" });
+        out.push({
+          user_id: u.userId,
+          validity_days: days,
+          action: "failed",
+          reason: `${err.machineCode}: ${err.message}`,
+          subscription_id: null,
+        });
+        continue;
+      }
+      if (outcome.kind === "assigned") {
+        updateResource(ctx, row.id, { hostResourceId: outcome.subscription.id, state: "created" });
+        out.push({
+          user_id: u.userId,
+          validity_days: days,
+          action: "created",
+          reason: "assigned",
+          subscription_id: outcome.subscription.id,
+        });
+      } else {
+        updateResource(ctx, row.id, { state: "failed" });
+        out.push({
+          user_id: u.userId,
+          validity_days: days,
+          action: "conflict",
+          reason: `${outcome.code}: ${outcome.reason}`,
+          subscription_id: null,
+        });
+      }
+    }
+  } catch (err) {
+    throw fromHostError(err, host.baseUrl);
+  }
+  return out;
+}

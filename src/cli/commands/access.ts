@@ -1,0 +1,123 @@
+import { type Command, InvalidArgumentError } from "commander";
+import { type AccessStatusView, lastAccessStatus, runAccessProbe } from "../../access/probe.js";
+import {
+  type AccessPreview,
+  type AssignmentOutcome,
+  assignSubscriptions,
+  previewAccess,
+} from "../../access/subscriptions.js";
+import { PROVEN_STATES } from "../../domain/access.js";
+import { ExitCode } from "../../domain/errors.js";
+import type { SubscriptionTarget } from "../../provision/preview.js";
+import { keyValues, table } from "../format.js";
+import { runCommand } from "../run.js";
+
+function parseUser(value: string, previous: SubscriptionTarget[] = []): SubscriptionTarget[] {
+  const m = /^([1-9][0-9]{0,17})(?::([1-9][0-9]{0,4}))?$/.exec(value);
+  if (!m?.[1]) throw new InvalidArgumentError("expected USER_ID or USER_ID:DAYS, e.g. 42 or 42:30");
+  return [...previous, { userId: Number(m[1]), ...(m[2] ? { days: Number(m[2]) } : {}) }];
+}
+
+export function renderAccess(s: AccessStatusView): string {
+  return keyValues([
+    ["provider", s.provider_id],
+    ["host", s.host_id],
+    ["access", `${s.access_state.toUpperCase()} — ${s.reason}`],
+    ["provider status", s.provider_status],
+    [
+      "gateway call",
+      s.gateway
+        ? `HTTP ${s.gateway.status}${s.gateway.error_code ? ` ${s.gateway.error_code}` : ""}, ${s.gateway.latency_ms} ms, model ${s.gateway.model ?? "-"}`
+        : "not made",
+    ],
+    ["completion", s.gateway?.completion ?? null],
+    ["checked", s.checked_at],
+  ]);
+}
+
+export function configureAccessCommand(program: Command) {
+  const access = program
+    .command("access")
+    .description("subscriptions and the proof that users can call the provider");
+
+  access
+    .command("preview")
+    .argument("<provider_id>")
+    .requiredOption("--host <host>", "host name or id")
+    .option("--user <user[:days]>", "user to subscribe (repeatable)", parseUser)
+    .description("who would be assigned, who already has access, what the probe will do (read-only)")
+    .addHelpText("after", "\nExample:\n  relay access preview deepseek --host prod --user 42:30 --user 43")
+    .action(async (providerId: string, opts: { host: string; user?: SubscriptionTarget[] }, cmd: Command) => {
+      await runCommand<AccessPreview>(cmd, async (ctx) => {
+        const p = await previewAccess(ctx, { hostRef: opts.host, providerId, users: opts.user ?? [] });
+        return {
+          data: p,
+          human: () =>
+            [
+              `group: ${p.group ? `${p.group.name} (#${p.group.id}, ${p.group.subscription_type})` : "none — import the provider first"}`,
+              `already subscribed: ${p.already_subscribed.join(", ") || "nobody"}`,
+              p.assign.length > 0
+                ? table(
+                    ["USER", "DAYS", "ACTION", "REASON"],
+                    p.assign.map((a) => [a.user_id, a.validity_days, a.action, a.reason]),
+                  )
+                : "",
+              "probe:",
+              ...p.probe.steps.map((s, i) => `  ${i + 1}. ${s}`),
+            ].join("\n"),
+        };
+      });
+    });
+
+  access
+    .command("assign")
+    .argument("<provider_id>")
+    .requiredOption("--host <host>", "host name or id")
+    .requiredOption("--user <user[:days]>", "user to subscribe (repeatable)", parseUser)
+    .description(
+      "assign subscriptions to the provider's group (idempotent; conflicts are reported, never overwritten)",
+    )
+    .addHelpText("after", "\nExample:\n  relay access assign deepseek --host prod --user 42:30 --user 43")
+    .action(async (providerId: string, opts: { host: string; user: SubscriptionTarget[] }, cmd: Command) => {
+      await runCommand<{ items: AssignmentOutcome[] }>(cmd, async (ctx) => {
+        const items = await assignSubscriptions(ctx, { hostRef: opts.host, providerId, users: opts.user });
+        const bad = items.some((i) => i.action === "conflict" || i.action === "failed");
+        return {
+          data: { items },
+          human: () =>
+            table(
+              ["USER", "DAYS", "RESULT", "SUBSCRIPTION", "REASON"],
+              items.map((i) => [i.user_id, i.validity_days, i.action, i.subscription_id, i.reason]),
+            ),
+          exitCode: bad
+            ? items.some((i) => i.action === "created" || i.action === "reused")
+              ? ExitCode.partial
+              : ExitCode.error
+            : ExitCode.ok,
+        };
+      });
+    });
+
+  access
+    .command("status")
+    .argument("<provider_id>")
+    .requiredOption("--host <host>", "host name or id")
+    .option("--cached", "show the last recorded proof instead of calling the host")
+    .description("prove access now with a real end-user call through the gateway (or show the last proof)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 access proven, 2 not configured or broken.\n\nExample:\n  relay access status deepseek --host prod --json",
+    )
+    .action(async (providerId: string, opts: { host: string; cached?: boolean }, cmd: Command) => {
+      await runCommand<AccessStatusView>(cmd, async (ctx) => {
+        const s = opts.cached
+          ? lastAccessStatus(ctx, opts.host, providerId)
+          : await runAccessProbe(ctx, { hostRef: opts.host, providerId });
+        return {
+          data: s,
+          human: renderAccess,
+          exitCode: PROVEN_STATES.includes(s.access_state) ? ExitCode.ok : ExitCode.drift,
+        };
+      });
+    });
+}

@@ -1,0 +1,285 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runAccessProbe } from "../../src/access/probe.js";
+import { assignSubscriptions, previewAccess } from "../../src/access/subscriptions.js";
+import { renderChecksums } from "../../src/pack/checksums.js";
+import { importKeys } from "../../src/provision/import.js";
+import { rollbackBatch } from "../../src/provision/rollback.js";
+import { addHost } from "../../src/services/hosts.js";
+import { installPack } from "../../src/services/packs.js";
+import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
+
+let w: World;
+afterEach(async () => {
+  await w?.close();
+});
+
+const providerStatus = (world: World) =>
+  world.t.ctx.db.$client.prepare("SELECT status, access_state FROM provider_installs").get() as {
+    status: string;
+    access_state: string;
+  };
+
+/** A pack whose provider bills by balance (a standard group): the self-service path. */
+function installStandardPack(world: World) {
+  const dir = join(world.t.dir, "payg-pack");
+  const files = new Map<string, Buffer>([
+    [
+      "pack.json",
+      Buffer.from(
+        JSON.stringify({
+          schema_version: 1,
+          pack_id: "payg-pack",
+          name: "PAYG",
+          version: "1.0.0",
+          description: "",
+          host: { app: "sub2api", version_range: ">=0.1.0" },
+        }),
+      ),
+    ],
+    [
+      "providers/deepseek-payg.json",
+      Buffer.from(
+        JSON.stringify({
+          provider_id: "deepseek-payg",
+          display_name: "DeepSeek (balance)",
+          base_url: "https://api.deepseek.com",
+          platforms: { preferred: "deepseek", fallback: "openai" },
+          api_protocol: "chat_completions",
+          default_models: ["deepseek-chat"],
+          smoke_test_model: "deepseek-chat",
+          account_defaults: { concurrency: 2, priority: 50 },
+          group_defaults: { subscription_type: "standard", rate_multiplier: 1, is_exclusive: false },
+        }),
+      ),
+    ],
+  ]);
+  files.set("checksums.txt", Buffer.from(renderChecksums(files)));
+  for (const [p, data] of files) {
+    mkdirSync(join(dir, p, ".."), { recursive: true });
+    writeFileSync(join(dir, p), data);
+  }
+  return installPack(world.t.ctx, { kind: "path", path: dir });
+}
+
+describe("access states, each from real evidence", () => {
+  it("subscription_ready: the probe user's own key on the subscription group gets a completion; provider active", async () => {
+    w = await makeWorld();
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    expect(r).toMatchObject({
+      status: "succeeded",
+      access_closure_status: "subscription_ready",
+      provider_status: "active",
+    });
+    const probeUser = [...w.sim.sim.state.users.values()].find((u) => u.email.startsWith("relay-probe-"));
+    expect(probeUser?.email).toMatch(/@relay\.invalid$/);
+    const probeKey = w.sim.sim.state.liveKeys().find((k) => k.userId === probeUser?.id);
+    expect(probeKey?.groupId).toBe(liveOnHost(w.sim).groups[0]?.id);
+  });
+
+  it("fully_ready: with a plan for sale, users can also subscribe themselves", async () => {
+    w = await makeWorld();
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "subscription",
+      withPlan: true,
+    });
+    expect(r.created.plan_id).toEqual(expect.any(Number));
+    expect(r.access_closure_status).toBe("fully_ready");
+  });
+
+  it("self_service_ready: a balance-billed group a user binds a key to by themselves", async () => {
+    w = await makeWorld();
+    await installStandardPack(w);
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek-payg",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "self-service",
+    });
+    expect(r.access_closure_status).toBe("self_service_ready");
+    const probeUser = [...w.sim.sim.state.users.values()].find((u) => u.email.startsWith("relay-probe-"));
+    expect(probeUser?.balance).toBeGreaterThan(0);
+  });
+
+  it("broken: revoking the subscription on the host makes the next probe fail with SUBSCRIPTION_NOT_FOUND", async () => {
+    w = await makeWorld();
+    await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    for (const s of w.sim.sim.state.subscriptions.values()) s.status = "revoked";
+    const s = await runAccessProbe(w.t.ctx, { hostRef: "sim", providerId: "deepseek" });
+    expect(s.access_state).toBe("broken");
+    expect(s.gateway).toMatchObject({ status: 403, error_code: "SUBSCRIPTION_NOT_FOUND" });
+    expect(s.reason).toMatch(/SUBSCRIPTION_NOT_FOUND/);
+    expect(providerStatus(w)).toEqual({ status: "degraded", access_state: "broken" });
+  });
+
+  it("not_configured on a host without a probe identity, and on a Dec 2025 host", async () => {
+    w = await makeWorld();
+    await addHost(w.t.ctx, {
+      name: "noprobe",
+      baseUrl: w.sim.url,
+      adminKey: w.sim.sim.state.adminApiKey,
+      probeIdentity: "none",
+    });
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "noprobe",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    expect(r.access_closure_status).toBe("not_configured");
+    expect(r.provider_status).toBe("installed");
+    const s = await runAccessProbe(w.t.ctx, { hostRef: "noprobe", providerId: "deepseek" });
+    expect(s.reason).toMatch(/probe identity is `none`/);
+    await w.close();
+
+    w = await makeWorld({ profile: "legacy" });
+    const legacy = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    expect(legacy.access_closure_status).toBe("not_configured");
+    expect((await runAccessProbe(w.t.ctx, { hostRef: "sim", providerId: "deepseek" })).reason).toMatch(
+      /no \/v1\/chat\/completions/,
+    );
+  });
+
+  it("a blocked login (captcha) is reported as not verifiable, never assumed", async () => {
+    w = await makeWorld({ turnstileEnabled: true });
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    expect(r.access_closure_status).toBe("not_configured");
+    const s = await runAccessProbe(w.t.ctx, { hostRef: "sim", providerId: "deepseek" });
+    expect(s.reason).toMatch(/cannot log in \(TURNSTILE_VERIFICATION_FAILED\)/);
+  });
+});
+
+describe("subscriptions", () => {
+  it("assignment is idempotent on new and old hosts, and conflicts are reported, not overwritten", async () => {
+    for (const profile of ["cn-native", "legacy"] as const) {
+      w = await makeWorld({ profile });
+      const alice = w.sim.sim.state.addUser({ email: "alice@example.com", password: "alice-password" });
+      await importKeys(w.t.ctx, {
+        hostRef: "sim",
+        providerId: "deepseek",
+        keys: [deepseekKey()],
+        mode: "strict",
+      });
+      const first = await assignSubscriptions(w.t.ctx, {
+        hostRef: "sim",
+        providerId: "deepseek",
+        users: [{ userId: alice.id, days: 30 }],
+      });
+      expect(first[0]).toMatchObject({ action: "created" });
+      const again = await assignSubscriptions(w.t.ctx, {
+        hostRef: "sim",
+        providerId: "deepseek",
+        users: [{ userId: alice.id, days: 30 }],
+      });
+      expect(again[0]).toMatchObject({ action: "reused" });
+      const missing = await assignSubscriptions(w.t.ctx, {
+        hostRef: "sim",
+        providerId: "deepseek",
+        users: [{ userId: 9999 }],
+      });
+      expect(missing[0]?.action).toBe("failed");
+      const preview = await previewAccess(w.t.ctx, {
+        hostRef: "sim",
+        providerId: "deepseek",
+        users: [{ userId: alice.id }, { userId: 1 }],
+      });
+      expect(preview.already_subscribed).toContain(alice.id);
+      expect(preview.assign.map((a) => a.action)).toEqual(["reuse", "create"]);
+      expect([...w.sim.sim.state.subscriptions.values()].filter((s) => s.userId === alice.id)).toHaveLength(
+        1,
+      );
+      await w.close();
+    }
+    w = await makeWorld();
+  });
+
+  it("rollback revokes the subscriptions the batch assigned and nothing else", async () => {
+    w = await makeWorld();
+    const s = w.sim.sim.state;
+    const [alice, bob, carol] = ["alice", "bob", "carol"].map((n) =>
+      s.addUser({ email: `${n}@example.com`, password: `${n}-password` }),
+    );
+    const first = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      subscribe: [{ userId: alice?.id as number }],
+    });
+    const second = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      subscribe: [{ userId: bob?.id as number }],
+    });
+    expect(second.status).toBe("succeeded");
+    // a subscription made by hand in the same group
+    const groupId = liveOnHost(w.sim).groups[0]?.id as number;
+    const res = await fetch(`${w.sim.url}/api/v1/admin/subscriptions/assign`, {
+      method: "POST",
+      headers: { "x-api-key": s.adminApiKey, "content-type": "application/json" },
+      body: JSON.stringify({ user_id: carol?.id, group_id: groupId, validity_days: 10, notes: "by hand" }),
+    });
+    expect(res.status).toBe(200);
+    await rollbackBatch(w.t.ctx, second.batch_id);
+    const active = [...s.subscriptions.values()].filter((x) => x.status === "active").map((x) => x.userId);
+    expect(active).toContain(alice?.id);
+    expect(active).toContain(carol?.id);
+    expect(active).not.toContain(bob?.id);
+    expect(first.status).toBe("succeeded");
+  });
+});
+
+describe("secrets of the probe identity", () => {
+  it("the probe password and the probe key are never stored in plaintext", async () => {
+    w = await makeWorld();
+    await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    await runAccessProbe(w.t.ctx, { hostRef: "sim", providerId: "deepseek" });
+    const probeUser = [...w.sim.sim.state.users.values()].find((u) => u.email.startsWith("relay-probe-"));
+    const probeKey = w.sim.sim.state.liveKeys().find((k) => k.userId === probeUser?.id);
+    expect(probeUser && probeKey).toBeTruthy();
+    w.t.ctx.db.$client.pragma("wal_checkpoint(TRUNCATE)");
+    const db = readFileSync(w.t.dbPath);
+    expect(db.includes(Buffer.from(probeUser?.password as string))).toBe(false);
+    expect(db.includes(Buffer.from(probeKey?.key as string))).toBe(false);
+    expect(db.includes(Buffer.from((probeKey?.key as string).slice(3, 40)))).toBe(false);
+  });
+});
