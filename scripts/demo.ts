@@ -4,7 +4,7 @@
  *
  * Steps present so far: start the simulator, add the host, list it, probe it again, lint and install
  * the shipped model pack, preview and import two keys (partial) with a subscription, prove access,
- * show a user calling through the host, roll back. Reconcile joins as its issue lands.
+ * show a user calling through the host, delete an account by hand and reconcile (drifted), roll back.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -200,6 +200,19 @@ try {
     "the user got an answer from deepseek-chat",
   );
 
+  banner("delete the account on the host by hand, then reconcile");
+  const account = sim.sim.state.liveAccounts()[0];
+  if (account) account.deletedAt = Date.now();
+  process.stdout.write(`(deleted account ${account?.name} #${account?.id} directly on the host)\n`);
+  const rec = await relay(["provider", "reconcile", "deepseek", "--host", "demo"]);
+  check(rec.code === 2 && /active → drifted/.test(rec.out), "reconcile exits 2: provider drifted");
+  check(
+    new RegExp(`missing\\s+account ${account?.name}`).test(rec.out),
+    "the finding names the deleted account",
+  );
+  const status = await relay(["provider", "status", "deepseek"]);
+  check(/demo\s+drifted/.test(status.out), "provider status shows drifted with the reason");
+
   banner("roll the batch back: the host is clean again");
   const rb = await relay(["batch", "rollback", result.batch_id]);
   check(rb.code === 0 && /ROLLED_BACK/.test(rb.out), "batch rolled back");
@@ -211,7 +224,7 @@ try {
 
   process.stdout.write(
     "\nDemo complete: every step did what it says.\n" +
-      "Next step of the full flow (drift detection by reconcile) is added as it is built.\n",
+      "Every step ran through the real relay CLI against a simulated sub2api over HTTP.\n",
   );
 } catch (err) {
   process.stdout.write(`\n${(err as Error).message}\n`);

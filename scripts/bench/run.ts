@@ -1,8 +1,13 @@
 /** `npm run bench`: every benchmark, with its figure against its target. Exits 1 if one misses. */
 import { benchImport } from "./import.js";
 import { type BenchResult, benchPacks } from "./packs.js";
+import { benchReconcile } from "./reconcile.js";
 
-const results: BenchResult[] = [...(await benchPacks()), ...(await benchImport())];
+const results: BenchResult[] = [
+  ...(await benchPacks()),
+  ...(await benchImport()),
+  ...(await benchReconcile()),
+];
 const width = Math.max(...results.map((r) => r.name.length));
 for (const r of results) {
   console.log(

@@ -4,6 +4,7 @@ import { configureBatchCommand } from "./commands/batch.js";
 import { configureHostCommand } from "./commands/host.js";
 import { configurePackCommand } from "./commands/pack.js";
 import { configureProviderCommand } from "./commands/provider.js";
+import { configureReconcileCommand } from "./commands/reconcile.js";
 import { configureServeCommand } from "./commands/serve.js";
 
 export function buildProgram(): Command {
@@ -17,9 +18,10 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(str) });
   configureHostCommand(program);
   configurePackCommand(program);
-  configureProviderCommand(program);
+  const provider = configureProviderCommand(program);
   configureBatchCommand(program);
   configureAccessCommand(program);
+  configureReconcileCommand(program, provider);
   configureServeCommand(program);
   return program;
 }

@@ -25,6 +25,8 @@ export interface Config {
   /** Where the master key came from, for `relay doctor`-style messages; never the key itself. */
   masterKeySource: "env" | "file";
   reconcileCron: string;
+  /** Random delay before each scheduled reconcile, so many instances do not hit hosts at once. */
+  reconcileJitterMs: number;
   allowInsecureHosts: boolean;
   logLevel: LogLevel;
   hostTimeoutMs: number;
@@ -41,6 +43,7 @@ export const DEFAULTS = {
   reconcileCron: "*/15 * * * *",
   logLevel: "info" as LogLevel,
   hostTimeoutMs: 15_000,
+  reconcileJitterMs: 30_000,
 };
 
 const MIN_API_TOKEN_LENGTH = 16;
@@ -77,6 +80,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
   }
 
   const hostTimeoutMs = parseIntVar(env, "RELAY_HOST_TIMEOUT_MS", DEFAULTS.hostTimeoutMs, 100, 600_000);
+  const reconcileJitterMs = parseIntVar(
+    env,
+    "RELAY_RECONCILE_JITTER_MS",
+    DEFAULTS.reconcileJitterMs,
+    0,
+    3_600_000,
+  );
   const allowInsecureHosts = parseBool(env, "RELAY_ALLOW_INSECURE_HOSTS", false);
   const { key: masterKey, source: masterKeySource } = resolveMasterKey(env, dbPath);
 
@@ -87,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     masterKey,
     masterKeySource,
     reconcileCron,
+    reconcileJitterMs,
     allowInsecureHosts,
     logLevel,
     hostTimeoutMs,

@@ -2,6 +2,7 @@ import type { Config } from "../config/index.js";
 import { type AdapterOptions, type HostAdapter, Sub2apiAdapter } from "../host/sub2api/index.js";
 import type { Db } from "../store/db.js";
 import type { Logger } from "../util/logger.js";
+import { Metrics } from "../util/metrics.js";
 import { SecretBox } from "../util/secrets.js";
 
 export type HostAdapterFactory = (options: AdapterOptions) => HostAdapter;
@@ -14,6 +15,7 @@ export interface AppContext {
   logger: Logger;
   clock: () => Date;
   hostAdapter: HostAdapterFactory;
+  metrics: Metrics;
 }
 
 export interface ContextParts {
@@ -26,13 +28,40 @@ export interface ContextParts {
 
 export function createContext(parts: ContextParts): AppContext {
   const timeoutMs = parts.config.hostTimeoutMs;
+  const metrics = new Metrics(
+    () =>
+      parts.db.$client
+        .prepare(
+          "SELECT h.name AS host, p.provider_id AS provider, p.status FROM provider_installs p JOIN hosts h ON h.id = p.host_id",
+        )
+        .all() as {
+        host: string;
+        provider: string;
+        status: string;
+      }[],
+  );
+  const base: HostAdapterFactory =
+    parts.hostAdapter ?? ((options) => new Sub2apiAdapter({ timeoutMs, ...options }));
   return {
     db: parts.db,
     config: parts.config,
     logger: parts.logger,
     secrets: new SecretBox(parts.config.masterKey),
     clock: parts.clock ?? (() => new Date()),
-    hostAdapter: parts.hostAdapter ?? ((options) => new Sub2apiAdapter({ timeoutMs, ...options })),
+    metrics,
+    // Every host call is counted and timed, whoever makes it.
+    hostAdapter: (options) =>
+      base({
+        ...options,
+        onCall: (o) => {
+          metrics.hostCalls.inc({ operation: o.operation, outcome: o.outcome });
+          metrics.hostCallSeconds.observe(
+            { operation: o.operation, outcome: o.outcome },
+            o.durationMs / 1000,
+          );
+          options.onCall?.(o);
+        },
+      }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
@@ -11,6 +11,7 @@ import { accessRoutes } from "./routes/access.js";
 import { hostRoutes } from "./routes/hosts.js";
 import { packRoutes } from "./routes/packs.js";
 import { batchRoutes, providerRoutes } from "./routes/providers.js";
+import { reconcileRoutes } from "./routes/reconcile.js";
 
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 /** Key lists: up to 10,000 keys of up to 512 characters. */
@@ -37,7 +38,7 @@ export function createApp(ctx: AppContext) {
     }
   });
 
-  app.use("/api/*", async (c, next) => {
+  const requireToken = async (c: Context, next: Next) => {
     const expected = ctx.config.apiToken;
     const header = c.req.header("authorization") ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7) : "";
@@ -48,7 +49,12 @@ export function createApp(ctx: AppContext) {
       });
     }
     await next();
-  });
+  };
+  app.use("/api/*", requireToken);
+  // Metrics name hosts and providers: same token as the API (Prometheus: `authorization: {credentials: …}`).
+  app.get("/metrics", requireToken, async (c) =>
+    c.text(await ctx.metrics.registry.metrics(), 200, { "content-type": ctx.metrics.registry.contentType }),
+  );
   const limit = (maxSize: number) =>
     bodyLimit({
       maxSize,
@@ -69,6 +75,7 @@ export function createApp(ctx: AppContext) {
   app.route("/api/packs", packRoutes(ctx));
   app.route("/api/providers", providerRoutes(ctx));
   app.route("/api/providers", accessRoutes(ctx));
+  app.route("/api/providers", reconcileRoutes(ctx));
   app.route("/api/import-batches", batchRoutes(ctx));
 
   app.notFound((c) =>

@@ -152,7 +152,7 @@ function importOptions(cmd: Command, withModeRequired: boolean): Command {
   return cmd;
 }
 
-export function configureProviderCommand(program: Command) {
+export function configureProviderCommand(program: Command): Command {
   const provider = program.command("provider").description("preview and import provider keys");
 
   importOptions(
@@ -206,4 +206,5 @@ export function configureProviderCommand(program: Command) {
         return { data: result, human: renderImport, exitCode: exitForBatch(result.status) };
       });
     });
+  return provider;
 }

@@ -5,6 +5,7 @@ import { recoverBatches } from "../../provision/recover.js";
 import { createContext } from "../../services/context.js";
 import { openDb } from "../../store/db.js";
 import { createLogger } from "../../util/logger.js";
+import { startScheduler } from "../../worker/scheduler.js";
 import { globalOptions, loadCliConfig, reportError } from "../run.js";
 
 export function configureServeCommand(program: Command) {
@@ -26,6 +27,11 @@ export function configureServeCommand(program: Command) {
             for (const o of outcomes) logger.warn({ ...o }, "recovered an interrupted batch");
           })
           .catch((err) => logger.error({ err }, "batch recovery failed; run `relay batch recover`"));
+        const scheduler = startScheduler(ctx, config.reconcileCron, config.reconcileJitterMs);
+        logger.info(
+          { cron: config.reconcileCron, next: scheduler.nextRun()?.toISOString() },
+          "reconcile scheduler started",
+        );
         const server = serve(
           { fetch: app.fetch, hostname: config.listen.host, port: config.listen.port },
           (info) => {
@@ -38,6 +44,7 @@ export function configureServeCommand(program: Command) {
         });
         const stop = (signal: string) => {
           logger.info({ signal }, "shutting down");
+          scheduler.stop();
           server.close(() => {
             db.$client.close();
             process.exit(0);

@@ -1,0 +1,38 @@
+import { Hono } from "hono";
+import { invalidInput } from "../../../domain/errors.js";
+import { reconcileProvider } from "../../../reconcile/runner.js";
+import { providerResources, providerStatus } from "../../../reconcile/status.js";
+import type { AppContext } from "../../../services/context.js";
+import { ajv, jsonBody } from "../validate.js";
+
+export const reconcileBodySchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["host_id"],
+  properties: { host_id: { type: "string", minLength: 1, maxLength: 200 }, heal: { type: "boolean" } },
+} as const;
+const validateReconcile = ajv.compile<{ host_id: string; heal?: boolean }>(reconcileBodySchema);
+
+/** Mounted under /api/providers: reconcile, status and resources of one provider. */
+export function reconcileRoutes(ctx: AppContext) {
+  const app = new Hono();
+  app.post("/:provider_id/reconcile", async (c) => {
+    const body = await jsonBody(c, validateReconcile);
+    return c.json(
+      await reconcileProvider(
+        ctx,
+        { hostRef: body.host_id, providerId: c.req.param("provider_id") },
+        { trigger: "manual", heal: body.heal === true },
+      ),
+    );
+  });
+  app.get("/:provider_id/status", (c) =>
+    c.json(providerStatus(ctx, c.req.param("provider_id"), c.req.query("host_id") || undefined)),
+  );
+  app.get("/:provider_id/resources", (c) => {
+    const hostId = c.req.query("host_id");
+    if (hostId === "") throw invalidInput("HOST_REQUIRED", "host_id must not be empty");
+    return c.json({ items: providerResources(ctx, c.req.param("provider_id"), hostId) });
+  });
+  return app;
+}

@@ -1,0 +1,177 @@
+import type { Command } from "commander";
+import { ExitCode, invalidInput } from "../../domain/errors.js";
+import { type ReconcileResult, reconcileAll, reconcileProvider } from "../../reconcile/runner.js";
+import {
+  type ProviderStatusView,
+  providerResources,
+  providerStatus,
+  type ResourceView,
+} from "../../reconcile/status.js";
+import { table } from "../format.js";
+import { runCommand } from "../run.js";
+
+export function renderReconcile(results: ReconcileResult[]): string {
+  const lines = [
+    table(
+      ["PROVIDER", "HOST", "OUTCOME", "STATUS", "FINDINGS", "CALLS", "MS"],
+      results.map((r) => [
+        r.provider_id,
+        r.host_id,
+        r.outcome,
+        `${r.previous_status ?? "-"} → ${r.new_status ?? "-"}`,
+        r.findings.length,
+        r.host_calls,
+        r.duration_ms,
+      ]),
+    ),
+  ];
+  for (const r of results) {
+    for (const f of r.findings)
+      lines.push(`${f.healed ? "✔ healed" : "✗"} ${f.kind.padEnd(15)} ${f.message}`);
+    for (const h of r.healed) lines.push(`  ${h}`);
+    if (r.outcome === "error") lines.push(`✗ ${r.provider_id}: ${r.reason}`);
+  }
+  return lines.join("\n");
+}
+
+/** 0 all good, 2 drift or degradation found, 1 error (design §8). */
+export function exitForReconcile(results: ReconcileResult[]): number {
+  if (results.some((r) => r.outcome === "error")) return ExitCode.error;
+  if (results.some((r) => r.outcome === "drift" || r.outcome === "degraded")) return ExitCode.drift;
+  return ExitCode.ok;
+}
+
+export function configureReconcileCommand(program: Command, provider: Command) {
+  const reconcile = program
+    .command("reconcile")
+    .description("compare hosts with the records, re-test, re-prove access");
+  reconcile
+    .command("run")
+    .argument("[provider_id]", "one provider (with --host), or use --all")
+    .option("--all", "every provider on every host")
+    .option("--host <host>", "host name or id")
+    .option(
+      "--heal",
+      "repair what needs no key: re-bind accounts, re-assign subscriptions, re-create a channel",
+    )
+    .description("for cron: exit 0 all good, 2 drift or degradation found, 1 error")
+    .addHelpText(
+      "after",
+      "\nExample:\n  */10 * * * * relay reconcile run --all --json >> /var/log/relay-reconcile.jsonl",
+    )
+    .action(
+      async (
+        providerId: string | undefined,
+        opts: { all?: boolean; host?: string; heal?: boolean },
+        cmd: Command,
+      ) => {
+        await runCommand<{ items: ReconcileResult[] }>(cmd, async (ctx) => {
+          let items: ReconcileResult[];
+          if (opts.all) {
+            if (providerId)
+              throw invalidInput(
+                "AMBIGUOUS_TARGET",
+                "give either --all or PROVIDER_ID --host HOST, not both",
+              );
+            items = await reconcileAll(ctx, { trigger: "cli", heal: opts.heal === true });
+          } else {
+            if (!providerId || !opts.host)
+              throw invalidInput("TARGET_REQUIRED", "give --all, or PROVIDER_ID with --host HOST");
+            items = [
+              await reconcileProvider(
+                ctx,
+                { hostRef: opts.host, providerId },
+                { trigger: "cli", heal: opts.heal === true },
+              ),
+            ];
+          }
+          return {
+            data: { items },
+            human: () => (items.length === 0 ? "nothing to reconcile" : renderReconcile(items)),
+            exitCode: exitForReconcile(items),
+          };
+        });
+      },
+    );
+
+  provider
+    .command("reconcile")
+    .argument("<provider_id>")
+    .requiredOption("--host <host>", "host name or id")
+    .option("--heal", "repair what needs no key")
+    .description("reconcile one provider on one host now")
+    .addHelpText("after", "\nExample:\n  relay provider reconcile deepseek --host prod")
+    .action(async (providerId: string, opts: { host: string; heal?: boolean }, cmd: Command) => {
+      await runCommand<ReconcileResult>(cmd, async (ctx) => {
+        const r = await reconcileProvider(
+          ctx,
+          { hostRef: opts.host, providerId },
+          { trigger: "cli", heal: opts.heal === true },
+        );
+        return { data: r, human: () => renderReconcile([r]), exitCode: exitForReconcile([r]) };
+      });
+    });
+
+  provider
+    .command("status")
+    .argument("<provider_id>")
+    .option("--host <host>", "only this host")
+    .description("provider status per host: status, reason, access, last reconcile and its findings")
+    .addHelpText("after", "\nExample:\n  relay provider status deepseek")
+    .action(async (providerId: string, opts: { host?: string }, cmd: Command) => {
+      await runCommand<ProviderStatusView>(cmd, (ctx) => {
+        const v = providerStatus(ctx, providerId, opts.host);
+        return {
+          data: v,
+          human: () =>
+            [
+              table(
+                ["HOST", "STATUS", "SINCE", "ACCESS", "LAST RECONCILE", "REASON"],
+                v.hosts.map((h) => [
+                  h.host_name,
+                  h.status,
+                  h.status_changed_at,
+                  h.access_state,
+                  h.last_reconcile ? `${h.last_reconcile.outcome} @ ${h.last_reconcile.started_at}` : null,
+                  h.reason,
+                ]),
+              ),
+              ...v.hosts.flatMap((h) =>
+                (h.last_reconcile?.findings ?? []).map(
+                  (f) =>
+                    `  ${h.host_name}: ${(f as { kind: string; message: string }).kind} — ${(f as { message: string }).message}`,
+                ),
+              ),
+            ].join("\n"),
+        };
+      });
+    });
+
+  provider
+    .command("resources")
+    .argument("<provider_id>")
+    .option("--host <host>", "only this host")
+    .description("every managed resource with its host id, state and origin batch")
+    .addHelpText("after", "\nExample:\n  relay provider resources deepseek --host prod --json")
+    .action(async (providerId: string, opts: { host?: string }, cmd: Command) => {
+      await runCommand<{ items: ResourceView[] }>(cmd, (ctx) => {
+        const items = providerResources(ctx, providerId, opts.host);
+        return {
+          data: { items },
+          human: () =>
+            table(
+              ["TYPE", "NAME", "HOST ID", "STATE", "ORIGIN", "BATCH", "GEN"],
+              items.map((r) => [
+                r.type,
+                r.name,
+                r.host_resource_id,
+                r.state,
+                r.origin,
+                r.batch_id,
+                r.generation,
+              ]),
+            ),
+        };
+      });
+    });
+}

@@ -1,0 +1,119 @@
+import { and, desc, eq } from "drizzle-orm";
+import { notFound } from "../domain/errors.js";
+import type { AppContext } from "../services/context.js";
+import { findHost } from "../services/hosts.js";
+import { hosts, managedResources, providerInstalls, reconcileRuns } from "../store/schema.js";
+
+export interface ProviderHostStatus {
+  host_id: string;
+  host_name: string;
+  status: string;
+  reason: string;
+  status_changed_at: string;
+  access_state: string;
+  generation: number;
+  last_reconcile: {
+    run_id: number;
+    trigger: string;
+    outcome: string;
+    started_at: string;
+    duration_ms: number | null;
+    host_calls: number;
+    findings: unknown[];
+  } | null;
+}
+
+export interface ProviderStatusView {
+  provider_id: string;
+  hosts: ProviderHostStatus[];
+}
+
+export function providerStatus(ctx: AppContext, providerId: string, hostRef?: string): ProviderStatusView {
+  const hostId = hostRef ? findHost(ctx, hostRef).id : undefined;
+  const installs = ctx.db
+    .select({ i: providerInstalls, hostName: hosts.name })
+    .from(providerInstalls)
+    .innerJoin(hosts, eq(hosts.id, providerInstalls.hostId))
+    .where(
+      and(
+        eq(providerInstalls.providerId, providerId),
+        ...(hostId ? [eq(providerInstalls.hostId, hostId)] : []),
+      ),
+    )
+    .all();
+  if (installs.length === 0)
+    throw notFound(
+      "PROVIDER_NOT_ON_HOST",
+      `${providerId} has never been imported${hostRef ? ` on ${hostRef}` : ""}`,
+    );
+  return {
+    provider_id: providerId,
+    hosts: installs.map(({ i, hostName }) => {
+      const run = ctx.db
+        .select()
+        .from(reconcileRuns)
+        .where(and(eq(reconcileRuns.hostId, i.hostId), eq(reconcileRuns.providerId, providerId)))
+        .orderBy(desc(reconcileRuns.id))
+        .limit(1)
+        .get();
+      return {
+        host_id: i.hostId,
+        host_name: hostName,
+        status: i.status,
+        reason: i.statusReason,
+        status_changed_at: i.statusChangedAt,
+        access_state: i.accessState,
+        generation: i.generation,
+        last_reconcile: run
+          ? {
+              run_id: run.id,
+              trigger: run.trigger,
+              outcome: run.outcome,
+              started_at: run.startedAt,
+              duration_ms: run.durationMs,
+              host_calls: run.hostCalls,
+              findings: run.findings,
+            }
+          : null,
+      };
+    }),
+  };
+}
+
+export interface ResourceView {
+  host_id: string;
+  type: string;
+  name: string;
+  host_resource_id: number | null;
+  state: string;
+  origin: string;
+  batch_id: string | null;
+  generation: string;
+  updated_at: string;
+}
+
+export function providerResources(ctx: AppContext, providerId: string, hostRef?: string): ResourceView[] {
+  const hostId = hostRef ? findHost(ctx, hostRef).id : undefined;
+  return ctx.db
+    .select()
+    .from(managedResources)
+    .where(
+      and(
+        eq(managedResources.providerId, providerId),
+        ...(hostId ? [eq(managedResources.hostId, hostId)] : []),
+      ),
+    )
+    .orderBy(managedResources.id)
+    .all()
+    .map((r) => ({
+      host_id: r.hostId,
+      type: r.resourceType,
+      name: r.name,
+      host_resource_id: r.hostResourceId,
+      state: r.state,
+      origin: r.origin,
+      batch_id: r.batchId,
+      generation: r.logicalKey.split(":")[0] ?? "",
+      updated_at: r.updatedAt,
+    }));
+}

@@ -1,0 +1,103 @@
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { importKeys } from "../../src/provision/import.js";
+import { RELAY_BIN, runRelay } from "../helpers/cli.js";
+import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
+
+let w: World;
+afterEach(async () => {
+  await w?.close();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe("relay serve runs scheduled reconciles", () => {
+  it("with a fast cron: several runs, never two at once for the same provider", async () => {
+    w = await makeWorld({ faults: { latencyMs: 30 } });
+    await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    const port = await freePort();
+    const child = spawn(process.execPath, [RELAY_BIN, "serve"], {
+      env: {
+        ...w.t.env,
+        PATH: process.env.PATH ?? "",
+        RELAY_LISTEN: `127.0.0.1:${port}`,
+        RELAY_RECONCILE_CRON: "* * * * * *",
+        RELAY_RECONCILE_JITTER_MS: "0",
+      },
+      stdio: "ignore",
+    });
+    try {
+      const deadline = Date.now() + 15_000;
+      let runs: { outcome: string; started_at: string; finished_at: string | null; trigger: string }[] = [];
+      while (Date.now() < deadline) {
+        runs = w.t.ctx.db.$client
+          .prepare(
+            "SELECT outcome, started_at, finished_at, trigger FROM reconcile_runs WHERE trigger = 'schedule' AND outcome != 'running' ORDER BY id",
+          )
+          .all() as typeof runs;
+        if (runs.length >= 3) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(runs.length).toBeGreaterThanOrEqual(3);
+      const done = runs.filter((r) => r.outcome !== "skipped");
+      expect(done.every((r) => r.outcome === "ok")).toBe(true);
+      for (let i = 1; i < done.length; i++) {
+        expect(Date.parse(done[i]?.started_at as string)).toBeGreaterThanOrEqual(
+          Date.parse(done[i - 1]?.finished_at as string),
+        );
+      }
+    } finally {
+      const exited = new Promise((r) => child.on("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+  });
+});
+
+describe("relay reconcile run and relay provider status|resources|reconcile", () => {
+  it("exit 0 when all is well, 2 after an account is deleted by hand, with the finding in status", async () => {
+    w = await makeWorld();
+    await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey(), deepseekKey()],
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    const ok = await runRelay(["reconcile", "run", "--all"], { env: w.t.env });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/deepseek\s+\S+\s+ok\s+active → active/);
+    const victim = liveOnHost(w.sim).accounts[0];
+    if (victim) victim.deletedAt = Date.now();
+    const drift = await runRelay(["--json", "provider", "reconcile", "deepseek", "--host", "sim"], {
+      env: w.t.env,
+    });
+    expect(drift.code).toBe(2);
+    expect(JSON.parse(drift.stdout).findings[0]).toMatchObject({ kind: "missing", name: victim?.name });
+    const status = await runRelay(["provider", "status", "deepseek"], { env: w.t.env });
+    expect(status.stdout).toMatch(/sim\s+drifted/);
+    expect(status.stdout).toMatch(new RegExp(`missing — account ${victim?.name}`));
+    const resources = await runRelay(["--json", "provider", "resources", "deepseek", "--host", "sim"], {
+      env: w.t.env,
+    });
+    expect(JSON.parse(resources.stdout).items.length).toBeGreaterThanOrEqual(4);
+    const bad = await runRelay(["reconcile", "run"], { env: w.t.env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/give --all, or PROVIDER_ID with --host HOST/);
+  });
+});

@@ -1,0 +1,168 @@
+import { describe, expect, it } from "vitest";
+import type { HostAccount, HostGroup } from "../../src/host/sub2api/types.js";
+import {
+  diffResources,
+  type Observed,
+  type RecordedResource,
+  statusFromFindings,
+} from "../../src/reconcile/drift.js";
+
+const TAG = "managed-by=sub2api-cn-relay-manager provider=deepseek batch=b_1";
+const group = (over: Partial<HostGroup> = {}): HostGroup => ({
+  id: 1,
+  name: "relay-deepseek-g1",
+  description: TAG,
+  platform: "deepseek",
+  status: "active",
+  subscriptionType: "subscription",
+  isExclusive: false,
+  rateMultiplier: 1,
+  dailyLimitUsd: null,
+  weeklyLimitUsd: null,
+  monthlyLimitUsd: null,
+  ...over,
+});
+const mapping = { "deepseek-chat": "deepseek-chat" };
+const account = (over: Partial<HostAccount> = {}): HostAccount => ({
+  id: 10,
+  name: "deepseek-aaaaaaaa",
+  notes: TAG,
+  platform: "deepseek",
+  type: "apikey",
+  status: "active",
+  schedulable: true,
+  priority: 50,
+  concurrency: 5,
+  groupIds: [1],
+  baseUrl: "https://api.deepseek.com",
+  modelMapping: mapping,
+  hasApiKey: true,
+  extra: {},
+  errorMessage: "",
+  ...over,
+});
+const recorded: RecordedResource[] = [
+  {
+    name: "relay-deepseek-g1",
+    hostResourceId: 1,
+    expect: { type: "group", platform: "deepseek", subscription_type: "subscription", status: "active" },
+  },
+  {
+    name: "deepseek-aaaaaaaa",
+    hostResourceId: 10,
+    expect: {
+      type: "account",
+      platform: "deepseek",
+      group_id: 1,
+      base_url: "https://api.deepseek.com",
+      model_mapping: mapping,
+      status: "active",
+      schedulable: true,
+    },
+  },
+  { name: "user-7", hostResourceId: 99, expect: { type: "subscription", user_id: 7, group_id: 1 } },
+];
+const observed = (over: Partial<Observed> = {}): Observed => ({
+  groups: [group()],
+  accounts: [account()],
+  channels: [],
+  plans: undefined,
+  subscriptions: [
+    {
+      id: 99,
+      userId: 7,
+      groupId: 1,
+      status: "active",
+      startsAt: undefined,
+      expiresAt: undefined,
+      notes: TAG,
+    },
+  ],
+  ...over,
+});
+
+describe("diffResources", () => {
+  it("finds nothing when the host matches the records", () => {
+    expect(diffResources("deepseek", recorded, observed())).toEqual([]);
+  });
+
+  it("reports a resource deleted by hand as missing, naming it", () => {
+    const f = diffResources("deepseek", recorded, observed({ accounts: [] }));
+    expect(f).toEqual([
+      expect.objectContaining({
+        kind: "missing",
+        resource_type: "account",
+        name: "deepseek-aaaaaaaa",
+        host_resource_id: 10,
+      }),
+    ]);
+  });
+
+  it("reports each field relay set that differs", () => {
+    const f = diffResources(
+      "deepseek",
+      recorded,
+      observed({
+        groups: [group({ status: "inactive", subscriptionType: "standard" })],
+        accounts: [
+          account({
+            groupIds: [],
+            schedulable: false,
+            baseUrl: "https://evil.example",
+            modelMapping: { "*": "x" },
+          }),
+        ],
+      }),
+    );
+    expect(f.map((x) => `${x.resource_type}.${x.field}`).sort()).toEqual(
+      [
+        "account.base_url",
+        "account.group_ids",
+        "account.model_mapping",
+        "account.schedulable",
+        "group.status",
+        "group.subscription_type",
+      ].sort(),
+    );
+    expect(f.every((x) => x.kind === "changed")).toBe(true);
+  });
+
+  it("reports tagged resources not in the records as unexpected, and ignores other providers' and foreign ones", () => {
+    const stray = account({ id: 11, name: "deepseek-bbbbbbbb" });
+    const other = account({
+      id: 12,
+      name: "kimi-cccccccc",
+      notes: TAG.replace("provider=deepseek", "provider=kimi"),
+    });
+    const foreign = account({ id: 13, name: "hand-made", notes: "made by an operator" });
+    const f = diffResources("deepseek", recorded, observed({ accounts: [account(), stray, other, foreign] }));
+    expect(f).toEqual([expect.objectContaining({ kind: "unexpected", host_resource_id: 11 })]);
+  });
+
+  it("treats a revoked (unlisted) subscription as missing and never compares secrets", () => {
+    const f = diffResources(
+      "deepseek",
+      recorded,
+      observed({ subscriptions: [], accounts: [account({ hasApiKey: false })] }),
+    );
+    expect(f).toEqual([expect.objectContaining({ kind: "missing", resource_type: "subscription" })]);
+  });
+});
+
+describe("statusFromFindings", () => {
+  const f = (kind: "missing" | "account_failing" | "access_broken" | "incompatible") => ({
+    kind,
+    resource_type: "x",
+    name: "x",
+    host_resource_id: 1,
+    message: kind,
+  });
+  it("ranks drift over degradation, and is active only with proven access", () => {
+    expect(statusFromFindings([], true).status).toBe("active");
+    expect(statusFromFindings([], false).status).toBe("installed");
+    expect(statusFromFindings([f("account_failing")], true).status).toBe("degraded");
+    expect(statusFromFindings([f("access_broken")], true).status).toBe("degraded");
+    expect(statusFromFindings([f("account_failing"), f("missing")], true).status).toBe("drifted");
+    expect(statusFromFindings([f("incompatible"), f("missing")], true).status).toBe("failed");
+  });
+});
