@@ -19,3 +19,9 @@ export function projectRoot(): string {
     dir = parent;
   }
 }
+
+/** This installation's version, from package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(projectRoot(), "package.json"), "utf8")) as { version: string })
+    .version;
+}

@@ -5,8 +5,10 @@ import { secureHeaders } from "hono/secure-headers";
 import { AppError } from "../../domain/errors.js";
 import { PACK_LIMITS } from "../../pack/archive.js";
 import type { AppContext } from "../../services/context.js";
+import { packageVersion } from "../../util/paths.js";
 import { safeEqual } from "../../util/secrets.js";
 import { errorResponse } from "./errors.js";
+import { buildOpenApi, renderDocsPage } from "./openapi.js";
 import { accessRoutes } from "./routes/access.js";
 import { hostRoutes } from "./routes/hosts.js";
 import { packRoutes } from "./routes/packs.js";
@@ -28,6 +30,9 @@ export function createApp(ctx: AppContext) {
   });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  const doc = buildOpenApi(packageVersion());
+  app.get("/openapi.json", (c) => c.json(doc));
+  app.get("/docs", (c) => c.html(renderDocsPage(doc)));
   app.get("/readyz", (c) => {
     try {
       ctx.db.$client.prepare("SELECT count(*) AS n FROM schema_migrations").get();

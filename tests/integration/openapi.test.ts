@@ -1,0 +1,138 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { openApiYaml } from "../../scripts/openapi.js";
+import { createApp } from "../../src/api/http/app.js";
+import { buildOpenApi } from "../../src/api/http/openapi.js";
+import { packageVersion, projectRoot } from "../../src/util/paths.js";
+import { TEST_API_TOKEN } from "../helpers/context.js";
+import { deepseekKey, makeWorld, type World } from "../helpers/world.js";
+
+const doc = buildOpenApi(packageVersion());
+type Operation = { responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
+const paths = doc.paths as Record<string, Record<string, Operation>>;
+
+let w: World;
+afterEach(async () => {
+  await w?.close();
+});
+
+describe("the OpenAPI document", () => {
+  it("docs/api/openapi.yaml is the one the code generates", () => {
+    expect(readFileSync(join(projectRoot(), "docs", "api", "openapi.yaml"), "utf8")).toBe(openApiYaml());
+  });
+
+  it("documents every route of the app, and only those", async () => {
+    w = await makeWorld();
+    const app = createApp(w.t.ctx);
+    const routes = new Set(
+      app.routes
+        .filter((r) => r.method !== "ALL")
+        .map((r) => `${r.method} ${r.path.replace(/:([a-z_]+)/g, "{$1}")}`),
+    );
+    const documented = new Set(
+      Object.entries(paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)),
+    );
+    expect([...routes].filter((r) => !documented.has(r))).toEqual([]);
+    expect([...documented].filter((d) => !routes.has(d))).toEqual([]);
+  });
+
+  it("real responses of a whole flow match their documented schemas", async () => {
+    w = await makeWorld();
+    const app = createApp(w.t.ctx);
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    ajv.addSchema({ $id: "api", components: doc.components });
+    const validators = new Map<string, ReturnType<typeof ajv.compile>>();
+    const seen: string[] = [];
+
+    const call = async (method: string, path: string, body?: unknown, type = "application/json") => {
+      const res = await app.request(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${TEST_API_TOKEN}`,
+          ...(body !== undefined ? { "content-type": type } : {}),
+        },
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      });
+      const template = Object.keys(paths).find((p) =>
+        new RegExp(`^${p.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(path.split("?")[0] as string),
+      );
+      const op = template ? paths[template]?.[method.toLowerCase()] : undefined;
+      expect(op, `${method} ${path} is documented`).toBeDefined();
+      const response = op?.responses[String(res.status)];
+      expect(response, `${method} ${path} → ${res.status} is documented`).toBeDefined();
+      const media = Object.entries(response?.content ?? {})[0];
+      if (media && media[0] === "application/json") {
+        const key = `${template} ${method} ${res.status}`;
+        let validate = validators.get(key);
+        if (!validate) {
+          const schema = media[1].schema as { $ref?: string };
+          validate = ajv.compile(schema.$ref ? { $ref: `api${schema.$ref}` } : schema);
+          validators.set(key, validate);
+        }
+        const json = await res.clone().json();
+        const ok = validate(json);
+        expect(ok, `${key}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      }
+      seen.push(`${method} ${template} ${res.status}`);
+      return res;
+    };
+
+    expect((await call("GET", "/healthz")).status).toBe(200);
+    expect((await call("GET", "/readyz")).status).toBe(200);
+    expect((await call("GET", "/openapi.json")).status).toBe(200);
+    await call("GET", "/api/hosts");
+    await call("GET", `/api/hosts/${w.hostId}`);
+    await call("POST", `/api/hosts/${w.hostId}/probe`);
+    await call("POST", "/api/hosts", {
+      name: "dup",
+      base_url: "http://example.com",
+      auth: { type: "admin_api_key", token: "x" },
+    });
+    await call("GET", "/api/packs");
+    await call("GET", "/api/packs/openai-cn-pack");
+    await call("GET", "/api/packs/openai-cn-pack/providers");
+    await call("POST", "/api/packs/install", { path: join(projectRoot(), "packs", "openai-cn-pack") });
+    await call("POST", "/api/packs/install", {
+      path: join(projectRoot(), "tests", "fixtures", "packs", "no-providers"),
+    });
+    const user = w.sim.sim.state.addUser({ email: "o@example.com", password: "o-password" });
+    const body = {
+      host_id: w.hostId,
+      keys: [deepseekKey()],
+      mode: "partial",
+      access_mode: "subscription",
+      subscription_targets: [{ user_id: user.id }],
+    };
+    const plan = await (await call("POST", "/api/providers/deepseek/preview-import", body)).json();
+    const result = await (
+      await call("POST", "/api/providers/deepseek/import", {
+        ...body,
+        expected_fingerprint: plan.fingerprint,
+      })
+    ).json();
+    await call("GET", "/api/providers/deepseek/import-batches");
+    await call("GET", `/api/import-batches/${result.batch_id}`);
+    await call("POST", "/api/providers/deepseek/access/preview", {
+      host_id: w.hostId,
+      users: [{ user_id: user.id }],
+    });
+    await call("POST", "/api/providers/deepseek/access/assign-subscriptions", {
+      host_id: w.hostId,
+      users: [{ user_id: user.id }],
+    });
+    await call("GET", `/api/providers/deepseek/access/status?host_id=${w.hostId}`);
+    await call("GET", `/api/providers/deepseek/access/status?host_id=${w.hostId}&probe=true`);
+    await call("POST", "/api/providers/deepseek/reconcile", { host_id: w.hostId });
+    await call("GET", "/api/providers/deepseek/status");
+    await call("GET", "/api/providers/deepseek/resources");
+    await call("POST", `/api/import-batches/${result.batch_id}/rollback`);
+    await call("GET", "/api/import-batches/nope");
+    expect(seen.length).toBeGreaterThan(20);
+    const html = await (await app.request("/docs")).text();
+    expect(html).toMatch(
+      /<code>POST<\/code><\/td><td><code>\/api\/providers\/\{provider_id\}\/import<\/code>/,
+    );
+  });
+});
