@@ -1,7 +1,9 @@
 import { Command, CommanderError } from "commander";
+import { packageVersion } from "../util/paths.js";
 import { configureAccessCommand } from "./commands/access.js";
 import { configureBatchCommand } from "./commands/batch.js";
 import { configureHostCommand } from "./commands/host.js";
+import { configureMaintenanceCommand } from "./commands/maintenance.js";
 import { configurePackCommand } from "./commands/pack.js";
 import { configureProviderCommand } from "./commands/provider.js";
 import { configureReconcileCommand } from "./commands/reconcile.js";
@@ -14,7 +16,9 @@ export function buildProgram(): Command {
     )
     .option("--db <path>", "SQLite state file (default: $RELAY_DB_PATH or ./data/relay.db)")
     .option("--json", "print one JSON document instead of human output")
+    .version(packageVersion(), "-V, --version", "print the version")
     .showHelpAfterError("(run with --help for usage)")
+    .configureHelp({ helpWidth: 100 })
     .configureOutput({ outputError: (str, write) => write(str) });
   configureHostCommand(program);
   configurePackCommand(program);
@@ -22,6 +26,7 @@ export function buildProgram(): Command {
   configureBatchCommand(program);
   configureAccessCommand(program);
   configureReconcileCommand(program, provider);
+  configureMaintenanceCommand(program);
   configureServeCommand(program);
   return program;
 }

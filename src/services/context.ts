@@ -3,7 +3,8 @@ import { type AdapterOptions, type HostAdapter, Sub2apiAdapter } from "../host/s
 import type { Db } from "../store/db.js";
 import type { Logger } from "../util/logger.js";
 import { Metrics } from "../util/metrics.js";
-import { SecretBox } from "../util/secrets.js";
+import type { SecretBox } from "../util/secrets.js";
+import { openSecretBox } from "./master-key.js";
 
 export type HostAdapterFactory = (options: AdapterOptions) => HostAdapter;
 
@@ -46,7 +47,7 @@ export function createContext(parts: ContextParts): AppContext {
     db: parts.db,
     config: parts.config,
     logger: parts.logger,
-    secrets: new SecretBox(parts.config.masterKey),
+    secrets: openSecretBox(parts.db, parts.config.masterKey),
     clock: parts.clock ?? (() => new Date()),
     metrics,
     // Every host call is counted and timed, whoever makes it.

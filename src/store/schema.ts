@@ -192,6 +192,12 @@ export const events = sqliteTable("events", {
   data: json<Record<string, unknown>>("data").notNull().default(sql`'{}'`),
 });
 
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
 export const allTables = {
   hosts,
   host_capability_snapshots: hostCapabilitySnapshots,
@@ -206,6 +212,7 @@ export const allTables = {
   reconcile_runs: reconcileRuns,
   locks,
   events,
+  settings,
 };
 
 export type HostRow = typeof hosts.$inferSelect;

@@ -18,10 +18,18 @@ export class SecretBox {
   readonly #encKey: Buffer;
   readonly #macKey: Buffer;
 
-  constructor(masterKey: Buffer) {
+  /**
+   * @param macKey the installation's stored HMAC secret; without it the secret is derived from the
+   *   master key (which is also how an installation's first stored secret is seeded).
+   */
+  constructor(masterKey: Buffer, macKey?: Buffer) {
     if (masterKey.length !== 32) throw new Error("master key must be 32 bytes");
     this.#encKey = Buffer.from(hkdfSync("sha256", masterKey, Buffer.alloc(0), "relay/secret-box/v1", 32));
-    this.#macKey = Buffer.from(hkdfSync("sha256", masterKey, Buffer.alloc(0), "relay/key-hmac/v1", 32));
+    this.#macKey = macKey ?? SecretBox.derivedMacKey(masterKey);
+  }
+
+  static derivedMacKey(masterKey: Buffer): Buffer {
+    return Buffer.from(hkdfSync("sha256", masterKey, Buffer.alloc(0), "relay/key-hmac/v1", 32));
   }
 
   seal(plaintext: string, purpose: string): string {

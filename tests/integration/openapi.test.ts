@@ -7,6 +7,7 @@ import { createApp } from "../../src/api/http/app.js";
 import { buildOpenApi } from "../../src/api/http/openapi.js";
 import { packageVersion, projectRoot } from "../../src/util/paths.js";
 import { TEST_API_TOKEN } from "../helpers/context.js";
+import type { Json } from "../helpers/json.js";
 import { deepseekKey, makeWorld, type World } from "../helpers/world.js";
 
 const doc = buildOpenApi(packageVersion());
@@ -105,8 +106,8 @@ describe("the OpenAPI document", () => {
       access_mode: "subscription",
       subscription_targets: [{ user_id: user.id }],
     };
-    const plan = await (await call("POST", "/api/providers/deepseek/preview-import", body)).json();
-    const result = await (
+    const plan: Json = await (await call("POST", "/api/providers/deepseek/preview-import", body)).json();
+    const result: Json = await (
       await call("POST", "/api/providers/deepseek/import", {
         ...body,
         expected_fingerprint: plan.fingerprint,

@@ -1,0 +1,46 @@
+import type { Command } from "commander";
+import { invalidInput } from "../../domain/errors.js";
+import { rotateMasterKey } from "../../services/master-key.js";
+import { runCommand } from "../run.js";
+import { readSecret } from "../secret-input.js";
+
+function decodeKey(text: string): Buffer {
+  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, "hex") : Buffer.from(text, "base64");
+  if (key.length !== 32)
+    throw invalidInput(
+      "INVALID_MASTER_KEY",
+      "the new master key must be 32 bytes, as 64 hex characters or base64",
+    );
+  return key;
+}
+
+export function configureMaintenanceCommand(program: Command) {
+  const m = program.command("maintenance").description("operator maintenance tasks");
+  m.command("rotate-master-key")
+    .description("re-encrypt every stored secret under a new master key (one transaction)")
+    .option("--new-key-file <path>", "file holding the new key (64 hex characters or base64)")
+    .option("--new-key-env <var>", "environment variable holding the new key")
+    .addHelpText(
+      "after",
+      "\nStop `relay serve` first; afterwards start everything with the new key.\n\nExample:\n  openssl rand -base64 32 > new.key && chmod 600 new.key\n  relay maintenance rotate-master-key --new-key-file new.key",
+    )
+    .action(async (opts: { newKeyFile?: string; newKeyEnv?: string }, cmd: Command) => {
+      await runCommand<{ hosts: number; secrets: number; next: string }>(cmd, (ctx) => {
+        const newKey = decodeKey(
+          readSecret(
+            "new master key",
+            { file: "--new-key-file", env: "--new-key-env" },
+            { file: opts.newKeyFile, env: opts.newKeyEnv },
+            process.env,
+          ),
+        );
+        const r = rotateMasterKey(ctx.db, ctx.config.masterKey, newKey);
+        const next =
+          "Now replace RELAY_MASTER_KEY (or the key file) with the new key before the next start; the old key no longer opens this database.";
+        return {
+          data: { ...r, next },
+          human: () => `re-encrypted ${r.secrets} secret(s) of ${r.hosts} host(s).\n${next}`,
+        };
+      });
+    });
+}

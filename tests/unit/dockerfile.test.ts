@@ -1,0 +1,58 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { projectRoot } from "../../src/util/paths.js";
+
+const root = projectRoot();
+const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
+const stages = dockerfile.split(/^FROM /m).slice(1);
+
+describe("Dockerfile", () => {
+  it("copies only paths that exist in the repository (build stage) and in the build output (runtime)", () => {
+    const [build, runtime] = stages;
+    for (const line of (build ?? "")
+      .split("\n")
+      .filter((l) => l.startsWith("COPY ") && !l.includes("--from"))) {
+      const parts = line
+        .replace(/^COPY /, "")
+        .split(/\s+/)
+        .filter(Boolean);
+      for (const src of parts.slice(0, -1)) expect(existsSync(join(root, src)), `${src} exists`).toBe(true);
+    }
+    for (const line of (runtime ?? "").split("\n").filter((l) => l.startsWith("COPY "))) {
+      const parts = line
+        .replace(/^COPY (--from=\w+ )?/, "")
+        .split(/\s+/)
+        .filter(Boolean);
+      for (const src of parts.slice(0, -1)) {
+        const local = src.replace(/^\/app\//, "");
+        // node_modules comes from `npm ci` in the build stage; everything else must be here after `npm run build`.
+        if (local === "node_modules") continue;
+        expect(existsSync(join(root, local)), `${local} exists after the build`).toBe(true);
+      }
+    }
+  });
+
+  it("runs the built CLI as a non-root user with a health check and a data volume", () => {
+    const runtime = stages[1] ?? "";
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/^VOLUME \["\/data"\]$/m);
+    expect(runtime).toMatch(/^HEALTHCHECK .*\n\s+CMD .*\/healthz/m);
+    const entry = /^ENTRYPOINT \["node", "\/app\/(.+)"\]$/m.exec(runtime)?.[1];
+    expect(entry).toBe("dist/cmd/relay.js");
+    expect(existsSync(join(root, entry as string))).toBe(true);
+    expect(runtime).toMatch(/ln -s \/app\/dist\/cmd\/relay\.js \/usr\/local\/bin\/relay/);
+    expect(
+      readFileSync(join(root, "dist", "cmd", "relay.js"), "utf8").startsWith("#!/usr/bin/env node"),
+    ).toBe(true);
+  });
+
+  it("the compose file runs the image beside sub2api with a volume and loopback port", () => {
+    const compose = parse(readFileSync(join(root, "deploy", "docker-compose.yml"), "utf8"));
+    const relay = compose.services.relay;
+    expect(relay.volumes).toContain("relay-data:/data");
+    expect(relay.ports).toEqual(["127.0.0.1:8080:8080"]);
+    expect(relay.env_file).toBe("../.env");
+  });
+});
