@@ -2,6 +2,7 @@
 import { benchImport } from "./import.js";
 import { type BenchResult, benchPacks } from "./packs.js";
 import { benchReconcile } from "./reconcile.js";
+import { benchStartup } from "./startup.js";
 
 const results: BenchResult[] = [
   ...(await benchPacks()),

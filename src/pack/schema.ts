@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { Ajv } from "ajv";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 
 /**
  * The pack format (design §4), defined once. The TypeScript types, the ajv validators and the
@@ -86,6 +86,31 @@ export const ProviderDefinitionSchema = Type.Object(
 );
 export type ProviderDefinition = Static<typeof ProviderDefinitionSchema>;
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-export const validateManifest = ajv.compile<PackManifest>(PackManifestSchema);
-export const validateProvider = ajv.compile<ProviderDefinition>(ProviderDefinitionSchema);
+// Compiled on first use: most CLI commands never validate a pack, and compiling costs start-up time.
+let compiled:
+  | { manifest: ValidateFunction<PackManifest>; provider: ValidateFunction<ProviderDefinition> }
+  | undefined;
+function validators() {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    compiled = {
+      manifest: ajv.compile<PackManifest>(PackManifestSchema),
+      provider: ajv.compile<ProviderDefinition>(ProviderDefinitionSchema),
+    };
+  }
+  return compiled;
+}
+
+export function validateManifest(
+  value: unknown,
+): { ok: true; value: PackManifest } | { ok: false; errors: ErrorObject[] } {
+  const v = validators().manifest;
+  return v(value) ? { ok: true, value } : { ok: false, errors: v.errors ?? [] };
+}
+
+export function validateProvider(
+  value: unknown,
+): { ok: true; value: ProviderDefinition } | { ok: false; errors: ErrorObject[] } {
+  const v = validators().provider;
+  return v(value) ? { ok: true, value } : { ok: false, errors: v.errors ?? [] };
+}

@@ -68,11 +68,9 @@ export function validatePack(pack: PackFiles, options: ValidateOptions = {}): Pa
   if (!files.has("pack.json")) {
     error("PACK_JSON_MISSING", "pack.json", "pack.json is missing at the pack root");
   } else if (manifest !== undefined) {
-    if (validateManifest(manifest)) {
-      validManifest = manifest;
-    } else {
-      schemaIssues(validateManifest.errors ?? [], "pack.json", error);
-    }
+    const checked = validateManifest(manifest);
+    if (checked.ok) validManifest = checked.value;
+    else schemaIssues(checked.errors, "pack.json", error);
     const m = manifest as Partial<PackManifest>;
     if (typeof m.version === "string" && !semver.valid(m.version)) {
       error(
@@ -110,8 +108,8 @@ export function validatePack(pack: PackFiles, options: ValidateOptions = {}): Pa
   for (const path of providerFiles) {
     const value = parseJson(files, path, error);
     if (value === undefined) continue;
-    const valid = validateProvider(value);
-    if (!valid) schemaIssues(validateProvider.errors ?? [], path, error);
+    const checked = validateProvider(value);
+    if (!checked.ok) schemaIssues(checked.errors, path, error);
     const p = value as Partial<ProviderDefinition>;
     const fileId = PROVIDER_FILE.exec(path)?.[1];
     if (typeof p.provider_id === "string") {
@@ -144,7 +142,7 @@ export function validatePack(pack: PackFiles, options: ValidateOptions = {}): Pa
       }
     }
     semanticProviderChecks(p, path, error, warn);
-    if (valid) providers.push(value);
+    if (checked.ok) providers.push(checked.value);
   }
 
   for (const problem of verifyChecksums(files)) error(problem.code, problem.file, problem.message);

@@ -1,6 +1,4 @@
-import { serve } from "@hono/node-server";
 import type { Command } from "commander";
-import { createApp } from "../../api/http/app.js";
 import { recoverBatches } from "../../provision/recover.js";
 import { createContext } from "../../services/context.js";
 import { openDb } from "../../store/db.js";
@@ -13,9 +11,14 @@ export function configureServeCommand(program: Command) {
     .command("serve")
     .description("run the HTTP API (requires RELAY_API_TOKEN)")
     .addHelpText("after", "\nExample:\n  RELAY_API_TOKEN=$(openssl rand -hex 32) relay serve")
-    .action((_opts, cmd: Command) => {
+    .action(async (_opts, cmd: Command) => {
       const opts = globalOptions(cmd);
       try {
+        // Loaded here, not at start-up: the other commands never need the HTTP stack.
+        const [{ serve }, { createApp }] = await Promise.all([
+          import("@hono/node-server"),
+          import("../../api/http/app.js"),
+        ]);
         const config = loadCliConfig(opts, { requireApiToken: true });
         const logger = createLogger(config.logLevel);
         const db = openDb(config.dbPath);
