@@ -4,7 +4,6 @@
  *   concurrency settings imply (target ≤ 1.5× the bound);
  * - at 0 ms latency: control-plane CPU per key (target ≤ 1 ms); the simulator's CPU is not counted.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,33 +18,15 @@ import { openDb } from "../../src/store/db.js";
 import { createLogger } from "../../src/util/logger.js";
 import { projectRoot } from "../../src/util/paths.js";
 import type { BenchResult } from "./packs.js";
+import { startSimProcess } from "./sim.js";
 
 const KEYS = 1000;
 const TEST_CONCURRENCY = 4;
 const CHUNK = 50;
 
-async function startSim(latencyMs: number): Promise<{ url: string; key: string; child: ChildProcess }> {
-  const main = join(projectRoot(), "dist", "tests", "sim", "sub2api", "main.js");
-  const child = spawn(
-    process.execPath,
-    [main, "--profile", "cn-native", "--port", "0", "--latency", String(latencyMs)],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (d) => {
-      out += d;
-      if (out.includes("\n")) resolve(out.split("\n")[0] ?? "");
-    });
-    child.on("exit", (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  const info = JSON.parse(line) as { url: string; admin_key: string };
-  return { url: info.url, key: info.admin_key, child };
-}
-
 async function run(latencyMs: number) {
   const dir = mkdtempSync(join(tmpdir(), "relay-bench-import-"));
-  const sim = await startSim(latencyMs);
+  const sim = await startSimProcess(["--latency", String(latencyMs)]);
   let calls = 0;
   try {
     const config = loadConfig({

@@ -3,7 +3,6 @@
  * after 20 ms. Prints host calls per run (list calls plus tests, not one GET per resource) and
  * wall time against the lower bound of the concurrency used.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +19,7 @@ import { mapLimit } from "../../src/util/concurrency.js";
 import { createLogger } from "../../src/util/logger.js";
 import { projectRoot } from "../../src/util/paths.js";
 import type { BenchResult } from "./packs.js";
+import { startSimProcess } from "./sim.js";
 
 const PROVIDERS = 50;
 const ACCOUNTS = 40;
@@ -68,26 +68,9 @@ function writePack(dir: string) {
   }
 }
 
-async function startSim(): Promise<{ url: string; key: string; child: ChildProcess }> {
-  const main = join(projectRoot(), "dist", "tests", "sim", "sub2api", "main.js");
-  const child = spawn(process.execPath, [main, "--profile", "cn-native", "--port", "0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (d) => {
-      out += d;
-      if (out.includes("\n")) resolve(out.split("\n")[0] ?? "");
-    });
-    child.on("exit", (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  const info = JSON.parse(line) as { url: string; admin_key: string };
-  return { url: info.url, key: info.admin_key, child };
-}
-
 export async function benchReconcile(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), "relay-bench-reconcile-"));
-  const sim = await startSim();
+  const sim = await startSimProcess();
   try {
     writePack(join(dir, "pack"));
     const config = loadConfig({

@@ -3,7 +3,7 @@ import { type HostSubscription, isHostError } from "../host/sub2api/index.js";
 import { listBatches } from "../provision/batches.js";
 import { logicalKey, ownershipTag } from "../provision/naming.js";
 import type { SubscriptionTarget } from "../provision/preview.js";
-import { ensureInstall, findResource, recordIntent, updateResource } from "../provision/records.js";
+import { findResource, getInstall, recordIntent, updateResource } from "../provision/records.js";
 import type { AppContext } from "../services/context.js";
 import { fromHostError } from "../services/host-errors.js";
 import { findHost, hostAdapterFor, latestCapabilities } from "../services/hosts.js";
@@ -29,7 +29,7 @@ export interface AccessPreview {
 function context(ctx: AppContext, hostRef: string, providerId: string) {
   const host = findHost(ctx, hostRef);
   const { definition: def } = getProviderDefinition(ctx, providerId);
-  const gen = ensureInstall(ctx, host.id, providerId).generation;
+  const gen = getInstall(ctx, host.id, providerId)?.generation ?? 1;
   const group = findResource(ctx, host.id, providerId, "group", logicalKey(gen, "group"));
   const live =
     group && ["created", "reused"].includes(group.state) && group.hostResourceId !== null ? group : undefined;

@@ -15,6 +15,7 @@ import { idempotencyKey, logicalKey, ownershipTag } from "./naming.js";
 import { buildPlan, type ImportPlan, type ImportRequest, type PlanInternals } from "./preview.js";
 import {
   appendEvent,
+  ensureInstall,
   findResource,
   getInstall,
   type Intent,
@@ -155,6 +156,7 @@ async function runSaga(
   const now = nowIso(ctx);
   const planned = new Map(plan.keys.map((k) => [k.position, k]));
 
+  ensureInstall(ctx, host.id, def.provider_id);
   ctx.db.transaction((tx) => {
     tx.insert(importBatches)
       .values({

@@ -18,7 +18,7 @@ import type { HostRow } from "../store/schema.js";
 import { type IntakeKey, intakeKeys } from "./keys.js";
 import { type HostMapping, mapProvider } from "./mapping.js";
 import { accountName, channelName, groupName, logicalKey, parseOwnership, planName } from "./naming.js";
-import { ensureInstall, type ResourceRow, type ResourceType, resourceIndex } from "./records.js";
+import { getInstall, type ResourceRow, type ResourceType, resourceIndex } from "./records.js";
 
 export type Action = "create" | "reuse" | "conflict" | "skip";
 
@@ -161,8 +161,8 @@ export async function buildPlan(
   const caps = latestCapabilities(ctx, host.id);
   const mapping = mapProvider(def, caps);
   const intake = intakeKeys(req.keys, ctx.secrets, def.key_pattern, req.maxKeys);
-  const install = ensureInstall(ctx, host.id, req.providerId);
-  const gen = install.generation;
+  // Read-only: the install row is created when an import actually runs.
+  const gen = getInstall(ctx, host.id, req.providerId)?.generation ?? 1;
   const adapter = hostAdapterFor(ctx, host);
   const warnings: string[] = [];
   if (mapping.viaFallback)

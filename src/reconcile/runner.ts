@@ -17,6 +17,7 @@ import {
 import { LOCK_TTL_MS } from "../provision/rollback.js";
 import type { AppContext } from "../services/context.js";
 import { nowIso } from "../services/context.js";
+import { fromHostError } from "../services/host-errors.js";
 import { findHost, hostAdapterFor, latestCapabilities } from "../services/hosts.js";
 import { getProviderDefinition } from "../services/packs.js";
 import { acquireLock, currentOwner, providerLockName, releaseLock } from "../store/locks.js";
@@ -237,7 +238,7 @@ export async function reconcileProvider(
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     finish("error", [], [], reason, null);
-    throw err;
+    throw fromHostError(err, host.baseUrl);
   } finally {
     releaseLock(ctx.db, lockName, owner);
   }

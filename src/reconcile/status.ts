@@ -2,6 +2,7 @@ import { and, desc, eq } from "drizzle-orm";
 import { notFound } from "../domain/errors.js";
 import type { AppContext } from "../services/context.js";
 import { findHost } from "../services/hosts.js";
+import { getProviderDefinition } from "../services/packs.js";
 import { hosts, managedResources, providerInstalls, reconcileRuns } from "../store/schema.js";
 
 export interface ProviderHostStatus {
@@ -93,6 +94,7 @@ export interface ResourceView {
 }
 
 export function providerResources(ctx: AppContext, providerId: string, hostRef?: string): ResourceView[] {
+  getProviderDefinition(ctx, providerId); // 404 for a provider no installed pack defines
   const hostId = hostRef ? findHost(ctx, hostRef).id : undefined;
   return ctx.db
     .select()

@@ -43,6 +43,13 @@ export function fromHostError(err: unknown, baseUrl: string): AppError | unknown
       },
     );
   }
+  if (e.is("REDIRECT_REFUSED")) {
+    return new AppError("host_rejected", "HOST_REDIRECT_REFUSED", e.message, {
+      details,
+      hint: "Give the URL sub2api itself answers on, without redirects.",
+      cause: e,
+    });
+  }
   if (e.routeMissing && e.operation === "system.version") {
     return new AppError(
       "host_unsupported",

@@ -1,24 +1,14 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { importKeys } from "../../src/provision/import.js";
 import { RELAY_BIN, runRelay } from "../helpers/cli.js";
+import { freePort } from "../helpers/net.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
 let w: World;
 afterEach(async () => {
   await w?.close();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe("relay serve runs scheduled reconciles", () => {
   it("with a fast cron: several runs, never two at once for the same provider", async () => {

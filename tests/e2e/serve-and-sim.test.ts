@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/util/paths.js";
 import { RELAY_BIN, runRelay } from "../helpers/cli.js";
 import { makeTestEnv, TEST_API_TOKEN, type TestEnv } from "../helpers/context.js";
+import { freePort } from "../helpers/net.js";
 
 let t: TestEnv | undefined;
 let child: ChildProcess | undefined;
@@ -14,16 +14,6 @@ afterEach(() => {
   t?.cleanup();
   t = undefined;
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(url: string, ms = 10_000): Promise<Response> {
   const deadline = Date.now() + ms;

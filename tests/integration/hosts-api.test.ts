@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/http/app.js";
 import { makeTestEnv, rowCount, TEST_API_TOKEN, type TestEnv } from "../helpers/context.js";
 import { json } from "../helpers/json.js";
+import { freePort } from "../helpers/net.js";
 import { type RunningSim, startSimulator } from "../sim/sub2api/server.js";
 
 let t: TestEnv;
@@ -36,16 +36,6 @@ const addBody = (s: RunningSim, name = "h1", token = s.sim.state.adminApiKey) =>
   base_url: s.url,
   auth: { type: "admin_api_key", token },
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe("POST /api/hosts against each simulator profile", () => {
   it("cn-native: supported with channels, plans and chat completions", async () => {

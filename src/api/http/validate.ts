@@ -36,3 +36,23 @@ export function describeErrors(errors: ErrorObject[]) {
         : (e.message ?? "invalid"),
   }));
 }
+
+/** A user to subscribe: `{user_id, duration_days?}`; ids may come as numbers or digit strings. */
+export const userTargetsSchema = {
+  type: "array",
+  maxItems: 1000,
+  items: {
+    type: "object",
+    additionalProperties: false,
+    required: ["user_id"],
+    properties: {
+      user_id: {
+        anyOf: [
+          { type: "integer", minimum: 1 },
+          { type: "string", pattern: "^[1-9][0-9]{0,17}$" },
+        ],
+      },
+      duration_days: { type: "integer", minimum: 1, maximum: 36500 },
+    },
+  },
+} as const;

@@ -244,6 +244,18 @@ function httpError(
       attempts,
     });
   }
+  const location = res.headers.get("location");
+  if (res.status >= 300 && res.status < 400 && location) {
+    // Redirects are never followed: the admin key would travel to wherever they point.
+    return new HostError({
+      kind: "http",
+      operation,
+      status: res.status,
+      code: "REDIRECT_REFUSED",
+      message: `${operation}: the host redirects to ${location}; relay does not follow redirects — use the final URL as the base URL`,
+      attempts,
+    });
+  }
   return new HostError({
     kind: "http",
     operation,

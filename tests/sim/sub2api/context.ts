@@ -14,8 +14,10 @@ export interface FaultOptions {
   rateLimitRate?: number;
   /** Seconds announced in Retry-After by injected 429s. */
   retryAfterSeconds?: number;
-  /** Probability of answering only after `hangMs` (to trip client timeouts). */
+  /** Probability of holding a request for `hangMs`, then dropping it unanswered and unexecuted. */
   hangRate?: number;
+  /** Each answer is delayed by a random 0..slowMs (executed and answered normally). */
+  slowMs?: number;
   hangMs?: number;
   /** Only requests whose `METHOD path` matches are faulted (default: every host route). */
   match?: RegExp;

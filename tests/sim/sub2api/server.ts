@@ -223,6 +223,8 @@ async function injectFault(
 ): Promise<Response | undefined> {
   if (faults.match && !faults.match.test(`${c.req.method} ${c.req.path}`)) return undefined;
   if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+  // "Slow" answers: a random extra delay up to slowMs, still executed and answered.
+  if (faults.slowMs) await new Promise((r) => setTimeout(r, Math.floor(random() * (faults.slowMs ?? 0))));
   // One roll picks at most one fault; the rates are stacked bands of [0, 1).
   const roll = random();
   const bands: [number, "error" | "rate_limit" | "reset" | "hang"][] = [
@@ -256,9 +258,13 @@ async function injectFault(
       incoming?.socket?.destroy();
       return c.text("", 500);
     }
-    case "hang":
+    case "hang": {
+      // The request is held, then dropped unanswered and unexecuted: the client sees a timeout.
       await new Promise((r) => setTimeout(r, faults.hangMs ?? 60_000));
-      break;
+      const incoming = (c.env as { incoming?: { socket?: { destroy(): void } } } | undefined)?.incoming;
+      incoming?.socket?.destroy();
+      return c.text("", 504);
+    }
     case undefined:
       break;
   }

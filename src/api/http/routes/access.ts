@@ -3,7 +3,7 @@ import { lastAccessStatus, runAccessProbe } from "../../../access/probe.js";
 import { assignSubscriptions, previewAccess } from "../../../access/subscriptions.js";
 import { invalidInput } from "../../../domain/errors.js";
 import type { AppContext } from "../../../services/context.js";
-import { ajv, jsonBody } from "../validate.js";
+import { ajv, jsonBody, userTargetsSchema } from "../validate.js";
 
 export interface AccessBody {
   host_id: string;
@@ -16,24 +16,7 @@ export const accessBodySchema = {
   required: ["host_id"],
   properties: {
     host_id: { type: "string", minLength: 1, maxLength: 200 },
-    users: {
-      type: "array",
-      maxItems: 1000,
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["user_id"],
-        properties: {
-          user_id: {
-            anyOf: [
-              { type: "integer", minimum: 1 },
-              { type: "string", pattern: "^[1-9][0-9]{0,17}$" },
-            ],
-          },
-          duration_days: { type: "integer", minimum: 1, maximum: 36500 },
-        },
-      },
-    },
+    users: userTargetsSchema,
   },
 } as const;
 const validateAccess = ajv.compile<AccessBody>(accessBodySchema);

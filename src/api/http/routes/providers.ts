@@ -6,7 +6,7 @@ import { buildPlan } from "../../../provision/preview.js";
 import { rollbackBatch } from "../../../provision/rollback.js";
 import type { AppContext } from "../../../services/context.js";
 import { findHost } from "../../../services/hosts.js";
-import { ajv, jsonBody } from "../validate.js";
+import { ajv, jsonBody, userTargetsSchema } from "../validate.js";
 
 export interface ImportBody {
   host_id: string;
@@ -27,24 +27,7 @@ export const importBodySchema = {
     keys: { type: "array", minItems: 1, maxItems: 10_000, items: { type: "string", maxLength: 512 } },
     mode: { enum: ["strict", "partial"] },
     access_mode: { enum: ["subscription", "self-service"] },
-    subscription_targets: {
-      type: "array",
-      maxItems: 1000,
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["user_id"],
-        properties: {
-          user_id: {
-            anyOf: [
-              { type: "integer", minimum: 1 },
-              { type: "string", pattern: "^[1-9][0-9]{0,17}$" },
-            ],
-          },
-          duration_days: { type: "integer", minimum: 1, maximum: 36500 },
-        },
-      },
-    },
+    subscription_targets: userTargetsSchema,
     with_plan: { type: "boolean" },
     expected_fingerprint: { type: "string", pattern: "^[0-9a-f]{64}$" },
   },
