@@ -66,3 +66,16 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ RELAY_MASTER_KEY_FILE: file })).toThrow(/RELAY_MASTER_KEY_FILE: .*chmod 600/);
   });
 });
+
+describe(".env.example", () => {
+  it("documents exactly the variables the configuration reads", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { projectRoot } = await import("../../src/util/paths.js");
+    const source = readFileSync(join(projectRoot(), "src", "config", "index.ts"), "utf8");
+    const read = new Set([...source.matchAll(/"(RELAY_[A-Z_]+)"/g)].map((m) => m[1]));
+    const example = readFileSync(join(projectRoot(), ".env.example"), "utf8");
+    const documented = new Set([...example.matchAll(/^(RELAY_[A-Z_]+)=/gm)].map((m) => m[1]));
+    expect([...read].sort()).toEqual([...documented].sort());
+  });
+});
