@@ -56,10 +56,24 @@ export async function recoverBatches(ctx: AppContext): Promise<RecoveryOutcome[]
       if (b.mode === "partial" && b.status === "running") {
         const kept = keepPassingAccounts(ctx, b.id);
         if (kept > 0) {
-          await rollbackBatch(ctx, b.id, {
-            lockHeld: true,
-            reason: "interrupted; removing what was not finished",
-          }).catch(() => undefined);
+          try {
+            await rollbackBatch(ctx, b.id, {
+              lockHeld: true,
+              reason: "interrupted; removing what was not finished",
+            });
+          } catch (err) {
+            // The unfinished part could not be removed: the batch stays `failed` (rollback_failed)
+            // so that the next recovery or `relay batch rollback` finishes the job.
+            restoreKept(ctx, b.id);
+            outcomes.push({
+              batch_id: b.id,
+              previous_status: b.status,
+              status: "failed",
+              action: "rollback_failed",
+              detail: (err as Error).message,
+            });
+            continue;
+          }
           outcomes.push(await finishPartial(ctx, b.id, b.hostId, b.providerId, kept));
           continue;
         }
@@ -115,6 +129,12 @@ function keepPassingAccounts(ctx: AppContext, batchId: string): number {
     }
   }
   return kept;
+}
+
+/** Undoes keepPassingAccounts' marking when the clean-up could not run. */
+function restoreKept(ctx: AppContext, batchId: string) {
+  for (const r of batchResources(ctx, batchId))
+    if (r.state === "reused" && r.origin === "created") updateResource(ctx, r.id, { state: "created" });
 }
 
 async function finishPartial(

@@ -241,7 +241,8 @@ export interface CrashFigures {
 /** The CLI killed with SIGKILL at seeded random points of imports and rollbacks, then recovered. */
 export async function crashSuite(points: number, seed: number, ledger: SecretLedger): Promise<CrashFigures> {
   const random = mulberry32(seed);
-  const w = await makeWorld({ faults: { latencyMs: 8 } });
+  // Host latency spreads each import over a second or two, so kills land mid-way, not after the end.
+  const w = await makeWorld({ faults: { latencyMs: 20 } });
   const figures: CrashFigures = {
     crashPoints: 0,
     killed: 0,
