@@ -17,7 +17,6 @@ import { installPack } from "../../src/services/packs.js";
 import { openDb } from "../../src/store/db.js";
 import { mapLimit } from "../../src/util/concurrency.js";
 import { createLogger } from "../../src/util/logger.js";
-import { projectRoot } from "../../src/util/paths.js";
 import type { BenchResult } from "./packs.js";
 import { startSimProcess } from "./sim.js";
 
