@@ -1,3 +1,13 @@
+import { InvalidArgumentError } from "commander";
+import type { SubscriptionTarget } from "../provision/preview.js";
+
+/** Commander parser for a repeatable `USER_ID[:DAYS]` option. */
+export function parseUserTarget(value: string, previous: SubscriptionTarget[] = []): SubscriptionTarget[] {
+  const m = /^([1-9][0-9]{0,17})(?::([1-9][0-9]{0,4}))?$/.exec(value);
+  if (!m?.[1]) throw new InvalidArgumentError("expected USER_ID or USER_ID:DAYS, e.g. 42 or 42:30");
+  return [...previous, { userId: Number(m[1]), ...(m[2] ? { days: Number(m[2]) } : {}) }];
+}
+
 /** Aligned, scannable tables for human output. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
   const cells = rows.map((r) => r.map((v) => (v === null || v === undefined ? "-" : String(v))));

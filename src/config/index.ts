@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Cron } from "croner";
+import { decodeMasterKey } from "../util/secrets.js";
 
 /** Raised for a bad environment variable; the message always names the variable. */
 export class ConfigError extends Error {
@@ -172,12 +173,11 @@ function resolveMasterKey(env: NodeJS.ProcessEnv, dbPath: string): { key: Buffer
 }
 
 function decodeKey(variable: string, text: string): Buffer {
-  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, "hex") : Buffer.from(text, "base64");
-  if (key.length !== 32) {
+  const key = decodeMasterKey(text);
+  if (!key)
     throw new ConfigError(
       variable,
       "must be 32 bytes, as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)",
     );
-  }
   return key;
 }

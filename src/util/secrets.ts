@@ -77,3 +77,9 @@ export function maskSecret(secret: string): string {
     dash > 0 && dash <= 5 ? secret.slice(0, dash + 1) : secret.length > 8 ? secret.slice(0, 2) : "";
   return `${head}…${tail}`;
 }
+
+/** A 32-byte key given as 64 hex characters or base64; undefined when it is neither. */
+export function decodeMasterKey(text: string): Buffer | undefined {
+  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, "hex") : Buffer.from(text, "base64");
+  return key.length === 32 ? key : undefined;
+}

@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { type AccessStatusView, lastAccessStatus, runAccessProbe } from "../../access/probe.js";
 import {
   type AccessPreview,
@@ -9,14 +9,8 @@ import {
 import { PROVEN_STATES } from "../../domain/access.js";
 import { ExitCode } from "../../domain/errors.js";
 import type { SubscriptionTarget } from "../../provision/preview.js";
-import { keyValues, table } from "../format.js";
+import { keyValues, parseUserTarget, table } from "../format.js";
 import { runCommand } from "../run.js";
-
-function parseUser(value: string, previous: SubscriptionTarget[] = []): SubscriptionTarget[] {
-  const m = /^([1-9][0-9]{0,17})(?::([1-9][0-9]{0,4}))?$/.exec(value);
-  if (!m?.[1]) throw new InvalidArgumentError("expected USER_ID or USER_ID:DAYS, e.g. 42 or 42:30");
-  return [...previous, { userId: Number(m[1]), ...(m[2] ? { days: Number(m[2]) } : {}) }];
-}
 
 export function renderAccess(s: AccessStatusView): string {
   return keyValues([
@@ -44,7 +38,7 @@ export function configureAccessCommand(program: Command) {
     .command("preview")
     .argument("<provider_id>")
     .requiredOption("--host <host>", "host name or id")
-    .option("--user <user[:days]>", "user to subscribe (repeatable)", parseUser)
+    .option("--user <user[:days]>", "user to subscribe (repeatable)", parseUserTarget)
     .description("who would be assigned, who already has access, what the probe will do (read-only)")
     .addHelpText("after", "\nExample:\n  relay access preview deepseek --host prod --user 42:30 --user 43")
     .action(async (providerId: string, opts: { host: string; user?: SubscriptionTarget[] }, cmd: Command) => {
@@ -73,7 +67,7 @@ export function configureAccessCommand(program: Command) {
     .command("assign")
     .argument("<provider_id>")
     .requiredOption("--host <host>", "host name or id")
-    .requiredOption("--user <user[:days]>", "user to subscribe (repeatable)", parseUser)
+    .requiredOption("--user <user[:days]>", "user to subscribe (repeatable)", parseUserTarget)
     .description(
       "assign subscriptions to the provider's group (idempotent; conflicts are reported, never overwritten)",
     )

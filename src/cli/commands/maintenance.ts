@@ -1,12 +1,13 @@
 import type { Command } from "commander";
 import { invalidInput } from "../../domain/errors.js";
 import { rotateMasterKey } from "../../services/master-key.js";
+import { decodeMasterKey } from "../../util/secrets.js";
 import { runCommand } from "../run.js";
 import { readSecret } from "../secret-input.js";
 
 function decodeKey(text: string): Buffer {
-  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, "hex") : Buffer.from(text, "base64");
-  if (key.length !== 32)
+  const key = decodeMasterKey(text);
+  if (!key)
     throw invalidInput(
       "INVALID_MASTER_KEY",
       "the new master key must be 32 bytes, as 64 hex characters or base64",

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { ExitCode, invalidInput } from "../../domain/errors.js";
 import { type ImportResult, importKeys, type ProgressEvent } from "../../provision/import.js";
 import {
@@ -9,16 +9,10 @@ import {
   type ImportRequest,
   type SubscriptionTarget,
 } from "../../provision/preview.js";
-import { table } from "../format.js";
+import { parseUserTarget, table } from "../format.js";
 import { globalOptions, runCommand } from "../run.js";
 
 const MAX_KEY_FILE_BYTES = 8 * 1024 * 1024;
-
-function parseSubscriber(value: string, previous: SubscriptionTarget[] = []): SubscriptionTarget[] {
-  const m = /^([1-9][0-9]{0,17})(?::([1-9][0-9]{0,4}))?$/.exec(value);
-  if (!m?.[1]) throw new InvalidArgumentError("expected USER_ID or USER_ID:DAYS, e.g. 42 or 42:30");
-  return [...previous, { userId: Number(m[1]), ...(m[2] ? { days: Number(m[2]) } : {}) }];
-}
 
 /** Keys come from a file or stdin (`-`) only, never from argv. */
 export function readKeysFile(path: string): Buffer {
@@ -159,7 +153,7 @@ export function configureProviderCommand(program: Command): Command {
     provider.command("preview").argument("<provider_id>", "provider from an installed pack"),
     false,
   )
-    .option("--subscribe <user[:days]>", "user to subscribe (repeatable)", parseSubscriber)
+    .option("--subscribe <user[:days]>", "user to subscribe (repeatable)", parseUserTarget)
     .description("show what an import would do; reads the host, writes nothing")
     .addHelpText(
       "after",
@@ -177,7 +171,7 @@ export function configureProviderCommand(program: Command): Command {
     });
 
   importOptions(provider.command("import").argument("<provider_id>", "provider from an installed pack"), true)
-    .option("--subscribe <user[:days]>", "assign a subscription to this user (repeatable)", parseSubscriber)
+    .option("--subscribe <user[:days]>", "assign a subscription to this user (repeatable)", parseUserTarget)
     .option("--yes", "do not ask for confirmation")
     .description("import keys: create group, channel, plan, accounts; test each account; subscribe users")
     .addHelpText(
