@@ -9,7 +9,7 @@ COPY cmd ./cmd
 COPY src ./src
 COPY scripts ./scripts
 COPY tests/sim ./tests/sim
-COPY tests/fixtures/packs/zip-writer.ts tests/fixtures/packs/generate.ts tests/fixtures/packs/hostile.ts ./tests/fixtures/packs/
+COPY tests/fixtures/packs/zip-writer.ts tests/fixtures/packs/write.ts tests/fixtures/packs/generate.ts tests/fixtures/packs/hostile.ts ./tests/fixtures/packs/
 RUN npm run build && npm prune --omit=dev
 
 # Runtime: slim image, non-root user, state on a volume.

@@ -6,18 +6,18 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32, createDeflateRaw } from "node:zlib";
 import { loadConfig } from "../../src/config/index.js";
 import { loadPack } from "../../src/pack/archive.js";
-import { renderChecksums } from "../../src/pack/checksums.js";
 import { createContext } from "../../src/services/context.js";
 import { installPack } from "../../src/services/packs.js";
 import { openDb } from "../../src/store/db.js";
 import { createLogger } from "../../src/util/logger.js";
+import { writeSignedPack } from "../../tests/fixtures/packs/write.js";
 import { writeZip } from "../../tests/fixtures/packs/zip-writer.js";
 
 export interface BenchResult {
@@ -67,11 +67,7 @@ function generatePack(dir: string, providers: number) {
       ),
     );
   }
-  files.set("checksums.txt", Buffer.from(renderChecksums(files)));
-  for (const [p, data] of files) {
-    mkdirSync(join(dir, p, ".."), { recursive: true });
-    writeFileSync(join(dir, p), data);
-  }
+  writeSignedPack(dir, files);
 }
 
 /** A real zip whose one entry is 1 GiB of zeros, deflated (about 1 MB on disk). */

@@ -4,11 +4,10 @@
  * wall time against the lower bound of the concurrency used.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.js";
-import { renderChecksums } from "../../src/pack/checksums.js";
 import { importKeys } from "../../src/provision/import.js";
 import { reconcileAll } from "../../src/reconcile/runner.js";
 import { createContext } from "../../src/services/context.js";
@@ -17,6 +16,7 @@ import { installPack } from "../../src/services/packs.js";
 import { openDb } from "../../src/store/db.js";
 import { mapLimit } from "../../src/util/concurrency.js";
 import { createLogger } from "../../src/util/logger.js";
+import { writeSignedPack } from "../../tests/fixtures/packs/write.js";
 import type { BenchResult } from "./packs.js";
 import { startSimProcess } from "./sim.js";
 
@@ -60,11 +60,7 @@ function writePack(dir: string) {
       ),
     );
   }
-  files.set("checksums.txt", Buffer.from(renderChecksums(files)));
-  for (const [p, data] of files) {
-    mkdirSync(join(dir, p, ".."), { recursive: true });
-    writeFileSync(join(dir, p), data);
-  }
+  writeSignedPack(dir, files);
 }
 
 export async function benchReconcile(): Promise<BenchResult[]> {

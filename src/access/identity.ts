@@ -5,13 +5,14 @@ import { isHostError } from "../host/sub2api/index.js";
 import type { AppContext } from "../services/context.js";
 import { nowIso } from "../services/context.js";
 import { type HostRow, hosts } from "../store/schema.js";
-
-export const PASSWORD_PURPOSE = "probe-user-password";
+import { SECRET_PURPOSE } from "../util/secrets.js";
 
 export interface ProbeIdentity {
   email: string;
   password: string;
   userId: number;
+  /** The user's balance as the admin lookup saw it (standard groups need it above 0). */
+  balance: number;
 }
 
 /**
@@ -27,7 +28,10 @@ export async function ensureProbeIdentity(
   if (host.probeIdentity === "none") return { unverifiable: "the host's probe identity is `none`" };
   const stored =
     host.probeUserEmail && host.probePasswordSealed
-      ? { email: host.probeUserEmail, password: ctx.secrets.open(host.probePasswordSealed, PASSWORD_PURPOSE) }
+      ? {
+          email: host.probeUserEmail,
+          password: ctx.secrets.open(host.probePasswordSealed, SECRET_PURPOSE.probePassword),
+        }
       : undefined;
   if (host.probeIdentity === "user") {
     if (!stored)
@@ -37,13 +41,13 @@ export async function ensureProbeIdentity(
       };
     const user = await adapter.findUserByEmail(stored.email);
     if (!user) return { unverifiable: `probe user ${stored.email} does not exist on the host` };
-    return { ...stored, userId: user.id };
+    return { ...stored, userId: user.id, balance: user.balance };
   }
   if (stored) {
     const user = await adapter.findUserByEmail(stored.email);
     if (user) {
       if (user.id !== host.probeUserId) saveIdentity(ctx, host.id, stored.email, stored.password, user.id);
-      return { ...stored, userId: user.id };
+      return { ...stored, userId: user.id, balance: user.balance };
     }
   }
   // auto: create (or re-create, if it was deleted by hand) the probe user.
@@ -57,7 +61,7 @@ export async function ensureProbeIdentity(
       notes: "managed-by=sub2api-cn-relay-manager probe user; not a real person",
     });
     saveIdentity(ctx, host.id, email, password, user.id);
-    return { email, password, userId: user.id };
+    return { email, password, userId: user.id, balance: user.balance };
   } catch (err) {
     if (isHostError(err) && err.status === 409) {
       return {
@@ -74,21 +78,7 @@ function saveIdentity(ctx: AppContext, hostId: string, email: string, password: 
     .set({
       probeUserEmail: email,
       probeUserId: userId,
-      probePasswordSealed: ctx.secrets.seal(password, PASSWORD_PURPOSE),
-      updatedAt: nowIso(ctx),
-    })
-    .where(eq(hosts.id, hostId))
-    .run();
-}
-
-/** For `probe_identity: user`: the operator's probe user, stored with its password encrypted. */
-export function setOperatorProbeUser(ctx: AppContext, hostId: string, email: string, password: string) {
-  ctx.db
-    .update(hosts)
-    .set({
-      probeUserEmail: email,
-      probeUserId: null,
-      probePasswordSealed: ctx.secrets.seal(password, PASSWORD_PURPOSE),
+      probePasswordSealed: ctx.secrets.seal(password, SECRET_PURPOSE.probePassword),
       updatedAt: nowIso(ctx),
     })
     .where(eq(hosts.id, hostId))

@@ -113,8 +113,8 @@ export async function runAccessProbe(
         else updateResource(ctx, row.id, { state: "failed" });
       }
     } else {
-      const user = await adapter.findUserByEmail(identity.email);
-      if (user && user.balance <= 0)
+      // The identity lookup already read the balance: no second user query.
+      if (identity.balance <= 0)
         await adapter.setUserBalance(identity.userId, 5, `relay-probe-balance-${host.id}-${identity.userId}`);
     }
     const login = await adapter.login(identity.email, identity.password);

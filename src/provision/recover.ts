@@ -1,4 +1,4 @@
-import { inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../services/context.js";
 import { acquireLock, currentOwner, lockIsLive, providerLockName, releaseLock } from "../store/locks.js";
 import { importBatches, probeResults } from "../store/schema.js";
@@ -113,10 +113,16 @@ export async function recoverBatches(ctx: AppContext): Promise<RecoveryOutcome[]
 function keepPassingAccounts(ctx: AppContext, batchId: string): number {
   const passed = new Set(
     ctx.db
-      .select()
+      .select({ resourceId: probeResults.resourceId })
       .from(probeResults)
+      .where(
+        and(
+          eq(probeResults.batchId, batchId),
+          eq(probeResults.kind, "account_test"),
+          eq(probeResults.success, true),
+        ),
+      )
       .all()
-      .filter((p) => p.batchId === batchId && p.kind === "account_test" && p.success)
       .map((p) => p.resourceId),
   );
   let kept = 0;

@@ -1,11 +1,11 @@
-import { and, eq, inArray, ne } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import { AppError, conflict } from "../domain/errors.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
 import type { AppContext } from "../services/context.js";
 import { findHost, hostAdapterFor, latestCapabilities } from "../services/hosts.js";
 import { acquireLock, currentOwner, providerLockName, releaseLock } from "../store/locks.js";
-import { importBatchItems, managedResources } from "../store/schema.js";
+import { importBatchItems } from "../store/schema.js";
 import { type BatchView, getBatch, getBatchRow, setBatchStatus } from "./batches.js";
 import { parseOwnership } from "./naming.js";
 import {
@@ -265,17 +265,4 @@ async function locateByName(
     default:
       return undefined;
   }
-}
-
-export function liveBatchResourceCount(ctx: AppContext, batchId: string): number {
-  return ctx.db
-    .select()
-    .from(managedResources)
-    .where(
-      and(
-        eq(managedResources.batchId, batchId),
-        inArray(managedResources.state, ["create_pending", "created", "delete_pending"]),
-      ),
-    )
-    .all().length;
 }

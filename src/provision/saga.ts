@@ -4,7 +4,7 @@ import { stmt } from "../store/statements.js";
 import type { ImportOptions, ImportResult, ProgressEvent } from "./import.js";
 import { idempotencyKey } from "./naming.js";
 import type { ImportPlan, ImportRequest, PlanInternals, PlannedKey } from "./preview.js";
-import { findResource, type ResourceRow, recordIntent, updateResource } from "./records.js";
+import { findResource, type Intent, type ResourceType, recordIntent, updateResource } from "./records.js";
 
 /** What every step of one import saga shares. */
 export interface SagaContext {
@@ -48,15 +48,15 @@ export function intent(
   hostId: string,
   providerId: string,
   batchId: string,
-  type: ResourceRow["resourceType"],
+  type: ResourceType,
   lk: string,
   name: string,
-) {
+): Intent {
   return {
     hostId,
     providerId,
     batchId,
-    type: type as "group",
+    type,
     logicalKey: lk,
     name,
     idempotencyKey: idempotencyKey(hostId, `${type}.create`, `${lk}:${batchId}`),
@@ -72,13 +72,13 @@ export function adopt(
   hostId: string,
   providerId: string,
   batchId: string,
-  type: ResourceRow["resourceType"],
+  type: ResourceType,
   lk: string,
   name: string,
   hostResourceId: number,
   hash?: string,
 ) {
-  const existing = findResource(ctx, hostId, providerId, type as "group", lk);
+  const existing = findResource(ctx, hostId, providerId, type, lk);
   if (
     existing &&
     ["created", "reused"].includes(existing.state) &&

@@ -4,7 +4,7 @@ import { AppError, conflict, invalidInput, notFound } from "../domain/errors.js"
 import { type Assessment, assessCapabilities } from "../domain/hosts.js";
 import type { CapabilityReport, HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
 import { type HostRow, hostCapabilitySnapshots, hosts } from "../store/schema.js";
-import { maskSecret } from "../util/secrets.js";
+import { maskSecret, SECRET_PURPOSE } from "../util/secrets.js";
 import { type AppContext, nowIso } from "./context.js";
 import { fromHostError } from "./host-errors.js";
 
@@ -39,7 +39,6 @@ export interface HostView {
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const TOKEN_PURPOSE = "host-admin-token";
 
 export function validateBaseUrl(raw: string, allowInsecure: boolean): string {
   let url: URL;
@@ -123,13 +122,13 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
     name,
     baseUrl,
     authType: "admin_api_key",
-    adminTokenSealed: ctx.secrets.seal(adminKey, TOKEN_PURPOSE),
+    adminTokenSealed: ctx.secrets.seal(adminKey, SECRET_PURPOSE.adminToken),
     adminTokenHint: maskSecret(adminKey),
     probeIdentity,
     probeUserEmail: input.probeUser?.email ?? null,
     probeUserId: null,
     probePasswordSealed: input.probeUser
-      ? ctx.secrets.seal(input.probeUser.password, "probe-user-password")
+      ? ctx.secrets.seal(input.probeUser.password, SECRET_PURPOSE.probePassword)
       : null,
     version: report.version ?? null,
     status: assessment.status,
@@ -209,7 +208,7 @@ export function hostAdapterFor(ctx: AppContext, row: HostRow): HostAdapter {
   const caps = (snapshot?.capabilities ?? {}) as { idempotency?: boolean; max_page_size?: number };
   let adminKey: string;
   try {
-    adminKey = ctx.secrets.open(row.adminTokenSealed, TOKEN_PURPOSE);
+    adminKey = ctx.secrets.open(row.adminTokenSealed, SECRET_PURPOSE.adminToken);
   } catch (err) {
     throw new AppError(
       "internal",
@@ -276,16 +275,6 @@ function latestSnapshot(ctx: AppContext, hostId: string) {
     .orderBy(desc(hostCapabilitySnapshots.id))
     .limit(1)
     .get();
-}
-
-export function listSnapshots(ctx: AppContext, ref: string) {
-  const row = findHost(ctx, ref);
-  return ctx.db
-    .select()
-    .from(hostCapabilitySnapshots)
-    .where(eq(hostCapabilitySnapshots.hostId, row.id))
-    .orderBy(desc(hostCapabilitySnapshots.id))
-    .all();
 }
 
 function toView(ctx: AppContext, row: HostRow): HostView {

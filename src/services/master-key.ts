@@ -1,13 +1,10 @@
 import { eq } from "drizzle-orm";
-import { PASSWORD_PURPOSE } from "../access/identity.js";
 import { AppError } from "../domain/errors.js";
 import type { Db } from "../store/db.js";
 import { hosts, settings } from "../store/schema.js";
-import { SecretBox } from "../util/secrets.js";
+import { SECRET_PURPOSE, SecretBox } from "../util/secrets.js";
 
 const HMAC_SETTING = "key_hmac_secret";
-const HMAC_PURPOSE = "key-hmac-secret";
-const TOKEN_PURPOSE = "host-admin-token";
 
 /**
  * The secret box of this installation: the encryption key comes from the master key; the HMAC
@@ -22,7 +19,7 @@ export function openSecretBox(db: Db, masterKey: Buffer): SecretBox {
     db.insert(settings)
       .values({
         key: HMAC_SETTING,
-        value: bootstrap.seal(seed.toString("base64"), HMAC_PURPOSE),
+        value: bootstrap.seal(seed.toString("base64"), SECRET_PURPOSE.hmacSecret),
         updatedAt: new Date().toISOString(),
       })
       .onConflictDoNothing()
@@ -31,7 +28,7 @@ export function openSecretBox(db: Db, masterKey: Buffer): SecretBox {
   }
   let mac: string;
   try {
-    mac = bootstrap.open(row.value, HMAC_PURPOSE);
+    mac = bootstrap.open(row.value, SECRET_PURPOSE.hmacSecret);
   } catch (err) {
     throw new AppError("internal", "MASTER_KEY_MISMATCH", "the master key does not match this database", {
       hint: "Use the RELAY_MASTER_KEY (or key file) this database was created with; see docs/deployment.md#rotating-the-master-key.",
@@ -52,9 +49,15 @@ export function rotateMasterKey(db: Db, oldKey: Buffer, newKey: Buffer): { hosts
   const rows = db.select().from(hosts).all();
   db.transaction((tx) => {
     for (const h of rows) {
-      const token = to.seal(from.open(h.adminTokenSealed, TOKEN_PURPOSE), TOKEN_PURPOSE);
+      const token = to.seal(
+        from.open(h.adminTokenSealed, SECRET_PURPOSE.adminToken),
+        SECRET_PURPOSE.adminToken,
+      );
       const password = h.probePasswordSealed
-        ? to.seal(from.open(h.probePasswordSealed, PASSWORD_PURPOSE), PASSWORD_PURPOSE)
+        ? to.seal(
+            from.open(h.probePasswordSealed, SECRET_PURPOSE.probePassword),
+            SECRET_PURPOSE.probePassword,
+          )
         : null;
       tx.update(hosts)
         .set({ adminTokenSealed: token, probePasswordSealed: password })
@@ -64,9 +67,9 @@ export function rotateMasterKey(db: Db, oldKey: Buffer, newKey: Buffer): { hosts
     }
     const row = tx.select().from(settings).where(eq(settings.key, HMAC_SETTING)).get();
     if (row) {
-      const mac = new SecretBox(oldKey).open(row.value, HMAC_PURPOSE);
+      const mac = new SecretBox(oldKey).open(row.value, SECRET_PURPOSE.hmacSecret);
       tx.update(settings)
-        .set({ value: to.seal(mac, HMAC_PURPOSE), updatedAt: new Date().toISOString() })
+        .set({ value: to.seal(mac, SECRET_PURPOSE.hmacSecret), updatedAt: new Date().toISOString() })
         .where(eq(settings.key, HMAC_SETTING))
         .run();
       count += 1;

@@ -9,6 +9,13 @@ import {
 
 const VERSION = "v1";
 
+/** Associated data of each kind of sealed secret: a ciphertext only opens for its own purpose. */
+export const SECRET_PURPOSE = {
+  adminToken: "host-admin-token",
+  probePassword: "probe-user-password",
+  hmacSecret: "key-hmac-secret",
+} as const;
+
 /**
  * Secrets at rest: AES-256-GCM with a subkey derived from the master key (HKDF), and an HMAC subkey
  * for identifying provider keys without storing them. The associated data binds each ciphertext to

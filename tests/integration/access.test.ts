@@ -1,13 +1,13 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runAccessProbe } from "../../src/access/probe.js";
 import { assignSubscriptions, previewAccess } from "../../src/access/subscriptions.js";
-import { renderChecksums } from "../../src/pack/checksums.js";
 import { importKeys } from "../../src/provision/import.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
 import { addHost } from "../../src/services/hosts.js";
 import { installPack } from "../../src/services/packs.js";
+import { writeSignedPack } from "../fixtures/packs/write.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
 let w: World;
@@ -55,11 +55,7 @@ function installStandardPack(world: World) {
       ),
     ],
   ]);
-  files.set("checksums.txt", Buffer.from(renderChecksums(files)));
-  for (const [p, data] of files) {
-    mkdirSync(join(dir, p, ".."), { recursive: true });
-    writeFileSync(join(dir, p), data);
-  }
+  writeSignedPack(dir, files);
   return installPack(world.t.ctx, { kind: "path", path: dir });
 }
 

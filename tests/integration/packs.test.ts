@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -8,6 +7,7 @@ import type { PackIssue } from "../../src/pack/validate.js";
 import { getPack, installPack, lintPack, listPackProviders, listPacks } from "../../src/services/packs.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { hostileArchives } from "../fixtures/packs/hostile.js";
+import { writeSignedPack } from "../fixtures/packs/write.js";
 import { makeTestEnv, rowCount, type TestEnv } from "../helpers/context.js";
 
 const FIXTURES = join(projectRoot(), "tests", "fixtures", "packs");
@@ -60,18 +60,7 @@ function copyPack(from: string, to: string, edit: (files: Map<string, string>) =
   };
   walk(from, "");
   edit(files);
-  files.delete("checksums.txt");
-  const sums = [...files.keys()].sort().map(
-    (p) =>
-      `${createHash("sha256")
-        .update(files.get(p) as string)
-        .digest("hex")}  ${p}`,
-  );
-  files.set("checksums.txt", `${sums.join("\n")}\n`);
-  for (const [p, content] of files) {
-    mkdirSync(join(to, p, ".."), { recursive: true });
-    writeFileSync(join(to, p), content);
-  }
+  writeSignedPack(to, files);
 }
 
 describe("the shipped openai-cn-pack", () => {
