@@ -4,8 +4,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadPackDir } from "../src/pack/archive.js";
-import { CHECKSUMS_FILE, renderChecksums } from "../src/pack/checksums.js";
+import { CHECKSUMS_FILE, renderChecksums } from "../src/domain/pack/checksums.js";
+import { loadPackDir } from "../src/packs/archive.js";
 
 const dir = process.argv[2];
 if (!dir) {

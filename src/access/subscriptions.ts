@@ -1,13 +1,14 @@
+import type { AppContext } from "../app/context.js";
+import { hostAdapterFor } from "../app/host-access.js";
 import { AppError, invalidInput } from "../domain/errors.js";
+import { fromHostError } from "../domain/host-errors.js";
+import { logicalKey, ownershipTag } from "../domain/naming.js";
 import { type HostSubscription, isHostError } from "../host/sub2api/index.js";
-import { listBatches } from "../provision/batches.js";
-import { logicalKey, ownershipTag } from "../provision/naming.js";
 import type { SubscriptionTarget } from "../provision/preview.js";
-import { findResource, getInstall, recordIntent, updateResource } from "../provision/records.js";
-import type { AppContext } from "../services/context.js";
-import { fromHostError } from "../services/host-errors.js";
-import { findHost, hostAdapterFor, latestCapabilities } from "../services/hosts.js";
-import { getProviderDefinition } from "../services/packs.js";
+import { listBatches } from "../store/batches.js";
+import { findHost, latestCapabilities } from "../store/hosts.js";
+import { getProviderDefinition } from "../store/packs.js";
+import { findResource, getInstall, recordIntent, updateResource } from "../store/resources.js";
 
 export interface AssignmentOutcome {
   user_id: number;

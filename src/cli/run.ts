@@ -1,7 +1,7 @@
 import type { Command } from "commander";
+import { type AppContext, createContext } from "../app/context.js";
 import { type Config, ConfigError, type LoadOptions, loadConfig } from "../config/index.js";
 import { ExitCode, exitCodeOf, isAppError } from "../domain/errors.js";
-import { type AppContext, createContext } from "../services/context.js";
 import { openDb } from "../store/db.js";
 import { createLogger } from "../util/logger.js";
 

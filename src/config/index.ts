@@ -15,7 +15,10 @@ export class ConfigError extends Error {
   }
 }
 
-export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+import type { LogLevel } from "../util/logger.js";
+
+export type { LogLevel };
+
 const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
 export interface Config {

@@ -1,12 +1,12 @@
+import { idempotencyKey, logicalKey } from "../domain/naming.js";
 import type { CreateAccountInput, HostAccount } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
-import { nowIso } from "../services/context.js";
+import { setItem } from "../store/batches.js";
+import { nowIso } from "../store/db.js";
+import { type Intent, type ResourceRow, recordIntents, updateResource } from "../store/resources.js";
 import { stmt } from "../store/statements.js";
 import { chunk, mapLimit } from "../util/concurrency.js";
-import { setItem } from "./batches.js";
 import type { IntakeKey } from "./keys.js";
-import { idempotencyKey, logicalKey } from "./naming.js";
-import { type Intent, type ResourceRow, recordIntents, updateResource } from "./records.js";
 import { adopt, describe, intent, itemStatus, type SagaContext, StepFailed, step } from "./saga.js";
 
 /**

@@ -1,17 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { runAccessProbe } from "../access/probe.js";
+import type { AppContext } from "../app/context.js";
 import { AppError, conflict } from "../domain/errors.js";
+import { logicalKey, ownershipTag } from "../domain/naming.js";
 import { isHostError } from "../host/sub2api/index.js";
-import type { AppContext } from "../services/context.js";
-import { nowIso } from "../services/context.js";
-import { findHost } from "../services/hosts.js";
+import { runAccessProbe } from "../steps/access-proof.js";
+import { type BatchStatus, getBatchRow, setBatchStatus } from "../store/batches.js";
+import { nowIso } from "../store/db.js";
+import { findHost } from "../store/hosts.js";
 import { acquireLock, currentOwner, providerLockName, releaseLock, renewLock } from "../store/locks.js";
-import { importBatches } from "../store/schema.js";
-import { stmt } from "../store/statements.js";
-import { provisionAccounts } from "./accounts-step.js";
-import { type BatchStatus, getBatchRow, setBatchStatus } from "./batches.js";
-import { logicalKey, ownershipTag } from "./naming.js";
-import { buildPlan, type ImportPlan, type ImportRequest, type PlanInternals } from "./preview.js";
 import {
   appendEvent,
   ensureInstall,
@@ -19,7 +15,11 @@ import {
   recordIntent,
   setProviderStatus,
   updateResource,
-} from "./records.js";
+} from "../store/resources.js";
+import { importBatches } from "../store/schema.js";
+import { stmt } from "../store/statements.js";
+import { provisionAccounts } from "./accounts-step.js";
+import { buildPlan, type ImportPlan, type ImportRequest, type PlanInternals } from "./preview.js";
 import { LOCK_TTL_MS, rollbackBatch } from "./rollback.js";
 import { adopt, describe, intent, itemStatus, StepFailed, step } from "./saga.js";
 

@@ -1,5 +1,19 @@
 import { createHash } from "node:crypto";
+import type { AppContext } from "../app/context.js";
+import { hostAdapterFor } from "../app/host-access.js";
 import { AppError, invalidInput } from "../domain/errors.js";
+import { fromHostError } from "../domain/host-errors.js";
+import { type HostMapping, mapProvider } from "../domain/mapping.js";
+import {
+  accountName,
+  channelName,
+  groupName,
+  logicalKey,
+  parseOwnership,
+  planName,
+} from "../domain/naming.js";
+import type { ProviderDefinition } from "../domain/pack/schema.js";
+import { parseHostVersion, parseRange, satisfies } from "../domain/pack/version-range.js";
 import type {
   HostAccount,
   HostAdapter,
@@ -8,17 +22,11 @@ import type {
   HostGroup,
   HostPlan,
 } from "../host/sub2api/index.js";
-import type { ProviderDefinition } from "../pack/schema.js";
-import { parseHostVersion, parseRange, satisfies } from "../pack/version-range.js";
-import type { AppContext } from "../services/context.js";
-import { fromHostError } from "../services/host-errors.js";
-import { findHost, hostAdapterFor, latestCapabilities } from "../services/hosts.js";
-import { getProviderDefinition } from "../services/packs.js";
+import { findHost, latestCapabilities } from "../store/hosts.js";
+import { getProviderDefinition } from "../store/packs.js";
+import { getInstall, type ResourceRow, type ResourceType, resourceIndex } from "../store/resources.js";
 import type { HostRow } from "../store/schema.js";
 import { type IntakeKey, intakeKeys } from "./keys.js";
-import { type HostMapping, mapProvider } from "./mapping.js";
-import { accountName, channelName, groupName, logicalKey, parseOwnership, planName } from "./naming.js";
-import { getInstall, type ResourceRow, type ResourceType, resourceIndex } from "./records.js";
 
 export type Action = "create" | "reuse" | "conflict" | "skip";
 

@@ -1,9 +1,9 @@
 import { and, eq, inArray } from "drizzle-orm";
-import type { AppContext } from "../services/context.js";
+import type { AppContext } from "../app/context.js";
+import { getBatch, setBatchStatus, setItem } from "../store/batches.js";
 import { acquireLock, currentOwner, lockIsLive, providerLockName, releaseLock } from "../store/locks.js";
+import { appendEvent, batchResources, setProviderStatus, updateResource } from "../store/resources.js";
 import { importBatches, probeResults } from "../store/schema.js";
-import { getBatch, setBatchStatus, setItem } from "./batches.js";
-import { appendEvent, batchResources, setProviderStatus, updateResource } from "./records.js";
 import { LOCK_TTL_MS, rollbackBatch } from "./rollback.js";
 
 export interface RecoveryOutcome {

@@ -1,13 +1,13 @@
 import { and, eq, ne } from "drizzle-orm";
+import type { AppContext } from "../app/context.js";
+import { hostAdapterFor } from "../app/host-access.js";
 import { AppError, conflict } from "../domain/errors.js";
+import { parseOwnership } from "../domain/naming.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
-import type { AppContext } from "../services/context.js";
-import { findHost, hostAdapterFor, latestCapabilities } from "../services/hosts.js";
+import { type BatchView, getBatch, getBatchRow, setBatchStatus } from "../store/batches.js";
+import { findHost, latestCapabilities } from "../store/hosts.js";
 import { acquireLock, currentOwner, providerLockName, releaseLock } from "../store/locks.js";
-import { importBatchItems } from "../store/schema.js";
-import { type BatchView, getBatch, getBatchRow, setBatchStatus } from "./batches.js";
-import { parseOwnership } from "./naming.js";
 import {
   appendEvent,
   batchResources,
@@ -16,7 +16,8 @@ import {
   type ResourceRow,
   setProviderStatus,
   updateResource,
-} from "./records.js";
+} from "../store/resources.js";
+import { importBatchItems } from "../store/schema.js";
 
 /** Reverse dependency order (design §7). */
 const ORDER = ["subscription", "probe_key", "account", "plan", "channel", "group"] as const;

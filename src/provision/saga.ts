@@ -1,10 +1,16 @@
+import type { AppContext } from "../app/context.js";
+import { idempotencyKey } from "../domain/naming.js";
 import { isHostError } from "../host/sub2api/index.js";
-import type { AppContext } from "../services/context.js";
+import {
+  findResource,
+  type Intent,
+  type ResourceType,
+  recordIntent,
+  updateResource,
+} from "../store/resources.js";
 import { stmt } from "../store/statements.js";
 import type { ImportOptions, ImportResult, ProgressEvent } from "./import.js";
-import { idempotencyKey } from "./naming.js";
 import type { ImportPlan, ImportRequest, PlanInternals, PlannedKey } from "./preview.js";
-import { findResource, type Intent, type ResourceType, recordIntent, updateResource } from "./records.js";
 
 /** What every step of one import saga shares. */
 export interface SagaContext {

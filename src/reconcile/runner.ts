@@ -1,28 +1,7 @@
 import { eq } from "drizzle-orm";
-import { runAccessProbe } from "../access/probe.js";
+import type { AppContext } from "../app/context.js";
+import { hostAdapterFor } from "../app/host-access.js";
 import { PROVEN_STATES } from "../domain/access.js";
-import { AppError } from "../domain/errors.js";
-import type { HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
-import { isHostError } from "../host/sub2api/index.js";
-import { parseHostVersion, parseRange, satisfies } from "../pack/version-range.js";
-import { mapProvider } from "../provision/mapping.js";
-import { ownershipTag } from "../provision/naming.js";
-import {
-  getInstall,
-  liveResources,
-  type ResourceRow,
-  setProviderStatus,
-  updateResource,
-} from "../provision/records.js";
-import { LOCK_TTL_MS } from "../provision/rollback.js";
-import type { AppContext } from "../services/context.js";
-import { nowIso } from "../services/context.js";
-import { fromHostError } from "../services/host-errors.js";
-import { findHost, hostAdapterFor, latestCapabilities } from "../services/hosts.js";
-import { getProviderDefinition } from "../services/packs.js";
-import { acquireLock, currentOwner, providerLockName, releaseLock } from "../store/locks.js";
-import { providerInstalls, reconcileRuns } from "../store/schema.js";
-import { mapLimit } from "../util/concurrency.js";
 import {
   diffResources,
   type Expectation,
@@ -30,7 +9,29 @@ import {
   type Observed,
   type RecordedResource,
   statusFromFindings,
-} from "./drift.js";
+} from "../domain/drift.js";
+import { AppError } from "../domain/errors.js";
+import { fromHostError } from "../domain/host-errors.js";
+import { mapProvider } from "../domain/mapping.js";
+import { ownershipTag } from "../domain/naming.js";
+import { parseHostVersion, parseRange, satisfies } from "../domain/pack/version-range.js";
+import type { HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
+import { isHostError } from "../host/sub2api/index.js";
+import { LOCK_TTL_MS } from "../provision/rollback.js";
+import { runAccessProbe } from "../steps/access-proof.js";
+import { nowIso } from "../store/db.js";
+import { findHost, latestCapabilities } from "../store/hosts.js";
+import { acquireLock, currentOwner, providerLockName, releaseLock } from "../store/locks.js";
+import { getProviderDefinition } from "../store/packs.js";
+import {
+  getInstall,
+  liveResources,
+  type ResourceRow,
+  setProviderStatus,
+  updateResource,
+} from "../store/resources.js";
+import { providerInstalls, reconcileRuns } from "../store/schema.js";
+import { mapLimit } from "../util/concurrency.js";
 
 export interface ReconcileOptions {
   trigger: "manual" | "schedule" | "cli";

@@ -1,8 +1,8 @@
 import { and, desc, eq } from "drizzle-orm";
+import type { AppContext } from "../app/context.js";
 import { notFound } from "../domain/errors.js";
-import type { AppContext } from "../services/context.js";
-import { findHost } from "../services/hosts.js";
-import { getProviderDefinition } from "../services/packs.js";
+import { findHost } from "../store/hosts.js";
+import { getProviderDefinition } from "../store/packs.js";
 import { hosts, managedResources, providerInstalls, reconcileRuns } from "../store/schema.js";
 
 export interface ProviderHostStatus {

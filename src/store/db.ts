@@ -7,6 +7,16 @@ import * as schema from "./schema.js";
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
+/** What a repository needs: the database and the clock. `AppContext` is one. */
+export interface StoreContext {
+  db: Db;
+  clock: () => Date;
+}
+
+export function nowIso(s: { clock: () => Date }): string {
+  return s.clock().toISOString();
+}
+
 export interface OpenDbOptions {
   migrationsDir?: string;
 }

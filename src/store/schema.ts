@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { PackManifest, ProviderDefinition } from "../domain/pack/schema.js";
+import type { HostCapabilities } from "../host/sub2api/index.js";
 
 // Mirrors migrations/*.sql (the SQL is the source of truth for constraints; a test checks that
 // every column declared here exists in the migrated database with the same name).
@@ -37,12 +39,18 @@ export const hostCapabilitySnapshots = sqliteTable("host_capability_snapshots", 
   version: text("version"),
   profile: text("profile"),
   status: text("status").notNull().$type<"supported" | "unsupported">(),
-  capabilities: json<Record<string, unknown>>("capabilities").notNull(),
+  capabilities: json<SnapshotCapabilities>("capabilities").notNull(),
   blockers: json<string[]>("blockers").notNull(),
   reasons: json<HostReason[]>("reasons").notNull(),
   warnings: json<HostReason[]>("warnings").notNull(),
   probedAt: text("probed_at").notNull(),
 });
+
+/** The capability matrix as a probe stored it, with how the version was found and the page size. */
+export type SnapshotCapabilities = HostCapabilities & {
+  max_page_size?: number;
+  version_source?: string | null;
+};
 
 export const packs = sqliteTable("packs", {
   id: integer("id").primaryKey({ autoIncrement: true }),
@@ -50,7 +58,7 @@ export const packs = sqliteTable("packs", {
   version: text("version").notNull(),
   name: text("name").notNull(),
   description: text("description").notNull(),
-  manifest: json<Record<string, unknown>>("manifest").notNull(),
+  manifest: json<PackManifest & { providers: ProviderDefinition[] }>("manifest").notNull(),
   contentHash: text("content_hash").notNull(),
   source: text("source").notNull(),
   isCurrent: integer("is_current", { mode: "boolean" }).notNull(),
@@ -63,7 +71,7 @@ export const providers = sqliteTable("providers", {
   providerId: text("provider_id").notNull(),
   packVersion: text("pack_version").notNull(),
   displayName: text("display_name").notNull(),
-  definition: json<Record<string, unknown>>("definition").notNull(),
+  definition: json<ProviderDefinition>("definition").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
 
@@ -217,3 +225,4 @@ export const allTables = {
 
 export type HostRow = typeof hosts.$inferSelect;
 export type CapabilitySnapshotRow = typeof hostCapabilitySnapshots.$inferSelect;
+export type PackRow = typeof packs.$inferSelect;

@@ -1,7 +1,8 @@
 import { type Logger, pino } from "pino";
-import type { LogLevel } from "../config/index.js";
 
 export type { Logger };
+
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
 
 /**
  * Structured logs on stderr (stdout stays clean for `--json`). Known secret-bearing fields are

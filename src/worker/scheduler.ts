@@ -1,6 +1,6 @@
 import { Cron } from "croner";
+import type { AppContext } from "../app/context.js";
 import { type ReconcileResult, reconcileAll } from "../reconcile/runner.js";
-import type { AppContext } from "../services/context.js";
 
 /**
  * One scheduled reconcile of every provider on every host. Exported so tests call it directly;

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type AppContext, createContext } from "../../src/app/context.js";
 import { loadConfig } from "../../src/config/index.js";
-import { type AppContext, createContext } from "../../src/services/context.js";
 import { openDb } from "../../src/store/db.js";
 import { createLogger } from "../../src/util/logger.js";
 

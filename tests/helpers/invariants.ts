@@ -1,4 +1,4 @@
-import type { AppContext } from "../../src/services/context.js";
+import type { AppContext } from "../../src/app/context.js";
 import type { RunningSim } from "../sim/sub2api/server.js";
 import { liveOnHost } from "./world.js";
 

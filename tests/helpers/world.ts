@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { addHost } from "../../src/services/hosts.js";
-import { installPack } from "../../src/services/packs.js";
+import { addHost } from "../../src/hosts/hosts.js";
+import { installPack } from "../../src/packs/packs.js";
 import { projectRoot } from "../../src/util/paths.js";
 import type { CreateSimOptions } from "../sim/sub2api/server.js";
 import { type RunningSim, startSimulator } from "../sim/sub2api/server.js";

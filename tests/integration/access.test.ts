@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runAccessProbe } from "../../src/access/probe.js";
 import { assignSubscriptions, previewAccess } from "../../src/access/subscriptions.js";
+import { addHost } from "../../src/hosts/hosts.js";
+import { installPack } from "../../src/packs/packs.js";
 import { importKeys } from "../../src/provision/import.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
-import { addHost } from "../../src/services/hosts.js";
-import { installPack } from "../../src/services/packs.js";
+import { runAccessProbe } from "../../src/steps/access-proof.js";
 import { writeSignedPack } from "../fixtures/packs/write.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 

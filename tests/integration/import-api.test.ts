@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/http/app.js";
-import { createContext } from "../../src/services/context.js";
+import { createContext } from "../../src/app/context.js";
 import { createLogger } from "../../src/util/logger.js";
 import { TEST_API_TOKEN } from "../helpers/context.js";
 import { json } from "../helpers/json.js";

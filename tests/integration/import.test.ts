@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { getBatch } from "../../src/provision/batches.js";
 import { importKeys } from "../../src/provision/import.js";
 import { buildPlan } from "../../src/provision/preview.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
+import { getBatch } from "../../src/store/batches.js";
 import { rowCount } from "../helpers/context.js";
 import { deepseekKey, liveCount, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { createContext } from "../../src/app/context.js";
+import { openSecretBox, rotateMasterKey } from "../../src/app/master-key.js";
 import { loadConfig } from "../../src/config/index.js";
+import { probeHost } from "../../src/hosts/hosts.js";
 import { importKeys } from "../../src/provision/import.js";
 import { buildPlan } from "../../src/provision/preview.js";
-import { createContext } from "../../src/services/context.js";
-import { probeHost } from "../../src/services/hosts.js";
-import { openSecretBox, rotateMasterKey } from "../../src/services/master-key.js";
 import { createLogger } from "../../src/util/logger.js";
 import { deepseekKey, makeWorld, type World } from "../helpers/world.js";
 

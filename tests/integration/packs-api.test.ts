@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/http/app.js";
-import { PACK_LIMITS } from "../../src/pack/archive.js";
+import { PACK_LIMITS } from "../../src/packs/archive.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { hostileArchives, validEntries } from "../fixtures/packs/hostile.js";
 import { writeZip } from "../fixtures/packs/zip-writer.js";

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { HostAccount, HostGroup } from "../../src/host/sub2api/types.js";
 import {
   diffResources,
   type Observed,
   type RecordedResource,
   statusFromFindings,
-} from "../../src/reconcile/drift.js";
+} from "../../src/domain/drift.js";
+import type { HostAccount, HostGroup } from "../../src/host/sub2api/types.js";
 
 const TAG = "managed-by=sub2api-cn-relay-manager provider=deepseek batch=b_1";
 const group = (over: Partial<HostGroup> = {}): HostGroup => ({

@@ -5,7 +5,7 @@ import {
   parseRange,
   parseVersion,
   satisfies,
-} from "../../src/pack/version-range.js";
+} from "../../src/domain/pack/version-range.js";
 
 const v = (s: string) => parseVersion(s) as number[];
 const r = (s: string) => {

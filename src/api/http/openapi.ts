@@ -1,4 +1,4 @@
-import { PackManifestSchema, ProviderDefinitionSchema } from "../../pack/schema.js";
+import { PackManifestSchema, ProviderDefinitionSchema } from "../../domain/pack/schema.js";
 import { accessBodySchema } from "./routes/access.js";
 import { addHostSchema } from "./routes/hosts.js";
 import { installPathSchema } from "./routes/packs.js";

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { type AccessStatusView, lastAccessStatus, runAccessProbe } from "../../access/probe.js";
 import {
   type AccessPreview,
   type AssignmentOutcome,
@@ -9,6 +8,7 @@ import {
 import { PROVEN_STATES } from "../../domain/access.js";
 import { ExitCode } from "../../domain/errors.js";
 import type { SubscriptionTarget } from "../../provision/preview.js";
+import { type AccessStatusView, lastAccessStatus, runAccessProbe } from "../../steps/access-proof.js";
 import { keyValues, parseUserTarget, table } from "../format.js";
 import { runCommand } from "../run.js";
 

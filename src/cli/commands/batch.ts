@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { ExitCode } from "../../domain/errors.js";
-import { type BatchSummaryView, type BatchView, getBatch, listBatches } from "../../provision/batches.js";
 import { type RecoveryOutcome, recoverBatches } from "../../provision/recover.js";
 import { rollbackBatch } from "../../provision/rollback.js";
-import { findHost } from "../../services/hosts.js";
+import { type BatchSummaryView, type BatchView, getBatch, listBatches } from "../../store/batches.js";
+import { findHost } from "../../store/hosts.js";
 import { keyValues, table } from "../format.js";
 import { runCommand } from "../run.js";
 

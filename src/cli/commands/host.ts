@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { ExitCode } from "../../domain/errors.js";
 import { OPTIONAL_CAPABILITIES, REQUIRED_CAPABILITIES } from "../../host/sub2api/types.js";
-import { addHost, getHost, type HostView, listHosts, probeHost } from "../../services/hosts.js";
+import { addHost, getHost, type HostView, listHosts, probeHost } from "../../hosts/hosts.js";
 import { keyValues, table } from "../format.js";
 import { runCommand } from "../run.js";
 import { readSecret } from "../secret-input.js";

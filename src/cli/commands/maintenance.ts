@@ -1,6 +1,6 @@
 import type { Command } from "commander";
+import { rotateMasterKey } from "../../app/master-key.js";
 import { invalidInput } from "../../domain/errors.js";
-import { rotateMasterKey } from "../../services/master-key.js";
 import { decodeMasterKey } from "../../util/secrets.js";
 import { runCommand } from "../run.js";
 import { readSecret } from "../secret-input.js";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { ExitCode, isAppError } from "../../domain/errors.js";
-import type { PackIssue, PackReport } from "../../pack/validate.js";
+import type { PackIssue, PackReport } from "../../domain/pack/validate.js";
 import {
   getPack,
   type InstallResult,
@@ -9,7 +9,7 @@ import {
   listPackProviders,
   listPacks,
   type PackView,
-} from "../../services/packs.js";
+} from "../../packs/packs.js";
 import { keyValues, table } from "../format.js";
 import { runCommand } from "../run.js";
 

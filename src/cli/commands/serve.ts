@@ -1,6 +1,6 @@
 import type { Command } from "commander";
+import { createContext } from "../../app/context.js";
 import { recoverBatches } from "../../provision/recover.js";
-import { createContext } from "../../services/context.js";
 import { openDb } from "../../store/db.js";
 import { createLogger } from "../../util/logger.js";
 import { startScheduler } from "../../worker/scheduler.js";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import type { AppContext } from "../../../services/context.js";
-import { addHost, getHost, listHosts, probeHost } from "../../../services/hosts.js";
+import type { AppContext } from "../../../app/context.js";
+import { addHost, getHost, listHosts, probeHost } from "../../../hosts/hosts.js";
 import { ajv, jsonBody } from "../validate.js";
 
 export interface AddHostBody {

@@ -1,13 +1,7 @@
 import { Hono } from "hono";
+import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
-import type { AppContext } from "../../../services/context.js";
-import {
-  getPack,
-  installPack,
-  listPackProviders,
-  listPacks,
-  type PackSource,
-} from "../../../services/packs.js";
+import { getPack, installPack, listPackProviders, listPacks, type PackSource } from "../../../packs/packs.js";
 import { ajv, jsonBody } from "../validate.js";
 
 export const installPathSchema = {

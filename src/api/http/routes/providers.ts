@@ -1,11 +1,11 @@
 import { Hono } from "hono";
-import { getBatch, listBatches } from "../../../provision/batches.js";
+import type { AppContext } from "../../../app/context.js";
 import { importKeys } from "../../../provision/import.js";
 import type { ImportRequest } from "../../../provision/preview.js";
 import { buildPlan } from "../../../provision/preview.js";
 import { rollbackBatch } from "../../../provision/rollback.js";
-import type { AppContext } from "../../../services/context.js";
-import { findHost } from "../../../services/hosts.js";
+import { getBatch, listBatches } from "../../../store/batches.js";
+import { findHost } from "../../../store/hosts.js";
 import { ajv, jsonBody, userTargetsSchema } from "../validate.js";
 
 export interface ImportBody {

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
+import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
 import { reconcileProvider } from "../../../reconcile/runner.js";
 import { providerResources, providerStatus } from "../../../reconcile/status.js";
-import type { AppContext } from "../../../services/context.js";
 import { ajv, jsonBody } from "../validate.js";
 
 export const reconcileBodySchema = {

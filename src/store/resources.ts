@@ -1,7 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
-import { type AppContext, nowIso } from "../services/context.js";
-import { events, managedResources, providerInstalls } from "../store/schema.js";
-import { stmt } from "../store/statements.js";
+import { nowIso, type StoreContext } from "./db.js";
+import { events, managedResources, providerInstalls } from "./schema.js";
+import { stmt } from "./statements.js";
 
 export type ResourceType =
   | "group"
@@ -31,9 +31,9 @@ export interface Intent {
  * left behind by a rolled-back batch under the same logical key is taken over; a live one is
  * returned unchanged so the caller can reuse it.
  */
-export function recordIntent(ctx: AppContext, intent: Intent): ResourceRow {
-  const now = nowIso(ctx);
-  const existing = findResource(ctx, intent.hostId, intent.providerId, intent.type, intent.logicalKey);
+export function recordIntent(s: StoreContext, intent: Intent): ResourceRow {
+  const now = nowIso(s);
+  const existing = findResource(s, intent.hostId, intent.providerId, intent.type, intent.logicalKey);
   if (existing && (LIVE_STATES as readonly string[]).includes(existing.state)) return existing;
   const values = {
     batchId: intent.batchId,
@@ -47,9 +47,9 @@ export function recordIntent(ctx: AppContext, intent: Intent): ResourceRow {
     updatedAt: now,
   };
   if (existing) {
-    ctx.db.update(managedResources).set(values).where(eq(managedResources.id, existing.id)).run();
+    s.db.update(managedResources).set(values).where(eq(managedResources.id, existing.id)).run();
   } else {
-    ctx.db
+    s.db
       .insert(managedResources)
       .values({
         ...values,
@@ -61,17 +61,17 @@ export function recordIntent(ctx: AppContext, intent: Intent): ResourceRow {
       })
       .run();
   }
-  return findResource(ctx, intent.hostId, intent.providerId, intent.type, intent.logicalKey) as ResourceRow;
+  return findResource(s, intent.hostId, intent.providerId, intent.type, intent.logicalKey) as ResourceRow;
 }
 
 export function findResource(
-  ctx: AppContext,
+  s: StoreContext,
   hostId: string,
   providerId: string,
   type: ResourceType,
   logicalKey: string,
 ) {
-  return ctx.db
+  return s.db
     .select()
     .from(managedResources)
     .where(
@@ -86,28 +86,28 @@ export function findResource(
 }
 
 export function updateResource(
-  ctx: AppContext,
+  s: StoreContext,
   id: number,
   patch: Partial<Pick<ResourceRow, "state" | "hostResourceId" | "attrs" | "origin" | "batchId">>,
 ) {
   if (patch.attrs === undefined && patch.origin === undefined && patch.batchId === undefined) {
     // Hot path (one per account): a cached statement instead of a freshly built query.
     stmt(
-      ctx.db.$client,
+      s.db.$client,
       "UPDATE managed_resources SET state = coalesce(?, state), host_resource_id = coalesce(?, host_resource_id), updated_at = ? WHERE id = ?",
-    ).run(patch.state ?? null, patch.hostResourceId ?? null, nowIso(ctx), id);
+    ).run(patch.state ?? null, patch.hostResourceId ?? null, nowIso(s), id);
     return;
   }
-  ctx.db
+  s.db
     .update(managedResources)
-    .set({ ...patch, updatedAt: nowIso(ctx) })
+    .set({ ...patch, updatedAt: nowIso(s) })
     .where(eq(managedResources.id, id))
     .run();
 }
 
 /** Every recorded resource of a provider on a host, by `type|logical_key`, in one query. */
-export function resourceIndex(ctx: AppContext, hostId: string, providerId: string): Map<string, ResourceRow> {
-  const rows = ctx.db
+export function resourceIndex(s: StoreContext, hostId: string, providerId: string): Map<string, ResourceRow> {
+  const rows = s.db
     .select()
     .from(managedResources)
     .where(and(eq(managedResources.hostId, hostId), eq(managedResources.providerId, providerId)))
@@ -119,12 +119,12 @@ export function resourceIndex(ctx: AppContext, hostId: string, providerId: strin
  * Records many intents in one transaction (the bulk form of recordIntent): new rows are inserted,
  * rows of rolled-back batches are taken over, live rows are left alone. Returns rows by logical key.
  */
-export function recordIntents(ctx: AppContext, intents: Intent[]): Map<string, ResourceRow> {
+export function recordIntents(s: StoreContext, intents: Intent[]): Map<string, ResourceRow> {
   const first = intents[0];
   if (!first) return new Map();
-  const now = nowIso(ctx);
+  const now = nowIso(s);
   const upsert = stmt(
-    ctx.db.$client,
+    s.db.$client,
     `INSERT INTO managed_resources (host_id, provider_id, batch_id, resource_type, logical_key, name, host_resource_id,
        state, origin, idempotency_key, raw_key_hash, attrs, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, NULL, 'create_pending', 'created', ?, ?, '{}', ?, ?)
@@ -134,7 +134,7 @@ export function recordIntents(ctx: AppContext, intents: Intent[]): Map<string, R
        attrs = '{}', updated_at = excluded.updated_at
      WHERE managed_resources.state NOT IN ('create_pending', 'created', 'reused', 'delete_pending')`,
   );
-  ctx.db.$client.transaction(() => {
+  s.db.$client.transaction(() => {
     for (const i of intents) {
       upsert.run(
         i.hostId,
@@ -150,12 +150,12 @@ export function recordIntents(ctx: AppContext, intents: Intent[]): Map<string, R
       );
     }
   })();
-  const index = resourceIndex(ctx, first.hostId, first.providerId);
+  const index = resourceIndex(s, first.hostId, first.providerId);
   return new Map(intents.map((i) => [i.logicalKey, index.get(`${i.type}|${i.logicalKey}`) as ResourceRow]));
 }
 
-export function batchResources(ctx: AppContext, batchId: string): ResourceRow[] {
-  return ctx.db
+export function batchResources(s: StoreContext, batchId: string): ResourceRow[] {
+  return s.db
     .select()
     .from(managedResources)
     .where(eq(managedResources.batchId, batchId))
@@ -163,8 +163,8 @@ export function batchResources(ctx: AppContext, batchId: string): ResourceRow[] 
     .all();
 }
 
-export function liveResources(ctx: AppContext, hostId: string, providerId: string): ResourceRow[] {
-  return ctx.db
+export function liveResources(s: StoreContext, hostId: string, providerId: string): ResourceRow[] {
+  return s.db
     .select()
     .from(managedResources)
     .where(
@@ -179,7 +179,7 @@ export function liveResources(ctx: AppContext, hostId: string, providerId: strin
 }
 
 export function appendEvent(
-  ctx: AppContext,
+  s: StoreContext,
   e: {
     kind: string;
     message: string;
@@ -189,10 +189,10 @@ export function appendEvent(
     data?: Record<string, unknown>;
   },
 ) {
-  ctx.db
+  s.db
     .insert(events)
     .values({
-      at: nowIso(ctx),
+      at: nowIso(s),
       kind: e.kind,
       message: e.message,
       hostId: e.hostId ?? null,
@@ -213,19 +213,19 @@ export type ProviderStatus =
   | "failed"
   | "disabled";
 
-export function getInstall(ctx: AppContext, hostId: string, providerId: string) {
-  return ctx.db
+export function getInstall(s: StoreContext, hostId: string, providerId: string) {
+  return s.db
     .select()
     .from(providerInstalls)
     .where(and(eq(providerInstalls.hostId, hostId), eq(providerInstalls.providerId, providerId)))
     .get();
 }
 
-export function ensureInstall(ctx: AppContext, hostId: string, providerId: string) {
-  const existing = getInstall(ctx, hostId, providerId);
+export function ensureInstall(s: StoreContext, hostId: string, providerId: string) {
+  const existing = getInstall(s, hostId, providerId);
   if (existing) return existing;
-  const now = nowIso(ctx);
-  ctx.db
+  const now = nowIso(s);
+  s.db
     .insert(providerInstalls)
     .values({
       hostId,
@@ -239,20 +239,20 @@ export function ensureInstall(ctx: AppContext, hostId: string, providerId: strin
       updatedAt: now,
     })
     .run();
-  return getInstall(ctx, hostId, providerId) as NonNullable<ReturnType<typeof getInstall>>;
+  return getInstall(s, hostId, providerId) as NonNullable<ReturnType<typeof getInstall>>;
 }
 
 /** Moves the provider's status on a host; the time of change moves only when the status does. */
 export function setProviderStatus(
-  ctx: AppContext,
+  s: StoreContext,
   hostId: string,
   providerId: string,
   status: ProviderStatus,
   reason: string,
 ) {
-  const install = ensureInstall(ctx, hostId, providerId);
-  const now = nowIso(ctx);
-  ctx.db
+  const install = ensureInstall(s, hostId, providerId);
+  const now = nowIso(s);
+  s.db
     .update(providerInstalls)
     .set({
       status,
@@ -264,11 +264,11 @@ export function setProviderStatus(
     .run();
 }
 
-export function bumpGeneration(ctx: AppContext, hostId: string, providerId: string) {
-  const install = ensureInstall(ctx, hostId, providerId);
-  ctx.db
+export function bumpGeneration(s: StoreContext, hostId: string, providerId: string) {
+  const install = ensureInstall(s, hostId, providerId);
+  s.db
     .update(providerInstalls)
-    .set({ generation: install.generation + 1, updatedAt: nowIso(ctx) })
+    .set({ generation: install.generation + 1, updatedAt: nowIso(s) })
     .where(eq(providerInstalls.id, install.id))
     .run();
 }

@@ -1,9 +1,17 @@
 import type { ErrorObject } from "ajv";
 import semver from "semver";
-import type { PackFiles } from "./archive.js";
 import { CHECKSUMS_FILE, renderChecksums, sha256, verifyChecksums } from "./checksums.js";
 import { type PackManifest, type ProviderDefinition, validateManifest, validateProvider } from "./schema.js";
 import { parseRange } from "./version-range.js";
+
+/** A pack as read from a directory or a zip, before anything in it is trusted. */
+export interface PackFiles {
+  /** Paths relative to the pack root, `/`-separated. */
+  files: Map<string, Buffer>;
+  /** Paths that appeared more than once (a zip can hold the same name twice). */
+  duplicates: string[];
+  source: string;
+}
 
 export interface PackIssue {
   severity: "error" | "warning";

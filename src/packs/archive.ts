@@ -2,6 +2,9 @@ import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import yauzl from "yauzl";
 import { AppError } from "../domain/errors.js";
+import type { PackFiles } from "../domain/pack/validate.js";
+
+export type { PackFiles };
 
 /**
  * Reading a pack from a directory or a zip. Input is untrusted: every limit is checked from
@@ -19,14 +22,6 @@ export const PACK_LIMITS = {
   maxArchiveBytes: 16 * 1024 * 1024,
 };
 export type PackLimits = typeof PACK_LIMITS;
-
-export interface PackFiles {
-  /** Paths relative to the pack root, `/`-separated. */
-  files: Map<string, Buffer>;
-  /** Paths that appeared more than once (a zip can hold the same name twice). */
-  duplicates: string[];
-  source: string;
-}
 
 export function loadError(code: string, message: string, file?: string): AppError {
   return new AppError("pack_invalid", code, message, {

@@ -1,13 +1,22 @@
 import { randomBytes } from "node:crypto";
-import { desc, eq, or } from "drizzle-orm";
-import { AppError, conflict, invalidInput, notFound } from "../domain/errors.js";
+import type { AppContext } from "../app/context.js";
+import { hostAdapterFor } from "../app/host-access.js";
+import { conflict, invalidInput } from "../domain/errors.js";
+import { fromHostError } from "../domain/host-errors.js";
 import { type Assessment, assessCapabilities } from "../domain/hosts.js";
-import type { CapabilityReport, HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
-import { type HostRow, hostCapabilitySnapshots, hosts } from "../store/schema.js";
+import type { CapabilityReport, HostAdapter } from "../host/sub2api/index.js";
+import { nowIso } from "../store/db.js";
+import {
+  findHost,
+  hostNameTaken,
+  insertHost,
+  latestSnapshot,
+  listHostRows,
+  recordProbe,
+  type SnapshotInput,
+} from "../store/hosts.js";
+import type { HostRow } from "../store/schema.js";
 import { maskSecret, SECRET_PURPOSE } from "../util/secrets.js";
-import { type AppContext, nowIso } from "./context.js";
-import { fromHostError } from "./host-errors.js";
-
 export type ProbeIdentity = "auto" | "user" | "none";
 
 export interface AddHostInput {
@@ -106,7 +115,7 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
   if (input.probeUser && !/^[^@\s]+@[^@\s]+$/.test(input.probeUser.email)) {
     throw invalidInput("INVALID_PROBE_EMAIL", `"${input.probeUser.email}" is not an email address`);
   }
-  if (ctx.db.select({ id: hosts.id }).from(hosts).where(eq(hosts.name, name)).get()) {
+  if (hostNameTaken(ctx, name)) {
     throw conflict("HOST_EXISTS", `a host named "${name}" is already registered`, {
       hint: `Use \`relay host probe ${name}\` to refresh it.`,
     });
@@ -137,12 +146,7 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
     updatedAt: now,
     lastProbedAt: now,
   };
-  ctx.db.transaction((tx) => {
-    tx.insert(hosts).values(row).run();
-    tx.insert(hostCapabilitySnapshots)
-      .values(snapshotRow(row.id, report, assessment, now))
-      .run();
-  });
+  insertHost(ctx, row, snapshotRow(row.id, report, assessment, now));
   ctx.logger.info(
     { host_id: row.id, name, status: assessment.status, version: report.version },
     "host registered",
@@ -155,77 +159,22 @@ export async function probeHost(ctx: AppContext, ref: string): Promise<HostView>
   const adapter = hostAdapterFor(ctx, row);
   const report = await probe(adapter, row.baseUrl);
   const assessment = assessCapabilities(report, row.probeIdentity);
-  const now = nowIso(ctx);
-  ctx.db.transaction((tx) => {
-    tx.update(hosts)
-      .set({
-        version: report.version ?? row.version,
-        status: assessment.status,
-        statusReasons: assessment.reasons,
-        updatedAt: now,
-        lastProbedAt: now,
-      })
-      .where(eq(hosts.id, row.id))
-      .run();
-    tx.insert(hostCapabilitySnapshots)
-      .values(snapshotRow(row.id, report, assessment, now))
-      .run();
-  });
+  recordProbe(
+    ctx,
+    row.id,
+    { version: report.version ?? row.version, status: assessment.status, statusReasons: assessment.reasons },
+    snapshotRow(row.id, report, assessment, nowIso(ctx)),
+  );
   ctx.logger.info({ host_id: row.id, status: assessment.status }, "host probed");
   return getHost(ctx, row.id);
 }
 
 export function listHosts(ctx: AppContext): HostView[] {
-  return ctx.db
-    .select()
-    .from(hosts)
-    .orderBy(hosts.name)
-    .all()
-    .map((row) => toView(ctx, row));
+  return listHostRows(ctx).map((row) => toView(ctx, row));
 }
 
 export function getHost(ctx: AppContext, ref: string): HostView {
   return toView(ctx, findHost(ctx, ref));
-}
-
-/** Resolves a host by id or by name. */
-export function findHost(ctx: AppContext, ref: string): HostRow {
-  const row = ctx.db
-    .select()
-    .from(hosts)
-    .where(or(eq(hosts.id, ref), eq(hosts.name, ref)))
-    .get();
-  if (!row)
-    throw notFound("HOST_NOT_FOUND", `no host "${ref}"`, {
-      hint: "List the registered hosts with `relay host list`.",
-    });
-  return row;
-}
-
-/** The adapter for a stored host, configured from its latest capability snapshot. */
-export function hostAdapterFor(ctx: AppContext, row: HostRow): HostAdapter {
-  const snapshot = latestSnapshot(ctx, row.id);
-  const caps = (snapshot?.capabilities ?? {}) as { idempotency?: boolean; max_page_size?: number };
-  let adminKey: string;
-  try {
-    adminKey = ctx.secrets.open(row.adminTokenSealed, SECRET_PURPOSE.adminToken);
-  } catch (err) {
-    throw new AppError(
-      "internal",
-      "SECRET_UNREADABLE",
-      `cannot decrypt the admin key of host "${row.name}"`,
-      {
-        hint: "The master key differs from the one the host was registered with; restore RELAY_MASTER_KEY or the key file.",
-        cause: err,
-      },
-    );
-  }
-  return ctx.hostAdapter({
-    baseUrl: row.baseUrl,
-    adminKey,
-    ...(caps.max_page_size ? { pageSize: caps.max_page_size } : {}),
-    ...(caps.idempotency !== undefined ? { idempotency: caps.idempotency } : {}),
-  });
 }
 
 async function probe(adapter: HostAdapter, baseUrl: string): Promise<CapabilityReport> {
@@ -236,7 +185,12 @@ async function probe(adapter: HostAdapter, baseUrl: string): Promise<CapabilityR
   }
 }
 
-function snapshotRow(hostId: string, report: CapabilityReport, assessment: Assessment, now: string) {
+function snapshotRow(
+  hostId: string,
+  report: CapabilityReport,
+  assessment: Assessment,
+  now: string,
+): SnapshotInput {
   return {
     hostId,
     version: report.version ?? null,
@@ -252,29 +206,6 @@ function snapshotRow(hostId: string, report: CapabilityReport, assessment: Asses
     warnings: assessment.warnings,
     probedAt: now,
   };
-}
-
-/** The capability matrix of a host's latest probe. */
-export function latestCapabilities(
-  ctx: AppContext,
-  hostId: string,
-): HostCapabilities & { max_page_size?: number } {
-  const snapshot = latestSnapshot(ctx, hostId);
-  if (!snapshot)
-    throw new AppError("internal", "NO_SNAPSHOT", `host ${hostId} has never been probed`, {
-      hint: "Run `relay host probe`.",
-    });
-  return snapshot.capabilities as unknown as HostCapabilities & { max_page_size?: number };
-}
-
-function latestSnapshot(ctx: AppContext, hostId: string) {
-  return ctx.db
-    .select()
-    .from(hostCapabilitySnapshots)
-    .where(eq(hostCapabilitySnapshots.hostId, hostId))
-    .orderBy(desc(hostCapabilitySnapshots.id))
-    .limit(1)
-    .get();
 }
 
 function toView(ctx: AppContext, row: HostRow): HostView {

@@ -5,7 +5,7 @@ import type {
   HostPlan,
   HostSubscription,
 } from "../host/sub2api/types.js";
-import { parseOwnership } from "../provision/naming.js";
+import { parseOwnership } from "./naming.js";
 
 /**
  * Drift detection, decided purely: recorded resources (with the fields relay set) against what the

@@ -1,10 +1,9 @@
 import { and, desc, eq } from "drizzle-orm";
 import { notFound } from "../domain/errors.js";
-import type { AppContext } from "../services/context.js";
-import { nowIso } from "../services/context.js";
-import { events, importBatches, importBatchItems, probeResults } from "../store/schema.js";
-import { stmt } from "../store/statements.js";
-import { batchResources } from "./records.js";
+import { nowIso, type StoreContext } from "./db.js";
+import { batchResources } from "./resources.js";
+import { events, importBatches, importBatchItems, probeResults } from "./schema.js";
+import { stmt } from "./statements.js";
 
 export type BatchStatus =
   | "pending"
@@ -18,8 +17,8 @@ export type BatchStatus =
 export const FINAL_STATUSES: BatchStatus[] = ["succeeded", "partially_succeeded", "failed", "rolled_back"];
 export type BatchRow = typeof importBatches.$inferSelect;
 
-export function getBatchRow(ctx: AppContext, batchId: string): BatchRow {
-  const row = ctx.db.select().from(importBatches).where(eq(importBatches.id, batchId)).get();
+export function getBatchRow(s: StoreContext, batchId: string): BatchRow {
+  const row = s.db.select().from(importBatches).where(eq(importBatches.id, batchId)).get();
   if (!row)
     throw notFound("BATCH_NOT_FOUND", `no import batch "${batchId}"`, {
       hint: "List batches with `relay batch list`.",
@@ -28,15 +27,15 @@ export function getBatchRow(ctx: AppContext, batchId: string): BatchRow {
 }
 
 export function setBatchStatus(
-  ctx: AppContext,
+  s: StoreContext,
   batchId: string,
   status: BatchStatus,
   reason: string,
   extra: Partial<BatchRow> = {},
 ) {
-  const now = nowIso(ctx);
+  const now = nowIso(s);
   const final = FINAL_STATUSES.includes(status);
-  ctx.db
+  s.db
     .update(importBatches)
     .set({ status, statusReason: reason, updatedAt: now, ...(final ? { finishedAt: now } : {}), ...extra })
     .where(eq(importBatches.id, batchId))
@@ -44,7 +43,7 @@ export function setBatchStatus(
 }
 
 export function setItem(
-  ctx: AppContext,
+  s: StoreContext,
   batchId: string,
   hash: string,
   patch: {
@@ -56,7 +55,7 @@ export function setItem(
 ) {
   // One call per key during an import: a cached statement; `result` is merged with json_patch.
   stmt(
-    ctx.db.$client,
+    s.db.$client,
     `UPDATE import_batch_items SET status = coalesce(?, status),
        error_code = CASE WHEN ? THEN ? ELSE error_code END,
        error_message = CASE WHEN ? THEN ? ELSE error_message END,
@@ -69,7 +68,7 @@ export function setItem(
     patch.errorMessage !== undefined ? 1 : 0,
     patch.errorMessage ?? null,
     JSON.stringify(patch.result ?? {}),
-    nowIso(ctx),
+    nowIso(s),
     batchId,
     hash,
   );
@@ -110,21 +109,21 @@ export interface BatchView {
   events: { at: string; kind: string; message: string }[];
 }
 
-export function getBatch(ctx: AppContext, batchId: string): BatchView {
-  const b = getBatchRow(ctx, batchId);
-  const items = ctx.db
+export function getBatch(s: StoreContext, batchId: string): BatchView {
+  const b = getBatchRow(s, batchId);
+  const items = s.db
     .select()
     .from(importBatchItems)
     .where(eq(importBatchItems.batchId, batchId))
     .orderBy(importBatchItems.position)
     .all();
-  const probes = ctx.db
+  const probes = s.db
     .select()
     .from(probeResults)
     .where(eq(probeResults.batchId, batchId))
     .orderBy(probeResults.id)
     .all();
-  const log = ctx.db.select().from(events).where(eq(events.batchId, batchId)).orderBy(events.id).all();
+  const log = s.db.select().from(events).where(eq(events.batchId, batchId)).orderBy(events.id).all();
   return {
     batch_id: b.id,
     host_id: b.hostId,
@@ -147,7 +146,7 @@ export function getBatch(ctx: AppContext, batchId: string): BatchView {
       error: i.errorMessage,
       result: i.result,
     })),
-    resources: batchResources(ctx, batchId).map((r) => ({
+    resources: batchResources(s, batchId).map((r) => ({
       type: r.resourceType,
       name: r.name,
       host_resource_id: r.hostResourceId,
@@ -180,14 +179,14 @@ export interface BatchSummaryView {
 }
 
 export function listBatches(
-  ctx: AppContext,
+  s: StoreContext,
   filter: { providerId?: string; hostId?: string } = {},
 ): BatchSummaryView[] {
   const conditions = [
     ...(filter.providerId ? [eq(importBatches.providerId, filter.providerId)] : []),
     ...(filter.hostId ? [eq(importBatches.hostId, filter.hostId)] : []),
   ];
-  return ctx.db
+  return s.db
     .select()
     .from(importBatches)
     .where(conditions.length > 0 ? and(...conditions) : undefined)

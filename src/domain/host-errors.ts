@@ -1,5 +1,5 @@
-import { AppError } from "../domain/errors.js";
 import { type HostError, isHostError } from "../host/sub2api/index.js";
+import { AppError } from "./errors.js";
 
 /** Turns an adapter failure into the error an operator reads: what failed, why, and what to do. */
 export function fromHostError(err: unknown, baseUrl: string): AppError | unknown {

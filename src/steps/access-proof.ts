@@ -1,8 +1,14 @@
 import { desc, eq } from "drizzle-orm";
+import type { AppContext } from "../app/context.js";
+import { hostAdapterFor } from "../app/host-access.js";
 import { type AccessEvidence, type AccessState, deriveAccessState, PROVEN_STATES } from "../domain/access.js";
 import { notFound } from "../domain/errors.js";
+import { fromHostError } from "../domain/host-errors.js";
+import { groupName, logicalKey, ownershipTag } from "../domain/naming.js";
 import { type GatewayResult, isHostError } from "../host/sub2api/index.js";
-import { groupName, logicalKey, ownershipTag } from "../provision/naming.js";
+import { nowIso } from "../store/db.js";
+import { findHost, latestCapabilities } from "../store/hosts.js";
+import { getProviderDefinition } from "../store/packs.js";
 import {
   ensureInstall,
   findResource,
@@ -11,15 +17,10 @@ import {
   recordIntent,
   setProviderStatus,
   updateResource,
-} from "../provision/records.js";
-import type { AppContext } from "../services/context.js";
-import { nowIso } from "../services/context.js";
-import { fromHostError } from "../services/host-errors.js";
-import { findHost, hostAdapterFor, latestCapabilities } from "../services/hosts.js";
-import { getProviderDefinition } from "../services/packs.js";
+} from "../store/resources.js";
 import { accessClosureRecords, providerInstalls } from "../store/schema.js";
 import { stmt } from "../store/statements.js";
-import { ensureProbeIdentity } from "./identity.js";
+import { ensureProbeIdentity } from "./probe-identity.js";
 
 export interface AccessStatusView {
   host_id: string;

@@ -1,5 +1,5 @@
 import type { HostCapabilities } from "../host/sub2api/types.js";
-import type { ProviderDefinition } from "../pack/schema.js";
+import type { ProviderDefinition } from "./pack/schema.js";
 
 /** How a provider is expressed on a given host (design §3 host profiles). */
 export interface HostMapping {

@@ -65,7 +65,3 @@ export function createContext(parts: ContextParts): AppContext {
       }),
   };
 }
-
-export function nowIso(ctx: AppContext): string {
-  return ctx.clock().toISOString();
-}

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
+import type { AppContext } from "../app/context.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
-import type { AppContext } from "../services/context.js";
-import { nowIso } from "../services/context.js";
+import { nowIso } from "../store/db.js";
 import { type HostRow, hosts } from "../store/schema.js";
 import { SECRET_PURPOSE } from "../util/secrets.js";
 

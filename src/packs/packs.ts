@@ -1,0 +1,169 @@
+import semver from "semver";
+import type { AppContext } from "../app/context.js";
+import { AppError, conflict, notFound } from "../domain/errors.js";
+import type { ProviderDefinition } from "../domain/pack/schema.js";
+import { type PackIssue, type PackReport, validatePack } from "../domain/pack/validate.js";
+import {
+  currentPackIds,
+  packRows,
+  providerDefinitionsOfPack,
+  providerIdsOfPack,
+  providerInUse,
+  providerOwners,
+  writePackInstall,
+} from "../store/packs.js";
+import { loadPack, loadPackZip, type PackFiles } from "./archive.js";
+export type PackSource = { kind: "path"; path: string } | { kind: "zip"; data: Buffer; label: string };
+
+export interface PackView {
+  pack_id: string;
+  name: string;
+  version: string;
+  description: string;
+  host: { app: string; version_range: string };
+  providers: string[];
+  content_hash: string;
+  source: string;
+  installed_at: string;
+  history: { version: string; installed_at: string; current: boolean }[];
+}
+
+export interface InstallResult {
+  outcome: "installed" | "upgraded" | "unchanged" | "downgraded";
+  previous_version: string | null;
+  pack: PackView;
+  warnings: PackIssue[];
+}
+
+export async function readPackSource(source: PackSource): Promise<PackFiles> {
+  return source.kind === "path" ? loadPack(source.path) : loadPackZip(source.data, source.label);
+}
+
+/** Validate without installing (`relay pack lint`): the full report, nothing written. */
+export async function lintPack(ctx: AppContext, source: PackSource): Promise<PackReport> {
+  return validatePack(await readPackSource(source), { installedProviders: providerOwners(ctx) });
+}
+
+function rejectReport(report: PackReport): AppError {
+  const errors = report.issues.filter((i) => i.severity === "error");
+  const first = errors[0];
+  return new AppError(
+    "pack_invalid",
+    "PACK_INVALID",
+    `pack rejected with ${errors.length} problem(s)${first ? `; first: ${first.file ?? ""} ${first.message}` : ""}`,
+    {
+      details: { issues: report.issues },
+      hint: "Run `relay pack lint PATH` for the full report; nothing was installed.",
+    },
+  );
+}
+
+/**
+ * Installs a pack: same version and content → no change; higher version → upgrade (earlier
+ * versions stay in history); lower → refused unless forced. Any rejection writes nothing.
+ */
+export async function installPack(
+  ctx: AppContext,
+  source: PackSource,
+  options: { force?: boolean } = {},
+): Promise<InstallResult> {
+  const files = await readPackSource(source);
+  const report = validatePack(files, { installedProviders: providerOwners(ctx) });
+  if (!report.ok || !report.manifest) throw rejectReport(report);
+  const manifest = report.manifest;
+  const sourceLabel = source.kind === "path" ? source.path : source.label;
+  const warnings = report.issues.filter((i) => i.severity === "warning");
+
+  const rows = packRows(ctx, manifest.pack_id);
+  const current = rows.find((r) => r.isCurrent);
+  const sameVersion = rows.find((r) => r.version === manifest.version);
+  if (sameVersion && sameVersion.contentHash !== report.content_hash) {
+    throw conflict(
+      "PACK_VERSION_CHANGED",
+      `${manifest.pack_id} ${manifest.version} is already installed with different content`,
+      {
+        hint: "A published version is immutable: bump the pack version for changed content.",
+      },
+    );
+  }
+  if (current && current.version === manifest.version) {
+    return {
+      outcome: "unchanged",
+      previous_version: current.version,
+      pack: getPack(ctx, manifest.pack_id),
+      warnings,
+    };
+  }
+  let outcome: InstallResult["outcome"] = "installed";
+  if (current) {
+    if (semver.lt(manifest.version, current.version)) {
+      if (!options.force) {
+        throw conflict(
+          "PACK_DOWNGRADE",
+          `${manifest.pack_id} ${manifest.version} is older than the installed ${current.version}`,
+          {
+            hint: "Pass --force (API: ?force=true) to install an older version on purpose.",
+          },
+        );
+      }
+      outcome = "downgraded";
+    } else {
+      outcome = "upgraded";
+    }
+  }
+
+  const newIds = new Set(report.providers.map((p) => p.provider_id));
+  const removed = providerIdsOfPack(ctx, manifest.pack_id).filter((id) => !newIds.has(id));
+  for (const id of removed) {
+    if (providerInUse(ctx, id)) {
+      throw conflict("PROVIDER_IN_USE", `this version drops provider "${id}", which is in use on a host`, {
+        hint: "Roll back that provider's batches first, or keep the provider in the pack.",
+      });
+    }
+  }
+  writePackInstall(ctx, {
+    manifest,
+    providers: report.providers,
+    contentHash: report.content_hash,
+    source: sourceLabel,
+    sameVersionId: sameVersion?.id,
+    removedProviders: removed,
+  });
+  ctx.logger.info({ pack_id: manifest.pack_id, version: manifest.version, outcome }, "pack installed");
+  return {
+    outcome,
+    previous_version: current?.version ?? null,
+    pack: getPack(ctx, manifest.pack_id),
+    warnings,
+  };
+}
+
+export function listPacks(ctx: AppContext): PackView[] {
+  return currentPackIds(ctx).map((id) => getPack(ctx, id));
+}
+
+export function getPack(ctx: AppContext, packId: string): PackView {
+  const rows = packRows(ctx, packId);
+  const current = rows.find((r) => r.isCurrent);
+  if (!current)
+    throw notFound("PACK_NOT_FOUND", `no pack "${packId}" is installed`, {
+      hint: "List installed packs with `relay pack list`.",
+    });
+  return {
+    pack_id: current.packId,
+    name: current.name,
+    version: current.version,
+    description: current.description,
+    host: current.manifest.host,
+    providers: current.manifest.providers.map((p) => p.provider_id),
+    content_hash: current.contentHash,
+    source: current.source,
+    installed_at: current.installedAt,
+    history: rows.map((r) => ({ version: r.version, installed_at: r.installedAt, current: r.isCurrent })),
+  };
+}
+
+export function listPackProviders(ctx: AppContext, packId: string): ProviderDefinition[] {
+  getPack(ctx, packId);
+  return providerDefinitionsOfPack(ctx, packId);
+}

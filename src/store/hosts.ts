@@ -1,0 +1,94 @@
+import { desc, eq, or } from "drizzle-orm";
+import { AppError, notFound } from "../domain/errors.js";
+import type { HostCapabilities } from "../host/sub2api/index.js";
+import { nowIso, type StoreContext } from "./db.js";
+import { type CapabilitySnapshotRow, type HostRow, hostCapabilitySnapshots, hosts } from "./schema.js";
+
+export type SnapshotInput = Omit<CapabilitySnapshotRow, "id">;
+
+/** Resolves a host by id or by name. */
+export function findHost(s: StoreContext, ref: string): HostRow {
+  const row = s.db
+    .select()
+    .from(hosts)
+    .where(or(eq(hosts.id, ref), eq(hosts.name, ref)))
+    .get();
+  if (!row)
+    throw notFound("HOST_NOT_FOUND", `no host "${ref}"`, {
+      hint: "List the registered hosts with `relay host list`.",
+    });
+  return row;
+}
+
+export function hostNameTaken(s: StoreContext, name: string): boolean {
+  return s.db.select({ id: hosts.id }).from(hosts).where(eq(hosts.name, name)).get() !== undefined;
+}
+
+export function listHostRows(s: StoreContext): HostRow[] {
+  return s.db.select().from(hosts).orderBy(hosts.name).all();
+}
+
+/** A new host and its first capability snapshot, in one transaction. */
+export function insertHost(s: StoreContext, row: HostRow, snapshot: SnapshotInput): void {
+  s.db.transaction((tx) => {
+    tx.insert(hosts).values(row).run();
+    tx.insert(hostCapabilitySnapshots).values(snapshot).run();
+  });
+}
+
+/** A re-probe: the host's version and status move, and a new snapshot is kept beside the old ones. */
+export function recordProbe(
+  s: StoreContext,
+  hostId: string,
+  patch: Pick<HostRow, "version" | "status" | "statusReasons">,
+  snapshot: SnapshotInput,
+): void {
+  const now = nowIso(s);
+  s.db.transaction((tx) => {
+    tx.update(hosts)
+      .set({ ...patch, updatedAt: now, lastProbedAt: now })
+      .where(eq(hosts.id, hostId))
+      .run();
+    tx.insert(hostCapabilitySnapshots).values(snapshot).run();
+  });
+}
+
+export function latestSnapshot(s: StoreContext, hostId: string): CapabilitySnapshotRow | undefined {
+  return s.db
+    .select()
+    .from(hostCapabilitySnapshots)
+    .where(eq(hostCapabilitySnapshots.hostId, hostId))
+    .orderBy(desc(hostCapabilitySnapshots.id))
+    .limit(1)
+    .get();
+}
+
+export type StoredCapabilities = HostCapabilities & { max_page_size?: number };
+
+/** The capability matrix of a host's latest probe. */
+export function latestCapabilities(s: StoreContext, hostId: string): StoredCapabilities {
+  const snapshot = latestSnapshot(s, hostId);
+  if (!snapshot)
+    throw new AppError("internal", "NO_SNAPSHOT", `host ${hostId} has never been probed`, {
+      hint: "Run `relay host probe`.",
+    });
+  return snapshot.capabilities as StoredCapabilities;
+}
+
+/** The probe user relay owns (or was given) on a host; the password arrives already sealed. */
+export function saveProbeIdentity(
+  s: StoreContext,
+  hostId: string,
+  identity: { email: string; userId: number; passwordSealed: string },
+): void {
+  s.db
+    .update(hosts)
+    .set({
+      probeUserEmail: identity.email,
+      probeUserId: identity.userId,
+      probePasswordSealed: identity.passwordSealed,
+      updatedAt: nowIso(s),
+    })
+    .where(eq(hosts.id, hostId))
+    .run();
+}
