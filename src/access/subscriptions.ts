@@ -2,13 +2,15 @@ import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { AppError, invalidInput } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
-import { logicalKey, ownershipTag } from "../domain/naming.js";
-import { type HostSubscription, isHostError } from "../host/sub2api/index.js";
-import type { SubscriptionTarget } from "../provision/preview.js";
+import { logicalKey } from "../domain/naming.js";
+import type { SubscriptionTarget } from "../domain/plan.js";
+import type { HostSubscription } from "../host/sub2api/index.js";
+import { assignAndRecord } from "../steps/subscriptions.js";
 import { listBatches } from "../store/batches.js";
 import { findHost, latestCapabilities } from "../store/hosts.js";
+import { getInstall } from "../store/installs.js";
 import { getProviderDefinition } from "../store/packs.js";
-import { findResource, getInstall, recordIntent, updateResource } from "../store/resources.js";
+import { findResource } from "../store/resources.js";
 
 export interface AssignmentOutcome {
   user_id: number;
@@ -149,57 +151,23 @@ export async function assignSubscriptions(
         });
         continue;
       }
-      const row = recordIntent(ctx, {
+      const grant = await assignAndRecord(ctx, adapter, {
         hostId: host.id,
         providerId: def.provider_id,
         batchId: batchId as string,
-        type: "subscription",
+        groupId,
+        userId: u.userId,
+        validityDays: days,
         logicalKey: logicalKey(gen, "subscription", String(u.userId)),
         name: `user-${u.userId}`,
-        idempotencyKey: `sub-${host.id}-${groupId}-${u.userId}`,
-        attrs: { user_id: u.userId, group_id: groupId, validity_days: days },
       });
-      let outcome: Awaited<ReturnType<typeof adapter.assignSubscription>>;
-      try {
-        outcome = await adapter.assignSubscription({
-          userId: u.userId,
-          groupId,
-          validityDays: days,
-          notes: ownershipTag(def.provider_id, row.batchId ?? ""),
-        });
-      } catch (err) {
-        // A refusal about this user (unknown user, …) is this user's outcome, not the whole call's.
-        if (!isHostError(err) || err.kind !== "http" || (err.status ?? 500) >= 500 || err.status === 429)
-          throw err;
-        updateResource(ctx, row.id, { state: "failed" });
-        out.push({
-          user_id: u.userId,
-          validity_days: days,
-          action: "failed",
-          reason: `${err.machineCode}: ${err.message}`,
-          subscription_id: null,
-        });
-        continue;
-      }
-      if (outcome.kind === "assigned") {
-        updateResource(ctx, row.id, { hostResourceId: outcome.subscription.id, state: "created" });
-        out.push({
-          user_id: u.userId,
-          validity_days: days,
-          action: "created",
-          reason: "assigned",
-          subscription_id: outcome.subscription.id,
-        });
-      } else {
-        updateResource(ctx, row.id, { state: "failed" });
-        out.push({
-          user_id: u.userId,
-          validity_days: days,
-          action: "conflict",
-          reason: `${outcome.code}: ${outcome.reason}`,
-          subscription_id: null,
-        });
-      }
+      out.push({
+        user_id: u.userId,
+        validity_days: days,
+        action: grant.action,
+        reason: grant.reason,
+        subscription_id: grant.subscriptionId,
+      });
     }
   } catch (err) {
     throw fromHostError(err, host.baseUrl);

@@ -1,6 +1,7 @@
 import type { Config } from "../config/index.js";
 import { type AdapterOptions, type HostAdapter, Sub2apiAdapter } from "../host/sub2api/index.js";
 import type { Db } from "../store/db.js";
+import { statusByHost } from "../store/installs.js";
 import type { Logger } from "../util/logger.js";
 import { Metrics } from "../util/metrics.js";
 import type { SecretBox } from "../util/secrets.js";
@@ -29,18 +30,7 @@ export interface ContextParts {
 
 export function createContext(parts: ContextParts): AppContext {
   const timeoutMs = parts.config.hostTimeoutMs;
-  const metrics = new Metrics(
-    () =>
-      parts.db.$client
-        .prepare(
-          "SELECT h.name AS host, p.provider_id AS provider, p.status FROM provider_installs p JOIN hosts h ON h.id = p.host_id",
-        )
-        .all() as {
-        host: string;
-        provider: string;
-        status: string;
-      }[],
-  );
+  const metrics = new Metrics(() => statusByHost(parts.db));
   const base: HostAdapterFactory =
     parts.hostAdapter ?? ((options) => new Sub2apiAdapter({ timeoutMs, ...options }));
   return {

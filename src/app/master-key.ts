@@ -1,7 +1,6 @@
-import { eq } from "drizzle-orm";
 import { AppError } from "../domain/errors.js";
 import type { Db } from "../store/db.js";
-import { hosts, settings } from "../store/schema.js";
+import { getSetting, putSettingIfAbsent, resealAll } from "../store/settings.js";
 import { SECRET_PURPOSE, SecretBox } from "../util/secrets.js";
 
 const HMAC_SETTING = "key_hmac_secret";
@@ -13,22 +12,15 @@ const HMAC_SETTING = "key_hmac_secret";
  */
 export function openSecretBox(db: Db, masterKey: Buffer): SecretBox {
   const bootstrap = new SecretBox(masterKey);
-  const row = db.select().from(settings).where(eq(settings.key, HMAC_SETTING)).get();
-  if (!row) {
+  const sealed = getSetting(db, HMAC_SETTING);
+  if (sealed === undefined) {
     const seed = SecretBox.derivedMacKey(masterKey);
-    db.insert(settings)
-      .values({
-        key: HMAC_SETTING,
-        value: bootstrap.seal(seed.toString("base64"), SECRET_PURPOSE.hmacSecret),
-        updatedAt: new Date().toISOString(),
-      })
-      .onConflictDoNothing()
-      .run();
+    putSettingIfAbsent(db, HMAC_SETTING, bootstrap.seal(seed.toString("base64"), SECRET_PURPOSE.hmacSecret));
     return openSecretBox(db, masterKey);
   }
   let mac: string;
   try {
-    mac = bootstrap.open(row.value, SECRET_PURPOSE.hmacSecret);
+    mac = bootstrap.open(sealed, SECRET_PURPOSE.hmacSecret);
   } catch (err) {
     throw new AppError("internal", "MASTER_KEY_MISMATCH", "the master key does not match this database", {
       hint: "Use the RELAY_MASTER_KEY (or key file) this database was created with; see docs/deployment.md#rotating-the-master-key.",
@@ -44,36 +36,17 @@ export function openSecretBox(db: Db, masterKey: Buffer): SecretBox {
  */
 export function rotateMasterKey(db: Db, oldKey: Buffer, newKey: Buffer): { hosts: number; secrets: number } {
   const from = openSecretBox(db, oldKey);
+  const old = new SecretBox(oldKey);
   const to = new SecretBox(newKey);
-  let count = 0;
-  const rows = db.select().from(hosts).all();
-  db.transaction((tx) => {
-    for (const h of rows) {
-      const token = to.seal(
-        from.open(h.adminTokenSealed, SECRET_PURPOSE.adminToken),
-        SECRET_PURPOSE.adminToken,
-      );
-      const password = h.probePasswordSealed
-        ? to.seal(
-            from.open(h.probePasswordSealed, SECRET_PURPOSE.probePassword),
-            SECRET_PURPOSE.probePassword,
-          )
-        : null;
-      tx.update(hosts)
-        .set({ adminTokenSealed: token, probePasswordSealed: password })
-        .where(eq(hosts.id, h.id))
-        .run();
-      count += password ? 2 : 1;
-    }
-    const row = tx.select().from(settings).where(eq(settings.key, HMAC_SETTING)).get();
-    if (row) {
-      const mac = new SecretBox(oldKey).open(row.value, SECRET_PURPOSE.hmacSecret);
-      tx.update(settings)
-        .set({ value: to.seal(mac, SECRET_PURPOSE.hmacSecret), updatedAt: new Date().toISOString() })
-        .where(eq(settings.key, HMAC_SETTING))
-        .run();
-      count += 1;
-    }
+  const reseal = (sealed: string, purpose: string) => to.seal(from.open(sealed, purpose), purpose);
+  return resealAll(db, [HMAC_SETTING], {
+    host: (h) => ({
+      adminTokenSealed: reseal(h.adminTokenSealed, SECRET_PURPOSE.adminToken),
+      probePasswordSealed: h.probePasswordSealed
+        ? reseal(h.probePasswordSealed, SECRET_PURPOSE.probePassword)
+        : null,
+    }),
+    // The HMAC secret is sealed under the master key itself, not under the installation's box.
+    setting: (_key, value) => to.seal(old.open(value, SECRET_PURPOSE.hmacSecret), SECRET_PURPOSE.hmacSecret),
   });
-  return { hosts: rows.length, secrets: count };
 }

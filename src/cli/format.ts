@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import type { SubscriptionTarget } from "../provision/preview.js";
+import type { SubscriptionTarget } from "../domain/plan.js";
 
 /** Commander parser for a repeatable `USER_ID[:DAYS]` option. */
 export function parseUserTarget(value: string, previous: SubscriptionTarget[] = []): SubscriptionTarget[] {

@@ -39,3 +39,20 @@ export function deriveAccessState(e: AccessEvidence): { state: AccessState; reas
 }
 
 export const PROVEN_STATES: AccessState[] = ["subscription_ready", "self_service_ready", "fully_ready"];
+
+/** What a gateway call through the host answered, as recorded (never the key). */
+export interface GatewayEvidence {
+  status: number;
+  error_code: string | null;
+  model: string | null;
+  latency_ms: number;
+  completion: string | null;
+}
+
+/** An access proof's evidence as stored: what was tried, against which group, and the gateway's answer. */
+export type ProofEvidence = AccessEvidence & {
+  group_id?: number;
+  subscription_type?: string;
+  probe_user?: string;
+};
+export type StoredEvidence = ProofEvidence & { gateway?: GatewayEvidence | null };

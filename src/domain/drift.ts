@@ -19,6 +19,9 @@ export type FindingKind =
   | "access_broken"
   | "incompatible";
 
+export type ReconcileTrigger = "manual" | "schedule" | "cli";
+export type ReconcileOutcome = "ok" | "drift" | "degraded" | "error" | "skipped";
+
 export interface Finding {
   kind: FindingKind;
   resource_type: string;
@@ -28,6 +31,8 @@ export interface Finding {
   expected?: unknown;
   actual?: unknown;
   message: string;
+  /** Set when `--heal` repaired what the finding describes. */
+  healed?: boolean;
 }
 
 export type Expectation =

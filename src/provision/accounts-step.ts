@@ -2,12 +2,17 @@ import { idempotencyKey, logicalKey } from "../domain/naming.js";
 import type { CreateAccountInput, HostAccount } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
 import { setItem } from "../store/batches.js";
-import { nowIso } from "../store/db.js";
+import { inTransaction } from "../store/db.js";
+import { recordAccountTest } from "../store/probes.js";
 import { type Intent, type ResourceRow, recordIntents, updateResource } from "../store/resources.js";
-import { stmt } from "../store/statements.js";
 import { chunk, mapLimit } from "../util/concurrency.js";
 import type { IntakeKey } from "./keys.js";
-import { adopt, describe, intent, itemStatus, type SagaContext, StepFailed, step } from "./saga.js";
+import { adopt, describe, intent, type SagaContext, StepFailed, step } from "./saga.js";
+
+interface Pending {
+  key: IntakeKey;
+  row: ResourceRow;
+}
 
 /**
  * Steps 4 and 5 of the import saga: create the accounts (batch create in chunks where the host
@@ -15,46 +20,45 @@ import { adopt, describe, intent, itemStatus, type SagaContext, StepFailed, step
  * mode, remove the accounts that fail their test.
  */
 export async function provisionAccounts(s: SagaContext, groupId: number): Promise<void> {
-  const { ctx, req, options, progress, internals, planned, gen, batchId, tag, created, warnings } = s;
-  const { host, def, mapping, adapter, caps } = internals;
-  // 4. accounts
-  const toCreate: { key: IntakeKey; row: ResourceRow }[] = [];
+  const toCreate = recordAccountIntents(s);
+  const hostIds = await createAccounts(s, toCreate, groupId);
+  const fresh = toCreate.filter(({ row }) => hostIds.has(row.id));
+  const failed = await testAccounts(s, fresh, hostIds);
+  await removeFailed(s, failed, hostIds);
+}
+
+/** Reused keys are adopted; every new one is recorded as intended, all in one transaction. */
+function recordAccountIntents(s: SagaContext): Pending[] {
+  const { ctx, internals, planned, gen, batchId } = s;
   const intents: (Intent & { key: IntakeKey })[] = [];
   for (const key of internals.keys) {
     const p = planned.get(key.position);
     if (!p) continue;
     const lk = logicalKey(gen, "account", key.hash);
     if (p.action === "reuse") {
-      adopt(
-        ctx,
-        host.id,
-        def.provider_id,
-        batchId,
-        "account",
-        lk,
-        p.account_name,
-        p.host_resource_id as number,
-        key.hash,
-      );
+      adopt(s, "account", lk, p.account_name, p.host_resource_id as number, key.hash);
       setItem(ctx, batchId, key.hash, { status: "reused", result: { account_id: p.host_resource_id } });
     } else if (p.action === "create") {
       const stale = internals.records.get(`account|${lk}`);
       if (stale && ["created", "reused"].includes(stale.state))
         updateResource(ctx, stale.id, { state: "gone" });
       intents.push({
-        ...intent(host.id, def.provider_id, batchId, "account", lk, p.account_name),
+        ...intent(s, "account", lk, p.account_name),
         rawKeyHash: key.hash,
-        idempotencyKey: idempotencyKey(host.id, "account.create", `${lk}:${batchId}`),
+        idempotencyKey: idempotencyKey(internals.host.id, "account.create", `${lk}:${batchId}`),
         key,
       });
     }
   }
-  // All intents in one transaction, before any account is sent to the host.
-  const recordedRows = recordIntents(ctx, intents);
-  for (const i of intents) toCreate.push({ key: i.key, row: recordedRows.get(i.logicalKey) as ResourceRow });
-  const input = (key: IntakeKey, name: string): CreateAccountInput => ({
+  const rows = recordIntents(ctx, intents);
+  return intents.map((i) => ({ key: i.key, row: rows.get(i.logicalKey) as ResourceRow }));
+}
+
+function accountInput(s: SagaContext, key: IntakeKey, name: string, groupId: number): CreateAccountInput {
+  const { def, mapping } = s.internals;
+  return {
     name,
-    notes: tag,
+    notes: s.tag,
     platform: mapping.platform,
     apiKey: key.secret,
     baseUrl: mapping.baseUrl,
@@ -64,162 +68,157 @@ export async function provisionAccounts(s: SagaContext, groupId: number): Promis
     ...(Object.keys(mapping.extra).length > 0 ? { extra: mapping.extra } : {}),
     concurrency: def.account_defaults.concurrency,
     priority: def.account_defaults.priority,
-    groupIds: [groupId as number],
-  });
-  const accountFailed = (key: IntakeKey, row: ResourceRow, code: string, message: string) => {
-    updateResource(ctx, row.id, { state: "failed" });
-    setItem(ctx, batchId, key.hash, { status: "failed", errorCode: code, errorMessage: message });
-    progress({ phase: "accounts", message: `${key.mask}: ${message}` });
-    if (req.mode === "strict") throw new StepFailed("account create", `${key.mask}: ${message}`);
+    groupIds: [groupId],
   };
+}
+
+/** Creates the accounts; returns resource row id → host account id for those the host made. */
+async function createAccounts(
+  s: SagaContext,
+  toCreate: Pending[],
+  groupId: number,
+): Promise<Map<number, number>> {
+  const { ctx, req, options, progress, internals, batchId, created } = s;
+  const { adapter, caps, def } = internals;
   const hostIds = new Map<number, number>();
-  const accountCreated = (key: IntakeKey, row: ResourceRow, id: number) => {
+  let done = 0;
+  const succeeded = ({ key, row }: Pending, id: number) => {
     hostIds.set(row.id, id);
     updateResource(ctx, row.id, { hostResourceId: id, state: "created" });
     setItem(ctx, batchId, key.hash, { status: "created", result: { account_id: id } });
     created.account_ids.push(id);
   };
-  let done = 0;
-  const perAccount = async ({ key, row }: { key: IntakeKey; row: ResourceRow }) => {
+  const refused = ({ key, row }: Pending, code: string, message: string) => {
+    updateResource(ctx, row.id, { state: "failed" });
+    setItem(ctx, batchId, key.hash, { status: "failed", errorCode: code, errorMessage: message });
+    progress({ phase: "accounts", message: `${key.mask}: ${message}` });
+    if (req.mode === "strict") throw new StepFailed("account create", `${key.mask}: ${message}`);
+  };
+  const one = async (p: Pending) => {
     try {
-      const a = await adapter.createAccount(input(key, row.name), row.idempotencyKey);
-      accountCreated(key, row, a.id);
+      succeeded(
+        p,
+        (await adapter.createAccount(accountInput(s, p.key, p.row.name, groupId), p.row.idempotencyKey)).id,
+      );
     } catch (err) {
       if (err instanceof StepFailed) throw err;
-      if (
-        isHostError(err) &&
-        (err.kind === "network" || err.kind === "timeout" || (err.status ?? 0) >= 500)
-      ) {
+      // The host may have acted: stop and let rollback look for it rather than call it refused.
+      if (isHostError(err) && (err.kind === "network" || err.kind === "timeout" || (err.status ?? 0) >= 500))
         throw new StepFailed("account create", describe(err));
-      }
-      accountFailed(key, row, isHostError(err) ? err.machineCode : "ERROR", describe(err));
+      refused(p, isHostError(err) ? err.machineCode : "ERROR", describe(err));
     }
     done += 1;
-    progress({ phase: "accounts", message: `created ${key.mask}`, done, total: toCreate.length });
+    progress({ phase: "accounts", message: `created ${p.key.mask}`, done, total: toCreate.length });
   };
-  if (caps.batch_create) {
-    for (const part of chunk(toCreate, options.chunkSize ?? 50)) {
-      const batchKey = idempotencyKey(host.id, "account.batch", part.map((p) => p.row.name).join(","));
-      const result = await step("account create", () =>
-        adapter.createAccountsBatch(
-          part.map((p) => input(p.key, p.row.name)),
-          batchKey,
-        ),
-      );
-      let leftovers = part;
-      if (!result.verified) {
-        // Dec 2025 builds answer without creating anything: check by listing, create the rest one by one.
-        const listed = new Map<string, HostAccount>();
-        for (const a of await step("account verify", () =>
-          adapter.listAccounts({ search: `${def.provider_id}-` }),
-        ))
-          listed.set(a.name, a);
-        leftovers = [];
-        for (const p of part) {
-          const a = listed.get(p.row.name);
-          if (a) accountCreated(p.key, p.row, a.id);
-          else leftovers.push(p);
-        }
-        if (leftovers.length > 0)
-          warnings.push("the host's batch create created nothing; accounts were created one by one");
-        for (const p of leftovers) await perAccount(p);
-        continue;
-      }
-      const byName = new Map(result.results.map((x) => [x.name, x]));
-      ctx.db.$client.transaction(() => {
-        for (const p of part) {
-          const r = byName.get(p.row.name);
-          if (r?.success && r.id !== undefined) accountCreated(p.key, p.row, r.id);
-          else accountFailed(p.key, p.row, "ACCOUNT_CREATE_FAILED", r?.error ?? "no result from host");
-          done += 1;
-        }
-      })();
-      progress({
-        phase: "accounts",
-        message: `created ${done}/${toCreate.length}`,
-        done,
-        total: toCreate.length,
-      });
-    }
-  } else {
-    await mapLimit(toCreate, 4, perAccount);
+  if (!caps.batch_create) {
+    await mapLimit(toCreate, 4, one);
+    return hostIds;
   }
-
-  // 5. test every new account with the smoke model, then read its models
-  const fresh = toCreate.filter(({ row }) => hostIds.has(row.id));
-  let tested = 0;
-  const recordTest = (
-    row: ResourceRow,
-    id: number,
-    ok: boolean,
-    error: string | undefined,
-    latency: number | null,
-  ) =>
-    stmt(
-      ctx.db.$client,
-      `INSERT INTO probe_results (host_id, provider_id, batch_id, kind, resource_id, success, error_code, message,
-           model, latency_ms, detail, created_at) VALUES (?, ?, ?, 'account_test', ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      host.id,
-      def.provider_id,
-      batchId,
-      row.id,
-      ok ? 1 : 0,
-      ok ? null : "ACCOUNT_TEST_FAILED",
-      ok ? null : (error ?? null),
-      def.smoke_test_model,
-      latency,
-      JSON.stringify({ account_id: id }),
-      nowIso(ctx),
+  for (const part of chunk(toCreate, options.chunkSize ?? 50)) {
+    const batchKey = idempotencyKey(
+      internals.host.id,
+      "account.batch",
+      part.map((p) => p.row.name).join(","),
     );
-  // Test evidence is written in transactions of up to 32 keys: one commit per key would cost
-  // more CPU than the calls themselves. A crash loses at most the unflushed results, and
-  // recovery then treats those accounts as untested (it removes them).
+    const result = await step("account create", () =>
+      adapter.createAccountsBatch(
+        part.map((p) => accountInput(s, p.key, p.row.name, groupId)),
+        batchKey,
+      ),
+    );
+    if (!result.verified) {
+      // Dec 2025 builds answer without creating anything: check by listing, create the rest one by one.
+      const listed = new Map<string, HostAccount>();
+      for (const a of await step("account verify", () =>
+        adapter.listAccounts({ search: `${def.provider_id}-` }),
+      ))
+        listed.set(a.name, a);
+      const leftovers = part.filter((p) => {
+        const a = listed.get(p.row.name);
+        if (a) succeeded(p, a.id);
+        return !a;
+      });
+      if (leftovers.length > 0)
+        s.warnings.push("the host's batch create created nothing; accounts were created one by one");
+      for (const p of leftovers) await one(p);
+      continue;
+    }
+    const byName = new Map(result.results.map((x) => [x.name, x]));
+    inTransaction(ctx, () => {
+      for (const p of part) {
+        const r = byName.get(p.row.name);
+        if (r?.success && r.id !== undefined) succeeded(p, r.id);
+        else refused(p, "ACCOUNT_CREATE_FAILED", r?.error ?? "no result from host");
+        done += 1;
+      }
+    });
+    progress({
+      phase: "accounts",
+      message: `created ${done}/${toCreate.length}`,
+      done,
+      total: toCreate.length,
+    });
+  }
+  return hostIds;
+}
+
+/**
+ * Tests every new account with the smoke model, then reads its models. Evidence is written in
+ * transactions of up to 32 keys: one commit per key would cost more CPU than the calls themselves.
+ * A crash loses at most the unflushed results, and recovery then treats those accounts as
+ * untested (it removes them). Returns the accounts that failed.
+ */
+async function testAccounts(
+  s: SagaContext,
+  fresh: Pending[],
+  hostIds: Map<number, number>,
+): Promise<Pending[]> {
+  const { ctx, req, options, progress, internals, batchId, warnings } = s;
+  const { adapter, caps, def, host } = internals;
+  const failed: Pending[] = [];
   let evidence: (() => void)[] = [];
-  const flushEvidence = () => {
+  const flush = () => {
     const pending = evidence;
     evidence = [];
     if (pending.length > 0)
-      ctx.db.$client.transaction(() => {
+      inTransaction(ctx, () => {
         for (const write of pending) write();
-      })();
+      });
   };
-  const queueEvidence = (write: () => void) => {
+  const queue = (write: () => void) => {
     evidence.push(write);
-    if (evidence.length >= 32) flushEvidence();
+    if (evidence.length >= 32) flush();
   };
-  await mapLimit(fresh, options.testConcurrency ?? 4, async ({ key, row }) => {
-    const id = hostIds.get(row.id) as number;
-    let ok = false;
-    let error: string | undefined;
-    let latency: number | null = null;
+  const test = { hostId: host.id, providerId: def.provider_id, batchId, model: def.smoke_test_model };
+  let tested = 0;
+  await mapLimit(fresh, options.testConcurrency ?? 4, async (p) => {
+    const id = hostIds.get(p.row.id) as number;
+    let outcome: { ok: boolean; error?: string | undefined; latency: number | null } = {
+      ok: false,
+      latency: null,
+    };
     try {
       const t = await adapter.testAccount(id, def.smoke_test_model);
-      ok = t.success;
-      error = t.error;
-      latency = t.latencyMs;
+      outcome = { ok: t.success, error: t.error, latency: t.latencyMs };
     } catch (err) {
-      error = describe(err);
+      outcome.error = describe(err);
     }
     tested += 1;
-    progress({
-      phase: "test",
-      message: `${key.mask}: ${ok ? "ok" : `failed (${error})`}`,
-      done: tested,
-      total: fresh.length,
-    });
-    if (!ok) {
-      queueEvidence(() => {
-        recordTest(row, id, false, error, latency);
-        setItem(ctx, batchId, key.hash, {
+    const verdict = outcome.ok ? "ok" : `failed (${outcome.error})`;
+    progress({ phase: "test", message: `${p.key.mask}: ${verdict}`, done: tested, total: fresh.length });
+    if (!outcome.ok) {
+      failed.push(p);
+      queue(() => {
+        recordAccountTest(ctx, { ...test, resourceId: p.row.id, accountId: id, ...outcome });
+        setItem(ctx, batchId, p.key.hash, {
           status: "failed",
           errorCode: "ACCOUNT_TEST_FAILED",
-          errorMessage: error ?? "test failed",
+          errorMessage: outcome.error ?? "test failed",
         });
       });
       if (req.mode === "strict") {
-        flushEvidence();
-        throw new StepFailed("account test", `${key.mask}: ${error}`);
+        flush();
+        throw new StepFailed("account test", `${p.key.mask}: ${outcome.error}`);
       }
       return;
     }
@@ -227,25 +226,27 @@ export async function provisionAccounts(s: SagaContext, groupId: number): Promis
     try {
       models = caps.models_sync ? await adapter.syncAccountModels(id) : await adapter.listAccountModels(id);
     } catch (err) {
-      warnings.push(`models of ${key.mask} could not be read: ${describe(err)}`);
+      warnings.push(`models of ${p.key.mask} could not be read: ${describe(err)}`);
     }
-    queueEvidence(() => {
-      recordTest(row, id, true, undefined, latency);
-      setItem(ctx, batchId, key.hash, { status: "tested", result: { models } });
+    queue(() => {
+      recordAccountTest(ctx, { ...test, resourceId: p.row.id, accountId: id, ...outcome });
+      setItem(ctx, batchId, p.key.hash, { status: "tested", result: { models } });
     });
-  }).finally(flushEvidence);
+  }).finally(flush);
+  return failed;
+}
 
-  // partial mode: accounts that failed their test are removed; only what works stays.
-  const failedTests = fresh.filter(({ key }) => itemStatus(ctx, batchId, key.hash) === "failed");
-  for (const { row } of failedTests) {
+/** Partial mode: accounts that failed their test are removed; only what works stays. */
+async function removeFailed(s: SagaContext, failed: Pending[], hostIds: Map<number, number>): Promise<void> {
+  for (const { row } of failed) {
     const id = hostIds.get(row.id);
     if (id === undefined) continue;
     try {
-      await adapter.deleteAccount(id);
-      updateResource(ctx, row.id, { state: "deleted" });
-      created.account_ids = created.account_ids.filter((x) => x !== id);
+      await s.internals.adapter.deleteAccount(id);
+      updateResource(s.ctx, row.id, { state: "deleted" });
+      s.created.account_ids = s.created.account_ids.filter((x) => x !== id);
     } catch (err) {
-      warnings.push(`failed account #${id} could not be removed: ${describe(err)}`);
+      s.warnings.push(`failed account #${id} could not be removed: ${describe(err)}`);
     }
   }
 }

@@ -1,11 +1,12 @@
-import { and, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../app/context.js";
-import { getBatch, setBatchStatus, setItem } from "../store/batches.js";
-import { acquireLock, currentOwner, lockIsLive, providerLockName, releaseLock } from "../store/locks.js";
-import { appendEvent, batchResources, setProviderStatus, updateResource } from "../store/resources.js";
-import { importBatches, probeResults } from "../store/schema.js";
-import { LOCK_TTL_MS, rollbackBatch } from "./rollback.js";
-
+import { AppError } from "../domain/errors.js";
+import { type BatchRow, getBatch, setBatchStatus, setItem, unfinishedBatches } from "../store/batches.js";
+import { appendEvent } from "../store/events.js";
+import { refreshProviderState } from "../store/installs.js";
+import { providerLockIsLive, withProviderLock } from "../store/locks.js";
+import { passedAccountTests } from "../store/probes.js";
+import { batchResources, updateResource } from "../store/resources.js";
+import { rollbackUnlocked } from "./rollback.js";
 export interface RecoveryOutcome {
   batch_id: string;
   previous_status: string;
@@ -24,86 +25,70 @@ export interface RecoveryOutcome {
  * A batch whose provider lock is held by a live process is left alone.
  */
 export async function recoverBatches(ctx: AppContext): Promise<RecoveryOutcome[]> {
-  const stuck = ctx.db
-    .select()
-    .from(importBatches)
-    .where(inArray(importBatches.status, ["pending", "previewed", "running", "rollback_running"]))
-    .orderBy(importBatches.createdAt)
-    .all();
   const outcomes: RecoveryOutcome[] = [];
-  for (const b of stuck) {
-    const lockName = providerLockName(b.hostId, b.providerId);
-    if (lockIsLive(ctx.db, lockName, ctx.clock())) {
+  for (const b of unfinishedBatches(ctx)) {
+    const key = { hostId: b.hostId, providerId: b.providerId };
+    const skipped = { batch_id: b.id, previous_status: b.status, status: b.status };
+    if (providerLockIsLive(ctx, key)) {
       outcomes.push({
-        batch_id: b.id,
-        previous_status: b.status,
-        status: b.status,
+        ...skipped,
         action: "skipped_live",
         detail: "its import or rollback is still running",
       });
       continue;
     }
-    const owner = currentOwner("recover");
-    if (!acquireLock(ctx.db, lockName, owner, LOCK_TTL_MS, ctx.clock()).ok) continue;
     try {
-      appendEvent(ctx, {
-        kind: "recovery",
-        message: `recovering a batch left ${b.status}`,
-        batchId: b.id,
-        hostId: b.hostId,
-        providerId: b.providerId,
-      });
-      if (b.mode === "partial" && b.status === "running") {
-        const kept = keepPassingAccounts(ctx, b.id);
-        if (kept > 0) {
-          try {
-            await rollbackBatch(ctx, b.id, {
-              lockHeld: true,
-              reason: "interrupted; removing what was not finished",
-            });
-          } catch (err) {
-            // The unfinished part could not be removed: the batch stays `failed` (rollback_failed)
-            // so that the next recovery or `relay batch rollback` finishes the job.
-            restoreKept(ctx, b.id);
-            outcomes.push({
-              batch_id: b.id,
-              previous_status: b.status,
-              status: "failed",
-              action: "rollback_failed",
-              detail: (err as Error).message,
-            });
-            continue;
-          }
-          outcomes.push(await finishPartial(ctx, b.id, b.hostId, b.providerId, kept));
-          continue;
-        }
-      }
-      try {
-        const view = await rollbackBatch(ctx, b.id, {
-          lockHeld: true,
-          reason: `interrupted while ${b.status}; rolled back by recovery`,
-        });
-        outcomes.push({
-          batch_id: b.id,
-          previous_status: b.status,
-          status: view.status,
-          action: "rolled_back",
-          detail: view.status_reason,
-        });
-      } catch (err) {
-        outcomes.push({
-          batch_id: b.id,
-          previous_status: b.status,
-          status: "failed",
-          action: "rollback_failed",
-          detail: (err as Error).message,
-        });
-      }
-    } finally {
-      releaseLock(ctx.db, lockName, owner);
+      outcomes.push(await withProviderLock(ctx, key, "recover", () => recoverOne(ctx, b)));
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === "PROVIDER_BUSY")) throw err;
+      outcomes.push({ ...skipped, action: "skipped_live", detail: "another process took it over" });
     }
   }
   return outcomes;
+}
+
+async function recoverOne(ctx: AppContext, b: BatchRow): Promise<RecoveryOutcome> {
+  appendEvent(ctx, {
+    kind: "recovery",
+    message: `recovering a batch left ${b.status}`,
+    batchId: b.id,
+    hostId: b.hostId,
+    providerId: b.providerId,
+  });
+  const failed = (err: unknown): RecoveryOutcome => ({
+    batch_id: b.id,
+    previous_status: b.status,
+    status: "failed",
+    action: "rollback_failed",
+    detail: (err as Error).message,
+  });
+  if (b.mode === "partial" && b.status === "running") {
+    const kept = keepPassingAccounts(ctx, b.id);
+    if (kept > 0) {
+      try {
+        await rollbackUnlocked(ctx, b.id, "interrupted; removing what was not finished");
+      } catch (err) {
+        // The unfinished part could not be removed: the batch stays `failed` (rollback_failed)
+        // so that the next recovery or `relay batch rollback` finishes the job.
+        restoreKept(ctx, b.id);
+        refreshProviderState(ctx, b.hostId, b.providerId);
+        return failed(err);
+      }
+      return finishPartial(ctx, b.id, b.hostId, b.providerId, kept);
+    }
+  }
+  try {
+    const view = await rollbackUnlocked(ctx, b.id, `interrupted while ${b.status}; rolled back by recovery`);
+    return {
+      batch_id: b.id,
+      previous_status: b.status,
+      status: view.status,
+      action: "rolled_back",
+      detail: view.status_reason,
+    };
+  } catch (err) {
+    return failed(err);
+  }
 }
 
 /**
@@ -111,20 +96,7 @@ export async function recoverBatches(ctx: AppContext): Promise<RecoveryOutcome[]
  * (origin stays the batch) so the rollback that follows skips them, and are restored afterwards.
  */
 function keepPassingAccounts(ctx: AppContext, batchId: string): number {
-  const passed = new Set(
-    ctx.db
-      .select({ resourceId: probeResults.resourceId })
-      .from(probeResults)
-      .where(
-        and(
-          eq(probeResults.batchId, batchId),
-          eq(probeResults.kind, "account_test"),
-          eq(probeResults.success, true),
-        ),
-      )
-      .all()
-      .map((p) => p.resourceId),
-  );
+  const passed = passedAccountTests(ctx, batchId);
   let kept = 0;
   for (const r of batchResources(ctx, batchId)) {
     if (r.resourceType === "account" && r.state === "created" && passed.has(r.id)) {
@@ -169,13 +141,7 @@ async function finishPartial(
   }
   const reason = `interrupted; recovery kept ${kept} tested account(s) and removed the rest; re-import the missing keys`;
   setBatchStatus(ctx, batchId, "partially_succeeded", reason);
-  setProviderStatus(
-    ctx,
-    hostId,
-    providerId,
-    "installed",
-    `${kept} working account(s) after recovery; access not verified`,
-  );
+  refreshProviderState(ctx, hostId, providerId);
   return {
     batch_id: batchId,
     previous_status: "running",

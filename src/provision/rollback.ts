@@ -1,143 +1,89 @@
-import { and, eq, ne } from "drizzle-orm";
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { AppError, conflict } from "../domain/errors.js";
 import { parseOwnership } from "../domain/naming.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
-import { type BatchView, getBatch, getBatchRow, setBatchStatus } from "../store/batches.js";
-import { findHost, latestCapabilities } from "../store/hosts.js";
-import { acquireLock, currentOwner, providerLockName, releaseLock } from "../store/locks.js";
 import {
-  appendEvent,
-  batchResources,
-  bumpGeneration,
-  liveResources,
-  type ResourceRow,
-  setProviderStatus,
-  updateResource,
-} from "../store/resources.js";
-import { importBatchItems } from "../store/schema.js";
+  type BatchView,
+  getBatch,
+  getBatchRow,
+  markItemsRolledBack,
+  setBatchStatus,
+} from "../store/batches.js";
+import { appendEvent } from "../store/events.js";
+import { findHost, latestCapabilities } from "../store/hosts.js";
+import { bumpGeneration, refreshProviderState } from "../store/installs.js";
+import { withProviderLock } from "../store/locks.js";
+import { batchResources, liveResources, type ResourceRow, updateResource } from "../store/resources.js";
 
 /** Reverse dependency order (design §7). */
 const ORDER = ["subscription", "probe_key", "account", "plan", "channel", "group"] as const;
 const UNDONE = ["create_pending", "created", "delete_pending", "failed"];
-export const LOCK_TTL_MS = 60_000;
-
-export interface RollbackOptions {
-  /** The caller (an import or recovery) already holds the provider lock. */
-  lockHeld?: boolean;
-  reason?: string;
-  onProgress?: (message: string) => void;
-}
 
 /**
  * Deletes, in reverse dependency order, only what this batch created; tolerates resources already
- * gone; resumable. A failed delete leaves the batch `failed` and the provider `drifted`; running
- * it again finishes the job.
+ * gone; resumable. A failed delete leaves the batch `failed` (the provider then reads `drifted`);
+ * running it again finishes the job.
  */
 export async function rollbackBatch(
   ctx: AppContext,
   batchId: string,
-  options: RollbackOptions = {},
+  options: { reason?: string; onProgress?: (message: string) => void } = {},
 ): Promise<BatchView> {
   const batch = getBatchRow(ctx, batchId);
   if (batch.status === "rolled_back") return getBatch(ctx, batchId);
   const host = findHost(ctx, batch.hostId);
-  const lockName = providerLockName(host.id, batch.providerId);
-  const owner = currentOwner("rollback");
-  if (!options.lockHeld) {
-    const lock = acquireLock(ctx.db, lockName, owner, LOCK_TTL_MS, ctx.clock());
-    if (!lock.ok) {
-      throw new AppError(
-        "locked",
-        "PROVIDER_BUSY",
-        `another import, rollback or reconcile of ${batch.providerId} on ${host.name} is running`,
-        {
-          hint: "Wait for it to finish and try again.",
-        },
-      );
+  const key = { hostId: host.id, providerId: batch.providerId, hostName: host.name };
+  return withProviderLock(ctx, key, "rollback", async () => {
+    refuseIfOthersDepend(ctx, batch.id, batch.hostId, batch.providerId);
+    return rollbackUnlocked(ctx, batchId, options.reason ?? "rolled back on request", options.onProgress);
+  });
+}
+
+/** The rollback itself, for callers that already hold the provider's lease (import, recovery). */
+export async function rollbackUnlocked(
+  ctx: AppContext,
+  batchId: string,
+  reason: string,
+  onProgress?: (message: string) => void,
+): Promise<BatchView> {
+  const batch = getBatchRow(ctx, batchId);
+  const host = findHost(ctx, batch.hostId);
+  const where = { batchId, hostId: host.id, providerId: batch.providerId };
+  setBatchStatus(ctx, batchId, "rollback_running", reason);
+  appendEvent(ctx, { kind: "rollback_started", message: reason, ...where });
+  const adapter = hostAdapterFor(ctx, host);
+  const caps = latestCapabilities(ctx, host.id);
+  const rows = batchResources(ctx, batchId).filter((r) => r.origin === "created" && UNDONE.includes(r.state));
+  const failures: string[] = [];
+  for (const type of ORDER) {
+    const ofType = rows.filter((r) => r.resourceType === type);
+    if (ofType.length === 0) continue;
+    onProgress?.(`deleting ${ofType.length} ${type}(s)`);
+    try {
+      await deleteRows(ctx, adapter, caps.batch_delete, batchId, type, ofType, failures);
+    } catch (err) {
+      failures.push(`${type}: ${(err as Error).message}`);
     }
+    // Never delete a parent while a child of this batch is still alive on the host.
+    if (failures.length > 0) break;
   }
-  try {
-    if (!options.lockHeld) refuseIfOthersDepend(ctx, batch.id, batch.hostId, batch.providerId);
-    setBatchStatus(ctx, batchId, "rollback_running", options.reason ?? "rollback requested");
-    appendEvent(ctx, {
-      kind: "rollback_started",
-      message: options.reason ?? "rollback requested",
-      batchId,
-      hostId: host.id,
-      providerId: batch.providerId,
+  if (failures.length > 0) {
+    const why = `rollback incomplete: ${failures.join("; ")}`;
+    setBatchStatus(ctx, batchId, "failed", why);
+    refreshProviderState(ctx, host.id, batch.providerId);
+    appendEvent(ctx, { kind: "rollback_failed", message: why, ...where });
+    throw new AppError("host_rejected", "ROLLBACK_INCOMPLETE", why, {
+      hint: `Run \`relay batch rollback ${batchId}\` again once the host is healthy.`,
     });
-    const adapter = hostAdapterFor(ctx, host);
-    const caps = latestCapabilities(ctx, host.id);
-    const rows = batchResources(ctx, batchId).filter(
-      (r) => r.origin === "created" && UNDONE.includes(r.state),
-    );
-    const failures: string[] = [];
-    for (const type of ORDER) {
-      const ofType = rows.filter((r) => r.resourceType === type);
-      if (ofType.length === 0) continue;
-      options.onProgress?.(`deleting ${ofType.length} ${type}(s)`);
-      try {
-        await deleteRows(ctx, adapter, caps.batch_delete, batchId, type, ofType, failures);
-      } catch (err) {
-        failures.push(`${type}: ${(err as Error).message}`);
-      }
-      // Never delete a parent while a child of this batch is still alive on the host.
-      if (failures.length > 0) break;
-    }
-    if (failures.length > 0) {
-      const reason = `rollback incomplete: ${failures.join("; ")}`;
-      setBatchStatus(ctx, batchId, "failed", reason);
-      setProviderStatus(
-        ctx,
-        host.id,
-        batch.providerId,
-        "drifted",
-        `rollback of ${batchId} incomplete; run \`relay batch rollback ${batchId}\` again`,
-      );
-      appendEvent(ctx, {
-        kind: "rollback_failed",
-        message: reason,
-        batchId,
-        hostId: host.id,
-        providerId: batch.providerId,
-      });
-      throw new AppError("host_rejected", "ROLLBACK_INCOMPLETE", reason, {
-        hint: `Run \`relay batch rollback ${batchId}\` again once the host is healthy.`,
-      });
-    }
-    ctx.db
-      .update(importBatchItems)
-      .set({ status: "rolled_back" })
-      .where(and(eq(importBatchItems.batchId, batchId), ne(importBatchItems.status, "skipped")))
-      .run();
-    if (rows.some((r) => r.resourceType === "group")) bumpGeneration(ctx, host.id, batch.providerId);
-    setBatchStatus(ctx, batchId, "rolled_back", options.reason ?? "rolled back on request");
-    if (
-      liveResources(ctx, host.id, batch.providerId).filter((r) => r.resourceType !== "probe_user").length ===
-      0
-    ) {
-      setProviderStatus(
-        ctx,
-        host.id,
-        batch.providerId,
-        "validated",
-        `batch ${batchId} rolled back; nothing of this provider is installed`,
-      );
-    }
-    appendEvent(ctx, {
-      kind: "rolled_back",
-      message: `rolled back ${rows.length} resource(s)`,
-      batchId,
-      hostId: host.id,
-      providerId: batch.providerId,
-    });
-    return getBatch(ctx, batchId);
-  } finally {
-    if (!options.lockHeld) releaseLock(ctx.db, lockName, owner);
   }
+  markItemsRolledBack(ctx, batchId);
+  if (rows.some((r) => r.resourceType === "group")) bumpGeneration(ctx, host.id, batch.providerId);
+  setBatchStatus(ctx, batchId, "rolled_back", reason);
+  refreshProviderState(ctx, host.id, batch.providerId);
+  appendEvent(ctx, { kind: "rolled_back", message: `rolled back ${rows.length} resource(s)`, ...where });
+  return getBatch(ctx, batchId);
 }
 
 /** Rolling back a batch whose group other live batches' accounts sit in would strand them. */

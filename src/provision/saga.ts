@@ -1,16 +1,21 @@
 import type { AppContext } from "../app/context.js";
 import { idempotencyKey } from "../domain/naming.js";
+import type { PlannedKey } from "../domain/plan.js";
+import type { ResourceType } from "../domain/resources.js";
 import { isHostError } from "../host/sub2api/index.js";
-import {
-  findResource,
-  type Intent,
-  type ResourceType,
-  recordIntent,
-  updateResource,
-} from "../store/resources.js";
-import { stmt } from "../store/statements.js";
-import type { ImportOptions, ImportResult, ProgressEvent } from "./import.js";
-import type { ImportPlan, ImportRequest, PlanInternals, PlannedKey } from "./preview.js";
+import { getBatchRow, type ItemSeed, insertBatch, listItems } from "../store/batches.js";
+import { nowIso } from "../store/db.js";
+import { appendEvent } from "../store/events.js";
+import { getInstall } from "../store/installs.js";
+import { findResource, type Intent, recordIntent, updateResource } from "../store/resources.js";
+import type {
+  ImportOptions,
+  ImportPlan,
+  ImportRequest,
+  ImportResult,
+  PlanInternals,
+  ProgressEvent,
+} from "./types.js";
 
 /** What every step of one import saga shares. */
 export interface SagaContext {
@@ -19,6 +24,7 @@ export interface SagaContext {
   options: ImportOptions;
   progress: (e: ProgressEvent) => void;
   internals: PlanInternals;
+  plan: ImportPlan;
   planned: Map<number, PlannedKey>;
   gen: number;
   batchId: string;
@@ -26,8 +32,6 @@ export interface SagaContext {
   created: ImportResult["created"];
   warnings: string[];
 }
-
-export type { ImportPlan };
 
 /** Thrown inside the saga to stop it; carries the step and the host's reason. */
 export class StepFailed extends Error {
@@ -50,22 +54,16 @@ export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function intent(
-  hostId: string,
-  providerId: string,
-  batchId: string,
-  type: ResourceType,
-  lk: string,
-  name: string,
-): Intent {
+/** The intent of a create, recorded before the host call; its Idempotency-Key is stable across retries. */
+export function intent(s: SagaContext, type: ResourceType, lk: string, name: string): Intent {
   return {
-    hostId,
-    providerId,
-    batchId,
+    hostId: s.internals.host.id,
+    providerId: s.internals.def.provider_id,
+    batchId: s.batchId,
     type,
     logicalKey: lk,
     name,
-    idempotencyKey: idempotencyKey(hostId, `${type}.create`, `${lk}:${batchId}`),
+    idempotencyKey: idempotencyKey(s.internals.host.id, `${type}.create`, `${lk}:${s.batchId}`),
   };
 }
 
@@ -74,34 +72,107 @@ export function intent(
  * with our tag, not recorded as live) is recorded as created by this batch so rollback covers it.
  */
 export function adopt(
-  ctx: AppContext,
-  hostId: string,
-  providerId: string,
-  batchId: string,
+  s: SagaContext,
   type: ResourceType,
   lk: string,
   name: string,
   hostResourceId: number,
   hash?: string,
 ) {
-  const existing = findResource(ctx, hostId, providerId, type, lk);
+  const { ctx, internals } = s;
+  const existing = findResource(ctx, internals.host.id, internals.def.provider_id, type, lk);
   if (
     existing &&
     ["created", "reused"].includes(existing.state) &&
     existing.hostResourceId === hostResourceId
   )
     return;
-  const row = recordIntent(ctx, {
-    ...intent(hostId, providerId, batchId, type, lk, name),
-    ...(hash ? { rawKeyHash: hash } : {}),
-  });
+  const row = recordIntent(ctx, { ...intent(s, type, lk, name), ...(hash ? { rawKeyHash: hash } : {}) });
   updateResource(ctx, row.id, { hostResourceId, state: "created" });
 }
 
-export function itemStatus(ctx: AppContext, batchId: string, hash: string): string | undefined {
-  const row = stmt(
-    ctx.db.$client,
-    "SELECT status FROM import_batch_items WHERE batch_id = ? AND raw_key_hash = ?",
-  ).get(batchId, hash);
-  return (row as { status: string } | undefined)?.status;
+/** Records the batch and one item per key (skipped keys already final) before any host write. */
+export function openBatch(
+  ctx: AppContext,
+  req: ImportRequest,
+  plan: ImportPlan,
+  internals: PlanInternals,
+  batchId: string,
+): void {
+  const planned = new Map(plan.keys.map((k) => [k.position, k]));
+  const items: ItemSeed[] = internals.keys.map((k) => {
+    const p = planned.get(k.position);
+    const skipped = p?.action === "skip" || p?.action === "conflict";
+    return {
+      position: k.position,
+      hash: k.hash,
+      mask: k.mask,
+      status: skipped ? "skipped" : "pending",
+      errorCode: skipped
+        ? p?.action === "conflict"
+          ? "ACCOUNT_NAME_CONFLICT"
+          : "KEY_PATTERN_MISMATCH"
+        : null,
+      errorMessage: skipped ? (p?.reason ?? null) : null,
+      accountName: p?.account_name,
+    };
+  });
+  insertBatch(
+    ctx,
+    {
+      id: batchId,
+      hostId: internals.host.id,
+      providerId: internals.def.provider_id,
+      packVersion: plan.pack_version,
+      mode: req.mode,
+      accessMode: req.accessMode ?? null,
+      planFingerprint: plan.fingerprint,
+      options: {
+        with_plan: req.withPlan === true,
+        subscribe: req.subscribe ?? [],
+        generation: plan.generation,
+      },
+      keyCount: plan.keys.length,
+      summary: plan.summary,
+      startedAt: nowIso(ctx),
+    },
+    items,
+  );
+  appendEvent(ctx, {
+    kind: "import_started",
+    message: `${req.mode} import of ${plan.keys.length} key(s)`,
+    batchId,
+    hostId: internals.host.id,
+    providerId: internals.def.provider_id,
+  });
+}
+
+/** The answer of an import, read back from what was recorded. */
+export function importResult(s: SagaContext, access?: string): ImportResult {
+  const { ctx, batchId, internals } = s;
+  const batch = getBatchRow(ctx, batchId);
+  const keys = listItems(ctx, batchId).map((i) => ({
+    key: i.keyMask,
+    status: i.status,
+    account_id: (i.result as { account_id?: number }).account_id ?? null,
+    error_code: i.errorCode,
+    error: i.errorMessage,
+  }));
+  const rolledBack = batch.status === "rolled_back" || batch.status === "failed";
+  return {
+    batch_id: batchId,
+    status: batch.status,
+    status_reason: batch.statusReason,
+    provider_status: getInstall(ctx, internals.host.id, internals.def.provider_id)?.status ?? "validated",
+    access_closure_status: access ?? "not_verified",
+    created: rolledBack ? { group_id: null, channel_id: null, plan_id: null, account_ids: [] } : s.created,
+    keys,
+    summary: {
+      working: keys.filter((k) => ["tested", "reused"].includes(k.status)).length,
+      failed: keys.filter((k) => k.status === "failed").length,
+      reused: keys.filter((k) => k.status === "reused").length,
+      skipped: keys.filter((k) => k.status === "skipped").length,
+    },
+    warnings: s.warnings,
+  };
 }

@@ -1,40 +1,38 @@
-import { eq } from "drizzle-orm";
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
-import { PROVEN_STATES } from "../domain/access.js";
 import {
   diffResources,
-  type Expectation,
   type Finding,
-  type Observed,
-  type RecordedResource,
-  statusFromFindings,
+  type ReconcileOutcome,
+  type ReconcileTrigger,
 } from "../domain/drift.js";
 import { AppError } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
-import { mapProvider } from "../domain/mapping.js";
-import { ownershipTag } from "../domain/naming.js";
+import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { parseHostVersion, parseRange, satisfies } from "../domain/pack/version-range.js";
-import type { HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
+import type { ProviderStatus } from "../domain/status.js";
+import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
-import { LOCK_TTL_MS } from "../provision/rollback.js";
 import { runAccessProbe } from "../steps/access-proof.js";
-import { nowIso } from "../store/db.js";
 import { findHost, latestCapabilities } from "../store/hosts.js";
-import { acquireLock, currentOwner, providerLockName, releaseLock } from "../store/locks.js";
-import { getProviderDefinition } from "../store/packs.js";
 import {
   getInstall,
-  liveResources,
-  type ResourceRow,
-  setProviderStatus,
-  updateResource,
-} from "../store/resources.js";
-import { providerInstalls, reconcileRuns } from "../store/schema.js";
+  type InstallRow,
+  listInstalls,
+  markReconciled,
+  refreshProviderState,
+} from "../store/installs.js";
+import { withProviderLock } from "../store/locks.js";
+import { getProviderDefinition } from "../store/packs.js";
+import { discardRun, finishRun, openRun } from "../store/reconcile-runs.js";
+import { liveResources, type ResourceRow } from "../store/resources.js";
+import type { HostRow } from "../store/schema.js";
 import { mapLimit } from "../util/concurrency.js";
+import { heal } from "./heal.js";
+import { expectations, observe } from "./observe.js";
 
 export interface ReconcileOptions {
-  trigger: "manual" | "schedule" | "cli";
+  trigger: ReconcileTrigger;
   /** Opt-in repairs that need no plaintext key: re-bind accounts, re-assign subscriptions, re-create a channel. */
   heal?: boolean;
   testConcurrency?: number;
@@ -44,21 +42,32 @@ export interface ReconcileResult {
   run_id: number;
   host_id: string;
   provider_id: string;
-  outcome: "ok" | "drift" | "degraded" | "error" | "skipped";
+  outcome: ReconcileOutcome;
   previous_status: string | null;
   new_status: string | null;
   reason: string;
   access_state: string | null;
-  findings: (Finding & { healed?: boolean })[];
+  findings: Finding[];
   healed: string[];
   host_calls: number;
   duration_ms: number;
 }
 
+interface Run {
+  ctx: AppContext;
+  host: HostRow;
+  install: InstallRow;
+  options: ReconcileOptions;
+  runId: number;
+  started: number;
+  calls: number;
+}
+
 /**
  * One reconcile of a provider on a host (design §7): list the host's resources (a few paged list
- * calls), compare with the records, re-test the accounts, re-prove access, record the run, move the
- * provider status. Drift is reported, not healed, unless `heal` is asked for.
+ * calls), compare with the records, re-test the accounts, re-prove access, record the run; the
+ * provider's status is then recomputed from the findings. Drift is reported, not healed, unless
+ * `heal` is asked for.
  */
 export async function reconcileProvider(
   ctx: AppContext,
@@ -73,321 +82,178 @@ export async function reconcileProvider(
       "PROVIDER_NOT_ON_HOST",
       `${input.providerId} was never imported on ${host.name}`,
     );
-  const started = ctx.clock();
-  const insert = ctx.db
-    .insert(reconcileRuns)
-    .values({
-      hostId: host.id,
-      providerId: input.providerId,
-      trigger: options.trigger,
-      outcome: "running",
-      previousStatus: install.status,
-      findings: [],
-      hostCalls: 0,
-      startedAt: started.toISOString(),
-    })
-    .returning({ id: reconcileRuns.id })
-    .get();
-  const runId = insert.id;
-  let calls = 0;
-  const counting: AppContext = {
-    ...ctx,
-    hostAdapter: (o) => ctx.hostAdapter({ ...o, onCall: () => (calls += 1) }),
-  };
-  const finish = (
-    outcome: ReconcileResult["outcome"],
-    findings: ReconcileResult["findings"],
-    healed: string[],
-    reason: string,
-    access: string | null,
-  ): ReconcileResult => {
-    const durationMs = Date.now() - started.getTime();
-    const now = nowIso(ctx);
-    const after = getInstall(ctx, host.id, input.providerId);
-    ctx.db
-      .update(reconcileRuns)
-      .set({
-        outcome,
-        newStatus: after?.status ?? null,
-        findings,
-        hostCalls: calls,
-        finishedAt: now,
-        durationMs,
-      })
-      .where(eq(reconcileRuns.id, runId))
-      .run();
-    if (outcome !== "skipped")
-      ctx.db
-        .update(providerInstalls)
-        .set({ lastReconcileAt: now })
-        .where(eq(providerInstalls.id, install.id))
-        .run();
-    ctx.metrics.reconcileRuns.inc({ trigger: options.trigger, outcome });
-    ctx.metrics.reconcileSeconds.observe(durationMs / 1000);
-    for (const f of findings) ctx.metrics.findings.inc({ kind: f.kind });
-    return {
-      run_id: runId,
-      host_id: host.id,
-      provider_id: input.providerId,
-      outcome,
-      previous_status: install.status,
-      new_status: after?.status ?? null,
-      reason,
-      access_state: access,
-      findings,
-      healed,
-      host_calls: calls,
-      duration_ms: durationMs,
-    };
-  };
-
+  const runId = openRun(ctx, {
+    hostId: host.id,
+    providerId: input.providerId,
+    trigger: options.trigger,
+    previousStatus: install.status,
+  });
+  const run: Run = { ctx, host, install, options, runId, started: Date.now(), calls: 0 };
   if (install.status === "disabled")
-    return finish("skipped", [], [], "provider is disabled on this host", null);
-  const lockName = providerLockName(host.id, input.providerId);
-  const owner = currentOwner("reconcile");
-  if (!acquireLock(ctx.db, lockName, owner, LOCK_TTL_MS, ctx.clock()).ok) {
-    if (options.trigger === "schedule")
-      return finish("skipped", [], [], "an import, rollback or reconcile of this provider is running", null);
-    ctx.db.delete(reconcileRuns).where(eq(reconcileRuns.id, runId)).run();
-    throw new AppError(
-      "locked",
-      "PROVIDER_BUSY",
-      `an import, rollback or reconcile of ${input.providerId} on ${host.name} is running`,
-      { hint: "Try again when it has finished." },
-    );
-  }
+    return finish(run, "skipped", [], [], "provider is disabled on this host", null);
+  const key = { hostId: host.id, providerId: input.providerId, hostName: host.name };
   try {
-    const { definition: def, versionRange } = getProviderDefinition(ctx, input.providerId);
-    const caps = latestCapabilities(ctx, host.id);
-    const findings: ReconcileResult["findings"] = [];
-    const hv = host.version ? parseHostVersion(host.version) : undefined;
-    const range = parseRange(versionRange);
-    if (!hv || typeof range === "string" || !satisfies(hv, range)) {
-      findings.push({
-        kind: "incompatible",
-        resource_type: "pack",
-        name: input.providerId,
-        host_resource_id: null,
-        message: `the pack supports sub2api ${versionRange}; the host runs ${host.version}`,
-      });
+    return await withProviderLock(ctx, key, "reconcile", () => reconcileLocked(run));
+  } catch (err) {
+    if (err instanceof AppError && err.code === "PROVIDER_BUSY") {
+      if (options.trigger === "schedule")
+        return finish(
+          run,
+          "skipped",
+          [],
+          [],
+          "an import, rollback or reconcile of this provider is running",
+          null,
+        );
+      discardRun(ctx, runId);
     }
+    throw err;
+  }
+}
+
+async function reconcileLocked(run: Run): Promise<ReconcileResult> {
+  const { ctx, host, install } = run;
+  try {
+    const { definition: def, versionRange } = getProviderDefinition(ctx, install.providerId);
+    const caps = latestCapabilities(ctx, host.id);
+    const findings = compatibility(host, install.providerId, versionRange);
+    const counting: AppContext = {
+      ...ctx,
+      hostAdapter: (o) => ctx.hostAdapter({ ...o, onCall: () => (run.calls += 1) }),
+    };
     const adapter = hostAdapterFor(counting, host);
-    const rows = liveResources(ctx, host.id, input.providerId).filter((r) => r.hostResourceId !== null);
-    const recorded = expectations(rows, def, caps);
-    const observed = await observe(adapter, input.providerId, caps, rows);
-    findings.push(...diffResources(input.providerId, recorded, observed));
-
-    const healed = options.heal ? await heal(ctx, adapter, def, caps, rows, findings) : [];
-
-    // Re-test the accounts still on the host, then re-prove access.
+    const rows = liveResources(ctx, host.id, install.providerId).filter((r) => r.hostResourceId !== null);
+    const observed = await observe(adapter, install.providerId, caps, rows);
+    findings.push(...diffResources(install.providerId, expectations(rows, def, caps), observed));
+    const healed = run.options.heal ? await heal({ ctx, adapter, def, caps, rows }, findings) : [];
     const present = new Set(observed.accounts.map((a) => a.id));
     const accounts = rows.filter(
       (r) => r.resourceType === "account" && present.has(r.hostResourceId as number),
     );
-    await mapLimit(accounts, options.testConcurrency ?? 4, async (r) => {
-      try {
-        const t = await adapter.testAccount(r.hostResourceId as number, def.smoke_test_model);
-        if (!t.success)
-          findings.push({
-            kind: "account_failing",
-            resource_type: "account",
-            name: r.name,
-            host_resource_id: r.hostResourceId,
-            message: `account ${r.name} (#${r.hostResourceId}) fails its test: ${t.error}`,
-          });
-      } catch (err) {
-        findings.push({
-          kind: "account_failing",
-          resource_type: "account",
-          name: r.name,
-          host_resource_id: r.hostResourceId,
-          message: `account ${r.name} could not be tested: ${isHostError(err) ? err.message : String(err)}`,
-        });
-      }
-    });
-    let access: string | null = null;
-    try {
-      const a = await runAccessProbe(counting, { hostRef: host.id, providerId: input.providerId });
-      access = a.access_state;
-      if (a.access_state === "broken") {
-        findings.push({
-          kind: "access_broken",
-          resource_type: "access",
-          name: input.providerId,
-          host_resource_id: null,
-          message: `access broken: ${a.reason}${a.gateway?.error_code ? ` (${a.gateway.error_code})` : ""}`,
-        });
-      }
-    } catch (err) {
-      findings.push({
-        kind: "access_broken",
-        resource_type: "access",
-        name: input.providerId,
-        host_resource_id: null,
-        message: `access probe failed: ${(err as Error).message}`,
-      });
-    }
-    const open = findings.filter((f) => !f.healed);
-    const { status, reason } = statusFromFindings(
-      open,
-      access !== null && (PROVEN_STATES as string[]).includes(access),
-    );
-    setProviderStatus(ctx, host.id, input.providerId, status, reason);
-    const outcome =
-      status === "drifted" || status === "failed" ? "drift" : status === "degraded" ? "degraded" : "ok";
-    return finish(outcome, findings, healed, reason, access);
+    findings.push(...(await retest(adapter, def, accounts, run.options.testConcurrency ?? 4)));
+    const access = await reprove(counting, host.id, install.providerId, findings);
+    return finish(run, "ok", findings, healed, "", access);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    finish("error", [], [], reason, null);
+    finish(run, "error", [], [], err instanceof Error ? err.message : String(err), null);
     throw fromHostError(err, host.baseUrl);
-  } finally {
-    releaseLock(ctx.db, lockName, owner);
   }
 }
 
-function expectations(
-  rows: ResourceRow[],
-  def: ReturnType<typeof getProviderDefinition>["definition"],
-  caps: HostCapabilities,
-): RecordedResource[] {
-  const mapping = mapProvider(def, caps);
-  const groupOf = new Map(
-    rows
-      .filter((r) => r.resourceType === "group")
-      .map((r) => [r.logicalKey.split(":")[0], r.hostResourceId as number]),
-  );
-  const out: RecordedResource[] = [];
-  for (const r of rows) {
-    const gid = groupOf.get(r.logicalKey.split(":")[0]);
-    let expect: Expectation | undefined;
-    switch (r.resourceType) {
-      case "group":
-        expect = {
-          type: "group",
-          platform: mapping.platform,
-          subscription_type: def.group_defaults.subscription_type,
-          status: "active",
-        };
-        break;
-      case "account":
-        if (gid !== undefined)
-          expect = {
-            type: "account",
-            platform: mapping.platform,
-            group_id: gid,
-            base_url: mapping.baseUrl,
-            model_mapping: mapping.modelMapping,
-            status: "active",
-            schedulable: true,
-          };
-        break;
-      case "channel":
-        if (gid !== undefined) expect = { type: "channel", group_id: gid };
-        break;
-      case "plan":
-        if (gid !== undefined) expect = { type: "plan", group_id: gid };
-        break;
-      case "subscription": {
-        const a = r.attrs as { user_id?: number; group_id?: number };
-        if (a.user_id && a.group_id)
-          expect = { type: "subscription", user_id: a.user_id, group_id: a.group_id };
-        break;
-      }
-    }
-    if (expect) out.push({ name: r.name, hostResourceId: r.hostResourceId as number, expect });
-  }
-  return out;
+function compatibility(host: HostRow, providerId: string, versionRange: string): Finding[] {
+  const hv = host.version ? parseHostVersion(host.version) : undefined;
+  const range = parseRange(versionRange);
+  if (hv && typeof range !== "string" && satisfies(hv, range)) return [];
+  return [
+    {
+      kind: "incompatible",
+      resource_type: "pack",
+      name: providerId,
+      host_resource_id: null,
+      message: `the pack supports sub2api ${versionRange}; the host runs ${host.version}`,
+    },
+  ];
 }
 
-/** A handful of list calls, never one GET per resource. */
-async function observe(
+/** Re-tests the accounts still on the host; a failing one is a finding. */
+async function retest(
   adapter: HostAdapter,
-  providerId: string,
-  caps: HostCapabilities,
-  rows: ResourceRow[],
-): Promise<Observed> {
-  const groupIds = rows.filter((r) => r.resourceType === "group").map((r) => r.hostResourceId as number);
-  const [groups, accounts, channels, plans] = await Promise.all([
-    adapter.listGroups({ search: `relay-${providerId}` }),
-    adapter.listAccounts({ search: `${providerId}-` }),
-    caps.channels ? adapter.listChannels({ search: `relay-${providerId}` }) : Promise.resolve(undefined),
-    caps.plans ? adapter.listPlans() : Promise.resolve(undefined),
-  ]);
-  const subscriptions = (
-    await Promise.all(groupIds.map((gid) => adapter.listSubscriptions({ groupId: gid })))
-  ).flat();
-  return { groups, accounts, channels, plans, subscriptions };
-}
-
-/** Repairs that need no plaintext key. Missing accounts are left for re-import. */
-async function heal(
-  ctx: AppContext,
-  adapter: HostAdapter,
-  def: ReturnType<typeof getProviderDefinition>["definition"],
-  caps: HostCapabilities,
-  rows: ResourceRow[],
-  findings: (Finding & { healed?: boolean })[],
-): Promise<string[]> {
-  const done: string[] = [];
-  const mapping = mapProvider(def, caps);
-  const rowOf = (f: Finding) =>
-    rows.find((r) => r.resourceType === f.resource_type && r.hostResourceId === f.host_resource_id);
-  const groupId = (r: ResourceRow) =>
-    rows.find((g) => g.resourceType === "group" && g.logicalKey.split(":")[0] === r.logicalKey.split(":")[0])
-      ?.hostResourceId as number | undefined;
-  for (const f of findings) {
-    const row = rowOf(f);
-    if (!row) continue;
+  def: ProviderDefinition,
+  accounts: ResourceRow[],
+  concurrency: number,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const failing = (r: ResourceRow, message: string) =>
+    findings.push({
+      kind: "account_failing",
+      resource_type: "account",
+      name: r.name,
+      host_resource_id: r.hostResourceId,
+      message,
+    });
+  await mapLimit(accounts, concurrency, async (r) => {
     try {
-      if (f.kind === "changed" && f.resource_type === "account" && f.field === "group_ids") {
-        const gid = groupId(row);
-        if (gid === undefined) continue;
-        await adapter.updateAccountGroups(row.hostResourceId as number, [gid]);
-        f.healed = true;
-        done.push(`re-bound account ${row.name} to group #${gid}`);
-      } else if (f.kind === "missing" && f.resource_type === "subscription") {
-        const a = row.attrs as { user_id?: number; group_id?: number; validity_days?: number };
-        if (!a.user_id || !a.group_id) continue;
-        const outcome = await adapter.assignSubscription({
-          userId: a.user_id,
-          groupId: a.group_id,
-          validityDays: a.validity_days ?? 30,
-          notes: ownershipTag(def.provider_id, row.batchId ?? ""),
-        });
-        if (outcome.kind !== "assigned") continue;
-        updateResource(ctx, row.id, { hostResourceId: outcome.subscription.id });
-        f.healed = true;
-        done.push(`re-assigned the subscription of user ${a.user_id}`);
-      } else if (f.kind === "missing" && f.resource_type === "channel") {
-        const gid = groupId(row);
-        if (gid === undefined) continue;
-        const ch = await adapter.createChannel({
-          name: `${row.name}-r${Date.now().toString(36)}`,
-          description: ownershipTag(def.provider_id, row.batchId ?? ""),
-          groupIds: [gid],
-          modelPricing: mapping.pricing,
-        });
-        updateResource(ctx, row.id, { hostResourceId: ch.id });
-        f.healed = true;
-        done.push(`re-created channel for group #${gid} as #${ch.id}`);
-      }
+      const t = await adapter.testAccount(r.hostResourceId as number, def.smoke_test_model);
+      if (!t.success) failing(r, `account ${r.name} (#${r.hostResourceId}) fails its test: ${t.error}`);
     } catch (err) {
-      done.push(`could not heal ${f.resource_type} ${row.name}: ${(err as Error).message}`);
+      failing(r, `account ${r.name} could not be tested: ${isHostError(err) ? err.message : String(err)}`);
     }
+  });
+  return findings;
+}
+
+/** Re-proves access through the gateway; a broken or failed proof is a finding. */
+async function reprove(ctx: AppContext, hostId: string, providerId: string, findings: Finding[]) {
+  const broken = (message: string) =>
+    findings.push({
+      kind: "access_broken",
+      resource_type: "access",
+      name: providerId,
+      host_resource_id: null,
+      message,
+    });
+  try {
+    const a = await runAccessProbe(ctx, { hostRef: hostId, providerId });
+    if (a.access_state === "broken")
+      broken(`access broken: ${a.reason}${a.gateway?.error_code ? ` (${a.gateway.error_code})` : ""}`);
+    return a.access_state;
+  } catch (err) {
+    broken(`access probe failed: ${(err as Error).message}`);
+    return null;
   }
-  return done;
+}
+
+const OUTCOME: Partial<Record<ProviderStatus, ReconcileOutcome>> = {
+  drifted: "drift",
+  failed: "drift",
+  degraded: "degraded",
+};
+
+/** Records the run, recomputes the provider's status from it, and counts it in the metrics. */
+function finish(
+  run: Run,
+  outcome: ReconcileOutcome,
+  findings: Finding[],
+  healed: string[],
+  reason: string,
+  access: string | null,
+): ReconcileResult {
+  const { ctx, host, install } = run;
+  const durationMs = Date.now() - run.started;
+  const record = (o: ReconcileOutcome, status: string | null) =>
+    finishRun(ctx, run.runId, { outcome: o, newStatus: status, findings, hostCalls: run.calls, durationMs });
+  let status: string | null = getInstall(ctx, host.id, install.providerId)?.status ?? null;
+  if (outcome === "ok") {
+    // The run's findings are facts the status is decided from: record them, then decide.
+    record(outcome, status);
+    const next = refreshProviderState(ctx, host.id, install.providerId);
+    outcome = OUTCOME[next.status] ?? "ok";
+    status = next.status;
+    reason = next.reason;
+  }
+  record(outcome, status);
+  if (outcome !== "skipped") markReconciled(ctx, host.id, install.providerId);
+  ctx.metrics.reconcileRuns.inc({ trigger: run.options.trigger, outcome });
+  ctx.metrics.reconcileSeconds.observe(durationMs / 1000);
+  for (const f of findings) ctx.metrics.findings.inc({ kind: f.kind });
+  return {
+    run_id: run.runId,
+    host_id: host.id,
+    provider_id: install.providerId,
+    outcome,
+    previous_status: install.status,
+    new_status: status,
+    reason,
+    access_state: access,
+    findings,
+    healed,
+    host_calls: run.calls,
+    duration_ms: durationMs,
+  };
 }
 
 /** Every (host, provider) not disabled, for `relay reconcile run --all` and the scheduler. */
 export function reconcileTargets(ctx: AppContext): { hostId: string; providerId: string }[] {
-  return ctx.db
-    .select({
-      hostId: providerInstalls.hostId,
-      providerId: providerInstalls.providerId,
-      status: providerInstalls.status,
-    })
-    .from(providerInstalls)
-    .all()
+  return listInstalls(ctx)
     .filter((r) => r.status !== "disabled")
     .map(({ hostId, providerId }) => ({ hostId, providerId }));
 }
@@ -396,7 +262,7 @@ export async function reconcileAll(
   ctx: AppContext,
   options: ReconcileOptions & { concurrency?: number },
 ): Promise<ReconcileResult[]> {
-  const results = await mapLimit(reconcileTargets(ctx), options.concurrency ?? 4, async (t) => {
+  return mapLimit(reconcileTargets(ctx), options.concurrency ?? 4, async (t) => {
     try {
       return await reconcileProvider(ctx, { hostRef: t.hostId, providerId: t.providerId }, options);
     } catch (err) {
@@ -417,5 +283,4 @@ export async function reconcileAll(
       };
     }
   });
-  return results;
 }

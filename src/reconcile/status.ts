@@ -1,10 +1,10 @@
-import { and, desc, eq } from "drizzle-orm";
 import type { AppContext } from "../app/context.js";
 import { notFound } from "../domain/errors.js";
 import { findHost } from "../store/hosts.js";
+import { installsOf } from "../store/installs.js";
 import { getProviderDefinition } from "../store/packs.js";
-import { hosts, managedResources, providerInstalls, reconcileRuns } from "../store/schema.js";
-
+import { lastRun } from "../store/reconcile-runs.js";
+import { resourcesOf } from "../store/resources.js";
 export interface ProviderHostStatus {
   host_id: string;
   host_name: string;
@@ -31,17 +31,7 @@ export interface ProviderStatusView {
 
 export function providerStatus(ctx: AppContext, providerId: string, hostRef?: string): ProviderStatusView {
   const hostId = hostRef ? findHost(ctx, hostRef).id : undefined;
-  const installs = ctx.db
-    .select({ i: providerInstalls, hostName: hosts.name })
-    .from(providerInstalls)
-    .innerJoin(hosts, eq(hosts.id, providerInstalls.hostId))
-    .where(
-      and(
-        eq(providerInstalls.providerId, providerId),
-        ...(hostId ? [eq(providerInstalls.hostId, hostId)] : []),
-      ),
-    )
-    .all();
+  const installs = installsOf(ctx, providerId, hostId);
   if (installs.length === 0)
     throw notFound(
       "PROVIDER_NOT_ON_HOST",
@@ -49,14 +39,8 @@ export function providerStatus(ctx: AppContext, providerId: string, hostRef?: st
     );
   return {
     provider_id: providerId,
-    hosts: installs.map(({ i, hostName }) => {
-      const run = ctx.db
-        .select()
-        .from(reconcileRuns)
-        .where(and(eq(reconcileRuns.hostId, i.hostId), eq(reconcileRuns.providerId, providerId)))
-        .orderBy(desc(reconcileRuns.id))
-        .limit(1)
-        .get();
+    hosts: installs.map(({ install: i, hostName }) => {
+      const run = lastRun(ctx, i.hostId, providerId);
       return {
         host_id: i.hostId,
         host_name: hostName,
@@ -96,26 +80,15 @@ export interface ResourceView {
 export function providerResources(ctx: AppContext, providerId: string, hostRef?: string): ResourceView[] {
   getProviderDefinition(ctx, providerId); // 404 for a provider no installed pack defines
   const hostId = hostRef ? findHost(ctx, hostRef).id : undefined;
-  return ctx.db
-    .select()
-    .from(managedResources)
-    .where(
-      and(
-        eq(managedResources.providerId, providerId),
-        ...(hostId ? [eq(managedResources.hostId, hostId)] : []),
-      ),
-    )
-    .orderBy(managedResources.id)
-    .all()
-    .map((r) => ({
-      host_id: r.hostId,
-      type: r.resourceType,
-      name: r.name,
-      host_resource_id: r.hostResourceId,
-      state: r.state,
-      origin: r.origin,
-      batch_id: r.batchId,
-      generation: r.logicalKey.split(":")[0] ?? "",
-      updated_at: r.updatedAt,
-    }));
+  return resourcesOf(ctx, providerId, hostId).map((r) => ({
+    host_id: r.hostId,
+    type: r.resourceType,
+    name: r.name,
+    host_resource_id: r.hostResourceId,
+    state: r.state,
+    origin: r.origin,
+    batch_id: r.batchId,
+    generation: r.logicalKey.split(":")[0] ?? "",
+    updated_at: r.updatedAt,
+  }));
 }

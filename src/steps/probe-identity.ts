@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { eq } from "drizzle-orm";
 import type { AppContext } from "../app/context.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
-import { nowIso } from "../store/db.js";
-import { type HostRow, hosts } from "../store/schema.js";
+import { saveProbeIdentity } from "../store/hosts.js";
+import type { HostRow } from "../store/schema.js";
 import { SECRET_PURPOSE } from "../util/secrets.js";
 
 export interface ProbeIdentity {
@@ -73,14 +72,9 @@ export async function ensureProbeIdentity(
 }
 
 function saveIdentity(ctx: AppContext, hostId: string, email: string, password: string, userId: number) {
-  ctx.db
-    .update(hosts)
-    .set({
-      probeUserEmail: email,
-      probeUserId: userId,
-      probePasswordSealed: ctx.secrets.seal(password, SECRET_PURPOSE.probePassword),
-      updatedAt: nowIso(ctx),
-    })
-    .where(eq(hosts.id, hostId))
-    .run();
+  saveProbeIdentity(ctx, hostId, {
+    email,
+    userId,
+    passwordSealed: ctx.secrets.seal(password, SECRET_PURPOSE.probePassword),
+  });
 }

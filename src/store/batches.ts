@@ -1,21 +1,104 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, inArray, ne } from "drizzle-orm";
 import { notFound } from "../domain/errors.js";
+import type { BatchSummary } from "../domain/plan.js";
+import type { ItemStatus } from "../domain/resources.js";
+import { type BatchStatus, FINAL_BATCH_STATUSES } from "../domain/status.js";
 import { nowIso, type StoreContext } from "./db.js";
 import { batchResources } from "./resources.js";
 import { events, importBatches, importBatchItems, probeResults } from "./schema.js";
 import { stmt } from "./statements.js";
 
-export type BatchStatus =
-  | "pending"
-  | "previewed"
-  | "running"
-  | "succeeded"
-  | "partially_succeeded"
-  | "failed"
-  | "rollback_running"
-  | "rolled_back";
-export const FINAL_STATUSES: BatchStatus[] = ["succeeded", "partially_succeeded", "failed", "rolled_back"];
 export type BatchRow = typeof importBatches.$inferSelect;
+export type ItemRow = typeof importBatchItems.$inferSelect;
+
+export interface ItemSeed {
+  position: number;
+  hash: string;
+  mask: string;
+  status: ItemStatus;
+  errorCode: string | null;
+  errorMessage: string | null;
+  accountName: string | undefined;
+}
+
+export type NewBatch = Pick<
+  BatchRow,
+  | "id"
+  | "hostId"
+  | "providerId"
+  | "packVersion"
+  | "mode"
+  | "accessMode"
+  | "planFingerprint"
+  | "options"
+  | "keyCount"
+  | "summary"
+  | "startedAt"
+>;
+
+/** A batch, already `running`, and its items, in one transaction before any host write. */
+export function insertBatch(s: StoreContext, batch: NewBatch, items: ItemSeed[]): void {
+  const now = nowIso(s);
+  s.db.transaction((tx) => {
+    tx.insert(importBatches)
+      .values({ ...batch, status: "running", statusReason: "import running", createdAt: now, updatedAt: now })
+      .run();
+    for (const i of items) {
+      stmt(
+        s.db.$client,
+        `INSERT INTO import_batch_items (batch_id, position, raw_key_hash, key_mask, status, error_code, error_message, result, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        batch.id,
+        i.position,
+        i.hash,
+        i.mask,
+        i.status,
+        i.errorCode,
+        i.errorMessage,
+        JSON.stringify({ account_name: i.accountName }),
+        now,
+      );
+    }
+  });
+}
+
+/** Batches a crash left half-way, oldest first. */
+export function unfinishedBatches(s: StoreContext): BatchRow[] {
+  return s.db
+    .select()
+    .from(importBatches)
+    .where(inArray(importBatches.status, ["pending", "previewed", "running", "rollback_running"]))
+    .orderBy(importBatches.createdAt)
+    .all();
+}
+
+export function listItems(s: StoreContext, batchId: string): ItemRow[] {
+  return s.db
+    .select()
+    .from(importBatchItems)
+    .where(eq(importBatchItems.batchId, batchId))
+    .orderBy(importBatchItems.position)
+    .all();
+}
+
+/** key hash → status of every item of a batch, in one query. */
+export function itemStatuses(s: StoreContext, batchId: string): Map<string, ItemStatus> {
+  const rows = stmt(
+    s.db.$client,
+    "SELECT raw_key_hash, status FROM import_batch_items WHERE batch_id = ?",
+  ).all(batchId) as { raw_key_hash: string; status: ItemStatus }[];
+  return new Map(rows.map((r) => [r.raw_key_hash, r.status]));
+}
+
+/** After a complete rollback every key that was not skipped reads `rolled_back`. */
+export function markItemsRolledBack(s: StoreContext, batchId: string): void {
+  s.db
+    .update(importBatchItems)
+    .set({ status: "rolled_back" })
+    .where(and(eq(importBatchItems.batchId, batchId), ne(importBatchItems.status, "skipped")))
+    .run();
+}
 
 export function getBatchRow(s: StoreContext, batchId: string): BatchRow {
   const row = s.db.select().from(importBatches).where(eq(importBatches.id, batchId)).get();
@@ -34,7 +117,7 @@ export function setBatchStatus(
   extra: Partial<BatchRow> = {},
 ) {
   const now = nowIso(s);
-  const final = FINAL_STATUSES.includes(status);
+  const final = FINAL_BATCH_STATUSES.includes(status);
   s.db
     .update(importBatches)
     .set({ status, statusReason: reason, updatedAt: now, ...(final ? { finishedAt: now } : {}), ...extra })
@@ -47,7 +130,7 @@ export function setItem(
   batchId: string,
   hash: string,
   patch: {
-    status?: string;
+    status?: ItemStatus;
     errorCode?: string | null;
     errorMessage?: string | null;
     result?: Record<string, unknown>;
@@ -87,7 +170,7 @@ export interface BatchView {
   started_at: string | null;
   finished_at: string | null;
   duration_ms: number | null;
-  summary: Record<string, unknown>;
+  summary: BatchSummary;
   keys: {
     position: number;
     key: string;
@@ -111,12 +194,7 @@ export interface BatchView {
 
 export function getBatch(s: StoreContext, batchId: string): BatchView {
   const b = getBatchRow(s, batchId);
-  const items = s.db
-    .select()
-    .from(importBatchItems)
-    .where(eq(importBatchItems.batchId, batchId))
-    .orderBy(importBatchItems.position)
-    .all();
+  const items = listItems(s, batchId);
   const probes = s.db
     .select()
     .from(probeResults)

@@ -17,6 +17,16 @@ export function nowIso(s: { clock: () => Date }): string {
   return s.clock().toISOString();
 }
 
+/** Runs synchronous writes in one transaction (never a host call inside: style §12). */
+export function inTransaction(s: StoreContext, fn: () => void): void {
+  s.db.$client.transaction(fn)();
+}
+
+/** Readiness: the database answers and its migrations table is there. */
+export function ping(db: Db): void {
+  db.$client.prepare("SELECT count(*) AS n FROM schema_migrations").get();
+}
+
 export interface OpenDbOptions {
   migrationsDir?: string;
 }

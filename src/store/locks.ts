@@ -1,10 +1,12 @@
 import { hostname } from "node:os";
-import { eq } from "drizzle-orm";
-import type { Db } from "./db.js";
-import { locks } from "./schema.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AppError } from "../domain/errors.js";
+import type { StoreContext } from "./db.js";
+import { stmt } from "./statements.js";
 
 /**
- * Leases in SQLite: one holder per name, with an expiry the holder keeps pushing forward. A lease
+ * Provider leases: one holder per (host, provider) for imports, rollbacks, recoveries and
+ * reconciles alike. A lease has an expiry its holder keeps pushing forward (heartbeat); a lease
  * whose holder was a process on this machine that no longer exists is free at once, so a crashed
  * import does not block recovery for the rest of its lease.
  */
@@ -12,18 +14,31 @@ export interface LockOwner {
   id: string;
   pid: number;
   host: string;
+  purpose: string;
 }
 
-export function currentOwner(tag: string): LockOwner {
+export const LOCK_TTL_MS = 60_000;
+/** How long acquisition keeps retrying while another process holds SQLite's write lock. */
+const BUSY_RETRY_MS = 10_000;
+
+export type LockPurpose = "import" | "rollback" | "recover" | "reconcile";
+
+export interface ProviderKey {
+  hostId: string;
+  providerId: string;
+  /** For messages only. */
+  hostName?: string;
+}
+
+export const providerLockName = (hostId: string, providerId: string) => `provider:${hostId}:${providerId}`;
+
+function newOwner(purpose: string): LockOwner {
   return {
-    id: `${tag}:${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`,
+    id: `${purpose}:${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`,
     pid: process.pid,
     host: hostname(),
+    purpose,
   };
-}
-
-function encode(o: LockOwner) {
-  return JSON.stringify(o);
 }
 
 function decode(text: string): LockOwner | undefined {
@@ -34,9 +49,8 @@ function decode(text: string): LockOwner | undefined {
   }
 }
 
-export function ownerIsDead(o: LockOwner | undefined): boolean {
-  if (!o || o.host !== hostname()) return false;
-  if (o.pid === process.pid) return false;
+function ownerIsDead(o: LockOwner | undefined): boolean {
+  if (!o || o.host !== hostname() || o.pid === process.pid) return false;
   try {
     process.kill(o.pid, 0);
     return false;
@@ -45,60 +59,114 @@ export function ownerIsDead(o: LockOwner | undefined): boolean {
   }
 }
 
-export interface LockState {
-  holder: LockOwner | undefined;
-  expiresAt: string;
+interface LockRow {
+  owner: string;
+  expires_at: string;
 }
 
-/** Takes the lease if it is free, expired, or held by a dead local process. Returns the holder otherwise. */
-export function acquireLock(
-  db: Db,
-  name: string,
-  owner: LockOwner,
-  ttlMs: number,
-  now: Date,
-): { ok: true } | { ok: false; held: LockState } {
-  return db.transaction((tx) => {
-    const row = tx.select().from(locks).where(eq(locks.name, name)).get();
-    if (row) {
-      const holder = decode(row.owner);
-      const free =
-        Date.parse(row.expiresAt) <= now.getTime() || ownerIsDead(holder) || holder?.id === owner.id;
-      if (!free) return { ok: false as const, held: { holder, expiresAt: row.expiresAt } };
-      tx.delete(locks).where(eq(locks.name, name)).run();
-    }
-    tx.insert(locks)
-      .values({
-        name,
-        owner: encode(owner),
-        acquiredAt: now.toISOString(),
-        expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
-      })
-      .run();
-    return { ok: true as const };
+const isBusy = (err: unknown) =>
+  (err as { code?: string }).code === "SQLITE_BUSY" || (err as { code?: string }).code === "SQLITE_LOCKED";
+
+/**
+ * Takes the lease if it is free, expired, or held by a dead local process. The read and the
+ * write happen in one IMMEDIATE transaction: a deferred one would read, then fail to upgrade
+ * to a write while another process writes (SQLITE_BUSY, which busy_timeout does not cover).
+ */
+function tryAcquire(s: StoreContext, name: string, owner: LockOwner, ttlMs: number): LockRow | undefined {
+  const sqlite = s.db.$client;
+  const attempt = sqlite.transaction((): LockRow | undefined => {
+    const now = s.clock();
+    const row = stmt(sqlite, "SELECT owner, expires_at FROM locks WHERE name = ?").get(name) as
+      | LockRow
+      | undefined;
+    if (row && Date.parse(row.expires_at) > now.getTime() && !ownerIsDead(decode(row.owner))) return row;
+    stmt(
+      sqlite,
+      `INSERT INTO locks (name, owner, acquired_at, expires_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, acquired_at = excluded.acquired_at,
+         expires_at = excluded.expires_at`,
+    ).run(name, JSON.stringify(owner), now.toISOString(), new Date(now.getTime() + ttlMs).toISOString());
+    return undefined;
   });
+  return attempt.immediate();
 }
 
-export function renewLock(db: Db, name: string, owner: LockOwner, ttlMs: number, now: Date): boolean {
-  const row = db.select().from(locks).where(eq(locks.name, name)).get();
-  if (!row || decode(row.owner)?.id !== owner.id) return false;
-  db.update(locks)
-    .set({ expiresAt: new Date(now.getTime() + ttlMs).toISOString() })
-    .where(eq(locks.name, name))
-    .run();
-  return true;
+async function acquire(s: StoreContext, name: string, owner: LockOwner, ttlMs: number) {
+  const deadline = Date.now() + BUSY_RETRY_MS;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+    try {
+      return tryAcquire(s, name, owner, ttlMs);
+    } catch (err) {
+      if (!isBusy(err) || Date.now() > deadline) throw err;
+      await sleep(wait);
+    }
+  }
 }
 
-export function releaseLock(db: Db, name: string, owner: LockOwner): void {
-  const row = db.select().from(locks).where(eq(locks.name, name)).get();
-  if (row && decode(row.owner)?.id === owner.id) db.delete(locks).where(eq(locks.name, name)).run();
+function renew(s: StoreContext, name: string, owner: LockOwner, ttlMs: number) {
+  try {
+    stmt(
+      s.db.$client,
+      "UPDATE locks SET expires_at = ? WHERE name = ? AND json_extract(owner, '$.id') = ?",
+    ).run(new Date(s.clock().getTime() + ttlMs).toISOString(), name, owner.id);
+  } catch (err) {
+    // A busy database skips one heartbeat; the next one (a quarter of the TTL later) renews.
+    if (!isBusy(err)) throw err;
+  }
 }
 
-/** Whether someone alive holds the lease right now (used by recovery to leave live work alone). */
-export function lockIsLive(db: Db, name: string, now: Date): boolean {
-  const row = db.select().from(locks).where(eq(locks.name, name)).get();
+function release(s: StoreContext, name: string, owner: LockOwner) {
+  stmt(s.db.$client, "DELETE FROM locks WHERE name = ? AND json_extract(owner, '$.id') = ?").run(
+    name,
+    owner.id,
+  );
+}
+
+export function providerBusy(key: ProviderKey, held?: LockOwner): AppError {
+  const what = held?.purpose
+    ? `an ${held.purpose === "import" ? "import" : held.purpose}`
+    : "another operation";
+  return new AppError(
+    "conflict",
+    "PROVIDER_BUSY",
+    `${what} of ${key.providerId} on ${key.hostName ?? key.hostId} is already running (imports, rollbacks, recoveries and reconciles of one provider take turns)`,
+    {
+      details: { held_by: held?.purpose ?? null },
+      hint: "Wait for it to finish (see `relay batch list`) and run the command again.",
+    },
+  );
+}
+
+/**
+ * Runs `fn` holding the provider's lease, renewing it while `fn` runs and releasing it after.
+ * Throws `PROVIDER_BUSY` (conflict: HTTP 409, exit 4) when someone alive holds it.
+ */
+export async function withProviderLock<T>(
+  s: StoreContext,
+  key: ProviderKey,
+  purpose: LockPurpose,
+  fn: () => Promise<T>,
+  ttlMs = LOCK_TTL_MS,
+): Promise<T> {
+  const name = providerLockName(key.hostId, key.providerId);
+  const owner = newOwner(purpose);
+  const held = await acquire(s, name, owner, ttlMs);
+  if (held) throw providerBusy(key, decode(held.owner));
+  const heartbeat = setInterval(() => renew(s, name, owner, ttlMs), ttlMs / 4);
+  heartbeat.unref();
+  try {
+    return await fn();
+  } finally {
+    clearInterval(heartbeat);
+    release(s, name, owner);
+  }
+}
+
+/** Whether someone alive holds the lease right now (recovery leaves live work alone). */
+export function providerLockIsLive(s: StoreContext, key: ProviderKey): boolean {
+  const row = stmt(s.db.$client, "SELECT owner, expires_at FROM locks WHERE name = ?").get(
+    providerLockName(key.hostId, key.providerId),
+  ) as LockRow | undefined;
   if (!row) return false;
-  return Date.parse(row.expiresAt) > now.getTime() && !ownerIsDead(decode(row.owner));
+  return Date.parse(row.expires_at) > s.clock().getTime() && !ownerIsDead(decode(row.owner));
 }
-
-export const providerLockName = (hostId: string, providerId: string) => `provider:${hostId}:${providerId}`;

@@ -1,18 +1,11 @@
 import { and, eq, inArray } from "drizzle-orm";
+import { LIVE_STATES, type ResourceType } from "../domain/resources.js";
 import { nowIso, type StoreContext } from "./db.js";
-import { events, managedResources, providerInstalls } from "./schema.js";
+import { managedResources } from "./schema.js";
 import { stmt } from "./statements.js";
 
-export type ResourceType =
-  | "group"
-  | "channel"
-  | "plan"
-  | "account"
-  | "subscription"
-  | "probe_user"
-  | "probe_key";
+export type { ResourceType };
 export type ResourceRow = typeof managedResources.$inferSelect;
-export const LIVE_STATES = ["create_pending", "created", "reused", "delete_pending"] as const;
 
 export interface Intent {
   hostId: string;
@@ -34,12 +27,12 @@ export interface Intent {
 export function recordIntent(s: StoreContext, intent: Intent): ResourceRow {
   const now = nowIso(s);
   const existing = findResource(s, intent.hostId, intent.providerId, intent.type, intent.logicalKey);
-  if (existing && (LIVE_STATES as readonly string[]).includes(existing.state)) return existing;
+  if (existing && LIVE_STATES.includes(existing.state)) return existing;
   const values = {
     batchId: intent.batchId,
     name: intent.name,
     hostResourceId: null,
-    state: "create_pending",
+    state: "create_pending" as const,
     origin: "created" as const,
     idempotencyKey: intent.idempotencyKey,
     rawKeyHash: intent.rawKeyHash ?? null,
@@ -178,97 +171,17 @@ export function liveResources(s: StoreContext, hostId: string, providerId: strin
     .all();
 }
 
-export function appendEvent(
-  s: StoreContext,
-  e: {
-    kind: string;
-    message: string;
-    hostId?: string;
-    providerId?: string;
-    batchId?: string;
-    data?: Record<string, unknown>;
-  },
-) {
-  s.db
-    .insert(events)
-    .values({
-      at: nowIso(s),
-      kind: e.kind,
-      message: e.message,
-      hostId: e.hostId ?? null,
-      providerId: e.providerId ?? null,
-      batchId: e.batchId ?? null,
-      data: e.data ?? {},
-    })
-    .run();
-}
-
-export type ProviderStatus =
-  | "discovered"
-  | "validated"
-  | "installed"
-  | "active"
-  | "degraded"
-  | "drifted"
-  | "failed"
-  | "disabled";
-
-export function getInstall(s: StoreContext, hostId: string, providerId: string) {
+/** Every recorded resource of a provider (on one host, or on all). */
+export function resourcesOf(s: StoreContext, providerId: string, hostId?: string): ResourceRow[] {
   return s.db
     .select()
-    .from(providerInstalls)
-    .where(and(eq(providerInstalls.hostId, hostId), eq(providerInstalls.providerId, providerId)))
-    .get();
-}
-
-export function ensureInstall(s: StoreContext, hostId: string, providerId: string) {
-  const existing = getInstall(s, hostId, providerId);
-  if (existing) return existing;
-  const now = nowIso(s);
-  s.db
-    .insert(providerInstalls)
-    .values({
-      hostId,
-      providerId,
-      status: "validated",
-      statusReason: "pack compatible with host",
-      statusChangedAt: now,
-      accessState: "not_configured",
-      generation: 1,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .run();
-  return getInstall(s, hostId, providerId) as NonNullable<ReturnType<typeof getInstall>>;
-}
-
-/** Moves the provider's status on a host; the time of change moves only when the status does. */
-export function setProviderStatus(
-  s: StoreContext,
-  hostId: string,
-  providerId: string,
-  status: ProviderStatus,
-  reason: string,
-) {
-  const install = ensureInstall(s, hostId, providerId);
-  const now = nowIso(s);
-  s.db
-    .update(providerInstalls)
-    .set({
-      status,
-      statusReason: reason,
-      updatedAt: now,
-      ...(install.status !== status ? { statusChangedAt: now } : {}),
-    })
-    .where(eq(providerInstalls.id, install.id))
-    .run();
-}
-
-export function bumpGeneration(s: StoreContext, hostId: string, providerId: string) {
-  const install = ensureInstall(s, hostId, providerId);
-  s.db
-    .update(providerInstalls)
-    .set({ generation: install.generation + 1, updatedAt: nowIso(s) })
-    .where(eq(providerInstalls.id, install.id))
-    .run();
+    .from(managedResources)
+    .where(
+      and(
+        eq(managedResources.providerId, providerId),
+        ...(hostId ? [eq(managedResources.hostId, hostId)] : []),
+      ),
+    )
+    .orderBy(managedResources.id)
+    .all();
 }

@@ -1,6 +1,11 @@
 import { sql } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { AccessState, StoredEvidence } from "../domain/access.js";
+import type { Finding, ReconcileOutcome, ReconcileTrigger } from "../domain/drift.js";
 import type { PackManifest, ProviderDefinition } from "../domain/pack/schema.js";
+import type { BatchSummary } from "../domain/plan.js";
+import type { ItemStatus, ResourceState, ResourceType } from "../domain/resources.js";
+import type { BatchStatus, ProviderStatus } from "../domain/status.js";
 import type { HostCapabilities } from "../host/sub2api/index.js";
 
 // Mirrors migrations/*.sql (the SQL is the source of truth for constraints; a test checks that
@@ -79,10 +84,11 @@ export const providerInstalls = sqliteTable("provider_installs", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   hostId: text("host_id").notNull(),
   providerId: text("provider_id").notNull(),
-  status: text("status").notNull(),
+  status: text("status").notNull().$type<ProviderStatus>(),
   statusReason: text("status_reason").notNull(),
   statusChangedAt: text("status_changed_at").notNull(),
-  accessState: text("access_state").notNull(),
+  accessState: text("access_state").notNull().$type<AccessState>(),
+  accessReason: text("access_reason").notNull().default(""),
   generation: integer("generation").notNull(),
   lastReconcileAt: text("last_reconcile_at"),
   createdAt: text("created_at").notNull(),
@@ -96,12 +102,12 @@ export const importBatches = sqliteTable("import_batches", {
   packVersion: text("pack_version").notNull(),
   mode: text("mode").notNull().$type<"strict" | "partial">(),
   accessMode: text("access_mode").$type<"subscription" | "self-service">(),
-  status: text("status").notNull(),
+  status: text("status").notNull().$type<BatchStatus>(),
   statusReason: text("status_reason").notNull(),
   planFingerprint: text("plan_fingerprint"),
   options: json<Record<string, unknown>>("options").notNull(),
   keyCount: integer("key_count").notNull(),
-  summary: json<Record<string, unknown>>("summary").notNull(),
+  summary: json<BatchSummary>("summary").notNull(),
   createdAt: text("created_at").notNull(),
   startedAt: text("started_at"),
   finishedAt: text("finished_at"),
@@ -114,7 +120,7 @@ export const importBatchItems = sqliteTable("import_batch_items", {
   position: integer("position").notNull(),
   rawKeyHash: text("raw_key_hash").notNull(),
   keyMask: text("key_mask").notNull(),
-  status: text("status").notNull(),
+  status: text("status").notNull().$type<ItemStatus>(),
   errorCode: text("error_code"),
   errorMessage: text("error_message"),
   result: json<Record<string, unknown>>("result").notNull(),
@@ -126,11 +132,11 @@ export const managedResources = sqliteTable("managed_resources", {
   hostId: text("host_id").notNull(),
   providerId: text("provider_id").notNull(),
   batchId: text("batch_id"),
-  resourceType: text("resource_type").notNull(),
+  resourceType: text("resource_type").notNull().$type<ResourceType>(),
   logicalKey: text("logical_key").notNull(),
   name: text("name").notNull(),
   hostResourceId: integer("host_resource_id"),
-  state: text("state").notNull(),
+  state: text("state").notNull().$type<ResourceState>(),
   origin: text("origin").notNull().$type<"created" | "reused">(),
   idempotencyKey: text("idempotency_key").notNull(),
   rawKeyHash: text("raw_key_hash"),
@@ -161,9 +167,9 @@ export const accessClosureRecords = sqliteTable("access_closure_records", {
   hostId: text("host_id").notNull(),
   providerId: text("provider_id").notNull(),
   batchId: text("batch_id"),
-  state: text("state").notNull(),
+  state: text("state").notNull().$type<AccessState>(),
   reason: text("reason").notNull(),
-  evidence: json<Record<string, unknown>>("evidence").notNull(),
+  evidence: json<StoredEvidence>("evidence").notNull(),
   createdAt: text("created_at").notNull(),
 });
 
@@ -171,11 +177,11 @@ export const reconcileRuns = sqliteTable("reconcile_runs", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   hostId: text("host_id").notNull(),
   providerId: text("provider_id").notNull(),
-  trigger: text("trigger").notNull(),
-  outcome: text("outcome").notNull(),
+  trigger: text("trigger").notNull().$type<ReconcileTrigger>(),
+  outcome: text("outcome").notNull().$type<ReconcileOutcome | "running">(),
   previousStatus: text("previous_status"),
   newStatus: text("new_status"),
-  findings: json<unknown[]>("findings").notNull(),
+  findings: json<Finding[]>("findings").notNull(),
   hostCalls: integer("host_calls").notNull(),
   startedAt: text("started_at").notNull(),
   finishedAt: text("finished_at"),

@@ -160,7 +160,7 @@ describe("idempotence and concurrency", () => {
     expect(refused).toHaveLength(1);
     expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({
       kind: "conflict",
-      code: "IMPORT_IN_PROGRESS",
+      code: "PROVIDER_BUSY",
     });
     expect(results.filter((x) => x.status === "fulfilled")).toHaveLength(1);
   });

@@ -5,6 +5,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppContext } from "../../app/context.js";
 import { AppError } from "../../domain/errors.js";
 import { PACK_LIMITS } from "../../packs/archive.js";
+import { ping } from "../../store/db.js";
 import { packageVersion } from "../../util/paths.js";
 import { safeEqual } from "../../util/secrets.js";
 import { errorResponse } from "./errors.js";
@@ -35,7 +36,7 @@ export function createApp(ctx: AppContext) {
   app.get("/docs", (c) => c.html(renderDocsPage(doc)));
   app.get("/readyz", (c) => {
     try {
-      ctx.db.$client.prepare("SELECT count(*) AS n FROM schema_migrations").get();
+      ping(ctx.db);
       return c.json({ status: "ready" });
     } catch (err) {
       ctx.logger.error({ err }, "readiness check failed");

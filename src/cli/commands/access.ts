@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { lastAccessStatus, runAccessProbe } from "../../access/status.js";
 import {
   type AccessPreview,
   type AssignmentOutcome,
@@ -7,8 +8,8 @@ import {
 } from "../../access/subscriptions.js";
 import { PROVEN_STATES } from "../../domain/access.js";
 import { ExitCode } from "../../domain/errors.js";
-import type { SubscriptionTarget } from "../../provision/preview.js";
-import { type AccessStatusView, lastAccessStatus, runAccessProbe } from "../../steps/access-proof.js";
+import type { SubscriptionTarget } from "../../domain/plan.js";
+import type { AccessStatusView } from "../../steps/access-proof.js";
 import { keyValues, parseUserTarget, table } from "../format.js";
 import { runCommand } from "../run.js";
 

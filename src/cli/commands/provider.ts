@@ -2,13 +2,10 @@ import { readFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { type Command, Option } from "commander";
 import { ExitCode, invalidInput } from "../../domain/errors.js";
+import type { SubscriptionTarget } from "../../domain/plan.js";
 import { type ImportResult, importKeys, type ProgressEvent } from "../../provision/import.js";
-import {
-  buildPlan,
-  type ImportPlan,
-  type ImportRequest,
-  type SubscriptionTarget,
-} from "../../provision/preview.js";
+import { buildPlan } from "../../provision/preview.js";
+import type { ImportPlan, ImportRequest } from "../../provision/types.js";
 import { parseUserTarget, table } from "../format.js";
 import { globalOptions, runCommand } from "../run.js";
 

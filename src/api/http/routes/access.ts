@@ -1,8 +1,8 @@
 import { Hono } from "hono";
+import { lastAccessStatus, runAccessProbe } from "../../../access/status.js";
 import { assignSubscriptions, previewAccess } from "../../../access/subscriptions.js";
 import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
-import { lastAccessStatus, runAccessProbe } from "../../../steps/access-proof.js";
 import { ajv, jsonBody, userTargetsSchema } from "../validate.js";
 
 export interface AccessBody {

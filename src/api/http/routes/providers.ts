@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
 import { importKeys } from "../../../provision/import.js";
-import type { ImportRequest } from "../../../provision/preview.js";
 import { buildPlan } from "../../../provision/preview.js";
 import { rollbackBatch } from "../../../provision/rollback.js";
+import type { ImportRequest } from "../../../provision/types.js";
 import { getBatch, listBatches } from "../../../store/batches.js";
 import { findHost } from "../../../store/hosts.js";
 import { ajv, jsonBody, userTargetsSchema } from "../validate.js";

@@ -1,0 +1,29 @@
+import type { AppContext } from "../app/context.js";
+import { notFound } from "../domain/errors.js";
+import type { AccessStatusView } from "../steps/access-proof.js";
+import { findHost } from "../store/hosts.js";
+import { getInstall } from "../store/installs.js";
+import { lastAccessRecord } from "../store/probes.js";
+
+export { type AccessStatusView, runAccessProbe } from "../steps/access-proof.js";
+
+/** The last recorded access proof, without calling the host. */
+export function lastAccessStatus(ctx: AppContext, hostRef: string, providerId: string): AccessStatusView {
+  const host = findHost(ctx, hostRef);
+  const row = lastAccessRecord(ctx, host.id, providerId);
+  if (!row)
+    throw notFound("NO_ACCESS_RECORD", `access of ${providerId} on ${host.name} was never checked`, {
+      hint: "Run `relay access status` without --cached.",
+    });
+  const { gateway, ...evidence } = row.evidence;
+  return {
+    host_id: host.id,
+    provider_id: providerId,
+    access_state: row.state,
+    reason: row.reason,
+    evidence,
+    gateway: gateway ?? null,
+    provider_status: getInstall(ctx, host.id, providerId)?.status ?? "validated",
+    checked_at: row.createdAt,
+  };
+}

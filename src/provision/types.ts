@@ -1,0 +1,113 @@
+import type { HostMapping } from "../domain/mapping.js";
+import type { ProviderDefinition } from "../domain/pack/schema.js";
+import type {
+  Observed,
+  PlannedKey,
+  PlannedResource,
+  PlannedSubscription,
+  PlanSummary,
+  SubscriptionTarget,
+} from "../domain/plan.js";
+import type { BatchStatus } from "../domain/status.js";
+import type { HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
+import type { ResourceRow } from "../store/resources.js";
+import type { HostRow } from "../store/schema.js";
+import type { IntakeKey } from "./keys.js";
+
+export interface ImportRequest {
+  hostRef: string;
+  providerId: string;
+  keys: string | Buffer | string[];
+  mode: "strict" | "partial";
+  accessMode?: "subscription" | "self-service";
+  subscribe?: SubscriptionTarget[];
+  withPlan?: boolean;
+  maxKeys?: number;
+}
+
+export interface ImportPlan {
+  host_id: string;
+  host_name: string;
+  host_version: string | null;
+  provider_id: string;
+  pack_version: string;
+  mode: "strict" | "partial";
+  access_mode: "subscription" | "self-service" | null;
+  generation: number;
+  mapping: {
+    platform: string;
+    via_fallback: boolean;
+    base_url: string;
+    model_mapping: Record<string, string>;
+    extra: Record<string, unknown>;
+  };
+  resources: PlannedResource[];
+  keys: PlannedKey[];
+  subscriptions: PlannedSubscription[];
+  summary: PlanSummary;
+  blocked: boolean;
+  blocked_reasons: string[];
+  warnings: string[];
+  fingerprint: string;
+}
+
+/** Everything execute needs beyond the printable plan; holds the key secrets in memory only. */
+export interface PlanInternals {
+  host: HostRow;
+  caps: HostCapabilities;
+  def: ProviderDefinition;
+  mapping: HostMapping;
+  adapter: HostAdapter;
+  keys: IntakeKey[];
+  observed: Observed;
+  records: Map<string, ResourceRow>;
+}
+
+export interface ProgressEvent {
+  phase:
+    | "plan"
+    | "group"
+    | "channel"
+    | "plan_resource"
+    | "accounts"
+    | "test"
+    | "subscriptions"
+    | "rollback"
+    | "done";
+  message: string;
+  done?: number;
+  total?: number;
+}
+
+export interface ImportOptions {
+  /** Account tests in flight at once (default 4). */
+  testConcurrency?: number;
+  /** Accounts per batch-create call (default 50). */
+  chunkSize?: number;
+  /** Refuse to run when the host changed since the preview that produced this fingerprint. */
+  expectedFingerprint?: string;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface ImportResult {
+  batch_id: string;
+  status: BatchStatus;
+  status_reason: string;
+  provider_status: string;
+  access_closure_status: string;
+  created: {
+    group_id: number | null;
+    channel_id: number | null;
+    plan_id: number | null;
+    account_ids: number[];
+  };
+  keys: {
+    key: string;
+    status: string;
+    account_id: number | null;
+    error_code: string | null;
+    error: string | null;
+  }[];
+  summary: { working: number; failed: number; reused: number; skipped: number };
+  warnings: string[];
+}

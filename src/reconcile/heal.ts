@@ -1,0 +1,76 @@
+import type { AppContext } from "../app/context.js";
+import type { Finding } from "../domain/drift.js";
+import { mapProvider } from "../domain/mapping.js";
+import { ownershipTag } from "../domain/naming.js";
+import type { ProviderDefinition } from "../domain/pack/schema.js";
+import type { HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
+import { assignAndRecord } from "../steps/subscriptions.js";
+import { type ResourceRow, updateResource } from "../store/resources.js";
+import { groupOf } from "./observe.js";
+
+interface Healer {
+  ctx: AppContext;
+  adapter: HostAdapter;
+  def: ProviderDefinition;
+  caps: HostCapabilities;
+  rows: ResourceRow[];
+}
+
+/**
+ * Repairs that need no plaintext key: re-bind an account to its group, re-assign a subscription,
+ * re-create a channel. Missing accounts are left for re-import. Marks each finding it repaired.
+ */
+export async function heal(h: Healer, findings: Finding[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const f of findings) {
+    const row = h.rows.find(
+      (r) => r.resourceType === f.resource_type && r.hostResourceId === f.host_resource_id,
+    );
+    if (!row) continue;
+    try {
+      const repaired = await healOne(h, f, row);
+      if (repaired) {
+        f.healed = true;
+        done.push(repaired);
+      }
+    } catch (err) {
+      done.push(`could not heal ${f.resource_type} ${row.name}: ${(err as Error).message}`);
+    }
+  }
+  return done;
+}
+
+async function healOne(h: Healer, f: Finding, row: ResourceRow): Promise<string | undefined> {
+  const gid = groupOf(h.rows, row);
+  if (f.kind === "changed" && f.resource_type === "account" && f.field === "group_ids" && gid !== undefined) {
+    await h.adapter.updateAccountGroups(row.hostResourceId as number, [gid]);
+    return `re-bound account ${row.name} to group #${gid}`;
+  }
+  if (f.kind === "missing" && f.resource_type === "subscription") {
+    const a = row.attrs as { user_id?: number; group_id?: number; validity_days?: number; probe?: boolean };
+    if (!a.user_id || !a.group_id) return undefined;
+    const grant = await assignAndRecord(h.ctx, h.adapter, {
+      hostId: row.hostId,
+      providerId: row.providerId,
+      batchId: row.batchId ?? "",
+      groupId: a.group_id,
+      userId: a.user_id,
+      validityDays: a.validity_days ?? 30,
+      logicalKey: row.logicalKey,
+      name: row.name,
+      ...(a.probe ? { probe: true } : {}),
+    });
+    return grant.action === "created" ? `re-assigned the subscription of user ${a.user_id}` : undefined;
+  }
+  if (f.kind === "missing" && f.resource_type === "channel" && gid !== undefined) {
+    const ch = await h.adapter.createChannel({
+      name: `${row.name}-r${Date.now().toString(36)}`,
+      description: ownershipTag(h.def.provider_id, row.batchId ?? ""),
+      groupIds: [gid],
+      modelPricing: mapProvider(h.def, h.caps).pricing,
+    });
+    updateResource(h.ctx, row.id, { hostResourceId: ch.id });
+    return `re-created channel for group #${gid} as #${ch.id}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,83 @@
+import type { Expectation, Observed, RecordedResource } from "../domain/drift.js";
+import { mapProvider } from "../domain/mapping.js";
+import type { ProviderDefinition } from "../domain/pack/schema.js";
+import type { HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
+import type { ResourceRow } from "../store/resources.js";
+
+const generationOf = (r: ResourceRow) => r.logicalKey.split(":")[0];
+
+/** The host id of the group of the same generation as `r`. */
+export function groupOf(rows: ResourceRow[], r: ResourceRow): number | undefined {
+  return rows.find((g) => g.resourceType === "group" && generationOf(g) === generationOf(r))
+    ?.hostResourceId as number | undefined;
+}
+
+/** What the host should show for each recorded resource: the fields relay set when it made them. */
+export function expectations(
+  rows: ResourceRow[],
+  def: ProviderDefinition,
+  caps: HostCapabilities,
+): RecordedResource[] {
+  const mapping = mapProvider(def, caps);
+  const out: RecordedResource[] = [];
+  for (const r of rows) {
+    const gid = groupOf(rows, r);
+    let expect: Expectation | undefined;
+    switch (r.resourceType) {
+      case "group":
+        expect = {
+          type: "group",
+          platform: mapping.platform,
+          subscription_type: def.group_defaults.subscription_type,
+          status: "active",
+        };
+        break;
+      case "account":
+        if (gid !== undefined)
+          expect = {
+            type: "account",
+            platform: mapping.platform,
+            group_id: gid,
+            base_url: mapping.baseUrl,
+            model_mapping: mapping.modelMapping,
+            status: "active",
+            schedulable: true,
+          };
+        break;
+      case "channel":
+        if (gid !== undefined) expect = { type: "channel", group_id: gid };
+        break;
+      case "plan":
+        if (gid !== undefined) expect = { type: "plan", group_id: gid };
+        break;
+      case "subscription": {
+        const a = r.attrs as { user_id?: number; group_id?: number };
+        if (a.user_id && a.group_id)
+          expect = { type: "subscription", user_id: a.user_id, group_id: a.group_id };
+        break;
+      }
+    }
+    if (expect) out.push({ name: r.name, hostResourceId: r.hostResourceId as number, expect });
+  }
+  return out;
+}
+
+/** A handful of list calls, never one GET per resource. */
+export async function observe(
+  adapter: HostAdapter,
+  providerId: string,
+  caps: HostCapabilities,
+  rows: ResourceRow[],
+): Promise<Observed> {
+  const groupIds = rows.filter((r) => r.resourceType === "group").map((r) => r.hostResourceId as number);
+  const [groups, accounts, channels, plans] = await Promise.all([
+    adapter.listGroups({ search: `relay-${providerId}` }),
+    adapter.listAccounts({ search: `${providerId}-` }),
+    caps.channels ? adapter.listChannels({ search: `relay-${providerId}` }) : Promise.resolve(undefined),
+    caps.plans ? adapter.listPlans() : Promise.resolve(undefined),
+  ]);
+  const subscriptions = (
+    await Promise.all(groupIds.map((gid) => adapter.listSubscriptions({ groupId: gid })))
+  ).flat();
+  return { groups, accounts, channels, plans, subscriptions };
+}

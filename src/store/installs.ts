@@ -1,0 +1,197 @@
+import { and, desc, eq, inArray } from "drizzle-orm";
+import { LIVE_STATES } from "../domain/resources.js";
+import { nextProviderState, type ProviderFacts, type ProviderState } from "../domain/status.js";
+import { type Db, nowIso, type StoreContext } from "./db.js";
+import {
+  accessClosureRecords,
+  events,
+  hosts,
+  importBatches,
+  managedResources,
+  providerInstalls,
+  reconcileRuns,
+} from "./schema.js";
+import { stmt } from "./statements.js";
+
+export type InstallRow = typeof providerInstalls.$inferSelect;
+
+export function getInstall(s: StoreContext, hostId: string, providerId: string): InstallRow | undefined {
+  return s.db
+    .select()
+    .from(providerInstalls)
+    .where(and(eq(providerInstalls.hostId, hostId), eq(providerInstalls.providerId, providerId)))
+    .get();
+}
+
+export function ensureInstall(s: StoreContext, hostId: string, providerId: string): InstallRow {
+  const existing = getInstall(s, hostId, providerId);
+  if (existing) return existing;
+  const now = nowIso(s);
+  const first = nextProviderState({ disabled: false, live: { groups: 0, accounts: 0 } });
+  s.db
+    .insert(providerInstalls)
+    .values({
+      hostId,
+      providerId,
+      status: first.status,
+      statusReason: first.reason,
+      statusChangedAt: now,
+      accessState: first.access,
+      accessReason: first.accessReason,
+      generation: 1,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .run();
+  return getInstall(s, hostId, providerId) as InstallRow;
+}
+
+export function bumpGeneration(s: StoreContext, hostId: string, providerId: string): void {
+  const install = ensureInstall(s, hostId, providerId);
+  s.db
+    .update(providerInstalls)
+    .set({ generation: install.generation + 1, updatedAt: nowIso(s) })
+    .where(eq(providerInstalls.id, install.id))
+    .run();
+}
+
+export function markReconciled(s: StoreContext, hostId: string, providerId: string): void {
+  s.db
+    .update(providerInstalls)
+    .set({ lastReconcileAt: nowIso(s) })
+    .where(and(eq(providerInstalls.hostId, hostId), eq(providerInstalls.providerId, providerId)))
+    .run();
+}
+
+/** Every (host, provider) relay has a record of, with its status. */
+export function listInstalls(s: StoreContext): InstallRow[] {
+  return s.db.select().from(providerInstalls).orderBy(providerInstalls.id).all();
+}
+
+/** Reads what the provider's status is decided from; nothing here decides. */
+export function providerFacts(s: StoreContext, install: InstallRow): ProviderFacts {
+  const { hostId, providerId } = install;
+  const live = s.db
+    .select({
+      type: managedResources.resourceType,
+      hostResourceId: managedResources.hostResourceId,
+      batchId: managedResources.batchId,
+      origin: managedResources.origin,
+      updatedAt: managedResources.updatedAt,
+    })
+    .from(managedResources)
+    .where(
+      and(
+        eq(managedResources.hostId, hostId),
+        eq(managedResources.providerId, providerId),
+        inArray(managedResources.state, [...LIVE_STATES]),
+      ),
+    )
+    .all();
+  const groups = live.filter((r) => r.type === "group");
+  const batches = s.db
+    .select()
+    .from(importBatches)
+    .where(and(eq(importBatches.hostId, hostId), eq(importBatches.providerId, providerId)))
+    .orderBy(desc(importBatches.createdAt), desc(importBatches.id))
+    .all();
+  const last = batches[0];
+  const failedWithLeftovers = batches.find(
+    (b) => b.status === "failed" && live.some((r) => r.batchId === b.id && r.origin === "created"),
+  );
+  const facts: ProviderFacts = {
+    disabled: install.status === "disabled",
+    live: { groups: groups.length, accounts: live.filter((r) => r.type === "account").length },
+    ...(failedWithLeftovers ? { unfinishedRollback: failedWithLeftovers.id } : {}),
+  };
+  if (last) {
+    const importFailed =
+      s.db
+        .select({ id: events.id })
+        .from(events)
+        .where(and(eq(events.batchId, last.id), eq(events.kind, "import_failed")))
+        .get() !== undefined;
+    facts.lastBatch = { id: last.id, status: last.status, reason: last.statusReason, importFailed };
+  }
+  if (groups.length > 0) {
+    // The newest proof counts only if it was made against a live group (not a rolled-back one).
+    const groupIds = new Set(groups.map((g) => g.hostResourceId));
+    const since = groups.map((g) => g.updatedAt).sort()[0] ?? "";
+    const proof = s.db
+      .select()
+      .from(accessClosureRecords)
+      .where(and(eq(accessClosureRecords.hostId, hostId), eq(accessClosureRecords.providerId, providerId)))
+      .orderBy(desc(accessClosureRecords.id))
+      .limit(1)
+      .get();
+    const groupId = (proof?.evidence as { group_id?: number } | undefined)?.group_id;
+    if (proof && (groupId !== undefined ? groupIds.has(groupId) : proof.createdAt >= since))
+      facts.proof = { state: proof.state, reason: proof.reason };
+  }
+  const run = s.db
+    .select()
+    .from(reconcileRuns)
+    .where(
+      and(
+        eq(reconcileRuns.hostId, hostId),
+        eq(reconcileRuns.providerId, providerId),
+        inArray(reconcileRuns.outcome, ["ok", "drift", "degraded"]),
+      ),
+    )
+    .orderBy(desc(reconcileRuns.id))
+    .limit(1)
+    .get();
+  if (run?.finishedAt && (!last || run.finishedAt >= last.updatedAt))
+    facts.findings = run.findings.filter((f) => !f.healed);
+  return facts;
+}
+
+/**
+ * The one writer of a provider's status and access state: recomputed from stored facts by the
+ * domain's decision after every operation. The time of change moves only when the status does.
+ */
+export function refreshProviderState(s: StoreContext, hostId: string, providerId: string): ProviderState {
+  const install = ensureInstall(s, hostId, providerId);
+  const next = nextProviderState(providerFacts(s, install));
+  const now = nowIso(s);
+  s.db
+    .update(providerInstalls)
+    .set({
+      status: next.status,
+      statusReason: next.reason,
+      accessState: next.access,
+      accessReason: next.accessReason,
+      updatedAt: now,
+      ...(install.status !== next.status ? { statusChangedAt: now } : {}),
+    })
+    .where(eq(providerInstalls.id, install.id))
+    .run();
+  return next;
+}
+
+/** host name, provider, status of every install: the `relay_provider_status` gauge. */
+export function statusByHost(db: Db): { host: string; provider: string; status: string }[] {
+  return stmt(
+    db.$client,
+    "SELECT h.name AS host, p.provider_id AS provider, p.status FROM provider_installs p JOIN hosts h ON h.id = p.host_id",
+  ).all() as { host: string; provider: string; status: string }[];
+}
+
+export interface InstallWithHost {
+  install: InstallRow;
+  hostName: string;
+}
+
+export function installsOf(s: StoreContext, providerId: string, hostId?: string): InstallWithHost[] {
+  return s.db
+    .select({ install: providerInstalls, hostName: hosts.name })
+    .from(providerInstalls)
+    .innerJoin(hosts, eq(hosts.id, providerInstalls.hostId))
+    .where(
+      and(
+        eq(providerInstalls.providerId, providerId),
+        ...(hostId ? [eq(providerInstalls.hostId, hostId)] : []),
+      ),
+    )
+    .all();
+}

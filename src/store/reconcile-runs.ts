@@ -1,0 +1,50 @@
+import { and, desc, eq } from "drizzle-orm";
+import type { Finding, ReconcileOutcome, ReconcileTrigger } from "../domain/drift.js";
+import { nowIso, type StoreContext } from "./db.js";
+import { reconcileRuns } from "./schema.js";
+
+export type ReconcileRunRow = typeof reconcileRuns.$inferSelect;
+
+export function openRun(
+  s: StoreContext,
+  r: { hostId: string; providerId: string; trigger: ReconcileTrigger; previousStatus: string },
+): number {
+  return s.db
+    .insert(reconcileRuns)
+    .values({ ...r, outcome: "running", findings: [], hostCalls: 0, startedAt: nowIso(s) })
+    .returning({ id: reconcileRuns.id })
+    .get().id;
+}
+
+export function finishRun(
+  s: StoreContext,
+  id: number,
+  r: {
+    outcome: ReconcileOutcome;
+    newStatus: string | null;
+    findings: Finding[];
+    hostCalls: number;
+    durationMs: number;
+  },
+): void {
+  s.db
+    .update(reconcileRuns)
+    .set({ ...r, finishedAt: nowIso(s) })
+    .where(eq(reconcileRuns.id, id))
+    .run();
+}
+
+/** A run that never started (the provider was busy and the caller was told so): no trace. */
+export function discardRun(s: StoreContext, id: number): void {
+  s.db.delete(reconcileRuns).where(eq(reconcileRuns.id, id)).run();
+}
+
+export function lastRun(s: StoreContext, hostId: string, providerId: string): ReconcileRunRow | undefined {
+  return s.db
+    .select()
+    .from(reconcileRuns)
+    .where(and(eq(reconcileRuns.hostId, hostId), eq(reconcileRuns.providerId, providerId)))
+    .orderBy(desc(reconcileRuns.id))
+    .limit(1)
+    .get();
+}
