@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
+import type { AccessState } from "../domain/access.js";
 import { AppError, conflict } from "../domain/errors.js";
 import { logicalKey, ownershipTag } from "../domain/naming.js";
 import type { BatchStatus } from "../domain/status.js";
@@ -147,7 +148,7 @@ async function finishImport(s: SagaContext): Promise<ImportResult> {
     hostId: internals.host.id,
     providerId: internals.def.provider_id,
   });
-  let access: string | undefined;
+  let access: AccessState | undefined;
   if (s.req.accessMode) {
     // The closure: a real end-user call through the host; the provider becomes active only if it works.
     s.progress({ phase: "done", message: "proving access through the gateway" });

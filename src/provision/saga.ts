@@ -148,7 +148,7 @@ export function openBatch(
 }
 
 /** The answer of an import, read back from what was recorded. */
-export function importResult(s: SagaContext, access?: string): ImportResult {
+export function importResult(s: SagaContext, access?: ImportResult["access_closure_status"]): ImportResult {
   const { ctx, batchId, internals } = s;
   const batch = getBatchRow(ctx, batchId);
   const keys = listItems(ctx, batchId).map((i) => ({

@@ -1,3 +1,4 @@
+import type { AccessState } from "../domain/access.js";
 import type { HostMapping } from "../domain/mapping.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import type {
@@ -94,7 +95,7 @@ export interface ImportResult {
   status: BatchStatus;
   status_reason: string;
   provider_status: string;
-  access_closure_status: string;
+  access_closure_status: AccessState | "not_verified";
   created: {
     group_id: number | null;
     channel_id: number | null;

@@ -1,4 +1,6 @@
 import type { AppContext } from "../app/context.js";
+import type { AccessState } from "../domain/access.js";
+import type { Finding } from "../domain/drift.js";
 import { notFound } from "../domain/errors.js";
 import { findHost } from "../store/hosts.js";
 import { installsOf } from "../store/installs.js";
@@ -11,7 +13,7 @@ export interface ProviderHostStatus {
   status: string;
   reason: string;
   status_changed_at: string;
-  access_state: string;
+  access_state: AccessState;
   generation: number;
   last_reconcile: {
     run_id: number;
@@ -20,7 +22,7 @@ export interface ProviderHostStatus {
     started_at: string;
     duration_ms: number | null;
     host_calls: number;
-    findings: unknown[];
+    findings: Finding[];
   } | null;
 }
 

@@ -164,7 +164,7 @@ export interface BatchView {
   pack_version: string;
   mode: string;
   access_mode: string | null;
-  status: string;
+  status: BatchStatus;
   status_reason: string;
   created_at: string;
   started_at: string | null;
@@ -249,7 +249,7 @@ export interface BatchSummaryView {
   host_id: string;
   provider_id: string;
   mode: string;
-  status: string;
+  status: BatchStatus;
   status_reason: string;
   keys: number;
   created_at: string;

@@ -1,6 +1,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import type { Context } from "hono";
 import { invalidInput } from "../../domain/errors.js";
+import type { SubscriptionTarget } from "../../domain/plan.js";
+import type { UserTargets } from "./schemas/requests.js";
 
 export const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
 
@@ -37,22 +39,10 @@ export function describeErrors(errors: ErrorObject[]) {
   }));
 }
 
-/** A user to subscribe: `{user_id, duration_days?}`; ids may come as numbers or digit strings. */
-export const userTargetsSchema = {
-  type: "array",
-  maxItems: 1000,
-  items: {
-    type: "object",
-    additionalProperties: false,
-    required: ["user_id"],
-    properties: {
-      user_id: {
-        anyOf: [
-          { type: "integer", minimum: 1 },
-          { type: "string", pattern: "^[1-9][0-9]{0,17}$" },
-        ],
-      },
-      duration_days: { type: "integer", minimum: 1, maximum: 36500 },
-    },
-  },
-} as const;
+/** Users from a request body as the verbs take them. */
+export function toTargets(users: UserTargets | undefined): SubscriptionTarget[] {
+  return (users ?? []).map((u) => ({
+    userId: Number(u.user_id),
+    ...(u.duration_days ? { days: u.duration_days } : {}),
+  }));
+}

@@ -2,15 +2,11 @@ import { Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
 import { getPack, installPack, listPackProviders, listPacks, type PackSource } from "../../../packs/packs.js";
+import { InstallPackPath } from "../schemas/requests.js";
+import type { Body } from "../schemas/responses.js";
 import { ajv, jsonBody } from "../validate.js";
 
-export const installPathSchema = {
-  type: "object",
-  additionalProperties: false,
-  required: ["path"],
-  properties: { path: { type: "string", minLength: 1, maxLength: 4096 }, force: { type: "boolean" } },
-} as const;
-const validateInstallPath = ajv.compile<{ path: string; force?: boolean }>(installPathSchema);
+const validateInstallPath = ajv.compile<InstallPackPath>(InstallPackPath);
 
 /**
  * POST /api/packs/install takes a zip as the raw body (application/zip or
@@ -44,10 +40,10 @@ export function packRoutes(ctx: AppContext) {
       );
     }
     const result = await installPack(ctx, source, { force });
-    return c.json(result, result.outcome === "unchanged" ? 200 : 201);
+    return c.json(result satisfies Body<"PackInstallResult">, result.outcome === "unchanged" ? 200 : 201);
   });
-  app.get("/", (c) => c.json({ items: listPacks(ctx) }));
-  app.get("/:pack_id", (c) => c.json(getPack(ctx, c.req.param("pack_id"))));
+  app.get("/", (c) => c.json({ items: listPacks(ctx) } satisfies Body<"PackList">));
+  app.get("/:pack_id", (c) => c.json(getPack(ctx, c.req.param("pack_id")) satisfies Body<"Pack">));
   app.get("/:pack_id/providers", (c) => c.json({ items: listPackProviders(ctx, c.req.param("pack_id")) }));
   return app;
 }

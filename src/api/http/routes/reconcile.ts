@@ -3,15 +3,11 @@ import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
 import { reconcileProvider } from "../../../reconcile/runner.js";
 import { providerResources, providerStatus } from "../../../reconcile/status.js";
+import { ReconcileRequest } from "../schemas/requests.js";
+import type { Body } from "../schemas/responses.js";
 import { ajv, jsonBody } from "../validate.js";
 
-export const reconcileBodySchema = {
-  type: "object",
-  additionalProperties: false,
-  required: ["host_id"],
-  properties: { host_id: { type: "string", minLength: 1, maxLength: 200 }, heal: { type: "boolean" } },
-} as const;
-const validateReconcile = ajv.compile<{ host_id: string; heal?: boolean }>(reconcileBodySchema);
+const validateReconcile = ajv.compile<ReconcileRequest>(ReconcileRequest);
 
 /** Mounted under /api/providers: reconcile, status and resources of one provider. */
 export function reconcileRoutes(ctx: AppContext) {
@@ -19,20 +15,28 @@ export function reconcileRoutes(ctx: AppContext) {
   app.post("/:provider_id/reconcile", async (c) => {
     const body = await jsonBody(c, validateReconcile);
     return c.json(
-      await reconcileProvider(
+      (await reconcileProvider(
         ctx,
         { hostRef: body.host_id, providerId: c.req.param("provider_id") },
         { trigger: "manual", heal: body.heal === true },
-      ),
+      )) satisfies Body<"ReconcileResult">,
     );
   });
   app.get("/:provider_id/status", (c) =>
-    c.json(providerStatus(ctx, c.req.param("provider_id"), c.req.query("host_id") || undefined)),
+    c.json(
+      providerStatus(
+        ctx,
+        c.req.param("provider_id"),
+        c.req.query("host_id") || undefined,
+      ) satisfies Body<"ProviderStatus">,
+    ),
   );
   app.get("/:provider_id/resources", (c) => {
     const hostId = c.req.query("host_id");
     if (hostId === "") throw invalidInput("HOST_REQUIRED", "host_id must not be empty");
-    return c.json({ items: providerResources(ctx, c.req.param("provider_id"), hostId) });
+    return c.json({
+      items: providerResources(ctx, c.req.param("provider_id"), hostId),
+    } satisfies Body<"ResourceList">);
   });
   return app;
 }

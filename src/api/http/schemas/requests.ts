@@ -1,0 +1,90 @@
+import { type Static, Type } from "@sinclair/typebox";
+
+/**
+ * Request bodies, each declared once: the schema validates the body (ajv), `Static` gives the
+ * handler its type, and the OpenAPI document embeds the same schema.
+ */
+const Id = Type.String({ minLength: 1, maxLength: 200 });
+
+/** A string that is one of `values`, as a plain JSON Schema `enum` (one clear ajv message). */
+export const StringEnum = <const T extends string[]>(values: [...T]) =>
+  Type.Unsafe<T[number]>({ type: "string", enum: values });
+
+/** Users to subscribe: `{user_id, duration_days?}`; ids may come as numbers or digit strings. */
+export const UserTargets = Type.Array(
+  Type.Object(
+    {
+      user_id: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: "^[1-9][0-9]{0,17}$" })]),
+      duration_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
+    },
+    { additionalProperties: false },
+  ),
+  { maxItems: 1000 },
+);
+export type UserTargets = Static<typeof UserTargets>;
+
+export const AddHostRequest = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 63 }),
+    base_url: Type.String({ minLength: 1, maxLength: 2048 }),
+    auth: Type.Object(
+      {
+        type: Type.Literal("admin_api_key"),
+        token: Type.String({ minLength: 1, maxLength: 512 }),
+      },
+      { additionalProperties: false },
+    ),
+    probe_identity: Type.Optional(StringEnum(["auto", "user", "none"])),
+    probe_user: Type.Optional(
+      Type.Object(
+        {
+          email: Type.String({ minLength: 3, maxLength: 254 }),
+          password: Type.String({ minLength: 6, maxLength: 256 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AddHostRequest = Static<typeof AddHostRequest>;
+
+export const InstallPackPath = Type.Object(
+  { path: Type.String({ minLength: 1, maxLength: 4096 }), force: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export type InstallPackPath = Static<typeof InstallPackPath>;
+
+export const ImportRequest = Type.Object(
+  {
+    host_id: Id,
+    keys: Type.Array(Type.String({ maxLength: 512 }), { minItems: 1, maxItems: 10_000 }),
+    mode: Type.Optional(StringEnum(["strict", "partial"])),
+    access_mode: Type.Optional(StringEnum(["subscription", "self-service"])),
+    subscription_targets: Type.Optional(UserTargets),
+    with_plan: Type.Optional(Type.Boolean()),
+    expected_fingerprint: Type.Optional(Type.String({ pattern: "^[0-9a-f]{64}$" })),
+  },
+  { additionalProperties: false },
+);
+export type ImportRequest = Static<typeof ImportRequest>;
+
+export const AccessRequest = Type.Object(
+  { host_id: Id, users: Type.Optional(UserTargets) },
+  { additionalProperties: false },
+);
+export type AccessRequest = Static<typeof AccessRequest>;
+
+export const ReconcileRequest = Type.Object(
+  { host_id: Id, heal: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export type ReconcileRequest = Static<typeof ReconcileRequest>;
+
+export const requestSchemas = {
+  AddHostRequest,
+  InstallPackPath,
+  ImportRequest,
+  AccessRequest,
+  ReconcileRequest,
+};

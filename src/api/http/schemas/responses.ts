@@ -1,0 +1,352 @@
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { StringEnum } from "./requests.js";
+
+/**
+ * Response bodies, each declared once: the OpenAPI document embeds them, the handlers are checked
+ * against their `Static` types at compile time, and a test validates real responses with them.
+ */
+const Str = (o: { maxLength?: number; pattern?: string } = {}) => Type.String(o);
+const Int = () => Type.Integer();
+const Num = () => Type.Number();
+const Bool = () => Type.Boolean();
+const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+const AnyObject = () => Type.Unsafe<object>({ type: "object" });
+const Opt = Type.Optional;
+/** A reference to a component of the OpenAPI document, typed as the schema it names. */
+const Ref = <T extends TSchema>(name: string, _schema: T) =>
+  Type.Unsafe<Static<T>>({ $ref: `#/components/schemas/${name}` });
+const List = <T extends TSchema>(name: string, items: T) =>
+  Type.Object({ items: Type.Array(Ref(name, items)) });
+
+const BATCH_STATUSES = [
+  "pending",
+  "previewed",
+  "running",
+  "succeeded",
+  "partially_succeeded",
+  "failed",
+  "rollback_running",
+  "rolled_back",
+] as const;
+const ACCESS_STATES = [
+  "not_configured",
+  "subscription_ready",
+  "self_service_ready",
+  "fully_ready",
+  "broken",
+] as const;
+const BatchStatus = () => StringEnum([...BATCH_STATUSES]);
+const AccessState = () => StringEnum([...ACCESS_STATES]);
+const Action = () => StringEnum(["create", "reuse", "conflict", "skip"]);
+
+const Reason = Type.Object({ code: Str(), message: Str(), hint: Opt(Str()) });
+const Finding = Type.Object({
+  kind: StringEnum(["missing", "changed", "unexpected", "account_failing", "access_broken", "incompatible"]),
+  resource_type: Str(),
+  name: Str(),
+  host_resource_id: Nullable(Int()),
+  field: Opt(Str()),
+  expected: Opt(Type.Unknown()),
+  actual: Opt(Type.Unknown()),
+  message: Str(),
+  healed: Opt(Bool()),
+});
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Str(),
+    message: Str(),
+    details: Opt(Type.Unknown()),
+    hint: Opt(Str()),
+    request_id: Str(),
+  }),
+});
+
+export const Host = Type.Object({
+  host_id: Str(),
+  name: Str(),
+  base_url: Str(),
+  version: Nullable(Str()),
+  status: StringEnum(["supported", "unsupported"]),
+  profile: Nullable(Str()),
+  status_reasons: Type.Array(Reason),
+  warnings: Type.Array(Reason),
+  capabilities: AnyObject(),
+  blockers: Type.Array(Str()),
+  probe_identity: StringEnum(["auto", "user", "none"]),
+  admin_key_hint: Str({ maxLength: 16 }),
+  created_at: Str(),
+  updated_at: Str(),
+  last_probed_at: Nullable(Str()),
+});
+
+export const Pack = Type.Object({
+  pack_id: Str(),
+  name: Str(),
+  version: Str(),
+  description: Str(),
+  host: Type.Object({ app: Str(), version_range: Str() }),
+  providers: Type.Array(Str()),
+  content_hash: Str(),
+  source: Str(),
+  installed_at: Str(),
+  history: Type.Array(Type.Object({ version: Str(), installed_at: Str(), current: Bool() })),
+});
+
+export const PackIssue = Type.Object({
+  severity: StringEnum(["error", "warning"]),
+  code: Str(),
+  file: Nullable(Str()),
+  pointer: Nullable(Str()),
+  message: Str(),
+});
+
+export const PackInstallResult = Type.Object({
+  outcome: StringEnum(["installed", "upgraded", "unchanged", "downgraded"]),
+  previous_version: Nullable(Str()),
+  pack: Ref("Pack", Pack),
+  warnings: Type.Array(Ref("PackIssue", PackIssue)),
+});
+
+export const ImportPlan = Type.Object({
+  host_id: Str(),
+  host_name: Str(),
+  host_version: Nullable(Str()),
+  provider_id: Str(),
+  pack_version: Str(),
+  mode: StringEnum(["strict", "partial"]),
+  access_mode: Nullable(StringEnum(["subscription", "self-service"])),
+  generation: Int(),
+  mapping: Type.Object({
+    platform: Str(),
+    via_fallback: Bool(),
+    base_url: Str(),
+    model_mapping: AnyObject(),
+    extra: AnyObject(),
+  }),
+  resources: Type.Array(
+    Type.Object({
+      type: Str(),
+      name: Str(),
+      action: Action(),
+      reason: Str(),
+      host_resource_id: Nullable(Int()),
+    }),
+  ),
+  keys: Type.Array(
+    Type.Object({
+      position: Int(),
+      line: Int(),
+      key: Str({ maxLength: 16 }),
+      action: Action(),
+      reason: Str(),
+      account_name: Str(),
+      host_resource_id: Nullable(Int()),
+    }),
+  ),
+  subscriptions: Type.Array(
+    Type.Object({ user_id: Int(), validity_days: Int(), action: Str(), reason: Str() }),
+  ),
+  summary: AnyObject(),
+  blocked: Bool(),
+  blocked_reasons: Type.Array(Str()),
+  warnings: Type.Array(Str()),
+  fingerprint: Str({ pattern: "^[0-9a-f]{64}$" }),
+});
+
+export const ImportResult = Type.Object({
+  batch_id: Str(),
+  status: BatchStatus(),
+  status_reason: Str(),
+  provider_status: Str(),
+  access_closure_status: Type.Union([AccessState(), Type.Literal("not_verified")]),
+  created: Type.Object({
+    group_id: Nullable(Int()),
+    channel_id: Nullable(Int()),
+    plan_id: Nullable(Int()),
+    account_ids: Type.Array(Int()),
+  }),
+  keys: Type.Array(
+    Type.Object({
+      key: Str({ maxLength: 16 }),
+      status: Str(),
+      account_id: Nullable(Int()),
+      error_code: Nullable(Str()),
+      error: Nullable(Str()),
+    }),
+  ),
+  summary: Type.Object({ working: Int(), failed: Int(), reused: Int(), skipped: Int() }),
+  warnings: Type.Array(Str()),
+});
+
+export const BatchSummary = Type.Object({
+  batch_id: Str(),
+  host_id: Str(),
+  provider_id: Str(),
+  mode: Str(),
+  status: BatchStatus(),
+  status_reason: Str(),
+  keys: Int(),
+  created_at: Str(),
+  finished_at: Nullable(Str()),
+});
+
+export const Batch = Type.Object({
+  batch_id: Str(),
+  host_id: Str(),
+  provider_id: Str(),
+  pack_version: Str(),
+  mode: Str(),
+  access_mode: Nullable(Str()),
+  status: BatchStatus(),
+  status_reason: Str(),
+  created_at: Str(),
+  started_at: Nullable(Str()),
+  finished_at: Nullable(Str()),
+  duration_ms: Nullable(Int()),
+  summary: AnyObject(),
+  keys: Type.Array(
+    Type.Object({
+      position: Int(),
+      key: Str({ maxLength: 16 }),
+      status: Str(),
+      error_code: Nullable(Str()),
+      error: Nullable(Str()),
+      result: AnyObject(),
+    }),
+  ),
+  resources: Type.Array(
+    Type.Object({ type: Str(), name: Str(), host_resource_id: Nullable(Int()), state: Str(), origin: Str() }),
+  ),
+  probes: Type.Array(
+    Type.Object({
+      kind: Str(),
+      success: Bool(),
+      model: Nullable(Str()),
+      error_code: Nullable(Str()),
+      message: Nullable(Str()),
+      latency_ms: Nullable(Int()),
+      at: Str(),
+    }),
+  ),
+  events: Type.Array(Type.Object({ at: Str(), kind: Str(), message: Str() })),
+});
+
+export const AccessPreview = Type.Object({
+  host_id: Str(),
+  provider_id: Str(),
+  group: Nullable(Type.Object({ id: Int(), name: Str(), subscription_type: Str() })),
+  assign: Type.Array(
+    Type.Object({
+      user_id: Int(),
+      validity_days: Int(),
+      action: StringEnum(["create", "reuse"]),
+      reason: Str(),
+    }),
+  ),
+  already_subscribed: Type.Array(Int()),
+  probe: Type.Object({ identity: Str(), chat_completions: Bool(), steps: Type.Array(Str()) }),
+});
+
+export const Assignment = Type.Object({
+  user_id: Int(),
+  validity_days: Int(),
+  action: StringEnum(["created", "reused", "conflict", "failed"]),
+  reason: Str(),
+  subscription_id: Nullable(Int()),
+});
+
+export const AccessStatus = Type.Object({
+  host_id: Str(),
+  provider_id: Str(),
+  access_state: AccessState(),
+  reason: Str(),
+  evidence: AnyObject(),
+  gateway: Nullable(
+    Type.Object({
+      status: Int(),
+      error_code: Nullable(Str()),
+      model: Nullable(Str()),
+      latency_ms: Num(),
+      completion: Nullable(Str()),
+    }),
+  ),
+  provider_status: Str(),
+  checked_at: Str(),
+});
+
+export const ReconcileResult = Type.Object({
+  run_id: Int(),
+  host_id: Str(),
+  provider_id: Str(),
+  outcome: StringEnum(["ok", "drift", "degraded", "error", "skipped"]),
+  previous_status: Nullable(Str()),
+  new_status: Nullable(Str()),
+  reason: Str(),
+  access_state: Nullable(Str()),
+  findings: Type.Array(Finding),
+  healed: Type.Array(Str()),
+  host_calls: Int(),
+  duration_ms: Num(),
+});
+
+export const ProviderStatus = Type.Object({
+  provider_id: Str(),
+  hosts: Type.Array(
+    Type.Object({
+      host_id: Str(),
+      host_name: Str(),
+      status: Str(),
+      reason: Str(),
+      status_changed_at: Str(),
+      access_state: AccessState(),
+      generation: Int(),
+      last_reconcile: Nullable(
+        Type.Object({
+          run_id: Int(),
+          trigger: Str(),
+          outcome: Str(),
+          started_at: Str(),
+          duration_ms: Nullable(Num()),
+          host_calls: Int(),
+          findings: Type.Array(Finding),
+        }),
+      ),
+    }),
+  ),
+});
+
+export const Resource = Type.Object({
+  host_id: Str(),
+  type: Str(),
+  name: Str(),
+  host_resource_id: Nullable(Int()),
+  state: Str(),
+  origin: Str(),
+  batch_id: Nullable(Str()),
+  generation: Str(),
+  updated_at: Str(),
+});
+
+export const responseSchemas = {
+  Error: ErrorBody,
+  Host,
+  HostList: List("Host", Host),
+  Pack,
+  PackList: List("Pack", Pack),
+  PackIssue,
+  PackInstallResult,
+  ImportPlan,
+  ImportResult,
+  BatchSummaryList: Type.Object({ items: Type.Array(BatchSummary) }),
+  Batch,
+  AccessPreview,
+  AssignmentList: Type.Object({ items: Type.Array(Assignment) }),
+  AccessStatus,
+  ReconcileResult,
+  ProviderStatus,
+  ResourceList: Type.Object({ items: Type.Array(Resource) }),
+};
+
+/** The body a handler answers with, typed from the documented schema. */
+export type Body<K extends keyof typeof responseSchemas> = Static<(typeof responseSchemas)[K]>;
