@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { type AppContext, createContext } from "../app/context.js";
 import { type Config, ConfigError, type LoadOptions, loadConfig } from "../config/index.js";
 import { ExitCode, exitCodeOf, isAppError } from "../domain/errors.js";
-import { openDb } from "../store/db.js";
+import { closeDb, openDb } from "../store/db.js";
 import { createLogger } from "../util/logger.js";
 
 export interface GlobalOptions {
@@ -53,7 +53,7 @@ export async function runCommand<T>(
   } catch (err) {
     reportError(err, opts.json === true);
   } finally {
-    ctx?.db.$client.close();
+    if (ctx) closeDb(ctx.db);
   }
 }
 

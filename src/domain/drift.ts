@@ -70,111 +70,142 @@ const sameMapping = (a: Record<string, string> | undefined, b: Record<string, st
   Object.keys(a).length === Object.keys(b).length &&
   Object.entries(b).every(([k, v]) => a[k] === v);
 
+type Difference = [field: string, expected: unknown, actual: unknown];
+/** `undefined`: the host list was not read (the host lacks the feature), so nothing can be said. */
+type Comparison = Difference[] | "missing" | undefined;
+
+interface Indexed {
+  groups: Map<number, HostGroup>;
+  accounts: Map<number, HostAccount>;
+  channels: Map<number, HostChannel> | undefined;
+  plans: Map<number, HostPlan> | undefined;
+  subscriptions: Map<number, HostSubscription> | undefined;
+}
+
+const byId = <T extends { id: number }>(list: T[]) => new Map(list.map((x) => [x.id, x]));
+const indexOrUnread = <T extends { id: number }>(list: T[] | undefined) => (list ? byId(list) : undefined);
+
+/** The fields relay set that the host no longer shows as set. */
+function compare(e: Expectation, id: number, on: Indexed): Comparison {
+  const diff = (pairs: [string, unknown, unknown, boolean][]): Difference[] =>
+    pairs.filter(([, , , same]) => !same).map(([f, x, y]) => [f, x, y]);
+  switch (e.type) {
+    case "group": {
+      const g = on.groups.get(id);
+      if (!g) return "missing";
+      return diff([
+        ["platform", e.platform, g.platform, g.platform === e.platform],
+        ["status", e.status, g.status, g.status === e.status],
+        [
+          "subscription_type",
+          e.subscription_type,
+          g.subscriptionType,
+          g.subscriptionType === e.subscription_type,
+        ],
+      ]);
+    }
+    case "account": {
+      const a = on.accounts.get(id);
+      if (!a) return "missing";
+      // Secrets are never compared: the host redacts them, and key identity is relay's hash.
+      return diff([
+        ["status", e.status, a.status, a.status === e.status],
+        ["schedulable", e.schedulable, a.schedulable, a.schedulable === e.schedulable],
+        ["group_ids", [e.group_id], a.groupIds, a.groupIds.includes(e.group_id)],
+        ["base_url", e.base_url, a.baseUrl, a.baseUrl === undefined || a.baseUrl === e.base_url],
+        [
+          "model_mapping",
+          e.model_mapping,
+          a.modelMapping ?? null,
+          sameMapping(a.modelMapping, e.model_mapping),
+        ],
+      ]);
+    }
+    case "channel": {
+      if (!on.channels) return undefined;
+      const c = on.channels.get(id);
+      if (!c) return "missing";
+      return diff([["group_ids", [e.group_id], c.groupIds, c.groupIds.includes(e.group_id)]]);
+    }
+    case "plan": {
+      if (!on.plans) return undefined;
+      const p = on.plans.get(id);
+      if (!p) return "missing";
+      return diff([["group_id", e.group_id, p.groupId, p.groupId === e.group_id]]);
+    }
+    case "subscription": {
+      if (!on.subscriptions) return undefined;
+      const sub = on.subscriptions.get(id);
+      if (!sub) return "missing";
+      if (sub.status !== "active") return [["status", "active", sub.status]];
+      return diff([["user_id", e.user_id, sub.userId, sub.userId === e.user_id]]);
+    }
+  }
+}
+
 export function diffResources(
   providerId: string,
   recorded: RecordedResource[],
   observed: Observed,
 ): Finding[] {
+  const on: Indexed = {
+    groups: byId(observed.groups),
+    accounts: byId(observed.accounts),
+    channels: indexOrUnread(observed.channels),
+    plans: indexOrUnread(observed.plans),
+    subscriptions: indexOrUnread(observed.subscriptions),
+  };
   const findings: Finding[] = [];
-  const byId = <T extends { id: number }>(list: T[] | undefined) =>
-    new Map((list ?? []).map((x) => [x.id, x]));
-  const groups = byId(observed.groups);
-  const accounts = byId(observed.accounts);
-  const channels = byId(observed.channels);
-  const plans = byId(observed.plans);
-  const subs = byId(observed.subscriptions);
-  const changed = (r: RecordedResource, field: string, expected: unknown, actual: unknown) =>
-    findings.push({
-      kind: "changed",
-      resource_type: r.expect.type,
-      name: r.name,
-      host_resource_id: r.hostResourceId,
-      field,
-      expected,
-      actual,
-      message: `${r.expect.type} ${r.name} (#${r.hostResourceId}): ${field} is ${JSON.stringify(actual)}, relay set ${JSON.stringify(expected)}`,
-    });
-  const missing = (r: RecordedResource) =>
-    findings.push({
-      kind: "missing",
-      resource_type: r.expect.type,
-      name: r.name,
-      host_resource_id: r.hostResourceId,
-      message: `${r.expect.type} ${r.name} (#${r.hostResourceId}) is gone from the host (deleted by hand?)`,
-    });
-
   for (const r of recorded) {
-    const e = r.expect;
-    switch (e.type) {
-      case "group": {
-        const g = groups.get(r.hostResourceId);
-        if (!g) missing(r);
-        else {
-          if (g.platform !== e.platform) changed(r, "platform", e.platform, g.platform);
-          if (g.status !== e.status) changed(r, "status", e.status, g.status);
-          if (g.subscriptionType !== e.subscription_type)
-            changed(r, "subscription_type", e.subscription_type, g.subscriptionType);
-        }
-        break;
-      }
-      case "account": {
-        const a = accounts.get(r.hostResourceId);
-        if (!a) missing(r);
-        else {
-          if (a.status !== e.status) changed(r, "status", e.status, a.status);
-          if (a.schedulable !== e.schedulable) changed(r, "schedulable", e.schedulable, a.schedulable);
-          if (!a.groupIds.includes(e.group_id)) changed(r, "group_ids", [e.group_id], a.groupIds);
-          if (a.baseUrl !== undefined && a.baseUrl !== e.base_url)
-            changed(r, "base_url", e.base_url, a.baseUrl);
-          if (!sameMapping(a.modelMapping, e.model_mapping))
-            changed(r, "model_mapping", e.model_mapping, a.modelMapping ?? null);
-          // Secrets are never compared: the host redacts them, and key identity is relay's hash.
-        }
-        break;
-      }
-      case "channel": {
-        if (observed.channels === undefined) break;
-        const c = channels.get(r.hostResourceId);
-        if (!c) missing(r);
-        else if (!c.groupIds.includes(e.group_id)) changed(r, "group_ids", [e.group_id], c.groupIds);
-        break;
-      }
-      case "plan": {
-        if (observed.plans === undefined) break;
-        const p = plans.get(r.hostResourceId);
-        if (!p) missing(r);
-        else if (p.groupId !== e.group_id) changed(r, "group_id", e.group_id, p.groupId);
-        break;
-      }
-      case "subscription": {
-        if (observed.subscriptions === undefined) break;
-        const s = subs.get(r.hostResourceId);
-        if (!s) missing(r);
-        else if (s.status !== "active") changed(r, "status", "active", s.status);
-        else if (s.userId !== e.user_id) changed(r, "user_id", e.user_id, s.userId);
-        break;
-      }
-    }
-  }
-
-  const known = new Set(recorded.map((r) => `${r.expect.type}:${r.hostResourceId}`));
-  const ours = (text: string | undefined) => parseOwnership(text)?.providerId === providerId;
-  const unexpected = (type: string, id: number, name: string, tag: string | undefined) => {
-    if (!known.has(`${type}:${id}`) && ours(tag)) {
+    const where = { resource_type: r.expect.type, name: r.name, host_resource_id: r.hostResourceId };
+    const label = `${r.expect.type} ${r.name} (#${r.hostResourceId})`;
+    const result = compare(r.expect, r.hostResourceId, on);
+    if (result === "missing") {
       findings.push({
-        kind: "unexpected",
-        resource_type: type,
-        name,
-        host_resource_id: id,
-        message: `${type} ${name} (#${id}) carries relay's tag for ${providerId} but is not in relay's records (${tag})`,
+        kind: "missing",
+        ...where,
+        message: `${label} is gone from the host (deleted by hand?)`,
+      });
+      continue;
+    }
+    for (const [field, expected, actual] of result ?? []) {
+      findings.push({
+        kind: "changed",
+        ...where,
+        field,
+        expected,
+        actual,
+        message: `${label}: ${field} is ${JSON.stringify(actual)}, relay set ${JSON.stringify(expected)}`,
       });
     }
-  };
-  for (const g of observed.groups) unexpected("group", g.id, g.name, g.description);
-  for (const a of observed.accounts) unexpected("account", a.id, a.name, a.notes);
-  for (const c of observed.channels ?? []) unexpected("channel", c.id, c.name, c.description);
-  for (const p of observed.plans ?? []) unexpected("plan", p.id, p.name, p.description);
-  return findings;
+  }
+  return [...findings, ...unexpected(providerId, recorded, observed)];
+}
+
+/** Resources on the host that carry relay's tag for this provider but are in no record. */
+function unexpected(providerId: string, recorded: RecordedResource[], observed: Observed): Finding[] {
+  const known = new Set(recorded.map((r) => `${r.expect.type}:${r.hostResourceId}`));
+  const tagged: [string, { id: number; name: string }, string | undefined][] = [
+    ...observed.groups.map((g): [string, HostGroup, string | undefined] => ["group", g, g.description]),
+    ...observed.accounts.map((a): [string, HostAccount, string | undefined] => ["account", a, a.notes]),
+    ...(observed.channels ?? []).map((c): [string, HostChannel, string | undefined] => [
+      "channel",
+      c,
+      c.description,
+    ]),
+    ...(observed.plans ?? []).map((p): [string, HostPlan, string | undefined] => ["plan", p, p.description]),
+  ];
+  return tagged
+    .filter(
+      ([type, x, tag]) => !known.has(`${type}:${x.id}`) && parseOwnership(tag)?.providerId === providerId,
+    )
+    .map(([type, x, tag]) => ({
+      kind: "unexpected" as const,
+      resource_type: type,
+      name: x.name,
+      host_resource_id: x.id,
+      message: `${type} ${x.name} (#${x.id}) carries relay's tag for ${providerId} but is not in relay's records (${tag})`,
+    }));
 }
 
 export type ProviderHealth = "active" | "installed" | "degraded" | "drifted" | "failed";

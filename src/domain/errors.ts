@@ -7,7 +7,6 @@ export type ErrorKind =
   | "unauthorized"
   | "not_found"
   | "conflict"
-  | "locked"
   | "host_unreachable"
   | "host_rejected"
   | "host_unsupported"
@@ -61,8 +60,6 @@ export function httpStatusOf(kind: ErrorKind): number {
       return 404;
     case "conflict":
       return 409;
-    case "locked":
-      return 423;
     case "host_unreachable":
       return 502;
     case "host_rejected":
@@ -80,7 +77,6 @@ export const ExitCode = { ok: 0, error: 1, drift: 2, partial: 3, conflict: 4 } a
 export function exitCodeOf(kind: ErrorKind): number {
   switch (kind) {
     case "conflict":
-    case "locked":
       return ExitCode.conflict;
     case "invalid_input":
     case "unauthorized":

@@ -22,6 +22,10 @@ export function inTransaction(s: StoreContext, fn: () => void): void {
   s.db.$client.transaction(fn)();
 }
 
+export function closeDb(db: Db): void {
+  db.$client.close();
+}
+
 /** Readiness: the database answers and its migrations table is there. */
 export function ping(db: Db): void {
   db.$client.prepare("SELECT count(*) AS n FROM schema_migrations").get();

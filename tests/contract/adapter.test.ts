@@ -122,7 +122,7 @@ describe("error shapes", () => {
 
   it("reports 423 ADMIN_COMPLIANCE_ACK_REQUIRED with its metadata", async () => {
     server.use(
-      http.get(`${BASE}/api/v1/admin/groups/7`, () =>
+      http.get(`${BASE}/api/v1/admin/groups`, () =>
         HttpResponse.json(
           {
             code: "ADMIN_COMPLIANCE_ACK_REQUIRED",
@@ -133,7 +133,7 @@ describe("error shapes", () => {
         ),
       ),
     );
-    const err = await hostError(adapter().getGroup(7));
+    const err = await hostError(adapter().listGroups());
     expect(err).toMatchObject({
       status: 423,
       code: "ADMIN_COMPLIANCE_ACK_REQUIRED",
@@ -193,9 +193,13 @@ describe("error shapes", () => {
     expect(err.kind).toBe("parse");
     expect(err.message).toMatch(/expected a sub2api envelope/);
 
-    server.use(http.get(`${BASE}/api/v1/admin/groups/1`, () => ok({ id: "one", name: "g" })));
-    const shape = await hostError(adapter().getGroup(1));
-    expect(shape.message).toMatch(/data\.id should be a number, got string/);
+    server.use(
+      http.get(`${BASE}/api/v1/admin/groups`, () =>
+        ok({ items: [{ id: "one", name: "g" }], total: 1, page: 1, page_size: 20, pages: 1 }),
+      ),
+    );
+    const shape = await hostError(adapter().listGroups());
+    expect(shape.message).toMatch(/id should be a number, got string/);
 
     server.use(
       http.get(

@@ -80,6 +80,27 @@ describe("access states, each from real evidence", () => {
     expect(probeKey?.groupId).toBe(liveOnHost(w.sim).groups[0]?.id);
   });
 
+  it("after a rollback status reads validated and access still subscription_ready: now not_installed and not_configured", async () => {
+    w = await makeWorld();
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    expect(providerStatus(w)).toEqual({ status: "active", access_state: "subscription_ready" });
+    await rollbackBatch(w.t.ctx, r.batch_id);
+    // Judged from the host: nothing of the batch is live there any more.
+    expect(Object.values(liveOnHost(w.sim, r.batch_id)).flat()).toEqual([]);
+    expect(providerStatus(w)).toEqual({ status: "not_installed", access_state: "not_configured" });
+    // A later access check cannot resurrect the old proof.
+    expect((await runAccessProbe(w.t.ctx, { hostRef: "sim", providerId: "deepseek" })).access_state).toBe(
+      "not_configured",
+    );
+    expect(providerStatus(w)).toEqual({ status: "not_installed", access_state: "not_configured" });
+  });
+
   it("fully_ready: with a plan for sale, users can also subscribe themselves", async () => {
     w = await makeWorld();
     const r = await importKeys(w.t.ctx, {

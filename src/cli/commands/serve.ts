@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { createContext } from "../../app/context.js";
 import { recoverBatches } from "../../provision/recover.js";
-import { openDb } from "../../store/db.js";
+import { closeDb, openDb } from "../../store/db.js";
 import { createLogger } from "../../util/logger.js";
 import { startScheduler } from "../../worker/scheduler.js";
 import { globalOptions, loadCliConfig, reportError } from "../run.js";
@@ -49,7 +49,7 @@ export function configureServeCommand(program: Command) {
           logger.info({ signal }, "shutting down");
           scheduler.stop();
           server.close(() => {
-            db.$client.close();
+            closeDb(db);
             process.exit(0);
           });
         };

@@ -46,13 +46,28 @@ const PROVIDER_FILE = /^providers\/([^/]+)\.json$/;
  */
 export function validatePack(pack: PackFiles, options: ValidateOptions = {}): PackReport {
   const issues: PackIssue[] = [];
-  const error = (code: string, file: string | null, message: string, pointer: string | null = null) =>
+  const error: Add = (code, file, message, pointer = null) =>
     issues.push({ severity: "error", code, file, pointer, message });
-  const warn = (code: string, file: string | null, message: string, pointer: string | null = null) =>
+  const warn: Add = (code, file, message, pointer = null) =>
     issues.push({ severity: "warning", code, file, pointer, message });
-  const { files } = pack;
+  layoutChecks(pack, error, warn);
+  const { raw, valid } = manifestChecks(pack.files, error);
+  const providers = providerChecks(pack.files, valid?.pack_id ?? raw?.pack_id, options, error, warn);
+  for (const problem of verifyChecksums(pack.files)) error(problem.code, problem.file, problem.message);
+  return {
+    ok: !issues.some((i) => i.severity === "error"),
+    pack_id: valid?.pack_id ?? null,
+    version: valid?.version ?? null,
+    manifest: valid,
+    providers,
+    content_hash: sha256(renderChecksums(pack.files)),
+    issues,
+  };
+}
 
-  for (const path of files.keys()) {
+/** Only the files of the pack layout, each once. */
+function layoutChecks(pack: PackFiles, error: Add, warn: Add) {
+  for (const path of pack.files.keys()) {
     if (!ALLOWED_TOP.has(path) && !PROVIDER_FILE.test(path)) {
       error(
         "UNEXPECTED_FILE",
@@ -68,40 +83,53 @@ export function validatePack(pack: PackFiles, options: ValidateOptions = {}): Pa
       `${dup} appears more than once in the archive`,
     );
   }
-  if (!files.has("README.md"))
+  if (!pack.files.has("README.md"))
     warn("README_MISSING", null, "no README.md: describe the providers and how to get keys");
+}
 
-  const manifest = parseJson(files, "pack.json", error);
-  let validManifest: PackManifest | undefined;
+/** pack.json: present, valid against its schema, a semantic version and a parsable host range. */
+function manifestChecks(
+  files: Map<string, Buffer>,
+  error: Add,
+): { raw: Partial<PackManifest> | undefined; valid: PackManifest | undefined } {
   if (!files.has("pack.json")) {
     error("PACK_JSON_MISSING", "pack.json", "pack.json is missing at the pack root");
-  } else if (manifest !== undefined) {
-    const checked = validateManifest(manifest);
-    if (checked.ok) validManifest = checked.value;
-    else schemaIssues(checked.errors, "pack.json", error);
-    const m = manifest as Partial<PackManifest>;
-    if (typeof m.version === "string" && !semver.valid(m.version)) {
-      error(
-        "VERSION_INVALID",
-        "pack.json",
-        `version "${m.version}" is not semantic versioning (e.g. 1.2.0)`,
-        "/version",
-      );
-    }
-    const range = m.host?.version_range;
-    if (typeof range === "string") {
-      const parsed = parseRange(range);
-      if (typeof parsed === "string") {
-        error(
-          "VERSION_RANGE_INVALID",
-          "pack.json",
-          `host.version_range "${range}": ${parsed}`,
-          "/host/version_range",
-        );
-      }
-    }
+    return { raw: undefined, valid: undefined };
   }
+  const manifest = parseJson(files, "pack.json", error);
+  if (manifest === undefined) return { raw: undefined, valid: undefined };
+  const checked = validateManifest(manifest);
+  if (!checked.ok) schemaIssues(checked.errors, "pack.json", error);
+  const m = manifest as Partial<PackManifest>;
+  if (typeof m.version === "string" && !semver.valid(m.version)) {
+    error(
+      "VERSION_INVALID",
+      "pack.json",
+      `version "${m.version}" is not semantic versioning (e.g. 1.2.0)`,
+      "/version",
+    );
+  }
+  const range = m.host?.version_range;
+  const parsed = typeof range === "string" ? parseRange(range) : undefined;
+  if (typeof parsed === "string") {
+    error(
+      "VERSION_RANGE_INVALID",
+      "pack.json",
+      `host.version_range "${range}": ${parsed}`,
+      "/host/version_range",
+    );
+  }
+  return { raw: m, valid: checked.ok ? checked.value : undefined };
+}
 
+/** providers/*.json: at least one, names unique (case too), ids matching file names and not taken. */
+function providerChecks(
+  files: Map<string, Buffer>,
+  packId: string | undefined,
+  options: ValidateOptions,
+  error: Add,
+  warn: Add,
+): ProviderDefinition[] {
   const providerFiles = [...files.keys()].filter((p) => PROVIDER_FILE.test(p)).sort();
   if (providerFiles.length === 0) error("NO_PROVIDERS", "providers/", "the pack has no providers/*.json");
   const lowerNames = new Map<string, string>();
@@ -110,7 +138,6 @@ export function validatePack(pack: PackFiles, options: ValidateOptions = {}): Pa
     if (other) error("DUPLICATE_PROVIDER_FILE", path, `${path} and ${other} differ only in case`);
     lowerNames.set(path.toLowerCase(), path);
   }
-
   const providers: ProviderDefinition[] = [];
   const seenIds = new Map<string, string>();
   for (const path of providerFiles) {
@@ -119,52 +146,44 @@ export function validatePack(pack: PackFiles, options: ValidateOptions = {}): Pa
     const checked = validateProvider(value);
     if (!checked.ok) schemaIssues(checked.errors, path, error);
     const p = value as Partial<ProviderDefinition>;
-    const fileId = PROVIDER_FILE.exec(path)?.[1];
-    if (typeof p.provider_id === "string") {
-      if (p.provider_id !== fileId) {
-        error(
-          "PROVIDER_FILE_NAME_MISMATCH",
-          path,
-          `provider_id "${p.provider_id}" must match its file name (${fileId}.json)`,
-          "/provider_id",
-        );
-      }
-      const prev = seenIds.get(p.provider_id);
-      if (prev)
-        error(
-          "DUPLICATE_PROVIDER_ID",
-          path,
-          `provider_id "${p.provider_id}" is also defined in ${prev}`,
-          "/provider_id",
-        );
-      seenIds.set(p.provider_id, path);
-      const owner = options.installedProviders?.get(p.provider_id);
-      const packId = validManifest?.pack_id ?? (manifest as Partial<PackManifest> | undefined)?.pack_id;
-      if (owner && owner !== packId) {
-        error(
-          "PROVIDER_INSTALLED_FROM_OTHER_PACK",
-          path,
-          `provider "${p.provider_id}" is already installed from pack "${owner}"`,
-          "/provider_id",
-        );
-      }
-    }
+    if (typeof p.provider_id === "string")
+      identityChecks(p.provider_id, path, packId, seenIds, options, error);
     semanticProviderChecks(p, path, error, warn);
     if (checked.ok) providers.push(checked.value);
   }
+  return providers;
+}
 
-  for (const problem of verifyChecksums(files)) error(problem.code, problem.file, problem.message);
-
-  const ok = !issues.some((i) => i.severity === "error");
-  return {
-    ok,
-    pack_id: validManifest?.pack_id ?? null,
-    version: validManifest?.version ?? null,
-    manifest: validManifest,
-    providers,
-    content_hash: sha256(renderChecksums(files)),
-    issues,
-  };
+function identityChecks(
+  id: string,
+  path: string,
+  packId: string | undefined,
+  seenIds: Map<string, string>,
+  options: ValidateOptions,
+  error: Add,
+) {
+  const fileId = PROVIDER_FILE.exec(path)?.[1];
+  if (id !== fileId) {
+    error(
+      "PROVIDER_FILE_NAME_MISMATCH",
+      path,
+      `provider_id "${id}" must match its file name (${fileId}.json)`,
+      "/provider_id",
+    );
+  }
+  const prev = seenIds.get(id);
+  if (prev)
+    error("DUPLICATE_PROVIDER_ID", path, `provider_id "${id}" is also defined in ${prev}`, "/provider_id");
+  seenIds.set(id, path);
+  const owner = options.installedProviders?.get(id);
+  if (owner && owner !== packId) {
+    error(
+      "PROVIDER_INSTALLED_FROM_OTHER_PACK",
+      path,
+      `provider "${id}" is already installed from pack "${owner}"`,
+      "/provider_id",
+    );
+  }
 }
 
 type Add = (code: string, file: string | null, message: string, pointer?: string | null) => void;

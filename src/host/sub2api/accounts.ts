@@ -97,21 +97,6 @@ export function listAccounts(
   );
 }
 
-export async function getAccount(client: HostClient, id: number): Promise<HostAccount | undefined> {
-  try {
-    const data = await client.envelope({
-      operation: "accounts.get",
-      method: "GET",
-      path: `${BASE}/${id}`,
-      retry: "read",
-    });
-    return toAccount("accounts.get", data);
-  } catch (err) {
-    if (isHostError(err) && err.status === 404 && !err.routeMissing) return undefined;
-    throw err;
-  }
-}
-
 export async function createAccount(client: HostClient, input: CreateAccountInput, idempotencyKey: string) {
   const data = await client.envelope({
     operation: "accounts.create",

@@ -18,7 +18,6 @@ import type {
   CreateUserInput,
   HostAdapter,
   ListQuery,
-  UpdateGroupInput,
   UserSession,
 } from "./types.js";
 import * as users from "./users.js";
@@ -62,10 +61,6 @@ export class Sub2apiAdapter implements HostAdapter {
     }
   }
 
-  getPublicSettings() {
-    return getPublicSettings(this.#client);
-  }
-
   async probeCapabilities(): Promise<CapabilityReport> {
     const report = await probeCapabilities(this.#client);
     this.#pageSize = report.maxPageSize;
@@ -76,14 +71,8 @@ export class Sub2apiAdapter implements HostAdapter {
   listGroups(query?: ListQuery) {
     return groups.listGroups(this.#client, this.#pageSize, query);
   }
-  getGroup(id: number) {
-    return groups.getGroup(this.#client, id);
-  }
   createGroup(input: CreateGroupInput) {
     return groups.createGroup(this.#client, input);
-  }
-  updateGroup(id: number, input: UpdateGroupInput) {
-    return groups.updateGroup(this.#client, id, input);
   }
   deleteGroup(id: number) {
     return groups.deleteGroup(this.#client, id);
@@ -94,9 +83,6 @@ export class Sub2apiAdapter implements HostAdapter {
   }
   createChannel(input: CreateChannelInput) {
     return channels.createChannel(this.#client, input);
-  }
-  updateChannelGroups(id: number, groupIds: number[]) {
-    return channels.updateChannelGroups(this.#client, id, groupIds);
   }
   deleteChannel(id: number) {
     return channels.deleteChannel(this.#client, id);
@@ -114,9 +100,6 @@ export class Sub2apiAdapter implements HostAdapter {
 
   listAccounts(query?: ListQuery) {
     return accounts.listAccounts(this.#client, this.#pageSize, query);
-  }
-  getAccount(id: number) {
-    return accounts.getAccount(this.#client, id);
   }
   createAccount(input: CreateAccountInput, idempotencyKey: string) {
     return accounts.createAccount(this.#client, input, idempotencyKey);

@@ -15,6 +15,24 @@ export const CN_PLATFORMS = ["deepseek", "kimi", "zhipu", "minimax", "qwen"] as 
 
 type RouteState = "present" | "missing" | "step_up" | "rate_limited" | "locked";
 
+const noCapabilities = (): HostCapabilities => ({
+  groups: false,
+  accounts: false,
+  account_test: false,
+  account_models: false,
+  subscriptions: false,
+  channels: false,
+  plans: false,
+  batch_create: false,
+  batch_delete: false,
+  models_sync: false,
+  chat_completions: false,
+  user_login: false,
+  user_keys: false,
+  idempotency: false,
+  cn_platforms: [],
+});
+
 /**
  * Probes what a host can do without changing anything on it (contract §13). Every probe is a read,
  * or a write the host must refuse at validation (a group without a name, an empty batch, a
@@ -30,15 +48,51 @@ export async function probeCapabilities(client: HostClient): Promise<CapabilityR
     // Older or locked-down builds may not expose public settings; the admin version still works.
     if (!isHostError(err) || err.kind === "network" || err.kind === "timeout") throw err;
   }
+  const found = await readVersion(client, publicSettings, blockers);
+  const caps = noCapabilities();
+  const report = (maxPageSize: number, compliance = found.compliance): CapabilityReport => ({
+    version: found.version,
+    versionSource: found.versionSource,
+    capabilities: caps,
+    blockers: [...blockers],
+    publicSettings,
+    compliance,
+    maxPageSize,
+  });
+  // Every admin route answers 423/429 now; a later probe (after the operator acts) fills the matrix.
+  if (blockers.size > 0) return report(100);
 
-  let version: string | undefined;
-  let versionSource: CapabilityReport["versionSource"];
-  let compliance: ComplianceStatus | undefined;
+  const compliance = await getCompliance(client).catch((err) => {
+    if (isHostError(err) && (err.status === 429 || err.status === 403)) return undefined;
+    throw err;
+  });
+  const note = (state: RouteState): boolean => {
+    if (state === "step_up") blockers.add("step_up_forbidden");
+    if (state === "rate_limited") blockers.add("rate_limited");
+    return state === "present";
+  };
+  const maxPageSize = await probeAdminRoutes(client, caps, note, publicSettings);
+  for (const platform of CN_PLATFORMS) {
+    if (await acceptsGroupPlatform(client, platform)) caps.cn_platforms.push(platform);
+  }
+  await probeUserRoutes(client, caps, publicSettings);
+  // Idempotency-Key handling arrived with the 2026 lineage, which also brought the compliance
+  // guard and batch delete; Dec 2025 builds have neither and ignore the header.
+  caps.idempotency = compliance !== undefined || caps.batch_delete;
+  return report(maxPageSize, compliance);
+}
+
+/** The admin version; with the compliance guard or the rate limiter in the way, what blocks, and the public version. */
+async function readVersion(
+  client: HostClient,
+  publicSettings: PublicSettings | undefined,
+  blockers: Set<HostBlocker>,
+) {
   try {
-    version = await getAdminVersion(client);
-    versionSource = "admin";
+    return { version: await getAdminVersion(client), versionSource: "admin" as const, compliance: undefined };
   } catch (err) {
     if (!isHostError(err)) throw err;
+    let compliance: ComplianceStatus | undefined;
     if (err.status === 423 && err.is("ADMIN_COMPLIANCE_ACK_REQUIRED")) {
       blockers.add("compliance_ack_required");
       compliance = complianceFromLockError(err);
@@ -47,54 +101,20 @@ export async function probeCapabilities(client: HostClient): Promise<CapabilityR
     } else {
       throw err; // bad key, unreachable, wrong shape: the caller reports it and stores nothing
     }
-    if (publicSettings?.version) {
-      version = publicSettings.version;
-      versionSource = "public";
-    }
+    return publicSettings?.version
+      ? { version: publicSettings.version, versionSource: "public" as const, compliance }
+      : { version: undefined, versionSource: undefined, compliance };
   }
+}
 
-  const caps: HostCapabilities = {
-    groups: false,
-    accounts: false,
-    account_test: false,
-    account_models: false,
-    subscriptions: false,
-    channels: false,
-    plans: false,
-    batch_create: false,
-    batch_delete: false,
-    models_sync: false,
-    chat_completions: false,
-    user_login: false,
-    user_keys: false,
-    idempotency: false,
-    cn_platforms: [],
-  };
+/** The admin routes relay uses; returns the largest page size the host honours. */
+async function probeAdminRoutes(
+  client: HostClient,
+  caps: HostCapabilities,
+  note: (state: RouteState) => boolean,
+  publicSettings: PublicSettings | undefined,
+): Promise<number> {
   let maxPageSize = 100;
-  const report = (): CapabilityReport => ({
-    version,
-    versionSource,
-    capabilities: caps,
-    blockers: [...blockers],
-    publicSettings,
-    compliance,
-    maxPageSize,
-  });
-
-  // Every admin route answers 423/429 now; a later probe (after the operator acts) fills the matrix.
-  if (blockers.size > 0) return report();
-
-  compliance = await getCompliance(client).catch((err) => {
-    if (isHostError(err) && (err.status === 429 || err.status === 403)) return undefined;
-    throw err;
-  });
-
-  const note = (state: RouteState): boolean => {
-    if (state === "step_up") blockers.add("step_up_forbidden");
-    if (state === "rate_limited") blockers.add("rate_limited");
-    return state === "present";
-  };
-
   // Asking for 1000 items tells the page-size limit: builds capped at 100 silently answer with 20.
   try {
     const data = await client.envelope(
@@ -105,75 +125,44 @@ export async function probeCapabilities(client: HostClient): Promise<CapabilityR
   } catch (err) {
     caps.groups = note(classify(err));
   }
-
-  caps.accounts = note(
-    await routeState(
-      client,
-      get("probe.accounts", "/api/v1/admin/accounts", { page: 1, page_size: 1, lite: true }),
-    ),
-  );
-  caps.subscriptions = note(
-    await routeState(
-      client,
-      get("probe.subscriptions", "/api/v1/admin/subscriptions", { page: 1, page_size: 1 }),
-    ),
-  );
-  caps.channels = note(
-    await routeState(client, get("probe.channels", "/api/v1/admin/channels", { page: 1, page_size: 1 })),
-  );
-  const plansRoute = note(await routeState(client, get("probe.plans", "/api/v1/admin/payment/plans", {})));
+  const state = async (spec: RequestSpec) => note(await routeState(client, spec));
+  const page = { page: 1, page_size: 1 };
+  caps.accounts = await state(get("probe.accounts", "/api/v1/admin/accounts", { ...page, lite: true }));
+  caps.subscriptions = await state(get("probe.subscriptions", "/api/v1/admin/subscriptions", page));
+  caps.channels = await state(get("probe.channels", "/api/v1/admin/channels", page));
   // A plan is a storefront item; without the payment module it would grant nothing (contract §6).
-  caps.plans = plansRoute && (publicSettings?.paymentEnabled ?? false);
-
-  caps.account_test = note(
-    await routeState(client, post("probe.account_test", "/api/v1/admin/accounts/probe/test", {})),
+  caps.plans =
+    (await state(get("probe.plans", "/api/v1/admin/payment/plans", {}))) &&
+    (publicSettings?.paymentEnabled ?? false);
+  caps.account_test = await state(post("probe.account_test", "/api/v1/admin/accounts/probe/test", {}));
+  caps.account_models = await state(get("probe.account_models", "/api/v1/admin/accounts/probe/models", {}));
+  caps.models_sync = await state(
+    post("probe.models_sync", "/api/v1/admin/accounts/probe/models/sync-upstream", {}),
   );
-  caps.account_models = note(
-    await routeState(client, get("probe.account_models", "/api/v1/admin/accounts/probe/models", {})),
+  caps.batch_create = await state(
+    post("probe.batch_create", "/api/v1/admin/accounts/batch", { accounts: [] }),
   );
-  caps.models_sync = note(
-    await routeState(
-      client,
-      post("probe.models_sync", "/api/v1/admin/accounts/probe/models/sync-upstream", {}),
-    ),
-  );
-  caps.batch_create = note(
-    await routeState(client, post("probe.batch_create", "/api/v1/admin/accounts/batch", { accounts: [] })),
-  );
-  caps.batch_delete = note(
-    await routeState(client, post("probe.batch_delete", "/api/v1/admin/accounts/batch-delete", {})),
-  );
+  caps.batch_delete = await state(post("probe.batch_delete", "/api/v1/admin/accounts/batch-delete", {}));
   // The 23b5dd07 build gates the whole user tree behind TOTP step-up, which an API key never passes.
-  note(await routeState(client, get("probe.users", "/api/v1/admin/users", { page: 1, page_size: 1 })));
+  await state(get("probe.users", "/api/v1/admin/users", page));
+  return maxPageSize;
+}
 
-  for (const platform of CN_PLATFORMS) {
-    if (await acceptsGroupPlatform(client, platform)) caps.cn_platforms.push(platform);
-  }
-
-  caps.chat_completions =
-    (await routeState(client, {
-      ...post("probe.chat_completions", "/v1/chat/completions", {}),
-      auth: { type: "none" },
-    })) === "present";
-  const loginRoute =
-    (await routeState(client, {
-      ...post("probe.user_login", "/api/v1/auth/login", {}),
-      auth: { type: "none" },
-    })) === "present";
+/** The gateway and the user API, as an end user meets them (no admin key). */
+async function probeUserRoutes(
+  client: HostClient,
+  caps: HostCapabilities,
+  publicSettings: PublicSettings | undefined,
+) {
+  const present = async (spec: RequestSpec) =>
+    (await routeState(client, { ...spec, auth: { type: "none" } })) === "present";
+  caps.chat_completions = await present(post("probe.chat_completions", "/v1/chat/completions", {}));
+  const loginRoute = await present(post("probe.user_login", "/api/v1/auth/login", {}));
   caps.user_login =
     loginRoute &&
     !(publicSettings?.backendModeEnabled ?? false) &&
     !(publicSettings?.turnstileEnabled ?? false);
-  caps.user_keys =
-    (await routeState(client, {
-      ...get("probe.user_keys", "/api/v1/keys", { page: 1, page_size: 1 }),
-      auth: { type: "none" },
-    })) === "present";
-  // Idempotency-Key handling arrived with the 2026 lineage, which also brought the compliance
-  // guard and batch delete; Dec 2025 builds have neither and ignore the header.
-  caps.idempotency = compliance !== undefined || caps.batch_delete;
-
-  return report();
+  caps.user_keys = await present(get("probe.user_keys", "/api/v1/keys", { page: 1, page_size: 1 }));
 }
 
 /**

@@ -71,21 +71,6 @@ export async function createChannel(client: HostClient, input: CreateChannelInpu
   return toChannel("channels.create", data);
 }
 
-export async function updateChannelGroups(
-  client: HostClient,
-  id: number,
-  groupIds: number[],
-): Promise<HostChannel> {
-  const data = await client.envelope({
-    operation: "channels.update",
-    method: "PUT",
-    path: `${BASE}/${id}`,
-    retry: "read",
-    body: { group_ids: groupIds },
-  });
-  return toChannel("channels.update", data);
-}
-
 export function deleteChannel(client: HostClient, id: number) {
   return deleteById(client, "channels.delete", `${BASE}/${id}`);
 }

@@ -1,7 +1,7 @@
 import type { HostClient } from "./client.js";
 import { isHostError } from "./errors.js";
 import { listAll } from "./paginate.js";
-import type { CreateGroupInput, HostGroup, ListQuery, UpdateGroupInput } from "./types.js";
+import type { CreateGroupInput, HostGroup, ListQuery } from "./types.js";
 import { Wire } from "./wire.js";
 
 const BASE = "/api/v1/admin/groups";
@@ -40,21 +40,6 @@ export function listGroups(
   );
 }
 
-export async function getGroup(client: HostClient, id: number): Promise<HostGroup | undefined> {
-  try {
-    const data = await client.envelope({
-      operation: "groups.get",
-      method: "GET",
-      path: `${BASE}/${id}`,
-      retry: "read",
-    });
-    return toGroup("groups.get", data);
-  } catch (err) {
-    if (isHostError(err) && err.status === 404) return undefined;
-    throw err;
-  }
-}
-
 export async function createGroup(client: HostClient, input: CreateGroupInput): Promise<HostGroup> {
   const body: Record<string, unknown> = {
     name: input.name,
@@ -76,26 +61,6 @@ export async function createGroup(client: HostClient, input: CreateGroupInput): 
     retry: "write",
   });
   return toGroup("groups.create", data);
-}
-
-export async function updateGroup(
-  client: HostClient,
-  id: number,
-  input: UpdateGroupInput,
-): Promise<HostGroup> {
-  const body: Record<string, unknown> = {};
-  if (input.description !== undefined) body.description = input.description;
-  if (input.status !== undefined) body.status = input.status;
-  if (input.subscriptionType !== undefined) body.subscription_type = input.subscriptionType;
-  if (input.platform !== undefined) body.platform = input.platform;
-  const data = await client.envelope({
-    operation: "groups.update",
-    method: "PUT",
-    path: `${BASE}/${id}`,
-    body,
-    retry: "read", // a PUT of the same fields is idempotent
-  });
-  return toGroup("groups.update", data);
 }
 
 export async function deleteGroup(client: HostClient, id: number): Promise<"deleted" | "already_gone"> {

@@ -85,13 +85,6 @@ export interface CreateGroupInput {
   monthlyLimitUsd?: number | null;
 }
 
-export interface UpdateGroupInput {
-  description?: string;
-  status?: "active" | "inactive";
-  subscriptionType?: "standard" | "subscription";
-  platform?: GroupPlatform;
-}
-
 export interface PricingEntry {
   platform: string;
   models: string[];
@@ -286,20 +279,16 @@ export interface HostAdapter {
 
   // system and capabilities
   getVersion(): Promise<{ version: string; source: "admin" | "public" }>;
-  getPublicSettings(): Promise<PublicSettings>;
   probeCapabilities(): Promise<CapabilityReport>;
 
   // groups
   listGroups(query?: ListQuery): Promise<HostGroup[]>;
-  getGroup(id: number): Promise<HostGroup | undefined>;
   createGroup(input: CreateGroupInput): Promise<HostGroup>;
-  updateGroup(id: number, input: UpdateGroupInput): Promise<HostGroup>;
   deleteGroup(id: number): Promise<"deleted" | "already_gone">;
 
   // channels
   listChannels(query?: ListQuery): Promise<HostChannel[]>;
   createChannel(input: CreateChannelInput): Promise<HostChannel>;
-  updateChannelGroups(id: number, groupIds: number[]): Promise<HostChannel>;
   deleteChannel(id: number): Promise<"deleted" | "already_gone">;
 
   // payment plans
@@ -309,7 +298,6 @@ export interface HostAdapter {
 
   // accounts
   listAccounts(query?: ListQuery): Promise<HostAccount[]>;
-  getAccount(id: number): Promise<HostAccount | undefined>;
   createAccount(input: CreateAccountInput, idempotencyKey: string): Promise<HostAccount>;
   createAccountsBatch(inputs: CreateAccountInput[], idempotencyKey: string): Promise<BatchCreateResult>;
   updateAccountGroups(id: number, groupIds: number[]): Promise<HostAccount>;
