@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
-import { saveProbeIdentity } from "../store/hosts.js";
+import { findHost, saveProbeIdentity } from "../store/hosts.js";
 import type { HostRow } from "../store/schema.js";
 import { SECRET_PURPOSE } from "../util/secrets.js";
 
@@ -62,6 +62,10 @@ export async function ensureProbeIdentity(
     saveIdentity(ctx, host.id, email, password, user.id);
     return { email, password, userId: user.id, balance: user.balance };
   } catch (err) {
+    // Another import of this installation may have just created it and saved its password.
+    const fresh = isHostError(err) && err.status === 409 ? findHost(ctx, host.id) : undefined;
+    if (fresh && fresh.probeUserEmail === email && fresh.probePasswordSealed !== host.probePasswordSealed)
+      return ensureProbeIdentity(ctx, fresh, adapter);
     if (isHostError(err) && err.status === 409) {
       return {
         unverifiable: `a user ${email} exists but relay does not hold its password; delete that user on the host or use --probe-identity user`,

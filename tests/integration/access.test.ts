@@ -101,6 +101,28 @@ describe("access states, each from real evidence", () => {
     expect(providerStatus(w)).toEqual({ status: "not_installed", access_state: "not_configured" });
   });
 
+  it("imports of several providers at once on a fresh host all prove access (one probe user, no lost password)", async () => {
+    w = await makeWorld();
+    const results = await Promise.all(
+      ["deepseek", "kimi", "qwen"].map((providerId) =>
+        importKeys(w.t.ctx, {
+          hostRef: "sim",
+          providerId,
+          keys: [deepseekKey()],
+          mode: "strict",
+          accessMode: "subscription",
+        }),
+      ),
+    );
+    expect(results.map((r) => r.access_closure_status)).toEqual([
+      "subscription_ready",
+      "subscription_ready",
+      "subscription_ready",
+    ]);
+    const probeUsers = [...w.sim.sim.state.users.values()].filter((u) => u.email.startsWith("relay-probe-"));
+    expect(probeUsers).toHaveLength(1);
+  });
+
   it("fully_ready: with a plan for sale, users can also subscribe themselves", async () => {
     w = await makeWorld();
     const r = await importKeys(w.t.ctx, {
