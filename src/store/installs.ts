@@ -1,16 +1,9 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
-import { LIVE_STATES } from "../domain/resources.js";
 import { nextProviderState, type ProviderFacts, type ProviderState } from "../domain/status.js";
 import { type Db, nowIso, type StoreContext } from "./db.js";
-import {
-  accessClosureRecords,
-  events,
-  hosts,
-  importBatches,
-  managedResources,
-  providerInstalls,
-  reconcileRuns,
-} from "./schema.js";
+import { lastAccessRecord } from "./probes.js";
+import { liveResources } from "./resources.js";
+import { events, hosts, importBatches, providerInstalls, reconcileRuns } from "./schema.js";
 import { stmt } from "./statements.js";
 
 export type InstallRow = typeof providerInstalls.$inferSelect;
@@ -71,24 +64,8 @@ export function listInstalls(s: StoreContext): InstallRow[] {
 /** Reads what the provider's status is decided from; nothing here decides. */
 export function providerFacts(s: StoreContext, install: InstallRow): ProviderFacts {
   const { hostId, providerId } = install;
-  const live = s.db
-    .select({
-      type: managedResources.resourceType,
-      hostResourceId: managedResources.hostResourceId,
-      batchId: managedResources.batchId,
-      origin: managedResources.origin,
-      updatedAt: managedResources.updatedAt,
-    })
-    .from(managedResources)
-    .where(
-      and(
-        eq(managedResources.hostId, hostId),
-        eq(managedResources.providerId, providerId),
-        inArray(managedResources.state, [...LIVE_STATES]),
-      ),
-    )
-    .all();
-  const groups = live.filter((r) => r.type === "group");
+  const live = liveResources(s, hostId, providerId);
+  const groups = live.filter((r) => r.resourceType === "group");
   const batches = s.db
     .select()
     .from(importBatches)
@@ -101,7 +78,7 @@ export function providerFacts(s: StoreContext, install: InstallRow): ProviderFac
   );
   const facts: ProviderFacts = {
     disabled: install.status === "disabled",
-    live: { groups: groups.length, accounts: live.filter((r) => r.type === "account").length },
+    live: { groups: groups.length, accounts: live.filter((r) => r.resourceType === "account").length },
     ...(failedWithLeftovers ? { unfinishedRollback: failedWithLeftovers.id } : {}),
   };
   if (last) {
@@ -117,14 +94,8 @@ export function providerFacts(s: StoreContext, install: InstallRow): ProviderFac
     // The newest proof counts only if it was made against a live group (not a rolled-back one).
     const groupIds = new Set(groups.map((g) => g.hostResourceId));
     const since = groups.map((g) => g.updatedAt).sort()[0] ?? "";
-    const proof = s.db
-      .select()
-      .from(accessClosureRecords)
-      .where(and(eq(accessClosureRecords.hostId, hostId), eq(accessClosureRecords.providerId, providerId)))
-      .orderBy(desc(accessClosureRecords.id))
-      .limit(1)
-      .get();
-    const groupId = (proof?.evidence as { group_id?: number } | undefined)?.group_id;
+    const proof = lastAccessRecord(s, hostId, providerId);
+    const groupId = proof?.evidence.group_id;
     if (proof && (groupId !== undefined ? groupIds.has(groupId) : proof.createdAt >= since))
       facts.proof = { state: proof.state, reason: proof.reason };
   }

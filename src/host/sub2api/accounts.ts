@@ -1,6 +1,5 @@
 import type { HostClient } from "./client.js";
 import { isRecord, tryParseJson } from "./client.js";
-import { isHostError } from "./errors.js";
 import { deleteById } from "./groups.js";
 import { listAll } from "./paginate.js";
 import type {
