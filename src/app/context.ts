@@ -2,6 +2,7 @@ import type { Config } from "../config/index.js";
 import { type AdapterOptions, type HostAdapter, Sub2apiAdapter } from "../host/sub2api/index.js";
 import type { Db } from "../store/db.js";
 import { statusByHost } from "../store/installs.js";
+import { installId } from "../store/settings.js";
 import type { Logger } from "../util/logger.js";
 import { Metrics } from "../util/metrics.js";
 import type { SecretBox } from "../util/secrets.js";
@@ -18,6 +19,8 @@ export interface AppContext {
   clock: () => Date;
   hostAdapter: HostAdapterFactory;
   metrics: Metrics;
+  /** This installation's id, part of every name relay gives a host resource (domain/naming.ts). */
+  installId: string;
 }
 
 export interface ContextParts {
@@ -38,6 +41,7 @@ export function createContext(parts: ContextParts): AppContext {
     config: parts.config,
     logger: parts.logger,
     secrets: openSecretBox(parts.db, parts.config.masterKey),
+    installId: installId(parts.db),
     clock: parts.clock ?? (() => new Date()),
     metrics,
     // Every host call is counted and timed, whoever makes it.

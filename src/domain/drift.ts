@@ -5,7 +5,7 @@ import type {
   HostPlan,
   HostSubscription,
 } from "../host/sub2api/types.js";
-import { parseOwnership } from "./naming.js";
+import { madeByUs } from "./naming.js";
 
 /**
  * Drift detection, decided purely: recorded resources (with the fields relay set) against what the
@@ -144,7 +144,7 @@ function compare(e: Expectation, id: number, on: Indexed): Comparison {
 }
 
 export function diffResources(
-  providerId: string,
+  owner: { installId: string; providerId: string },
   recorded: RecordedResource[],
   observed: Observed,
 ): Finding[] {
@@ -179,11 +179,16 @@ export function diffResources(
       });
     }
   }
-  return [...findings, ...unexpected(providerId, recorded, observed)];
+  return [...findings, ...unexpected(owner, recorded, observed)];
 }
 
 /** Resources on the host that carry relay's tag for this provider but are in no record. */
-function unexpected(providerId: string, recorded: RecordedResource[], observed: Observed): Finding[] {
+function unexpected(
+  owner: { installId: string; providerId: string },
+  recorded: RecordedResource[],
+  observed: Observed,
+): Finding[] {
+  const { installId, providerId } = owner;
   const known = new Set(recorded.map((r) => `${r.expect.type}:${r.hostResourceId}`));
   const tagged: [string, { id: number; name: string }, string | undefined][] = [
     ...observed.groups.map((g): [string, HostGroup, string | undefined] => ["group", g, g.description]),
@@ -196,15 +201,13 @@ function unexpected(providerId: string, recorded: RecordedResource[], observed: 
     ...(observed.plans ?? []).map((p): [string, HostPlan, string | undefined] => ["plan", p, p.description]),
   ];
   return tagged
-    .filter(
-      ([type, x, tag]) => !known.has(`${type}:${x.id}`) && parseOwnership(tag)?.providerId === providerId,
-    )
+    .filter(([type, x, tag]) => !known.has(`${type}:${x.id}`) && madeByUs(x.name, tag, installId, providerId))
     .map(([type, x, tag]) => ({
       kind: "unexpected" as const,
       resource_type: type,
       name: x.name,
       host_resource_id: x.id,
-      message: `${type} ${x.name} (#${x.id}) carries relay's tag for ${providerId} but is not in relay's records (${tag})`,
+      message: `${type} ${x.name} (#${x.id}) was made by this installation for ${providerId} but is not in relay's records`,
     }));
 }
 

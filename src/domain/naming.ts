@@ -1,34 +1,110 @@
 import { createHash } from "node:crypto";
 
 /**
- * Deterministic names and the ownership tag written into every resource's description/notes.
- * A generation number is part of every name so that nothing is ever re-created under a name a
- * rolled-back resource had (hosts may keep soft-deleted names unique, contract §12).
+ * Names and ownership markers of everything relay creates on a host.
+ *
+ * The marker lives in the **name**, because every sub2api build stores names, while `notes` and
+ * `description` are dropped by some (Dec 2025 accounts have no `notes`). A name encodes the
+ * installation (`install id`: 8 hex digits generated once per relay database), the provider, the
+ * generation and, for accounts, the key's fingerprint; so an exact lookup by name finds what a
+ * create whose answer was lost made, and a second installation on the same host never meets a
+ * name of the first. The generation is part of every name, so nothing is ever re-created under a
+ * name a rolled-back resource had (hosts may keep soft-deleted names unique, contract §12).
+ * The tag in `description`/`notes` repeats the marker with the batch, where the build keeps it.
  */
 export const OWNER_TAG = "managed-by=sub2api-cn-relay-manager";
+export const INSTALL_ID_RE = /^[0-9a-f]{8}$/;
 
-export function ownershipTag(providerId: string, batchId: string): string {
-  return `${OWNER_TAG} provider=${providerId} batch=${batchId}`;
+export interface Ownership {
+  installId: string | undefined;
+  providerId: string;
+  batchId: string;
 }
 
-export function parseOwnership(
-  text: string | undefined,
-): { providerId: string; batchId: string } | undefined {
+export function ownershipTag(installId: string, providerId: string, batchId: string): string {
+  return `${OWNER_TAG} install=${installId} provider=${providerId} batch=${batchId}`;
+}
+
+export function parseOwnership(text: string | undefined): Ownership | undefined {
   if (!text?.includes(OWNER_TAG)) return undefined;
+  const install = /install=([0-9a-f]{8})\b/.exec(text)?.[1];
   const provider = /provider=([a-z0-9-]+)/.exec(text)?.[1];
   const batch = /batch=([A-Za-z0-9_-]+)/.exec(text)?.[1];
-  return provider && batch ? { providerId: provider, batchId: batch } : undefined;
+  return provider && batch ? { installId: install, providerId: provider, batchId: batch } : undefined;
 }
 
-export function groupName(providerId: string, generation: number): string {
-  return `relay-${providerId}-g${generation}`;
+/** Group, channel and plan: `relay-<provider>-<install>-g<generation>`. */
+export function groupName(providerId: string, installId: string, generation: number): string {
+  return `relay-${providerId}-${installId}-g${generation}`;
 }
-
 export const channelName = groupName;
 export const planName = groupName;
 
-export function accountName(providerId: string, keyHash: string, generation: number): string {
-  return `${providerId}-${keyHash.slice(0, 8)}${generation > 1 ? `-g${generation}` : ""}`;
+/** An account: `<provider>-<key fingerprint 8>-<install>[-g<generation>]`. */
+export function accountName(
+  providerId: string,
+  keyHash: string,
+  installId: string,
+  generation: number,
+): string {
+  return `${providerId}-${keyHash.slice(0, 8)}-${installId}${generation > 1 ? `-g${generation}` : ""}`;
+}
+
+/** The probe user's own API key bound to the provider's group: `relay-probe-<provider>-<install>-g<generation>`. */
+export function probeKeyName(providerId: string, installId: string, generation: number): string {
+  return `relay-probe-${providerId}-${installId}-g${generation}`;
+}
+
+export interface NameMarker {
+  kind: "shared" | "account" | "probe_key";
+  providerId: string;
+  installId: string;
+  generation: number;
+}
+
+/** Reads the marker back out of a name relay gave; undefined for any other name. */
+export function nameMarker(name: string): NameMarker | undefined {
+  const probe = /^relay-probe-([a-z0-9][a-z0-9-]*)-([0-9a-f]{8})-g(\d+)$/.exec(name);
+  if (probe)
+    return {
+      kind: "probe_key",
+      providerId: probe[1] as string,
+      installId: probe[2] as string,
+      generation: Number(probe[3]),
+    };
+  const shared = /^relay-([a-z0-9][a-z0-9-]*)-([0-9a-f]{8})-g(\d+)$/.exec(name);
+  if (shared)
+    return {
+      kind: "shared",
+      providerId: shared[1] as string,
+      installId: shared[2] as string,
+      generation: Number(shared[3]),
+    };
+  const account = /^([a-z0-9][a-z0-9-]*)-[0-9a-f]{8}-([0-9a-f]{8})(?:-g(\d+))?$/.exec(name);
+  if (account)
+    return {
+      kind: "account",
+      providerId: account[1] as string,
+      installId: account[2] as string,
+      generation: account[3] ? Number(account[3]) : 1,
+    };
+  return undefined;
+}
+
+/**
+ * Whether a host resource was made by this installation for this provider: its name carries the
+ * marker, or (builds that keep it) its tag names this install.
+ */
+export function madeByUs(
+  name: string,
+  tag: string | undefined,
+  installId: string,
+  providerId: string,
+): boolean {
+  const m = nameMarker(name);
+  if (m) return m.installId === installId && m.providerId === providerId;
+  const t = parseOwnership(tag);
+  return t !== undefined && t.installId === installId && t.providerId === providerId;
 }
 
 export function logicalKey(generation: number, type: string, id?: string): string {

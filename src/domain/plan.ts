@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { logicalKey, parseOwnership } from "./naming.js";
+import { logicalKey, madeByUs, parseOwnership } from "./naming.js";
 import type { ResourceState, ResourceType } from "./resources.js";
 
 /**
@@ -92,6 +92,8 @@ export interface KeyRef {
 
 export interface PlanOptions {
   providerId: string;
+  /** This installation: only what its names or tags mark is ever adopted. */
+  installId: string;
   generation: number;
   mode: "strict" | "partial";
   names: Record<SharedResourceType, string>;
@@ -187,9 +189,8 @@ function decideShared(
       blocked: `${type} ${name} is recorded but missing on the host`,
     };
   if (!onHost) return { planned: planned("create", "not on the host yet", null) };
-  const owner = parseOwnership(onHost.tag);
-  if (owner?.providerId === o.providerId)
-    return { planned: planned("reuse", `adopting ${type} left by batch ${owner.batchId}`, onHost.id) };
+  if (madeByUs(onHost.name, onHost.tag, o.installId, o.providerId))
+    return { planned: planned("reuse", `adopting ${type} ${leftBy(onHost)}`, onHost.id) };
   return {
     planned: planned(
       "conflict",
@@ -223,10 +224,15 @@ function decideKey(k: KeyRef, row: RecordedRef | undefined, observed: Observed, 
     );
   }
   if (!onHost) return planned("create", "new key", null);
-  const owner = parseOwnership(onHost.tag);
-  if (owner?.providerId === o.providerId)
-    return planned("reuse", `adopting account left by batch ${owner.batchId}`, onHost.id);
+  if (madeByUs(onHost.name, onHost.tag, o.installId, o.providerId))
+    return planned("reuse", `adopting account ${leftBy(onHost)}`, onHost.id);
   return planned("conflict", `an account named "${name}" exists and is not managed by relay`, onHost.id);
+}
+
+/** Where an orphan relay adopts came from: its batch where the tag survived, this installation otherwise. */
+function leftBy(onHost: ObservedRef): string {
+  const batch = parseOwnership(onHost.tag)?.batchId;
+  return batch ? `left by batch ${batch}` : "left by this installation (its answer was lost)";
 }
 
 function decideSubscription(t: SubscriptionTarget, observed: Observed, o: PlanOptions): PlannedSubscription {

@@ -42,6 +42,8 @@ export interface HostView {
   blockers: string[];
   probe_identity: ProbeIdentity;
   admin_key_hint: string;
+  /** This relay installation's id: part of the name of everything it creates on the host. */
+  install_id: string;
   created_at: string;
   updated_at: string;
   last_probed_at: string | null;
@@ -223,6 +225,7 @@ function toView(ctx: AppContext, row: HostRow): HostView {
     blockers: snapshot?.blockers ?? [],
     probe_identity: row.probeIdentity,
     admin_key_hint: row.adminTokenHint,
+    install_id: ctx.installId,
     created_at: row.createdAt,
     updated_at: row.updatedAt,
     last_probed_at: row.lastProbedAt,

@@ -70,7 +70,7 @@ function sagaContext(
     planned: new Map(plan.keys.map((k) => [k.position, k])),
     gen: plan.generation,
     batchId,
-    tag: ownershipTag(internals.def.provider_id, batchId),
+    tag: ownershipTag(ctx.installId, internals.def.provider_id, batchId),
     created: { group_id: null, channel_id: null, plan_id: null, account_ids: [] },
     warnings: [...plan.warnings],
   };

@@ -41,9 +41,9 @@ export async function buildPlan(
   // Read-only: the install row is created when an import actually runs.
   const gen = getInstall(ctx, host.id, req.providerId)?.generation ?? 1;
   const names: Record<SharedResourceType, string> = {
-    group: groupName(def.provider_id, gen),
-    channel: channelName(def.provider_id, gen),
-    plan: planName(def.provider_id, gen),
+    group: groupName(def.provider_id, ctx.installId, gen),
+    channel: channelName(def.provider_id, ctx.installId, gen),
+    plan: planName(def.provider_id, ctx.installId, gen),
   };
   const adapter = hostAdapterFor(ctx, host);
   const subscriptionGroup = def.group_defaults.subscription_type === "subscription";
@@ -62,7 +62,8 @@ export async function buildPlan(
     generation: gen,
     mode: req.mode,
     names,
-    accountName: (hash) => accountName(def.provider_id, hash, gen),
+    installId: ctx.installId,
+    accountName: (hash) => accountName(def.provider_id, hash, ctx.installId, gen),
     notWanted: notWanted(caps, def, mapping),
     withPlan: req.withPlan === true,
     subscriptionGroup,

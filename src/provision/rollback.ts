@@ -1,7 +1,7 @@
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { AppError, conflict } from "../domain/errors.js";
-import { parseOwnership } from "../domain/naming.js";
+import { nameMarker, parseOwnership } from "../domain/naming.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
 import {
@@ -188,21 +188,19 @@ async function locateByName(
   batchId: string,
 ): Promise<number | undefined> {
   const ours = (text: string | undefined) => parseOwnership(text)?.batchId === batchId;
+  // The name carries the marker (install, provider, generation, key), so an exact match is ours
+  // even on builds that drop the tag; a name from before markers also needs the tag.
+  const same = (name: string, tag: string | undefined) =>
+    name === row.name && (nameMarker(name) !== undefined || ours(tag));
   switch (type) {
     case "group":
-      return (await adapter.listGroups({ search: row.name })).find(
-        (g) => g.name === row.name && ours(g.description),
-      )?.id;
+      return (await adapter.listGroups({ search: row.name })).find((g) => same(g.name, g.description))?.id;
     case "channel":
-      return (await adapter.listChannels({ search: row.name })).find(
-        (c) => c.name === row.name && ours(c.description),
-      )?.id;
+      return (await adapter.listChannels({ search: row.name })).find((c) => same(c.name, c.description))?.id;
     case "plan":
-      return (await adapter.listPlans()).find((p) => p.name === row.name && ours(p.description))?.id;
+      return (await adapter.listPlans()).find((p) => same(p.name, p.description))?.id;
     case "account":
-      return (await adapter.listAccounts({ search: row.name })).find(
-        (a) => a.name === row.name && ours(a.notes),
-      )?.id;
+      return (await adapter.listAccounts({ search: row.name })).find((a) => same(a.name, a.notes))?.id;
     case "subscription": {
       const attrs = row.attrs as { user_id?: number; group_id?: number };
       if (!attrs.user_id || !attrs.group_id) return undefined;

@@ -65,7 +65,7 @@ async function healOne(h: Healer, f: Finding, row: ResourceRow): Promise<string 
   if (f.kind === "missing" && f.resource_type === "channel" && gid !== undefined) {
     const ch = await h.adapter.createChannel({
       name: `${row.name}-r${Date.now().toString(36)}`,
-      description: ownershipTag(h.def.provider_id, row.batchId ?? ""),
+      description: ownershipTag(h.ctx.installId, h.def.provider_id, row.batchId ?? ""),
       groupIds: [gid],
       modelPricing: mapProvider(h.def, h.caps).pricing,
     });

@@ -124,7 +124,13 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     const adapter = hostAdapterFor(counting, host);
     const rows = liveResources(ctx, host.id, install.providerId).filter((r) => r.hostResourceId !== null);
     const observed = await observe(adapter, install.providerId, caps, rows);
-    findings.push(...diffResources(install.providerId, expectations(rows, def, caps), observed));
+    findings.push(
+      ...diffResources(
+        { installId: ctx.installId, providerId: install.providerId },
+        expectations(rows, def, caps),
+        observed,
+      ),
+    );
     const healed = run.options.heal ? await heal({ ctx, adapter, def, caps, rows }, findings) : [];
     const present = new Set(observed.accounts.map((a) => a.id));
     const accounts = rows.filter(

@@ -2,7 +2,7 @@ import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { type AccessState, deriveAccessState, type ProofEvidence } from "../domain/access.js";
 import { fromHostError } from "../domain/host-errors.js";
-import { groupName, logicalKey } from "../domain/naming.js";
+import { groupName, logicalKey, probeKeyName } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { type HostAdapter, isHostError } from "../host/sub2api/index.js";
 import { findHost, latestCapabilities } from "../store/hosts.js";
@@ -58,7 +58,7 @@ export async function runAccessProbe(
   const finish = (batchId: string | null, gateway: GatewayRecord | null = null) =>
     record(ctx, host.id, def.provider_id, batchId, evidence, gateway);
   if (!groupRow || !["created", "reused"].includes(groupRow.state) || groupRow.hostResourceId === null) {
-    evidence.unverifiable = `provider ${def.provider_id} is not imported on this host (no ${groupName(def.provider_id, gen)})`;
+    evidence.unverifiable = `provider ${def.provider_id} is not imported on this host (no ${groupName(def.provider_id, ctx.installId, gen)})`;
     return finish(input.batchId ?? null);
   }
   const batchId = input.batchId ?? (groupRow.batchId as string);
@@ -130,7 +130,7 @@ async function callThroughGateway(p: Probe, identity: ProbeIdentity): Promise<vo
     evidence.unverifiable = `the probe user cannot log in (${login.code})`;
     return;
   }
-  const keyName = `relay-probe-${def.provider_id}-g${p.gen}`;
+  const keyName = probeKeyName(def.provider_id, p.ctx.installId, p.gen);
   let key = (await adapter.listUserKeys(login.session)).find(
     (k) => k.name === keyName && k.groupId === p.groupId && k.status === "active",
   );

@@ -58,7 +58,7 @@ export async function assignAndRecord(
       userId: g.userId,
       groupId: g.groupId,
       validityDays: g.validityDays,
-      notes: ownershipTag(g.providerId, row.batchId ?? g.batchId),
+      notes: ownershipTag(ctx.installId, g.providerId, row.batchId ?? g.batchId),
     });
   } catch (err) {
     if (!isHostError(err) || err.kind !== "http" || (err.status ?? 500) >= 500 || err.status === 429)

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Db } from "./db.js";
 import { type HostRow, hosts, settings } from "./schema.js";
@@ -9,6 +10,20 @@ export function getSetting(db: Db, key: string): string | undefined {
 /** Stores a value unless one is there already (two processes starting together agree on the first). */
 export function putSettingIfAbsent(db: Db, key: string, value: string): void {
   db.insert(settings).values({ key, value, updatedAt: new Date().toISOString() }).onConflictDoNothing().run();
+}
+
+const INSTALL_ID = "install_id";
+
+/**
+ * This installation's id (8 hex digits), generated on first use and kept for the database's life.
+ * It is part of every name relay gives a host resource, so two installations never take each
+ * other's resources for their own.
+ */
+export function installId(db: Db): string {
+  const existing = getSetting(db, INSTALL_ID);
+  if (existing) return existing;
+  putSettingIfAbsent(db, INSTALL_ID, randomBytes(4).toString("hex"));
+  return getSetting(db, INSTALL_ID) as string;
 }
 
 export interface Reseal {

@@ -29,7 +29,7 @@ describe("relay provider preview|import and relay batch", () => {
     );
     outputs.push(preview.stdout, preview.stderr);
     expect(preview.code).toBe(2); // changes pending
-    expect(preview.stdout).toMatch(/group\s+relay-deepseek-g1\s+create/);
+    expect(preview.stdout).toMatch(/group\s+relay-deepseek-[0-9a-f]{8}-g1\s+create/);
     expect(preview.stdout).toMatch(/3 key\(s\): 5 create/);
 
     const imp = await runRelay(

@@ -36,17 +36,28 @@ export function deepseekKey(): string {
   return `sk-${randomBytes(16).toString("hex")}`;
 }
 
-/** Live resources on the simulated host that carry relay's ownership tag for this batch. */
+const TAG = "managed-by=sub2api-cn-relay-manager";
+/** A name relay gives: `relay-<provider>-<install>-g<n>` or `<provider>-<key8>-<install>[-g<n>]`. */
+const MARKED = /^(relay-[a-z0-9-]+-[0-9a-f]{8}-g\d+|[a-z0-9][a-z0-9-]*-[0-9a-f]{8}-[0-9a-f]{8}(-g\d+)?)$/;
+
+/**
+ * Live resources on the simulated host that relay made (for this batch), judged from the host
+ * alone: the tag in notes/description where the build keeps it, the marker in the name where it
+ * does not (Dec 2025 accounts have no notes).
+ */
 export function liveOnHost(sim: RunningSim, batchId?: string) {
-  const ours = (text: string) =>
-    text.includes("managed-by=sub2api-cn-relay-manager") && (!batchId || text.includes(`batch=${batchId}`));
+  const ours = (name: string, text: string) =>
+    text.includes(TAG) ? !batchId || text.includes(`batch=${batchId}`) : MARKED.test(name);
   const s = sim.sim.state;
   return {
-    groups: s.liveGroups().filter((g) => ours(g.description)),
-    accounts: s.liveAccounts().filter((a) => ours(a.notes)),
-    channels: [...s.channels.values()].filter((c) => ours(c.description)),
-    plans: [...s.plans.values()].filter((p) => ours(p.description)),
-    subscriptions: [...s.subscriptions.values()].filter((x) => x.status === "active" && ours(x.notes)),
+    groups: s.liveGroups().filter((g) => ours(g.name, g.description)),
+    accounts: s.liveAccounts().filter((a) => ours(a.name, a.notes)),
+    channels: [...s.channels.values()].filter((c) => ours(c.name, c.description)),
+    plans: [...s.plans.values()].filter((p) => ours(p.name, p.description)),
+    subscriptions: [...s.subscriptions.values()].filter(
+      (x) =>
+        x.status === "active" && x.notes.includes(TAG) && (!batchId || x.notes.includes(`batch=${batchId}`)),
+    ),
   };
 }
 

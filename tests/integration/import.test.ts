@@ -205,7 +205,7 @@ describe("rollback", () => {
     const again = await importKeys(w.t.ctx, { hostRef: "sim", providerId: "deepseek", keys, mode: "strict" });
     expect(again.status).toBe("succeeded");
     const names = liveOnHost(w.sim).groups.map((g) => g.name);
-    expect(names).toEqual(["relay-deepseek-g2"]);
+    expect(names).toEqual([`relay-deepseek-${w.t.ctx.installId}-g2`]);
   });
 
   it("a failed delete leaves the batch failed and the provider drifted; re-running finishes", async () => {

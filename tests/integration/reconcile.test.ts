@@ -147,26 +147,26 @@ describe("reconcile against the simulated host", () => {
     ).toBe(true);
   });
 
-  it("unexpected: a tagged account relay does not know about", async () => {
-    const { r } = await imported(1);
+  it("unexpected: an account this installation made (its name says so) that relay has no record of; another installation's is not", async () => {
+    await imported(1);
     const g = liveOnHost(w.sim).groups[0];
-    const res = await fetch(`${w.sim.url}/api/v1/admin/accounts`, {
-      method: "POST",
-      headers: { "x-api-key": w.sim.sim.state.adminApiKey, "content-type": "application/json" },
-      body: JSON.stringify({
-        name: "deepseek-ffffffff",
-        notes: `managed-by=sub2api-cn-relay-manager provider=deepseek batch=${r.batch_id}`,
-        platform: "deepseek",
-        type: "apikey",
-        credentials: { api_key: deepseekKey(), base_url: "https://api.deepseek.com" },
-        group_ids: [g?.id],
-      }),
-    });
-    expect(res.status).toBe(200);
+    const mine = `deepseek-ffffffff-${w.t.ctx.installId}`;
+    for (const name of [mine, "deepseek-eeeeeeee-99999999"]) {
+      const res = await fetch(`${w.sim.url}/api/v1/admin/accounts`, {
+        method: "POST",
+        headers: { "x-api-key": w.sim.sim.state.adminApiKey, "content-type": "application/json" },
+        body: JSON.stringify({
+          name,
+          platform: "deepseek",
+          type: "apikey",
+          credentials: { api_key: deepseekKey(), base_url: "https://api.deepseek.com" },
+          group_ids: [g?.id],
+        }),
+      });
+      expect(res.status).toBe(200);
+    }
     const rec = await reconcile();
-    expect(rec.findings).toContainEqual(
-      expect.objectContaining({ kind: "unexpected", name: "deepseek-ffffffff" }),
-    );
+    expect(rec.findings.filter((f) => f.kind === "unexpected").map((f) => f.name)).toEqual([mine]);
   });
 });
 

@@ -7,7 +7,9 @@ import {
 } from "../../src/domain/drift.js";
 import type { HostAccount, HostGroup } from "../../src/host/sub2api/types.js";
 
-const TAG = "managed-by=sub2api-cn-relay-manager provider=deepseek batch=b_1";
+const INSTALL = "0a1b2c3d";
+const OWNER = { installId: INSTALL, providerId: "deepseek" };
+const TAG = `managed-by=sub2api-cn-relay-manager install=${INSTALL} provider=deepseek batch=b_1`;
 const group = (over: Partial<HostGroup> = {}): HostGroup => ({
   id: 1,
   name: "relay-deepseek-g1",
@@ -83,11 +85,11 @@ const observed = (over: Partial<Observed> = {}): Observed => ({
 
 describe("diffResources", () => {
   it("finds nothing when the host matches the records", () => {
-    expect(diffResources("deepseek", recorded, observed())).toEqual([]);
+    expect(diffResources(OWNER, recorded, observed())).toEqual([]);
   });
 
   it("reports a resource deleted by hand as missing, naming it", () => {
-    const f = diffResources("deepseek", recorded, observed({ accounts: [] }));
+    const f = diffResources(OWNER, recorded, observed({ accounts: [] }));
     expect(f).toEqual([
       expect.objectContaining({
         kind: "missing",
@@ -100,7 +102,7 @@ describe("diffResources", () => {
 
   it("reports each field relay set that differs", () => {
     const f = diffResources(
-      "deepseek",
+      OWNER,
       recorded,
       observed({
         groups: [group({ status: "inactive", subscriptionType: "standard" })],
@@ -127,21 +129,27 @@ describe("diffResources", () => {
     expect(f.every((x) => x.kind === "changed")).toBe(true);
   });
 
-  it("reports tagged resources not in the records as unexpected, and ignores other providers' and foreign ones", () => {
-    const stray = account({ id: 11, name: "deepseek-bbbbbbbb" });
+  it("reports resources this installation made that are not in the records as unexpected, and ignores other providers', other installations' and foreign ones", () => {
+    // The marker is in the name: found even where the build dropped the notes.
+    const stray = account({ id: 11, name: `deepseek-bbbbbbbb-${INSTALL}`, notes: "" });
+    const secondInstall = account({ id: 14, name: "deepseek-dddddddd-99999999", notes: "" });
     const other = account({
       id: 12,
       name: "kimi-cccccccc",
       notes: TAG.replace("provider=deepseek", "provider=kimi"),
     });
     const foreign = account({ id: 13, name: "hand-made", notes: "made by an operator" });
-    const f = diffResources("deepseek", recorded, observed({ accounts: [account(), stray, other, foreign] }));
+    const f = diffResources(
+      OWNER,
+      recorded,
+      observed({ accounts: [account(), stray, other, foreign, secondInstall] }),
+    );
     expect(f).toEqual([expect.objectContaining({ kind: "unexpected", host_resource_id: 11 })]);
   });
 
   it("treats a revoked (unlisted) subscription as missing and never compares secrets", () => {
     const f = diffResources(
-      "deepseek",
+      OWNER,
       recorded,
       observed({ subscriptions: [], accounts: [account({ hasApiKey: false })] }),
     );

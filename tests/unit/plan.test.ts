@@ -9,12 +9,18 @@ import {
   type RecordedRef,
 } from "../../src/domain/plan.js";
 
+const INSTALL = "0a1b2c3d";
 const options = (over: Partial<PlanOptions> = {}): PlanOptions => ({
   providerId: "deepseek",
+  installId: INSTALL,
   generation: 1,
   mode: "partial",
-  names: { group: "relay-deepseek-g1", channel: "relay-deepseek-g1", plan: "relay-deepseek-g1" },
-  accountName: (hash) => `deepseek-${hash.slice(0, 8)}`,
+  names: {
+    group: `relay-deepseek-${INSTALL}-g1`,
+    channel: `relay-deepseek-${INSTALL}-g1`,
+    plan: `relay-deepseek-${INSTALL}-g1`,
+  },
+  accountName: (hash) => `deepseek-${hash.slice(0, 8)}-${INSTALL}`,
   notWanted: {},
   withPlan: false,
   subscriptionGroup: true,
@@ -31,15 +37,17 @@ const key = (n: number, malformed = false): KeyRef => ({
   malformed,
 });
 const none = (): Observed => ({ accounts: new Map(), subscriptions: [] });
+const G = `relay-deepseek-${INSTALL}-g1`;
+const acct = (n: number) => `deepseek-${String(n).repeat(8)}-${INSTALL}`;
 const rec = (over: Partial<RecordedRef>): RecordedRef => ({
   state: "created",
   hostResourceId: 7,
   batchId: "b_old",
-  name: "relay-deepseek-g1",
+  name: G,
   ...over,
 });
 const recorded = (entries: [string, RecordedRef][]) => new Map(entries);
-const ours = ownershipTag("deepseek", "b_lost");
+const ours = ownershipTag(INSTALL, "deepseek", "b_lost");
 
 describe("decidePlan: shared resources", () => {
   const cases: {
@@ -53,7 +61,7 @@ describe("decidePlan: shared resources", () => {
     {
       name: "recorded and on the host with the same id",
       record: rec({}),
-      onHost: { id: 7, name: "relay-deepseek-g1" },
+      onHost: { id: 7, name: G },
       action: "reuse",
       blocked: false,
     },
@@ -66,26 +74,36 @@ describe("decidePlan: shared resources", () => {
     {
       name: "recorded but a different id on the host",
       record: rec({ hostResourceId: 8 }),
-      onHost: { id: 9, name: "relay-deepseek-g1" },
+      onHost: { id: 9, name: G },
       action: "conflict",
       blocked: true,
     },
     {
-      name: "rolled back record, host has one carrying relay's tag",
+      name: "rolled back record, host has one whose name carries this installation's marker (no tag kept)",
       record: rec({ state: "deleted" }),
-      onHost: { id: 11, name: "relay-deepseek-g1", tag: ours },
+      onHost: { id: 11, name: G },
       action: "reuse",
       blocked: false,
     },
     {
-      name: "on the host without relay's tag",
+      name: "on the host without a marker or relay's tag",
       onHost: { id: 12, name: "relay-deepseek-g1", tag: "made by hand" },
       action: "conflict",
       blocked: true,
     },
     {
       name: "on the host with another provider's tag",
-      onHost: { id: 13, name: "relay-deepseek-g1", tag: ownershipTag("kimi", "b_x") },
+      onHost: { id: 13, name: "relay-deepseek-g1", tag: ownershipTag(INSTALL, "kimi", "b_x") },
+      action: "conflict",
+      blocked: true,
+    },
+    {
+      name: "made by a second installation on the same host",
+      onHost: {
+        id: 14,
+        name: "relay-deepseek-99999999-g1",
+        tag: ownershipTag("99999999", "deepseek", "b_other"),
+      },
       action: "conflict",
       blocked: true,
     },
@@ -120,18 +138,12 @@ describe("decidePlan: keys", () => {
   it("creates new keys, skips malformed ones, reuses imported ones and re-creates lost ones", () => {
     const k = [key(1), key(2, true), key(3), key(4)];
     const r = recorded([
-      [
-        `account|${logicalKey(1, "account", k[2]?.hash)}`,
-        rec({ name: "deepseek-33333333", hostResourceId: 30 }),
-      ],
-      [
-        `account|${logicalKey(1, "account", k[3]?.hash)}`,
-        rec({ name: "deepseek-44444444", hostResourceId: 40 }),
-      ],
+      [`account|${logicalKey(1, "account", k[2]?.hash)}`, rec({ name: acct(3), hostResourceId: 30 })],
+      [`account|${logicalKey(1, "account", k[3]?.hash)}`, rec({ name: acct(4), hostResourceId: 40 })],
     ]);
     const observed: Observed = {
       ...none(),
-      accounts: new Map([["deepseek-33333333", { id: 30, name: "deepseek-33333333", tag: ours }]]),
+      accounts: new Map([[acct(3), { id: 30, name: acct(3), tag: ours }]]),
     };
     const d = decidePlan(r, observed, k, options());
     expect(d.keys.map((x) => x.action)).toEqual(["create", "skip", "reuse", "create"]);
@@ -141,15 +153,21 @@ describe("decidePlan: keys", () => {
     expect(d.blockedReasons).toEqual([]);
   });
 
-  it("adopts an account carrying relay's tag and refuses one made by hand", () => {
+  it("adopts an account whose name carries this installation's marker (notes dropped) and refuses one made by hand under a recorded pre-marker name", () => {
     const observed: Observed = {
       ...none(),
       accounts: new Map([
-        ["deepseek-11111111", { id: 5, name: "deepseek-11111111", tag: ours }],
+        [acct(1), { id: 5, name: acct(1) }],
         ["deepseek-22222222", { id: 6, name: "deepseek-22222222", tag: "someone's" }],
       ]),
     };
-    const d = decidePlan(new Map(), observed, [key(1), key(2)], options());
+    const legacy = recorded([
+      [
+        `account|${logicalKey(1, "account", key(2).hash)}`,
+        rec({ name: "deepseek-22222222", state: "deleted" }),
+      ],
+    ]);
+    const d = decidePlan(legacy, observed, [key(1), key(2)], options());
     expect(d.keys.map((x) => [x.action, x.host_resource_id])).toEqual([
       ["reuse", 5],
       ["conflict", 6],
@@ -161,10 +179,16 @@ describe("decidePlan: keys", () => {
       ...none(),
       accounts: new Map([["deepseek-22222222", { id: 6, name: "deepseek-22222222" }]]),
     };
+    const legacy = recorded([
+      [
+        `account|${logicalKey(1, "account", key(2).hash)}`,
+        rec({ name: "deepseek-22222222", state: "deleted" }),
+      ],
+    ]);
     expect(
-      decidePlan(new Map(), observed, [key(1), key(2)], options({ mode: "strict" })).blockedReasons,
+      decidePlan(legacy, observed, [key(1), key(2)], options({ mode: "strict" })).blockedReasons,
     ).toEqual(["strict mode: some keys conflict with accounts on the host"]);
-    expect(decidePlan(new Map(), observed, [key(1), key(2)], options()).blockedReasons).toEqual([]);
+    expect(decidePlan(legacy, observed, [key(1), key(2)], options()).blockedReasons).toEqual([]);
     expect(decidePlan(new Map(), none(), [key(1, true)], options()).blockedReasons).toEqual([
       "no key can be imported",
     ]);

@@ -21,6 +21,7 @@ export function renderHost(h: HostView): string {
       ["profile", h.profile],
       ["status", h.status.toUpperCase()],
       ["admin key", h.admin_key_hint],
+      ["install id", h.install_id],
       ["probe identity", h.probe_identity],
       ["last probed", h.last_probed_at],
     ]),

@@ -118,7 +118,7 @@ export function createAccount(sim: Sim, body: Record<string, unknown>): CreateRe
   const account: SimAccount = {
     id: state.nextId("accounts"),
     name: body.name as string,
-    notes: typeof body.notes === "string" ? body.notes : "",
+    notes: profile.accountNotes && typeof body.notes === "string" ? body.notes : "",
     platform,
     type: body.type as string,
     credentials: { ...(body.credentials as Record<string, unknown>) },
@@ -263,7 +263,7 @@ export function registerAccounts(
       a.credentials = { ...kept, ...incoming };
     }
     if (typeof body.name === "string" && body.name !== "") a.name = body.name;
-    if (typeof body.notes === "string") a.notes = body.notes;
+    if (sim.profile.accountNotes && typeof body.notes === "string") a.notes = body.notes;
     if (typeof body.priority === "number") a.priority = body.priority;
     if (typeof body.concurrency === "number") a.concurrency = body.concurrency;
     if (body.status === "active" || body.status === "inactive" || body.status === "error")

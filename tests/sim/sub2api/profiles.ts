@@ -32,6 +32,13 @@ export interface SimProfile {
   groupNameUniqueIncludesDeleted: boolean;
   groupSearch: boolean;
   accountGroupFilter: boolean;
+  /**
+   * Whether accounts keep `notes`. Dec 2025 builds have no such field: `CreateAccountRequest` at
+   * d3e73f1 (backend/internal/handler/admin/account_handler.go:69-79) binds name, platform, type,
+   * credentials, extra, proxy_id, concurrency, priority and group_ids only, so a tag sent in
+   * `notes` is silently dropped.
+   */
+  accountNotes: boolean;
 }
 
 const BASE_PLATFORMS = ["anthropic", "openai", "gemini"];
@@ -68,6 +75,7 @@ export const PROFILES: Record<ProfileName, SimProfile> = {
     groupNameUniqueIncludesDeleted: false,
     groupSearch: true,
     accountGroupFilter: true,
+    accountNotes: true,
   },
   "openai-compat": {
     name: "openai-compat",
@@ -89,6 +97,7 @@ export const PROFILES: Record<ProfileName, SimProfile> = {
     groupNameUniqueIncludesDeleted: false,
     groupSearch: true,
     accountGroupFilter: true,
+    accountNotes: true,
   },
   legacy: {
     name: "legacy",
@@ -110,6 +119,7 @@ export const PROFILES: Record<ProfileName, SimProfile> = {
     groupNameUniqueIncludesDeleted: true,
     groupSearch: false,
     accountGroupFilter: false,
+    accountNotes: false,
   },
 };
 

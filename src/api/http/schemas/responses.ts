@@ -75,6 +75,7 @@ export const Host = Type.Object({
   blockers: Type.Array(Str()),
   probe_identity: StringEnum(["auto", "user", "none"]),
   admin_key_hint: Str({ maxLength: 16 }),
+  install_id: Str({ pattern: "^[0-9a-f]{8}$" }),
   created_at: Str(),
   updated_at: Str(),
   last_probed_at: Nullable(Str()),
