@@ -97,16 +97,15 @@ async function recoverOne(ctx: AppContext, b: BatchRow): Promise<RecoveryOutcome
  */
 function keepPassingAccounts(ctx: AppContext, batchId: string): number {
   const passed = passedAccountTests(ctx, batchId);
-  let kept = 0;
-  for (const r of batchResources(ctx, batchId)) {
-    if (r.resourceType === "account" && r.state === "created" && passed.has(r.id)) {
-      updateResource(ctx, r.id, { state: "reused" });
-      kept += 1;
-    } else if (["group", "channel", "plan"].includes(r.resourceType) && r.state === "created") {
-      updateResource(ctx, r.id, { state: "reused" });
-    }
-  }
-  return kept;
+  const rows = batchResources(ctx, batchId);
+  const keep = rows.filter((r) => r.resourceType === "account" && r.state === "created" && passed.has(r.id));
+  // With no passing account nothing is kept: the group, channel and plan go with the rest.
+  if (keep.length === 0) return 0;
+  const parents = rows.filter(
+    (r) => ["group", "channel", "plan"].includes(r.resourceType) && r.state === "created",
+  );
+  for (const r of [...keep, ...parents]) updateResource(ctx, r.id, { state: "reused" });
+  return keep.length;
 }
 
 /** Undoes keepPassingAccounts' marking when the clean-up could not run. */

@@ -30,6 +30,7 @@ import type { HostRow } from "../store/schema.js";
 import { mapLimit } from "../util/concurrency.js";
 import { heal } from "./heal.js";
 import { expectations, observe } from "./observe.js";
+import { resolveLostCreates } from "./resolve.js";
 
 export interface ReconcileOptions {
   trigger: ReconcileTrigger;
@@ -131,7 +132,13 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
         observed,
       ),
     );
-    const healed = run.options.heal ? await heal({ ctx, adapter, def, caps, rows }, findings) : [];
+    // A create whose answer was lost is settled always (its record says what it was for);
+    // drift the operator did not ask relay to make is repaired only with --heal.
+    const settled = await resolveLostCreates(ctx, adapter, host.id, install.providerId, findings);
+    const healed = [
+      ...settled,
+      ...(run.options.heal ? await heal({ ctx, adapter, def, caps, rows }, findings) : []),
+    ];
     const present = new Set(observed.accounts.map((a) => a.id));
     const accounts = rows.filter(
       (r) => r.resourceType === "account" && present.has(r.hostResourceId as number),

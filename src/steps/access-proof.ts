@@ -2,14 +2,14 @@ import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { type AccessState, deriveAccessState, type ProofEvidence } from "../domain/access.js";
 import { fromHostError } from "../domain/host-errors.js";
-import { groupName, logicalKey, probeKeyName } from "../domain/naming.js";
+import { groupName, idempotencyKey, logicalKey, probeKeyName } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
-import { type HostAdapter, isHostError } from "../host/sub2api/index.js";
+import { type HostAdapter, isHostError, type UserApiKey, type UserSession } from "../host/sub2api/index.js";
 import { findHost, latestCapabilities } from "../store/hosts.js";
 import { ensureInstall, refreshProviderState } from "../store/installs.js";
 import { getProviderDefinition } from "../store/packs.js";
 import { type GatewayRecord, recordAccessProof } from "../store/probes.js";
-import { findResource, liveResources } from "../store/resources.js";
+import { findResource, liveResources, recordIntent, updateResource } from "../store/resources.js";
 import type { HostRow } from "../store/schema.js";
 import { ensureProbeIdentity, type ProbeIdentity } from "./probe-identity.js";
 import { assignAndRecord } from "./subscriptions.js";
@@ -36,6 +36,8 @@ interface Probe {
   adapter: HostAdapter;
   groupId: number;
   batchId: string;
+  /** The batch that created the group: what the probe puts in the group goes with it. */
+  groupBatchId: string;
   gen: number;
   evidence: ProofEvidence;
   gateway: GatewayRecord | null;
@@ -75,6 +77,7 @@ export async function runAccessProbe(
     adapter: hostAdapterFor(ctx, host),
     groupId: groupRow.hostResourceId,
     batchId,
+    groupBatchId: groupRow.batchId ?? batchId,
     gen,
     evidence,
     gateway: null,
@@ -112,7 +115,7 @@ async function grantProbeAccess(p: Probe, identity: ProbeIdentity): Promise<void
   await assignAndRecord(ctx, adapter, {
     hostId: host.id,
     providerId: def.provider_id,
-    batchId: p.batchId,
+    batchId: p.groupBatchId,
     groupId: p.groupId,
     userId: identity.userId,
     validityDays: 36500,
@@ -130,18 +133,13 @@ async function callThroughGateway(p: Probe, identity: ProbeIdentity): Promise<vo
     evidence.unverifiable = `the probe user cannot log in (${login.code})`;
     return;
   }
-  const keyName = probeKeyName(def.provider_id, p.ctx.installId, p.gen);
-  let key = (await adapter.listUserKeys(login.session)).find(
-    (k) => k.name === keyName && k.groupId === p.groupId && k.status === "active",
-  );
+  let key: UserApiKey | undefined;
   let bindError: string | undefined;
-  if (!key) {
-    try {
-      key = await adapter.createUserKey(login.session, { name: keyName, groupId: p.groupId });
-    } catch (err) {
-      if (!isHostError(err) || err.kind !== "http") throw err;
-      bindError = err.machineCode;
-    }
+  try {
+    key = await ensureProbeKey(p, login.session);
+  } catch (err) {
+    if (!isHostError(err) || err.kind !== "http") throw err;
+    bindError = err.machineCode;
   }
   let ok = false;
   let errorCode = bindError;
@@ -171,6 +169,33 @@ async function callThroughGateway(p: Probe, identity: ProbeIdentity): Promise<vo
   } else {
     evidence.selfService = ok ? "ok" : "failed";
   }
+}
+
+/**
+ * The probe user's own key bound to the group: a recorded resource of the batch that created the
+ * group, so rolling that batch back deletes it. Recorded before it is created; one left by a lost
+ * answer is found by its name and adopted.
+ */
+async function ensureProbeKey(p: Probe, session: UserSession): Promise<UserApiKey> {
+  const { ctx, host, def, adapter } = p;
+  const name = probeKeyName(def.provider_id, ctx.installId, p.gen);
+  const row = recordIntent(ctx, {
+    hostId: host.id,
+    providerId: def.provider_id,
+    batchId: p.groupBatchId,
+    type: "probe_key",
+    logicalKey: logicalKey(p.gen, "probe_key"),
+    name,
+    idempotencyKey: idempotencyKey(host.id, "probe_key.create", `${name}:${p.groupBatchId}`),
+    attrs: { group_id: p.groupId },
+  });
+  const existing = (await adapter.listUserKeys(session)).find(
+    (k) => k.name === name && k.groupId === p.groupId && k.status === "active",
+  );
+  const key = existing ?? (await adapter.createUserKey(session, { name, groupId: p.groupId }));
+  if (row.hostResourceId !== key.id || row.state !== "created")
+    updateResource(ctx, row.id, { hostResourceId: key.id, state: "created" });
+  return key;
 }
 
 function record(

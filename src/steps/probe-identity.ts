@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
+import { OWNER_TAG } from "../domain/naming.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
-import { findHost, saveProbeIdentity } from "../store/hosts.js";
+import { claimProbeIdentity, saveProbeIdentity } from "../store/hosts.js";
 import type { HostRow } from "../store/schema.js";
 import { SECRET_PURPOSE } from "../util/secrets.js";
 
@@ -49,33 +50,42 @@ export async function ensureProbeIdentity(
       return { ...stored, userId: user.id, balance: user.balance };
     }
   }
-  // auto: create (or re-create, if it was deleted by hand) the probe user.
+  // auto: create (or re-create, if it was deleted by hand) the probe user. The password is saved
+  // before the call, so a create whose answer is lost leaves a user whose password relay holds.
   const email = `relay-probe-${host.id.replace(/^host_/, "")}@relay.invalid`;
-  const password = randomBytes(24).toString("base64url");
+  const fresh = ctx.secrets.seal(randomBytes(24).toString("base64url"), SECRET_PURPOSE.probePassword);
+  const password = ctx.secrets.open(
+    claimProbeIdentity(ctx, host.id, email, fresh),
+    SECRET_PURPOSE.probePassword,
+  );
   try {
     const user = await adapter.createUser({
       email,
       password,
       username: "relay-probe",
-      notes: "managed-by=sub2api-cn-relay-manager probe user; not a real person",
+      notes: `${OWNER_TAG} install=${ctx.installId} probe user; not a real person`,
     });
     saveIdentity(ctx, host.id, email, password, user.id);
     return { email, password, userId: user.id, balance: user.balance };
   } catch (err) {
-    // Another import of this installation may have just created it and saved its password.
-    const fresh = isHostError(err) && err.status === 409 ? findHost(ctx, host.id) : undefined;
-    if (fresh && fresh.probeUserEmail === email && fresh.probePasswordSealed !== host.probePasswordSealed)
-      return ensureProbeIdentity(ctx, fresh, adapter);
-    if (isHostError(err) && err.status === 409) {
-      return {
-        unverifiable: `a user ${email} exists but relay does not hold its password; delete that user on the host or use --probe-identity user`,
-      };
-    }
-    throw err;
+    if (!isHostError(err) || err.status !== 409) throw err;
+    // The address is relay's own for this host: a user there is relay's probe user whose password
+    // was lost (an answer lost before the save, a restored database). Set it again, never give up.
+    const user = await adapter.findUserByEmail(email);
+    if (!user) throw err;
+    await adapter.resetUserPassword(user.id, password);
+    saveIdentity(ctx, host.id, email, password, user.id);
+    return { email, password, userId: user.id, balance: user.balance };
   }
 }
 
-function saveIdentity(ctx: AppContext, hostId: string, email: string, password: string, userId: number) {
+function saveIdentity(
+  ctx: AppContext,
+  hostId: string,
+  email: string,
+  password: string,
+  userId: number | null,
+) {
   saveProbeIdentity(ctx, hostId, {
     email,
     userId,

@@ -1,4 +1,4 @@
-import { desc, eq, or } from "drizzle-orm";
+import { and, desc, eq, isNull, ne, or } from "drizzle-orm";
 import { AppError, notFound } from "../domain/errors.js";
 import type { HostCapabilities } from "../host/sub2api/index.js";
 import { nowIso, type StoreContext } from "./db.js";
@@ -79,7 +79,7 @@ export function latestCapabilities(s: StoreContext, hostId: string): StoredCapab
 export function saveProbeIdentity(
   s: StoreContext,
   hostId: string,
-  identity: { email: string; userId: number; passwordSealed: string },
+  identity: { email: string; userId: number | null; passwordSealed: string },
 ): void {
   s.db
     .update(hosts)
@@ -91,4 +91,28 @@ export function saveProbeIdentity(
     })
     .where(eq(hosts.id, hostId))
     .run();
+}
+
+/**
+ * Claims a probe identity before the probe user is created: stores this email and sealed password
+ * unless one for the same email is stored already, in one statement, so concurrent callers agree on
+ * one password. Returns the sealed password in force.
+ */
+export function claimProbeIdentity(
+  s: StoreContext,
+  hostId: string,
+  email: string,
+  passwordSealed: string,
+): string {
+  s.db
+    .update(hosts)
+    .set({
+      probeUserEmail: email,
+      probePasswordSealed: passwordSealed,
+      probeUserId: null,
+      updatedAt: nowIso(s),
+    })
+    .where(and(eq(hosts.id, hostId), or(isNull(hosts.probePasswordSealed), ne(hosts.probeUserEmail, email))))
+    .run();
+  return findHost(s, hostId).probePasswordSealed as string;
 }

@@ -142,6 +142,12 @@ export class Sub2apiAdapter implements HostAdapter {
   createUser(input: CreateUserInput) {
     return users.createUser(this.#client, input);
   }
+  getUser(id: number) {
+    return users.getUser(this.#client, id);
+  }
+  resetUserPassword(id: number, password: string) {
+    return users.resetUserPassword(this.#client, id, password);
+  }
   setUserBalance(userId: number, balance: number, idempotencyKey: string) {
     return users.setUserBalance(this.#client, userId, balance, idempotencyKey);
   }
@@ -153,6 +159,9 @@ export class Sub2apiAdapter implements HostAdapter {
   }
   createUserKey(session: UserSession, input: { name: string; groupId: number }) {
     return users.createUserKey(this.#client, session, input);
+  }
+  deleteUserKey(session: UserSession, id: number) {
+    return users.deleteUserKey(this.#client, session, id);
   }
 
   chatCompletion(userApiKey: string, request: ChatCompletionRequest) {

@@ -315,10 +315,13 @@ export interface HostAdapter {
   // users (admin side) and the user API
   findUserByEmail(email: string): Promise<HostUser | undefined>;
   createUser(input: CreateUserInput): Promise<HostUser>;
+  getUser(id: number): Promise<HostUser | undefined>;
+  resetUserPassword(id: number, password: string): Promise<HostUser>;
   setUserBalance(userId: number, balance: number, idempotencyKey: string): Promise<HostUser>;
   login(email: string, password: string): Promise<LoginOutcome>;
   listUserKeys(session: UserSession): Promise<UserApiKey[]>;
   createUserKey(session: UserSession, input: { name: string; groupId: number }): Promise<UserApiKey>;
+  deleteUserKey(session: UserSession, id: number): Promise<"deleted" | "already_gone">;
 
   // gateway
   chatCompletion(userApiKey: string, request: ChatCompletionRequest): Promise<GatewayResult>;

@@ -140,3 +140,52 @@ export async function createUserKey(
   });
   return toUserKey("keys.create", data);
 }
+
+/** `GET /admin/users/:id`; undefined when the host has no such (live) user. */
+export async function getUser(client: HostClient, id: number): Promise<HostUser | undefined> {
+  try {
+    const data = await client.envelope({
+      operation: "users.get",
+      method: "GET",
+      path: `/api/v1/admin/users/${id}`,
+      retry: "read",
+    });
+    return toUser("users.get", data);
+  } catch (err) {
+    if (isHostError(err) && err.status === 404 && !err.routeMissing) return undefined;
+    throw err;
+  }
+}
+
+/** `PUT /admin/users/:id {password}`: the admin sets a user's password (min 6). Idempotent. */
+export async function resetUserPassword(client: HostClient, id: number, password: string): Promise<HostUser> {
+  const data = await client.envelope({
+    operation: "users.update",
+    method: "PUT",
+    path: `/api/v1/admin/users/${id}`,
+    retry: "read", // setting the same password again changes nothing
+    body: { password },
+  });
+  return toUser("users.update", data);
+}
+
+/** `DELETE /api/v1/keys/:id` as the key's owner; a key already gone is fine. */
+export async function deleteUserKey(
+  client: HostClient,
+  session: UserSession,
+  id: number,
+): Promise<"deleted" | "already_gone"> {
+  try {
+    await client.envelope({
+      operation: "keys.delete",
+      method: "DELETE",
+      path: `/api/v1/keys/${id}`,
+      auth: { type: "bearer", token: session.accessToken },
+      retry: "read",
+    });
+    return "deleted";
+  } catch (err) {
+    if (isHostError(err) && err.status === 404 && !err.routeMissing) return "already_gone";
+    throw err;
+  }
+}

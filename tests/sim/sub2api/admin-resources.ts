@@ -515,6 +515,25 @@ export function registerUsers(
     if (typeof body.username === "string") u.username = body.username;
     return success(c, userJson(u));
   });
+  // UpdateUserRequest (backend/internal/handler/admin/user_handler.go:39-49@d3e73f1): every field
+  // optional; `password` binding omitempty,min=6; `status` oneof active disabled.
+  route(sim, "PUT", `${BASE}/:id`, async (c) => {
+    const u = find(c);
+    if (!u) return fail(c, 404, "user not found", "USER_NOT_FOUND");
+    const body = await readJson(c);
+    if (typeof body === "string") return badRequest(c, body);
+    const failures: { field: string; tag: string }[] = [];
+    if (body.password !== undefined && (typeof body.password !== "string" || body.password.length < 6))
+      failures.push({ field: "Password", tag: "min" });
+    if (body.status !== undefined && body.status !== "active" && body.status !== "disabled")
+      failures.push({ field: "Status", tag: "oneof" });
+    if (failures.length > 0) return badRequest(c, validationMessage("UpdateUserRequest", failures));
+    if (typeof body.password === "string") u.password = body.password;
+    if (typeof body.notes === "string") u.notes = body.notes;
+    if (body.status === "active" || body.status === "disabled") u.status = body.status;
+    u.updatedAt = Date.now();
+    return success(c, userJson(u));
+  });
   route(sim, "DELETE", `${BASE}/:id`, (c) => {
     const u = find(c);
     if (!u) return fail(c, 404, "user not found", "USER_NOT_FOUND");
