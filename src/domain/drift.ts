@@ -202,7 +202,7 @@ function unexpected(
   ];
   return tagged
     .filter(([type, x, tag]) => !known.has(`${type}:${x.id}`) && madeByUs(x.name, tag, installId, providerId))
-    .map(([type, x, tag]) => ({
+    .map(([type, x]) => ({
       kind: "unexpected" as const,
       resource_type: type,
       name: x.name,

@@ -80,6 +80,8 @@ export interface Observed {
   accounts: Map<string, ObservedRef>;
   /** Subscriptions of the observed group. */
   subscriptions: { userId: number; status: string }[];
+  /** Subscription targets the host has no user for. */
+  missingUsers?: number[];
 }
 
 export interface KeyRef {
@@ -141,6 +143,11 @@ export function decidePlan(
   if (plannedKeys.every((k) => k.action === "skip" || k.action === "conflict"))
     blockedReasons.push("no key can be imported");
   const subscriptions = o.subscribe.map((t) => decideSubscription(t, observed, o));
+  const missing = subscriptions.filter((s) => s.action === "conflict").map((s) => s.user_id);
+  if (o.mode === "strict" && missing.length > 0)
+    blockedReasons.push(
+      `strict mode: subscription target user(s) ${missing.join(", ")} do not exist on the host`,
+    );
   const all = [...resources.map((r) => r.action), ...plannedKeys.map((k) => k.action)];
   const count = (a: Action) => all.filter((x) => x === a).length;
   return {
@@ -239,6 +246,12 @@ function decideSubscription(t: SubscriptionTarget, observed: Observed, o: PlanOp
   const base = { user_id: t.userId, validity_days: t.days ?? o.defaultDays };
   if (!o.subscriptionGroup)
     return { ...base, action: "skip", reason: "the provider's group is not a subscription group" };
+  if (observed.missingUsers?.includes(t.userId))
+    return {
+      ...base,
+      action: "conflict",
+      reason: `user ${t.userId} does not exist on the host; it will not be subscribed`,
+    };
   if (observed.subscriptions.some((s) => s.userId === t.userId && s.status === "active"))
     return { ...base, action: "reuse", reason: "user already holds an active subscription to the group" };
   return { ...base, action: "create", reason: "assign a subscription" };

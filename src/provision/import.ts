@@ -3,6 +3,7 @@ import type { AppContext } from "../app/context.js";
 import type { AccessState } from "../domain/access.js";
 import { AppError, conflict } from "../domain/errors.js";
 import { logicalKey, ownershipTag } from "../domain/naming.js";
+import type { Action } from "../domain/plan.js";
 import type { BatchStatus } from "../domain/status.js";
 import { isHostError } from "../host/sub2api/index.js";
 import { runAccessProbe } from "../steps/access-proof.js";
@@ -17,7 +18,14 @@ import { buildPlan } from "./preview.js";
 import { channelStep, groupStep, planStep } from "./resource-steps.js";
 import { rollbackUnlocked } from "./rollback.js";
 import { describe, importResult, openBatch, type SagaContext, StepFailed } from "./saga.js";
-import type { ImportOptions, ImportPlan, ImportRequest, ImportResult, PlanInternals } from "./types.js";
+import type {
+  ImportOptions,
+  ImportPlan,
+  ImportRequest,
+  ImportResult,
+  PlanInternals,
+  SubscriptionOutcome,
+} from "./types.js";
 
 export type { ImportOptions, ImportResult, ProgressEvent } from "./types.js";
 
@@ -72,9 +80,22 @@ function sagaContext(
     batchId,
     tag: ownershipTag(ctx.installId, internals.def.provider_id, batchId),
     created: { group_id: null, channel_id: null, plan_id: null, account_ids: [] },
+    subscriptions: plan.subscriptions.map((x) => ({
+      user_id: x.user_id,
+      status: PLANNED[x.action],
+      reason: x.action === "create" ? "not reached" : x.reason,
+    })),
     warnings: [...plan.warnings],
   };
 }
+
+/** A subscription target's line in the answer before step 6 runs (a create is then filled in). */
+const PLANNED: Record<Action, SubscriptionOutcome["status"]> = {
+  reuse: "already_subscribed",
+  create: "skipped",
+  skip: "skipped",
+  conflict: "failed",
+};
 
 async function runSaga(s: SagaContext): Promise<ImportResult> {
   const { ctx, req, plan, internals } = s;
@@ -97,9 +118,16 @@ async function runSaga(s: SagaContext): Promise<ImportResult> {
   }
 }
 
-/** Step 6: subscriptions for the requested users. A refused user is reported; strict mode stops. */
+/**
+ * Step 6: subscriptions for the requested users. A user the host refuses is reported per user;
+ * strict mode stops (and rolls back), partial mode keeps the working accounts.
+ */
 async function subscriptionsStep(s: SagaContext, groupId: number): Promise<void> {
   const subs = s.plan.subscriptions.filter((x) => x.action === "create");
+  const report = (userId: number, status: SubscriptionOutcome["status"], reason: string) => {
+    const line = s.subscriptions.find((x) => x.user_id === userId);
+    if (line) Object.assign(line, { status, reason });
+  };
   for (const [i, sub] of subs.entries()) {
     s.progress({ phase: "subscriptions", message: `user ${sub.user_id}`, done: i + 1, total: subs.length });
     let outcome: Awaited<ReturnType<typeof assignAndRecord>>;
@@ -117,7 +145,11 @@ async function subscriptionsStep(s: SagaContext, groupId: number): Promise<void>
     } catch (err) {
       throw new StepFailed("subscriptions", describe(err));
     }
-    if (outcome.action === "created") continue;
+    if (outcome.action === "created") {
+      report(sub.user_id, "assigned", `subscription #${outcome.subscriptionId}`);
+      continue;
+    }
+    report(sub.user_id, "failed", outcome.reason);
     const msg = `subscription for user ${sub.user_id}: ${outcome.reason}`;
     if (s.req.mode === "strict") throw new StepFailed("subscriptions", msg);
     s.warnings.push(msg);
@@ -133,10 +165,12 @@ async function finishImport(s: SagaContext): Promise<ImportResult> {
     else if (x === "failed") counts.failed += 1;
     else if (x === "skipped") counts.skipped += 1;
   }
-  const status: BatchStatus = counts.failed + counts.skipped > 0 ? "partially_succeeded" : "succeeded";
+  const refused = s.subscriptions.filter((x) => x.status === "failed").length;
+  const status: BatchStatus =
+    counts.failed + counts.skipped + refused > 0 ? "partially_succeeded" : "succeeded";
   const base = `${counts.working} working account(s)${counts.failed > 0 ? `, ${counts.failed} failed` : ""}${
     counts.skipped > 0 ? `, ${counts.skipped} skipped` : ""
-  }`;
+  }${refused > 0 ? `, ${refused} subscription(s) not assigned` : ""}`;
   setBatchStatus(ctx, batchId, status, `${base}; access not verified yet`, {
     summary: { ...s.plan.summary, ...counts },
   });

@@ -20,6 +20,7 @@ import { getInstall } from "../store/installs.js";
 import { getProviderDefinition } from "../store/packs.js";
 import { resourceIndex } from "../store/resources.js";
 import type { HostRow } from "../store/schema.js";
+import { mapLimit } from "../util/concurrency.js";
 import { intakeKeys } from "./keys.js";
 import type { ImportPlan, ImportRequest, PlanInternals } from "./types.js";
 
@@ -52,6 +53,7 @@ export async function buildPlan(
     observed = await observeHost(adapter, caps, def, names, {
       withPlan: req.withPlan === true,
       subscriptions: (req.subscribe ?? []).length > 0 && subscriptionGroup,
+      users: subscriptionGroup ? [...new Set((req.subscribe ?? []).map((t) => t.userId))] : [],
     });
   } catch (err) {
     throw fromHostError(err, host.baseUrl);
@@ -144,7 +146,7 @@ async function observeHost(
   caps: HostCapabilities,
   def: ProviderDefinition,
   names: Record<SharedResourceType, string>,
-  want: { withPlan: boolean; subscriptions: boolean },
+  want: { withPlan: boolean; subscriptions: boolean; users: number[] },
 ): Promise<Observed> {
   const [groups, channels, plans, accounts] = await Promise.all([
     adapter.listGroups({ search: names.group }),
@@ -157,6 +159,10 @@ async function observeHost(
   const plan = plans.find((p) => p.name === names.plan);
   const subscriptions =
     group && want.subscriptions ? await adapter.listSubscriptions({ groupId: group.id }) : [];
+  const missingUsers: number[] = [];
+  await mapLimit(want.users, 4, async (id) => {
+    if (!(await adapter.getUser(id))) missingUsers.push(id);
+  });
   return {
     ...(group
       ? { group: { id: group.id, name: group.name, tag: group.description, detail: group.status } }
@@ -169,6 +175,7 @@ async function observeHost(
     ...(plan ? { plan: { id: plan.id, name: plan.name, tag: plan.description } } : {}),
     accounts: new Map(accounts.map((a) => [a.name, { id: a.id, name: a.name, tag: a.notes }])),
     subscriptions,
+    missingUsers: missingUsers.sort((a, b) => a - b),
   };
 }
 

@@ -15,6 +15,7 @@ import type {
   ImportResult,
   PlanInternals,
   ProgressEvent,
+  SubscriptionOutcome,
 } from "./types.js";
 
 /** What every step of one import saga shares. */
@@ -30,6 +31,7 @@ export interface SagaContext {
   batchId: string;
   tag: string;
   created: ImportResult["created"];
+  subscriptions: SubscriptionOutcome[];
   warnings: string[];
 }
 
@@ -173,6 +175,7 @@ export function importResult(s: SagaContext, access?: ImportResult["access_closu
       reused: keys.filter((k) => k.status === "reused").length,
       skipped: keys.filter((k) => k.status === "skipped").length,
     },
+    subscriptions: s.subscriptions,
     warnings: s.warnings,
   };
 }

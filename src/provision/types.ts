@@ -110,5 +110,13 @@ export interface ImportResult {
     error: string | null;
   }[];
   summary: { working: number; failed: number; reused: number; skipped: number };
+  /** One line per subscription target: assigned, already subscribed, skipped, or failed with why. */
+  subscriptions: SubscriptionOutcome[];
   warnings: string[];
+}
+
+export interface SubscriptionOutcome {
+  user_id: number;
+  status: "assigned" | "already_subscribed" | "skipped" | "failed";
+  reason: string;
 }

@@ -82,6 +82,14 @@ export function renderImport(r: ImportResult): string {
       r.keys.map((k) => [k.key, k.status, k.account_id, k.error ? `${k.error_code}: ${k.error}` : null]),
     ),
   ];
+  if (r.subscriptions.length > 0)
+    lines.push(
+      "",
+      table(
+        ["USER", "SUBSCRIPTION", "REASON"],
+        r.subscriptions.map((x) => [x.user_id, x.status, x.reason]),
+      ),
+    );
   for (const w of r.warnings) lines.push(`! ${w}`);
   if (r.status === "rolled_back" || r.status === "failed")
     lines.push(

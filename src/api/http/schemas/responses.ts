@@ -177,6 +177,13 @@ export const ImportResult = Type.Object({
     }),
   ),
   summary: Type.Object({ working: Int(), failed: Int(), reused: Int(), skipped: Int() }),
+  subscriptions: Type.Array(
+    Type.Object({
+      user_id: Int(),
+      status: StringEnum(["assigned", "already_subscribed", "skipped", "failed"]),
+      reason: Str(),
+    }),
+  ),
   warnings: Type.Array(Str()),
 });
 
