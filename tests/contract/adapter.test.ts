@@ -518,3 +518,39 @@ describe("capability probe", () => {
     });
   });
 });
+
+describe("subscription assign after a lost answer", () => {
+  const tag = "managed-by=sub2api-cn-relay-manager install=0a1b2c3d provider=deepseek batch=b_1";
+  const conflict = () =>
+    HttpResponse.json(
+      { code: 409, message: "subscription already exists", reason: "SUBSCRIPTION_ALREADY_EXISTS" },
+      { status: 409 },
+    );
+  const list = (notes: string) =>
+    http.get(`${BASE}/api/v1/admin/subscriptions`, ({ request }) => {
+      const url = new URL(request.url);
+      expect(url.searchParams.get("user_id")).toBe("7");
+      expect(url.searchParams.get("group_id")).toBe("3");
+      return ok({
+        items: [{ id: 41, user_id: 7, group_id: 3, status: "active", notes }],
+        total: 1,
+        page: 1,
+        page_size: 20,
+        pages: 1,
+      });
+    });
+
+  it("a 409 for the subscription this same request made (same notes) is its success", async () => {
+    server.use(http.post(`${BASE}/api/v1/admin/subscriptions/assign`, conflict), list(tag));
+    await expect(
+      adapter().assignSubscription({ userId: 7, groupId: 3, validityDays: 30, notes: tag }),
+    ).resolves.toMatchObject({ kind: "assigned", subscription: { id: 41, notes: tag } });
+  });
+
+  it("a 409 for someone else's subscription stays a conflict", async () => {
+    server.use(http.post(`${BASE}/api/v1/admin/subscriptions/assign`, conflict), list("bought by the user"));
+    await expect(
+      adapter().assignSubscription({ userId: 7, groupId: 3, validityDays: 30, notes: tag }),
+    ).resolves.toMatchObject({ kind: "conflict", code: "SUBSCRIPTION_ALREADY_EXISTS" });
+  });
+});

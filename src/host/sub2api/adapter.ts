@@ -129,8 +129,8 @@ export class Sub2apiAdapter implements HostAdapter {
   listSubscriptions(query?: ListQuery) {
     return subscriptions.listSubscriptions(this.#client, this.#pageSize, query);
   }
-  assignSubscription(input: Parameters<typeof subscriptions.assignSubscription>[1]) {
-    return subscriptions.assignSubscription(this.#client, input);
+  assignSubscription(input: Parameters<typeof subscriptions.assignSubscription>[2]) {
+    return subscriptions.assignSubscription(this.#client, this.#pageSize, input);
   }
   revokeSubscription(id: number) {
     return subscriptions.revokeSubscription(this.#client, id);

@@ -34,6 +34,7 @@ export function listSubscriptions(client: HostClient, pageSize: number, query: L
 
 export async function assignSubscription(
   client: HostClient,
+  pageSize: number,
   input: AssignSubscriptionInput,
 ): Promise<AssignOutcome> {
   try {
@@ -54,6 +55,12 @@ export async function assignSubscription(
     return { kind: "assigned", subscription: toSubscription("subscriptions.assign", data) };
   } catch (err) {
     if (isHostError(err) && err.status === 409) {
+      // A retry whose first attempt the host performed (its answer lost) meets the subscription it
+      // made: the same notes mark it as this request's own, so it is assigned, not a conflict.
+      const mine = (
+        await listSubscriptions(client, pageSize, { userId: input.userId, groupId: input.groupId })
+      ).find((x) => x.status === "active" && input.notes !== undefined && x.notes === input.notes);
+      if (mine) return { kind: "assigned", subscription: mine };
       const reason =
         typeof err.metadata?.conflict_reason === "string" ? err.metadata.conflict_reason : err.message;
       return { kind: "conflict", code: err.machineCode, reason };
