@@ -8,9 +8,10 @@ import type { AddressInfo } from "node:net";
  * - `drop`: the host acts, its answer is thrown away and the connection reset;
  * - `503`: the host acts, the client gets a load balancer's 503 page instead of the answer;
  * - `hang`: the host acts, the client hears nothing until it gives up (its own timeout);
- * - `late`: the request reaches the host only after the client gave up; the host still acts.
+ * - `late`: the request reaches the host only after the client gave up; the host still acts;
+ * - `refuse`: the request never reaches the host (the old fault model; for kill points before the host acts).
  */
-export type ProxyMode = "drop" | "503" | "hang" | "late";
+export type ProxyMode = "drop" | "503" | "hang" | "late" | "refuse";
 
 export interface ProxyRule {
   /** Which requests the rule is for: `METHOD /path` (query string left out). */
@@ -85,7 +86,7 @@ export class FaultProxy {
 
   #fault(method: string, path: string): ProxyRule | undefined {
     const rule = this.#rule;
-    if (!rule || !rule.match.test(`${method} ${path}`)) return undefined;
+    if (!rule?.match.test(`${method} ${path}`)) return undefined;
     this.#matched += 1;
     const first = rule.nth ?? 1;
     return this.#matched >= first && this.#matched < first + (rule.times ?? 1) ? rule : undefined;
@@ -124,6 +125,9 @@ export class FaultProxy {
         await sleep(this.#holdMs);
         res.destroy();
         await this.#forward(req, body);
+        return;
+      case "refuse":
+        res.destroy();
         return;
     }
   }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { WRITE_ROUTES } from "../reliability/lost-answers.js";
+import { ownershipSuite } from "../reliability/ownership-run.js";
 import { crashSuite, faultSuite, hostileSuite, SecretLedger } from "../reliability/suite.js";
 
 /** The fast subset of `npm run test:reliability` that runs with every `npm test`. */
@@ -35,4 +37,37 @@ describe("reliability and security (fast subset)", () => {
     expect(ledger.secrets.size).toBeGreaterThan(20);
     expect(ledger.scan().where).toEqual([]);
   });
+});
+
+describe("faults where the host acts (fast subset of the ownership suite)", () => {
+  const routes = WRITE_ROUTES.filter((r) =>
+    [
+      "group create",
+      "account batch create",
+      "account create",
+      "subscription assign",
+      "probe key create",
+      "group delete",
+    ].includes(r.name),
+  );
+  for (const profile of ["cn-native", "legacy"] as const) {
+    it(`${profile}: lost answers, kill points, concurrent imports, a second install and random sequences leave the host clean`, async () => {
+      const f = await ownershipSuite(profile, {
+        routes,
+        modes: ["drop", "late"],
+        importModes: ["strict"],
+        killVariants: ["drop"],
+        maxKillPoints: 3,
+        concurrentRounds: 1,
+        sequences: 3,
+        sequenceLength: 5,
+        seed: 7,
+      });
+      expect(f.problems).toEqual([]);
+      expect(f).toMatchObject({ orphans: 0, foreignTouched: 0, recordsLost: 0, secrets: 0 });
+      expect(f.lostAnswerScenarios).toBeGreaterThanOrEqual(profile === "legacy" ? 6 : 8);
+      expect(f.killPoints).toBe(6);
+      expect(f.randomSequences).toBe(3);
+    }, 240_000);
+  }
 });

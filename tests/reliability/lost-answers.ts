@@ -14,7 +14,7 @@ import { installPack } from "../../src/packs/packs.js";
 import { importKeys } from "../../src/provision/import.js";
 import { recoverBatches } from "../../src/provision/recover.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
-import { reconcileProvider } from "../../src/reconcile/runner.js";
+import { reconcileAll, reconcileProvider } from "../../src/reconcile/runner.js";
 import { listBatches } from "../../src/store/batches.js";
 import { createLogger } from "../../src/util/logger.js";
 import { projectRoot } from "../../src/util/paths.js";
@@ -235,7 +235,7 @@ export async function settleAndRollBackAll(w: ProxiedWorld): Promise<string[]> {
   await w.proxy.settle();
   await recoverBatches(w.ctx);
   for (let round = 0; round < 3; round++) {
-    for (const b of listBatches(w.ctx, { providerId: "deepseek" })) {
+    for (const b of listBatches(w.ctx, {})) {
       if (b.status === "rolled_back") continue;
       try {
         await rollbackBatch(w.ctx, b.batch_id);
@@ -244,9 +244,8 @@ export async function settleAndRollBackAll(w: ProxiedWorld): Promise<string[]> {
       }
     }
     await w.proxy.settle();
-    await reconcileProvider(w.ctx, { hostRef: "sim", providerId: "deepseek" }, { trigger: "cli" }).catch(
-      (err: Error) => notes.push(`reconcile: ${err.message}`),
-    );
+    for (const r of await reconcileAll(w.ctx, { trigger: "cli" }))
+      if (r.outcome === "error") notes.push(`reconcile ${r.provider_id}: ${r.reason}`);
   }
   return notes;
 }
@@ -339,4 +338,16 @@ export async function lostAnswerScenarios(
         judgeHost(w, f, label, foreignBefore);
         if (hit) f.lostAnswerScenarios += 1;
       }
+}
+
+export interface OwnershipSizes {
+  routes: WriteRoute[];
+  modes: ProxyMode[];
+  importModes: ("strict" | "partial")[];
+  killVariants: ProxyMode[];
+  maxKillPoints: number;
+  concurrentRounds: number;
+  sequences: number;
+  sequenceLength: number;
+  seed: number;
 }

@@ -3,6 +3,8 @@
  * Fails (exit 1) when any orphan, lost record or leaked secret is found, or any input was not
  * refused cleanly.
  */
+import { WRITE_ROUTES } from "./lost-answers.js";
+import { ownershipSuite, PROFILES } from "./ownership-run.js";
 import { crashSuite, faultSuite, hostileSuite, SecretLedger } from "./suite.js";
 
 const FAULT_OPERATIONS = Number(process.env.RELIABILITY_FAULT_OPS ?? 220);
@@ -19,8 +21,33 @@ process.stdout.write("hostile input suite…\n");
 const hostile = await hostileSuite(ledger);
 const secrets = ledger.scan();
 
-const orphans = faults.orphans + faults.aliveAfterRollback + crashes.orphans;
-const lost = faults.lostRecords + crashes.lostRecords;
+// The real fault model, per host profile: answers lost after the host acted, kill points at every
+// write, concurrent processes, a second installation, random sequences (fast-check).
+const SEQUENCES = Number(process.env.RELIABILITY_SEQUENCES ?? 70);
+const ownership: Awaited<ReturnType<typeof ownershipSuite>>[] = [];
+for (const profile of PROFILES) {
+  process.stdout.write(
+    `ownership suite on ${profile}: lost answers, kill points, concurrency, random sequences…\n`,
+  );
+  ownership.push(
+    await ownershipSuite(profile, {
+      routes: WRITE_ROUTES,
+      modes: ["drop", "503", "hang", "late"],
+      importModes: ["strict", "partial"],
+      killVariants: ["refuse", "drop"],
+      maxKillPoints: 30,
+      concurrentRounds: 3,
+      sequences: SEQUENCES,
+      sequenceLength: 8,
+      seed: SEED,
+    }),
+  );
+}
+
+const sum = (k: "orphans" | "foreignTouched" | "recordsLost" | "secrets") =>
+  ownership.reduce((n, f) => n + f[k], 0);
+const orphans = faults.orphans + faults.aliveAfterRollback + crashes.orphans + sum("orphans");
+const lost = faults.lostRecords + crashes.lostRecords + sum("recordsLost");
 const unfinished = faults.unfinished + crashes.unfinished;
 const rows: [string, number][] = [
   ["operations under faults", faults.operations],
@@ -38,12 +65,36 @@ const rows: [string, number][] = [
 const width = Math.max(...rows.map(([k]) => k.length));
 process.stdout.write(`\nreliability summary (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
 for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
-const problems = [...faults.problems, ...crashes.problems, ...hostile.problems, ...secrets.where];
+process.stdout.write("\nper host profile (faults where the host acts)\n");
+for (const f of ownership) {
+  process.stdout.write(
+    `  ${f.profile.padEnd(14)} lost-answer scenarios ${f.lostAnswerScenarios}, kill points ${f.killPoints}, ` +
+      `concurrent-import rounds ${f.concurrentRounds}, random sequences ${f.randomSequences}: ` +
+      `orphans ${f.orphans}, foreign resources touched ${f.foreignTouched}, records lost ${f.recordsLost}, secrets ${f.secrets}\n`,
+  );
+}
+const totals = {
+  lostAnswers: ownership.reduce((n, f) => n + f.lostAnswerScenarios, 0),
+  killPoints: ownership.reduce((n, f) => n + f.killPoints, 0),
+  sequences: ownership.reduce((n, f) => n + f.randomSequences, 0),
+};
+process.stdout.write(
+  `  ${"all profiles".padEnd(14)} lost-answer scenarios ${totals.lostAnswers}, kill points ${totals.killPoints}, random sequences ${totals.sequences}\n`,
+);
+const problems = [
+  ...faults.problems,
+  ...crashes.problems,
+  ...hostile.problems,
+  ...secrets.where,
+  ...ownership.flatMap((f) => f.problems),
+];
 for (const p of problems.slice(0, 30)) process.stdout.write(`  ✘ ${p}\n`);
 const failed =
   orphans +
   lost +
   secrets.found +
+  sum("secrets") +
+  sum("foreignTouched") +
   unfinished +
   faults.duplicateCreates +
   (hostile.tried - hostile.refused) +

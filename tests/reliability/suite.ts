@@ -40,7 +40,8 @@ export function mulberry32(seed: number) {
 export class SecretLedger {
   readonly secrets = new Set<string>();
   readonly texts: string[] = [];
-  readonly files = new Set<string>();
+  /** Relay's state files, as they were when their world closed: [path, contents]. */
+  readonly files: [string, string][] = [];
 
   secret(value: string) {
     if (value.length >= 8) this.secrets.add(value);
@@ -50,24 +51,28 @@ export class SecretLedger {
   }
   /** Provider keys, admin token and probe passwords of a simulated host. */
   fromWorld(w: World) {
-    this.secret(w.sim.sim.state.adminApiKey);
-    for (const u of w.sim.sim.state.users.values())
+    this.fromSim(w.sim, w.t.dir);
+  }
+  /** The simulated host's secrets, and relay's state files in `dir` to be searched for them. */
+  fromSim(sim: World["sim"], dir: string) {
+    this.secret(sim.sim.state.adminApiKey);
+    for (const u of sim.sim.state.users.values())
       if (u.email.startsWith("relay-probe-")) this.secret(u.password);
-    for (const k of w.sim.sim.state.apiKeys.values()) this.secret(k.key);
-    for (const a of w.sim.sim.state.accounts.values())
+    for (const k of sim.sim.state.apiKeys.values()) this.secret(k.key);
+    for (const a of sim.sim.state.accounts.values())
       if (typeof a.credentials.api_key === "string") this.secret(a.credentials.api_key);
-    for (const f of readdirSync(w.t.dir)) if (/relay\.db/.test(f)) this.files.add(join(w.t.dir, f));
+    // Read now: the world's directory is removed when it closes, before the scan at the end.
+    for (const f of readdirSync(dir)) {
+      if (!/relay\.db/.test(f)) continue;
+      this.files.push([join(dir, f), readFileSync(join(dir, f)).toString("latin1")]);
+    }
   }
   scan(): { found: number; where: string[] } {
     const where: string[] = [];
-    const contents: [string, string][] = this.texts.map((t, i) => [`output #${i}`, t]);
-    for (const f of this.files) {
-      try {
-        contents.push([f, readFileSync(f).toString("latin1")]);
-      } catch {
-        // a file removed with its world was scanned before (see fromWorld callers)
-      }
-    }
+    const contents: [string, string][] = [
+      ...this.texts.map((t, i): [string, string] => [`output #${i}`, t]),
+      ...this.files,
+    ];
     for (const s of this.secrets)
       for (const [name, text] of contents)
         if (text.includes(s)) where.push(`${name} holds ${s.slice(0, 4)}…`);

@@ -1,0 +1,51 @@
+import type { ProfileName } from "../sim/sub2api/profiles.js";
+import {
+  emptyFigures,
+  lostAnswerScenarios,
+  makeProxiedWorld,
+  type OwnershipSizes,
+  type ProfileFigures,
+} from "./lost-answers.js";
+import { concurrentRounds, killPoints, randomSequences, secondInstall } from "./ownership-suite.js";
+import { SecretLedger } from "./suite.js";
+
+export const PROFILES: ProfileName[] = ["cn-native", "openai-compat", "legacy"];
+
+/** Everything of the ownership suite on one host profile, with its own secret ledger. */
+export async function ownershipSuite(
+  profile: ProfileName,
+  sizes: OwnershipSizes,
+): Promise<ProfileFigures & { secrets: number }> {
+  const ledger = new SecretLedger();
+  const w = await makeProxiedWorld(profile, ledger);
+  const f = emptyFigures(profile);
+  try {
+    await lostAnswerScenarios(w, f, ledger, {
+      routes: sizes.routes,
+      modes: sizes.modes,
+      importModes: sizes.importModes,
+    });
+    await killPoints(w, f, ledger, {
+      importModes: sizes.importModes,
+      variants: sizes.killVariants,
+      maxPoints: sizes.maxKillPoints,
+    });
+    await concurrentRounds(w, f, ledger, sizes.concurrentRounds);
+    await secondInstall(w, f, ledger);
+    try {
+      await randomSequences(w, f, ledger, {
+        runs: sizes.sequences,
+        seed: sizes.seed,
+        maxLength: sizes.sequenceLength,
+      });
+    } catch (err) {
+      f.problems.push(`${profile} random sequences: ${String(err).slice(0, 2000)}`);
+    }
+    ledger.fromSim(w.sim, w.t.dir);
+  } finally {
+    await w.close();
+  }
+  const secrets = ledger.scan();
+  f.problems.push(...secrets.where.map((x) => `${profile} secret: ${x}`));
+  return { ...f, secrets: secrets.found };
+}
