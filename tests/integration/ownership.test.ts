@@ -8,11 +8,14 @@ import { importKeys } from "../../src/provision/import.js";
 import { buildPlan } from "../../src/provision/preview.js";
 import { recoverBatches } from "../../src/provision/recover.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
+import { reconcileProvider } from "../../src/reconcile/runner.js";
 import { runAccessProbe } from "../../src/steps/access-proof.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { RELAY_BIN, runRelay } from "../helpers/cli.js";
 import { makeTestEnv, type TestEnv } from "../helpers/context.js";
 import { deepseekKey, liveCount, liveOnHost, makeWorld, type World } from "../helpers/world.js";
+import { makeProxiedWorld, runImport } from "../reliability/lost-answers.js";
+import { SecretLedger } from "../reliability/suite.js";
 
 let w: World;
 const extra: TestEnv[] = [];
@@ -26,6 +29,34 @@ const keyFor = (provider: string) =>
   provider === "zhipu" ? `${"a".repeat(32)}.${deepseekKey().slice(3, 19)}` : deepseekKey();
 
 describe("truthful ownership (each test is named after what went wrong before)", () => {
+  it("lost or late answers: creates the host performed but whose answers were lost left live groups and accounts holding provider keys, on builds without account notes too", async () => {
+    const ledger = new SecretLedger();
+    const pw = await makeProxiedWorld("legacy", ledger);
+    try {
+      const cases = [
+        { match: /^POST \/api\/v1\/admin\/groups$/, mode: "drop" as const },
+        { match: /^POST \/api\/v1\/admin\/accounts$/, mode: "late" as const },
+        { match: /^POST \/api\/v1\/admin\/accounts$/, mode: "503" as const },
+      ];
+      for (const c of cases) {
+        pw.proxy.arm(c);
+        const r = await runImport(pw, "strict", ledger);
+        pw.proxy.disarm();
+        expect(r.status).toBe("rolled_back");
+        await pw.proxy.settle(); // the late create lands on the host now, after the rollback
+        await reconcileProvider(pw.ctx, { hostRef: "sim", providerId: "deepseek" }, { trigger: "cli" });
+        // From the host: no group and no account of relay's is live, none holds a provider key.
+        const live = liveOnHost(pw.sim);
+        expect(live.groups).toEqual([]);
+        expect(live.accounts).toEqual([]);
+        expect(pw.sim.sim.state.liveAccounts().filter((a) => a.name.startsWith("deepseek-"))).toEqual([]);
+      }
+      expect(pw.proxy.hits.map((h) => h.mode)).toEqual(["drop", "late", "503"]);
+    } finally {
+      await pw.close();
+    }
+  });
+
   it("probe key: after every full rollback the probe user's API key stayed active on the host with no group", async () => {
     w = await makeWorld();
     const r = await importKeys(w.t.ctx, {
