@@ -5,6 +5,11 @@ import type { SubscriptionTarget } from "../domain/plan.js";
 export function parseUserTarget(value: string, previous: SubscriptionTarget[] = []): SubscriptionTarget[] {
   const m = /^([1-9][0-9]{0,17})(?::([1-9][0-9]{0,4}))?$/.exec(value);
   if (!m?.[1]) throw new InvalidArgumentError("expected USER_ID or USER_ID:DAYS, e.g. 42 or 42:30");
+  // sub2api ids are int64, JavaScript numbers exact only to 2^53 - 1: refuse rather than round.
+  if (!Number.isSafeInteger(Number(m[1])))
+    throw new InvalidArgumentError(
+      `user id ${m[1]} is larger than ${Number.MAX_SAFE_INTEGER}, the largest relay can use exactly`,
+    );
   return [...previous, { userId: Number(m[1]), ...(m[2] ? { days: Number(m[2]) } : {}) }];
 }
 

@@ -4,6 +4,7 @@ import { type Config, ConfigError, type LoadOptions, loadConfig } from "../confi
 import { ExitCode, exitCodeOf, isAppError } from "../domain/errors.js";
 import { closeDb, openDb } from "../store/db.js";
 import { createLogger } from "../util/logger.js";
+import { printable } from "../util/sanitize.js";
 
 export interface GlobalOptions {
   db?: string;
@@ -48,7 +49,11 @@ export async function runCommand<T>(
   try {
     ctx = openContext(loadCliConfig(opts));
     const result = await action(ctx);
-    process.stdout.write(`${opts.json ? JSON.stringify(result.data, null, 2) : result.human(result.data)}\n`);
+    // JSON escapes control characters itself; human text from hosts and packs is made printable.
+    const out = opts.json
+      ? JSON.stringify(result.data, null, 2)
+      : printable(result.human(result.data), { lines: true });
+    process.stdout.write(`${out}\n`);
     process.exitCode = result.exitCode ?? ExitCode.ok;
   } catch (err) {
     reportError(err, opts.json === true);
@@ -70,7 +75,9 @@ export function reportError(err: unknown, json: boolean) {
       };
       process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     }
-    process.stderr.write(`error: ${err.message}${err.hint ? `\nhint: ${err.hint}` : ""}\n`);
+    process.stderr.write(
+      `error: ${printable(err.message)}${err.hint ? `\nhint: ${printable(err.hint)}` : ""}\n`,
+    );
     if (err.details !== undefined && !json) process.stderr.write(`details: ${JSON.stringify(err.details)}\n`);
     process.exitCode = exitCodeOf(err.kind);
     return;
@@ -80,10 +87,12 @@ export function reportError(err: unknown, json: boolean) {
       process.stdout.write(
         `${JSON.stringify({ error: { code: "CONFIG_INVALID", message: err.message } }, null, 2)}\n`,
       );
-    process.stderr.write(`configuration error: ${err.message}\n`);
+    process.stderr.write(`configuration error: ${printable(err.message)}\n`);
     process.exitCode = ExitCode.error;
     return;
   }
-  process.stderr.write(`internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.stderr.write(
+    `internal error: ${printable((err as Error)?.stack ?? String(err), { lines: true })}\n`,
+  );
   process.exitCode = ExitCode.error;
 }

@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from "node:fs";
 import { invalidInput } from "../domain/errors.js";
+import { FileRefused, readBoundedFd, readBoundedFile } from "../util/bounded-read.js";
 
 export interface SecretSourceOptions {
   file?: string;
@@ -7,6 +7,7 @@ export interface SecretSourceOptions {
   env?: string;
 }
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 /**
@@ -28,20 +29,30 @@ export function readSecret(
     );
   }
   let value: string;
-  if (o.file !== undefined) {
-    let size: number;
+  if (o.file !== undefined || o.stdin) {
+    const source = o.file !== undefined ? `the ${what} file` : "standard input";
     try {
-      size = statSync(o.file).size;
-    } catch {
-      throw invalidInput("SECRET_FILE_UNREADABLE", `cannot read ${what} file ${o.file}`);
+      value = (
+        o.file !== undefined
+          ? readBoundedFile(o.file, MAX_SECRET_FILE_BYTES)
+          : readBoundedFd(0, MAX_SECRET_FILE_BYTES)
+      ).toString("utf8");
+    } catch (err) {
+      if (!(err instanceof FileRefused)) throw err;
+      // Never the path: a secret given where a path belongs would be printed back.
+      throw invalidInput(
+        err.reason === "too_large" ? "SECRET_FILE_TOO_LARGE" : "SECRET_FILE_UNREADABLE",
+        `cannot use ${source}: ${err.message}`,
+      );
     }
-    if (size > MAX_SECRET_FILE_BYTES)
-      throw invalidInput("SECRET_FILE_TOO_LARGE", `${o.file} is larger than ${MAX_SECRET_FILE_BYTES} bytes`);
-    value = readFileSync(o.file, "utf8");
-  } else if (o.stdin) {
-    value = readFileSync(0, "utf8");
   } else {
     const name = o.env as string;
+    if (!ENV_NAME.test(name))
+      throw invalidInput(
+        "SECRET_ENV_INVALID",
+        `the value given to ${flags.env} is not an environment variable name (it is not shown: it may be the secret itself)`,
+        { hint: `Put the ${what} in a variable and pass its name, e.g. ${flags.env} RELAY_ADMIN_KEY.` },
+      );
     const v = env[name];
     if (v === undefined) throw invalidInput("SECRET_ENV_UNSET", `environment variable ${name} is not set`);
     value = v;

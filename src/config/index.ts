@@ -1,5 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Cron } from "croner";
 import { decodeMasterKey } from "../util/secrets.js";
@@ -32,6 +40,10 @@ export interface Config {
   /** Random delay before each scheduled reconcile, so many instances do not hit hosts at once. */
   reconcileJitterMs: number;
   allowInsecureHosts: boolean;
+  /** Hosts on link-local or cloud-metadata addresses (169.254.0.0/16, fe80::/10, …) are refused unless set. */
+  allowLinkLocalHosts: boolean;
+  /** The only directory the HTTP API installs packs from by path; unset, the API takes uploads only. */
+  packsDir: string | undefined;
   logLevel: LogLevel;
   hostTimeoutMs: number;
 }
@@ -51,6 +63,7 @@ export const DEFAULTS = {
 };
 
 const MIN_API_TOKEN_LENGTH = 16;
+const MIN_API_TOKEN_DISTINCT = 8;
 
 /** Parse and validate the environment once. Nothing else reads process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): Config {
@@ -66,6 +79,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
   }
   if (apiToken !== undefined && apiToken.length < MIN_API_TOKEN_LENGTH) {
     throw new ConfigError("RELAY_API_TOKEN", `must be at least ${MIN_API_TOKEN_LENGTH} characters`);
+  }
+  if (apiToken !== undefined && new Set(apiToken).size < MIN_API_TOKEN_DISTINCT) {
+    throw new ConfigError(
+      "RELAY_API_TOKEN",
+      `is too predictable (fewer than ${MIN_API_TOKEN_DISTINCT} different characters); use a random value such as \`openssl rand -hex 32\``,
+    );
   }
 
   const reconcileCron = nonEmpty(env, "RELAY_RECONCILE_CRON") ?? DEFAULTS.reconcileCron;
@@ -92,6 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     3_600_000,
   );
   const allowInsecureHosts = parseBool(env, "RELAY_ALLOW_INSECURE_HOSTS", false);
+  const allowLinkLocalHosts = parseBool(env, "RELAY_ALLOW_LINK_LOCAL_HOSTS", false);
+  const packsDir = parsePacksDir(nonEmpty(env, "RELAY_PACKS_DIR"));
   const { key: masterKey, source: masterKeySource } = resolveMasterKey(env, dbPath);
 
   return {
@@ -103,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     reconcileCron,
     reconcileJitterMs,
     allowInsecureHosts,
+    allowLinkLocalHosts,
+    packsDir,
     logLevel,
     hostTimeoutMs,
   };
@@ -168,11 +191,26 @@ function resolveMasterKey(env: NodeJS.ProcessEnv, dbPath: string): { key: Buffer
     }
     return { key: decodeKey("RELAY_MASTER_KEY_FILE", readFileSync(file, "utf8").trim()), source: "file" };
   }
+  if (dbPath !== ":memory:" && existsSync(dbPath)) {
+    // A new key cannot open an existing database: refuse, and leave no stray key file behind.
+    throw new ConfigError(
+      "RELAY_MASTER_KEY_FILE",
+      "there is no master key for the existing database; restore the key file it was created with, or set RELAY_MASTER_KEY",
+    );
+  }
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   writeFileSync(file, `${key.toString("base64")}\n`, { mode: 0o600, flag: "wx" });
   chmodSync(file, 0o600);
   return { key, source: "file" };
+}
+
+function parsePacksDir(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const dir = resolve(value);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new ConfigError("RELAY_PACKS_DIR", "must name an existing directory");
+  return realpathSync(dir);
 }
 
 function decodeKey(variable: string, text: string): Buffer {

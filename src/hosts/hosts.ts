@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { lookup } from "node:dns/promises";
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { conflict, invalidInput } from "../domain/errors.js";
@@ -82,6 +83,49 @@ export function validateBaseUrl(raw: string, allowInsecure: boolean): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
 
+const METADATA_NAMES = new Set(["metadata.google.internal", "metadata.goog", "metadata", "instance-data"]);
+
+/**
+ * Link-local and cloud-metadata addresses: 169.254.0.0/16 (AWS, GCP, Azure, OpenStack metadata at
+ * 169.254.169.254), fe80::/10, fd00:ec2::254 (AWS IPv6), 100.100.100.200 (Alibaba Cloud). A host
+ * answer there is never a sub2api, and probing them leaks the cloud's credentials.
+ */
+export function isLinkLocalOrMetadata(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  if (METADATA_NAMES.has(h)) return true;
+  if (/^169\.254\.\d{1,3}\.\d{1,3}$/.test(h) || h === "100.100.100.200") return true;
+  if (/^fe[89ab][0-9a-f]?:/.test(h) || h === "fd00:ec2::254") return true;
+  const mapped = /^::ffff:(\d{1,3}(\.\d{1,3}){3})$/.exec(h)?.[1];
+  if (mapped !== undefined) return isLinkLocalOrMetadata(mapped);
+  // URL() writes an IPv4-mapped address in hex: ::ffff:a9fe:a9fe is 169.254.169.254.
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
+  if (!hex) return false;
+  const [hi, lo] = [Number.parseInt(hex[1] as string, 16), Number.parseInt(hex[2] as string, 16)];
+  return isLinkLocalOrMetadata(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+}
+
+/** Refuses a host whose name or resolved address is link-local or a metadata service. */
+async function refuseLinkLocal(baseUrl: string, allowed: boolean): Promise<void> {
+  if (allowed) return;
+  const host = new URL(baseUrl).hostname;
+  const refuse = () =>
+    invalidInput(
+      "LINK_LOCAL_HOST",
+      `refusing ${host}: a link-local or cloud-metadata address is never a sub2api host`,
+      {
+        hint: "Give the sub2api server's own address; set RELAY_ALLOW_LINK_LOCAL_HOSTS=true only if sub2api really runs there.",
+      },
+    );
+  if (isLinkLocalOrMetadata(host)) throw refuse();
+  let addresses: { address: string }[] = [];
+  try {
+    addresses = await lookup(host.replace(/^\[|\]$/g, ""), { all: true });
+  } catch {
+    return; // unresolvable: the probe reports it as unreachable
+  }
+  if (addresses.some((a) => isLinkLocalOrMetadata(a.address))) throw refuse();
+}
+
 export function isLoopback(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, "");
   return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
@@ -103,6 +147,7 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
     });
   }
   const baseUrl = validateBaseUrl(input.baseUrl, ctx.config.allowInsecureHosts);
+  await refuseLinkLocal(baseUrl, ctx.config.allowLinkLocalHosts);
   const adminKey = validateAdminKey(input.adminKey);
   const probeIdentity = input.probeIdentity ?? "auto";
   if (probeIdentity === "user" && !input.probeUser) {

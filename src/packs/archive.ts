@@ -1,8 +1,9 @@
-import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import yauzl from "yauzl";
 import { AppError } from "../domain/errors.js";
 import type { PackFiles } from "../domain/pack/validate.js";
+import { FileRefused, readBoundedFile } from "../util/bounded-read.js";
 
 export type { PackFiles };
 
@@ -30,24 +31,42 @@ export function loadError(code: string, message: string, file?: string): AppErro
   });
 }
 
-export async function loadPack(path: string, limits: PackLimits = PACK_LIMITS): Promise<PackFiles> {
+/** Loads a pack directory or zip. `shown` is how messages name the path (the API shows it relative to RELAY_PACKS_DIR). */
+export async function loadPack(
+  path: string,
+  limits: PackLimits = PACK_LIMITS,
+  shown = path,
+): Promise<PackFiles> {
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(path);
   } catch {
-    throw new AppError("invalid_input", "PACK_PATH_NOT_FOUND", `no file or directory at ${path}`);
+    throw new AppError("invalid_input", "PACK_PATH_NOT_FOUND", `no file or directory at ${shown}`);
   }
-  if (st.isDirectory()) return loadPackDir(path, limits);
-  if (st.isFile()) {
-    if (st.size > limits.maxArchiveBytes) {
-      throw loadError(
-        "ARCHIVE_TOO_LARGE",
-        `archive is ${st.size} bytes; the limit is ${limits.maxArchiveBytes}`,
-      );
-    }
-    return loadPackZip(readFileSync(path), path, limits);
+  if (st.isDirectory()) {
+    if (PSEUDO_FS.test(realpathSync(path)))
+      throw new AppError("invalid_input", "PACK_PATH_INVALID", `${shown} is not a pack directory`);
+    return loadPackDir(path, limits);
   }
-  throw new AppError("invalid_input", "PACK_PATH_INVALID", `${path} is neither a directory nor a zip file`);
+  return loadPackZip(
+    readPackFile(path, limits.maxArchiveBytes, "ARCHIVE_TOO_LARGE", undefined, shown),
+    shown,
+    limits,
+  );
+}
+
+const PSEUDO_FS = /^\/(proc|sys|dev)(\/|$)/;
+
+/** A file of the pack: regular, within its limit, refused before any read otherwise (FIFOs, devices, /proc). */
+function readPackFile(path: string, max: number, tooLarge: string, rel?: string, shown = path): Buffer {
+  try {
+    return readBoundedFile(path, max);
+  } catch (err) {
+    if (!(err instanceof FileRefused)) throw err;
+    const what = rel ?? shown;
+    if (err.reason === "too_large") throw loadError(tooLarge, `${what} is ${err.message}`, rel);
+    throw loadError("ENTRY_NOT_REGULAR", `${what} is not a regular file: ${err.message}`, rel);
+  }
 }
 
 export function loadPackDir(root: string, limits: PackLimits = PACK_LIMITS): PackFiles {
@@ -83,7 +102,7 @@ export function loadPackDir(root: string, limits: PackLimits = PACK_LIMITS): Pac
       total += st.size;
       if (total > limits.maxTotalBytes)
         throw loadError("PACK_TOO_LARGE", `pack exceeds ${limits.maxTotalBytes} bytes in total`);
-      files.set(rel, readFileSync(full));
+      files.set(rel, readPackFile(full, limits.maxEntryBytes, "ENTRY_TOO_LARGE", rel));
     }
   };
   walk(root);

@@ -13,7 +13,9 @@ import {
   writePackInstall,
 } from "../store/packs.js";
 import { loadPack, loadPackZip, type PackFiles } from "./archive.js";
-export type PackSource = { kind: "path"; path: string } | { kind: "zip"; data: Buffer; label: string };
+export type PackSource =
+  | { kind: "path"; path: string /** how messages name it (default: the path) */; shown?: string }
+  | { kind: "zip"; data: Buffer; label: string };
 
 export interface PackView {
   pack_id: string;
@@ -36,7 +38,9 @@ export interface InstallResult {
 }
 
 export async function readPackSource(source: PackSource): Promise<PackFiles> {
-  return source.kind === "path" ? loadPack(source.path) : loadPackZip(source.data, source.label);
+  return source.kind === "path"
+    ? loadPack(source.path, undefined, source.shown)
+    : loadPackZip(source.data, source.label);
 }
 
 /** Validate without installing (`relay pack lint`): the full report, nothing written. */
@@ -71,7 +75,7 @@ export async function installPack(
   const report = validatePack(files, { installedProviders: providerOwners(ctx) });
   if (!report.ok || !report.manifest) throw rejectReport(report);
   const manifest = report.manifest;
-  const sourceLabel = source.kind === "path" ? source.path : source.label;
+  const sourceLabel = source.kind === "path" ? (source.shown ?? source.path) : source.label;
   const warnings = report.issues.filter((i) => i.severity === "warning");
 
   const rows = packRows(ctx, manifest.pack_id);

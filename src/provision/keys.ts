@@ -1,4 +1,5 @@
 import { invalidInput } from "../domain/errors.js";
+import { checkKeyPattern } from "../domain/pack/pattern.js";
 import { maskSecret, type SecretBox } from "../util/secrets.js";
 
 export const DEFAULT_MAX_KEYS = 10_000;
@@ -27,6 +28,16 @@ export interface KeyIntake {
  * dedupes by keyed hash, flags keys that fail the provider's key_pattern. Refuses non-text input,
  * over-long lines and more than `maxKeys` keys — with messages that name lines, never keys.
  */
+/** A pack installed before patterns were checked may still carry an unsafe one: refuse to run it. */
+function safePattern(keyPattern: string): RegExp {
+  const verdict = checkKeyPattern(keyPattern);
+  if (!verdict.safe)
+    throw invalidInput("KEY_PATTERN_UNSAFE", `the provider's key_pattern is refused: ${verdict.reason}`, {
+      hint: "Fix key_pattern in the pack, bump its version and install it again (`relay pack lint` shows the problem).",
+    });
+  return new RegExp(keyPattern);
+}
+
 export function intakeKeys(
   input: string | Buffer | string[],
   secrets: SecretBox,
@@ -34,7 +45,7 @@ export function intakeKeys(
   maxKeys = DEFAULT_MAX_KEYS,
 ): KeyIntake {
   const lines = Array.isArray(input) ? input : splitText(input);
-  const pattern = keyPattern ? new RegExp(keyPattern) : undefined;
+  const pattern = keyPattern ? safePattern(keyPattern) : undefined;
   const seen = new Set<string>();
   const keys: IntakeKey[] = [];
   let duplicates = 0;

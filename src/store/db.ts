@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
@@ -37,7 +37,12 @@ export interface OpenDbOptions {
 
 /** Open (creating if needed) the SQLite file and apply pending migrations. */
 export function openDb(path: string, options: OpenDbOptions = {}): Db {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // The database holds sealed secrets and key hashes: only its owner may read it. Created here
+    // with 0600 (SQLite would follow the umask), and the WAL and shm files follow its mode.
+    if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+  }
   const sqlite = new Database(path);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("foreign_keys = ON");

@@ -5,6 +5,7 @@ import { type AppContext, createContext } from "../../src/app/context.js";
 import { loadConfig } from "../../src/config/index.js";
 import { openDb } from "../../src/store/db.js";
 import { createLogger } from "../../src/util/logger.js";
+import { projectRoot } from "../../src/util/paths.js";
 
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
 export const TEST_API_TOKEN = "test-api-token-0123456789abcdef";
@@ -26,6 +27,8 @@ export function makeTestEnv(extraEnv: Record<string, string> = {}): TestEnv {
     RELAY_MASTER_KEY: TEST_MASTER_KEY,
     RELAY_API_TOKEN: TEST_API_TOKEN,
     RELAY_LOG_LEVEL: "silent",
+    // Tests install the shipped pack and fixtures by path over the API, as an operator allows.
+    RELAY_PACKS_DIR: projectRoot(),
     ...extraEnv,
   };
   const config = loadConfig(env);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { hostileRound2 } from "../reliability/hostile-round2.js";
 import { WRITE_ROUTES } from "../reliability/lost-answers.js";
 import { ownershipSuite } from "../reliability/ownership-run.js";
 import { crashSuite, faultSuite, hostileSuite, SecretLedger } from "../reliability/suite.js";
@@ -32,6 +33,13 @@ describe("reliability and security (fast subset)", () => {
     expect(h.tried).toBeGreaterThanOrEqual(100);
     expect(h.refused).toBe(h.tried);
   }, 120_000);
+
+  it("hostile packs, hosts, files and callers (round 2) are refused within 1 s and 100 MB, leaking nothing", async () => {
+    const h = await hostileRound2(ledger);
+    expect(h.problems).toEqual([]);
+    expect(h.tried).toBeGreaterThanOrEqual(70);
+    expect(h.refused).toBe(h.tried);
+  }, 240_000);
 
   it("no provider key, admin token or probe password appears in any output, log or state file", () => {
     expect(ledger.secrets.size).toBeGreaterThan(20);

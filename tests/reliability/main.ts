@@ -3,6 +3,7 @@
  * Fails (exit 1) when any orphan, lost record or leaked secret is found, or any input was not
  * refused cleanly.
  */
+import { hostileRound2 } from "./hostile-round2.js";
 import { WRITE_ROUTES } from "./lost-answers.js";
 import { ownershipSuite, PROFILES } from "./ownership-run.js";
 import { crashSuite, faultSuite, hostileSuite, SecretLedger } from "./suite.js";
@@ -18,7 +19,16 @@ const faults = await faultSuite(FAULT_OPERATIONS, SEED, ledger);
 process.stdout.write(`crash suite: ${CRASH_POINTS} SIGKILL points during imports and rollbacks…\n`);
 const crashes = await crashSuite(CRASH_POINTS, SEED + 1, ledger);
 process.stdout.write("hostile input suite…\n");
-const hostile = await hostileSuite(ledger);
+const hostile1 = await hostileSuite(ledger);
+process.stdout.write(
+  "hostile input suite, round 2 (packs, hosts, files, callers; each bounded in time and memory)…\n",
+);
+const hostile2 = await hostileRound2(ledger);
+const hostile = {
+  tried: hostile1.tried + hostile2.tried,
+  refused: hostile1.refused + hostile2.refused,
+  problems: [...hostile1.problems, ...hostile2.problems],
+};
 const secrets = ledger.scan();
 
 // The real fault model, per host profile: answers lost after the host acted, kill points at every

@@ -1,4 +1,4 @@
-import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -37,10 +37,38 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ RELAY_MASTER_KEY: KEY }, { requireApiToken: true })).toThrow(
       /RELAY_API_TOKEN: is required/,
     );
+    const token = "3f9a1c7e5b2d8046a9e1f3c5d7b9a2e4";
     expect(
-      loadConfig({ RELAY_MASTER_KEY: KEY, RELAY_API_TOKEN: "x".repeat(32) }, { requireApiToken: true })
-        .apiToken,
-    ).toBe("x".repeat(32));
+      loadConfig({ RELAY_MASTER_KEY: KEY, RELAY_API_TOKEN: token }, { requireApiToken: true }).apiToken,
+    ).toBe(token);
+  });
+
+  it("a 16-character token of one repeated letter was accepted: now refused as too predictable", () => {
+    expect(() => loadConfig({ RELAY_MASTER_KEY: KEY, RELAY_API_TOKEN: "a".repeat(16) })).toThrow(
+      /RELAY_API_TOKEN: is too predictable/,
+    );
+    expect(() => loadConfig({ RELAY_MASTER_KEY: KEY, RELAY_API_TOKEN: "abababababababababab" })).toThrow(
+      /too predictable/,
+    );
+  });
+
+  it("RELAY_PACKS_DIR must name an existing directory, and is unset by default", () => {
+    expect(loadConfig({ RELAY_MASTER_KEY: KEY }).packsDir).toBeUndefined();
+    expect(() => loadConfig({ RELAY_MASTER_KEY: KEY, RELAY_PACKS_DIR: "/nonexistent/packs" })).toThrow(
+      /RELAY_PACKS_DIR: must name an existing directory/,
+    );
+  });
+
+  it("a missing master key wrote a new master.key before refusing: with a database present nothing is written", () => {
+    const dir = mkdtempSync(join(tmpdir(), "relay-cfg-"));
+    try {
+      const db = join(dir, "relay.db");
+      writeFileSync(db, "");
+      expect(() => loadConfig({ RELAY_DB_PATH: db })).toThrow(/no master key for the existing database/);
+      expect(existsSync(join(dir, "master.key"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("accepts IPv6 listen addresses and hex master keys", () => {

@@ -41,8 +41,13 @@ export function describeErrors(errors: ErrorObject[]) {
 
 /** Users from a request body as the verbs take them. */
 export function toTargets(users: UserTargets | undefined): SubscriptionTarget[] {
-  return (users ?? []).map((u) => ({
-    userId: Number(u.user_id),
-    ...(u.duration_days ? { days: u.duration_days } : {}),
-  }));
+  return (users ?? []).map((u, i) => {
+    const userId = Number(u.user_id);
+    if (!Number.isSafeInteger(userId))
+      throw invalidInput(
+        "INVALID_SUBSCRIBER",
+        `user id at /${i}/user_id is larger than ${Number.MAX_SAFE_INTEGER}`,
+      );
+    return { userId, ...(u.duration_days ? { days: u.duration_days } : {}) };
+  });
 }

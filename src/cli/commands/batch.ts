@@ -4,6 +4,7 @@ import { type RecoveryOutcome, recoverBatches } from "../../provision/recover.js
 import { rollbackBatch } from "../../provision/rollback.js";
 import { type BatchSummaryView, type BatchView, getBatch, listBatches } from "../../store/batches.js";
 import { findHost } from "../../store/hosts.js";
+import { printable } from "../../util/sanitize.js";
 import { keyValues, table } from "../format.js";
 import { runCommand } from "../run.js";
 
@@ -85,7 +86,7 @@ export function configureBatchCommand(program: Command) {
     .action(async (id: string, _opts, cmd: Command) => {
       await runCommand<BatchView>(cmd, async (ctx) => {
         const view = await rollbackBatch(ctx, id, {
-          onProgress: (m) => process.stderr.isTTY && process.stderr.write(`  ${m}\n`),
+          onProgress: (m) => process.stderr.isTTY && process.stderr.write(`  ${printable(m)}\n`),
         });
         return { data: view, human: (b) => `rolled back\n${renderBatch(b)}` };
       });

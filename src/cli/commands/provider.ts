@@ -1,4 +1,3 @@
-import { readFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { type Command, Option } from "commander";
 import { ExitCode, invalidInput } from "../../domain/errors.js";
@@ -6,30 +5,33 @@ import type { SubscriptionTarget } from "../../domain/plan.js";
 import { type ImportResult, importKeys, type ProgressEvent } from "../../provision/import.js";
 import { buildPlan } from "../../provision/preview.js";
 import type { ImportPlan, ImportRequest } from "../../provision/types.js";
+import { FileRefused, readBoundedFd, readBoundedFile } from "../../util/bounded-read.js";
+import { printable } from "../../util/sanitize.js";
 import { parseUserTarget, table } from "../format.js";
 import { globalOptions, runCommand } from "../run.js";
 
 const MAX_KEY_FILE_BYTES = 8 * 1024 * 1024;
 
 /** Keys come from a file or stdin (`-`) only, never from argv. */
-export function readKeysFile(path: string): Buffer {
-  if (path === "-") return readFileSync(0);
-  let size: number;
+export async function readKeysFile(path: string): Promise<Buffer> {
+  const where = path === "-" ? "standard input" : "the key file";
   try {
-    size = statSync(path).size;
-  } catch {
-    throw invalidInput("KEYS_FILE_UNREADABLE", `cannot read key file ${path}`);
+    return path === "-" ? readBoundedFd(0, MAX_KEY_FILE_BYTES) : readBoundedFile(path, MAX_KEY_FILE_BYTES);
+  } catch (err) {
+    if (!(err instanceof FileRefused)) throw err;
+    // The message names what is wrong, never the path: it may be a secret passed by mistake.
+    const code = err.reason === "too_large" ? "KEYS_FILE_TOO_LARGE" : "KEYS_FILE_UNREADABLE";
+    throw invalidInput(code, `cannot use ${where}: ${err.message}`, {
+      hint: "Give a regular text file with one key per line (at most 8 MiB), or `-` to read standard input.",
+    });
   }
-  if (size > MAX_KEY_FILE_BYTES)
-    throw invalidInput("KEYS_FILE_TOO_LARGE", `${path} is larger than ${MAX_KEY_FILE_BYTES} bytes`);
-  return readFileSync(path);
 }
 
-function requestFrom(providerId: string, opts: Record<string, unknown>): ImportRequest {
+async function requestFrom(providerId: string, opts: Record<string, unknown>): Promise<ImportRequest> {
   return {
     hostRef: opts.host as string,
     providerId,
-    keys: readKeysFile(opts.keysFile as string),
+    keys: await readKeysFile(opts.keysFile as string),
     mode: (opts.mode as "strict" | "partial" | undefined) ?? "strict",
     ...(opts.accessMode ? { accessMode: opts.accessMode as "subscription" | "self-service" } : {}),
     subscribe: (opts.subscribe as SubscriptionTarget[] | undefined) ?? [],
@@ -109,7 +111,7 @@ function progressPrinter(enabled: boolean) {
   return (e: ProgressEvent) => {
     if (!enabled) return;
     const count = e.total ? ` [${e.done ?? 0}/${e.total}]` : "";
-    process.stderr.write(`  ${e.phase.padEnd(13)}${count} ${e.message}\n`);
+    process.stderr.write(`  ${e.phase.padEnd(13)}${count} ${printable(e.message)}\n`);
   };
 }
 
@@ -166,7 +168,7 @@ export function configureProviderCommand(program: Command): Command {
     )
     .action(async (providerId: string, opts: Record<string, unknown>, cmd: Command) => {
       await runCommand<ImportPlan>(cmd, async (ctx) => {
-        const { plan } = await buildPlan(ctx, requestFrom(providerId, opts));
+        const { plan } = await buildPlan(ctx, await requestFrom(providerId, opts));
         return {
           data: plan,
           human: renderPlan,
@@ -186,7 +188,7 @@ export function configureProviderCommand(program: Command): Command {
     .action(async (providerId: string, opts: Record<string, unknown>, cmd: Command) => {
       const json = globalOptions(cmd).json === true;
       await runCommand<ImportResult>(cmd, async (ctx) => {
-        const req = requestFrom(providerId, opts);
+        const req = await requestFrom(providerId, opts);
         if (opts.yes !== true) {
           const interactive = process.stdin.isTTY && process.stderr.isTTY && opts.keysFile !== "-";
           if (!interactive)
@@ -195,7 +197,7 @@ export function configureProviderCommand(program: Command): Command {
               "add --yes to import without an interactive confirmation",
             );
           const { plan } = await buildPlan(ctx, req);
-          process.stderr.write(`${renderPlan(plan)}\n\n`);
+          process.stderr.write(`${printable(renderPlan(plan), { lines: true })}\n\n`);
           if (!(await confirm("Proceed with this import? [y/N] ")))
             throw invalidInput("CANCELLED", "import cancelled; nothing was changed");
         }

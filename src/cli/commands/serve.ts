@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createContext } from "../../app/context.js";
+import { isLoopback } from "../../hosts/hosts.js";
 import { recoverBatches } from "../../provision/recover.js";
 import { closeDb, openDb } from "../../store/db.js";
 import { createLogger } from "../../util/logger.js";
@@ -39,6 +40,11 @@ export function configureServeCommand(program: Command) {
           { fetch: app.fetch, hostname: config.listen.host, port: config.listen.port },
           (info) => {
             logger.info({ address: info.address, port: info.port, db: config.dbPath }, "relay API listening");
+            if (!isLoopback(config.listen.host))
+              logger.warn(
+                { address: config.listen.host },
+                "the API listens beyond this machine over plain HTTP: the bearer token crosses the network unencrypted; put a TLS proxy in front or listen on 127.0.0.1",
+              );
           },
         );
         server.on("error", (err) => {

@@ -51,7 +51,7 @@ export const ProviderDefinitionSchema = Type.Object(
     default_models: Type.Array(NonEmpty, { maxItems: 200, uniqueItems: true }),
     smoke_test_model: NonEmpty,
     model_mapping: Type.Optional(Type.Record(Type.String({ minLength: 1 }), NonEmpty)),
-    key_pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    key_pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     account_defaults: Type.Object(
       {
         concurrency: Type.Integer({ minimum: 1, maximum: 1000 }),

@@ -1,6 +1,7 @@
 import type { ErrorObject } from "ajv";
 import semver from "semver";
 import { CHECKSUMS_FILE, renderChecksums, sha256, verifyChecksums } from "./checksums.js";
+import { checkKeyPattern } from "./pattern.js";
 import { type PackManifest, type ProviderDefinition, validateManifest, validateProvider } from "./schema.js";
 import { parseRange } from "./version-range.js";
 
@@ -186,6 +187,23 @@ function identityChecks(
   }
 }
 
+function keyPatternChecks(pattern: string, path: string, error: Add) {
+  try {
+    new RegExp(pattern);
+  } catch (e) {
+    error(
+      "KEY_PATTERN_INVALID",
+      path,
+      `key_pattern is not a valid regular expression: ${(e as Error).message}`,
+      "/key_pattern",
+    );
+    return;
+  }
+  const verdict = checkKeyPattern(pattern);
+  if (!verdict.safe)
+    error("KEY_PATTERN_UNSAFE", path, `key_pattern is refused: ${verdict.reason}`, "/key_pattern");
+}
+
 type Add = (code: string, file: string | null, message: string, pointer?: string | null) => void;
 
 function semanticProviderChecks(p: Partial<ProviderDefinition>, path: string, error: Add, warn: Add) {
@@ -224,16 +242,7 @@ function semanticProviderChecks(p: Partial<ProviderDefinition>, path: string, er
     );
   }
   if (typeof p.key_pattern === "string") {
-    try {
-      new RegExp(p.key_pattern);
-    } catch (e) {
-      error(
-        "KEY_PATTERN_INVALID",
-        path,
-        `key_pattern is not a valid regular expression: ${(e as Error).message}`,
-        "/key_pattern",
-      );
-    }
+    keyPatternChecks(p.key_pattern, path, error);
   } else if (p.key_pattern === undefined) {
     warn(
       "KEY_PATTERN_MISSING",

@@ -1,5 +1,6 @@
+import { printable } from "../../util/sanitize.js";
 import { HostError } from "./errors.js";
-import { nodeTransport, type Transport, TransportTimeout } from "./transport.js";
+import { nodeTransport, type Transport, TransportTimeout, TransportTooLarge } from "./transport.js";
 
 /**
  * How a call may be retried:
@@ -21,6 +22,8 @@ export interface RequestSpec {
   body?: unknown;
   auth?: Auth;
   retry: RetryClass;
+  /** Byte limit of the answer; default by the kind of call (see `answerLimit`). */
+  maxBytes?: number;
   idempotencyKey?: string;
   timeoutMs?: number;
 }
@@ -97,7 +100,7 @@ export class HostClient {
         kind: "parse",
         operation: spec.operation,
         status: res.status,
-        message: `${spec.operation}: expected a sub2api envelope {code: 0, data}, got ${describeBody(res.text)}`,
+        message: `${spec.operation}: expected a sub2api envelope {code: 0, data}, got ${describeBody(res)}`,
         attempts: res.attempts,
       });
       this.#observe(spec.operation, "parse", res.status, res.latencyMs, res.attempts);
@@ -160,9 +163,20 @@ export class HostClient {
     }
     const timeoutMs = spec.timeoutMs ?? this.#timeoutMs;
     try {
-      const res = await this.#transport({ url, method: spec.method, headers, body, timeoutMs });
+      const maxBytes = spec.maxBytes ?? answerLimit(spec);
+      const res = await this.#transport({ url, method: spec.method, headers, body, timeoutMs, maxBytes });
       return { status: res.status, headers: res.headers, text: res.text, json: tryParseJson(res.text) };
     } catch (err) {
+      if (err instanceof TransportTooLarge) {
+        throw new HostError({
+          kind: "parse",
+          operation: spec.operation,
+          code: "RESPONSE_TOO_LARGE",
+          message: `${spec.operation}: the host's answer is larger than ${err.maxBytes} bytes; relay stopped reading it`,
+          attempts: attempt,
+          cause: err,
+        });
+      }
       if (err instanceof TransportTimeout) {
         throw new HostError({
           kind: "timeout",
@@ -188,7 +202,10 @@ export class HostClient {
     if (failure.kind === "network" && failure.reason === "ECONNREFUSED") return backoff;
     if (retry === "write") return undefined;
     if (failure.kind === "network" || failure.kind === "timeout") return backoff;
-    if (failure.kind === "http" && failure.status !== undefined && failure.status >= 500) return backoff;
+    // A 5xx from sub2api, or a gateway's 502-504 in front of it, may pass; a 500 page from
+    // something that is not sub2api will not, and retrying it only delays the refusal.
+    if (failure.kind === "http" && failure.status !== undefined && failure.status >= 500)
+      return failure.code !== undefined || failure.status >= 502 ? backoff : undefined;
     return undefined;
   }
 
@@ -201,6 +218,20 @@ export class HostClient {
   ) {
     this.#onCall?.({ operation, outcome, status, durationMs: ms, attempts: n });
   }
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * How much of an answer relay reads, by the kind of call: version, settings and probes are tiny;
+ * an account test streams a few events; a list page of up to 1,000 items is the largest.
+ */
+export function answerLimit(spec: Pick<RequestSpec, "operation" | "method">): number {
+  if (/^(system\.|settings\.|probe\.|compliance)/.test(spec.operation)) return 256 * KiB;
+  if (spec.operation === "accounts.test" || spec.operation === "gateway.chat_completions") return 2 * MiB;
+  if (spec.method === "GET") return 16 * MiB;
+  return 4 * MiB;
 }
 
 function httpError(
@@ -222,7 +253,7 @@ function httpError(
         reason: typeof body.reason === "string" && body.reason !== "" ? body.reason : undefined,
         metadata,
         message:
-          `${operation}: host answered ${res.status} ${typeof body.message === "string" ? body.message : ""}`.trim(),
+          `${operation}: host answered ${res.status} ${typeof body.message === "string" ? hostText(body.message) : ""}`.trim(),
         retryAfterMs: retryAfterMs ?? retryAfterFromMetadata(metadata),
         attempts,
       });
@@ -239,7 +270,7 @@ function httpError(
       operation,
       status: res.status,
       code,
-      message: `${operation}: host answered ${res.status} ${message ?? ""}`.trim(),
+      message: `${operation}: host answered ${res.status} ${hostText(message ?? "")}`.trim(),
       retryAfterMs,
       attempts,
     });
@@ -252,7 +283,7 @@ function httpError(
       operation,
       status: res.status,
       code: "REDIRECT_REFUSED",
-      message: `${operation}: the host redirects to ${location}; relay does not follow redirects — use the final URL as the base URL`,
+      message: `${operation}: the host redirects to ${location.replace(/[^\x21-\x7e]/g, "").slice(0, 200)}; relay does not follow redirects — use the final URL as the base URL`,
       attempts,
     });
   }
@@ -260,7 +291,7 @@ function httpError(
     kind: "http",
     operation,
     status: res.status,
-    message: `${operation}: host answered ${res.status} ${describeBody(res.text)}`,
+    message: `${operation}: host answered ${res.status} with ${describeBody(res)}`,
     retryAfterMs,
     routeMissing: res.status === 404 || res.status === 405,
     attempts,
@@ -307,12 +338,22 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** A message from the host, as relay repeats it: printable and at most 300 characters. */
+function hostText(text: string): string {
+  return printable(text, { max: 300 });
+}
+
 function stringOr<T>(value: unknown, fallback: T): string | T {
   return typeof value === "string" ? value : fallback;
 }
 
-function describeBody(text: string): string {
-  if (text === "") return "an empty body";
-  const oneLine = text.replace(/\s+/g, " ").trim();
-  return JSON.stringify(oneLine.length > 120 ? `${oneLine.slice(0, 120)}…` : oneLine);
+/**
+ * What an answer that is not sub2api's looks like, without quoting it: a page from something else
+ * (a login page, an internal service) may hold secrets, and echoing it would make relay an oracle.
+ */
+function describeBody(res: { text: string; headers: { get(name: string): string | null } }): string {
+  if (res.text === "") return "an empty body";
+  const type = (res.headers.get("content-type") ?? "no content type").split(";")[0]?.trim().slice(0, 60);
+  const shape = isRecord(tryParseJson(res.text)) ? "JSON that is not a sub2api envelope" : "a body";
+  return `${shape} (${type}, ${res.text.length} bytes)`;
 }

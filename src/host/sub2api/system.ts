@@ -10,15 +10,22 @@ export async function getAdminVersion(client: HostClient): Promise<string> {
     path: "/api/v1/admin/system/version",
     retry: "read",
   });
-  const version = Wire.of("system.version", data).str("version");
-  if (version.trim() === "") {
+  return checkVersion(Wire.of("system.version", data).str("version"));
+}
+
+/** A version as sub2api reports one (`0.1.126`, `v0.1.27`, `0.1.105.36`, `0.1.179-rc1`), or a parse error. */
+const VERSION_RE = /^v?\d{1,6}(\.\d{1,6}){1,3}([-+][0-9A-Za-z.-]{1,40})?$/;
+
+export function checkVersion(raw: string): string {
+  const version = raw.trim();
+  if (!VERSION_RE.test(version)) {
     throw new HostError({
       kind: "parse",
       operation: "system.version",
-      message: "system.version: empty version",
+      message: `system.version: the host reported a version that is not one (${version.length} characters)`,
     });
   }
-  return version.trim();
+  return version;
 }
 
 export async function getPublicSettings(client: HostClient): Promise<PublicSettings> {
@@ -30,7 +37,9 @@ export async function getPublicSettings(client: HostClient): Promise<PublicSetti
     retry: "read",
   });
   const w = Wire.of("settings.public", data);
-  const version = w.optStr("version");
+  const raw = w.optStr("version");
+  // A public version that is not one is left out (the admin version is the one relay relies on).
+  const version = raw && VERSION_RE.test(raw.trim()) ? raw.trim() : undefined;
   return {
     ...(version ? { version } : {}),
     paymentEnabled: w.bool("payment_enabled", false),

@@ -7,12 +7,21 @@ export interface TransportRequest {
   headers: Record<string, string>;
   body: string | undefined;
   timeoutMs: number;
+  /** The answer is cut off and refused past this many bytes (counted while it streams in). */
+  maxBytes: number;
 }
 
 export interface TransportResponse {
   status: number;
   headers: { get(name: string): string | null };
   text: string;
+}
+
+/** Raised when an answer passes its byte limit; the rest is never read. */
+export class TransportTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the answer is larger than ${maxBytes} bytes`);
+  }
 }
 
 /** Raised when no complete answer arrived in time; the client turns it into a `timeout` HostError. */
@@ -45,7 +54,22 @@ export function nodeTransport(): Transport {
       let settled = false;
       const req = mod.request(r.url, { method: r.method, headers, agent }, (res) => {
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
+        let size = 0;
+        const declared = Number(res.headers["content-length"] ?? 0);
+        if (declared > r.maxBytes) {
+          req.destroy();
+          fail(new TransportTooLarge(r.maxBytes));
+          return;
+        }
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > r.maxBytes) {
+            req.destroy();
+            fail(new TransportTooLarge(r.maxBytes));
+            return;
+          }
+          chunks.push(c);
+        });
         res.on("error", fail);
         res.on("end", () => {
           if (settled) return;

@@ -1,3 +1,5 @@
+import { realpathSync } from "node:fs";
+import { relative, resolve, sep } from "node:path";
 import { Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
@@ -9,9 +11,39 @@ import { ajv, jsonBody } from "../validate.js";
 const validateInstallPath = ajv.compile<InstallPackPath>(InstallPackPath);
 
 /**
+ * A server path the API may install from: inside RELAY_PACKS_DIR (relative to it), checked before
+ * anything is read and again after symlinks are resolved. Refusals name no server file.
+ */
+function allowedPackPath(packsDir: string | undefined, path: string): string {
+  if (!packsDir)
+    throw invalidInput("PACK_PATH_INSTALL_DISABLED", "this server does not install packs from server paths", {
+      hint: "Upload the pack as a zip (application/zip, or multipart field `file`), or set RELAY_PACKS_DIR on the server.",
+    });
+  const outside = () =>
+    invalidInput(
+      "PACK_PATH_NOT_ALLOWED",
+      "the path is outside the directory this server installs packs from",
+      {
+        hint: "Give a path relative to RELAY_PACKS_DIR, or upload the pack as a zip.",
+      },
+    );
+  const inside = (p: string) => p === packsDir || p.startsWith(`${packsDir}${sep}`);
+  const target = resolve(packsDir, path);
+  if (!inside(target)) throw outside();
+  let real: string;
+  try {
+    real = realpathSync(target);
+  } catch {
+    throw invalidInput("PACK_PATH_NOT_FOUND", "no pack at that path in RELAY_PACKS_DIR");
+  }
+  if (!inside(real)) throw outside();
+  return real;
+}
+
+/**
  * POST /api/packs/install takes a zip as the raw body (application/zip or
  * application/octet-stream), as multipart form field `file`, or `{ "path": "…" }` naming a pack
- * directory or zip on the server.
+ * directory or zip inside RELAY_PACKS_DIR on the server.
  */
 export function packRoutes(ctx: AppContext) {
   const app = new Hono();
@@ -21,7 +53,8 @@ export function packRoutes(ctx: AppContext) {
     let force = c.req.query("force") === "true";
     if (type.startsWith("application/json")) {
       const body = await jsonBody(c, validateInstallPath);
-      source = { kind: "path", path: body.path };
+      const path = allowedPackPath(ctx.config.packsDir, body.path);
+      source = { kind: "path", path, shown: relative(ctx.config.packsDir as string, path) || "." };
       force = force || body.force === true;
     } else if (type.startsWith("application/zip") || type.startsWith("application/octet-stream")) {
       const data = Buffer.from(await c.req.arrayBuffer());

@@ -14,7 +14,11 @@ export const StringEnum = <const T extends string[]>(values: [...T]) =>
 export const UserTargets = Type.Array(
   Type.Object(
     {
-      user_id: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: "^[1-9][0-9]{0,17}$" })]),
+      // int64 ids, but exact in JavaScript only up to 2^53 - 1: larger ones are refused, not rounded.
+      user_id: Type.Union([
+        Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+        Type.String({ pattern: "^[1-9][0-9]{0,15}$" }),
+      ]),
       duration_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
     },
     { additionalProperties: false },
