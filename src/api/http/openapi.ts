@@ -119,7 +119,7 @@ function hostAndPackPaths() {
     },
     "/api/packs/install": {
       post: op(
-        "Install a pack: zip body, multipart field `file`, or {path}",
+        "Install a pack: zip body, multipart field `file`, or {path} inside the server's RELAY_PACKS_DIR (unset: uploads only)",
         "installPack",
         {
           ...okJson("PackInstallResult", "201", "installed, upgraded or downgraded"),
