@@ -55,6 +55,32 @@ describe("relay serve", () => {
   });
 });
 
+describe("relay serve beyond loopback", () => {
+  it("0.0.0.0 over plain HTTP started without a warning: now it warns that the token crosses the network unencrypted", async () => {
+    t = makeTestEnv();
+    const port = await freePort();
+    child = spawn(process.execPath, [RELAY_BIN, "serve"], {
+      env: {
+        ...t.env,
+        RELAY_LISTEN: `0.0.0.0:${port}`,
+        RELAY_LOG_LEVEL: "info",
+        PATH: process.env.PATH ?? "",
+      },
+    });
+    let logs = "";
+    child.stderr?.on("data", (d) => {
+      logs += d;
+    });
+    expect((await waitFor(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    const deadline = Date.now() + 5_000;
+    while (!/plain HTTP/.test(logs) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(logs).toMatch(/"level":40.*listens beyond this machine over plain HTTP/);
+    const exited = new Promise<number | null>((resolve) => child?.on("exit", (code) => resolve(code)));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+});
+
 describe("npm run sim entry point", () => {
   it("starts a simulator on a free port and prints its URL and version", async () => {
     const main = join(projectRoot(), "dist", "tests", "sim", "sub2api", "main.js");

@@ -35,7 +35,8 @@ describe("reliability and security (fast subset)", () => {
   }, 120_000);
 
   it("hostile packs, hosts, files and callers (round 2) are refused within 1 s and 100 MB, leaking nothing", async () => {
-    const h = await hostileRound2(ledger);
+    // Other test files run alongside: three times the 1 s bound (test:reliability holds to 1 s).
+    const h = await hostileRound2(ledger, 3);
     expect(h.problems).toEqual([]);
     expect(h.tried).toBeGreaterThanOrEqual(70);
     expect(h.refused).toBe(h.tried);

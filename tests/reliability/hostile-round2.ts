@@ -111,7 +111,12 @@ async function rawHost(answer: string) {
 
 const envelope = (data: unknown) => JSON.stringify({ code: 0, message: "success", data });
 
-export async function hostileRound2(ledger: SecretLedger): Promise<HostileFigures> {
+/**
+ * `timeSlack` multiplies the time bound: `npm test` runs test files in parallel on a shared
+ * machine and passes 3; `npm run test:reliability` runs alone with the bound as stated (1 s).
+ */
+export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promise<HostileFigures> {
+  const maxMs = BOUNDS.ms * timeSlack;
   const figures: HostileFigures = { tried: 0, refused: 0, problems: [] };
   const w = await makeWorld();
   const app = createApp(w.t.ctx);
@@ -130,7 +135,7 @@ export async function hostileRound2(ledger: SecretLedger): Promise<HostileFigure
     if (!ok) figures.problems.push(`${name}: not refused cleanly: ${output.slice(0, 200)}`);
     else if (leak)
       figures.problems.push(`${name}: output shows ${leak}: ${JSON.stringify(output.slice(0, 200))}`);
-    else if (ms > BOUNDS.ms) figures.problems.push(`${name}: took ${ms.toFixed(0)} ms`);
+    else if (ms > maxMs) figures.problems.push(`${name}: took ${ms.toFixed(0)} ms`);
     else if (extraMb > BOUNDS.extraMb) figures.problems.push(`${name}: used ${extraMb.toFixed(0)} MB more`);
     else if (snapshot() !== before) figures.problems.push(`${name}: changed the store or the host`);
     else figures.refused += 1;
@@ -158,8 +163,10 @@ export async function hostileRound2(ledger: SecretLedger): Promise<HostileFigure
     const ok = res.status >= 400 && res.status !== 500 && code !== "" && (!expect || expect.test(code));
     judge(name, ok, `${res.status} ${text}`, ms, (process.memoryUsage().rss - rss) / 1048576, before);
   };
-  // A CLI case is judged beyond what starting the CLI costs (time and memory of `relay --version`).
-  const start = await runCli(["--version"], w.t.env);
+  // A CLI case is judged beyond what starting the CLI and opening its database cost
+  // (`relay host list`, the slower of two runs).
+  const runs = [await runCli(["host", "list"], w.t.env), await runCli(["host", "list"], w.t.env)];
+  const start = runs.reduce((a, b) => (a.ms > b.ms ? a : b));
   const baseline = start.peakMb;
   /** A CLI run that must end non-zero with a clear message (`expect`). */
   const cli = async (
@@ -422,6 +429,32 @@ export async function hostileRound2(ledger: SecretLedger): Promise<HostileFigure
         ["host", "add", "--name", "x", "--base-url", w.sim.url, "--admin-key-file", file],
         /cannot use the admin API key file/,
       );
+    }
+
+    // A pack whose names carry terminal escapes: installed (names are free text), printed clean.
+    const escaped = provider("escape-pack", "^sk-[a-z0-9]{8}$");
+    const manifest = JSON.parse(String(escaped.get("pack.json"))) as Record<string, unknown>;
+    manifest.name = "Pack \u001b[2J\u001b[31mRED\u001b]0;pwned\u0007";
+    manifest.description = "\u202eevil\u001b[0m";
+    escaped.set("pack.json", Buffer.from(JSON.stringify(manifest)));
+    const escDir = join(w.t.dir, "escape-pack");
+    writeSignedPack(escDir, escaped);
+    for (const args of [
+      ["pack", "install", escDir],
+      ["pack", "show", "escape-pack"],
+      ["pack", "list"],
+    ]) {
+      const before = snapshot();
+      const r = await runCli(args, w.t.env);
+      figures.tried += 1;
+      ledger.text(r.out);
+      const bad = /\u001b|\u202e|\u0007/.test(r.out);
+      const named = args[1] === "list" || /Pack \[2J\[31mRED/.test(r.out); // the list shows ids only
+      if (r.code !== 0 || bad || r.ms - start.ms > maxMs || !named)
+        figures.problems.push(
+          `pack names with escapes (${args.join(" ")}): exit ${r.code}, raw control characters: ${bad}`,
+        );
+      else figures.refused += 1;
     }
 
     // 6. The minor ones.

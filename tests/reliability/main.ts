@@ -65,7 +65,7 @@ const rows: [string, number][] = [
   ["crash points tried", crashes.crashPoints],
   ["  of which killed mid-way", crashes.killed],
   ["hostile inputs tried", hostile.tried],
-  ["  refused cleanly, nothing changed", hostile.refused],
+  ["  handled cleanly (refused with nothing changed, or shown safely)", hostile.refused],
   ["duplicate creates on the host", faults.duplicateCreates],
   ["batches left unfinished", unfinished],
   ["orphans found", orphans],
