@@ -102,8 +102,16 @@ async function createAccounts(
       );
     } catch (err) {
       if (err instanceof StepFailed) throw err;
-      // The host may have acted: stop and let rollback look for it rather than call it refused.
-      if (isHostError(err) && (err.kind === "network" || err.kind === "timeout" || (err.status ?? 0) >= 500))
+      // The host may have acted (or is still acting): stop and let rollback look for it by name
+      // rather than call it refused.
+      if (
+        isHostError(err) &&
+        (err.kind === "network" ||
+          err.kind === "timeout" ||
+          (err.status ?? 0) >= 500 ||
+          err.is("IDEMPOTENCY_IN_PROGRESS") ||
+          err.is("IDEMPOTENCY_RETRY_BACKOFF"))
+      )
         throw new StepFailed("account create", describe(err));
       refused(p, isHostError(err) ? err.machineCode : "ERROR", describe(err));
     }
@@ -115,10 +123,13 @@ async function createAccounts(
     return hostIds;
   }
   for (const part of chunk(toCreate, options.chunkSize ?? 50)) {
+    // The key covers everything that varies in the payload (batch, group, names and so keys):
+    // the same chunk retried reuses it, a later batch with the same names never collides with it
+    // (sub2api answers IDEMPOTENCY_KEY_CONFLICT for a key reused with another payload for 24 h).
     const batchKey = idempotencyKey(
       internals.host.id,
       "account.batch",
-      part.map((p) => p.row.name).join(","),
+      `${s.batchId}|${groupId}|${part.map((p) => p.row.name).join(",")}`,
     );
     const result = await step("account create", () =>
       adapter.createAccountsBatch(

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { type AccessState, deriveAccessState, type ProofEvidence } from "../domain/access.js";
@@ -105,8 +106,14 @@ async function grantProbeAccess(p: Probe, identity: ProbeIdentity): Promise<void
   const { ctx, host, def, adapter } = p;
   if (def.group_defaults.subscription_type !== "subscription") {
     // The identity lookup already read the balance: no second user query.
+    // One key per top-up: a fixed key would be replayed by the host for 24 h with its stale
+    // answer, and the balance would stay empty (idempotency.go@3c800aaa, DefaultTTL).
     if (identity.balance <= 0)
-      await adapter.setUserBalance(identity.userId, 5, `relay-probe-balance-${host.id}-${identity.userId}`);
+      await adapter.setUserBalance(
+        identity.userId,
+        5,
+        idempotencyKey(host.id, "probe.balance", `${identity.userId}:${randomBytes(8).toString("hex")}`),
+      );
     return;
   }
   const lk = logicalKey(p.gen, "subscription", `probe:${identity.userId}`);

@@ -360,6 +360,44 @@ describe("retries and timeouts", () => {
     expect(keys).toEqual(["idem-43"]);
   });
 
+  it("a retry after a timeout met 409 IDEMPOTENCY_IN_PROGRESS and the account was marked failed: now the wait is honoured", async () => {
+    const seen: string[] = [];
+    server.use(
+      http.post(`${BASE}/api/v1/admin/accounts`, () => {
+        seen.push("create");
+        // idempotency.go@3c800aaa: processing -> 409 with metadata.retry_after (conflictWithRetryAfter)
+        if (seen.length === 1)
+          return HttpResponse.json(
+            {
+              code: 409,
+              message: "idempotent request is still processing",
+              reason: "IDEMPOTENCY_IN_PROGRESS",
+              metadata: { retry_after: "2" },
+            },
+            { status: 409 },
+          );
+        return ok({ id: 11, name: "a", platform: "deepseek", credentials_status: { has_api_key: true } });
+      }),
+    );
+    const created = await adapter({ idempotency: true }).createAccount(
+      {
+        name: "a",
+        notes: "",
+        platform: "deepseek",
+        apiKey: "sk-secret",
+        baseUrl: "https://api.deepseek.com",
+        modelMapping: {},
+        concurrency: 2,
+        priority: 50,
+        groupIds: [3],
+      },
+      "idem-44",
+    );
+    expect(created.id).toBe(11);
+    expect(seen).toEqual(["create", "create"]);
+    expect(sleeps).toEqual([2000]);
+  });
+
   it("times out a host that does not answer", async () => {
     server.use(
       http.get(`${BASE}/api/v1/admin/system/version`, async () => {

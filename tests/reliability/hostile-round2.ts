@@ -444,10 +444,10 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
       ["pack", "show", "escape-pack"],
       ["pack", "list"],
     ]) {
-      const before = snapshot();
       const r = await runCli(args, w.t.env);
       figures.tried += 1;
       ledger.text(r.out);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: raw escapes in the output are what is looked for
       const bad = /\u001b|\u202e|\u0007/.test(r.out);
       const named = args[1] === "list" || /Pack \[2J\[31mRED/.test(r.out); // the list shows ids only
       if (r.code !== 0 || bad || r.ms - start.ms > maxMs || !named)

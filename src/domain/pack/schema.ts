@@ -62,7 +62,8 @@ export const ProviderDefinitionSchema = Type.Object(
     group_defaults: Type.Object(
       {
         subscription_type: Type.Union([Type.Literal("standard"), Type.Literal("subscription")]),
-        rate_multiplier: Type.Number({ minimum: 0 }),
+        // sub2api refuses 0 with 500 "rate_multiplier must be > 0" (issue #13).
+        rate_multiplier: Type.Number({ exclusiveMinimum: 0 }),
         daily_limit_usd: Type.Optional(Usd),
         weekly_limit_usd: Type.Optional(Usd),
         monthly_limit_usd: Type.Optional(Usd),

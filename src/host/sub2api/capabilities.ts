@@ -161,7 +161,8 @@ async function probeUserRoutes(
   caps.user_login =
     loginRoute &&
     !(publicSettings?.backendModeEnabled ?? false) &&
-    !(publicSettings?.turnstileEnabled ?? false);
+    !(publicSettings?.turnstileEnabled ?? false) &&
+    !(publicSettings?.captchaEnabled ?? false);
   caps.user_keys = await present(get("probe.user_keys", "/api/v1/keys", { page: 1, page_size: 1 }));
 }
 

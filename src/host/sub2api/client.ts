@@ -199,6 +199,17 @@ export class HostClient {
       if (failure.retryAfterMs === undefined) return backoff;
       return failure.retryAfterMs <= this.#maxRetryAfterMs ? failure.retryAfterMs : undefined;
     }
+    // sub2api's idempotency coordinator is still running the first request with this key, or
+    // holds it in its retry backoff (idempotency.go@3c800aaa, conflictWithRetryAfter): the host is
+    // not refusing, it asks to wait. Waited out like a 429, never reported as a failure.
+    if (
+      failure.kind === "http" &&
+      failure.status === 409 &&
+      (failure.is("IDEMPOTENCY_IN_PROGRESS") || failure.is("IDEMPOTENCY_RETRY_BACKOFF"))
+    ) {
+      const wait = failure.retryAfterMs ?? backoff;
+      return wait <= this.#maxRetryAfterMs ? wait : undefined;
+    }
     if (failure.kind === "network" && failure.reason === "ECONNREFUSED") return backoff;
     if (retry === "write") return undefined;
     if (failure.kind === "network" || failure.kind === "timeout") return backoff;

@@ -1,4 +1,5 @@
 import type { HostClient } from "./client.js";
+import { isHostError } from "./errors.js";
 import { deleteById } from "./groups.js";
 import type { CreatePlanInput, HostPlan } from "./types.js";
 import { asArray, Wire } from "./wire.js";
@@ -46,6 +47,16 @@ export async function createPlan(client: HostClient, input: CreatePlanInput): Pr
   return toPlan("plans.create", data);
 }
 
-export function deletePlan(client: HostClient, id: number) {
-  return deleteById(client, "plans.delete", `${BASE}/${id}`);
+/**
+ * Payment builds answer a delete of an unknown plan with 500, not 404 (ent's not-found is not
+ * mapped): a 500 is confirmed by listing, so a rollback run again finds the plan already gone.
+ */
+export async function deletePlan(client: HostClient, id: number): Promise<"deleted" | "already_gone"> {
+  try {
+    return await deleteById(client, "plans.delete", `${BASE}/${id}`);
+  } catch (err) {
+    if (!isHostError(err) || err.status !== 500) throw err;
+    if ((await listPlans(client)).some((p) => p.id === id)) throw err;
+    return "already_gone";
+  }
 }

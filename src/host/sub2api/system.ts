@@ -45,6 +45,8 @@ export async function getPublicSettings(client: HostClient): Promise<PublicSetti
     paymentEnabled: w.bool("payment_enabled", false),
     backendModeEnabled: w.bool("backend_mode_enabled", false),
     turnstileEnabled: w.bool("turnstile_enabled", false),
+    // Login captchas a probe user cannot pass (public settings of captcha-enabled builds).
+    captchaEnabled: w.bool("tencent_captcha_enabled", false) || w.bool("aliyun_captcha_enabled", false),
     registrationEnabled: w.bool("registration_enabled", false),
     totpEnabled: w.bool("totp_enabled", false),
   };

@@ -35,6 +35,7 @@ export interface PublicSettings {
   paymentEnabled: boolean;
   backendModeEnabled: boolean;
   turnstileEnabled: boolean;
+  captchaEnabled: boolean;
   registrationEnabled: boolean;
   totpEnabled: boolean;
 }

@@ -38,6 +38,7 @@ export function registerSystem(sim: Sim) {
       registration_enabled: false,
       email_verify_enabled: false,
       turnstile_enabled: options.publicSettings.turnstileEnabled,
+      tencent_captcha_enabled: options.publicSettings.captchaEnabled,
     };
     if (profile.compliance) {
       Object.assign(base, {

@@ -244,7 +244,9 @@ export function registerPlans(sim: Sim) {
   route(sim, "DELETE", `${BASE}/:id`, (c) => {
     const id = parseId(c.req.param("id") ?? "");
     if (id === undefined) return badRequest(c, "Invalid plan ID");
-    if (!state.plans.delete(id)) return fail(c, 404, "plan not found", "PAYMENT_PLAN_NOT_FOUND");
+    // An unknown plan is not a 404: ent's not-found error reaches the handler unmapped and is
+    // answered as an internal error (issue #13's reading of the payment admin handler).
+    if (!state.plans.delete(id)) return fail(c, 500, "internal error");
     return success(c, { message: "deleted" });
   });
 }

@@ -35,7 +35,13 @@ export interface SimOptions {
   adminRpm: number | undefined;
   /** `idempotency.observe_only=false`: a missing Idempotency-Key is refused. */
   requireIdempotencyKey: boolean;
-  publicSettings: { turnstileEnabled: boolean; backendModeEnabled: boolean; paymentEnabled: boolean };
+  publicSettings: {
+    turnstileEnabled: boolean;
+    backendModeEnabled: boolean;
+    paymentEnabled: boolean;
+    /** A login captcha (`tencent_captcha_enabled`): login without a captcha answer is refused. */
+    captchaEnabled: boolean;
+  };
   faults: FaultOptions;
 }
 

@@ -20,6 +20,7 @@ export interface CreateSimOptions {
   adminRpm?: number;
   requireIdempotencyKey?: boolean;
   turnstileEnabled?: boolean;
+  captchaEnabled?: boolean;
   backendModeEnabled?: boolean;
   paymentEnabled?: boolean;
   faults?: FaultOptions;
@@ -60,6 +61,7 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
     requireIdempotencyKey: opts.requireIdempotencyKey ?? false,
     publicSettings: {
       turnstileEnabled: opts.turnstileEnabled ?? false,
+      captchaEnabled: opts.captchaEnabled ?? false,
       backendModeEnabled: opts.backendModeEnabled ?? false,
       paymentEnabled: opts.paymentEnabled ?? true,
     },
@@ -186,19 +188,56 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
     const raw = await c.req.raw.clone().text();
     const scope = `${line} ${key}`;
     const hash = payloadHash(raw);
+    const now = Date.now();
+    const retryAfter = (until: number) => ({
+      retry_after: String(Math.max(1, Math.ceil((until - now) / 1000))),
+    });
     const previous = sim.state.idempotency.get(scope);
+    // The coordinator's Execute (backend/internal/service/idempotency.go@3c800aaa): a different
+    // fingerprint is IDEMPOTENCY_KEY_CONFLICT; `processing` answers IDEMPOTENCY_IN_PROGRESS and a
+    // `failed_retryable` still in its backoff IDEMPOTENCY_RETRY_BACKOFF, both 409 with
+    // metadata.retry_after (conflictWithRetryAfter); `succeeded` replays the stored answer.
     if (previous) {
       if (previous.payloadHash !== hash) {
-        return fail(c, 409, "idempotency key reused with a different payload", "IDEMPOTENCY_KEY_CONFLICT");
+        return fail(c, 409, "idempotency key reused with different payload", "IDEMPOTENCY_KEY_CONFLICT");
       }
-      c.header("X-Idempotency-Replayed", "true");
-      return c.json(previous.body as object, previous.status as 200);
+      if (previous.state === "processing" && previous.lockedUntil > now)
+        return fail(
+          c,
+          409,
+          "idempotent request is still processing",
+          "IDEMPOTENCY_IN_PROGRESS",
+          retryAfter(previous.lockedUntil),
+        );
+      if (previous.state === "failed_retryable" && previous.lockedUntil > now)
+        return fail(
+          c,
+          409,
+          "idempotent request is in retry backoff window",
+          "IDEMPOTENCY_RETRY_BACKOFF",
+          retryAfter(previous.lockedUntil),
+        );
+      if (previous.state === "succeeded") {
+        c.header("X-Idempotency-Replayed", "true");
+        return c.json(previous.body as object, previous.status as 200);
+      }
     }
+    const record = {
+      payloadHash: hash,
+      state: "processing" as const,
+      lockedUntil: now + 30_000,
+      status: 0,
+      body: null,
+    };
+    sim.state.idempotency.set(scope, record);
     const res = await handler(c);
-    if (res.status < 500) {
-      const body = await res.clone().json();
-      sim.state.idempotency.set(scope, { payloadHash: hash, status: res.status, body });
-    }
+    // Any execution error (4xx included) is failed_retryable for FailedRetryBackoff (5 s).
+    sim.state.idempotency.set(
+      scope,
+      res.status < 400
+        ? { ...record, state: "succeeded", status: res.status, body: await res.clone().json() }
+        : { ...record, state: "failed_retryable", lockedUntil: Date.now() + 5_000 },
+    );
     return res;
   };
 

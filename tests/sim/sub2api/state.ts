@@ -115,8 +115,15 @@ export interface SimApiKey {
   updatedAt: number;
 }
 
+/**
+ * sub2api's idempotency record (backend/internal/service/idempotency.go@3c800aaa): `processing`
+ * while the first request runs (locked for ProcessingTimeout, 30 s), `succeeded` with the stored
+ * answer (replayed for DefaultTTL, 24 h), `failed_retryable` after an error (FailedRetryBackoff, 5 s).
+ */
 export interface IdempotencyRecord {
   payloadHash: string;
+  state: "processing" | "succeeded" | "failed_retryable";
+  lockedUntil: number;
   status: number;
   body: unknown;
 }

@@ -69,6 +69,8 @@ export function registerUserApi(sim: Sim) {
     if (typeof body.password !== "string" || body.password === "")
       failures.push({ field: "Password", tag: "required" });
     if (failures.length > 0) return badRequest(c, validationMessage("LoginRequest", failures));
+    if (options.publicSettings.captchaEnabled && typeof body.captcha_ticket !== "string")
+      return fail(c, 400, "captcha verification failed", "CAPTCHA_VERIFICATION_FAILED");
     if (options.publicSettings.turnstileEnabled && typeof body.turnstile_token !== "string") {
       return fail(c, 400, "turnstile verification failed", "TURNSTILE_VERIFICATION_FAILED");
     }

@@ -1,0 +1,147 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { installPack } from "../../src/packs/packs.js";
+import { importKeys } from "../../src/provision/import.js";
+import { rollbackBatch } from "../../src/provision/rollback.js";
+import { runAccessProbe } from "../../src/steps/access-proof.js";
+import { latestCapabilities } from "../../src/store/hosts.js";
+import { writeSignedPack } from "../fixtures/packs/write.js";
+import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
+
+let w: World;
+afterEach(async () => {
+  await w?.close();
+});
+
+/** Each test is named after a mismatch with sub2api's real behaviour (issue "Host fidelity, round 2"). */
+describe("host fidelity: idempotency, deletes, probe, pack rules", () => {
+  it("the batch Idempotency-Key hashed host and names: a re-import with the same names within 24 h got 409 IDEMPOTENCY_KEY_CONFLICT", async () => {
+    w = await makeWorld();
+    const first = deepseekKey();
+    expect(
+      (await importKeys(w.t.ctx, { hostRef: "sim", providerId: "deepseek", keys: [first], mode: "strict" }))
+        .status,
+    ).toBe("succeeded");
+    // A key whose test fails: its batch creates it, removes it, and rolls back (the group stays, so
+    // the generation and the account name stay too).
+    const key = deepseekKey();
+    w.sim.sim.upstream.revoke(key);
+    const failed = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [key],
+      mode: "partial",
+    });
+    expect(failed.status).toBe("rolled_back");
+    // The same key again, now valid: the same account name goes into a new batch create.
+    w.sim.sim.upstream.restore(key);
+    const again = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [key],
+      mode: "strict",
+    });
+    expect(again.status).toBe("succeeded");
+    expect(again.warnings.join(" ")).not.toMatch(/IDEMPOTENCY/);
+    expect(liveOnHost(w.sim).accounts).toHaveLength(2);
+  });
+
+  it("DELETE of an unknown payment plan answers 500, so re-running a rollback failed", async () => {
+    w = await makeWorld();
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      withPlan: true,
+    });
+    const plan = liveOnHost(w.sim, r.batch_id).plans[0];
+    expect(plan).toBeDefined();
+    w.sim.sim.state.plans.delete(plan?.id as number); // deleted by hand: the host now answers 500 for it
+    const back = await rollbackBatch(w.t.ctx, r.batch_id);
+    expect(back.status).toBe("rolled_back");
+    expect(back.resources.find((x) => x.type === "plan")?.state).toBe("deleted");
+    expect(liveOnHost(w.sim)).toMatchObject({ groups: [], accounts: [], plans: [] });
+  });
+
+  it("login captcha was discovered only when the login failed: now at probe time", async () => {
+    w = await makeWorld({ captchaEnabled: true });
+    const caps = latestCapabilities(w.t.ctx, w.hostId);
+    expect(caps.user_login).toBe(false);
+    const host = w.t.ctx.db.$client.prepare("SELECT warnings FROM host_capability_snapshots").get() as {
+      warnings: string;
+    };
+    expect(JSON.parse(host.warnings).map((x: { code: string }) => x.code)).toContain("USER_LOGIN_BLOCKED");
+  });
+
+  it("rate_multiplier: 0 was allowed by the pack schema; the host answers 500 'rate_multiplier must be > 0'", async () => {
+    w = await makeWorld();
+    const dir = join(w.t.dir, "zero-rate");
+    writeSignedPack(dir, standardPack({ rate_multiplier: 0 }));
+    await expect(installPack(w.t.ctx, { kind: "path", path: dir })).rejects.toMatchObject({
+      code: "PACK_INVALID",
+    });
+  });
+
+  it("the probe user's balance top-up used a fixed idempotency key: within 24 h the host replayed a stale answer and the balance stayed empty", async () => {
+    w = await makeWorld();
+    const dir = join(w.t.dir, "payg");
+    writeSignedPack(dir, standardPack({}));
+    await installPack(w.t.ctx, { kind: "path", path: dir });
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek-payg",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "self-service",
+    });
+    expect(r.access_closure_status).toBe("self_service_ready");
+    const probe = [...w.sim.sim.state.users.values()].find((u) => u.email.startsWith("relay-probe-"));
+    if (!probe) throw new Error("no probe user");
+    for (let round = 0; round < 2; round++) {
+      probe.balance = 0; // spent
+      const again = await runAccessProbe(w.t.ctx, { hostRef: "sim", providerId: "deepseek-payg" });
+      expect(again.access_state).toBe("self_service_ready");
+      expect(probe.balance).toBeGreaterThan(0);
+    }
+  });
+});
+
+function standardPack(group: Record<string, unknown>): Map<string, Buffer> {
+  return new Map([
+    [
+      "pack.json",
+      Buffer.from(
+        JSON.stringify({
+          schema_version: 1,
+          pack_id: "payg-pack",
+          name: "PAYG",
+          version: "1.0.0",
+          description: "",
+          host: { app: "sub2api", version_range: ">=0.1.0" },
+        }),
+      ),
+    ],
+    [
+      "providers/deepseek-payg.json",
+      Buffer.from(
+        JSON.stringify({
+          provider_id: "deepseek-payg",
+          display_name: "DeepSeek (balance)",
+          base_url: "https://api.deepseek.com",
+          platforms: { preferred: "deepseek", fallback: "openai" },
+          api_protocol: "chat_completions",
+          default_models: ["deepseek-chat"],
+          smoke_test_model: "deepseek-chat",
+          account_defaults: { concurrency: 2, priority: 50 },
+          group_defaults: {
+            subscription_type: "standard",
+            rate_multiplier: 1,
+            is_exclusive: false,
+            ...group,
+          },
+        }),
+      ),
+    ],
+  ]);
+}
