@@ -201,6 +201,18 @@ async function testAccounts(
     if (evidence.length >= 32) flush();
   };
   const test = { hostId: host.id, providerId: def.provider_id, batchId, model: def.smoke_test_model };
+  // Every account of a batch has the provider's base URL and model mapping, so they serve the same
+  // models: read them once, from the first account that passes its test, not once per account.
+  let models: Promise<string[]> | undefined;
+  const modelsOf = (id: number, mask: string) => {
+    models ??= (caps.models_sync ? adapter.syncAccountModels(id) : adapter.listAccountModels(id)).catch(
+      (err) => {
+        warnings.push(`the models of the batch could not be read (through ${mask}): ${describe(err)}`);
+        return [];
+      },
+    );
+    return models;
+  };
   let tested = 0;
   await mapLimit(fresh, options.testConcurrency ?? 4, async (p) => {
     const id = hostIds.get(p.row.id) as number;
@@ -233,15 +245,10 @@ async function testAccounts(
       }
       return;
     }
-    let models: string[] = [];
-    try {
-      models = caps.models_sync ? await adapter.syncAccountModels(id) : await adapter.listAccountModels(id);
-    } catch (err) {
-      warnings.push(`models of ${p.key.mask} could not be read: ${describe(err)}`);
-    }
+    const served = await modelsOf(id, p.key.mask);
     queue(() => {
       recordAccountTest(ctx, { ...test, resourceId: p.row.id, accountId: id, ...outcome });
-      setItem(ctx, batchId, p.key.hash, { status: "tested", result: { models } });
+      setItem(ctx, batchId, p.key.hash, { status: "tested", result: { models: served } });
     });
   }).finally(flush);
   return failed;
