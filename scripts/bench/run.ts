@@ -5,7 +5,7 @@ import { benchReconcile } from "./reconcile.js";
 import { benchStartup } from "./startup.js";
 
 const results: BenchResult[] = [
-  ...benchStartup(),
+  ...(await benchStartup()),
   ...(await benchPacks()),
   ...(await benchImport()),
   ...(await benchReconcile()),

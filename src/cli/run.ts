@@ -1,9 +1,7 @@
 import type { Command } from "commander";
-import { type AppContext, createContext } from "../app/context.js";
+import type { AppContext } from "../app/context.js";
 import { type Config, ConfigError, type LoadOptions, loadConfig } from "../config/index.js";
 import { ExitCode, exitCodeOf, isAppError } from "../domain/errors.js";
-import { closeDb, openDb } from "../store/db.js";
-import { createLogger } from "../util/logger.js";
 import { printable } from "../util/sanitize.js";
 
 export interface GlobalOptions {
@@ -27,15 +25,6 @@ export function loadCliConfig(opts: GlobalOptions, load: LoadOptions = {}): Conf
   return loadConfig(env, load);
 }
 
-export function openContext(config: Config): AppContext {
-  const db = openDb(config.dbPath);
-  return createContext({
-    db,
-    config,
-    logger: createLogger(config.logLevel === "info" ? "warn" : config.logLevel),
-  });
-}
-
 /**
  * The one place CLI actions are run: build the context, call the service, print (`--json` or
  * human), and map errors to exit codes (design §8). Errors say what failed and what to do next.
@@ -46,8 +35,12 @@ export async function runCommand<T>(
 ) {
   const opts = globalOptions(cmd);
   let ctx: AppContext | undefined;
+  let close: ((ctx: AppContext) => void) | undefined;
   try {
-    ctx = openContext(loadCliConfig(opts));
+    // The store, the context and the logger load here, when a command runs, not at start-up.
+    const opener = await import("./open.js");
+    close = opener.closeContext;
+    ctx = opener.openContext(loadCliConfig(opts));
     const result = await action(ctx);
     // JSON escapes control characters itself; human text from hosts and packs is made printable.
     const out = opts.json
@@ -58,7 +51,7 @@ export async function runCommand<T>(
   } catch (err) {
     reportError(err, opts.json === true);
   } finally {
-    if (ctx) closeDb(ctx.db);
+    if (ctx) close?.(ctx);
   }
 }
 

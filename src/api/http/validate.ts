@@ -6,8 +6,21 @@ import type { UserTargets } from "./schemas/requests.js";
 
 export const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
 
+/**
+ * A request validator compiled on first use: compiling every route's schema when the app is built
+ * would sit on `relay serve`'s start-up path.
+ */
+export function validator<T>(schema: object): () => ValidateFunction<T> {
+  let compiled: ValidateFunction<T> | undefined;
+  return () => {
+    compiled ??= ajv.compile<T>(schema);
+    return compiled;
+  };
+}
+
 /** Reads and validates a JSON body; every problem is reported at once with its JSON pointer. */
-export async function jsonBody<T>(c: Context, validate: ValidateFunction<T>): Promise<T> {
+export async function jsonBody<T>(c: Context, compiled: () => ValidateFunction<T>): Promise<T> {
+  const validate = compiled();
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/json\b/i.test(type)) {
     throw invalidInput(

@@ -1,17 +1,15 @@
 import type { Command } from "commander";
-import { lastAccessStatus, runAccessProbe } from "../../access/status.js";
-import {
-  type AccessPreview,
-  type AssignmentOutcome,
-  assignSubscriptions,
-  previewAccess,
-} from "../../access/subscriptions.js";
+import type { AccessPreview, AssignmentOutcome } from "../../access/subscriptions.js";
 import { PROVEN_STATES } from "../../domain/access.js";
 import { ExitCode } from "../../domain/errors.js";
 import type { SubscriptionTarget } from "../../domain/plan.js";
 import type { AccessStatusView } from "../../steps/access-proof.js";
 import { keyValues, parseUserTarget, table } from "../format.js";
 import { runCommand } from "../run.js";
+
+// Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
+const loadStatus = () => import("../../access/status.js");
+const loadSubscriptions = () => import("../../access/subscriptions.js");
 
 export function renderAccess(s: AccessStatusView): string {
   return keyValues([
@@ -44,7 +42,11 @@ export function configureAccessCommand(program: Command) {
     .addHelpText("after", "\nExample:\n  relay access preview deepseek --host prod --user 42:30 --user 43")
     .action(async (providerId: string, opts: { host: string; user?: SubscriptionTarget[] }, cmd: Command) => {
       await runCommand<AccessPreview>(cmd, async (ctx) => {
-        const p = await previewAccess(ctx, { hostRef: opts.host, providerId, users: opts.user ?? [] });
+        const p = await (await loadSubscriptions()).previewAccess(ctx, {
+          hostRef: opts.host,
+          providerId,
+          users: opts.user ?? [],
+        });
         return {
           data: p,
           human: () =>
@@ -75,7 +77,11 @@ export function configureAccessCommand(program: Command) {
     .addHelpText("after", "\nExample:\n  relay access assign deepseek --host prod --user 42:30 --user 43")
     .action(async (providerId: string, opts: { host: string; user: SubscriptionTarget[] }, cmd: Command) => {
       await runCommand<{ items: AssignmentOutcome[] }>(cmd, async (ctx) => {
-        const items = await assignSubscriptions(ctx, { hostRef: opts.host, providerId, users: opts.user });
+        const items = await (await loadSubscriptions()).assignSubscriptions(ctx, {
+          hostRef: opts.host,
+          providerId,
+          users: opts.user,
+        });
         const bad = items.some((i) => i.action === "conflict" || i.action === "failed");
         return {
           data: { items },
@@ -106,8 +112,8 @@ export function configureAccessCommand(program: Command) {
     .action(async (providerId: string, opts: { host: string; cached?: boolean }, cmd: Command) => {
       await runCommand<AccessStatusView>(cmd, async (ctx) => {
         const s = opts.cached
-          ? lastAccessStatus(ctx, opts.host, providerId)
-          : await runAccessProbe(ctx, { hostRef: opts.host, providerId });
+          ? (await loadStatus()).lastAccessStatus(ctx, opts.host, providerId)
+          : await (await loadStatus()).runAccessProbe(ctx, { hostRef: opts.host, providerId });
         return {
           data: s,
           human: renderAccess,

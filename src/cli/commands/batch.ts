@@ -1,12 +1,16 @@
 import type { Command } from "commander";
 import { ExitCode } from "../../domain/errors.js";
-import { type RecoveryOutcome, recoverBatches } from "../../provision/recover.js";
-import { rollbackBatch } from "../../provision/rollback.js";
-import { type BatchSummaryView, type BatchView, getBatch, listBatches } from "../../store/batches.js";
-import { findHost } from "../../store/hosts.js";
+import type { RecoveryOutcome } from "../../provision/recover.js";
+import type { BatchSummaryView, BatchView } from "../../store/batches.js";
 import { printable } from "../../util/sanitize.js";
 import { keyValues, table } from "../format.js";
 import { runCommand } from "../run.js";
+
+// Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
+const loadRecover = () => import("../../provision/recover.js");
+const loadRollback = () => import("../../provision/rollback.js");
+const loadBatches = () => import("../../store/batches.js");
+const loadHosts = () => import("../../store/hosts.js");
 
 function renderBatch(b: BatchView): string {
   return [
@@ -42,9 +46,9 @@ export function configureBatchCommand(program: Command) {
     .description("list import batches, newest first")
     .addHelpText("after", "\nExample:\n  relay batch list --provider deepseek")
     .action(async (opts: { provider?: string; host?: string }, cmd: Command) => {
-      await runCommand<{ items: BatchSummaryView[] }>(cmd, (ctx) => {
-        const hostId = opts.host ? findHost(ctx, opts.host).id : undefined;
-        const items = listBatches(ctx, {
+      await runCommand<{ items: BatchSummaryView[] }>(cmd, async (ctx) => {
+        const hostId = opts.host ? (await loadHosts()).findHost(ctx, opts.host).id : undefined;
+        const items = (await loadBatches()).listBatches(ctx, {
           ...(opts.provider ? { providerId: opts.provider } : {}),
           ...(hostId ? { hostId } : {}),
         });
@@ -75,7 +79,10 @@ export function configureBatchCommand(program: Command) {
     .description("show a batch: per-key results, resources, probes and timings")
     .addHelpText("after", "\nExample:\n  relay batch show b_20261121_0a1b2c3d4e")
     .action(async (id: string, _opts, cmd: Command) => {
-      await runCommand<BatchView>(cmd, (ctx) => ({ data: getBatch(ctx, id), human: renderBatch }));
+      await runCommand<BatchView>(cmd, async (ctx) => ({
+        data: (await loadBatches()).getBatch(ctx, id),
+        human: renderBatch,
+      }));
     });
 
   batch
@@ -85,7 +92,7 @@ export function configureBatchCommand(program: Command) {
     .addHelpText("after", "\nExample:\n  relay batch rollback b_20261121_0a1b2c3d4e --json")
     .action(async (id: string, _opts, cmd: Command) => {
       await runCommand<BatchView>(cmd, async (ctx) => {
-        const view = await rollbackBatch(ctx, id, {
+        const view = await (await loadRollback()).rollbackBatch(ctx, id, {
           onProgress: (m) => process.stderr.isTTY && process.stderr.write(`  ${printable(m)}\n`),
         });
         return { data: view, human: (b) => `rolled back\n${renderBatch(b)}` };
@@ -98,7 +105,7 @@ export function configureBatchCommand(program: Command) {
     .addHelpText("after", "\nExample:\n  relay batch recover --json")
     .action(async (_opts, cmd: Command) => {
       await runCommand<{ items: RecoveryOutcome[] }>(cmd, async (ctx) => {
-        const items = await recoverBatches(ctx);
+        const items = await (await loadRecover()).recoverBatches(ctx);
         return {
           data: { items },
           human: () =>

@@ -1,10 +1,13 @@
 import { type Command, Option } from "commander";
 import { ExitCode } from "../../domain/errors.js";
 import { OPTIONAL_CAPABILITIES, REQUIRED_CAPABILITIES } from "../../host/sub2api/types.js";
-import { addHost, getHost, type HostView, listHosts, probeHost } from "../../hosts/hosts.js";
+import type { HostView } from "../../hosts/hosts.js";
 import { keyValues, table } from "../format.js";
 import { runCommand } from "../run.js";
 import { readSecret } from "../secret-input.js";
+
+// Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
+const loadHosts = () => import("../../hosts/hosts.js");
 
 const CAPS_ORDER = [...REQUIRED_CAPABILITIES, ...OPTIONAL_CAPABILITIES];
 
@@ -96,7 +99,7 @@ Example:
                 ),
               }
             : undefined;
-        const view = await addHost(ctx, {
+        const view = await (await loadHosts()).addHost(ctx, {
           name: opts.name,
           baseUrl: opts.baseUrl,
           adminKey,
@@ -112,8 +115,8 @@ Example:
     .description("list registered hosts")
     .addHelpText("after", "\nExample:\n  relay host list --json")
     .action(async (_opts, cmd: Command) => {
-      await runCommand<{ items: HostView[] }>(cmd, (ctx) => ({
-        data: { items: listHosts(ctx) },
+      await runCommand<{ items: HostView[] }>(cmd, async (ctx) => ({
+        data: { items: (await loadHosts()).listHosts(ctx) },
         human: ({ items }) =>
           items.length === 0
             ? "no hosts registered; add one with `relay host add`"
@@ -130,7 +133,10 @@ Example:
     .description("show a host with its latest capability snapshot")
     .addHelpText("after", "\nExample:\n  relay host show prod")
     .action(async (ref: string, _opts, cmd: Command) => {
-      await runCommand<HostView>(cmd, (ctx) => ({ data: getHost(ctx, ref), human: renderHost }));
+      await runCommand<HostView>(cmd, async (ctx) => ({
+        data: (await loadHosts()).getHost(ctx, ref),
+        human: renderHost,
+      }));
     });
 
   host
@@ -140,7 +146,7 @@ Example:
     .addHelpText("after", "\nExample:\n  relay host probe prod --json")
     .action(async (ref: string, _opts, cmd: Command) => {
       await runCommand<HostView>(cmd, async (ctx) => {
-        const view = await probeHost(ctx, ref);
+        const view = await (await loadHosts()).probeHost(ctx, ref);
         return { data: view, human: renderHost, exitCode: exitFor(view) };
       });
     });

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
-import { rotateMasterKey } from "../../app/master-key.js";
 import { invalidInput } from "../../domain/errors.js";
 import { decodeMasterKey } from "../../util/secrets.js";
 import { runCommand } from "../run.js";
 import { readSecret } from "../secret-input.js";
+
+// Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
+const loadMasterKey = () => import("../../app/master-key.js");
 
 function decodeKey(text: string): Buffer {
   const key = decodeMasterKey(text);
@@ -26,7 +28,7 @@ export function configureMaintenanceCommand(program: Command) {
       "\nStop `relay serve` first; afterwards start everything with the new key.\n\nExample:\n  openssl rand -base64 32 > new.key && chmod 600 new.key\n  relay maintenance rotate-master-key --new-key-file new.key",
     )
     .action(async (opts: { newKeyFile?: string; newKeyEnv?: string }, cmd: Command) => {
-      await runCommand<{ hosts: number; secrets: number; next: string }>(cmd, (ctx) => {
+      await runCommand<{ hosts: number; secrets: number; next: string }>(cmd, async (ctx) => {
         const newKey = decodeKey(
           readSecret(
             "new master key",
@@ -35,7 +37,7 @@ export function configureMaintenanceCommand(program: Command) {
             process.env,
           ),
         );
-        const r = rotateMasterKey(ctx.db, ctx.config.masterKey, newKey);
+        const r = (await loadMasterKey()).rotateMasterKey(ctx.db, ctx.config.masterKey, newKey);
         const next =
           "Now replace RELAY_MASTER_KEY (or the key file) with the new key before the next start; the old key no longer opens this database.";
         return {

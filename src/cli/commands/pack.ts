@@ -1,17 +1,12 @@
 import type { Command } from "commander";
 import { ExitCode, isAppError } from "../../domain/errors.js";
 import type { PackIssue, PackReport } from "../../domain/pack/validate.js";
-import {
-  getPack,
-  type InstallResult,
-  installPack,
-  lintPack,
-  listPackProviders,
-  listPacks,
-  type PackView,
-} from "../../packs/packs.js";
+import type { InstallResult, PackView } from "../../packs/packs.js";
 import { keyValues, table } from "../format.js";
 import { runCommand } from "../run.js";
+
+// Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
+const loadPacks = () => import("../../packs/packs.js");
 
 type LintView = Omit<PackReport, "manifest" | "providers"> & { providers: string[]; strict: boolean };
 
@@ -53,7 +48,11 @@ export function configurePackCommand(program: Command) {
     )
     .action(async (path: string, opts: { force?: boolean }, cmd: Command) => {
       await runCommand<InstallResult>(cmd, async (ctx) => {
-        const result = await installPack(ctx, { kind: "path", path }, { force: opts.force === true });
+        const result = await (await loadPacks()).installPack(
+          ctx,
+          { kind: "path", path },
+          { force: opts.force === true },
+        );
         return {
           data: result,
           human: (r) =>
@@ -76,7 +75,7 @@ export function configurePackCommand(program: Command) {
       await runCommand<LintView>(cmd, async (ctx) => {
         let report: PackReport;
         try {
-          report = await lintPack(ctx, { kind: "path", path });
+          report = await (await loadPacks()).lintPack(ctx, { kind: "path", path });
         } catch (err) {
           // Archive-level refusals (zip slip, bombs, …) are lint results too.
           if (!isAppError(err) || err.kind !== "pack_invalid") throw err;
@@ -111,8 +110,8 @@ export function configurePackCommand(program: Command) {
     .description("list installed packs")
     .addHelpText("after", "\nExample:\n  relay pack list --json")
     .action(async (_opts, cmd: Command) => {
-      await runCommand<{ items: PackView[] }>(cmd, (ctx) => ({
-        data: { items: listPacks(ctx) },
+      await runCommand<{ items: PackView[] }>(cmd, async (ctx) => ({
+        data: { items: (await loadPacks()).listPacks(ctx) },
         human: ({ items }) =>
           items.length === 0
             ? "no packs installed; install one with `relay pack install packs/openai-cn-pack`"
@@ -135,9 +134,9 @@ export function configurePackCommand(program: Command) {
     .description("show an installed pack, its providers and its version history")
     .addHelpText("after", "\nExample:\n  relay pack show openai-cn-pack")
     .action(async (packId: string, _opts, cmd: Command) => {
-      await runCommand<PackView & { provider_definitions: unknown[] }>(cmd, (ctx) => {
-        const view = getPack(ctx, packId);
-        const defs = listPackProviders(ctx, packId);
+      await runCommand<PackView & { provider_definitions: unknown[] }>(cmd, async (ctx) => {
+        const view = (await loadPacks()).getPack(ctx, packId);
+        const defs = (await loadPacks()).listPackProviders(ctx, packId);
         return {
           data: { ...view, provider_definitions: defs },
           human: () =>

@@ -2,13 +2,16 @@ import { createInterface } from "node:readline/promises";
 import { type Command, Option } from "commander";
 import { ExitCode, invalidInput } from "../../domain/errors.js";
 import type { SubscriptionTarget } from "../../domain/plan.js";
-import { type ImportResult, importKeys, type ProgressEvent } from "../../provision/import.js";
-import { buildPlan } from "../../provision/preview.js";
+import type { ImportResult, ProgressEvent } from "../../provision/import.js";
 import type { ImportPlan, ImportRequest } from "../../provision/types.js";
 import { FileRefused, readBoundedFd, readBoundedFile } from "../../util/bounded-read.js";
 import { printable } from "../../util/sanitize.js";
 import { parseUserTarget, table } from "../format.js";
 import { globalOptions, runCommand } from "../run.js";
+
+// Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
+const loadImport = () => import("../../provision/import.js");
+const loadPreview = () => import("../../provision/preview.js");
 
 const MAX_KEY_FILE_BYTES = 8 * 1024 * 1024;
 
@@ -168,7 +171,7 @@ export function configureProviderCommand(program: Command): Command {
     )
     .action(async (providerId: string, opts: Record<string, unknown>, cmd: Command) => {
       await runCommand<ImportPlan>(cmd, async (ctx) => {
-        const { plan } = await buildPlan(ctx, await requestFrom(providerId, opts));
+        const { plan } = await (await loadPreview()).buildPlan(ctx, await requestFrom(providerId, opts));
         return {
           data: plan,
           human: renderPlan,
@@ -196,12 +199,12 @@ export function configureProviderCommand(program: Command): Command {
               "CONFIRMATION_REQUIRED",
               "add --yes to import without an interactive confirmation",
             );
-          const { plan } = await buildPlan(ctx, req);
+          const { plan } = await (await loadPreview()).buildPlan(ctx, req);
           process.stderr.write(`${printable(renderPlan(plan), { lines: true })}\n\n`);
           if (!(await confirm("Proceed with this import? [y/N] ")))
             throw invalidInput("CANCELLED", "import cancelled; nothing was changed");
         }
-        const result = await importKeys(ctx, req, {
+        const result = await (await loadImport()).importKeys(ctx, req, {
           onProgress: progressPrinter(!json && process.stderr.isTTY === true),
         });
         return { data: result, human: renderImport, exitCode: exitForBatch(result.status) };

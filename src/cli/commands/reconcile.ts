@@ -1,14 +1,13 @@
 import type { Command } from "commander";
 import { ExitCode, invalidInput } from "../../domain/errors.js";
-import { type ReconcileResult, reconcileAll, reconcileProvider } from "../../reconcile/runner.js";
-import {
-  type ProviderStatusView,
-  providerResources,
-  providerStatus,
-  type ResourceView,
-} from "../../reconcile/status.js";
+import type { ReconcileResult } from "../../reconcile/runner.js";
+import type { ProviderStatusView, ResourceView } from "../../reconcile/status.js";
 import { table } from "../format.js";
 import { runCommand } from "../run.js";
+
+// Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
+const loadRunner = () => import("../../reconcile/runner.js");
+const loadStatus = () => import("../../reconcile/status.js");
 
 export function renderReconcile(results: ReconcileResult[]): string {
   const lines = [
@@ -73,12 +72,15 @@ export function configureReconcileCommand(program: Command, provider: Command) {
                 "AMBIGUOUS_TARGET",
                 "give either --all or PROVIDER_ID --host HOST, not both",
               );
-            items = await reconcileAll(ctx, { trigger: "cli", heal: opts.heal === true });
+            items = await (await loadRunner()).reconcileAll(ctx, {
+              trigger: "cli",
+              heal: opts.heal === true,
+            });
           } else {
             if (!providerId || !opts.host)
               throw invalidInput("TARGET_REQUIRED", "give --all, or PROVIDER_ID with --host HOST");
             items = [
-              await reconcileProvider(
+              await (await loadRunner()).reconcileProvider(
                 ctx,
                 { hostRef: opts.host, providerId },
                 { trigger: "cli", heal: opts.heal === true },
@@ -103,7 +105,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .addHelpText("after", "\nExample:\n  relay provider reconcile deepseek --host prod")
     .action(async (providerId: string, opts: { host: string; heal?: boolean }, cmd: Command) => {
       await runCommand<ReconcileResult>(cmd, async (ctx) => {
-        const r = await reconcileProvider(
+        const r = await (await loadRunner()).reconcileProvider(
           ctx,
           { hostRef: opts.host, providerId },
           { trigger: "cli", heal: opts.heal === true },
@@ -119,8 +121,8 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .description("provider status per host: status, reason, access, last reconcile and its findings")
     .addHelpText("after", "\nExample:\n  relay provider status deepseek")
     .action(async (providerId: string, opts: { host?: string }, cmd: Command) => {
-      await runCommand<ProviderStatusView>(cmd, (ctx) => {
-        const v = providerStatus(ctx, providerId, opts.host);
+      await runCommand<ProviderStatusView>(cmd, async (ctx) => {
+        const v = (await loadStatus()).providerStatus(ctx, providerId, opts.host);
         return {
           data: v,
           human: () =>
@@ -154,8 +156,8 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .description("every managed resource with its host id, state and origin batch")
     .addHelpText("after", "\nExample:\n  relay provider resources deepseek --host prod --json")
     .action(async (providerId: string, opts: { host?: string }, cmd: Command) => {
-      await runCommand<{ items: ResourceView[] }>(cmd, (ctx) => {
-        const items = providerResources(ctx, providerId, opts.host);
+      await runCommand<{ items: ResourceView[] }>(cmd, async (ctx) => {
+        const items = (await loadStatus()).providerResources(ctx, providerId, opts.host);
         return {
           data: { items },
           human: () =>

@@ -5,9 +5,9 @@ import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
 import { AccessRequest } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { ajv, jsonBody, toTargets } from "../validate.js";
+import { jsonBody, toTargets, validator } from "../validate.js";
 
-const validateAccess = ajv.compile<AccessRequest>(AccessRequest);
+const validateAccess = validator<AccessRequest>(AccessRequest);
 
 /** Mounted under /api/providers: the access closure of one provider on one host. */
 export function accessRoutes(ctx: AppContext) {

@@ -3,9 +3,9 @@ import type { AppContext } from "../../../app/context.js";
 import { addHost, getHost, listHosts, probeHost } from "../../../hosts/hosts.js";
 import { AddHostRequest } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { ajv, jsonBody } from "../validate.js";
+import { jsonBody, validator } from "../validate.js";
 
-const validateAddHost = ajv.compile<AddHostRequest>(AddHostRequest);
+const validateAddHost = validator<AddHostRequest>(AddHostRequest);
 
 export function hostRoutes(ctx: AppContext) {
   const app = new Hono();

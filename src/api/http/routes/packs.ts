@@ -6,9 +6,9 @@ import { invalidInput } from "../../../domain/errors.js";
 import { getPack, installPack, listPackProviders, listPacks, type PackSource } from "../../../packs/packs.js";
 import { InstallPackPath } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { ajv, jsonBody } from "../validate.js";
+import { jsonBody, validator } from "../validate.js";
 
-const validateInstallPath = ajv.compile<InstallPackPath>(InstallPackPath);
+const validateInstallPath = validator<InstallPackPath>(InstallPackPath);
 
 /**
  * A server path the API may install from: inside RELAY_PACKS_DIR (relative to it), checked before

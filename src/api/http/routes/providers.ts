@@ -8,9 +8,9 @@ import { getBatch, listBatches } from "../../../store/batches.js";
 import { findHost } from "../../../store/hosts.js";
 import { ImportRequest as ImportBody } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { ajv, jsonBody, toTargets } from "../validate.js";
+import { jsonBody, toTargets, validator } from "../validate.js";
 
-const validateImport = ajv.compile<ImportBody>(ImportBody);
+const validateImport = validator<ImportBody>(ImportBody);
 
 export function toImportRequest(
   providerId: string,

@@ -5,9 +5,9 @@ import { reconcileProvider } from "../../../reconcile/runner.js";
 import { providerResources, providerStatus } from "../../../reconcile/status.js";
 import { ReconcileRequest } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { ajv, jsonBody } from "../validate.js";
+import { jsonBody, validator } from "../validate.js";
 
-const validateReconcile = ajv.compile<ReconcileRequest>(ReconcileRequest);
+const validateReconcile = validator<ReconcileRequest>(ReconcileRequest);
 
 /** Mounted under /api/providers: reconcile, status and resources of one provider. */
 export function reconcileRoutes(ctx: AppContext) {
