@@ -13,7 +13,7 @@ const results: BenchResult[] = [
 const width = Math.max(...results.map((r) => r.name.length));
 for (const r of results) {
   console.log(
-    `${r.ok ? "✔" : "✘"} ${r.name.padEnd(width)}  ${r.value.toFixed(2).padStart(9)} ${r.unit.padEnd(3)} (target < ${r.target} ${r.unit})`,
+    `${r.ok ? "✔" : "✘"} ${r.name.padEnd(width)}  ${r.value.toFixed(2).padStart(9)} ${r.unit.padEnd(3)} (target ${r.atLeast ? "≥" : "≤"} ${r.target} ${r.unit})`,
   );
 }
 if (results.some((r) => !r.ok)) process.exitCode = 1;

@@ -3,6 +3,7 @@ import { type AdapterOptions, type HostAdapter, Sub2apiAdapter } from "../host/s
 import type { Db } from "../store/db.js";
 import { statusByHost } from "../store/installs.js";
 import { installId } from "../store/settings.js";
+import { AdaptiveLimit } from "../util/aimd.js";
 import type { Logger } from "../util/logger.js";
 import { Metrics } from "../util/metrics.js";
 import type { SecretBox } from "../util/secrets.js";
@@ -36,6 +37,17 @@ export function createContext(parts: ContextParts): AppContext {
   const metrics = new Metrics(() => statusByHost(parts.db));
   const base: HostAdapterFactory =
     parts.hostAdapter ?? ((options) => new Sub2apiAdapter({ timeoutMs, ...options }));
+  // One adaptive limit per host for the whole process: imports, rollbacks, reconciles and probes
+  // of the same host share it, so together they never send it more than it can take.
+  const gates = new Map<string, AdaptiveLimit>();
+  const gateOf = (baseUrl: string) => {
+    let gate = gates.get(baseUrl);
+    if (!gate) {
+      gate = new AdaptiveLimit(parts.config.hostConcurrency);
+      gates.set(baseUrl, gate);
+    }
+    return gate;
+  };
   return {
     db: parts.db,
     config: parts.config,
@@ -47,6 +59,7 @@ export function createContext(parts: ContextParts): AppContext {
     // Every host call is counted and timed, whoever makes it.
     hostAdapter: (options) =>
       base({
+        gate: gateOf(options.baseUrl),
         ...options,
         onCall: (o) => {
           metrics.hostCalls.inc({ operation: o.operation, outcome: o.outcome });

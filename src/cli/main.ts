@@ -16,6 +16,10 @@ export function buildProgram(): Command {
     )
     .option("--db <path>", "SQLite state file (default: $RELAY_DB_PATH or ./data/relay.db)")
     .option("--json", "print one JSON document instead of human output")
+    .option(
+      "--concurrency <n>",
+      "calls in flight to one host at most (default: $RELAY_HOST_CONCURRENCY or 16)",
+    )
     .version(packageVersion(), "-V, --version", "print the version")
     .showHelpAfterError("(run with --help for usage)")
     .configureHelp({ helpWidth: 100 })

@@ -7,6 +7,7 @@ import { printable } from "../util/sanitize.js";
 export interface GlobalOptions {
   db?: string;
   json?: boolean;
+  concurrency?: string;
 }
 
 export interface CommandResult<T> {
@@ -21,7 +22,12 @@ export function globalOptions(cmd: Command): GlobalOptions {
 }
 
 export function loadCliConfig(opts: GlobalOptions, load: LoadOptions = {}): Config {
-  const env = opts.db ? { ...process.env, RELAY_DB_PATH: opts.db } : process.env;
+  // Flags override their variables and are validated the same way.
+  const env = {
+    ...process.env,
+    ...(opts.db ? { RELAY_DB_PATH: opts.db } : {}),
+    ...(opts.concurrency ? { RELAY_HOST_CONCURRENCY: opts.concurrency } : {}),
+  };
   return loadConfig(env, load);
 }
 

@@ -46,6 +46,8 @@ export interface Config {
   packsDir: string | undefined;
   logLevel: LogLevel;
   hostTimeoutMs: number;
+  /** Calls in flight to one host at most (its adaptive limit starts and tops out here). */
+  hostConcurrency: number;
 }
 
 export interface LoadOptions {
@@ -59,6 +61,7 @@ export const DEFAULTS = {
   reconcileCron: "*/15 * * * *",
   logLevel: "info" as LogLevel,
   hostTimeoutMs: 15_000,
+  hostConcurrency: 16,
   reconcileJitterMs: 30_000,
 };
 
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
   }
 
   const hostTimeoutMs = parseIntVar(env, "RELAY_HOST_TIMEOUT_MS", DEFAULTS.hostTimeoutMs, 100, 600_000);
+  const hostConcurrency = parseIntVar(env, "RELAY_HOST_CONCURRENCY", DEFAULTS.hostConcurrency, 1, 256);
   const reconcileJitterMs = parseIntVar(
     env,
     "RELAY_RECONCILE_JITTER_MS",
@@ -128,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     packsDir,
     logLevel,
     hostTimeoutMs,
+    hostConcurrency,
   };
 }
 

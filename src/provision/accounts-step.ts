@@ -214,7 +214,7 @@ async function testAccounts(
     return models;
   };
   let tested = 0;
-  await mapLimit(fresh, options.testConcurrency ?? 4, async (p) => {
+  await mapLimit(fresh, options.testConcurrency ?? ctx.config.hostConcurrency, async (p) => {
     const id = hostIds.get(p.row.id) as number;
     let outcome: { ok: boolean; error?: string | undefined; latency: number | null } = {
       ok: false,

@@ -81,7 +81,7 @@ export interface ProgressEvent {
 }
 
 export interface ImportOptions {
-  /** Account tests in flight at once (default 4). */
+  /** Account tests in flight at once (default: RELAY_HOST_CONCURRENCY, 16; the host's adaptive limit caps it). */
   testConcurrency?: number;
   /** Accounts per batch-create call (default 50). */
   chunkSize?: number;

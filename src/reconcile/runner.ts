@@ -143,7 +143,9 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     const accounts = rows.filter(
       (r) => r.resourceType === "account" && present.has(r.hostResourceId as number),
     );
-    findings.push(...(await retest(adapter, def, accounts, run.options.testConcurrency ?? 4)));
+    findings.push(
+      ...(await retest(adapter, def, accounts, run.options.testConcurrency ?? ctx.config.hostConcurrency)),
+    );
     const access = await reprove(counting, host.id, install.providerId, findings);
     return finish(run, "ok", findings, healed, "", access);
   } catch (err) {

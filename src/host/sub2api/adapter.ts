@@ -1,3 +1,4 @@
+import type { AdaptiveLimit } from "../../util/aimd.js";
 import * as accounts from "./accounts.js";
 import { probeCapabilities } from "./capabilities.js";
 import * as channels from "./channels.js";
@@ -35,6 +36,8 @@ export interface AdapterOptions {
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
   onCall?: (observation: CallObservation) => void;
+  /** The host's adaptive concurrency limit (one per host per process, from the app context). */
+  gate?: AdaptiveLimit;
 }
 
 /** The HTTP implementation of HostAdapter for sub2api (contract: ../shared/docs/sub2api-contract.md). */

@@ -1,3 +1,4 @@
+import type { AdaptiveLimit } from "../../util/aimd.js";
 import { printable } from "../../util/sanitize.js";
 import { HostError } from "./errors.js";
 import { nodeTransport, type Transport, TransportTimeout, TransportTooLarge } from "./transport.js";
@@ -58,6 +59,8 @@ export interface ClientOptions {
   transport?: Transport;
   sleep?: (ms: number) => Promise<void>;
   onCall?: (observation: CallObservation) => void;
+  /** The host's adaptive concurrency limit, shared by every client of this host in the process. */
+  gate?: AdaptiveLimit;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -67,6 +70,7 @@ export class HostClient {
   readonly #adminKey: string;
   readonly #timeoutMs: number;
   readonly #maxRetries: number;
+  readonly #gate: AdaptiveLimit | undefined;
   readonly #maxRetryAfterMs: number;
   readonly #baseBackoffMs: number;
   #idempotency: boolean;
@@ -79,6 +83,7 @@ export class HostClient {
     this.#adminKey = options.adminKey;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#maxRetries = options.maxRetries ?? 2;
+    this.#gate = options.gate;
     this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
     this.#baseBackoffMs = options.baseBackoffMs ?? 250;
     this.#idempotency = options.idempotency ?? false;
@@ -164,7 +169,15 @@ export class HostClient {
     const timeoutMs = spec.timeoutMs ?? this.#timeoutMs;
     try {
       const maxBytes = spec.maxBytes ?? answerLimit(spec);
-      const res = await this.#transport({ url, method: spec.method, headers, body, timeoutMs, maxBytes });
+      const call = () => this.#transport({ url, method: spec.method, headers, body, timeoutMs, maxBytes });
+      // 429, 5xx and timeouts say the host has too much: the gate halves its limit (AIMD).
+      const res = this.#gate
+        ? await this.#gate.run(call, ({ value, error }) =>
+            error !== undefined
+              ? error instanceof TransportTimeout
+              : value !== undefined && (value.status === 429 || value.status >= 500),
+          )
+        : await call();
       return { status: res.status, headers: res.headers, text: res.text, json: tryParseJson(res.text) };
     } catch (err) {
       if (err instanceof TransportTooLarge) {
