@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { idempotencyKey, logicalKey } from "../domain/naming.js";
 import type { CreateAccountInput, HostAccount } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
@@ -17,13 +18,21 @@ interface Pending {
 /**
  * Steps 4 and 5 of the import saga: create the accounts (batch create in chunks where the host
  * has it, one by one otherwise), test each with the smoke model and read its models; in partial
- * mode, remove the accounts that fail their test.
+ * mode, remove the accounts that fail their test. Tests start as soon as their account exists, so
+ * a chunk's tests run while the next chunk is created.
  */
 export async function provisionAccounts(s: SagaContext, groupId: number): Promise<void> {
   const toCreate = recordAccountIntents(s);
-  const hostIds = await createAccounts(s, toCreate, groupId);
-  const fresh = toCreate.filter(({ row }) => hostIds.has(row.id));
-  const failed = await testAccounts(s, fresh, hostIds);
+  const hostIds = new Map<number, number>();
+  const tests = accountTests(s, hostIds);
+  try {
+    await createAccounts(s, toCreate, groupId, hostIds, tests);
+  } catch (err) {
+    // Let the tests already started end and keep their evidence before rollback looks.
+    await tests.finish().catch(() => undefined);
+    throw err;
+  }
+  const failed = await tests.finish();
   await removeFailed(s, failed, hostIds);
 }
 
@@ -72,15 +81,19 @@ function accountInput(s: SagaContext, key: IntakeKey, name: string, groupId: num
   };
 }
 
-/** Creates the accounts; returns resource row id → host account id for those the host made. */
+/**
+ * Creates the accounts, fills resource row id → host account id for those the host made and hands
+ * each new account to the tests. Stops before the next call once a strict test has failed.
+ */
 async function createAccounts(
   s: SagaContext,
   toCreate: Pending[],
   groupId: number,
-): Promise<Map<number, number>> {
+  hostIds: Map<number, number>,
+  tests: AccountTests,
+): Promise<void> {
   const { ctx, req, options, progress, internals, batchId, created } = s;
   const { adapter, caps, def } = internals;
-  const hostIds = new Map<number, number>();
   let done = 0;
   const succeeded = ({ key, row }: Pending, id: number) => {
     hostIds.set(row.id, id);
@@ -95,24 +108,18 @@ async function createAccounts(
     if (req.mode === "strict") throw new StepFailed("account create", `${key.mask}: ${message}`);
   };
   const one = async (p: Pending) => {
+    tests.throwIfFailed();
     try {
       succeeded(
         p,
         (await adapter.createAccount(accountInput(s, p.key, p.row.name, groupId), p.row.idempotencyKey)).id,
       );
+      tests.start([p]);
     } catch (err) {
       if (err instanceof StepFailed) throw err;
       // The host may have acted (or is still acting): stop and let rollback look for it by name
       // rather than call it refused.
-      if (
-        isHostError(err) &&
-        (err.kind === "network" ||
-          err.kind === "timeout" ||
-          (err.status ?? 0) >= 500 ||
-          err.is("IDEMPOTENCY_IN_PROGRESS") ||
-          err.is("IDEMPOTENCY_RETRY_BACKOFF"))
-      )
-        throw new StepFailed("account create", describe(err));
+      if (hostMayHaveActed(err)) throw new StepFailed("account create", describe(err));
       refused(p, isHostError(err) ? err.machineCode : "ERROR", describe(err));
     }
     done += 1;
@@ -120,21 +127,14 @@ async function createAccounts(
   };
   if (!caps.batch_create) {
     await mapLimit(toCreate, 4, one);
-    return hostIds;
+    return;
   }
   for (const part of chunk(toCreate, options.chunkSize ?? 50)) {
-    // The key covers everything that varies in the payload (batch, group, names and so keys):
-    // the same chunk retried reuses it, a later batch with the same names never collides with it
-    // (sub2api answers IDEMPOTENCY_KEY_CONFLICT for a key reused with another payload for 24 h).
-    const batchKey = idempotencyKey(
-      internals.host.id,
-      "account.batch",
-      `${s.batchId}|${groupId}|${part.map((p) => p.row.name).join(",")}`,
-    );
+    tests.throwIfFailed();
     const result = await step("account create", () =>
       adapter.createAccountsBatch(
         part.map((p) => accountInput(s, p.key, p.row.name, groupId)),
-        batchKey,
+        batchKey(s, groupId, part),
       ),
     );
     if (!result.verified) {
@@ -151,6 +151,7 @@ async function createAccounts(
       });
       if (leftovers.length > 0)
         s.warnings.push("the host's batch create created nothing; accounts were created one by one");
+      tests.start(part.filter((p) => hostIds.has(p.row.id)));
       for (const p of leftovers) await one(p);
       continue;
     }
@@ -163,6 +164,7 @@ async function createAccounts(
         done += 1;
       }
     });
+    tests.start(part.filter((p) => hostIds.has(p.row.id)));
     progress({
       phase: "accounts",
       message: `created ${done}/${toCreate.length}`,
@@ -170,23 +172,56 @@ async function createAccounts(
       total: toCreate.length,
     });
   }
-  return hostIds;
+}
+
+/** A network error, a timeout, a 5xx or an idempotency record still in flight: the host may have made it. */
+function hostMayHaveActed(err: unknown): boolean {
+  return (
+    isHostError(err) &&
+    (err.kind === "network" ||
+      err.kind === "timeout" ||
+      (err.status ?? 0) >= 500 ||
+      err.is("IDEMPOTENCY_IN_PROGRESS") ||
+      err.is("IDEMPOTENCY_RETRY_BACKOFF"))
+  );
 }
 
 /**
- * Tests every new account with the smoke model, then reads its models. Evidence is written in
- * transactions of up to 32 keys: one commit per key would cost more CPU than the calls themselves.
- * A crash loses at most the unflushed results, and recovery then treats those accounts as
- * untested (it removes them). Returns the accounts that failed.
+ * The key covers everything that varies in the payload (batch, group, names and so keys): the same
+ * chunk retried reuses it, a later batch with the same names never collides with it (sub2api
+ * answers IDEMPOTENCY_KEY_CONFLICT for a key reused with another payload for 24 h).
  */
-async function testAccounts(
-  s: SagaContext,
-  fresh: Pending[],
-  hostIds: Map<number, number>,
-): Promise<Pending[]> {
+function batchKey(s: SagaContext, groupId: number, part: Pending[]): string {
+  return idempotencyKey(
+    s.internals.host.id,
+    "account.batch",
+    `${s.batchId}|${groupId}|${part.map((p) => p.row.name).join(",")}`,
+  );
+}
+
+interface AccountTests {
+  /** Queues tests for accounts the host has just made. */
+  start(accounts: Pending[]): void;
+  /** Throws the strict failure, once a test has failed in strict mode. */
+  throwIfFailed(): void;
+  /** Waits for every test started, writes the evidence; returns the accounts that failed. */
+  finish(): Promise<Pending[]>;
+}
+
+/**
+ * Tests new accounts with the smoke model, then reads their models, at most `testConcurrency`
+ * (else the host's concurrency) at a time across all chunks. Evidence is written in transactions
+ * of up to 32 keys: one commit per key would cost more CPU than the calls themselves. A crash loses
+ * at most the unflushed results, and recovery then treats those accounts as untested (it removes
+ * them). In strict mode the first failure skips the tests not yet begun.
+ */
+function accountTests(s: SagaContext, hostIds: Map<number, number>): AccountTests {
   const { ctx, req, options, progress, internals, batchId, warnings } = s;
   const { adapter, caps, def, host } = internals;
+  const limit = pLimit(options.testConcurrency ?? ctx.config.hostConcurrency);
+  const running: Promise<void>[] = [];
   const failed: Pending[] = [];
+  let strictFailure: StepFailed | undefined;
   let evidence: (() => void)[] = [];
   const flush = () => {
     const pending = evidence;
@@ -213,8 +248,10 @@ async function testAccounts(
     );
     return models;
   };
+  let started = 0;
   let tested = 0;
-  await mapLimit(fresh, options.testConcurrency ?? ctx.config.hostConcurrency, async (p) => {
+  const run = async (p: Pending) => {
+    if (strictFailure) return;
     const id = hostIds.get(p.row.id) as number;
     let outcome: { ok: boolean; error?: string | undefined; latency: number | null } = {
       ok: false,
@@ -228,7 +265,7 @@ async function testAccounts(
     }
     tested += 1;
     const verdict = outcome.ok ? "ok" : `failed (${outcome.error})`;
-    progress({ phase: "test", message: `${p.key.mask}: ${verdict}`, done: tested, total: fresh.length });
+    progress({ phase: "test", message: `${p.key.mask}: ${verdict}`, done: tested, total: started });
     if (!outcome.ok) {
       failed.push(p);
       queue(() => {
@@ -240,8 +277,7 @@ async function testAccounts(
         });
       });
       if (req.mode === "strict") {
-        flush();
-        throw new StepFailed("account test", `${p.key.mask}: ${outcome.error}`);
+        strictFailure ??= new StepFailed("account test", `${p.key.mask}: ${outcome.error}`);
       }
       return;
     }
@@ -250,8 +286,26 @@ async function testAccounts(
       recordAccountTest(ctx, { ...test, resourceId: p.row.id, accountId: id, ...outcome });
       setItem(ctx, batchId, p.key.hash, { status: "tested", result: { models: served } });
     });
-  }).finally(flush);
-  return failed;
+  };
+  return {
+    start(accounts) {
+      if (strictFailure) return;
+      started += accounts.length;
+      for (const p of accounts) running.push(limit(() => run(p)));
+    },
+    throwIfFailed() {
+      if (strictFailure) throw strictFailure;
+    },
+    async finish() {
+      // Tests queued behind a strict failure return at once without calling the host.
+      const settled = await Promise.allSettled(running);
+      flush();
+      if (strictFailure) throw strictFailure;
+      const broken = settled.find((r) => r.status === "rejected");
+      if (broken) throw broken.reason;
+      return failed;
+    },
+  };
 }
 
 /** Partial mode: accounts that failed their test are removed; only what works stays. */

@@ -89,6 +89,52 @@ describe("strict failure rolls back: nothing of the batch stays on the host", ()
   });
 });
 
+describe("account tests overlap batch creation", () => {
+  const slowBatch = { latencyMs: 300, match: /^POST \/api\/v1\/admin\/accounts\/batch$/ };
+
+  it("a chunk's accounts are tested while the next chunk is created", async () => {
+    w = await makeWorld();
+    w.sim.sim.options.faults = slowBatch;
+    const events: string[] = [];
+    const r = await importKeys(
+      w.t.ctx,
+      {
+        hostRef: "sim",
+        providerId: "deepseek",
+        keys: Array.from({ length: 6 }, deepseekKey),
+        mode: "strict",
+      },
+      { chunkSize: 2, onProgress: (e) => events.push(`${e.phase}:${e.done ?? ""}/${e.total ?? ""}`) },
+    );
+    expect(r.status).toBe("succeeded");
+    expect(r.summary).toMatchObject({ working: 6 });
+    // Chunk 1's two tests finish before chunk 3's accounts exist (created 6/6).
+    const lastCreate = events.indexOf("accounts:6/6");
+    const secondTest = events.findIndex((e) => e.startsWith("test:2/"));
+    expect(lastCreate).toBeGreaterThan(0);
+    expect(secondTest).toBeGreaterThanOrEqual(0);
+    expect(secondTest).toBeLessThan(lastCreate);
+  });
+
+  it("strict mode stops creating once a test has failed; the host keeps nothing", async () => {
+    w = await makeWorld();
+    w.sim.sim.options.faults = slowBatch;
+    const keys = Array.from({ length: 6 }, deepseekKey);
+    w.sim.sim.upstream.revoke(keys[0] as string);
+    const r = await importKeys(
+      w.t.ctx,
+      { hostRef: "sim", providerId: "deepseek", keys, mode: "strict" },
+      { chunkSize: 2 },
+    );
+    expect(r.status).toBe("rolled_back");
+    expect(r.status_reason).toMatch(/account test/);
+    expect(liveCount(w.sim)).toBe(0);
+    // Judged from the host: accounts are soft-deleted there, so every account ever created counts.
+    // Chunk 1's failure is known while chunk 2 is being created; chunk 3 is never sent.
+    expect(w.sim.sim.state.accounts.size).toBe(4);
+  });
+});
+
 describe("partial import", () => {
   it("keeps the working keys and names the revoked one with the host's reason", async () => {
     w = await makeWorld();
