@@ -34,11 +34,16 @@ export async function buildPlan(
   req: ImportRequest,
 ): Promise<{ plan: ImportPlan; internals: PlanInternals }> {
   const host = findHost(ctx, req.hostRef);
-  const { definition: def, packVersion, versionRange } = getProviderDefinition(ctx, req.providerId);
+  const {
+    definition: def,
+    packVersion,
+    versionRange,
+    keyPatternChecked,
+  } = getProviderDefinition(ctx, req.providerId);
   checkRequest(host, def, versionRange, req);
   const caps = latestCapabilities(ctx, host.id);
   const mapping = mapProvider(def, caps);
-  const intake = intakeKeys(req.keys, ctx.secrets, def.key_pattern, req.maxKeys);
+  const intake = intakeKeys(req.keys, ctx.secrets, def.key_pattern, req.maxKeys, keyPatternChecked);
   // Read-only: the install row is created when an import actually runs.
   const gen = getInstall(ctx, host.id, req.providerId)?.generation ?? 1;
   const names: Record<SharedResourceType, string> = {

@@ -106,6 +106,8 @@ export function writePackInstall(s: StoreContext, w: PackWrite): void {
         displayName: p.display_name,
         definition: p,
         updatedAt: now,
+        // Written only after validation, which refuses an unsafe key_pattern.
+        keyPatternChecked: true,
       };
       tx.insert(providers)
         .values(values)
@@ -121,6 +123,8 @@ export interface InstalledProvider {
   packVersion: string;
   /** The pack's `host.version_range`. */
   versionRange: string;
+  /** The key_pattern passed the ReDoS check at install; false for packs installed before the check. */
+  keyPatternChecked: boolean;
 }
 
 /** The installed definition of a provider, with its pack's host version range. */
@@ -144,5 +148,6 @@ export function getProviderDefinition(s: StoreContext, providerId: string): Inst
     packId: row.packId,
     packVersion: row.packVersion,
     versionRange: pack.manifest.host.version_range,
+    keyPatternChecked: row.keyPatternChecked,
   };
 }

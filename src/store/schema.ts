@@ -78,6 +78,8 @@ export const providers = sqliteTable("providers", {
   displayName: text("display_name").notNull(),
   definition: json<ProviderDefinition>("definition").notNull(),
   updatedAt: text("updated_at").notNull(),
+  /** The key_pattern passed the ReDoS check at install (0 for rows from before the check). */
+  keyPatternChecked: integer("key_pattern_checked", { mode: "boolean" }).notNull().default(false),
 });
 
 export const providerInstalls = sqliteTable("provider_installs", {

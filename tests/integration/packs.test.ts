@@ -99,6 +99,16 @@ describe("the shipped openai-cn-pack", () => {
     expect(counts()).toEqual(before);
   });
 
+  it("records that each key_pattern passed the ReDoS check, so imports need not load the checker", async () => {
+    await installPack(t.ctx, { kind: "path", path: SHIPPED });
+    const flags = t.ctx.db.$client.prepare("SELECT key_pattern_checked AS c FROM providers").all() as {
+      c: number;
+    }[];
+    expect(flags).toHaveLength(5);
+    expect(flags.every((f) => f.c === 1)).toBe(true);
+    // A row stored before the check (0) is checked again at import: tests/reliability/hostile-round2.ts.
+  });
+
   it("installs from a zip made of it, also when nested under one folder", async () => {
     const flat = await installPack(t.ctx, { kind: "zip", data: await zipDir(SHIPPED), label: "upload" });
     expect(flat.outcome).toBe("installed");

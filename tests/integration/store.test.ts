@@ -46,7 +46,7 @@ describe("migrations", () => {
     const again = migrate(sqlite, join(projectRoot(), "migrations"));
     expect(again).toEqual([]);
     const versions = sqlite.prepare("SELECT version FROM schema_migrations").all();
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     sqlite.close();
     // Reopening through openDb also applies nothing and keeps the data.
     const reopened = openDb(t.dbPath);

@@ -286,7 +286,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
     // A pack installed before patterns were checked: the pattern is refused before any key is matched.
     w.t.ctx.db.$client
       .prepare(
-        "UPDATE providers SET definition = json_set(definition, '$.key_pattern', '^(a+)+$') WHERE provider_id = 'kimi'",
+        "UPDATE providers SET definition = json_set(definition, '$.key_pattern', '^(a+)+$'), key_pattern_checked = 0 WHERE provider_id = 'kimi'",
       )
       .run();
     await api(
