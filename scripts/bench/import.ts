@@ -30,7 +30,7 @@ const MANY = 5000;
 const TEST_CONCURRENCY = 16;
 const CHUNK = 50;
 
-function benchContext(env: Record<string, string>, onCall?: () => void) {
+export function benchContext(env: Record<string, string>, onCall?: () => void) {
   const config = loadConfig(env);
   return createContext({
     db: openDb(config.dbPath),

@@ -3,12 +3,14 @@ import { benchImport } from "./import.js";
 import { type BenchResult, benchPacks } from "./packs.js";
 import { benchReconcile } from "./reconcile.js";
 import { benchStartup } from "./startup.js";
+import { benchStatus } from "./status.js";
 
 const results: BenchResult[] = [
   ...(await benchStartup()),
   ...(await benchPacks()),
   ...(await benchImport()),
   ...(await benchReconcile()),
+  ...(await benchStatus()),
 ];
 const width = Math.max(...results.map((r) => r.name.length));
 for (const r of results) {

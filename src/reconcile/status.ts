@@ -3,9 +3,8 @@ import type { AccessState } from "../domain/access.js";
 import type { Finding } from "../domain/drift.js";
 import { notFound } from "../domain/errors.js";
 import { findHost } from "../store/hosts.js";
-import { installsOf } from "../store/installs.js";
+import { providerStatusRows } from "../store/installs.js";
 import { getProviderDefinition } from "../store/packs.js";
-import { lastRun } from "../store/reconcile-runs.js";
 import { resourcesOf } from "../store/resources.js";
 export interface ProviderHostStatus {
   host_id: string;
@@ -32,38 +31,37 @@ export interface ProviderStatusView {
 }
 
 export function providerStatus(ctx: AppContext, providerId: string, hostRef?: string): ProviderStatusView {
-  const hostId = hostRef ? findHost(ctx, hostRef).id : undefined;
-  const installs = installsOf(ctx, providerId, hostId);
-  if (installs.length === 0)
+  const rows = providerStatusRows(ctx, providerId, hostRef);
+  if (rows.length === 0) {
+    if (hostRef) findHost(ctx, hostRef); // HOST_NOT_FOUND when the host itself is unknown
     throw notFound(
       "PROVIDER_NOT_ON_HOST",
       `${providerId} has never been imported${hostRef ? ` on ${hostRef}` : ""}`,
     );
+  }
   return {
     provider_id: providerId,
-    hosts: installs.map(({ install: i, hostName }) => {
-      const run = lastRun(ctx, i.hostId, providerId);
-      return {
-        host_id: i.hostId,
-        host_name: hostName,
-        status: i.status,
-        reason: i.statusReason,
-        status_changed_at: i.statusChangedAt,
-        access_state: i.accessState,
-        generation: i.generation,
-        last_reconcile: run
-          ? {
-              run_id: run.id,
-              trigger: run.trigger,
-              outcome: run.outcome,
-              started_at: run.startedAt,
-              duration_ms: run.durationMs,
-              host_calls: run.hostCalls,
-              findings: run.findings,
-            }
-          : null,
-      };
-    }),
+    hosts: rows.map((r) => ({
+      host_id: r.host_id,
+      host_name: r.host_name,
+      status: r.status,
+      reason: r.status_reason,
+      status_changed_at: r.status_changed_at,
+      access_state: r.access_state as AccessState,
+      generation: r.generation,
+      last_reconcile:
+        r.run_id === null
+          ? null
+          : {
+              run_id: r.run_id,
+              trigger: r.run_trigger as string,
+              outcome: r.run_outcome as string,
+              started_at: r.run_started_at as string,
+              duration_ms: r.run_duration_ms,
+              host_calls: r.run_host_calls ?? 0,
+              findings: JSON.parse(r.run_findings ?? "[]") as Finding[],
+            },
+    })),
   };
 }
 

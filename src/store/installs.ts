@@ -3,7 +3,7 @@ import { nextProviderState, type ProviderFacts, type ProviderState } from "../do
 import { type Db, nowIso, type StoreContext } from "./db.js";
 import { lastAccessRecord } from "./probes.js";
 import { liveResources } from "./resources.js";
-import { events, hosts, importBatches, providerInstalls, reconcileRuns } from "./schema.js";
+import { events, importBatches, providerInstalls, reconcileRuns } from "./schema.js";
 import { stmt } from "./statements.js";
 
 export type InstallRow = typeof providerInstalls.$inferSelect;
@@ -148,21 +148,45 @@ export function statusByHost(db: Db): { host: string; provider: string; status: 
   ).all() as { host: string; provider: string; status: string }[];
 }
 
-export interface InstallWithHost {
-  install: InstallRow;
-  hostName: string;
+/** One host's row of a provider's status: its install and its latest reconcile run, if any. */
+export interface ProviderStatusRow {
+  host_id: string;
+  host_name: string;
+  status: string;
+  status_reason: string;
+  status_changed_at: string;
+  access_state: string;
+  generation: number;
+  run_id: number | null;
+  run_trigger: string | null;
+  run_outcome: string | null;
+  run_started_at: string | null;
+  run_duration_ms: number | null;
+  run_host_calls: number | null;
+  run_findings: string | null;
 }
 
-export function installsOf(s: StoreContext, providerId: string, hostId?: string): InstallWithHost[] {
-  return s.db
-    .select({ install: providerInstalls, hostName: hosts.name })
-    .from(providerInstalls)
-    .innerJoin(hosts, eq(hosts.id, providerInstalls.hostId))
-    .where(
-      and(
-        eq(providerInstalls.providerId, providerId),
-        ...(hostId ? [eq(providerInstalls.hostId, hostId)] : []),
-      ),
-    )
-    .all();
+/**
+ * A provider's status on every host (or the one whose id or name is `hostRef`), with each host's
+ * latest reconcile run, in one prepared statement: the status endpoint is polled by dashboards and
+ * scripts, and building the three queries it would otherwise take costs more than running them.
+ */
+export function providerStatusRows(
+  s: StoreContext,
+  providerId: string,
+  hostRef?: string,
+): ProviderStatusRow[] {
+  return stmt(
+    s.db.$client,
+    `SELECT i.host_id, h.name AS host_name, i.status, i.status_reason, i.status_changed_at, i.access_state,
+            i.generation, r.id AS run_id, r.trigger AS run_trigger, r.outcome AS run_outcome,
+            r.started_at AS run_started_at, r.duration_ms AS run_duration_ms, r.host_calls AS run_host_calls,
+            r.findings AS run_findings
+       FROM provider_installs i
+       JOIN hosts h ON h.id = i.host_id
+       LEFT JOIN reconcile_runs r ON r.id = (
+         SELECT max(id) FROM reconcile_runs WHERE host_id = i.host_id AND provider_id = i.provider_id)
+      WHERE i.provider_id = @providerId AND (@hostRef IS NULL OR h.id = @hostRef OR h.name = @hostRef)
+      ORDER BY i.id`,
+  ).all({ providerId, hostRef: hostRef ?? null }) as ProviderStatusRow[];
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Finding, ReconcileOutcome, ReconcileTrigger } from "../domain/drift.js";
 import { nowIso, type StoreContext } from "./db.js";
 import { reconcileRuns } from "./schema.js";
@@ -37,14 +37,4 @@ export function finishRun(
 /** A run that never started (the provider was busy and the caller was told so): no trace. */
 export function discardRun(s: StoreContext, id: number): void {
   s.db.delete(reconcileRuns).where(eq(reconcileRuns.id, id)).run();
-}
-
-export function lastRun(s: StoreContext, hostId: string, providerId: string): ReconcileRunRow | undefined {
-  return s.db
-    .select()
-    .from(reconcileRuns)
-    .where(and(eq(reconcileRuns.hostId, hostId), eq(reconcileRuns.providerId, providerId)))
-    .orderBy(desc(reconcileRuns.id))
-    .limit(1)
-    .get();
 }

@@ -69,11 +69,18 @@ export class SecretBox {
   }
 }
 
+const compareDigest = (s: string) => createHmac("sha256", "relay/compare").update(s).digest();
+
 /** Constant-time comparison of two strings (of any length). */
 export function safeEqual(a: string, b: string): boolean {
-  const ha = createHmac("sha256", "relay/compare").update(a).digest();
-  const hb = createHmac("sha256", "relay/compare").update(b).digest();
-  return timingSafeEqual(ha, hb) && a.length === b.length;
+  return timingSafeEqual(compareDigest(a), compareDigest(b)) && a.length === b.length;
+}
+
+/** `safeEqual` against one fixed secret, whose digest is computed once (a bearer token per request). */
+export function secretMatcher(expected: string): (candidate: string) => boolean {
+  const digest = compareDigest(expected);
+  return (candidate) =>
+    timingSafeEqual(compareDigest(candidate), digest) && candidate.length === expected.length;
 }
 
 /** `sk-…a1b2`: the prefix up to the first dash (`sk-`, `admin-`) and the last 4. */

@@ -207,6 +207,22 @@ describe("scheduler tick and interfaces", () => {
       access_state: "subscription_ready",
       last_reconcile: { outcome: "ok" },
     });
+    // The latest run is the one shown; the host filter takes an id or a name.
+    await reconcileProvider(w.t.ctx, { hostRef: "sim", providerId: "deepseek" }, { trigger: "cli" });
+    for (const ref of ["sim", w.hostId]) {
+      const one = await json(app.request(`/api/providers/deepseek/status?host_id=${ref}`, { headers: auth }));
+      expect(one.hosts).toHaveLength(1);
+      expect(one.hosts[0]).toMatchObject({
+        host_id: w.hostId,
+        last_reconcile: { trigger: "cli", findings: [] },
+      });
+    }
+    const unknownHost = await app.request("/api/providers/deepseek/status?host_id=nope", { headers: auth });
+    expect(unknownHost.status).toBe(404);
+    expect((await unknownHost.json()).error.code).toBe("HOST_NOT_FOUND");
+    const never = await app.request("/api/providers/kimi/status?host_id=sim", { headers: auth });
+    expect(never.status).toBe(404);
+    expect((await never.json()).error.code).toBe("PROVIDER_NOT_ON_HOST");
     const resources = await json(
       app.request(`/api/providers/deepseek/resources?host_id=${w.hostId}`, { headers: auth }),
     );

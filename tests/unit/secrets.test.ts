@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { maskSecret, SecretBox, safeEqual } from "../../src/util/secrets.js";
+import { maskSecret, SecretBox, safeEqual, secretMatcher } from "../../src/util/secrets.js";
 
 const box = new SecretBox(Buffer.alloc(32, 3));
 
@@ -47,5 +47,10 @@ describe("maskSecret and safeEqual", () => {
     expect(safeEqual("token-a", "token-a")).toBe(true);
     expect(safeEqual("token-a", "token-b")).toBe(false);
     expect(safeEqual("token", "token-longer")).toBe(false);
+    const matches = secretMatcher("token-a");
+    expect(matches("token-a")).toBe(true);
+    expect(matches("token-b")).toBe(false);
+    expect(matches("token-a ")).toBe(false);
+    expect(matches("")).toBe(false);
   });
 });

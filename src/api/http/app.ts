@@ -7,7 +7,7 @@ import { AppError } from "../../domain/errors.js";
 import { PACK_LIMITS } from "../../packs/archive.js";
 import { ping } from "../../store/db.js";
 import { packageVersion } from "../../util/paths.js";
-import { safeEqual } from "../../util/secrets.js";
+import { secretMatcher } from "../../util/secrets.js";
 import { renderDocsPage } from "./docs-page.js";
 import { errorResponse } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
@@ -45,11 +45,11 @@ export function createApp(ctx: AppContext) {
     }
   });
 
+  const tokenMatches = ctx.config.apiToken ? secretMatcher(ctx.config.apiToken) : () => false;
   const requireToken = async (c: Context, next: Next) => {
-    const expected = ctx.config.apiToken;
     const header = c.req.header("authorization") ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7) : "";
-    if (!expected || !token || !safeEqual(token, expected)) {
+    if (!token || !tokenMatches(token)) {
       c.header("WWW-Authenticate", 'Bearer realm="relay"');
       throw new AppError("unauthorized", "UNAUTHORIZED", "missing or invalid bearer token", {
         hint: "Send Authorization: Bearer $RELAY_API_TOKEN.",
@@ -73,6 +73,7 @@ export function createApp(ctx: AppContext) {
   const archiveLimit = limit(PACK_LIMITS.maxArchiveBytes);
   const keysLimit = limit(MAX_KEYS_BODY_BYTES);
   app.use("/api/*", (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     if (c.req.path === "/api/packs/install") return archiveLimit(c, next);
     if (/^\/api\/providers\/[^/]+\/(preview-)?import$/.test(c.req.path)) return keysLimit(c, next);
     return jsonLimit(c, next);
