@@ -23,7 +23,7 @@ function timeProcess(args: string[]): number {
   return performance.now() - t0;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer();
     s.listen(0, "127.0.0.1", () => {

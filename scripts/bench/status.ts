@@ -8,7 +8,6 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { importKeys } from "../../src/provision/import.js";
@@ -17,21 +16,12 @@ import { projectRoot } from "../../src/util/paths.js";
 import { benchContext, prepareDatabase } from "./import.js";
 import type { BenchResult } from "./packs.js";
 import { startSimProcess } from "./sim.js";
+import { freePort } from "./startup.js";
 
 const CONNECTIONS = 32;
 const WINDOW_MS = 1500;
 const ROUNDS = 3;
 const TOKEN = "bench-token-0123456789abcdef";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Requests per second `path` answers with 200 over `CONNECTIONS` keep-alive connections. */
 async function throughput(port: number, path: string): Promise<number> {

@@ -219,10 +219,10 @@ describe("scheduler tick and interfaces", () => {
     }
     const unknownHost = await app.request("/api/providers/deepseek/status?host_id=nope", { headers: auth });
     expect(unknownHost.status).toBe(404);
-    expect((await unknownHost.json()).error.code).toBe("HOST_NOT_FOUND");
+    expect((await json(unknownHost)).error.code).toBe("HOST_NOT_FOUND");
     const never = await app.request("/api/providers/kimi/status?host_id=sim", { headers: auth });
     expect(never.status).toBe(404);
-    expect((await never.json()).error.code).toBe("PROVIDER_NOT_ON_HOST");
+    expect((await json(never)).error.code).toBe("PROVIDER_NOT_ON_HOST");
     const resources = await json(
       app.request(`/api/providers/deepseek/resources?host_id=${w.hostId}`, { headers: auth }),
     );
