@@ -10,6 +10,7 @@ import { AppError } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { parseHostVersion, parseRange, satisfies } from "../domain/pack/version-range.js";
+import { formatRetest, pickRetests, type RetestPolicy, SCHEDULED_RETEST } from "../domain/retest.js";
 import type { ProviderStatus } from "../domain/status.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
@@ -24,7 +25,7 @@ import {
 } from "../store/installs.js";
 import { withProviderLock } from "../store/locks.js";
 import { getProviderDefinition } from "../store/packs.js";
-import { discardRun, finishRun, openRun } from "../store/reconcile-runs.js";
+import { accountsFailingBefore, discardRun, finishRun, openRun } from "../store/reconcile-runs.js";
 import { liveResources, type ResourceRow } from "../store/resources.js";
 import type { HostRow } from "../store/schema.js";
 import { mapLimit } from "../util/concurrency.js";
@@ -36,6 +37,8 @@ export interface ReconcileOptions {
   trigger: ReconcileTrigger;
   /** Opt-in repairs that need no plaintext key: re-bind accounts, re-assign subscriptions, re-create a channel. */
   heal?: boolean;
+  /** Which accounts to re-test; default `all`, and `sample:5` for scheduled runs. */
+  retest?: RetestPolicy;
   testConcurrency?: number;
 }
 
@@ -50,6 +53,8 @@ export interface ReconcileResult {
   access_state: string | null;
   findings: Finding[];
   healed: string[];
+  /** The re-test policy applied and how many accounts it tested. */
+  retest: { policy: string; tested: number };
   host_calls: number;
   duration_ms: number;
 }
@@ -62,6 +67,8 @@ interface Run {
   runId: number;
   started: number;
   calls: number;
+  policy: RetestPolicy;
+  tested: number;
 }
 
 /**
@@ -89,7 +96,10 @@ export async function reconcileProvider(
     trigger: options.trigger,
     previousStatus: install.status,
   });
-  const run: Run = { ctx, host, install, options, runId, started: Date.now(), calls: 0 };
+  const run: Run = {
+    ...{ ctx, host, install, options, runId },
+    ...{ started: Date.now(), calls: 0, policy: retestPolicy(options), tested: 0 },
+  };
   if (install.status === "disabled")
     return finish(run, "skipped", [], [], "provider is disabled on this host", null);
   const key = { hostId: host.id, providerId: input.providerId, hostName: host.name };
@@ -110,6 +120,10 @@ export async function reconcileProvider(
     }
     throw err;
   }
+}
+
+function retestPolicy(options: ReconcileOptions): RetestPolicy {
+  return options.retest ?? (options.trigger === "schedule" ? SCHEDULED_RETEST : { kind: "all" });
 }
 
 async function reconcileLocked(run: Run): Promise<ReconcileResult> {
@@ -140,9 +154,13 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
       ...(run.options.heal ? await heal({ ctx, adapter, def, caps, rows }, findings) : []),
     ];
     const present = new Set(observed.accounts.map((a) => a.id));
-    const accounts = rows.filter(
-      (r) => r.resourceType === "account" && present.has(r.hostResourceId as number),
+    const accounts = pickRetests(
+      rows.filter((r) => r.resourceType === "account" && present.has(r.hostResourceId as number)),
+      (r) => r.hostResourceId as number,
+      accountsFailingBefore(ctx, host.id, install.providerId, run.runId),
+      run.policy,
     );
+    run.tested = accounts.length;
     findings.push(
       ...(await retest(adapter, def, accounts, run.options.testConcurrency ?? ctx.config.hostConcurrency)),
     );
@@ -261,6 +279,7 @@ function finish(
     access_state: access,
     findings,
     healed,
+    retest: { policy: formatRetest(run.policy), tested: run.tested },
     host_calls: run.calls,
     duration_ms: durationMs,
   };
@@ -293,6 +312,7 @@ export async function reconcileAll(
         access_state: null,
         findings: [],
         healed: [],
+        retest: { policy: formatRetest(retestPolicy(options)), tested: 0 },
         host_calls: 0,
         duration_ms: 0,
       };

@@ -71,7 +71,14 @@ describe("relay reconcile run and relay provider status|resources|reconcile", ()
     });
     const ok = await runRelay(["reconcile", "run", "--all"], { env: w.t.env });
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/deepseek\s+\S+\s+ok\s+active → active/);
+    expect(ok.stdout).toMatch(/deepseek\s+\S+\s+ok\s+active → active\s+0\s+2 \(all\)/);
+    const sampled = await runRelay(["--json", "reconcile", "run", "--all", "--retest", "sample:1"], {
+      env: w.t.env,
+    });
+    expect(JSON.parse(sampled.stdout).items[0].retest).toEqual({ policy: "sample:1", tested: 1 });
+    const refused = await runRelay(["reconcile", "run", "--all", "--retest", "most"], { env: w.t.env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/--retest takes all, failed, none or sample:N/);
     const victim = liveOnHost(w.sim).accounts[0];
     if (victim) victim.deletedAt = Date.now();
     const drift = await runRelay(["--json", "provider", "reconcile", "deepseek", "--host", "sim"], {

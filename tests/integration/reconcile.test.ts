@@ -45,6 +45,47 @@ describe("reconcile against the simulated host", () => {
     expect(r.host_calls).toBeLessThanOrEqual(5 + 3 + 5);
   });
 
+  it("--retest: all by default, sample:N for the schedule, failed follows last run's failures", async () => {
+    const { keys } = await imported(8);
+    const bad = liveOnHost(w.sim).accounts.find((a) => a.credentials.api_key === keys[2]);
+    if (!bad) throw new Error("no account for the key");
+    w.sim.sim.upstream.revoke(keys[2] as string);
+    const tests = () => w.sim.sim.requestCount;
+    const first = await reconcile();
+    expect(first.retest).toEqual({ policy: "all", tested: 8 });
+    expect(first.findings.filter((f) => f.kind === "account_failing").map((f) => f.host_resource_id)).toEqual(
+      [bad.id],
+    );
+    // `failed`: only the account that failed last time is tested again, and still fails.
+    let before = tests();
+    const failed = await reconcileProvider(
+      w.t.ctx,
+      { hostRef: "sim", providerId: "deepseek" },
+      { trigger: "manual", retest: { kind: "failed" } },
+    );
+    expect(failed.retest).toEqual({ policy: "failed", tested: 1 });
+    expect(failed.findings.some((f) => f.kind === "account_failing" && f.host_resource_id === bad.id)).toBe(
+      true,
+    );
+    const failedCalls = tests() - before;
+    // The schedule samples 5 and always adds last run's failure: 6 tests, not 8.
+    before = tests();
+    const [tick] = await runReconcileTick(w.t.ctx);
+    expect(tick?.retest).toEqual({ policy: "sample:5", tested: 6 });
+    expect(tick?.findings.some((f) => f.kind === "account_failing" && f.host_resource_id === bad.id)).toBe(
+      true,
+    );
+    // Judged from the host: the sampled run made 5 more test calls than the `failed` one.
+    expect(tests() - before - failedCalls).toBe(5);
+    // `none`: drift and access only.
+    const none = await reconcileProvider(
+      w.t.ctx,
+      { hostRef: "sim", providerId: "deepseek" },
+      { trigger: "manual", retest: { kind: "none" } },
+    );
+    expect(none.retest).toEqual({ policy: "none", tested: 0 });
+  });
+
   it("an account deleted by hand: drifted, with a finding naming it", async () => {
     await imported();
     const victim = liveOnHost(w.sim).accounts[0];

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { ExitCode, invalidInput } from "../../domain/errors.js";
-import type { ReconcileResult } from "../../reconcile/runner.js";
+import { parseRetest } from "../../domain/retest.js";
+import type { ReconcileOptions, ReconcileResult } from "../../reconcile/runner.js";
 import type { ProviderStatusView, ResourceView } from "../../reconcile/status.js";
 import { table } from "../format.js";
 import { runCommand } from "../run.js";
@@ -12,13 +13,14 @@ const loadStatus = () => import("../../reconcile/status.js");
 export function renderReconcile(results: ReconcileResult[]): string {
   const lines = [
     table(
-      ["PROVIDER", "HOST", "OUTCOME", "STATUS", "FINDINGS", "CALLS", "MS"],
+      ["PROVIDER", "HOST", "OUTCOME", "STATUS", "FINDINGS", "RETESTED", "CALLS", "MS"],
       results.map((r) => [
         r.provider_id,
         r.host_id,
         r.outcome,
         `${r.previous_status ?? "-"} → ${r.new_status ?? "-"}`,
         r.findings.length,
+        `${r.retest.tested} (${r.retest.policy})`,
         r.host_calls,
         r.duration_ms,
       ]),
@@ -40,6 +42,14 @@ export function exitForReconcile(results: ReconcileResult[]): number {
   return ExitCode.ok;
 }
 
+function cliOptions(opts: { heal?: boolean; retest?: string }): ReconcileOptions {
+  return {
+    trigger: "cli",
+    heal: opts.heal === true,
+    ...(opts.retest !== undefined ? { retest: parseRetest(opts.retest) } : {}),
+  };
+}
+
 export function configureReconcileCommand(program: Command, provider: Command) {
   const reconcile = program
     .command("reconcile")
@@ -53,6 +63,10 @@ export function configureReconcileCommand(program: Command, provider: Command) {
       "--heal",
       "repair what needs no key: re-bind accounts, re-assign subscriptions, re-create a channel",
     )
+    .option(
+      "--retest <policy>",
+      "accounts to re-test: all (default), failed (those that failed last run), none, or sample:N (N at random plus last run's failures)",
+    )
     .description("for cron: exit 0 all good, 2 drift or degradation found, 1 error")
     .addHelpText(
       "after",
@@ -61,7 +75,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .action(
       async (
         providerId: string | undefined,
-        opts: { all?: boolean; host?: string; heal?: boolean },
+        opts: { all?: boolean; host?: string; heal?: boolean; retest?: string },
         cmd: Command,
       ) => {
         await runCommand<{ items: ReconcileResult[] }>(cmd, async (ctx) => {
@@ -72,10 +86,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
                 "AMBIGUOUS_TARGET",
                 "give either --all or PROVIDER_ID --host HOST, not both",
               );
-            items = await (await loadRunner()).reconcileAll(ctx, {
-              trigger: "cli",
-              heal: opts.heal === true,
-            });
+            items = await (await loadRunner()).reconcileAll(ctx, cliOptions(opts));
           } else {
             if (!providerId || !opts.host)
               throw invalidInput("TARGET_REQUIRED", "give --all, or PROVIDER_ID with --host HOST");
@@ -83,7 +94,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
               await (await loadRunner()).reconcileProvider(
                 ctx,
                 { hostRef: opts.host, providerId },
-                { trigger: "cli", heal: opts.heal === true },
+                cliOptions(opts),
               ),
             ];
           }
@@ -101,18 +112,24 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .argument("<provider_id>")
     .requiredOption("--host <host>", "host name or id")
     .option("--heal", "repair what needs no key")
+    .option(
+      "--retest <policy>",
+      "accounts to re-test: all (default), failed (those that failed last run), none, or sample:N (N at random plus last run's failures)",
+    )
     .description("reconcile one provider on one host now")
     .addHelpText("after", "\nExample:\n  relay provider reconcile deepseek --host prod")
-    .action(async (providerId: string, opts: { host: string; heal?: boolean }, cmd: Command) => {
-      await runCommand<ReconcileResult>(cmd, async (ctx) => {
-        const r = await (await loadRunner()).reconcileProvider(
-          ctx,
-          { hostRef: opts.host, providerId },
-          { trigger: "cli", heal: opts.heal === true },
-        );
-        return { data: r, human: () => renderReconcile([r]), exitCode: exitForReconcile([r]) };
-      });
-    });
+    .action(
+      async (providerId: string, opts: { host: string; heal?: boolean; retest?: string }, cmd: Command) => {
+        await runCommand<ReconcileResult>(cmd, async (ctx) => {
+          const r = await (await loadRunner()).reconcileProvider(
+            ctx,
+            { hostRef: opts.host, providerId },
+            cliOptions(opts),
+          );
+          return { data: r, human: () => renderReconcile([r]), exitCode: exitForReconcile([r]) };
+        });
+      },
+    );
 
   provider
     .command("status")

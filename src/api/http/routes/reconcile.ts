@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
+import { parseRetest } from "../../../domain/retest.js";
 import { reconcileProvider } from "../../../reconcile/runner.js";
 import { providerResources, providerStatus } from "../../../reconcile/status.js";
 import { ReconcileRequest } from "../schemas/requests.js";
@@ -18,7 +19,11 @@ export function reconcileRoutes(ctx: AppContext) {
       (await reconcileProvider(
         ctx,
         { hostRef: body.host_id, providerId: c.req.param("provider_id") },
-        { trigger: "manual", heal: body.heal === true },
+        {
+          trigger: "manual",
+          heal: body.heal === true,
+          ...(body.retest ? { retest: parseRetest(body.retest) } : {}),
+        },
       )) satisfies Body<"ReconcileResult">,
     );
   });

@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { RETEST_PATTERN } from "../../../domain/retest.js";
 
 /**
  * Request bodies, each declared once: the schema validates the body (ajv), `Static` gives the
@@ -80,7 +81,16 @@ export const AccessRequest = Type.Object(
 export type AccessRequest = Static<typeof AccessRequest>;
 
 export const ReconcileRequest = Type.Object(
-  { host_id: Id, heal: Type.Optional(Type.Boolean()) },
+  {
+    host_id: Id,
+    heal: Type.Optional(Type.Boolean()),
+    retest: Type.Optional(
+      Type.String({
+        pattern: RETEST_PATTERN,
+        description: "which accounts to re-test: all (default), failed, none or sample:N",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export type ReconcileRequest = Static<typeof ReconcileRequest>;

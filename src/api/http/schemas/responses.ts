@@ -294,6 +294,7 @@ export const ReconcileResult = Type.Object({
   access_state: Nullable(Str()),
   findings: Type.Array(Finding),
   healed: Type.Array(Str()),
+  retest: Type.Object({ policy: Str(), tested: Int() }),
   host_calls: Int(),
   duration_ms: Num(),
 });
