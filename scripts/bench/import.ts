@@ -51,8 +51,9 @@ export async function prepareDatabase(env: Record<string, string>, hostUrl: stri
 /**
  * One import of `count` keys. With `prepareApart`, the pack install and host add run in another
  * process first, as they do for `relay import` (so this process never loads the pack checker).
+ * With BENCH_TRACE=1 it prints when each phase moves (for finding where time goes).
  */
-async function run(latencyMs: number, count = KEYS, prepareApart = false) {
+export async function benchImportOnce(latencyMs: number, count = KEYS, prepareApart = false) {
   const dir = mkdtempSync(join(tmpdir(), "relay-bench-import-"));
   const sim = await startSimProcess(["--latency", String(latencyMs)]);
   let calls = 0;
@@ -185,11 +186,6 @@ async function naiveLoop(latencyMs: number, keys: number): Promise<number> {
   }
 }
 
-/** One import run at `latencyMs`; with BENCH_TRACE=1 it prints when each phase moves (for finding where time goes). */
-export async function benchImportOnce(latencyMs: number, count = KEYS, prepareApart = false) {
-  return run(latencyMs, count, prepareApart);
-}
-
 /** The issue's lower bound: (fixed calls + N / concurrency) × latency. */
 function lowerBoundMs(keys: number, latencyMs: number): number {
   // Fixed: the preview reads (in parallel: one round trip), group and channel creates, the first
@@ -212,14 +208,14 @@ function peakRssMb(): number {
 
 export async function benchImport(): Promise<BenchResult[]> {
   const latency = 20;
-  const slow = await run(latency);
+  const slow = await benchImportOnce(latency);
   const boundMs = lowerBoundMs(KEYS, latency);
-  const many = await run(latency, MANY);
+  const many = await benchImportOnce(latency, MANY);
   const manyBoundMs = lowerBoundMs(MANY, latency);
   const rss = peakRssMb();
   // The formula's bound with the tests' latency term replaced by what the host alone needs for them.
   const floorMs = (1 + 2 + 1 + 1) * latency + (await hostTestFloorMs(latency, KEYS));
-  const fast = await run(0);
+  const fast = await benchImportOnce(0);
   const naiveMs = await naiveLoop(latency, KEYS);
   return [
     {

@@ -33,20 +33,27 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Resolves once `url` answers 200 (polled every 2 ms); throws after 20 s. */
+export async function waitForOk(url: string): Promise<void> {
+  const t0 = performance.now();
+  for (;;) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() - t0 > 20_000) throw new Error(`${url} never answered`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 /** Milliseconds from spawn until `url` answers 200; the process is then stopped. */
 async function timeUntilReady(args: string[], env: NodeJS.ProcessEnv, url: string): Promise<number> {
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { env, stdio: "ignore" });
   try {
-    for (;;) {
-      try {
-        if ((await fetch(url)).status === 200) return performance.now() - t0;
-      } catch {
-        // not listening yet
-      }
-      if (performance.now() - t0 > 20_000) throw new Error(`${url} never answered`);
-      await new Promise((r) => setTimeout(r, 2));
-    }
+    await waitForOk(url);
+    return performance.now() - t0;
   } finally {
     child.kill("SIGKILL");
     await new Promise((r) => child.on("exit", r));

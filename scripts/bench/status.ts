@@ -16,7 +16,7 @@ import { projectRoot } from "../../src/util/paths.js";
 import { benchContext, prepareDatabase } from "./import.js";
 import type { BenchResult } from "./packs.js";
 import { startSimProcess } from "./sim.js";
-import { freePort } from "./startup.js";
+import { freePort, waitForOk } from "./startup.js";
 
 const CONNECTIONS = 32;
 const WINDOW_MS = 1500;
@@ -76,15 +76,7 @@ export async function benchStatus(): Promise<BenchResult[]> {
       env: { ...process.env, ...env, RELAY_LISTEN: `127.0.0.1:${port}` },
       stdio: "ignore",
     });
-    for (let t0 = performance.now(); ; ) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break;
-      } catch {
-        // not listening yet
-      }
-      if (performance.now() - t0 > 20_000) throw new Error("relay serve never became ready");
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitForOk(`http://127.0.0.1:${port}/readyz`);
     const status = "/api/providers/deepseek/status?host_id=bench";
     await throughput(port, status); // warm-up: JIT and the statement cache
     const health: number[] = [];

@@ -16,12 +16,13 @@ export type RetestPolicy =
   | { kind: "sample"; size: number };
 
 export const RETEST_PATTERN = "^(all|failed|none|sample:[1-9][0-9]{0,3})$";
+const RETEST = new RegExp(RETEST_PATTERN);
 
 /** What a scheduled run re-tests unless told otherwise; manual and CLI runs test `all`. */
 export const SCHEDULED_RETEST: RetestPolicy = { kind: "sample", size: 5 };
 
 export function parseRetest(text: string): RetestPolicy {
-  if (!new RegExp(RETEST_PATTERN).test(text))
+  if (!RETEST.test(text))
     throw invalidInput("RETEST_INVALID", "--retest takes all, failed, none or sample:N (N from 1 to 9999)", {
       hint: "For example --retest sample:20, or --retest failed.",
     });
@@ -58,11 +59,8 @@ export function pickRetests<T>(
         const j = i + Math.floor(random() * (rest.length - i));
         [rest[i], rest[j]] = [rest[j] as T, rest[i] as T];
       }
-      const chosen = new Set([
-        ...present.filter((t) => failedBefore.has(idOf(t))),
-        ...rest.slice(0, policy.size),
-      ]);
-      return present.filter((t) => chosen.has(t));
+      const sampled = new Set(rest.slice(0, policy.size));
+      return present.filter((t) => failedBefore.has(idOf(t)) || sampled.has(t));
     }
   }
 }

@@ -1,10 +1,11 @@
 import semver from "semver";
 import type { AppContext } from "../app/context.js";
-import { AppError, conflict, notFound } from "../domain/errors.js";
+import { AppError, conflict } from "../domain/errors.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { type PackIssue, type PackReport, validatePack } from "../domain/pack/validate.js";
 import {
   currentPackIds,
+  packNotFound,
   packRows,
   providerDefinitionsOfPack,
   providerIdsOfPack,
@@ -149,10 +150,7 @@ export function listPacks(ctx: AppContext): PackView[] {
 export function getPack(ctx: AppContext, packId: string): PackView {
   const rows = packRows(ctx, packId);
   const current = rows.find((r) => r.isCurrent);
-  if (!current)
-    throw notFound("PACK_NOT_FOUND", `no pack "${packId}" is installed`, {
-      hint: "List installed packs with `relay pack list`.",
-    });
+  if (!current) throw packNotFound(packId);
   return {
     pack_id: current.packId,
     name: current.name,

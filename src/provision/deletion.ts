@@ -3,10 +3,12 @@ import { hostAdapterFor } from "../app/host-access.js";
 import { nameMarker, parseOwnership } from "../domain/naming.js";
 import type { HostAdapter, UserSession } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
+import { deleteHostResource } from "../steps/delete-resource.js";
 import { ensureProbeIdentity } from "../steps/probe-identity.js";
 import { latestCapabilities } from "../store/hosts.js";
 import { batchResources, type ResourceRow, updateResource } from "../store/resources.js";
 import type { HostRow } from "../store/schema.js";
+import { chunk } from "../util/concurrency.js";
 
 /** Record states of a resource a rollback still has to remove. */
 export const UNDONE = ["create_pending", "created", "delete_pending", "failed"];
@@ -69,7 +71,7 @@ export async function deleteRows(d: Deleter, type: string, rows: ResourceRow[], 
   for (const r of pending) {
     const id = r.hostResourceId as number;
     try {
-      await deleteOne(d, type, id);
+      await deleteHostResource(d.adapter, type, id, d.probeSession);
       updateResource(ctx, r.id, { state: "deleted" });
     } catch (err) {
       failures.push(`${type} ${r.name} (#${id}): ${isHostError(err) ? err.message : String(err)}`);
@@ -78,8 +80,7 @@ export async function deleteRows(d: Deleter, type: string, rows: ResourceRow[], 
 }
 
 async function deleteAccountsInBatches(d: Deleter, pending: ResourceRow[], failures: string[]) {
-  for (let i = 0; i < pending.length; i += 100) {
-    const slice = pending.slice(i, i + 100);
+  for (const slice of chunk(pending, 100)) {
     const result = await d.adapter.deleteAccountsBatch(slice.map((r) => r.hostResourceId as number));
     const deleted = new Set(result.deletedIds);
     const failed = new Map(result.failed.map((f) => [f.id, f.error]));
@@ -90,30 +91,6 @@ async function deleteAccountsInBatches(d: Deleter, pending: ResourceRow[], failu
         updateResource(d.ctx, r.id, { state: "deleted" });
       else failures.push(`account ${r.name} (#${id}): ${error ?? "not deleted"}`);
     }
-  }
-}
-
-async function deleteOne(d: Deleter, type: string, id: number): Promise<void> {
-  const { adapter } = d;
-  switch (type) {
-    case "subscription":
-      await adapter.revokeSubscription(id);
-      return;
-    case "probe_key":
-      await adapter.deleteUserKey(await d.probeSession(), id);
-      return;
-    case "account":
-      await adapter.deleteAccount(id);
-      return;
-    case "plan":
-      await adapter.deletePlan(id);
-      return;
-    case "channel":
-      await adapter.deleteChannel(id);
-      return;
-    case "group":
-      await adapter.deleteGroup(id);
-      return;
   }
 }
 

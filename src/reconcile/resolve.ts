@@ -1,6 +1,7 @@
 import type { AppContext } from "../app/context.js";
 import { type Finding, orphanAction } from "../domain/drift.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
+import { deleteHostResource } from "../steps/delete-resource.js";
 import { getBatchRow } from "../store/batches.js";
 import { resourcesOf, updateResource } from "../store/resources.js";
 
@@ -36,7 +37,7 @@ export async function resolveLostCreates(
         updateResource(ctx, record.id, { hostResourceId: id, state: "created" });
         f.message = `${f.resource_type} ${f.name} (#${id}) was created but its answer was lost; adopted into batch ${batch.id}`;
       } else {
-        await deleteOne(adapter, f.resource_type, id);
+        await deleteHostResource(adapter, f.resource_type, id);
         updateResource(ctx, record.id, { hostResourceId: id, state: "deleted" });
         f.message = `${f.resource_type} ${f.name} (#${id}) was created after batch ${batch.id} gave it up; deleted`;
       }
@@ -47,21 +48,4 @@ export async function resolveLostCreates(
     }
   }
   return done;
-}
-
-async function deleteOne(adapter: HostAdapter, type: string, id: number): Promise<void> {
-  switch (type) {
-    case "account":
-      await adapter.deleteAccount(id);
-      return;
-    case "plan":
-      await adapter.deletePlan(id);
-      return;
-    case "channel":
-      await adapter.deleteChannel(id);
-      return;
-    case "group":
-      await adapter.deleteGroup(id);
-      return;
-  }
 }

@@ -1,21 +1,18 @@
-import { and, desc, eq, isNull, ne, or, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, ne, or } from "drizzle-orm";
 import { AppError, notFound } from "../domain/errors.js";
 import type { HostCapabilities } from "../host/sub2api/index.js";
 import { nowIso, type StoreContext } from "./db.js";
 import { type CapabilitySnapshotRow, type HostRow, hostCapabilitySnapshots, hosts } from "./schema.js";
-import { preparedQuery } from "./statements.js";
 
 export type SnapshotInput = Omit<CapabilitySnapshotRow, "id">;
 
 /** Resolves a host by id or by name. */
 export function findHost(s: StoreContext, ref: string): HostRow {
-  const row = preparedQuery(s.db, "findHost", () =>
-    s.db
-      .select()
-      .from(hosts)
-      .where(or(eq(hosts.id, sql.placeholder("ref")), eq(hosts.name, sql.placeholder("ref"))))
-      .prepare(),
-  ).get({ ref });
+  const row = s.db
+    .select()
+    .from(hosts)
+    .where(or(eq(hosts.id, ref), eq(hosts.name, ref)))
+    .get();
   if (!row)
     throw notFound("HOST_NOT_FOUND", `no host "${ref}"`, {
       hint: "List the registered hosts with `relay host list`.",

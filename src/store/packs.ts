@@ -127,6 +127,12 @@ export interface InstalledProvider {
   keyPatternChecked: boolean;
 }
 
+export function packNotFound(packId: string) {
+  return notFound("PACK_NOT_FOUND", `no pack "${packId}" is installed`, {
+    hint: "List installed packs with `relay pack list`.",
+  });
+}
+
 /** The installed definition of a provider, with its pack's host version range. */
 export function getProviderDefinition(s: StoreContext, providerId: string): InstalledProvider {
   const row = s.db.select().from(providers).where(eq(providers.providerId, providerId)).get();
@@ -139,10 +145,7 @@ export function getProviderDefinition(s: StoreContext, providerId: string): Inst
     .from(packs)
     .where(and(eq(packs.packId, row.packId), eq(packs.isCurrent, true)))
     .get();
-  if (!pack)
-    throw notFound("PACK_NOT_FOUND", `no pack "${row.packId}" is installed`, {
-      hint: "List installed packs with `relay pack list`.",
-    });
+  if (!pack) throw packNotFound(row.packId);
   return {
     definition: row.definition,
     packId: row.packId,

@@ -19,24 +19,3 @@ export function stmt(db: Database.Database, sql: string): Database.Statement {
   }
   return s;
 }
-
-const queries = new WeakMap<object, Map<string, unknown>>();
-
-/**
- * A drizzle query built and prepared once per connection, its inputs passed as placeholders
- * (`sql.placeholder`). For the hot read endpoints: building and preparing a query costs more than
- * running it on an indexed table.
- */
-export function preparedQuery<Q>(db: object, name: string, build: () => Q): Q {
-  let map = queries.get(db);
-  if (!map) {
-    map = new Map();
-    queries.set(db, map);
-  }
-  let q = map.get(name) as Q | undefined;
-  if (q === undefined) {
-    q = build();
-    map.set(name, q);
-  }
-  return q;
-}

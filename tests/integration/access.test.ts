@@ -7,7 +7,7 @@ import { installPack } from "../../src/packs/packs.js";
 import { importKeys } from "../../src/provision/import.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
 import { runAccessProbe } from "../../src/steps/access-proof.js";
-import { writeSignedPack } from "../fixtures/packs/write.js";
+import { standardPack, writeSignedPack } from "../fixtures/packs/write.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
 let w: World;
@@ -24,38 +24,7 @@ const providerStatus = (world: World) =>
 /** A pack whose provider bills by balance (a standard group): the self-service path. */
 function installStandardPack(world: World) {
   const dir = join(world.t.dir, "payg-pack");
-  const files = new Map<string, Buffer>([
-    [
-      "pack.json",
-      Buffer.from(
-        JSON.stringify({
-          schema_version: 1,
-          pack_id: "payg-pack",
-          name: "PAYG",
-          version: "1.0.0",
-          description: "",
-          host: { app: "sub2api", version_range: ">=0.1.0" },
-        }),
-      ),
-    ],
-    [
-      "providers/deepseek-payg.json",
-      Buffer.from(
-        JSON.stringify({
-          provider_id: "deepseek-payg",
-          display_name: "DeepSeek (balance)",
-          base_url: "https://api.deepseek.com",
-          platforms: { preferred: "deepseek", fallback: "openai" },
-          api_protocol: "chat_completions",
-          default_models: ["deepseek-chat"],
-          smoke_test_model: "deepseek-chat",
-          account_defaults: { concurrency: 2, priority: 50 },
-          group_defaults: { subscription_type: "standard", rate_multiplier: 1, is_exclusive: false },
-        }),
-      ),
-    ],
-  ]);
-  writeSignedPack(dir, files);
+  writeSignedPack(dir, standardPack({}));
   return installPack(world.t.ctx, { kind: "path", path: dir });
 }
 
