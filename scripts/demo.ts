@@ -96,7 +96,7 @@ try {
 
   banner("list hosts");
   const list = await relay(["host", "list"]);
-  check(list.code === 0 && /demo\s+supported\s+0\.1\.126/.test(list.out), "host listed");
+  check(list.code === 0 && /demo\s+supported\s+0\.1\.179/.test(list.out), "host listed");
 
   banner("probe again (records a new capability snapshot)");
   const probe = await relay(["--json", "host", "probe", "demo"]);

@@ -1,4 +1,4 @@
-import type { HostCapabilities } from "../host/sub2api/types.js";
+import { type HostFacts, providerSupport } from "./compat.js";
 import type { ProviderDefinition } from "./pack/schema.js";
 
 /** How a provider is expressed on a given host (design §3 host profiles). */
@@ -17,12 +17,18 @@ export interface HostMapping {
 
 const PER_MILLION = 1_000_000;
 
-export function mapProvider(
-  def: ProviderDefinition,
-  caps: Pick<HostCapabilities, "cn_platforms">,
-): HostMapping {
+/**
+ * The platform and credentials a provider gets on a host: its own platform where the build can
+ * test and serve it (domain/compat.ts), the OpenAI fallback otherwise. On a build that supports
+ * neither, the shape relay would have used is still returned, so existing resources can be read.
+ */
+export function mapProvider(def: ProviderDefinition, host: HostFacts): HostMapping {
   const preferred = def.platforms.preferred;
-  const native = preferred === "openai" || caps.cn_platforms.includes(preferred);
+  const support = providerSupport(def, host);
+  const native =
+    support.status === "supported"
+      ? support.mode === "native"
+      : preferred === "openai" || host.caps.cn_platforms.includes(preferred);
   const platform = native ? preferred : def.platforms.fallback;
   const isOpenAi = platform === "openai";
   // Every default model maps to itself, so the account serves exactly these; aliases are added.

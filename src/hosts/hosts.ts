@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
+import { providerSupport } from "../domain/compat.js";
 import { conflict, invalidInput } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { type Assessment, assessCapabilities } from "../domain/hosts.js";
@@ -16,6 +17,7 @@ import {
   recordProbe,
   type SnapshotInput,
 } from "../store/hosts.js";
+import { currentProviderDefinitions } from "../store/packs.js";
 import type { HostRow } from "../store/schema.js";
 import { maskSecret, SECRET_PURPOSE } from "../util/secrets.js";
 export type ProbeIdentity = "auto" | "user" | "none";
@@ -43,11 +45,55 @@ export interface HostView {
   blockers: string[];
   probe_identity: ProbeIdentity;
   admin_key_hint: string;
+  /** For each provider of the installed packs: whether this build can test and serve it, and how. */
+  providers: ProviderSupportView[];
   /** This relay installation's id: part of the name of everything it creates on the host. */
   install_id: string;
   created_at: string;
   updated_at: string;
   last_probed_at: string | null;
+}
+
+export interface ProviderSupportView {
+  provider_id: string;
+  status: "supported" | "unsupported";
+  mode: "native" | "fallback" | null;
+  platform: string | null;
+  reason_code: string | null;
+  reason: string | null;
+  first_working_version: string | null;
+}
+
+function supportViews(ctx: AppContext, version: string | null, caps: Record<string, unknown>) {
+  const facts = {
+    version,
+    caps: {
+      cn_platforms: Array.isArray(caps.cn_platforms) ? (caps.cn_platforms as string[]) : [],
+      chat_completions: caps.chat_completions === true,
+    },
+  };
+  return currentProviderDefinitions(ctx).map((def): ProviderSupportView => {
+    const s = providerSupport(def, facts);
+    return s.status === "supported"
+      ? {
+          provider_id: def.provider_id,
+          status: s.status,
+          mode: s.mode,
+          platform: s.platform,
+          reason_code: null,
+          reason: null,
+          first_working_version: null,
+        }
+      : {
+          provider_id: def.provider_id,
+          status: s.status,
+          mode: null,
+          platform: null,
+          reason_code: s.code,
+          reason: s.reason,
+          first_working_version: s.firstWorking ?? null,
+        };
+  });
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -268,6 +314,7 @@ function toView(ctx: AppContext, row: HostRow): HostView {
     warnings: snapshot?.warnings ?? [],
     capabilities: snapshot?.capabilities ?? {},
     blockers: snapshot?.blockers ?? [],
+    providers: snapshot ? supportViews(ctx, row.version, snapshot.capabilities) : [],
     probe_identity: row.probeIdentity,
     admin_key_hint: row.adminTokenHint,
     install_id: ctx.installId,

@@ -1,5 +1,6 @@
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
+import { providerSupport } from "../domain/compat.js";
 import { AppError, invalidInput } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { type HostMapping, mapProvider } from "../domain/mapping.js";
@@ -42,7 +43,8 @@ export async function buildPlan(
   } = getProviderDefinition(ctx, req.providerId);
   checkRequest(host, def, versionRange, req);
   const caps = latestCapabilities(ctx, host.id);
-  const mapping = mapProvider(def, caps);
+  refuseUnservable(host, def, caps);
+  const mapping = mapProvider(def, { version: host.version, caps });
   const intake = intakeKeys(req.keys, ctx.secrets, def.key_pattern, req.maxKeys, keyPatternChecked);
   // Read-only: the install row is created when an import actually runs.
   const gen = getInstall(ctx, host.id, req.providerId)?.generation ?? 1;
@@ -143,6 +145,23 @@ function checkRequest(host: HostRow, def: ProviderDefinition, versionRange: stri
       );
     }
   }
+}
+
+/** A build that cannot test and serve this provider is refused before any host read or write. */
+function refuseUnservable(host: HostRow, def: ProviderDefinition, caps: HostCapabilities) {
+  const support = providerSupport(def, { version: host.version, caps });
+  if (support.status === "supported") return;
+  throw new AppError(
+    "host_unsupported",
+    "PROVIDER_UNSUPPORTED_ON_HOST",
+    `host "${host.name}" cannot serve ${def.provider_id}: ${support.reason}`,
+    {
+      hint: support.firstWorking
+        ? `Upgrade sub2api to ${support.firstWorking} or later, then run \`relay host probe ${host.name}\`.`
+        : `Run \`relay host show ${host.name}\` for what this build can serve.`,
+      details: { reason_code: support.code, first_working_version: support.firstWorking ?? null },
+    },
+  );
 }
 
 /** The host reads a plan needs: the provider's named resources, its accounts, the group's subscriptions. */

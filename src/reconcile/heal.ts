@@ -13,6 +13,7 @@ interface Healer {
   adapter: HostAdapter;
   def: ProviderDefinition;
   caps: HostCapabilities;
+  version: string | null;
   rows: ResourceRow[];
 }
 
@@ -67,7 +68,7 @@ async function healOne(h: Healer, f: Finding, row: ResourceRow): Promise<string 
       name: `${row.name}-r${Date.now().toString(36)}`,
       description: ownershipTag(h.ctx.installId, h.def.provider_id, row.batchId ?? ""),
       groupIds: [gid],
-      modelPricing: mapProvider(h.def, h.caps).pricing,
+      modelPricing: mapProvider(h.def, { version: h.version, caps: h.caps }).pricing,
     });
     updateResource(h.ctx, row.id, { hostResourceId: ch.id });
     return `re-created channel for group #${gid} as #${ch.id}`;

@@ -1,3 +1,4 @@
+import type { HostFacts } from "../domain/compat.js";
 import type { Expectation, Observed, RecordedResource } from "../domain/drift.js";
 import { mapProvider } from "../domain/mapping.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
@@ -16,9 +17,9 @@ export function groupOf(rows: ResourceRow[], r: ResourceRow): number | undefined
 export function expectations(
   rows: ResourceRow[],
   def: ProviderDefinition,
-  caps: HostCapabilities,
+  host: HostFacts,
 ): RecordedResource[] {
-  const mapping = mapProvider(def, caps);
+  const mapping = mapProvider(def, host);
   const out: RecordedResource[] = [];
   for (const r of rows) {
     const gid = groupOf(rows, r);

@@ -142,7 +142,7 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     findings.push(
       ...diffResources(
         { installId: ctx.installId, providerId: install.providerId },
-        expectations(rows, def, caps),
+        expectations(rows, def, { version: host.version, caps }),
         observed,
       ),
     );
@@ -151,7 +151,9 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     const settled = await resolveLostCreates(ctx, adapter, host.id, install.providerId, findings);
     const healed = [
       ...settled,
-      ...(run.options.heal ? await heal({ ctx, adapter, def, caps, rows }, findings) : []),
+      ...(run.options.heal
+        ? await heal({ ctx, adapter, def, caps, version: host.version, rows }, findings)
+        : []),
     ];
     const present = new Set(observed.accounts.map((a) => a.id));
     const accounts = pickRetests(

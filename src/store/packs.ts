@@ -50,6 +50,17 @@ export function providerDefinitionsOfPack(s: StoreContext, packId: string): Prov
     .map((r) => r.definition);
 }
 
+/** The provider definitions of every current pack, by provider id. */
+export function currentProviderDefinitions(s: StoreContext): ProviderDefinition[] {
+  return s.db
+    .select({ definition: providers.definition })
+    .from(providers)
+    .innerJoin(packs, and(eq(packs.packId, providers.packId), eq(packs.isCurrent, true)))
+    .orderBy(providers.providerId)
+    .all()
+    .map((r) => r.definition);
+}
+
 /** Whether any host has a record of this provider (then a pack may not drop it). */
 export function providerInUse(s: StoreContext, providerId: string): boolean {
   return (

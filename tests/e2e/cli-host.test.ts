@@ -28,9 +28,9 @@ const keyFile = (s: RunningSim, name: string) => {
 
 describe("relay host add --json", () => {
   it.each([
-    ["cn-native", "0.1.126", { channels: true, plans: true, chat_completions: true }],
-    ["openai-compat", "0.1.105.36", { channels: true, chat_completions: true }],
-    ["legacy", "0.1.1", { chat_completions: false, channels: false, plans: false }],
+    ["cn-native", "0.1.179", { channels: true, plans: true, chat_completions: true }],
+    ["openai-compat", "0.1.150", { channels: true, chat_completions: true }],
+    ["legacy", "0.1.27", { chat_completions: false, channels: false, plans: false }],
   ])(
     "registers a %s host and prints its version, status and capabilities",
     async (profile, version, caps) => {
@@ -166,7 +166,7 @@ describe("relay host list|show|probe", () => {
     const table = await runRelay(["host", "list"], { env: env() });
     expect(table.code).toBe(0);
     expect(table.stdout.split("\n")[0]).toMatch(/^NAME\s+STATUS\s+VERSION\s+PROFILE\s+URL/);
-    expect(table.stdout).toMatch(/cn-native\s+supported\s+0\.1\.126/);
+    expect(table.stdout).toMatch(/cn-native\s+supported\s+0\.1\.179/);
 
     const list = JSON.parse((await runRelay(["--json", "host", "list"], { env: env() })).stdout);
     expect(list.items.map((h: { name: string }) => h.name)).toEqual(
@@ -175,7 +175,7 @@ describe("relay host list|show|probe", () => {
 
     const show = await runRelay(["host", "show", "legacy"], { env: env() });
     expect(show.code).toBe(0);
-    expect(show.stdout).toMatch(/version:\s+0\.1\.1/);
+    expect(show.stdout).toMatch(/version:\s+0\.1\.27/);
     expect(show.stdout).toMatch(/no \/v1\/chat\/completions/);
 
     const probe = await runRelay(["--json", "host", "probe", "cn-native"], { env: env() });

@@ -94,10 +94,10 @@ describe("npm run sim entry point", () => {
       child?.on("exit", (code) => reject(new Error(`sim exited with ${code}`)));
     });
     const info = JSON.parse(line);
-    expect(info).toMatchObject({ profile: "legacy", version: "0.1.1" });
+    expect(info).toMatchObject({ profile: "dec-2025", version: "0.1.27" });
     const version = await fetch(`${info.url}/api/v1/admin/system/version`, {
       headers: { "x-api-key": info.admin_key },
     });
-    expect(await version.json()).toEqual({ code: 0, message: "success", data: { version: "0.1.1" } });
+    expect(await version.json()).toEqual({ code: 0, message: "success", data: { version: "0.1.27" } });
   });
 });

@@ -138,7 +138,7 @@ describe("access states, each from real evidence", () => {
     expect(providerStatus(w)).toEqual({ status: "degraded", access_state: "broken" });
   });
 
-  it("not_configured on a host without a probe identity, and on a Dec 2025 host", async () => {
+  it("not_configured on a host without a probe identity", async () => {
     w = await makeWorld();
     await addHost(w.t.ctx, {
       name: "noprobe",
@@ -157,20 +157,6 @@ describe("access states, each from real evidence", () => {
     expect(r.provider_status).toBe("installed");
     const s = await runAccessProbe(w.t.ctx, { hostRef: "noprobe", providerId: "deepseek" });
     expect(s.reason).toMatch(/probe identity is `none`/);
-    await w.close();
-
-    w = await makeWorld({ profile: "legacy" });
-    const legacy = await importKeys(w.t.ctx, {
-      hostRef: "sim",
-      providerId: "deepseek",
-      keys: [deepseekKey()],
-      mode: "strict",
-      accessMode: "subscription",
-    });
-    expect(legacy.access_closure_status).toBe("not_configured");
-    expect((await runAccessProbe(w.t.ctx, { hostRef: "sim", providerId: "deepseek" })).reason).toMatch(
-      /no \/v1\/chat\/completions/,
-    );
   });
 
   it("a blocked login (captcha) is reported as not verifiable, never assumed", async () => {
@@ -190,7 +176,9 @@ describe("access states, each from real evidence", () => {
 
 describe("subscriptions", () => {
   it("assignment is idempotent on new and old hosts, and conflicts are reported, not overwritten", async () => {
-    for (const profile of ["cn-native", "legacy"] as const) {
+    // Old builds' 409 SUBSCRIPTION_ALREADY_EXISTS is pinned by the adapter's contract tests: relay
+    // refuses every import on them, so no provider of relay's can be assigned there.
+    for (const profile of ["cn-native", "openai-compat"] as const) {
       w = await makeWorld({ profile });
       const alice = w.sim.sim.state.addUser({ email: "alice@example.com", password: "alice-password" });
       await importKeys(w.t.ctx, {

@@ -38,14 +38,14 @@ const addBody = (s: RunningSim, name = "h1", token = s.sim.state.adminApiKey) =>
 });
 
 describe("POST /api/hosts against each simulator profile", () => {
-  it("cn-native: supported with channels, plans and chat completions", async () => {
+  it("cn-native (0.1.179): supported with channels, plans and chat completions", async () => {
     const s = await sim({ profile: "cn-native" });
     const res = await api("POST", "/api/hosts", addBody(s));
     expect(res.status).toBe(201);
     const host = await json(res);
     expect(host).toMatchObject({
       name: "h1",
-      version: "0.1.126",
+      version: "0.1.179",
       status: "supported",
       profile: "cn-native",
       status_reasons: [],
@@ -57,32 +57,103 @@ describe("POST /api/hosts against each simulator profile", () => {
       batch_delete: true,
       idempotency: true,
     });
-    expect(host.capabilities.cn_platforms).toEqual(["deepseek", "kimi", "zhipu", "minimax"]);
+    expect(host.capabilities.cn_platforms).toEqual(["deepseek", "kimi", "zhipu"]);
     expect(host.admin_key_hint).toMatch(/^admin-…[0-9a-f]{4}$/);
     expect(JSON.stringify(host)).not.toContain(s.sim.state.adminApiKey);
   });
 
-  it("openai-compat: supported without CN platforms, with a four-part version", async () => {
+  it("openai-compat (0.1.150): supported without CN platforms or batch delete", async () => {
     const s = await sim({ profile: "openai-compat" });
     const host = await json(api("POST", "/api/hosts", addBody(s)));
-    expect(host).toMatchObject({ version: "0.1.105.36", status: "supported", profile: "openai-compat" });
-    expect(host.capabilities.cn_platforms).toEqual([]);
+    expect(host).toMatchObject({ version: "0.1.150", status: "supported", profile: "openai-compat" });
+    expect(host.capabilities).toMatchObject({ cn_platforms: [], batch_delete: false, idempotency: true });
     expect(host.warnings.map((w: { code: string }) => w.code)).toContain("NO_CN_PLATFORMS");
   });
 
-  it("legacy: supported, chat_completions false and the consequence stated", async () => {
+  it("legacy (Dec 2025, 0.1.27): chat_completions false and the consequence stated", async () => {
     const s = await sim({ profile: "legacy" });
     const host = await json(api("POST", "/api/hosts", addBody(s)));
-    expect(host).toMatchObject({ version: "0.1.1", status: "supported", profile: "legacy" });
+    expect(host).toMatchObject({ version: "0.1.27", status: "supported", profile: "legacy" });
     expect(host.capabilities).toMatchObject({
       chat_completions: false,
       channels: false,
       plans: false,
       batch_delete: false,
+      idempotency: false,
       max_page_size: 100,
     });
     const warning = host.warnings.find((w: { code: string }) => w.code === "NO_CHAT_COMPLETIONS");
     expect(warning.message).toMatch(/access will be reported as not verifiable/);
+  });
+});
+
+describe("which shipped providers each release can serve (host view, shipped pack installed)", () => {
+  const fallback = { status: "supported", mode: "fallback", platform: "openai" };
+  const native = (platform: string) => ({ status: "supported", mode: "native", platform });
+  const refused = (reason_code: string, first_working_version: string) => ({
+    status: "unsupported",
+    reason_code,
+    first_working_version,
+  });
+  it.each([
+    [
+      "dec-2025",
+      {
+        deepseek: refused("NO_CHAT_COMPLETIONS", "0.1.130"),
+        zhipu: refused("NO_CHAT_COMPLETIONS", "0.1.130"),
+      },
+    ],
+    [
+      "v0.1.126",
+      {
+        deepseek: refused("FALLBACK_UNAVAILABLE", "0.1.130"),
+        qwen: refused("FALLBACK_UNAVAILABLE", "0.1.130"),
+      },
+    ],
+    [
+      "v0.1.150",
+      {
+        deepseek: fallback,
+        kimi: fallback,
+        minimax: fallback,
+        qwen: fallback,
+        zhipu: refused("BASE_URL_JOIN", "0.1.179"),
+      },
+    ],
+    [
+      "v0.1.178",
+      {
+        deepseek: refused("CN_ACCOUNT_TEST_BROKEN", "0.1.179"),
+        kimi: refused("CN_ACCOUNT_TEST_BROKEN", "0.1.179"),
+        zhipu: refused("CN_ACCOUNT_TEST_BROKEN", "0.1.179"),
+        minimax: fallback,
+        qwen: fallback,
+      },
+    ],
+    [
+      "v0.1.179",
+      {
+        deepseek: native("deepseek"),
+        kimi: native("kimi"),
+        zhipu: native("zhipu"),
+        minimax: fallback,
+        qwen: fallback,
+      },
+    ],
+  ] as const)("%s", async (profile, expected) => {
+    const { installPack } = await import("../../src/packs/packs.js");
+    const { projectRoot } = await import("../../src/util/paths.js");
+    const { join } = await import("node:path");
+    await installPack(t.ctx, { kind: "path", path: join(projectRoot(), "packs", "openai-cn-pack") });
+    const s = await sim({ profile });
+    const host = await json(api("POST", "/api/hosts", addBody(s)));
+    expect(host.version).toBe(s.sim.profile.version);
+    const byId = Object.fromEntries(host.providers.map((p: { provider_id: string }) => [p.provider_id, p]));
+    expect(Object.keys(byId).sort()).toEqual(["deepseek", "kimi", "minimax", "qwen", "zhipu"]);
+    for (const [id, want] of Object.entries(expected)) expect(byId[id], id).toMatchObject(want);
+    for (const p of host.providers) {
+      if (p.status === "unsupported") expect(p.reason).toMatch(/\S{10,}/);
+    }
   });
 });
 
@@ -156,7 +227,7 @@ describe("blocked hosts", () => {
     const host = await json(res);
     expect(host.status).toBe("unsupported");
     expect(host.blockers).toEqual(["compliance_ack_required"]);
-    expect(host.version).toBe("0.1.126");
+    expect(host.version).toBe("0.1.179");
     expect(host.status_reasons[0]).toMatchObject({ code: "COMPLIANCE_ACK_REQUIRED" });
     expect(host.status_reasons[0].hint).toMatch(/accept it in the sub2api admin panel/);
     expect(s.sim.state.complianceAcknowledged).toBe(false); // relay never accepts on anyone's behalf
@@ -235,7 +306,7 @@ describe("hosts under load and faults", () => {
   it("onboarding survives injected 5xx on reads (retried) and still reads the host right", async () => {
     const s = await sim({ profile: "cn-native", faults: { errorRate: 0.2, seed: 7, match: /^GET / } });
     const host = await json(api("POST", "/api/hosts", addBody(s)));
-    expect(host).toMatchObject({ status: "supported", version: "0.1.126" });
+    expect(host).toMatchObject({ status: "supported", version: "0.1.179" });
     expect(host.capabilities).toMatchObject({ channels: true, chat_completions: true });
   });
 });

@@ -9,7 +9,8 @@ import {
 import { concurrentRounds, killPoints, randomSequences, secondInstall } from "./ownership-suite.js";
 import { SecretLedger } from "./suite.js";
 
-export const PROFILES: ProfileName[] = ["cn-native", "openai-compat", "legacy"];
+// Profiles on which relay writes (on dec-2025 and v0.1.126 every import is refused before a write).
+export const PROFILES: ProfileName[] = ["v0.1.179", "v0.1.150"];
 
 /** Everything of the ownership suite on one host profile, with its own secret ledger. */
 export async function ownershipSuite(

@@ -34,6 +34,14 @@ export function renderHost(h: HostView): string {
     `CN platforms:   ${cn.join(", ") || "none"}`,
   ];
   if (h.blockers.length > 0) lines.push(`blockers:       ${h.blockers.join(", ")}`);
+  if (h.providers.length > 0) lines.push("", "providers of the installed packs on this build:");
+  for (const p of h.providers) {
+    lines.push(
+      p.status === "supported"
+        ? `  ✓ ${p.provider_id}: ${p.mode === "native" ? `own platform \`${p.platform}\`` : "OpenAI fallback (force_chat_completions)"}`
+        : `  ✗ ${p.provider_id}: cannot be served — ${p.reason}${p.first_working_version ? ` (works from ${p.first_working_version})` : ""}`,
+    );
+  }
   for (const r of h.status_reasons) lines.push("", `✗ ${r.message}`, ...(r.hint ? [`  → ${r.hint}`] : []));
   if (h.warnings.length > 0) lines.push("");
   for (const w of h.warnings) lines.push(`! ${w.message}`);

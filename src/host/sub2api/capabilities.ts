@@ -76,9 +76,9 @@ export async function probeCapabilities(client: HostClient): Promise<CapabilityR
     if (await acceptsGroupPlatform(client, platform)) caps.cn_platforms.push(platform);
   }
   await probeUserRoutes(client, caps, publicSettings);
-  // Idempotency-Key handling arrived with the 2026 lineage, which also brought the compliance
-  // guard and batch delete; Dec 2025 builds have neither and ignore the header.
-  caps.idempotency = compliance !== undefined || caps.batch_delete;
+  // Idempotency-Key handling, the real batch create and /v1/chat/completions all arrived in
+  // 0.1.104 (docs/host-compatibility.md); Dec 2025 builds have none of them and ignore the header.
+  caps.idempotency = caps.chat_completions || compliance !== undefined || caps.batch_delete;
   return report(maxPageSize, compliance);
 }
 

@@ -11,6 +11,7 @@ import {
   success,
   validationMessage,
 } from "./gin.js";
+import { upstreamUrl } from "./routing.js";
 import type { SimAccount } from "./state.js";
 
 const SENSITIVE = new Set([
@@ -344,7 +345,7 @@ export function registerAccounts(
         await send({ type: "error", error: `Invalid base URL: ${baseUrl}` });
         return;
       }
-      const r = upstream.chat(baseUrl, apiKey, model);
+      const r = upstream.post(upstreamUrl(profile, a, "test"), apiKey, model);
       if (!r.ok) {
         await send({ type: "error", error: `API returned ${r.status}: ${r.body}` });
         return;

@@ -54,6 +54,8 @@ export interface Sim {
   routes: { method: string; pattern: RegExp }[];
   app: Hono;
   requestCount: number;
+  /** `METHOD path` of every non-GET request the host answered with 2xx, oldest first. */
+  writes: string[];
 }
 
 type Method = "GET" | "POST" | "PUT" | "DELETE";

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type Ctx, route, type Sim } from "./context.js";
 import { middlewareError, readJson } from "./gin.js";
+import { upstreamUrl } from "./routing.js";
 import type { SimApiKey, SimGroup } from "./state.js";
 
 const openaiError = (c: Ctx, status: number, type: string, message: string) =>
@@ -112,15 +113,10 @@ export function registerGateway(sim: Sim) {
     for (const account of candidates) {
       const mapping = (account.credentials.model_mapping ?? {}) as Record<string, string>;
       const upstreamModel = mapping[model] ?? model;
-      const rawChat =
-        account.platform !== "openai" ||
-        account.extra.openai_responses_mode === "force_chat_completions" ||
-        account.extra.openai_responses_supported === false;
-      const r = upstream.chat(
-        String(account.credentials.base_url ?? ""),
+      const r = upstream.post(
+        upstreamUrl(profile, account, "serve"),
         String(account.credentials.api_key ?? ""),
         upstreamModel,
-        rawChat ? "chat" : "responses",
       );
       if (r.ok) {
         return c.json({

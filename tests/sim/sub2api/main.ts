@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { isProfileName } from "./profiles.js";
+import { isProfileName, PROFILE_NAMES } from "./profiles.js";
 import { startSimulator } from "./server.js";
 
 /** `npm run sim -- --profile cn-native --port 0`: a simulated sub2api host on loopback. */
@@ -16,14 +16,15 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`Usage: npm run sim -- [--profile cn-native|openai-compat|legacy] [--port N] [--compliance-locked]
+  console.log(`Usage: npm run sim -- [--profile NAME] [--port N] [--compliance-locked]
                       [--step-up] [--latency MS] [--error-rate 0..1]
+Profiles: ${PROFILE_NAMES.join(", ")}
 The admin key is generated and printed unless SIM_ADMIN_KEY is set (never pass it as an argument).`);
   process.exit(0);
 }
 const profile = values.profile ?? "cn-native";
 if (!isProfileName(profile)) {
-  console.error(`unknown profile "${profile}"; use cn-native, openai-compat or legacy`);
+  console.error(`unknown profile "${profile}"; use one of ${PROFILE_NAMES.join(", ")}`);
   process.exit(2);
 }
 const running = await startSimulator({
@@ -38,7 +39,7 @@ console.log(
   JSON.stringify({
     url: running.url,
     port: running.port,
-    profile,
+    profile: running.sim.profile.name,
     version: running.sim.profile.version,
     admin_key: running.sim.state.adminApiKey,
   }),

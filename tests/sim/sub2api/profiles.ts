@@ -1,16 +1,33 @@
 /**
- * The three host profiles of design §3, each a lineage of real sub2api builds (contract §0):
- * - `cn-native`: 2026 builds with CN platforms (0035439 lineage);
- * - `openai-compat`: 2026 builds without CN platforms (a four-part version, as `0.1.105.36`);
- * - `legacy`: the Dec 2025 build (d3e73f1): no channels, plans, batch delete, models sync,
- *   compliance guard, idempotency or /v1/chat/completions; page size capped at 100; the batch
- *   create route is a placeholder that creates nothing.
+ * Host profiles, each a real sub2api release (docs/host-compatibility.md has the source lines):
+ * - `dec-2025`: the Dec 2025 tag builds (d3e73f1 lineage, release version 0.1.27): no channels,
+ *   plans, batch delete, models sync, compliance guard, idempotency or /v1/chat/completions; page
+ *   size capped at 100; the batch create route is a placeholder; account tests go to /v1/responses.
+ * - `v0.1.126` (62ccd0ff): chat completions exist but OpenAI-platform chat is converted to the
+ *   Responses API (`openai_responses_mode` is unknown before 0.1.127); no CN platforms.
+ * - `v0.1.150`: a 0.1.130–0.1.169 build: the OpenAI fallback works; no CN platforms; no batch
+ *   delete (0.1.170); URL joining appends /v1/chat/completions unless the base ends in /v1.
+ * - `v0.1.178` (49504adc): kimi, zhipu, deepseek platforms, but their account test falls through to
+ *   the Claude test ({base}/v1/messages → 404).
+ * - `v0.1.179` (2bc139ab): CN accounts tested at the joined chat URL; version directories such as
+ *   `/api/paas/v4` are joined as `/api/paas/v4/chat/completions`.
+ * The design's category names are aliases: `cn-native` = v0.1.179, `openai-compat` = v0.1.150,
+ * `legacy` = dec-2025.
  */
-export type ProfileName = "cn-native" | "openai-compat" | "legacy";
+export type ReleaseName = "dec-2025" | "v0.1.126" | "v0.1.150" | "v0.1.178" | "v0.1.179";
+export type ProfileName = ReleaseName | "cn-native" | "openai-compat" | "legacy";
 
 export interface SimProfile {
-  name: ProfileName;
+  name: ReleaseName;
   version: string;
+  /** How an OpenAI-platform account's chat reaches the upstream: always as Responses, or per `openai_responses_mode`. */
+  openaiChat: "responses_always" | "mode_flag";
+  /** OpenAI-platform account test: Responses API, or the chat endpoint when the account is in chat mode. */
+  openaiTest: "responses" | "per_mode";
+  /** CN-platform account test: the Claude test (0.1.178's bug) or the joined chat URL. */
+  cnTest: "claude" | "chat";
+  /** `v1_only`: `/chat/completions` only after a base ending in /v1; `version_dir`: after any /vN. */
+  urlJoin: "v1_only" | "version_dir";
   groupPlatforms: string[];
   /** Group platforms whose keys /v1/chat/completions routes to the OpenAI-compatible gateway. */
   chatPlatforms: string[];
@@ -43,65 +60,33 @@ export interface SimProfile {
 
 const BASE_PLATFORMS = ["anthropic", "openai", "gemini"];
 
-export const PROFILES: Record<ProfileName, SimProfile> = {
-  "cn-native": {
-    name: "cn-native",
-    version: "0.1.126",
-    groupPlatforms: [
-      ...BASE_PLATFORMS,
-      "antigravity",
-      "grok",
-      "cursor",
-      "kimi",
-      "zhipu",
-      "deepseek",
-      "minimax",
-      "opencode_go",
-      "composite",
-    ],
-    chatPlatforms: ["openai", "grok", "kimi", "zhipu", "deepseek", "minimax", "opencode_go"],
-    maxPageSize: 1000,
-    compliance: true,
-    channels: true,
-    paymentPlans: true,
-    batchCreateReal: true,
-    batchDelete: true,
-    modelsSync: true,
-    chatCompletions: true,
-    idempotency: true,
-    credentialsRedacted: true,
-    assignIdempotent: true,
-    softRevoke: true,
-    groupNameUniqueIncludesDeleted: false,
-    groupSearch: true,
-    accountGroupFilter: true,
-    accountNotes: true,
-  },
-  "openai-compat": {
-    name: "openai-compat",
-    version: "0.1.105.36",
-    groupPlatforms: [...BASE_PLATFORMS, "antigravity"],
-    chatPlatforms: ["openai", "grok"],
-    maxPageSize: 1000,
-    compliance: true,
-    channels: true,
-    paymentPlans: true,
-    batchCreateReal: true,
-    batchDelete: true,
-    modelsSync: true,
-    chatCompletions: true,
-    idempotency: true,
-    credentialsRedacted: true,
-    assignIdempotent: true,
-    softRevoke: true,
-    groupNameUniqueIncludesDeleted: false,
-    groupSearch: true,
-    accountGroupFilter: true,
-    accountNotes: true,
-  },
-  legacy: {
-    name: "legacy",
-    version: "0.1.1",
+/** The 2026 lineage from 0.1.104 on: idempotency, real batch create, chat completions, notes. */
+const LINEAGE_2026 = {
+  maxPageSize: 1000,
+  channels: true,
+  paymentPlans: true,
+  batchCreateReal: true,
+  chatCompletions: true,
+  idempotency: true,
+  credentialsRedacted: true,
+  assignIdempotent: true,
+  softRevoke: true,
+  groupNameUniqueIncludesDeleted: false,
+  groupSearch: true,
+  accountGroupFilter: true,
+  accountNotes: true,
+} as const;
+
+const CN = ["kimi", "zhipu", "deepseek"];
+
+export const RELEASES: Record<ReleaseName, SimProfile> = {
+  "dec-2025": {
+    name: "dec-2025",
+    version: "0.1.27",
+    openaiChat: "responses_always",
+    openaiTest: "responses",
+    cnTest: "chat",
+    urlJoin: "v1_only",
     groupPlatforms: BASE_PLATFORMS,
     chatPlatforms: [],
     maxPageSize: 100,
@@ -121,8 +106,76 @@ export const PROFILES: Record<ProfileName, SimProfile> = {
     accountGroupFilter: false,
     accountNotes: false,
   },
+  "v0.1.126": {
+    ...LINEAGE_2026,
+    name: "v0.1.126",
+    version: "0.1.126",
+    openaiChat: "responses_always",
+    openaiTest: "responses",
+    cnTest: "chat",
+    urlJoin: "v1_only",
+    groupPlatforms: [...BASE_PLATFORMS, "antigravity"],
+    chatPlatforms: ["openai"],
+    compliance: false,
+    batchDelete: false,
+    modelsSync: false,
+  },
+  "v0.1.150": {
+    ...LINEAGE_2026,
+    name: "v0.1.150",
+    version: "0.1.150",
+    openaiChat: "mode_flag",
+    openaiTest: "per_mode",
+    cnTest: "chat",
+    urlJoin: "v1_only",
+    groupPlatforms: [...BASE_PLATFORMS, "antigravity"],
+    chatPlatforms: ["openai"],
+    compliance: true,
+    batchDelete: false,
+    modelsSync: true,
+  },
+  "v0.1.178": {
+    ...LINEAGE_2026,
+    name: "v0.1.178",
+    version: "0.1.178",
+    openaiChat: "mode_flag",
+    openaiTest: "per_mode",
+    cnTest: "claude",
+    urlJoin: "v1_only",
+    groupPlatforms: [...BASE_PLATFORMS, "antigravity", ...CN],
+    chatPlatforms: ["openai", ...CN],
+    compliance: true,
+    batchDelete: true,
+    modelsSync: true,
+  },
+  "v0.1.179": {
+    ...LINEAGE_2026,
+    name: "v0.1.179",
+    version: "0.1.179",
+    openaiChat: "mode_flag",
+    openaiTest: "per_mode",
+    cnTest: "chat",
+    urlJoin: "version_dir",
+    groupPlatforms: [...BASE_PLATFORMS, "antigravity", ...CN],
+    chatPlatforms: ["openai", ...CN],
+    compliance: true,
+    batchDelete: true,
+    modelsSync: true,
+  },
 };
 
+const ALIASES: Record<Exclude<ProfileName, ReleaseName>, ReleaseName> = {
+  "cn-native": "v0.1.179",
+  "openai-compat": "v0.1.150",
+  legacy: "dec-2025",
+};
+
+export function profileOf(name: ProfileName): SimProfile {
+  return RELEASES[name in ALIASES ? ALIASES[name as keyof typeof ALIASES] : (name as ReleaseName)];
+}
+
+export const PROFILE_NAMES = [...Object.keys(RELEASES), ...Object.keys(ALIASES)] as ProfileName[];
+
 export function isProfileName(value: string): value is ProfileName {
-  return value in PROFILES;
+  return (PROFILE_NAMES as string[]).includes(value);
 }

@@ -7,7 +7,7 @@ import { registerChannels, registerPlans, registerSubscriptions, registerUsers }
 import { type Ctx, type FaultOptions, isKnownRoute, type Sim, type SimOptions } from "./context.js";
 import { registerGateway } from "./gateway.js";
 import { fail, ginNotFound, middlewareError } from "./gin.js";
-import { PROFILES, type ProfileName } from "./profiles.js";
+import { type ProfileName, profileOf } from "./profiles.js";
 import { generateAdminKey, payloadHash, SimState } from "./state.js";
 import { FakeUpstream } from "./upstream.js";
 import { registerUserApi } from "./user-api.js";
@@ -51,7 +51,7 @@ function mulberry32(seed: number) {
 }
 
 export function createSimulator(opts: CreateSimOptions = {}): Sim {
-  const profile = PROFILES[opts.profile ?? "cn-native"];
+  const profile = profileOf(opts.profile ?? "cn-native");
   const options: SimOptions = {
     profile,
     adminApiKey: opts.adminApiKey ?? generateAdminKey(),
@@ -76,6 +76,7 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
     routes: [],
     app,
     requestCount: 0,
+    writes: [],
   };
   let random = mulberry32(options.faults.seed ?? 1);
   const window = { start: Date.now(), count: 0 };
@@ -114,7 +115,9 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
     sim.requestCount += 1;
     const fault = await injectFault(c, options.faults, random);
     if (fault) return fault;
-    return next();
+    await next();
+    // Every request the host accepted that is not a read: what "no host write" is judged by.
+    if (c.req.method !== "GET" && c.res.status < 300) sim.writes.push(`${c.req.method} ${c.req.path}`);
   });
 
   // --- /api/v1/admin: adminAuth → panel rate limiter → compliance guard → step-up ---

@@ -1,7 +1,10 @@
+import type { SimProfile } from "./profiles.js";
+
 /**
- * The fake upstream providers behind the simulated host: an OpenAI-compatible chat API per base
- * URL, keyed by provider API key. A key is valid unless it was revoked (or never issued, when the
- * upstream is set to accept only issued keys).
+ * The fake upstream providers behind the simulated host. Each provider answers only its real
+ * endpoint paths (anything else is a 404, as the real APIs answer), keyed by provider API key. A
+ * key is valid unless it was revoked. Unknown origins behave as a generic OpenAI-compatible API
+ * that serves `…/chat/completions` under any path.
  */
 export interface UpstreamCall {
   ok: boolean;
@@ -10,28 +13,53 @@ export interface UpstreamCall {
   content?: string;
 }
 
-const CATALOG: Record<string, string[]> = {
-  "https://api.deepseek.com": ["deepseek-chat", "deepseek-reasoner"],
-  "https://api.moonshot.cn/v1": [
-    "kimi-k2-0905-preview",
-    "kimi-k2-turbo-preview",
-    "moonshot-v1-8k",
-    "moonshot-v1-32k",
-  ],
-  "https://open.bigmodel.cn/api/paas/v4": ["glm-4.6", "glm-4.5", "glm-4.5-air", "glm-4.5-flash"],
-  "https://dashscope.aliyuncs.com/compatible-mode/v1": [
-    "qwen-plus",
-    "qwen-max",
-    "qwen-turbo",
-    "qwen3-coder-plus",
-  ],
-  "https://api.minimax.io/v1": ["MiniMax-M2", "MiniMax-M1"],
+interface Provider {
+  chatPaths: string[];
+  models: string[];
+}
+
+const PROVIDERS: Record<string, Provider> = {
+  // DeepSeek serves both paths (its docs give https://api.deepseek.com and …/v1 as base URLs).
+  "https://api.deepseek.com": {
+    chatPaths: ["/chat/completions", "/v1/chat/completions"],
+    models: ["deepseek-chat", "deepseek-reasoner"],
+  },
+  "https://api.moonshot.cn": {
+    chatPaths: ["/v1/chat/completions"],
+    models: ["kimi-k2-0905-preview", "kimi-k2-turbo-preview", "moonshot-v1-8k", "moonshot-v1-32k"],
+  },
+  "https://open.bigmodel.cn": {
+    chatPaths: ["/api/paas/v4/chat/completions"],
+    models: ["glm-4.6", "glm-4.5", "glm-4.5-air", "glm-4.5-flash"],
+  },
+  "https://dashscope.aliyuncs.com": {
+    chatPaths: ["/compatible-mode/v1/chat/completions"],
+    models: ["qwen-plus", "qwen-max", "qwen-turbo", "qwen3-coder-plus"],
+  },
+  "https://api.minimax.io": { chatPaths: ["/v1/chat/completions"], models: ["MiniMax-M2", "MiniMax-M1"] },
 };
+
+/**
+ * How a build joins an account's base URL and an endpoint such as `/chat/completions`.
+ * `v1_only` (before 0.1.179): the relative endpoint only after a base ending in `/v1`, else
+ * `/v1/…`; `version_dir` (0.1.179+, `buildOpenAIEndpointURL`): after any `/vN` directory.
+ */
+export function joinEndpoint(profile: SimProfile, baseUrl: string, relative: string): string {
+  const base = baseUrl.replace(/\/+$/, "");
+  if (base.endsWith(relative)) return base;
+  const last = base.slice(base.lastIndexOf("/") + 1);
+  const versioned =
+    profile.urlJoin === "version_dir" ? /^v\d+(?:beta\d*|alpha\d*)?$/i.test(last) : last === "v1";
+  return versioned ? `${base}${relative}` : `${base}/v1${relative}`;
+}
+
+const errorBody = (message: string, type: string) => JSON.stringify({ error: { message, type } });
 
 export class FakeUpstream {
   readonly revoked = new Set<string>();
-  readonly catalog = new Map<string, string[]>(Object.entries(CATALOG));
   calls = 0;
+  /** Every URL called, newest last (tests read which path a build used). */
+  readonly urls: string[] = [];
 
   revoke(key: string) {
     this.revoked.add(key);
@@ -46,40 +74,48 @@ export class FakeUpstream {
     return apiKey !== "" && !this.revoked.has(apiKey);
   }
 
+  /** The model list of the provider behind a base URL (what a models sync reads). */
   models(baseUrl: string): string[] | undefined {
-    return this.catalog.get(baseUrl.replace(/\/+$/, ""));
+    return providerOf(baseUrl)?.models;
   }
 
-  /** POST {base}/chat/completions. Unknown base URLs accept any model (a generic compatible API). */
-  chat(baseUrl: string, apiKey: string, model: string, path: "chat" | "responses" = "chat"): UpstreamCall {
+  /** POST to a full upstream URL. Only a provider's chat paths exist; everything else is 404. */
+  post(url: string, apiKey: string, model: string): UpstreamCall {
     this.calls += 1;
+    this.urls.push(url);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return { ok: false, status: 0, body: `invalid URL ${url}` };
+    }
+    const provider = providerOf(url);
+    const path = parsed.pathname;
+    const served = provider ? provider.chatPaths.includes(path) : path.endsWith("/chat/completions");
+    if (!served)
+      return { ok: false, status: 404, body: errorBody(`Not Found: ${path}`, "invalid_request_error") };
     if (!this.authorized(apiKey)) {
       return {
         ok: false,
         status: 401,
-        body: JSON.stringify({
-          error: { message: "Authentication Fails, Your api key is invalid", type: "authentication_error" },
-        }),
+        body: errorBody("Authentication Fails, Your api key is invalid", "authentication_error"),
       };
     }
-    if (path === "responses") {
-      // Chinese providers speak chat-completions only.
-      return {
-        ok: false,
-        status: 404,
-        body: JSON.stringify({ error: { message: "Not Found", type: "invalid_request_error" } }),
-      };
-    }
-    const models = this.models(baseUrl);
-    if (models && !models.includes(model)) {
+    if (provider && !provider.models.includes(model)) {
       return {
         ok: false,
         status: 400,
-        body: JSON.stringify({
-          error: { message: `Model Not Exist: ${model}`, type: "invalid_request_error" },
-        }),
+        body: errorBody(`Model Not Exist: ${model}`, "invalid_request_error"),
       };
     }
     return { ok: true, status: 200, body: "", content: `Hello from ${model} (simulated upstream).` };
+  }
+}
+
+function providerOf(url: string): Provider | undefined {
+  try {
+    return PROVIDERS[new URL(url).origin];
+  } catch {
+    return undefined;
   }
 }

@@ -73,6 +73,17 @@ export const Host = Type.Object({
   warnings: Type.Array(Reason),
   capabilities: AnyObject(),
   blockers: Type.Array(Str()),
+  providers: Type.Array(
+    Type.Object({
+      provider_id: Str(),
+      status: StringEnum(["supported", "unsupported"]),
+      mode: Nullable(StringEnum(["native", "fallback"])),
+      platform: Nullable(Str()),
+      reason_code: Nullable(Str()),
+      reason: Nullable(Str()),
+      first_working_version: Nullable(Str()),
+    }),
+  ),
   probe_identity: StringEnum(["auto", "user", "none"]),
   admin_key_hint: Str({ maxLength: 16 }),
   install_id: Str({ pattern: "^[0-9a-f]{8}$" }),

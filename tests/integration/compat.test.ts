@@ -1,0 +1,129 @@
+import { randomBytes } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { isAppError } from "../../src/domain/errors.js";
+import { importKeys } from "../../src/provision/import.js";
+import { buildPlan } from "../../src/provision/preview.js";
+import { liveOnHost, makeWorld, type World } from "../helpers/world.js";
+import type { ProfileName } from "../sim/sub2api/profiles.js";
+
+/**
+ * The compatibility matrix (docs/host-compatibility.md) against the simulator's real releases:
+ * a build that cannot test and serve a provider is refused before any host write; every other
+ * shipped provider imports and proves access through the gateway.
+ */
+let w: World;
+afterEach(async () => {
+  await w?.close();
+});
+
+const alnum = (n: number) =>
+  randomBytes(n)
+    .toString("base64")
+    .replace(/[^A-Za-z0-9]/g, "")
+    .padEnd(n, "x")
+    .slice(0, n);
+
+/** A key of each shipped provider's shape (its pack's key_pattern). */
+const KEY: Record<string, () => string> = {
+  deepseek: () => `sk-${alnum(32)}`,
+  kimi: () => `sk-${alnum(40)}`,
+  minimax: () => alnum(48),
+  qwen: () => `sk-${alnum(32)}`,
+  zhipu: () => `${alnum(32)}.${alnum(16)}`,
+};
+const PROVIDERS = Object.keys(KEY);
+
+async function refusal(fn: () => Promise<unknown>) {
+  try {
+    await fn();
+  } catch (err) {
+    if (isAppError(err)) return err;
+    throw err;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("refused before any host write where the build cannot test and serve the provider", () => {
+  it.each([
+    ["dec-2025", ["deepseek", "kimi", "minimax", "qwen", "zhipu"], "0.1.130"],
+    ["v0.1.126", ["deepseek", "kimi", "minimax", "qwen", "zhipu"], "0.1.130"],
+    ["v0.1.178", ["deepseek", "kimi", "zhipu"], "0.1.179"],
+    ["v0.1.150", ["zhipu"], "0.1.179"],
+  ] as [ProfileName, string[], string][])("%s refuses %j", async (profile, refused, firstWorking) => {
+    w = await makeWorld({ profile });
+    const writesBefore = w.sim.sim.writes.length;
+    for (const providerId of refused) {
+      const keys = [KEY[providerId]?.() ?? ""];
+      const preview = await refusal(() =>
+        buildPlan(w.t.ctx, { hostRef: "sim", providerId, keys, mode: "strict" }),
+      );
+      expect(preview.code).toBe("PROVIDER_UNSUPPORTED_ON_HOST");
+      const imp = await refusal(() =>
+        importKeys(w.t.ctx, { hostRef: "sim", providerId, keys, mode: "strict", subscribe: [{ userId: 1 }] }),
+      );
+      expect(imp.code).toBe("PROVIDER_UNSUPPORTED_ON_HOST");
+      expect(imp.message).toContain(providerId);
+      expect(imp.hint).toContain(firstWorking);
+    }
+    // Judged from the host: nothing was written, nothing of relay's is live.
+    expect(w.sim.sim.writes.slice(writesBefore)).toEqual([]);
+    const live = liveOnHost(w.sim);
+    expect(live.groups.length + live.accounts.length + live.subscriptions.length).toBe(0);
+  });
+});
+
+describe("every servable shipped provider imports and proves access through the gateway", () => {
+  it.each([
+    [
+      "v0.1.179",
+      PROVIDERS,
+      { deepseek: "deepseek", kimi: "kimi", zhipu: "zhipu", minimax: "openai", qwen: "openai" },
+    ],
+    ["v0.1.150", ["deepseek", "kimi", "minimax", "qwen"], {}],
+    ["v0.1.178", ["minimax", "qwen"], {}],
+  ] as [ProfileName, string[], Record<string, string>][])("%s: %j", async (profile, providers, platforms) => {
+    w = await makeWorld({ profile });
+    for (const providerId of providers) {
+      const keys = [KEY[providerId]?.() ?? "", KEY[providerId]?.() ?? ""];
+      const r = await importKeys(w.t.ctx, {
+        hostRef: "sim",
+        providerId,
+        keys,
+        mode: "strict",
+        accessMode: "subscription",
+        subscribe: [{ userId: 1, days: 30 }],
+      });
+      expect(r.status, `${providerId}: ${r.status_reason}`).toBe("succeeded");
+      expect(r.access_closure_status, providerId).toBe("subscription_ready");
+      const group = liveOnHost(w.sim, r.batch_id).groups[0];
+      expect(group?.platform, providerId).toBe(platforms[providerId] ?? "openai");
+    }
+    // Each provider was reached at its real path, joined the way this build joins.
+    const paths = new Set(w.sim.sim.upstream.urls.map((u) => new URL(u).host + new URL(u).pathname));
+    if (providers.includes("zhipu")) expect(paths).toContain("open.bigmodel.cn/api/paas/v4/chat/completions");
+    if (providers.includes("qwen"))
+      expect(paths).toContain("dashscope.aliyuncs.com/compatible-mode/v1/chat/completions");
+  });
+});
+
+describe("the simulator joins and routes as each build does", () => {
+  it("a Zhipu account made by hand on 0.1.150 is tested at …/v4/v1/chat/completions and fails", async () => {
+    w = await makeWorld({ profile: "v0.1.150" });
+    const { createAccount } = await import("../sim/sub2api/admin-accounts.js");
+    const made = createAccount(w.sim.sim, {
+      name: "by-hand",
+      platform: "openai",
+      type: "apikey",
+      credentials: { api_key: KEY.zhipu?.(), base_url: "https://open.bigmodel.cn/api/paas/v4" },
+      extra: { openai_responses_mode: "force_chat_completions" },
+    });
+    if (!made.ok) throw new Error(made.message);
+    const res = await fetch(`${w.sim.url}/api/v1/admin/accounts/${made.account.id}/test`, {
+      method: "POST",
+      headers: { "x-api-key": w.sim.sim.state.adminApiKey, "content-type": "application/json" },
+      body: JSON.stringify({ model_id: "glm-4.5-flash" }),
+    });
+    expect(await res.text()).toMatch(/API returned 404/);
+    expect(w.sim.sim.upstream.urls.at(-1)).toBe("https://open.bigmodel.cn/api/paas/v4/v1/chat/completions");
+  });
+});
