@@ -14,6 +14,7 @@ import { findHost } from "../store/hosts.js";
 import { ensureInstall, refreshProviderState } from "../store/installs.js";
 import { withProviderLock } from "../store/locks.js";
 import { provisionAccounts } from "./accounts-step.js";
+import { precheckKeys } from "./precheck.js";
 import { buildPlan } from "./preview.js";
 import { channelStep, groupStep, planStep } from "./resource-steps.js";
 import { rollbackUnlocked } from "./rollback.js";
@@ -102,6 +103,7 @@ async function runSaga(s: SagaContext): Promise<ImportResult> {
   ensureInstall(ctx, internals.host.id, internals.def.provider_id);
   openBatch(ctx, req, plan, internals, s.batchId);
   try {
+    await precheckKeys(s);
     const groupId = await groupStep(s);
     await channelStep(s, groupId);
     await planStep(s, groupId);

@@ -24,6 +24,11 @@ export interface ImportRequest {
   subscribe?: SubscriptionTarget[];
   withPlan?: boolean;
   maxKeys?: number;
+  /**
+   * Check each new key with its upstream (`sync-upstream-preview`) before any host write; a refused
+   * key is never created. Default: on for partial imports where the host has the route.
+   */
+  precheck?: boolean;
 }
 
 export interface ImportPlan {
@@ -67,6 +72,7 @@ export interface PlanInternals {
 export interface ProgressEvent {
   phase:
     | "plan"
+    | "precheck"
     | "group"
     | "channel"
     | "plan_resource"

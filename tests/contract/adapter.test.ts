@@ -509,6 +509,7 @@ describe("capability probe", () => {
       batch_create: true,
       batch_delete: false,
       models_sync: false,
+      models_preview: false,
       chat_completions: false,
       user_login: true,
       user_keys: true,
@@ -521,6 +522,7 @@ describe("capability probe", () => {
       const refusable =
         (r.path === "/api/v1/admin/groups" && body.name === undefined) ||
         r.path.includes("/accounts/probe/") ||
+        (r.path.endsWith("/models/sync-upstream-preview") && body.api_key === undefined) ||
         (r.path.endsWith("/accounts/batch") && Array.isArray(body.accounts) && body.accounts.length === 0) ||
         (r.path.endsWith("/batch-delete") && body.account_ids === undefined) ||
         (r.path === "/api/v1/auth/login" && body.email === undefined) ||

@@ -127,3 +127,52 @@ describe("the simulator joins and routes as each build does", () => {
     expect(w.sim.sim.upstream.urls.at(-1)).toBe("https://open.bigmodel.cn/api/paas/v4/v1/chat/completions");
   });
 });
+
+describe("keys checked with their upstream before any write (sync-upstream-preview, 0.1.134+)", () => {
+  it("a partial import of 2 valid keys and 1 revoked key creates exactly 2 accounts", async () => {
+    w = await makeWorld({ profile: "v0.1.179" });
+    const [a, b, revoked] = [KEY.deepseek?.() ?? "", KEY.deepseek?.() ?? "", KEY.deepseek?.() ?? ""];
+    w.sim.sim.upstream.revoke(revoked);
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [a, b, revoked],
+      mode: "partial",
+    });
+    expect(r.status).toBe("partially_succeeded");
+    const failed = r.keys.filter((k) => k.status === "failed");
+    expect(failed).toMatchObject([
+      { key: `sk-…${revoked.slice(-4)}`, error_code: "KEY_REFUSED_BY_UPSTREAM", account_id: null },
+    ]);
+    // From the host: two accounts were ever made, none of them holds the revoked key.
+    const made = [...w.sim.sim.state.accounts.values()];
+    expect(made).toHaveLength(2);
+    expect(made.map((x) => x.credentials.api_key)).not.toContain(revoked);
+    // Three previews were sent; the host answered two with the model list (the third is its 502).
+    expect(w.sim.sim.writes.filter((x) => x.includes("sync-upstream-preview"))).toHaveLength(2);
+  });
+
+  it("strict with --precheck: a refused key stops the import before the first write", async () => {
+    w = await makeWorld({ profile: "v0.1.179" });
+    const revoked = KEY.deepseek?.() ?? "";
+    w.sim.sim.upstream.revoke(revoked);
+    const writesBefore = w.sim.sim.writes.length;
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [KEY.deepseek?.() ?? "", revoked],
+      mode: "strict",
+      precheck: true,
+    });
+    expect(r.status).toBe("rolled_back");
+    expect(r.status_reason).toMatch(/key precheck: .* refused by the upstream/);
+    const written = w.sim.sim.writes.slice(writesBefore).filter((x) => !x.includes("sync-upstream-preview"));
+    expect(written).toEqual([]);
+  });
+
+  it("a build without the route tests every key the old way", async () => {
+    w = await makeWorld({ profile: "v0.1.126" });
+    const host = (await import("../../src/hosts/hosts.js")).getHost(w.t.ctx, "sim");
+    expect(host.capabilities.models_preview).toBe(false);
+  });
+});

@@ -137,25 +137,32 @@ describe("account tests overlap batch creation", () => {
 });
 
 describe("partial import", () => {
-  it("keeps the working keys and names the revoked one with the host's reason", async () => {
-    w = await makeWorld();
-    const [a, b, bad] = [deepseekKey(), deepseekKey(), deepseekKey()];
-    w.sim.sim.upstream.revoke(bad);
-    const r = await importKeys(w.t.ctx, {
-      hostRef: "sim",
-      providerId: "deepseek",
-      keys: [a, b, bad],
-      mode: "partial",
-    });
-    expect(r.status).toBe("partially_succeeded");
-    expect(r.summary).toMatchObject({ working: 2, failed: 1 });
-    const failed = r.keys.find((k) => k.status === "failed");
-    expect(failed?.key).toBe(`sk-…${bad.slice(-4)}`);
-    expect(failed?.error_code).toBe("ACCOUNT_TEST_FAILED");
-    expect(failed?.error).toMatch(/API returned 401/);
-    expect(liveOnHost(w.sim).accounts).toHaveLength(2);
-    expect(JSON.stringify(r)).not.toContain(bad);
-  });
+  it.each([
+    ["pre-checked (the default)", undefined, "KEY_REFUSED_BY_UPSTREAM", /upstream returned 401/],
+    ["found by its account test (--no-precheck)", false, "ACCOUNT_TEST_FAILED", /API returned 401/],
+  ] as const)(
+    "keeps the working keys and names the revoked one with the host's reason: %s",
+    async (_, precheck, code, error) => {
+      w = await makeWorld();
+      const [a, b, bad] = [deepseekKey(), deepseekKey(), deepseekKey()];
+      w.sim.sim.upstream.revoke(bad);
+      const r = await importKeys(w.t.ctx, {
+        hostRef: "sim",
+        providerId: "deepseek",
+        keys: [a, b, bad],
+        mode: "partial",
+        ...(precheck === undefined ? {} : { precheck }),
+      });
+      expect(r.status).toBe("partially_succeeded");
+      expect(r.summary).toMatchObject({ working: 2, failed: 1 });
+      const failed = r.keys.find((k) => k.status === "failed");
+      expect(failed?.key).toBe(`sk-…${bad.slice(-4)}`);
+      expect(failed?.error_code).toBe(code);
+      expect(failed?.error).toMatch(error);
+      expect(liveOnHost(w.sim).accounts).toHaveLength(2);
+      expect(JSON.stringify(r)).not.toContain(bad);
+    },
+  );
 
   it("fails (and rolls back) when no key works", async () => {
     w = await makeWorld();

@@ -39,6 +39,7 @@ async function requestFrom(providerId: string, opts: Record<string, unknown>): P
     ...(opts.accessMode ? { accessMode: opts.accessMode as "subscription" | "self-service" } : {}),
     subscribe: (opts.subscribe as SubscriptionTarget[] | undefined) ?? [],
     withPlan: opts.withPlan === true,
+    ...(typeof opts.precheck === "boolean" ? { precheck: opts.precheck } : {}),
   };
 }
 
@@ -182,6 +183,11 @@ export function configureProviderCommand(program: Command): Command {
 
   importOptions(provider.command("import").argument("<provider_id>", "provider from an installed pack"), true)
     .option("--subscribe <user[:days]>", "assign a subscription to this user (repeatable)", parseUserTarget)
+    .option(
+      "--precheck",
+      "check every new key with its upstream before any host write (default for --mode partial, on hosts with sync-upstream-preview)",
+    )
+    .option("--no-precheck", "do not pre-check keys; each key's account test decides")
     .option("--yes", "do not ask for confirmation")
     .description("import keys: create group, channel, plan, accounts; test each account; subscribe users")
     .addHelpText(

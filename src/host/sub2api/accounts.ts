@@ -9,6 +9,7 @@ import type {
   CreateAccountInput,
   HostAccount,
   ListQuery,
+  UpstreamPreviewInput,
 } from "./types.js";
 import { asArray, stringMap, Wire } from "./wire.js";
 
@@ -239,6 +240,27 @@ export async function listAccountModels(client: HostClient, id: number): Promise
   return asArray("accounts.models", data ?? []).map((m, i) =>
     Wire.of("accounts.models", m, `data[${i}]`).str("id"),
   );
+}
+
+/**
+ * `POST /admin/accounts/models/sync-upstream-preview {platform, type, base_url, api_key}` builds a
+ * temporary account in memory and lists its upstream's models; nothing is stored on the host. The
+ * upstream's refusal of the key comes back as 502 (400 when the platform cannot list models).
+ */
+export async function previewUpstreamModels(
+  client: HostClient,
+  input: UpstreamPreviewInput,
+): Promise<string[]> {
+  const data = await client.envelope({
+    operation: "accounts.models_preview",
+    method: "POST",
+    path: `${BASE}/models/sync-upstream-preview`,
+    body: { platform: input.platform, type: input.type, base_url: input.baseUrl, api_key: input.apiKey },
+    retry: "read",
+  });
+  return Wire.of("accounts.models_preview", data)
+    .array("models")
+    .filter((m): m is string => typeof m === "string");
 }
 
 export async function syncAccountModels(client: HostClient, id: number): Promise<string[]> {

@@ -19,6 +19,7 @@ import type {
   CreateUserInput,
   HostAdapter,
   ListQuery,
+  UpstreamPreviewInput,
   UserSession,
 } from "./types.js";
 import * as users from "./users.js";
@@ -127,6 +128,9 @@ export class Sub2apiAdapter implements HostAdapter {
   }
   syncAccountModels(id: number) {
     return accounts.syncAccountModels(this.#client, id);
+  }
+  previewUpstreamModels(input: UpstreamPreviewInput) {
+    return accounts.previewUpstreamModels(this.#client, input);
   }
 
   listSubscriptions(query?: ListQuery) {

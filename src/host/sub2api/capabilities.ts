@@ -26,6 +26,7 @@ const noCapabilities = (): HostCapabilities => ({
   batch_create: false,
   batch_delete: false,
   models_sync: false,
+  models_preview: false,
   chat_completions: false,
   user_login: false,
   user_keys: false,
@@ -138,6 +139,9 @@ async function probeAdminRoutes(
   caps.account_models = await state(get("probe.account_models", "/api/v1/admin/accounts/probe/models", {}));
   caps.models_sync = await state(
     post("probe.models_sync", "/api/v1/admin/accounts/probe/models/sync-upstream", {}),
+  );
+  caps.models_preview = await state(
+    post("probe.models_preview", "/api/v1/admin/accounts/models/sync-upstream-preview", {}),
   );
   caps.batch_create = await state(
     post("probe.batch_create", "/api/v1/admin/accounts/batch", { accounts: [] }),

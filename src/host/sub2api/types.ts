@@ -16,6 +16,7 @@ export const OPTIONAL_CAPABILITIES = [
   "batch_create",
   "batch_delete",
   "models_sync",
+  "models_preview",
   "chat_completions",
   "user_login",
   "user_keys",
@@ -275,6 +276,14 @@ export interface ListQuery {
   userId?: number;
 }
 
+export interface UpstreamPreviewInput {
+  platform: string;
+  /** Account type, `apikey` for provider keys. */
+  type: string;
+  baseUrl: string;
+  apiKey: string;
+}
+
 export interface HostAdapter {
   readonly baseUrl: string;
 
@@ -307,6 +316,8 @@ export interface HostAdapter {
   testAccount(id: number, modelId: string): Promise<AccountTestResult>;
   listAccountModels(id: number): Promise<string[]>;
   syncAccountModels(id: number): Promise<string[]>;
+  /** Lists the upstream's models with credentials no account holds yet (0.1.134+): a key check before any write. */
+  previewUpstreamModels(input: UpstreamPreviewInput): Promise<string[]>;
 
   // subscriptions
   listSubscriptions(query?: ListQuery): Promise<HostSubscription[]>;

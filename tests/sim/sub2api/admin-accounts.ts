@@ -370,6 +370,30 @@ export function registerAccounts(
     );
   });
 
+  if (profile.modelsPreview) {
+    // account_handler.go SyncUpstreamModelsPreview: platform, type and api_key are required; a
+    // temporary account lists its upstream's models; nothing is stored.
+    route(sim, "POST", `${BASE}/models/sync-upstream-preview`, async (c) => {
+      const body = await readJson(c);
+      if (typeof body === "string") return badRequest(c, body);
+      const required: [string, string][] = [
+        ["Platform", "platform"],
+        ["Type", "type"],
+        ["APIKey", "api_key"],
+      ];
+      const failures = required
+        .filter(([, json]) => typeof body[json] !== "string" || body[json] === "")
+        .map(([field]) => ({ field, tag: "required" }));
+      if (failures.length > 0) return badRequest(c, validationMessage("", failures));
+      if (!upstream.authorized(String(body.api_key))) {
+        return fail(c, 502, "upstream returned 401: Authentication Fails, Your api key is invalid");
+      }
+      const models = upstream.models(String(body.base_url ?? ""));
+      if (!models) return fail(c, 400, "upstream model listing is not supported for this account");
+      return success(c, { models });
+    });
+  }
+
   if (profile.modelsSync) {
     route(sim, "POST", `${BASE}/:id/models/sync-upstream`, (c) => {
       const a = findLive(sim, c);

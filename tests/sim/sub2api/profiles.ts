@@ -28,6 +28,8 @@ export interface SimProfile {
   cnTest: "claude" | "chat";
   /** `v1_only`: `/chat/completions` only after a base ending in /v1; `version_dir`: after any /vN. */
   urlJoin: "v1_only" | "version_dir";
+  /** `POST /admin/accounts/models/sync-upstream-preview` (0.1.134+). */
+  modelsPreview: boolean;
   groupPlatforms: string[];
   /** Group platforms whose keys /v1/chat/completions routes to the OpenAI-compatible gateway. */
   chatPlatforms: string[];
@@ -87,6 +89,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     openaiTest: "responses",
     cnTest: "chat",
     urlJoin: "v1_only",
+    modelsPreview: false,
     groupPlatforms: BASE_PLATFORMS,
     chatPlatforms: [],
     maxPageSize: 100,
@@ -110,6 +113,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     ...LINEAGE_2026,
     name: "v0.1.126",
     version: "0.1.126",
+    modelsPreview: false,
     openaiChat: "responses_always",
     openaiTest: "responses",
     cnTest: "chat",
@@ -124,6 +128,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     ...LINEAGE_2026,
     name: "v0.1.150",
     version: "0.1.150",
+    modelsPreview: true,
     openaiChat: "mode_flag",
     openaiTest: "per_mode",
     cnTest: "chat",
@@ -138,6 +143,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     ...LINEAGE_2026,
     name: "v0.1.178",
     version: "0.1.178",
+    modelsPreview: true,
     openaiChat: "mode_flag",
     openaiTest: "per_mode",
     cnTest: "claude",
@@ -152,6 +158,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     ...LINEAGE_2026,
     name: "v0.1.179",
     version: "0.1.179",
+    modelsPreview: true,
     openaiChat: "mode_flag",
     openaiTest: "per_mode",
     cnTest: "chat",

@@ -25,6 +25,7 @@ export function toImportRequest(
     ...(body.access_mode ? { accessMode: body.access_mode } : {}),
     subscribe: toTargets(body.subscription_targets),
     withPlan: body.with_plan === true,
+    ...(body.precheck === undefined ? {} : { precheck: body.precheck }),
   };
 }
 

@@ -68,6 +68,12 @@ export const ImportRequest = Type.Object(
     access_mode: Type.Optional(StringEnum(["subscription", "self-service"])),
     subscription_targets: Type.Optional(UserTargets),
     with_plan: Type.Optional(Type.Boolean()),
+    precheck: Type.Optional(
+      Type.Boolean({
+        description:
+          "Check each new key with its upstream (sync-upstream-preview) before any host write; default true for partial imports on hosts that have the route.",
+      }),
+    ),
     expected_fingerprint: Type.Optional(Type.String({ pattern: "^[0-9a-f]{64}$" })),
   },
   { additionalProperties: false },
