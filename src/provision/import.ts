@@ -7,7 +7,7 @@ import type { Action } from "../domain/plan.js";
 import type { BatchStatus } from "../domain/status.js";
 import { isHostError } from "../host/sub2api/index.js";
 import { runAccessProbe } from "../steps/access-proof.js";
-import { assignAndRecord } from "../steps/subscriptions.js";
+import { assignManyAndRecord, type GrantOutcome } from "../steps/subscriptions.js";
 import { itemStatuses, setBatchStatus } from "../store/batches.js";
 import { appendEvent } from "../store/events.js";
 import { findHost } from "../store/hosts.js";
@@ -130,35 +130,51 @@ async function subscriptionsStep(s: SagaContext, groupId: number): Promise<void>
     const line = s.subscriptions.find((x) => x.user_id === userId);
     if (line) Object.assign(line, { status, reason });
   };
-  for (const [i, sub] of subs.entries()) {
-    s.progress({ phase: "subscriptions", message: `user ${sub.user_id}`, done: i + 1, total: subs.length });
-    let outcome: Awaited<ReturnType<typeof assignAndRecord>>;
+  // One bulk call per validity: the usual case (every target with the same days) is one call.
+  const byDays = new Map<number, typeof subs>();
+  for (const sub of subs) byDays.set(sub.validity_days, [...(byDays.get(sub.validity_days) ?? []), sub]);
+  let done = 0;
+  for (const [days, targets] of byDays) {
+    s.progress({
+      phase: "subscriptions",
+      message: `${targets.length} user(s), ${days} days`,
+      done,
+      total: subs.length,
+    });
+    let outcomes: Map<number, GrantOutcome>;
     try {
-      outcome = await assignAndRecord(s.ctx, s.internals.adapter, {
-        hostId: s.internals.host.id,
-        providerId: s.internals.def.provider_id,
-        batchId: s.batchId,
-        groupId,
-        userId: sub.user_id,
-        validityDays: sub.validity_days,
-        logicalKey: logicalKey(s.gen, "subscription", String(sub.user_id)),
-        name: `user-${sub.user_id}`,
-      });
+      outcomes = await assignManyAndRecord(
+        s.ctx,
+        s.internals.adapter,
+        targets.map((sub) => ({
+          hostId: s.internals.host.id,
+          providerId: s.internals.def.provider_id,
+          batchId: s.batchId,
+          groupId,
+          userId: sub.user_id,
+          validityDays: days,
+          logicalKey: logicalKey(s.gen, "subscription", String(sub.user_id)),
+          name: `user-${sub.user_id}`,
+        })),
+      );
     } catch (err) {
       throw new StepFailed("subscriptions", describe(err));
     }
-    if (outcome.action === "created") {
-      report(sub.user_id, "assigned", `subscription #${outcome.subscriptionId}`);
-      continue;
+    done += targets.length;
+    for (const sub of targets) {
+      const outcome = outcomes.get(sub.user_id) as GrantOutcome;
+      if (outcome.action === "created") {
+        report(sub.user_id, "assigned", `subscription #${outcome.subscriptionId}`);
+        continue;
+      }
+      report(sub.user_id, "failed", outcome.reason);
+      const msg = `subscription for user ${sub.user_id}: ${outcome.reason}`;
+      if (s.req.mode === "strict") throw new StepFailed("subscriptions", msg);
+      s.warnings.push(msg);
     }
-    report(sub.user_id, "failed", outcome.reason);
-    const msg = `subscription for user ${sub.user_id}: ${outcome.reason}`;
-    if (s.req.mode === "strict") throw new StepFailed("subscriptions", msg);
-    s.warnings.push(msg);
   }
 }
 
-/** Step 7: the batch's final status, then (with an access mode) the proof through the gateway. */
 async function finishImport(s: SagaContext): Promise<ImportResult> {
   const { ctx, internals, batchId } = s;
   const counts = { working: 0, failed: 0, skipped: 0 };

@@ -1,9 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import type { AppContext } from "../../src/app/context.js";
 import { isAppError } from "../../src/domain/errors.js";
 import { importKeys } from "../../src/provision/import.js";
 import { buildPlan } from "../../src/provision/preview.js";
+import { assignManyAndRecord } from "../../src/steps/subscriptions.js";
 import { liveOnHost, makeWorld, type World } from "../helpers/world.js";
+import { makeProxiedWorld } from "../reliability/lost-answers.js";
+import { SecretLedger } from "../reliability/suite.js";
 import type { ProfileName } from "../sim/sub2api/profiles.js";
 
 /**
@@ -176,3 +180,86 @@ describe("keys checked with their upstream before any write (sync-upstream-previ
     expect(host.capabilities.models_preview).toBe(false);
   });
 });
+
+describe("subscription targets in one bulk call", () => {
+  it("3 targets with the same validity go out in one bulk-assign; a lost bulk answer is settled user by user", async () => {
+    w = await makeWorld({ profile: "v0.1.179" });
+    const users = [1, 2, 3].map(
+      (i) => w.sim.sim.state.addUser({ email: `u${i}@example.com`, password: "pw-123456" }).id,
+    );
+    const writesBefore = w.sim.sim.writes.length;
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [KEY.deepseek?.() ?? ""],
+      mode: "strict",
+      subscribe: users.map((userId) => ({ userId, days: 30 })),
+    });
+    expect(r.status).toBe("succeeded");
+    expect(r.subscriptions.map((x) => x.status)).toEqual(["assigned", "assigned", "assigned"]);
+    const subscriptionCalls = w.sim.sim.writes
+      .slice(writesBefore)
+      .filter((x) => x.includes("/admin/subscriptions"));
+    expect(subscriptionCalls).toEqual(["POST /api/v1/admin/subscriptions/bulk-assign"]);
+    const group = liveOnHost(w.sim, r.batch_id).groups[0];
+    const live = [...w.sim.sim.state.subscriptions.values()].filter((x) => x.groupId === group?.id);
+    expect(live.map((x) => x.userId).sort()).toEqual(users);
+  });
+
+  it.each(["v0.1.150", "dec-2025"] as const)(
+    "the bulk answer lost after the host assigned (%s): no user failed, nothing doubled",
+    async (profile) => {
+      const pw = await makeProxiedWorld(profile, new SecretLedger());
+      try {
+        const { hostAdapterFor } = await import("../../src/app/host-access.js");
+        const { findHost } = await import("../../src/store/hosts.js");
+        const host = findHost(pw.ctx, "sim");
+        // A group made by hand stands in for the import's (Dec 2025 builds refuse every import).
+        const group = pw.sim.sim.state.liveGroups().find((g) => g.subscriptionType === "subscription");
+        if (!group) throw new Error("the foreign fixture has no subscription group");
+        const users = [1, 2].map(
+          (i) => pw.sim.sim.state.addUser({ email: `v${i}@example.com`, password: "pw-123456" }).id,
+        );
+        const before = [...pw.sim.sim.state.subscriptions.values()].filter(
+          (x) => x.groupId === group.id,
+        ).length;
+        pw.proxy.arm({ match: /^POST \/api\/v1\/admin\/subscriptions\/bulk-assign$/, mode: "drop" });
+        const batchId = importBatchRow(pw.ctx, host.id).id;
+        const out = await assignManyAndRecord(
+          pw.ctx,
+          hostAdapterFor(pw.ctx, host),
+          users.map((userId) => ({
+            hostId: host.id,
+            providerId: "deepseek",
+            batchId,
+            groupId: group.id,
+            userId,
+            validityDays: 30,
+            logicalKey: `g1:subscription:${userId}`,
+            name: `user-${userId}`,
+          })),
+        );
+        pw.proxy.disarm();
+        expect(pw.proxy.hits.map((h) => h.mode)).toEqual(["drop"]);
+        expect([...out.values()].map((o) => o.action)).toEqual(["created", "created"]);
+        const after = [...pw.sim.sim.state.subscriptions.values()].filter((x) => x.groupId === group.id);
+        expect(after).toHaveLength(before + 2);
+      } finally {
+        await pw.close();
+      }
+    },
+  );
+});
+
+/** A batch row for grants made outside an import (the resources' batch must exist). */
+function importBatchRow(ctx: AppContext, hostId: string) {
+  const id = `b_test_${Date.now().toString(36)}`;
+  ctx.db.$client
+    .prepare(
+      `INSERT INTO import_batches (id, host_id, provider_id, pack_version, mode, status, status_reason, options,
+         key_count, summary, created_at, updated_at)
+       VALUES (?, ?, 'deepseek', '1.0.0', 'strict', 'running', '', '{}', 0, '{}', ?, ?)`,
+    )
+    .run(id, hostId, new Date().toISOString(), new Date().toISOString());
+  return { id };
+}

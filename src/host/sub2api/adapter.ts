@@ -10,6 +10,7 @@ import * as plans from "./plans.js";
 import * as subscriptions from "./subscriptions.js";
 import { getAdminVersion, getPublicSettings } from "./system.js";
 import type {
+  BulkAssignInput,
   CapabilityReport,
   ChatCompletionRequest,
   CreateAccountInput,
@@ -135,6 +136,9 @@ export class Sub2apiAdapter implements HostAdapter {
 
   listSubscriptions(query?: ListQuery) {
     return subscriptions.listSubscriptions(this.#client, this.#pageSize, query);
+  }
+  bulkAssignSubscriptions(input: BulkAssignInput) {
+    return subscriptions.bulkAssignSubscriptions(this.#client, input);
   }
   assignSubscription(input: Parameters<typeof subscriptions.assignSubscription>[2]) {
     return subscriptions.assignSubscription(this.#client, this.#pageSize, input);

@@ -1,7 +1,14 @@
 import type { HostClient } from "./client.js";
 import { isHostError } from "./errors.js";
 import { listAll } from "./paginate.js";
-import type { AssignOutcome, AssignSubscriptionInput, HostSubscription, ListQuery } from "./types.js";
+import type {
+  AssignOutcome,
+  AssignSubscriptionInput,
+  BulkAssignInput,
+  BulkAssignResult,
+  HostSubscription,
+  ListQuery,
+} from "./types.js";
 import { Wire } from "./wire.js";
 
 const BASE = "/api/v1/admin/subscriptions";
@@ -67,6 +74,40 @@ export async function assignSubscription(
     }
     throw err;
   }
+}
+
+/**
+ * `POST /admin/subscriptions/bulk-assign {user_ids, group_id, validity_days, notes}` assigns user by
+ * user and collects refusals as `errors: ["user <id>: <message>"]`, answering 200 either way
+ * (subscription_service.go BulkAssignSubscription @d3e73f1). It carries no Idempotency-Key, so it
+ * is never retried blindly: a lost answer is the caller's to settle, user by user.
+ */
+export async function bulkAssignSubscriptions(
+  client: HostClient,
+  input: BulkAssignInput,
+): Promise<BulkAssignResult> {
+  const data = await client.envelope({
+    operation: "subscriptions.bulk_assign",
+    method: "POST",
+    path: `${BASE}/bulk-assign`,
+    retry: "write",
+    body: {
+      user_ids: input.userIds,
+      group_id: input.groupId,
+      validity_days: input.validityDays,
+      notes: input.notes,
+    },
+  });
+  const w = Wire.of("subscriptions.bulk_assign", data);
+  const assigned = w
+    .array("subscriptions")
+    .map((x, i) => toSubscription(`subscriptions.bulk_assign.subscriptions[${i}]`, x));
+  const failed = w
+    .array("errors")
+    .map((e) => (typeof e === "string" ? /^user (\d+): (.*)$/s.exec(e) : null))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ userId: Number(m[1]), reason: m[2] ?? "" }));
+  return { assigned, failed };
 }
 
 /** DELETE revokes on every build (a soft, restorable revoke on newer ones; a hard delete on older). */

@@ -210,6 +210,19 @@ export interface AssignSubscriptionInput {
  * identical re-assign with the existing row. `conflict`: a different one exists (contract §8.2:
  * `SUBSCRIPTION_ASSIGN_CONFLICT` on newer builds, `SUBSCRIPTION_ALREADY_EXISTS` on Dec 2025 ones).
  */
+export interface BulkAssignInput {
+  userIds: number[];
+  groupId: number;
+  validityDays: number;
+  notes: string;
+}
+
+/** Per user: the subscription the host holds now, or the host's reason for refusing that user. */
+export interface BulkAssignResult {
+  assigned: HostSubscription[];
+  failed: { userId: number; reason: string }[];
+}
+
 export type AssignOutcome =
   | { kind: "assigned"; subscription: HostSubscription }
   | { kind: "conflict"; code: string; reason: string };
@@ -322,6 +335,8 @@ export interface HostAdapter {
   // subscriptions
   listSubscriptions(query?: ListQuery): Promise<HostSubscription[]>;
   assignSubscription(input: AssignSubscriptionInput): Promise<AssignOutcome>;
+  /** One call for many users with the same validity (every build, Dec 2025 included). */
+  bulkAssignSubscriptions(input: BulkAssignInput): Promise<BulkAssignResult>;
   revokeSubscription(id: number): Promise<"revoked" | "already_gone">;
 
   // users (admin side) and the user API
