@@ -82,34 +82,20 @@ export function createAccount(sim: Sim, body: Record<string, unknown>): CreateRe
       message: `Invalid request: ${validationMessage("CreateAccountRequest", failures)}`,
     };
   }
+  // CreateAccountRequest binds platform as `required` only (account_handler.go:69-79 @d3e73f1):
+  // no platform list, no group check, no platform binding check. Group ids are bound after the
+  // account is stored; an unknown one violates account_groups' foreign key (001_init.sql:106-108)
+  // and the handler answers 500 — on Dec 2025 builds with the account already made.
   const platform = body.platform as string;
-  if (!profile.groupPlatforms.includes(platform)) {
-    return {
-      ok: false,
-      status: 400,
-      message: `unsupported platform: ${platform}`,
-      reason: "INVALID_PLATFORM",
-    };
-  }
   let groupIds = Array.isArray(body.group_ids)
     ? (body.group_ids as unknown[]).filter((x): x is number => typeof x === "number")
     : [];
-  for (const gid of groupIds) {
+  const unknownGroup = groupIds.some((gid) => {
     const g = state.groups.get(gid);
-    if (!g || g.deletedAt) {
-      // Dec 2025 builds do not check; they bind to whatever id they are given.
-      if (profile.compliance)
-        return { ok: false, status: 404, message: `group ${gid} not found`, reason: "GROUP_NOT_FOUND" };
-      continue;
-    }
-    if (profile.compliance && g.platform !== platform) {
-      return {
-        ok: false,
-        status: 400,
-        message: `account platform ${platform} cannot bind group platform ${g.platform}`,
-        reason: "INVALID_GROUP_BINDING",
-      };
-    }
+    return !g || g.deletedAt;
+  });
+  if (unknownGroup && profile.idempotency) {
+    return { ok: false, status: 500, message: "internal error" };
   }
   if (groupIds.length === 0) {
     const fallback = state.liveGroups().find((g) => g.name === `${platform}-default`);
@@ -127,16 +113,20 @@ export function createAccount(sim: Sim, body: Record<string, unknown>): CreateRe
       typeof body.extra === "object" && body.extra !== null
         ? { ...(body.extra as Record<string, unknown>) }
         : {},
-    concurrency: typeof body.concurrency === "number" ? body.concurrency : 0,
-    priority: typeof body.priority === "number" ? body.priority : 0,
+    // 2026 builds default an omitted concurrency to 3 and priority to 50; Dec 2025 binds Go's zero.
+    concurrency: typeof body.concurrency === "number" ? body.concurrency : profile.idempotency ? 3 : 0,
+    priority: typeof body.priority === "number" ? body.priority : profile.idempotency ? 50 : 0,
     status: "active",
     schedulable: true,
     errorMessage: "",
-    groupIds,
+    groupIds: groupIds.filter(
+      (gid) => state.groups.get(gid)?.deletedAt === undefined && state.groups.has(gid),
+    ),
     createdAt: now,
     updatedAt: now,
   };
   state.accounts.set(account.id, account);
+  if (unknownGroup) return { ok: false, status: 500, message: "internal error" };
   return { ok: true, account };
 }
 
@@ -278,6 +268,9 @@ export function registerAccounts(
   route(sim, "DELETE", `${BASE}/:id`, (c) => {
     const a = findLive(sim, c);
     if (a === "bad") return badRequest(c, "Invalid account ID");
+    // Dec 2025: GORM's Delete of a missing row is no error (account_repo.go:67-72 @d3e73f1), so
+    // an unknown id answers 200 like a real delete.
+    if (!a && !profile.idempotency) return success(c, { message: "Account deleted successfully" });
     if (!a) return fail(c, 404, "Account not found", "ACCOUNT_NOT_FOUND");
     a.deletedAt = Date.now();
     a.groupIds = [];

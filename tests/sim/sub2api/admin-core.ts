@@ -224,7 +224,7 @@ export function registerGroups(sim: Sim) {
     if (id === undefined) return badRequest(c, "Invalid group ID");
     const g = state.groups.get(id);
     if (!g || g.deletedAt) return fail(c, 404, "group not found", "GROUP_NOT_FOUND");
-    state.deleteGroupCascade(g);
+    state.deleteGroupCascade(g, Date.now(), sim.profile.groupSoftDelete);
     return success(c, { message: "Group deleted successfully" });
   });
 }

@@ -209,21 +209,21 @@ export function registerPlans(sim: Sim) {
   route(sim, "POST", BASE, async (c) => {
     const body = await readJson(c);
     if (typeof body === "string") return badRequest(c, body);
-    const groupId = typeof body.group_id === "number" ? body.group_id : undefined;
-    if (groupId === undefined)
-      return badRequest(c, validationMessage("CreatePlanRequest", [{ field: "GroupID", tag: "required" }]));
-    const g = state.groups.get(groupId);
-    if (!g || g.deletedAt) return fail(c, 404, "group not found", "PAYMENT_PLAN_GROUP_NOT_FOUND");
-    if (g.status !== "active" || g.subscriptionType !== "subscription") {
-      return fail(c, 400, "plan group must be an active subscription group", "PAYMENT_PLAN_GROUP_INVALID");
-    }
+    // validatePlanRequired (payment config service): name, group, price, validity, unit, in order.
     const name = typeof body.name === "string" ? body.name.trim() : "";
-    if (name === "" || name.length > 100) return fail(c, 400, "invalid plan name", "PAYMENT_PLAN_INVALID");
+    if (name === "") return fail(c, 400, "plan name is required", "PLAN_NAME_REQUIRED");
+    const groupId = typeof body.group_id === "number" ? body.group_id : 0;
+    if (groupId <= 0) return fail(c, 400, "group is required", "PLAN_GROUP_REQUIRED");
     const price = typeof body.price === "number" ? body.price : 0;
-    if (!(price > 0) || Math.round(price * 100) !== price * 100)
-      return fail(c, 400, "invalid price", "PAYMENT_PLAN_PRICE_INVALID");
+    if (!(price > 0)) return fail(c, 400, "price must be > 0", "PLAN_PRICE_INVALID");
     const days = typeof body.validity_days === "number" ? body.validity_days : 0;
-    if (!(days > 0)) return fail(c, 400, "validity_days must be > 0", "PAYMENT_PLAN_INVALID");
+    if (!(days > 0)) return fail(c, 400, "validity days must be > 0", "PLAN_VALIDITY_REQUIRED");
+    const unit = typeof body.validity_unit === "string" ? body.validity_unit : "";
+    if (!["day", "week", "month", "year"].includes(unit)) {
+      return fail(c, 400, "validity unit must be day, week, month, or year", "PLAN_VALIDITY_UNIT_REQUIRED");
+    }
+    const g = state.groups.get(groupId);
+    if (!g || g.deletedAt) return fail(c, 500, "internal error");
     const now = Date.now();
     const plan: SimPlan = {
       id: state.nextId("plans"),
@@ -233,7 +233,7 @@ export function registerPlans(sim: Sim) {
       price,
       ...(typeof body.currency === "string" ? { currency: body.currency.toUpperCase() } : {}),
       validityDays: days,
-      validityUnit: typeof body.validity_unit === "string" ? body.validity_unit : "day",
+      validityUnit: unit,
       forSale: body.for_sale === true,
       createdAt: now,
       updatedAt: now,

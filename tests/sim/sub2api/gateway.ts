@@ -29,6 +29,9 @@ function authenticate(sim: Sim, c: Ctx): { key: SimApiKey; group: SimGroup } | R
   if (!user || user.deletedAt) return middlewareError(c, 401, "USER_NOT_FOUND", "User not found");
   if (user.status !== "active") return middlewareError(c, 401, "USER_INACTIVE", "User is inactive");
   const group = key.groupId === null ? undefined : sim.state.groups.get(key.groupId);
+  if (group?.deletedAt && sim.profile.groupSoftDelete) {
+    return middlewareError(c, 403, "GROUP_DELETED", "The group of this API key has been deleted");
+  }
   if (!group || group.deletedAt) {
     return c.json(
       {

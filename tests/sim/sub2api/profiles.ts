@@ -30,6 +30,11 @@ export interface SimProfile {
   urlJoin: "v1_only" | "version_dir";
   /** `POST /admin/accounts/models/sync-upstream-preview` (0.1.134+). */
   modelsPreview: boolean;
+  /**
+   * Group delete from 0.1.129: the group and its subscriptions are soft-deleted and API keys stay
+   * bound (the gateway answers 403 GROUP_DELETED); older builds unbind the keys.
+   */
+  groupSoftDelete: boolean;
   groupPlatforms: string[];
   /** Group platforms whose keys /v1/chat/completions routes to the OpenAI-compatible gateway. */
   chatPlatforms: string[];
@@ -90,6 +95,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     cnTest: "chat",
     urlJoin: "v1_only",
     modelsPreview: false,
+    groupSoftDelete: false,
     groupPlatforms: BASE_PLATFORMS,
     chatPlatforms: [],
     maxPageSize: 100,
@@ -114,6 +120,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     name: "v0.1.126",
     version: "0.1.126",
     modelsPreview: false,
+    groupSoftDelete: false,
     openaiChat: "responses_always",
     openaiTest: "responses",
     cnTest: "chat",
@@ -129,6 +136,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     name: "v0.1.150",
     version: "0.1.150",
     modelsPreview: true,
+    groupSoftDelete: true,
     openaiChat: "mode_flag",
     openaiTest: "per_mode",
     cnTest: "chat",
@@ -144,6 +152,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     name: "v0.1.178",
     version: "0.1.178",
     modelsPreview: true,
+    groupSoftDelete: true,
     openaiChat: "mode_flag",
     openaiTest: "per_mode",
     cnTest: "claude",
@@ -159,6 +168,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     name: "v0.1.179",
     version: "0.1.179",
     modelsPreview: true,
+    groupSoftDelete: true,
     openaiChat: "mode_flag",
     openaiTest: "per_mode",
     cnTest: "chat",

@@ -210,11 +210,11 @@ export class SimState {
   }
 
   /** Group delete cascade (contract §4.3): subscriptions deleted, keys unbound, bindings dropped. */
-  deleteGroupCascade(group: SimGroup, now = Date.now()) {
+  deleteGroupCascade(group: SimGroup, now = Date.now(), keepKeysBound = false) {
     group.deletedAt = now;
     for (const s of [...this.subscriptions.values()])
       if (s.groupId === group.id) this.subscriptions.delete(s.id);
-    for (const k of this.apiKeys.values()) if (k.groupId === group.id) k.groupId = null;
+    if (!keepKeysBound) for (const k of this.apiKeys.values()) if (k.groupId === group.id) k.groupId = null;
     for (const u of this.users.values()) u.allowedGroups = u.allowedGroups.filter((id) => id !== group.id);
     for (const a of this.accounts.values()) a.groupIds = a.groupIds.filter((id) => id !== group.id);
     for (const ch of this.channels.values()) ch.groupIds = ch.groupIds.filter((id) => id !== group.id);
