@@ -122,7 +122,7 @@ async function hostTestFloorMs(latencyMs: number, keys: number): Promise<number>
         platform: "deepseek",
         apiKey: `sk-${randomBytes(16).toString("hex")}`,
         baseUrl: "https://api.deepseek.com",
-        modelMapping: { "deepseek-chat": "deepseek-chat" },
+        modelMapping: { "deepseek-v4-flash": "deepseek-v4-flash" },
         concurrency: 2,
         priority: 50,
         groupIds: [],
@@ -134,7 +134,7 @@ async function hostTestFloorMs(latencyMs: number, keys: number): Promise<number>
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: TEST_CONCURRENCY }, async () => {
-        while (next < ids.length) await host.testAccount(ids[next++] as number, "deepseek-chat");
+        while (next < ids.length) await host.testAccount(ids[next++] as number, "deepseek-v4-flash");
       }),
     );
     return performance.now() - t0;
@@ -170,14 +170,14 @@ async function naiveLoop(latencyMs: number, keys: number): Promise<number> {
           baseUrl: "https://api.deepseek.com",
           apiProtocol: "chat_completions",
           accountMode: "payg",
-          modelMapping: { "deepseek-chat": "deepseek-chat" },
+          modelMapping: { "deepseek-v4-flash": "deepseek-v4-flash" },
           concurrency: 2,
           priority: 50,
           groupIds: [group.id],
         },
         `naive-${i}`,
       );
-      const test = await host.testAccount(account.id, "deepseek-chat");
+      const test = await host.testAccount(account.id, "deepseek-v4-flash");
       if (!test.success) throw new Error(`naive loop: test of key ${i} failed: ${test.error}`);
     }
     return performance.now() - t0;

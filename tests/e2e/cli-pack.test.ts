@@ -52,15 +52,15 @@ describe("relay pack", () => {
   it("install, list, show, and a second install is a no-op", async () => {
     const first = await runRelay(["pack", "install", SHIPPED], { env: t.env });
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/^installed: openai-cn-pack 1\.0\.0/);
+    expect(first.stdout).toMatch(/^installed: openai-cn-pack 1\.1\.0/);
     const again = await runRelay(["--json", "pack", "install", SHIPPED], { env: t.env });
     expect(JSON.parse(again.stdout).outcome).toBe("unchanged");
     const list = await runRelay(["pack", "list"], { env: t.env });
-    expect(list.stdout).toMatch(/openai-cn-pack\s+1\.0\.0\s+deepseek,kimi,minimax,qwen,zhipu/);
+    expect(list.stdout).toMatch(/openai-cn-pack\s+1\.1\.0\s+deepseek,kimi,minimax,qwen,zhipu/);
     const show = await runRelay(["pack", "show", "openai-cn-pack"], { env: t.env });
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(
-      /deepseek\s+DeepSeek\s+https:\/\/api\.deepseek\.com\s+deepseek\/openai\s+deepseek-chat/,
+      /deepseek\s+DeepSeek\s+https:\/\/api\.deepseek\.com\s+deepseek\/openai\s+deepseek-v4-flash/,
     );
   });
 

@@ -31,7 +31,7 @@ describe("POST /api/packs/install", () => {
     expect(first.status).toBe(201);
     expect(await json(first)).toMatchObject({
       outcome: "installed",
-      pack: { pack_id: "openai-cn-pack", version: "1.0.0" },
+      pack: { pack_id: "openai-cn-pack", version: "1.1.0" },
     });
     const again = await request("POST", "/api/packs/install", {
       body: JSON.stringify({ path: SHIPPED }),
@@ -129,7 +129,7 @@ describe("reading packs", () => {
     const deepseek = providers.items.find((p: { provider_id: string }) => p.provider_id === "deepseek");
     expect(deepseek).toMatchObject({
       base_url: "https://api.deepseek.com",
-      smoke_test_model: "deepseek-chat",
+      smoke_test_model: "deepseek-v4-flash",
     });
     expect((await request("GET", "/api/packs/nope")).status).toBe(404);
     expect(JSON.parse(readFileSync(join(SHIPPED, "pack.json"), "utf8")).version).toBe(one.version);

@@ -125,13 +125,13 @@ describe("the shipped openai-cn-pack", () => {
     const v2 = join(t.dir, "v2");
     copyPack(SHIPPED, v2, (f) => {
       const m = JSON.parse(f.get("pack.json") as string);
-      f.set("pack.json", JSON.stringify({ ...m, version: "1.1.0" }));
+      f.set("pack.json", JSON.stringify({ ...m, version: "1.2.0" }));
     });
     const up = await installPack(t.ctx, { kind: "path", path: v2 });
-    expect(up).toMatchObject({ outcome: "upgraded", previous_version: "1.0.0" });
+    expect(up).toMatchObject({ outcome: "upgraded", previous_version: "1.1.0" });
     expect(getPack(t.ctx, "openai-cn-pack").history.map((h) => [h.version, h.current])).toEqual([
-      ["1.1.0", true],
-      ["1.0.0", false],
+      ["1.2.0", true],
+      ["1.1.0", false],
     ]);
     const before = counts();
     const down = await refusal(installPack(t.ctx, { kind: "path", path: SHIPPED }));
@@ -139,7 +139,7 @@ describe("the shipped openai-cn-pack", () => {
     expect(counts()).toEqual(before);
     const forced = await installPack(t.ctx, { kind: "path", path: SHIPPED }, { force: true });
     expect(forced.outcome).toBe("downgraded");
-    expect(getPack(t.ctx, "openai-cn-pack").version).toBe("1.0.0");
+    expect(getPack(t.ctx, "openai-cn-pack").version).toBe("1.1.0");
   });
 
   it("refuses the same version with different content", async () => {

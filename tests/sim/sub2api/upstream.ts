@@ -22,7 +22,7 @@ const PROVIDERS: Record<string, Provider> = {
   // DeepSeek serves both paths (its docs give https://api.deepseek.com and …/v1 as base URLs).
   "https://api.deepseek.com": {
     chatPaths: ["/chat/completions", "/v1/chat/completions"],
-    models: ["deepseek-chat", "deepseek-reasoner"],
+    models: ["deepseek-v4-flash", "deepseek-v4-pro", "deepseek-chat", "deepseek-reasoner"],
   },
   "https://api.moonshot.cn": {
     chatPaths: ["/v1/chat/completions"],
