@@ -82,7 +82,7 @@ export async function deleteRows(d: Deleter, type: string, rows: ResourceRow[], 
 async function deleteAccountsInBatches(d: Deleter, pending: ResourceRow[], failures: string[]) {
   for (const slice of chunk(pending, 100)) {
     const result = await d.adapter.deleteAccountsBatch(slice.map((r) => r.hostResourceId as number));
-    const deleted = new Set(result.deletedIds);
+    const deleted = new Set(result.doneIds);
     const failed = new Map(result.failed.map((f) => [f.id, f.error]));
     for (const r of slice) {
       const id = r.hostResourceId as number;

@@ -22,8 +22,9 @@ interface Healer {
  * re-create a channel. Missing accounts are left for re-import. Marks each finding it repaired.
  */
 export async function heal(h: Healer, findings: Finding[]): Promise<string[]> {
-  const done: string[] = [];
+  const done = await rebindInBulk(h, findings);
   for (const f of findings) {
+    if (f.healed) continue;
     const row = h.rows.find(
       (r) => r.resourceType === f.resource_type && r.hostResourceId === f.host_resource_id,
     );
@@ -41,9 +42,40 @@ export async function heal(h: Healer, findings: Finding[]): Promise<string[]> {
   return done;
 }
 
+const isRebind = (f: Finding) => f.kind === "changed" && f.resource_type === "account" && f.field === "group_ids";
+
+/**
+ * Accounts that lost their group, re-bound with one `bulk-update` per group. An account the
+ * answer does not confirm (refused, or the call failed) is left to the one-by-one path.
+ */
+async function rebindInBulk(h: Healer, findings: Finding[]): Promise<string[]> {
+  const byGroup = new Map<number, { f: Finding; row: ResourceRow }[]>();
+  for (const f of findings.filter(isRebind)) {
+    const row = h.rows.find((r) => r.resourceType === "account" && r.hostResourceId === f.host_resource_id);
+    const gid = row ? groupOf(h.rows, row) : undefined;
+    if (row && gid !== undefined) byGroup.set(gid, [...(byGroup.get(gid) ?? []), { f, row }]);
+  }
+  const done: string[] = [];
+  for (const [gid, items] of byGroup) {
+    if (items.length < 2) continue;
+    const answer = await h.adapter
+      .bulkUpdateAccountGroups(
+        items.map((i) => i.row.hostResourceId as number),
+        [gid],
+      )
+      .catch(() => undefined);
+    for (const { f, row } of items) {
+      if (!answer?.doneIds.includes(row.hostResourceId as number)) continue;
+      f.healed = true;
+      done.push(`re-bound account ${row.name} to group #${gid}`);
+    }
+  }
+  return done;
+}
+
 async function healOne(h: Healer, f: Finding, row: ResourceRow): Promise<string | undefined> {
   const gid = groupOf(h.rows, row);
-  if (f.kind === "changed" && f.resource_type === "account" && f.field === "group_ids" && gid !== undefined) {
+  if (isRebind(f) && gid !== undefined) {
     await h.adapter.updateAccountGroups(row.hostResourceId as number, [gid]);
     return `re-bound account ${row.name} to group #${gid}`;
   }

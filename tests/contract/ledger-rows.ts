@@ -159,6 +159,15 @@ export const LEDGER: LedgerRow[] = [
     source: `${ADMIN}:106 ${DEC}`,
   },
   {
+    method: "bulkUpdateAccountGroups",
+    http: "POST /api/v1/admin/accounts/bulk-update",
+    sent: "account_ids, group_ids (nothing else)",
+    read: "data.results[].account_id, success, error",
+    relied: "bindings set account by account, 200 either way; heal re-binds with one call per group",
+    builds: "all",
+    source: `account_handler.go:95-106,560-599, admin_service.go:681-731 ${DEC}`,
+  },
+  {
     method: "deleteAccount",
     http: "DELETE /api/v1/admin/accounts/:id",
     sent: "id",
@@ -240,6 +249,16 @@ export const LEDGER: LedgerRow[] = [
       "newer builds answer an identical re-assign with the row; Dec 2025 with 409 SUBSCRIPTION_ALREADY_EXISTS",
     builds: "all",
     source: `${ADMIN}:212 ${DEC}; contract §8.2`,
+  },
+  {
+    method: "extendSubscription",
+    http: "POST /api/v1/admin/subscriptions/:id/extend",
+    sent: "days (min 1)",
+    read: "data (subscription)",
+    relied:
+      "the way out of validity_days_mismatch for relay's own subscription; never retried (it would add twice)",
+    builds: "all",
+    source: `${ADMIN}:214, subscription_handler.go:56-59,183-205 ${DEC}`,
   },
   {
     method: "revokeSubscription",

@@ -316,6 +316,21 @@ const CASES: Record<string, Case> = {
     sent: (s) => expect(s.body).toEqual({ group_ids: [3] }),
     read: (r) => expect(r).toMatchObject({ id: 11 }),
   },
+  bulkUpdateAccountGroups: {
+    route: ["post", "/api/v1/admin/accounts/bulk-update"],
+    answer: () =>
+      ok({
+        success: 1,
+        failed: 1,
+        results: [
+          { account_id: 11, success: true },
+          { account_id: 12, success: false, error: "record not found" },
+        ],
+      }),
+    call: (a) => a.bulkUpdateAccountGroups([11, 12], [3]),
+    sent: (s) => expect(s.body).toEqual({ account_ids: [11, 12], group_ids: [3] }),
+    read: (r) => expect(r).toEqual({ doneIds: [11], failed: [{ id: 12, error: "record not found" }] }),
+  },
   deleteAccount: {
     route: ["delete", "/api/v1/admin/accounts/11"],
     answer: () => HttpResponse.json({ code: 404, message: "Account not found" }, { status: 404 }),
@@ -336,7 +351,7 @@ const CASES: Record<string, Case> = {
       }),
     call: (a) => a.deleteAccountsBatch([11, 12]),
     sent: (s) => expect(s.body).toEqual({ account_ids: [11, 12] }),
-    read: (r) => expect(r).toEqual({ deletedIds: [11], failed: [{ id: 12, error: "account not found" }] }),
+    read: (r) => expect(r).toEqual({ doneIds: [11], failed: [{ id: 12, error: "account not found" }] }),
   },
   testAccount: {
     route: ["post", "/api/v1/admin/accounts/11/test"],
@@ -407,6 +422,13 @@ const CASES: Record<string, Case> = {
     call: (a) => a.assignSubscription({ userId: 7, groupId: 3, validityDays: 30, notes: "tag" }),
     sent: (s) => expect(s.body).toEqual({ user_id: 7, group_id: 3, validity_days: 30, notes: "tag" }),
     read: (r) => expect(r).toMatchObject({ kind: "assigned", subscription: { id: 41 } }),
+  },
+  extendSubscription: {
+    route: ["post", "/api/v1/admin/subscriptions/41/extend"],
+    answer: () => ok({ ...sub, expires_at: "2026-03-03T00:00:00Z" }),
+    call: (a) => a.extendSubscription(41, 30),
+    sent: (s) => expect(s.body).toEqual({ days: 30 }),
+    read: (r) => expect(r).toMatchObject({ id: 41, expiresAt: "2026-03-03T00:00:00Z" }),
   },
   revokeSubscription: {
     route: ["delete", "/api/v1/admin/subscriptions/41"],

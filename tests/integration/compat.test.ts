@@ -206,6 +206,35 @@ describe("subscription targets in one bulk call", () => {
     expect(live.map((x) => x.userId).sort()).toEqual(users);
   });
 
+  it.each(["v0.1.179", "dec-2025"] as const)(
+    "%s: relay's own subscription asked for longer is extended, not left short or doubled",
+    async (profile) => {
+      const pw = await makeProxiedWorld(profile, new SecretLedger());
+      try {
+        const { hostAdapterFor } = await import("../../src/app/host-access.js");
+        const { findHost } = await import("../../src/store/hosts.js");
+        const adapter = hostAdapterFor(pw.ctx, findHost(pw.ctx, "sim"));
+        const group = pw.sim.sim.state.liveGroups().find((g) => g.subscriptionType === "subscription");
+        if (!group) throw new Error("the foreign fixture has no subscription group");
+        const userId = pw.sim.sim.state.addUser({ email: "x@example.com", password: "pw-123456" }).id;
+        const notes = "managed-by=sub2api-cn-relay-manager install=0a1b2c3d provider=deepseek batch=b_x";
+        await adapter.assignSubscription({ userId, groupId: group.id, validityDays: 30, notes });
+        const longer = await adapter.assignSubscription({
+          userId,
+          groupId: group.id,
+          validityDays: 60,
+          notes,
+        });
+        expect(longer.kind).toBe("assigned");
+        const held = [...pw.sim.sim.state.subscriptions.values()].filter((x) => x.userId === userId);
+        expect(held).toHaveLength(1);
+        expect(Math.round(((held[0]?.expiresAt ?? 0) - (held[0]?.startsAt ?? 0)) / 86_400_000)).toBe(60);
+      } finally {
+        await pw.close();
+      }
+    },
+  );
+
   it.each(["v0.1.150", "dec-2025"] as const)(
     "the bulk answer lost after the host assigned (%s): no user failed, nothing doubled",
     async (profile) => {

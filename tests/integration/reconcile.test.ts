@@ -142,6 +142,19 @@ describe("reconcile against the simulated host", () => {
     expect(r.new_status).toBe("drifted");
   });
 
+  it("--heal re-binds accounts unbound by hand with one bulk-update per group", async () => {
+    await imported(3);
+    const accounts = liveOnHost(w.sim).accounts;
+    for (const a of accounts) a.groupIds = [];
+    const writesBefore = w.sim.sim.writes.length;
+    const r = await reconcile(true);
+    expect(r.healed.filter((x) => x.startsWith("re-bound account"))).toHaveLength(3);
+    const gid = liveOnHost(w.sim).groups[0]?.id;
+    for (const a of accounts) expect(a.groupIds).toEqual([gid]);
+    const writes = w.sim.sim.writes.slice(writesBefore).filter((x) => x.includes("/admin/accounts"));
+    expect(writes.filter((x) => !x.endsWith("/test"))).toEqual(["POST /api/v1/admin/accounts/bulk-update"]);
+  });
+
   it("--heal re-binds an account unbound by hand and re-assigns a revoked subscription; missing accounts stay reported", async () => {
     const user = { id: 0 };
     w = await makeWorld();

@@ -5,7 +5,7 @@ import { listAll } from "./paginate.js";
 import type {
   AccountTestResult,
   BatchCreateResult,
-  BatchDeleteResult,
+  BatchResult,
   CreateAccountInput,
   HostAccount,
   ListQuery,
@@ -165,11 +165,40 @@ export async function updateAccountGroups(
   return toAccount("accounts.update", data);
 }
 
+/**
+ * `POST /admin/accounts/bulk-update {account_ids, group_ids}`: the service binds groups account by
+ * account and reports each (`results[].account_id, success, error`), answering 200 either way
+ * (account_handler.go:95-106,560-599, admin_service.go:681-731 @d3e73f1). Only `group_ids` is
+ * sent, so credentials and every other field stay as they are. Re-binding the same groups twice
+ * changes nothing, so a retry is safe.
+ */
+export async function bulkUpdateAccountGroups(
+  client: HostClient,
+  ids: number[],
+  groupIds: number[],
+): Promise<BatchResult> {
+  const data = await client.envelope({
+    operation: "accounts.bulk_update",
+    method: "POST",
+    path: `${BASE}/bulk-update`,
+    body: { account_ids: ids, group_ids: groupIds },
+    retry: "read",
+  });
+  const done: number[] = [];
+  const failed: { id: number; error: string }[] = [];
+  for (const [i, r] of Wire.of("accounts.bulk_update", data).array("results").entries()) {
+    const rw = Wire.of("accounts.bulk_update", r, `data.results[${i}]`);
+    if (rw.bool("success", false)) done.push(rw.num("account_id"));
+    else failed.push({ id: rw.num("account_id"), error: rw.str("error", "unknown error") });
+  }
+  return { doneIds: done, failed };
+}
+
 export function deleteAccount(client: HostClient, id: number) {
   return deleteById(client, "accounts.delete", `${BASE}/${id}`);
 }
 
-export async function deleteAccountsBatch(client: HostClient, ids: number[]): Promise<BatchDeleteResult> {
+export async function deleteAccountsBatch(client: HostClient, ids: number[]): Promise<BatchResult> {
   const data = await client.envelope({
     operation: "accounts.batch_delete",
     method: "POST",
@@ -184,7 +213,7 @@ export async function deleteAccountsBatch(client: HostClient, ids: number[]): Pr
     errors.set(ew.num("account_id"), ew.str("error", "unknown error"));
   }
   return {
-    deletedIds: w.numArray("success_ids"),
+    doneIds: w.numArray("success_ids"),
     failed: w.numArray("failed_ids").map((id) => ({ id, error: errors.get(id) ?? "unknown error" })),
   };
 }

@@ -115,6 +115,9 @@ export class Sub2apiAdapter implements HostAdapter {
   updateAccountGroups(id: number, groupIds: number[]) {
     return accounts.updateAccountGroups(this.#client, id, groupIds);
   }
+  bulkUpdateAccountGroups(ids: number[], groupIds: number[]) {
+    return accounts.bulkUpdateAccountGroups(this.#client, ids, groupIds);
+  }
   deleteAccount(id: number) {
     return accounts.deleteAccount(this.#client, id);
   }
@@ -142,6 +145,9 @@ export class Sub2apiAdapter implements HostAdapter {
   }
   assignSubscription(input: Parameters<typeof subscriptions.assignSubscription>[2]) {
     return subscriptions.assignSubscription(this.#client, this.#pageSize, input);
+  }
+  extendSubscription(id: number, days: number) {
+    return subscriptions.extendSubscription(this.#client, id, days);
   }
   revokeSubscription(id: number) {
     return subscriptions.revokeSubscription(this.#client, id);

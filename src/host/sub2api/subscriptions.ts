@@ -67,13 +67,38 @@ export async function assignSubscription(
       const mine = (
         await listSubscriptions(client, pageSize, { userId: input.userId, groupId: input.groupId })
       ).find((x) => x.status === "active" && input.notes !== undefined && x.notes === input.notes);
-      if (mine) return { kind: "assigned", subscription: mine };
+      if (mine) return { kind: "assigned", subscription: await atLeast(client, mine, input.validityDays) };
       const reason =
         typeof err.metadata?.conflict_reason === "string" ? err.metadata.conflict_reason : err.message;
       return { kind: "conflict", code: err.machineCode, reason };
     }
     throw err;
   }
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * relay's own subscription, made shorter than now requested (validity_days_mismatch on newer
+ * builds), is lengthened with `POST /:id/extend {days}` rather than left short or re-created.
+ */
+async function atLeast(client: HostClient, s: HostSubscription, days: number): Promise<HostSubscription> {
+  if (!s.startsAt || !s.expiresAt) return s;
+  const held = Math.round((Date.parse(s.expiresAt) - Date.parse(s.startsAt)) / DAY_MS);
+  if (!(held < days)) return s;
+  return extendSubscription(client, s.id, days - held);
+}
+
+/** `POST /admin/subscriptions/:id/extend {days}` (subscription_handler.go:183-205 @d3e73f1). */
+export async function extendSubscription(client: HostClient, id: number, days: number): Promise<HostSubscription> {
+  const data = await client.envelope({
+    operation: "subscriptions.extend",
+    method: "POST",
+    path: `${BASE}/${id}/extend`,
+    body: { days },
+    retry: "write", // extending twice would add the days twice
+  });
+  return toSubscription("subscriptions.extend", data);
 }
 
 /**

@@ -174,8 +174,9 @@ export interface BatchCreateResult {
   verified: boolean;
 }
 
-export interface BatchDeleteResult {
-  deletedIds: number[];
+/** Per account id of a batch call (delete, bulk update): done, or refused with the host's reason. */
+export interface BatchResult {
+  doneIds: number[];
   failed: { id: number; error: string }[];
 }
 
@@ -324,8 +325,10 @@ export interface HostAdapter {
   createAccount(input: CreateAccountInput, idempotencyKey: string): Promise<HostAccount>;
   createAccountsBatch(inputs: CreateAccountInput[], idempotencyKey: string): Promise<BatchCreateResult>;
   updateAccountGroups(id: number, groupIds: number[]): Promise<HostAccount>;
+  /** `bulk-update` of group bindings only: the ids the host re-bound, and its reason for each other one. */
+  bulkUpdateAccountGroups(ids: number[], groupIds: number[]): Promise<BatchResult>;
   deleteAccount(id: number): Promise<"deleted" | "already_gone">;
-  deleteAccountsBatch(ids: number[]): Promise<BatchDeleteResult>;
+  deleteAccountsBatch(ids: number[]): Promise<BatchResult>;
   testAccount(id: number, modelId: string): Promise<AccountTestResult>;
   listAccountModels(id: number): Promise<string[]>;
   syncAccountModels(id: number): Promise<string[]>;
@@ -338,6 +341,8 @@ export interface HostAdapter {
   /** One call for many users with the same validity (every build, Dec 2025 included). */
   bulkAssignSubscriptions(input: BulkAssignInput): Promise<BulkAssignResult>;
   revokeSubscription(id: number): Promise<"revoked" | "already_gone">;
+  /** Lengthens a subscription by `days` (every build). */
+  extendSubscription(id: number, days: number): Promise<HostSubscription>;
 
   // users (admin side) and the user API
   findUserByEmail(email: string): Promise<HostUser | undefined>;

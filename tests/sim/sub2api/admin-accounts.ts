@@ -225,6 +225,35 @@ export function registerAccounts(
     }),
   );
 
+  // account_handler.go:95-106,560-599 and admin_service.go:681-731 @d3e73f1: group bindings are
+  // set account by account and reported per account; 200 either way.
+  route(sim, "POST", `${BASE}/bulk-update`, async (c) => {
+    const body = await readJson(c);
+    if (typeof body === "string") return badRequest(c, body);
+    const ids = Array.isArray(body.account_ids)
+      ? body.account_ids.filter((x: unknown): x is number => typeof x === "number")
+      : [];
+    if (ids.length === 0) {
+      return badRequest(
+        c,
+        validationMessage("BulkUpdateAccountsRequest", [{ field: "AccountIDs", tag: "required" }]),
+      );
+    }
+    if (!Array.isArray(body.group_ids)) return badRequest(c, "No updates provided");
+    const groupIds = body.group_ids.filter((x: unknown): x is number => typeof x === "number");
+    const results = ids.map((id: number) => {
+      const a = state.accounts.get(id);
+      if (!a || a.deletedAt) return { account_id: id, success: false, error: "record not found" };
+      if (groupIds.some((g: number) => !state.groups.has(g) || state.groups.get(g)?.deletedAt)) {
+        return { account_id: id, success: false, error: "violates foreign key constraint" };
+      }
+      a.groupIds = [...groupIds];
+      return { account_id: id, success: true };
+    });
+    const ok = results.filter((r: { success: boolean }) => r.success).length;
+    return success(c, { success: ok, failed: results.length - ok, results });
+  });
+
   route(sim, "PUT", `${BASE}/:id`, async (c) => {
     const a = findLive(sim, c);
     if (a === "bad") return badRequest(c, "Invalid account ID");

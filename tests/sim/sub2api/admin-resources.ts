@@ -445,6 +445,22 @@ export function registerSubscriptions(sim: Sim) {
     return success(c, { message: "Subscription revoked successfully" });
   };
   route(sim, "DELETE", `${BASE}/:id`, revoke);
+
+  // subscription_handler.go:183-205 @d3e73f1: {days} binding required,min=1; moves expires_at.
+  route(sim, "POST", `${BASE}/:id/extend`, async (c) => {
+    const id = parseId(c.req.param("id") ?? "");
+    if (id === undefined) return badRequest(c, "Invalid subscription ID");
+    const body = await readJson(c);
+    if (typeof body === "string") return badRequest(c, body);
+    if (typeof body.days !== "number" || body.days < 1) {
+      return badRequest(c, validationMessage("ExtendSubscriptionRequest", [{ field: "Days", tag: "min" }]));
+    }
+    const s = state.subscriptions.get(id);
+    if (!s || s.status === "revoked") return fail(c, 404, "subscription not found", "SUBSCRIPTION_NOT_FOUND");
+    s.expiresAt += body.days * DAY;
+    s.updatedAt = Date.now();
+    return success(c, subscriptionJson(s));
+  });
   if (profile.softRevoke) {
     route(sim, "POST", `${BASE}/:id/revoke`, revoke);
     route(sim, "POST", `${BASE}/:id/restore`, (c) => {
