@@ -42,7 +42,8 @@ export async function heal(h: Healer, findings: Finding[]): Promise<string[]> {
   return done;
 }
 
-const isRebind = (f: Finding) => f.kind === "changed" && f.resource_type === "account" && f.field === "group_ids";
+const isRebind = (f: Finding) =>
+  f.kind === "changed" && f.resource_type === "account" && f.field === "group_ids";
 
 /**
  * Accounts that lost their group, re-bound with one `bulk-update` per group. An account the

@@ -90,7 +90,11 @@ async function atLeast(client: HostClient, s: HostSubscription, days: number): P
 }
 
 /** `POST /admin/subscriptions/:id/extend {days}` (subscription_handler.go:183-205 @d3e73f1). */
-export async function extendSubscription(client: HostClient, id: number, days: number): Promise<HostSubscription> {
+export async function extendSubscription(
+  client: HostClient,
+  id: number,
+  days: number,
+): Promise<HostSubscription> {
   const data = await client.envelope({
     operation: "subscriptions.extend",
     method: "POST",
