@@ -30,6 +30,7 @@ import { liveResources, type ResourceRow } from "../store/resources.js";
 import type { HostRow } from "../store/schema.js";
 import { mapLimit } from "../util/concurrency.js";
 import { heal } from "./heal.js";
+import { HostPass } from "./host-pass.js";
 import { expectations, observe } from "./observe.js";
 import { resolveLostCreates } from "./resolve.js";
 
@@ -40,6 +41,8 @@ export interface ReconcileOptions {
   /** Which accounts to re-test; default `all`, and `sample:5` for scheduled runs. */
   retest?: RetestPolicy;
   testConcurrency?: number;
+  /** A pass over all providers of the host: list calls and the probe login shared (reconcileAll). */
+  pass?: HostPass;
 }
 
 export interface ReconcileResult {
@@ -138,7 +141,9 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     };
     const adapter = hostAdapterFor(counting, host);
     const rows = liveResources(ctx, host.id, install.providerId).filter((r) => r.hostResourceId !== null);
-    const observed = await observe(adapter, install.providerId, caps, rows);
+    const observed =
+      (await run.options.pass?.observe(adapter, install.providerId, caps, rows)) ??
+      (await observe(adapter, install.providerId, caps, rows));
     findings.push(
       ...diffResources(
         { installId: ctx.installId, providerId: install.providerId },
@@ -166,7 +171,7 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     findings.push(
       ...(await retest(adapter, def, accounts, run.options.testConcurrency ?? ctx.config.hostConcurrency)),
     );
-    const access = await reprove(counting, host.id, install.providerId, findings);
+    const access = await reprove(counting, host.id, install.providerId, findings, run.options.pass);
     return finish(run, "ok", findings, healed, "", access);
   } catch (err) {
     finish(run, "error", [], [], err instanceof Error ? err.message : String(err), null);
@@ -217,7 +222,13 @@ async function retest(
 }
 
 /** Re-proves access through the gateway; a broken or failed proof is a finding. */
-async function reprove(ctx: AppContext, hostId: string, providerId: string, findings: Finding[]) {
+async function reprove(
+  ctx: AppContext,
+  hostId: string,
+  providerId: string,
+  findings: Finding[],
+  pass: HostPass | undefined,
+) {
   const broken = (message: string) =>
     findings.push({
       kind: "access_broken",
@@ -227,7 +238,7 @@ async function reprove(ctx: AppContext, hostId: string, providerId: string, find
       message,
     });
   try {
-    const a = await runAccessProbe(ctx, { hostRef: hostId, providerId });
+    const a = await runAccessProbe(ctx, { hostRef: hostId, providerId }, pass?.probe);
     if (a.access_state === "broken")
       broken(`access broken: ${a.reason}${a.gateway?.error_code ? ` (${a.gateway.error_code})` : ""}`);
     return a.access_state;
@@ -294,30 +305,50 @@ export function reconcileTargets(ctx: AppContext): { hostId: string; providerId:
     .map(({ hostId, providerId }) => ({ hostId, providerId }));
 }
 
+/**
+ * Every provider of every host, host by host: each host gets one pass (shared list calls, one
+ * probe login), its providers reconciled `concurrency` at a time, their re-tests bounded together
+ * by the host's adaptive limit. Hosts run side by side.
+ */
 export async function reconcileAll(
   ctx: AppContext,
   options: ReconcileOptions & { concurrency?: number },
 ): Promise<ReconcileResult[]> {
-  return mapLimit(reconcileTargets(ctx), options.concurrency ?? 4, async (t) => {
-    try {
-      return await reconcileProvider(ctx, { hostRef: t.hostId, providerId: t.providerId }, options);
-    } catch (err) {
-      ctx.logger.error({ err, host_id: t.hostId, provider_id: t.providerId }, "reconcile failed");
-      return {
-        run_id: 0,
-        host_id: t.hostId,
-        provider_id: t.providerId,
-        outcome: "error" as const,
-        previous_status: null,
-        new_status: null,
-        reason: err instanceof Error ? err.message : String(err),
-        access_state: null,
-        findings: [],
-        healed: [],
-        retest: { policy: formatRetest(retestPolicy(options)), tested: 0 },
-        host_calls: 0,
-        duration_ms: 0,
-      };
-    }
+  const byHost = new Map<string, string[]>();
+  for (const t of reconcileTargets(ctx))
+    byHost.set(t.hostId, [...(byHost.get(t.hostId) ?? []), t.providerId]);
+  const perHost = await mapLimit([...byHost], 4, ([hostId, providers]) => {
+    const pass = new HostPass(ctx, hostId);
+    return mapLimit(providers, options.concurrency ?? 8, (providerId) =>
+      reconcileOrReport(ctx, { hostId, providerId }, { ...options, pass }),
+    );
   });
+  return perHost.flat();
+}
+
+async function reconcileOrReport(
+  ctx: AppContext,
+  t: { hostId: string; providerId: string },
+  options: ReconcileOptions,
+): Promise<ReconcileResult> {
+  try {
+    return await reconcileProvider(ctx, { hostRef: t.hostId, providerId: t.providerId }, options);
+  } catch (err) {
+    ctx.logger.error({ err, host_id: t.hostId, provider_id: t.providerId }, "reconcile failed");
+    return {
+      run_id: 0,
+      host_id: t.hostId,
+      provider_id: t.providerId,
+      outcome: "error" as const,
+      previous_status: null,
+      new_status: null,
+      reason: err instanceof Error ? err.message : String(err),
+      access_state: null,
+      findings: [],
+      healed: [],
+      retest: { policy: formatRetest(retestPolicy(options)), tested: 0 },
+      host_calls: 0,
+      duration_ms: 0,
+    };
+  }
 }

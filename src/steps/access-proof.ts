@@ -5,7 +5,13 @@ import { type AccessState, deriveAccessState, type ProofEvidence } from "../doma
 import { fromHostError } from "../domain/host-errors.js";
 import { groupName, idempotencyKey, logicalKey, probeKeyName } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
-import { type HostAdapter, isHostError, type UserApiKey, type UserSession } from "../host/sub2api/index.js";
+import {
+  type HostAdapter,
+  isHostError,
+  type LoginOutcome,
+  type UserApiKey,
+  type UserSession,
+} from "../host/sub2api/index.js";
 import { findHost, latestCapabilities } from "../store/hosts.js";
 import { ensureInstall, refreshProviderState } from "../store/installs.js";
 import { getProviderDefinition } from "../store/packs.js";
@@ -45,6 +51,33 @@ interface Probe {
 }
 
 /**
+ * What the probes of one reconcile pass over a host share: the probe user's identity, its login
+ * and its key list are read once, not once per provider. Each provider's probe still binds its
+ * own key and makes its own gateway call.
+ */
+export interface ProbeSessionCache {
+  identity?: ReturnType<typeof ensureProbeIdentity>;
+  login?: Promise<LoginOutcome>;
+  keys?: Promise<UserApiKey[]>;
+}
+
+/** The shared answer, asked for once; a failure is not kept, so the next provider asks again. */
+function shareOnce<K extends keyof ProbeSessionCache>(
+  shared: ProbeSessionCache,
+  key: K,
+  ask: () => NonNullable<ProbeSessionCache[K]>,
+): NonNullable<ProbeSessionCache[K]> {
+  const existing = shared[key];
+  if (existing) return existing as NonNullable<ProbeSessionCache[K]>;
+  const asked = ask();
+  shared[key] = asked;
+  (asked as Promise<unknown>).catch(() => {
+    if (shared[key] === asked) delete shared[key];
+  });
+  return asked;
+}
+
+/**
  * Proves access with a real end-user call (design §6): the probe user, its own key bound to the
  * provider's group, `POST /v1/chat/completions` with the smoke model. Records the evidence; the
  * provider's status and access state are then recomputed from it (active only when proven).
@@ -52,6 +85,7 @@ interface Probe {
 export async function runAccessProbe(
   ctx: AppContext,
   input: { hostRef: string; providerId: string; batchId?: string },
+  shared: ProbeSessionCache = {},
 ): Promise<AccessStatusView> {
   const host = findHost(ctx, input.hostRef);
   const { definition: def } = getProviderDefinition(ctx, input.providerId);
@@ -84,14 +118,14 @@ export async function runAccessProbe(
     gateway: null,
   };
   try {
-    const identity = await ensureProbeIdentity(ctx, host, p.adapter);
+    const identity = await shareOnce(shared, "identity", () => ensureProbeIdentity(ctx, host, p.adapter));
     if ("unverifiable" in identity) {
       evidence.unverifiable = identity.unverifiable;
       return finish(batchId);
     }
     evidence.probe_user = identity.email;
     await grantProbeAccess(p, identity);
-    await callThroughGateway(p, identity);
+    await callThroughGateway(p, identity, shared);
     return finish(batchId, p.gateway);
   } catch (err) {
     throw fromHostError(err, host.baseUrl);
@@ -133,9 +167,13 @@ async function grantProbeAccess(p: Probe, identity: ProbeIdentity): Promise<void
 }
 
 /** Logs in as the probe user, binds its own key to the group and calls the gateway with it. */
-async function callThroughGateway(p: Probe, identity: ProbeIdentity): Promise<void> {
+async function callThroughGateway(
+  p: Probe,
+  identity: ProbeIdentity,
+  shared: ProbeSessionCache,
+): Promise<void> {
   const { adapter, def, evidence } = p;
-  const login = await adapter.login(identity.email, identity.password);
+  const login = await shareOnce(shared, "login", () => adapter.login(identity.email, identity.password));
   if (login.kind === "blocked") {
     evidence.unverifiable = `the probe user cannot log in (${login.code})`;
     return;
@@ -143,7 +181,8 @@ async function callThroughGateway(p: Probe, identity: ProbeIdentity): Promise<vo
   let key: UserApiKey | undefined;
   let bindError: string | undefined;
   try {
-    key = await ensureProbeKey(p, login.session);
+    const keys = await shareOnce(shared, "keys", () => adapter.listUserKeys(login.session));
+    key = await ensureProbeKey(p, login.session, keys);
   } catch (err) {
     if (!isHostError(err) || err.kind !== "http") throw err;
     bindError = err.machineCode;
@@ -183,7 +222,7 @@ async function callThroughGateway(p: Probe, identity: ProbeIdentity): Promise<vo
  * group, so rolling that batch back deletes it. Recorded before it is created; one left by a lost
  * answer is found by its name and adopted.
  */
-async function ensureProbeKey(p: Probe, session: UserSession): Promise<UserApiKey> {
+async function ensureProbeKey(p: Probe, session: UserSession, keys: UserApiKey[]): Promise<UserApiKey> {
   const { ctx, host, def, adapter } = p;
   const name = probeKeyName(def.provider_id, ctx.installId, p.gen);
   const row = recordIntent(ctx, {
@@ -196,9 +235,7 @@ async function ensureProbeKey(p: Probe, session: UserSession): Promise<UserApiKe
     idempotencyKey: idempotencyKey(host.id, "probe_key.create", `${name}:${p.groupBatchId}`),
     attrs: { group_id: p.groupId },
   });
-  const existing = (await adapter.listUserKeys(session)).find(
-    (k) => k.name === name && k.groupId === p.groupId && k.status === "active",
-  );
+  const existing = keys.find((k) => k.name === name && k.groupId === p.groupId && k.status === "active");
   const key = existing ?? (await adapter.createUserKey(session, { name, groupId: p.groupId }));
   if (row.hostResourceId !== key.id || row.state !== "created")
     updateResource(ctx, row.id, { hostResourceId: key.id, state: "created" });

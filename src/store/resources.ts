@@ -185,3 +185,15 @@ export function resourcesOf(s: StoreContext, providerId: string, hostId?: string
     .orderBy(managedResources.id)
     .all();
 }
+
+/** Whether relay's records of a provider on a host changed at or after `iso` (a resource or a batch). */
+export function changedSince(s: StoreContext, hostId: string, providerId: string, iso: string): boolean {
+  const row = stmt(
+    s.db.$client,
+    `SELECT 1 FROM managed_resources WHERE host_id = ? AND provider_id = ? AND updated_at >= ?
+     UNION ALL
+     SELECT 1 FROM import_batches WHERE host_id = ? AND provider_id = ? AND updated_at >= ?
+     LIMIT 1`,
+  ).get(hostId, providerId, iso, hostId, providerId, iso);
+  return row !== undefined;
+}
