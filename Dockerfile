@@ -4,7 +4,7 @@ FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json rolldown.config.mjs ./
 COPY cmd ./cmd
 COPY src ./src
 COPY scripts ./scripts
@@ -23,12 +23,12 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 COPY packs ./packs
-RUN ln -s /app/dist/cmd/relay.js /usr/local/bin/relay \
+RUN ln -s /app/dist/bin/relay.mjs /usr/local/bin/relay \
  && mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-ENTRYPOINT ["node", "/app/dist/cmd/relay.js"]
+ENTRYPOINT ["node", "/app/dist/bin/relay.mjs"]
 CMD ["serve"]

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { projectRoot } from "../src/util/paths.js";
 import { startSimulator } from "../tests/sim/sub2api/server.js";
 
-const relayBin = join(projectRoot(), "dist", "cmd", "relay.js");
+const relayBin = join(projectRoot(), "dist", "bin", "relay.mjs");
 const dir = mkdtempSync(join(tmpdir(), "relay-demo-"));
 const env = {
   PATH: process.env.PATH ?? "",

@@ -64,7 +64,7 @@ const BARE_SERVER =
   "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1')";
 
 export async function benchStartup(): Promise<BenchResult[]> {
-  const bin = join(projectRoot(), "dist", "cmd", "relay.js");
+  const bin = join(projectRoot(), "dist", "bin", "relay.mjs");
   const help: number[] = [];
   const bare: number[] = [];
   for (let i = 0; i < RUNS; i++) {

@@ -72,7 +72,7 @@ export async function benchStatus(): Promise<BenchResult[]> {
     await reconcileAll(ctx, { trigger: "manual" });
     ctx.db.$client.close();
     const port = await freePort();
-    server = spawn(process.execPath, [join(projectRoot(), "dist", "cmd", "relay.js"), "serve"], {
+    server = spawn(process.execPath, [join(projectRoot(), "dist", "bin", "relay.mjs"), "serve"], {
       env: { ...process.env, ...env, RELAY_LISTEN: `127.0.0.1:${port}` },
       stdio: "ignore",
     });

@@ -3,5 +3,5 @@
 # Exits non-zero if any step does not do what it says.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[ -f dist/cmd/relay.js ] || npm run build --silent
+[ -f dist/bin/relay.mjs ] || npm run build --silent
 node dist/scripts/demo.js

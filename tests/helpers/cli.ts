@@ -9,7 +9,8 @@ export interface CliResult {
   stderr: string;
 }
 
-export const RELAY_BIN = join(projectRoot(), "dist", "cmd", "relay.js");
+/** The CLI as shipped: the bundle `npm run build` writes (package.json `bin`). */
+export const RELAY_BIN = join(projectRoot(), "dist", "bin", "relay.mjs");
 
 /** Runs the built `relay` CLI as a real process (npm test builds it first). */
 export function runRelay(

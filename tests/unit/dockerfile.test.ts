@@ -40,11 +40,11 @@ describe("Dockerfile", () => {
     expect(runtime).toMatch(/^VOLUME \["\/data"\]$/m);
     expect(runtime).toMatch(/^HEALTHCHECK .*\n\s+CMD .*\/healthz/m);
     const entry = /^ENTRYPOINT \["node", "\/app\/(.+)"\]$/m.exec(runtime)?.[1];
-    expect(entry).toBe("dist/cmd/relay.js");
+    expect(entry).toBe("dist/bin/relay.mjs");
     expect(existsSync(join(root, entry as string))).toBe(true);
-    expect(runtime).toMatch(/ln -s \/app\/dist\/cmd\/relay\.js \/usr\/local\/bin\/relay/);
+    expect(runtime).toMatch(/ln -s \/app\/dist\/bin\/relay\.mjs \/usr\/local\/bin\/relay/);
     expect(
-      readFileSync(join(root, "dist", "cmd", "relay.js"), "utf8").startsWith("#!/usr/bin/env node"),
+      readFileSync(join(root, "dist", "bin", "relay.mjs"), "utf8").startsWith("#!/usr/bin/env node"),
     ).toBe(true);
   });
 
