@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -46,6 +48,29 @@ describe("Dockerfile", () => {
     expect(
       readFileSync(join(root, "dist", "bin", "relay.mjs"), "utf8").startsWith("#!/usr/bin/env node"),
     ).toBe(true);
+  });
+
+  it("packaging: a current LTS base, a health check that follows RELAY_LISTEN, no tests or scripts at runtime", async () => {
+    const runtime = stages[1] ?? "";
+    for (const stage of stages) expect(stage).toMatch(/^node:(2[4-9]|[3-9]\d)-bookworm/);
+    expect(runtime).not.toMatch(/COPY .*(tests|scripts)/);
+    expect(runtime).toMatch(/COPY --from=build \/app\/dist\/bin \.\/dist\/bin/);
+    expect(runtime).toMatch(/org\.opencontainers\.image\.title=/);
+    // The health check's own code, run with a RELAY_LISTEN on another port, asks that port.
+    const check = /CMD node -e "(.+)"$/m.exec(runtime)?.[1] ?? "";
+    const server = createServer((_, res) => res.end("{}"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const run = (listen: string) =>
+      new Promise<number | null>((resolve) => {
+        spawn(process.execPath, ["-e", check], { env: { ...process.env, RELAY_LISTEN: listen } }).on(
+          "close",
+          resolve,
+        );
+      });
+    expect(await run(`0.0.0.0:${port}`)).toBe(0);
+    server.close();
+    expect(await run(`0.0.0.0:${port}`)).toBe(1);
   });
 
   it("the compose file runs the image beside sub2api with a volume and loopback port", () => {
