@@ -129,7 +129,7 @@ try {
     "partial",
   ]);
   check(
-    preview.code === 2 && /relay-deepseek-[0-9a-f]{8}-g1\s+create/.test(preview.out),
+    preview.code === 0 && /relay-deepseek-[0-9a-f]{8}-g1\s+create/.test(preview.out),
     "plan: create group, channel and two accounts; nothing written yet",
   );
   check(sim.sim.state.liveCounts().accounts === 0, "host untouched by the preview");

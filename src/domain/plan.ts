@@ -116,6 +116,8 @@ export interface PlanDecision {
   subscriptions: PlannedSubscription[];
   summary: PlanSummary;
   blockedReasons: string[];
+  /** Every key is malformed or conflicts: bad input, not a conflict to wait out. */
+  noUsableKey: boolean;
 }
 
 const isLive = (r: RecordedRef | undefined): r is RecordedRef =>
@@ -140,8 +142,8 @@ export function decidePlan(
   const plannedKeys = keys.map((k) => decideKey(k, lookup("account", k.hash), observed, o));
   if (o.mode === "strict" && plannedKeys.some((k) => k.action === "conflict"))
     blockedReasons.push("strict mode: some keys conflict with accounts on the host");
-  if (plannedKeys.every((k) => k.action === "skip" || k.action === "conflict"))
-    blockedReasons.push("no key can be imported");
+  const noUsableKey = plannedKeys.every((k) => k.action === "skip" || k.action === "conflict");
+  if (noUsableKey) blockedReasons.push("no key can be imported");
   const subscriptions = o.subscribe.map((t) => decideSubscription(t, observed, o));
   const missing = subscriptions.filter((s) => s.action === "conflict").map((s) => s.user_id);
   if (o.mode === "strict" && missing.length > 0)
@@ -155,6 +157,7 @@ export function decidePlan(
     keys: plannedKeys,
     subscriptions,
     blockedReasons,
+    noUsableKey,
     summary: {
       keys: plannedKeys.length,
       create: count("create"),
@@ -257,11 +260,22 @@ function decideSubscription(t: SubscriptionTarget, observed: Observed, o: PlanOp
   return { ...base, action: "create", reason: "assign a subscription" };
 }
 
-/** What the host showed and which keys were given: an import refuses to run when this changed. */
-export function planFingerprint(hostVersion: string | null, observed: Observed, keys: KeyRef[]): string {
+/**
+ * The whole plan: what the host showed, which keys were given, and everything decided from them
+ * and the request (pack version, mode, access mode, names, subscription targets and their days,
+ * each resource's and key's action). An import given this fingerprint refuses to run when any of
+ * it changed.
+ */
+export function planFingerprint(
+  hostVersion: string | null,
+  observed: Observed,
+  keys: KeyRef[],
+  decided: unknown = null,
+): string {
   return createHash("sha256")
     .update(
       JSON.stringify({
+        decided,
         version: hostVersion,
         group: observed.group ? [observed.group.id, observed.group.name, observed.group.detail] : null,
         channel: observed.channel ? [observed.channel.id, observed.channel.detail] : null,

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
 import type { AccessState } from "../domain/access.js";
-import { AppError, conflict } from "../domain/errors.js";
+import { AppError, conflict, invalidInput } from "../domain/errors.js";
 import { logicalKey, ownershipTag } from "../domain/naming.js";
 import type { Action } from "../domain/plan.js";
 import type { BatchStatus } from "../domain/status.js";
@@ -49,6 +49,12 @@ export async function importKeys(
     if (options.expectedFingerprint && options.expectedFingerprint !== plan.fingerprint) {
       throw conflict("PLAN_STALE", "the host or the key list changed since the preview", {
         hint: "Preview again and review the new plan.",
+      });
+    }
+    if (plan.blocked && plan.no_usable_key && plan.blocked_reasons.length === 1) {
+      throw invalidInput("NO_USABLE_KEY", "no key in the list can be imported", {
+        details: { keys: plan.keys.map((k) => ({ key: k.key, line: k.line, reason: k.reason })) },
+        hint: "Every key is malformed for this provider or conflicts with an account relay does not manage; fix the key list.",
       });
     }
     if (plan.blocked) {

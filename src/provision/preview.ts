@@ -81,7 +81,7 @@ export async function buildPlan(
     intake: { duplicates: intake.duplicates, ignoredLines: intake.ignoredLines, malformed: intake.malformed },
   };
   const decision = decidePlan(records as Map<string, RecordedRef>, observed, intake.keys, options);
-  const plan: ImportPlan = {
+  const body: Omit<ImportPlan, "fingerprint"> = {
     host_id: host.id,
     host_name: host.name,
     host_version: host.version,
@@ -102,9 +102,17 @@ export async function buildPlan(
     subscriptions: decision.subscriptions,
     summary: decision.summary,
     blocked: decision.blockedReasons.length > 0,
+    no_usable_key: decision.noUsableKey,
     blocked_reasons: decision.blockedReasons,
     warnings: planWarnings(def, mapping, caps),
-    fingerprint: planFingerprint(host.version, observed, intake.keys),
+  };
+  const { host_name: _display, ...decided } = body;
+  const plan: ImportPlan = {
+    ...body,
+    fingerprint: planFingerprint(host.version, observed, intake.keys, {
+      ...decided,
+      with_plan: req.withPlan === true,
+    }),
   };
   return { plan, internals: { host, caps, def, mapping, adapter, keys: intake.keys, observed, records } };
 }

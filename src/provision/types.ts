@@ -52,6 +52,8 @@ export interface ImportPlan {
   subscriptions: PlannedSubscription[];
   summary: PlanSummary;
   blocked: boolean;
+  /** Blocked because no key can be imported (all malformed or conflicting): fix the key list. */
+  no_usable_key: boolean;
   blocked_reasons: string[];
   warnings: string[];
   fingerprint: string;

@@ -24,7 +24,7 @@ describe("the distributed CLI", () => {
     const results = await Promise.all(commands.map((c) => runRelay([...c, "--help"])));
     results.forEach((r, i) => {
       expect(r.code, commands[i]?.join(" ")).toBe(0);
-      expect(r.stdout, commands[i]?.join(" ")).toMatch(/Example:\n[\s\S]*relay /);
+      expect(r.stdout, commands[i]?.join(" ")).toMatch(/Examples?:\n[\s\S]*relay /);
     });
   });
 

@@ -118,8 +118,9 @@ describe("import over HTTP", () => {
       keys: ["not-a-key"],
       mode: "strict",
     });
-    expect(blocked.status).toBe(409);
-    expect((await json(blocked)).error.code).toBe("IMPORT_BLOCKED");
+    // Every key malformed: bad input to fix, not a conflict to wait out.
+    expect(blocked.status).toBe(400);
+    expect((await json(blocked)).error.code).toBe("NO_USABLE_KEY");
     const unknown = await call("POST", "/api/providers/nope/import", {
       host_id: w.hostId,
       keys: [deepseekKey()],

@@ -239,4 +239,29 @@ describe("planFingerprint", () => {
       planFingerprint("0.1.126", disabled, [key(1)]),
     );
   });
+
+  it("binds the decided plan too: mode, access mode, targets, names and pack version each change it", () => {
+    const decided = {
+      pack_version: "1.1.0",
+      mode: "strict",
+      access_mode: null,
+      subscriptions: [{ user_id: 1, validity_days: 30 }],
+      resources: [{ type: "group", name: "relay-deepseek-0a1b2c3d-g1", action: "create" }],
+    };
+    const base = planFingerprint("0.1.179", none(), [key(1)], decided);
+    for (const change of [
+      { mode: "partial" },
+      { access_mode: "subscription" },
+      { subscriptions: [{ user_id: 1, validity_days: 60 }] },
+      { subscriptions: [] },
+      { resources: [{ type: "group", name: "relay-deepseek-0a1b2c3d-g2", action: "create" }] },
+      { pack_version: "1.2.0" },
+    ]) {
+      expect(
+        planFingerprint("0.1.179", none(), [key(1)], { ...decided, ...change }),
+        JSON.stringify(change),
+      ).not.toBe(base);
+    }
+    expect(planFingerprint("0.1.179", none(), [key(1)], { ...decided })).toBe(base);
+  });
 });

@@ -7,6 +7,7 @@ import type { ImportPlan, ImportRequest } from "../../provision/types.js";
 import { FileRefused, readBoundedFd, readBoundedFile } from "../../util/bounded-read.js";
 import { printable } from "../../util/sanitize.js";
 import { parseUserTarget, table } from "../format.js";
+import { readPlanFile, requestFromPlan, writePlanFile } from "../plan-file.js";
 import { globalOptions, runCommand } from "../run.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
@@ -30,8 +31,28 @@ export async function readKeysFile(path: string): Promise<Buffer> {
   }
 }
 
-async function requestFrom(providerId: string, opts: Record<string, unknown>): Promise<ImportRequest> {
-  return {
+/** The import request from the flags, or from a plan file (then with the fingerprint it binds). */
+async function requestFrom(
+  providerId: string,
+  opts: Record<string, unknown>,
+): Promise<{ req: ImportRequest; fingerprint?: string }> {
+  if (typeof opts.plan === "string") {
+    const file = readPlanFile(opts.plan);
+    const bound = requestFromPlan(file, providerId, {
+      ...(typeof opts.host === "string" ? { host: opts.host } : {}),
+      ...(typeof opts.mode === "string" ? { mode: opts.mode } : {}),
+      ...(typeof opts.accessMode === "string" ? { accessMode: opts.accessMode } : {}),
+      ...(opts.subscribe ? { subscribe: opts.subscribe as SubscriptionTarget[] } : {}),
+      ...(opts.withPlan === true ? { withPlan: true } : {}),
+    });
+    const keys = await readKeysFile(opts.keysFile as string);
+    const precheck = typeof opts.precheck === "boolean" ? { precheck: opts.precheck } : {};
+    return { req: { ...bound, keys, ...precheck }, fingerprint: file.plan.fingerprint };
+  }
+  if (typeof opts.host !== "string") throw invalidInput("USAGE", "--host is required (or --plan FILE)");
+  if (typeof opts.mode !== "string")
+    throw invalidInput("USAGE", "--mode strict|partial is required (or --plan FILE)");
+  const req: ImportRequest = {
     hostRef: opts.host as string,
     providerId,
     keys: await readKeysFile(opts.keysFile as string),
@@ -41,6 +62,15 @@ async function requestFrom(providerId: string, opts: Record<string, unknown>): P
     withPlan: opts.withPlan === true,
     ...(typeof opts.precheck === "boolean" ? { precheck: opts.precheck } : {}),
   };
+  return { req };
+}
+
+/** Preview's exit code: 0 unless asked for detail (terraform's -detailed-exitcode), 4 on conflicts. */
+function previewExit(plan: ImportPlan, detailed: boolean): number {
+  if (plan.blocked && plan.no_usable_key && plan.blocked_reasons.length === 1) return ExitCode.error;
+  if (plan.blocked) return ExitCode.conflict;
+  const changes = plan.summary.create > 0 || plan.subscriptions.some((s) => s.action === "create");
+  return detailed && changes ? ExitCode.drift : ExitCode.ok;
 }
 
 export function renderPlan(plan: ImportPlan): string {
@@ -128,18 +158,22 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-function importOptions(cmd: Command, withModeRequired: boolean): Command {
+function importOptions(cmd: Command, forImport: boolean): Command {
   cmd
-    .requiredOption("--host <host>", "host name or id")
+    .option(
+      "--host <host>",
+      forImport ? "host name or id (required without --plan)" : "host name or id (required)",
+    )
     .requiredOption(
       "--keys-file <path>",
       "file with one key per line (`-` reads stdin); # comments and blank lines are ignored",
     )
     .addOption(
-      withModeRequired
-        ? new Option("--mode <mode>", "strict: any failure rolls back; partial: keep what works")
-            .choices(["strict", "partial"])
-            .makeOptionMandatory()
+      forImport
+        ? new Option(
+            "--mode <mode>",
+            "strict: any failure rolls back; partial: keep what works (required without --plan)",
+          ).choices(["strict", "partial"])
         : new Option("--mode <mode>", "strict: any failure rolls back; partial: keep what works")
             .choices(["strict", "partial"])
             .default("strict"),
@@ -165,19 +199,19 @@ export function configureProviderCommand(program: Command): Command {
     false,
   )
     .option("--subscribe <user[:days]>", "user to subscribe (repeatable)", parseUserTarget)
-    .description("show what an import would do; reads the host, writes nothing")
+    .option("--out <file>", "also write the plan (no key material) for `relay provider import --plan FILE`")
+    .option("--detailed-exitcode", "exit 2 when the plan has changes (0 when it has none)")
+    .description("show what an import would do; reads the host, writes nothing on it")
     .addHelpText(
       "after",
-      "\nExample:\n  relay provider preview deepseek --host prod --keys-file ./deepseek.keys --mode partial",
+      "\nExit codes: 0 plan ready (with --detailed-exitcode: no changes), 2 changes pending (--detailed-exitcode only), 1 error or no usable key, 4 the plan conflicts with the host.\n\nExamples:\n  relay provider preview deepseek --host prod --keys-file ./deepseek.keys --mode partial\n  relay provider preview deepseek --host prod --keys-file ./deepseek.keys --mode strict --out plan.json",
     )
     .action(async (providerId: string, opts: Record<string, unknown>, cmd: Command) => {
       await runCommand<ImportPlan>(cmd, async (ctx) => {
-        const { plan } = await (await loadPreview()).buildPlan(ctx, await requestFrom(providerId, opts));
-        return {
-          data: plan,
-          human: renderPlan,
-          exitCode: plan.blocked ? ExitCode.conflict : plan.summary.create > 0 ? ExitCode.drift : ExitCode.ok,
-        };
+        const { req } = await requestFrom(providerId, { mode: "strict", ...opts });
+        const { plan } = await (await loadPreview()).buildPlan(ctx, req);
+        if (typeof opts.out === "string") writePlanFile(opts.out, req, plan);
+        return { data: plan, human: renderPlan, exitCode: previewExit(plan, opts.detailedExitcode === true) };
       });
     });
 
@@ -188,16 +222,21 @@ export function configureProviderCommand(program: Command): Command {
       "check every new key with its upstream before any host write (default for --mode partial, on hosts with sync-upstream-preview)",
     )
     .option("--no-precheck", "do not pre-check keys; each key's account test decides")
+    .option(
+      "--plan <file>",
+      "apply exactly the plan `relay provider preview --out` wrote, or refuse before any write",
+    )
     .option("--yes", "do not ask for confirmation")
     .description("import keys: create group, channel, plan, accounts; test each account; subscribe users")
     .addHelpText(
       "after",
-      "\nExit codes: 0 succeeded, 3 partially succeeded, 1 failed (rolled back), 4 another import is running or the plan conflicts.\n\nExample:\n  relay provider import deepseek --host prod --keys-file ./deepseek.keys --mode partial --subscribe 42:30 --yes",
+      "\nExit codes: 0 succeeded, 3 partially succeeded, 1 failed (rolled back) or no usable key, 4 another import is running, the plan conflicts, or the host or inputs changed since --plan was written.\n\nExamples:\n  relay provider import deepseek --host prod --keys-file ./deepseek.keys --mode partial --subscribe 42:30 --yes\n  relay provider import deepseek --plan plan.json --keys-file ./deepseek.keys --yes",
     )
     .action(async (providerId: string, opts: Record<string, unknown>, cmd: Command) => {
       const json = globalOptions(cmd).json === true;
       await runCommand<ImportResult>(cmd, async (ctx) => {
-        const req = await requestFrom(providerId, opts);
+        const { req, fingerprint } = await requestFrom(providerId, opts);
+        let expectedFingerprint = fingerprint;
         if (opts.yes !== true) {
           const interactive = process.stdin.isTTY && process.stderr.isTTY && opts.keysFile !== "-";
           if (!interactive)
@@ -209,9 +248,12 @@ export function configureProviderCommand(program: Command): Command {
           process.stderr.write(`${printable(renderPlan(plan), { lines: true })}\n\n`);
           if (!(await confirm("Proceed with this import? [y/N] ")))
             throw invalidInput("CANCELLED", "import cancelled; nothing was changed");
+          // What runs is what was shown: the import refuses if the host changed in between.
+          expectedFingerprint ??= plan.fingerprint;
         }
         const result = await (await loadImport()).importKeys(ctx, req, {
           onProgress: progressPrinter(!json && process.stderr.isTTY === true),
+          ...(expectedFingerprint ? { expectedFingerprint } : {}),
         });
         return { data: result, human: renderImport, exitCode: exitForBatch(result.status) };
       });

@@ -161,6 +161,7 @@ export const ImportPlan = Type.Object({
   ),
   summary: AnyObject(),
   blocked: Bool(),
+  no_usable_key: Bool(),
   blocked_reasons: Type.Array(Str()),
   warnings: Type.Array(Str()),
   fingerprint: Str({ pattern: "^[0-9a-f]{64}$" }),
