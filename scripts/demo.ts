@@ -214,7 +214,7 @@ try {
   check(/demo\s+drifted/.test(status.out), "provider status shows drifted with the reason");
 
   banner("roll the batch back: the host is clean again");
-  const rb = await relay(["batch", "rollback", result.batch_id]);
+  const rb = await relay(["batch", "rollback", result.batch_id, "--yes"]);
   check(rb.code === 0 && /ROLLED_BACK/.test(rb.out), "batch rolled back");
   const counts = sim.sim.state.liveCounts();
   check(

@@ -18,6 +18,7 @@ export function lastAccessStatus(ctx: AppContext, hostRef: string, providerId: s
   const { gateway, ...evidence } = row.evidence;
   return {
     host_id: host.id,
+    host_name: host.name,
     provider_id: providerId,
     access_state: row.state,
     reason: row.reason,

@@ -21,6 +21,8 @@ export function buildProgram(): Command {
       "calls in flight to one host at most (default: $RELAY_HOST_CONCURRENCY or 16)",
     )
     .version(packageVersion(), "-V, --version", "print the version")
+    // Before the subcommands are added, so they inherit it: every usage error comes back to main().
+    .exitOverride()
     .showHelpAfterError("(run with --help for usage)")
     .configureHelp({ helpWidth: 100 })
     .configureOutput({ outputError: (str, write) => write(str) });
@@ -46,9 +48,22 @@ export function secretFlagIn(argv: string[]): string | undefined {
   return undefined;
 }
 
+/** Under `--json`, a usage error is a JSON document on stdout too (the human text stays on stderr). */
+function usageError(argv: string[], code: string, message: string) {
+  if (argv.includes("--json"))
+    process.stdout.write(
+      `${JSON.stringify({ error: { code, message: message.replace(/^error: /, "").trim() } }, null, process.stdout.isTTY ? 2 : undefined)}\n`,
+    );
+}
+
 export async function main(argv: string[]): Promise<void> {
   const secretFlag = secretFlagIn(argv.slice(2));
   if (secretFlag) {
+    usageError(
+      argv,
+      "SECRET_ARGUMENT_REFUSED",
+      `${secretFlag} is refused: secrets are never accepted as command-line arguments`,
+    );
     process.stderr.write(
       `error: ${secretFlag} is refused: secrets are never accepted as command-line arguments (they leak through \`ps\` and shell history)\n` +
         "hint: use --admin-key-file PATH, --admin-key-stdin or --admin-key-env VAR (keys: --keys-file PATH or -)\n",
@@ -70,6 +85,7 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = 0;
         return;
       }
+      usageError(argv, "USAGE", err.message);
       process.exitCode = 1;
       return;
     }

@@ -1,7 +1,8 @@
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import type { AppContext } from "../app/context.js";
 import { type Config, ConfigError, type LoadOptions, loadConfig } from "../config/index.js";
-import { ExitCode, exitCodeOf, isAppError } from "../domain/errors.js";
+import { AppError, ExitCode, exitCodeOf, isAppError } from "../domain/errors.js";
 import { printable } from "../util/sanitize.js";
 
 export interface GlobalOptions {
@@ -38,20 +39,26 @@ export function loadCliConfig(opts: GlobalOptions, load: LoadOptions = {}): Conf
 export async function runCommand<T>(
   cmd: Command,
   action: (ctx: AppContext) => Promise<CommandResult<T>> | CommandResult<T>,
+  options: { readOnly?: boolean } = {},
 ) {
   const opts = globalOptions(cmd);
   let ctx: AppContext | undefined;
   let close: ((ctx: AppContext) => void) | undefined;
   try {
+    const config = loadCliConfig(opts);
+    // A command that only reads never creates a database or a key file where there was none.
+    if (options.readOnly && !existsSync(config.dbPath)) {
+      throw new AppError("not_found", "NO_STATE", `no state at ${config.dbPath}`, {
+        hint: "Run where relay's state is, or point RELAY_DB_PATH (or --db) at it; `relay host add` creates it.",
+      });
+    }
     // The store, the context and the logger load here, when a command runs, not at start-up.
     const opener = await import("./open.js");
     close = opener.closeContext;
-    ctx = opener.openContext(loadCliConfig(opts));
+    ctx = opener.openContext(config);
     const result = await action(ctx);
     // JSON escapes control characters itself; human text from hosts and packs is made printable.
-    const out = opts.json
-      ? JSON.stringify(result.data, null, 2)
-      : printable(result.human(result.data), { lines: true });
+    const out = opts.json ? jsonText(result.data) : printable(result.human(result.data), { lines: true });
     process.stdout.write(`${out}\n`);
     process.exitCode = result.exitCode ?? ExitCode.ok;
   } catch (err) {
@@ -59,6 +66,22 @@ export async function runCommand<T>(
   } finally {
     if (ctx) close?.(ctx);
   }
+}
+
+/** A command that only reads relay's state: refused (NO_STATE) where there is none, never creating it. */
+export function runReadOnly<T>(
+  cmd: Command,
+  action: (ctx: AppContext) => Promise<CommandResult<T>> | CommandResult<T>,
+) {
+  return runCommand(cmd, action, { readOnly: true });
+}
+
+/**
+ * `--json`: pretty on a terminal, one line otherwise, so `relay … --json >> runs.jsonl` appends one
+ * JSON document per line.
+ */
+export function jsonText(data: unknown): string {
+  return JSON.stringify(data, null, process.stdout.isTTY ? 2 : undefined);
 }
 
 export function reportError(err: unknown, json: boolean) {
@@ -72,7 +95,7 @@ export function reportError(err: unknown, json: boolean) {
           ...(err.hint ? { hint: err.hint } : {}),
         },
       };
-      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+      process.stdout.write(`${jsonText(body)}\n`);
     }
     process.stderr.write(
       `error: ${printable(err.message)}${err.hint ? `\nhint: ${printable(err.hint)}` : ""}\n`,
@@ -83,9 +106,7 @@ export function reportError(err: unknown, json: boolean) {
   }
   if (err instanceof ConfigError) {
     if (json)
-      process.stdout.write(
-        `${JSON.stringify({ error: { code: "CONFIG_INVALID", message: err.message } }, null, 2)}\n`,
-      );
+      process.stdout.write(`${jsonText({ error: { code: "CONFIG_INVALID", message: err.message } })}\n`);
     process.stderr.write(`configuration error: ${printable(err.message)}\n`);
     process.exitCode = ExitCode.error;
     return;

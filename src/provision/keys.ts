@@ -114,5 +114,8 @@ function splitText(input: string | Buffer): string[] {
   } else {
     text = input;
   }
-  return text.split("\n");
+  // The newline that ends the last line starts no line of its own (it is not a "blank line").
+  const lines = text.split("\n");
+  if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
+  return lines;
 }

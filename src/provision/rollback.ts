@@ -17,6 +17,20 @@ import { deleteRows, deleter, UNDONE } from "./deletion.js";
 /** Reverse dependency order (design §7). */
 const ORDER = ["subscription", "probe_key", "account", "plan", "channel", "group"] as const;
 
+/** What a rollback of this batch would delete, in the order it would: read from the records only. */
+export function rollbackPlan(
+  ctx: AppContext,
+  batchId: string,
+): { type: string; name: string; host_resource_id: number | null }[] {
+  getBatchRow(ctx, batchId); // BATCH_NOT_FOUND for an unknown id
+  const rows = batchResources(ctx, batchId).filter((r) => r.origin === "created" && UNDONE.includes(r.state));
+  return ORDER.flatMap((type) =>
+    rows
+      .filter((r) => r.resourceType === type)
+      .map((r) => ({ type, name: r.name, host_resource_id: r.hostResourceId })),
+  );
+}
+
 /**
  * Deletes, in reverse dependency order, only what this batch created; tolerates resources already
  * gone; resumable. A failed delete leaves the batch `failed` (the provider then reads `drifted`);

@@ -15,7 +15,7 @@ import type { ProviderStatus } from "../domain/status.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
 import { runAccessProbe } from "../steps/access-proof.js";
-import { findHost, latestCapabilities } from "../store/hosts.js";
+import { findHost, latestCapabilities, listHostRows } from "../store/hosts.js";
 import {
   getInstall,
   type InstallRow,
@@ -48,6 +48,7 @@ export interface ReconcileOptions {
 export interface ReconcileResult {
   run_id: number;
   host_id: string;
+  host_name: string;
   provider_id: string;
   outcome: ReconcileOutcome;
   previous_status: string | null;
@@ -284,6 +285,7 @@ function finish(
   return {
     run_id: run.runId,
     host_id: host.id,
+    host_name: host.name,
     provider_id: install.providerId,
     outcome,
     previous_status: install.status,
@@ -298,11 +300,16 @@ function finish(
   };
 }
 
-/** Every (host, provider) not disabled, for `relay reconcile run --all` and the scheduler. */
-export function reconcileTargets(ctx: AppContext): { hostId: string; providerId: string }[] {
+/** Every (host, provider) not disabled — on one host when `hostRef` is given — for `--all` and the scheduler. */
+export function reconcileTargets(
+  ctx: AppContext,
+  hostRef?: string,
+): { hostId: string; hostName: string; providerId: string }[] {
+  const only = hostRef === undefined ? undefined : findHost(ctx, hostRef);
+  const names = new Map(listHostRows(ctx).map((h) => [h.id, h.name]));
   return listInstalls(ctx)
-    .filter((r) => r.status !== "disabled")
-    .map(({ hostId, providerId }) => ({ hostId, providerId }));
+    .filter((r) => r.status !== "disabled" && (only === undefined || r.hostId === only.id))
+    .map(({ hostId, providerId }) => ({ hostId, hostName: names.get(hostId) ?? hostId, providerId }));
 }
 
 /**
@@ -312,15 +319,15 @@ export function reconcileTargets(ctx: AppContext): { hostId: string; providerId:
  */
 export async function reconcileAll(
   ctx: AppContext,
-  options: ReconcileOptions & { concurrency?: number },
+  options: ReconcileOptions & { concurrency?: number; hostRef?: string },
 ): Promise<ReconcileResult[]> {
-  const byHost = new Map<string, string[]>();
-  for (const t of reconcileTargets(ctx))
-    byHost.set(t.hostId, [...(byHost.get(t.hostId) ?? []), t.providerId]);
-  const perHost = await mapLimit([...byHost], 4, ([hostId, providers]) => {
+  const byHost = new Map<string, ReturnType<typeof reconcileTargets>>();
+  for (const t of reconcileTargets(ctx, options.hostRef))
+    byHost.set(t.hostId, [...(byHost.get(t.hostId) ?? []), t]);
+  const perHost = await mapLimit([...byHost], 4, ([hostId, targets]) => {
     const pass = new HostPass(ctx, hostId);
-    return mapLimit(providers, options.concurrency ?? 8, (providerId) =>
-      reconcileOrReport(ctx, { hostId, providerId }, { ...options, pass }),
+    return mapLimit(targets, options.concurrency ?? 8, (t) =>
+      reconcileOrReport(ctx, t, { ...options, pass }),
     );
   });
   return perHost.flat();
@@ -328,7 +335,7 @@ export async function reconcileAll(
 
 async function reconcileOrReport(
   ctx: AppContext,
-  t: { hostId: string; providerId: string },
+  t: { hostId: string; hostName: string; providerId: string },
   options: ReconcileOptions,
 ): Promise<ReconcileResult> {
   try {
@@ -338,6 +345,7 @@ async function reconcileOrReport(
     return {
       run_id: 0,
       host_id: t.hostId,
+      host_name: t.hostName,
       provider_id: t.providerId,
       outcome: "error" as const,
       previous_status: null,

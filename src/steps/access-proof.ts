@@ -23,6 +23,7 @@ import { assignAndRecord } from "./subscriptions.js";
 
 export interface AccessStatusView {
   host_id: string;
+  host_name: string;
   provider_id: string;
   access_state: AccessState;
   reason: string;
@@ -263,6 +264,7 @@ function record(
   const next = refreshProviderState(ctx, hostId, providerId);
   return {
     host_id: hostId,
+    host_name: findHost(ctx, hostId).name,
     provider_id: providerId,
     access_state: state,
     reason,

@@ -65,7 +65,7 @@ describe("relay provider preview|import and relay batch", () => {
     outputs.push(show.stdout);
     expect(show.stdout).toMatch(/KEY_REFUSED_BY_UPSTREAM: .*upstream returned 401/);
 
-    const rb = await runRelay(["--json", "batch", "rollback", result.batch_id], { env: w.t.env });
+    const rb = await runRelay(["--json", "batch", "rollback", result.batch_id, "--yes"], { env: w.t.env });
     outputs.push(rb.stdout, rb.stderr);
     expect(rb.code).toBe(0);
     expect(JSON.parse(rb.stdout).status).toBe("rolled_back");

@@ -169,6 +169,13 @@ describe("access over HTTP", () => {
     expect(probed).toMatchObject({ access_state: "subscription_ready", provider_status: "active" });
     const cached = await json(call("GET", `/api/providers/deepseek/access/status?host_id=${w.hostId}`));
     expect(cached.access_state).toBe("subscription_ready");
+    expect(cached.host_name).toBe("sim");
+    // "?probe=1 is treated as false": 1/0 are booleans too; anything else is refused.
+    const one = await json(call("GET", `/api/providers/deepseek/access/status?host_id=${w.hostId}&probe=1`));
+    expect(one.checked_at > cached.checked_at).toBe(true);
+    const yes = await call("GET", `/api/providers/deepseek/access/status?host_id=${w.hostId}&probe=yes`);
+    expect(yes.status).toBe(400);
+    expect((await json(yes)).error.code).toBe("INVALID_QUERY");
     expect((await call("GET", "/api/providers/deepseek/access/status")).status).toBe(400);
   });
 });

@@ -510,10 +510,18 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
       r.peakMb - baseline,
       before,
     );
-    // A new database is created readable by its owner only.
+    // A read-only command where there is no state creates none; a new database is created
+    // readable by its owner only.
     const fresh = join(w.t.dir, "fresh", "relay.db");
     mkdirSync(dirname(fresh));
-    const made = await runCli(["host", "list"], { ...w.t.env, RELAY_DB_PATH: fresh });
+    const listed = await runCli(["host", "list"], { ...w.t.env, RELAY_DB_PATH: fresh });
+    figures.tried += 1;
+    if (listed.code === 0 || !/no state at/.test(listed.out) || existsQuiet(fresh))
+      figures.problems.push(
+        `host list where there is no state: exit ${listed.code}, created ${existsQuiet(fresh)}`,
+      );
+    else figures.refused += 1;
+    const made = await runCli(["batch", "recover"], { ...w.t.env, RELAY_DB_PATH: fresh });
     figures.tried += 1;
     const mode = statSync(fresh).mode & 0o777;
     if (made.code !== 0 || mode !== 0o600)

@@ -129,7 +129,7 @@ export async function killPoints(
       const batch = await runImport(w, "strict", ledger);
       const killed = await runKilledAt(
         w,
-        ["--json", "batch", "rollback", batch.batch_id],
+        ["--json", "batch", "rollback", batch.batch_id, "--yes"],
         k,
         variant,
         ledger,

@@ -287,7 +287,7 @@ export async function crashSuite(points: number, seed: number, ledger: SecretLed
           figures.problems.push(`crash ${i}: preparatory import failed: ${pre.stderr}`);
           continue;
         }
-        args = ["batch", "rollback", id];
+        args = ["batch", "rollback", id, "--yes"];
       } else {
         const keys = Array.from({ length: 4 }, () => deepseekKey());
         if (random() < 0.3 && keys[0]) w.sim.sim.upstream.revoke(keys[0]);

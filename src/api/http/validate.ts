@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import type { Context } from "hono";
-import { invalidInput } from "../../domain/errors.js";
+import { AppError, invalidInput } from "../../domain/errors.js";
 import type { SubscriptionTarget } from "../../domain/plan.js";
 import type { UserTargets } from "./schemas/requests.js";
 
@@ -63,4 +63,16 @@ export function toTargets(users: UserTargets | undefined): SubscriptionTarget[] 
       );
     return { userId, ...(u.duration_days ? { days: u.duration_days } : {}) };
   });
+}
+
+/**
+ * A boolean query parameter: `true`/`1` or `false`/`0` (absent = `fallback`); anything else is
+ * refused rather than read as false.
+ */
+export function boolQuery(c: Context, name: string, fallback = false): boolean {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new AppError("invalid_input", "INVALID_QUERY", `query parameter ${name} must be true, false, 1 or 0`);
 }

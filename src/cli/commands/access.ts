@@ -14,7 +14,7 @@ const loadSubscriptions = () => import("../../access/subscriptions.js");
 export function renderAccess(s: AccessStatusView): string {
   return keyValues([
     ["provider", s.provider_id],
-    ["host", s.host_id],
+    ["host", s.host_name],
     ["access", `${s.access_state.toUpperCase()} — ${s.reason}`],
     ["provider status", s.provider_status],
     [

@@ -3,8 +3,9 @@ import { ExitCode } from "../../domain/errors.js";
 import type { RecoveryOutcome } from "../../provision/recover.js";
 import type { BatchSummaryView, BatchView } from "../../store/batches.js";
 import { printable } from "../../util/sanitize.js";
+import { confirmOrRefuse } from "../confirm.js";
 import { keyValues, table } from "../format.js";
-import { runCommand } from "../run.js";
+import { runCommand, runReadOnly } from "../run.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
 const loadRecover = () => import("../../provision/recover.js");
@@ -36,6 +37,20 @@ function renderBatch(b: BatchView): string {
   ].join("\n");
 }
 
+function renderWouldDelete(
+  id: string,
+  rows: { type: string; name: string; host_resource_id: number | null }[],
+) {
+  if (rows.length === 0) return `batch ${id}: nothing of it is left on the host to delete`;
+  return [
+    `batch ${id}: a rollback deletes, in this order:`,
+    table(
+      ["RESOURCE", "NAME", "HOST ID"],
+      rows.map((r) => [r.type, r.name, r.host_resource_id]),
+    ),
+  ].join("\n");
+}
+
 export function configureBatchCommand(program: Command) {
   const batch = program.command("batch").description("inspect, roll back and recover import batches");
 
@@ -46,7 +61,7 @@ export function configureBatchCommand(program: Command) {
     .description("list import batches, newest first")
     .addHelpText("after", "\nExample:\n  relay batch list --provider deepseek")
     .action(async (opts: { provider?: string; host?: string }, cmd: Command) => {
-      await runCommand<{ items: BatchSummaryView[] }>(cmd, async (ctx) => {
+      await runReadOnly<{ items: BatchSummaryView[] }>(cmd, async (ctx) => {
         const hostId = opts.host ? (await loadHosts()).findHost(ctx, opts.host).id : undefined;
         const items = (await loadBatches()).listBatches(ctx, {
           ...(opts.provider ? { providerId: opts.provider } : {}),
@@ -79,7 +94,7 @@ export function configureBatchCommand(program: Command) {
     .description("show a batch: per-key results, resources, probes and timings")
     .addHelpText("after", "\nExample:\n  relay batch show b_20261121_0a1b2c3d4e")
     .action(async (id: string, _opts, cmd: Command) => {
-      await runCommand<BatchView>(cmd, async (ctx) => ({
+      await runReadOnly<BatchView>(cmd, async (ctx) => ({
         data: (await loadBatches()).getBatch(ctx, id),
         human: renderBatch,
       }));
@@ -89,13 +104,33 @@ export function configureBatchCommand(program: Command) {
     .command("rollback")
     .argument("<batch_id>")
     .description("delete what the batch created, in reverse order; safe to run again")
-    .addHelpText("after", "\nExample:\n  relay batch rollback b_20261121_0a1b2c3d4e --json")
-    .action(async (id: string, _opts, cmd: Command) => {
+    .option("--dry-run", "list what would be deleted, in order; change nothing")
+    .option("--yes", "do not ask for confirmation (required when not on a terminal)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 rolled back (or the dry run listed), 1 refused, cancelled or incomplete (run it again).\n\nExamples:\n  relay batch rollback b_20261121_0a1b2c3d4e --dry-run\n  relay batch rollback b_20261121_0a1b2c3d4e --yes --json",
+    )
+    .action(async (id: string, opts: { dryRun?: boolean; yes?: boolean }, cmd: Command) => {
+      const rollback = await loadRollback();
+      if (opts.dryRun) {
+        await runReadOnly<{ batch_id: string; would_delete: ReturnType<typeof rollback.rollbackPlan> }>(
+          cmd,
+          (ctx) => ({
+            data: { batch_id: id, would_delete: rollback.rollbackPlan(ctx, id) },
+            human: ({ would_delete }) => renderWouldDelete(id, would_delete),
+          }),
+        );
+        return;
+      }
       await runCommand<BatchView>(cmd, async (ctx) => {
-        const view = await (await loadRollback()).rollbackBatch(ctx, id, {
+        await confirmOrRefuse(opts.yes === true, "Delete these from the host? [y/N] ", () =>
+          printable(renderWouldDelete(id, rollback.rollbackPlan(ctx, id)), { lines: true }),
+        );
+        const started = Date.now();
+        const view = await rollback.rollbackBatch(ctx, id, {
           onProgress: (m) => process.stderr.isTTY && process.stderr.write(`  ${printable(m)}\n`),
         });
-        return { data: view, human: (b) => `rolled back\n${renderBatch(b)}` };
+        return { data: view, human: (b) => `rolled back in ${Date.now() - started} ms\n${renderBatch(b)}` };
       });
     });
 

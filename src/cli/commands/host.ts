@@ -3,7 +3,7 @@ import { ExitCode } from "../../domain/errors.js";
 import { OPTIONAL_CAPABILITIES, REQUIRED_CAPABILITIES } from "../../host/sub2api/types.js";
 import type { HostView } from "../../hosts/hosts.js";
 import { keyValues, table } from "../format.js";
-import { runCommand } from "../run.js";
+import { runCommand, runReadOnly } from "../run.js";
 import { readSecret } from "../secret-input.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
@@ -123,7 +123,7 @@ Example:
     .description("list registered hosts")
     .addHelpText("after", "\nExample:\n  relay host list --json")
     .action(async (_opts, cmd: Command) => {
-      await runCommand<{ items: HostView[] }>(cmd, async (ctx) => ({
+      await runReadOnly<{ items: HostView[] }>(cmd, async (ctx) => ({
         data: { items: (await loadHosts()).listHosts(ctx) },
         human: ({ items }) =>
           items.length === 0
@@ -141,7 +141,7 @@ Example:
     .description("show a host with its latest capability snapshot")
     .addHelpText("after", "\nExample:\n  relay host show prod")
     .action(async (ref: string, _opts, cmd: Command) => {
-      await runCommand<HostView>(cmd, async (ctx) => ({
+      await runReadOnly<HostView>(cmd, async (ctx) => ({
         data: (await loadHosts()).getHost(ctx, ref),
         human: renderHost,
       }));

@@ -3,7 +3,7 @@ import { ExitCode, isAppError } from "../../domain/errors.js";
 import type { PackIssue, PackReport } from "../../domain/pack/validate.js";
 import type { InstallResult, PackView } from "../../packs/packs.js";
 import { keyValues, table } from "../format.js";
-import { runCommand } from "../run.js";
+import { runCommand, runReadOnly } from "../run.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
 const loadPacks = () => import("../../packs/packs.js");
@@ -110,7 +110,7 @@ export function configurePackCommand(program: Command) {
     .description("list installed packs")
     .addHelpText("after", "\nExample:\n  relay pack list --json")
     .action(async (_opts, cmd: Command) => {
-      await runCommand<{ items: PackView[] }>(cmd, async (ctx) => ({
+      await runReadOnly<{ items: PackView[] }>(cmd, async (ctx) => ({
         data: { items: (await loadPacks()).listPacks(ctx) },
         human: ({ items }) =>
           items.length === 0
@@ -134,7 +134,7 @@ export function configurePackCommand(program: Command) {
     .description("show an installed pack, its providers and its version history")
     .addHelpText("after", "\nExample:\n  relay pack show openai-cn-pack")
     .action(async (packId: string, _opts, cmd: Command) => {
-      await runCommand<PackView & { provider_definitions: unknown[] }>(cmd, async (ctx) => {
+      await runReadOnly<PackView & { provider_definitions: unknown[] }>(cmd, async (ctx) => {
         const view = (await loadPacks()).getPack(ctx, packId);
         const defs = (await loadPacks()).listPackProviders(ctx, packId);
         return {

@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline/promises";
 import { type Command, Option } from "commander";
 import { ExitCode, invalidInput } from "../../domain/errors.js";
 import type { SubscriptionTarget } from "../../domain/plan.js";
@@ -6,6 +5,7 @@ import type { ImportResult, ProgressEvent } from "../../provision/import.js";
 import type { ImportPlan, ImportRequest } from "../../provision/types.js";
 import { FileRefused, readBoundedFd, readBoundedFile } from "../../util/bounded-read.js";
 import { printable } from "../../util/sanitize.js";
+import { confirmOrRefuse } from "../confirm.js";
 import { parseUserTarget, table } from "../format.js";
 import { readPlanFile, requestFromPlan, writePlanFile } from "../plan-file.js";
 import { globalOptions, runCommand } from "../run.js";
@@ -149,15 +149,6 @@ function progressPrinter(enabled: boolean) {
   };
 }
 
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
-}
-
 function importOptions(cmd: Command, forImport: boolean): Command {
   cmd
     .option(
@@ -237,17 +228,13 @@ export function configureProviderCommand(program: Command): Command {
       await runCommand<ImportResult>(cmd, async (ctx) => {
         const { req, fingerprint } = await requestFrom(providerId, opts);
         let expectedFingerprint = fingerprint;
+        if (opts.yes !== true && opts.keysFile === "-")
+          throw invalidInput("CONFIRMATION_REQUIRED", "add --yes when the keys come from standard input");
         if (opts.yes !== true) {
-          const interactive = process.stdin.isTTY && process.stderr.isTTY && opts.keysFile !== "-";
-          if (!interactive)
-            throw invalidInput(
-              "CONFIRMATION_REQUIRED",
-              "add --yes to import without an interactive confirmation",
-            );
           const { plan } = await (await loadPreview()).buildPlan(ctx, req);
-          process.stderr.write(`${printable(renderPlan(plan), { lines: true })}\n\n`);
-          if (!(await confirm("Proceed with this import? [y/N] ")))
-            throw invalidInput("CANCELLED", "import cancelled; nothing was changed");
+          await confirmOrRefuse(false, "Proceed with this import? [y/N] ", () =>
+            printable(renderPlan(plan), { lines: true }),
+          );
           // What runs is what was shown: the import refuses if the host changed in between.
           expectedFingerprint ??= plan.fingerprint;
         }

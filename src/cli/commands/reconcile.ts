@@ -4,7 +4,7 @@ import { parseRetest } from "../../domain/retest.js";
 import type { ReconcileOptions, ReconcileResult } from "../../reconcile/runner.js";
 import type { ProviderStatusView, ResourceView } from "../../reconcile/status.js";
 import { table } from "../format.js";
-import { runCommand } from "../run.js";
+import { runCommand, runReadOnly } from "../run.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
 const loadRunner = () => import("../../reconcile/runner.js");
@@ -16,7 +16,7 @@ export function renderReconcile(results: ReconcileResult[]): string {
       ["PROVIDER", "HOST", "OUTCOME", "STATUS", "FINDINGS", "RETESTED", "CALLS", "MS"],
       results.map((r) => [
         r.provider_id,
-        r.host_id,
+        r.host_name,
         r.outcome,
         `${r.previous_status ?? "-"} → ${r.new_status ?? "-"}`,
         r.findings.length,
@@ -33,6 +33,14 @@ export function renderReconcile(results: ReconcileResult[]): string {
     if (r.outcome === "error") lines.push(`✗ ${r.provider_id}: ${r.reason}`);
   }
   return lines.join("\n");
+}
+
+/** Written whole, then renamed: the textfile collector never reads half a file. */
+async function writeMetricsFile(path: string, text: string) {
+  const { renameSync, writeFileSync } = await import("node:fs");
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
 }
 
 /** 0 all good, 2 drift or degradation found, 1 error (design §8). */
@@ -57,8 +65,12 @@ export function configureReconcileCommand(program: Command, provider: Command) {
   reconcile
     .command("run")
     .argument("[provider_id]", "one provider (with --host), or use --all")
-    .option("--all", "every provider on every host")
+    .option("--all", "every provider on every host (with --host: on that host)")
     .option("--host <host>", "host name or id")
+    .option(
+      "--metrics-file <path>",
+      "also write this run's metrics in Prometheus text format (node_exporter textfile collector)",
+    )
     .option(
       "--heal",
       "repair what needs no key: re-bind accounts, re-assign subscriptions, re-create a channel",
@@ -70,12 +82,12 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .description("for cron: exit 0 all good, 2 drift or degradation found, 1 error")
     .addHelpText(
       "after",
-      "\nExample:\n  */10 * * * * relay reconcile run --all --json >> /var/log/relay-reconcile.jsonl",
+      "\nExit codes: 0 all good, 2 drift or degradation found, 1 error.\n\nExamples:\n  relay reconcile run deepseek --host prod\n  */10 * * * * relay reconcile run --all --json --metrics-file /var/lib/node_exporter/relay.prom >> /var/log/relay-reconcile.jsonl",
     )
     .action(
       async (
         providerId: string | undefined,
-        opts: { all?: boolean; host?: string; heal?: boolean; retest?: string },
+        opts: { all?: boolean; host?: string; heal?: boolean; retest?: string; metricsFile?: string },
         cmd: Command,
       ) => {
         await runCommand<{ items: ReconcileResult[] }>(cmd, async (ctx) => {
@@ -86,7 +98,10 @@ export function configureReconcileCommand(program: Command, provider: Command) {
                 "AMBIGUOUS_TARGET",
                 "give either --all or PROVIDER_ID --host HOST, not both",
               );
-            items = await (await loadRunner()).reconcileAll(ctx, cliOptions(opts));
+            items = await (await loadRunner()).reconcileAll(ctx, {
+              ...cliOptions(opts),
+              ...(opts.host ? { hostRef: opts.host } : {}),
+            });
           } else {
             if (!providerId || !opts.host)
               throw invalidInput("TARGET_REQUIRED", "give --all, or PROVIDER_ID with --host HOST");
@@ -98,6 +113,8 @@ export function configureReconcileCommand(program: Command, provider: Command) {
               ),
             ];
           }
+          if (opts.metricsFile)
+            await writeMetricsFile(opts.metricsFile, await ctx.metrics.registry.metrics());
           return {
             data: { items },
             human: () => (items.length === 0 ? "nothing to reconcile" : renderReconcile(items)),
@@ -138,7 +155,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .description("provider status per host: status, reason, access, last reconcile and its findings")
     .addHelpText("after", "\nExample:\n  relay provider status deepseek")
     .action(async (providerId: string, opts: { host?: string }, cmd: Command) => {
-      await runCommand<ProviderStatusView>(cmd, async (ctx) => {
+      await runReadOnly<ProviderStatusView>(cmd, async (ctx) => {
         const v = (await loadStatus()).providerStatus(ctx, providerId, opts.host);
         return {
           data: v,
@@ -173,7 +190,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .description("every managed resource with its host id, state and origin batch")
     .addHelpText("after", "\nExample:\n  relay provider resources deepseek --host prod --json")
     .action(async (providerId: string, opts: { host?: string }, cmd: Command) => {
-      await runCommand<{ items: ResourceView[] }>(cmd, async (ctx) => {
+      await runReadOnly<{ items: ResourceView[] }>(cmd, async (ctx) => {
         const items = (await loadStatus()).providerResources(ctx, providerId, opts.host);
         return {
           data: { items },

@@ -5,7 +5,7 @@ import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
 import { AccessRequest } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { jsonBody, toTargets, validator } from "../validate.js";
+import { boolQuery, jsonBody, toTargets, validator } from "../validate.js";
 
 const validateAccess = validator<AccessRequest>(AccessRequest);
 
@@ -36,7 +36,7 @@ export function accessRoutes(ctx: AppContext) {
     if (!hostRef) throw invalidInput("HOST_REQUIRED", "query parameter host_id is required");
     const providerId = c.req.param("provider_id");
     // Without ?probe=true this reads the last recorded proof and never calls the host.
-    if (c.req.query("probe") === "true")
+    if (boolQuery(c, "probe"))
       return c.json((await runAccessProbe(ctx, { hostRef, providerId })) satisfies Body<"AccessStatus">);
     return c.json(lastAccessStatus(ctx, hostRef, providerId) satisfies Body<"AccessStatus">);
   });

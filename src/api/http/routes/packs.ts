@@ -6,7 +6,7 @@ import { invalidInput } from "../../../domain/errors.js";
 import { getPack, installPack, listPackProviders, listPacks, type PackSource } from "../../../packs/packs.js";
 import { InstallPackPath } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { jsonBody, validator } from "../validate.js";
+import { boolQuery, jsonBody, validator } from "../validate.js";
 
 const validateInstallPath = validator<InstallPackPath>(InstallPackPath);
 
@@ -50,7 +50,7 @@ export function packRoutes(ctx: AppContext) {
   app.post("/install", async (c) => {
     const type = (c.req.header("content-type") ?? "").toLowerCase();
     let source: PackSource;
-    let force = c.req.query("force") === "true";
+    let force = boolQuery(c, "force");
     if (type.startsWith("application/json")) {
       const body = await jsonBody(c, validateInstallPath);
       const path = allowedPackPath(ctx.config.packsDir, body.path);

@@ -278,6 +278,7 @@ export const Assignment = Type.Object({
 
 export const AccessStatus = Type.Object({
   host_id: Str(),
+  host_name: Str(),
   provider_id: Str(),
   access_state: AccessState(),
   reason: Str(),
@@ -298,6 +299,7 @@ export const AccessStatus = Type.Object({
 export const ReconcileResult = Type.Object({
   run_id: Int(),
   host_id: Str(),
+  host_name: Str(),
   provider_id: Str(),
   outcome: StringEnum(["ok", "drift", "degraded", "error", "skipped"]),
   previous_status: Nullable(Str()),
