@@ -6,6 +6,7 @@ import { installId } from "../store/settings.js";
 import { AdaptiveLimit } from "../util/aimd.js";
 import type { Logger } from "../util/logger.js";
 import { Metrics } from "../util/metrics.js";
+import { packageVersion } from "../util/paths.js";
 import type { SecretBox } from "../util/secrets.js";
 import { openSecretBox } from "./master-key.js";
 
@@ -32,9 +33,18 @@ export interface ContextParts {
   hostAdapter?: HostAdapterFactory;
 }
 
+/** The `host` label of host-call metrics: the host's address (few values: one per registered host). */
+function hostLabel(baseUrl: string): string {
+  try {
+    return new URL(baseUrl).host;
+  } catch {
+    return "invalid";
+  }
+}
+
 export function createContext(parts: ContextParts): AppContext {
   const timeoutMs = parts.config.hostTimeoutMs;
-  const metrics = new Metrics(() => statusByHost(parts.db));
+  const metrics = new Metrics(() => statusByHost(parts.db), { version: packageVersion() });
   const base: HostAdapterFactory =
     parts.hostAdapter ?? ((options) => new Sub2apiAdapter({ timeoutMs, ...options }));
   // One adaptive limit per host for the whole process: imports, rollbacks, reconciles and probes
@@ -62,11 +72,9 @@ export function createContext(parts: ContextParts): AppContext {
         gate: gateOf(options.baseUrl),
         ...options,
         onCall: (o) => {
-          metrics.hostCalls.inc({ operation: o.operation, outcome: o.outcome });
-          metrics.hostCallSeconds.observe(
-            { operation: o.operation, outcome: o.outcome },
-            o.durationMs / 1000,
-          );
+          const labels = { host: hostLabel(options.baseUrl), operation: o.operation, outcome: o.outcome };
+          metrics.hostCalls.inc(labels);
+          metrics.hostCallSeconds.observe(labels, o.durationMs / 1000);
           options.onCall?.(o);
         },
       }),

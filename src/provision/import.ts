@@ -63,7 +63,11 @@ export async function importKeys(
         hint: "Run `relay provider preview` to see each conflict.",
       });
     }
-    return runSaga(sagaContext(ctx, req, plan, internals, options));
+    const started = Date.now();
+    const result = await runSaga(sagaContext(ctx, req, plan, internals, options));
+    ctx.metrics.imports.inc({ status: result.status });
+    ctx.metrics.importSeconds.observe((Date.now() - started) / 1000);
+    return result;
   });
 }
 

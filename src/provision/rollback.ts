@@ -58,6 +58,22 @@ export async function rollbackUnlocked(
   reason: string,
   onProgress?: (message: string) => void,
 ): Promise<BatchView> {
+  try {
+    const view = await rollbackSteps(ctx, batchId, reason, onProgress);
+    ctx.metrics.rollbacks.inc({ outcome: "rolled_back" });
+    return view;
+  } catch (err) {
+    ctx.metrics.rollbacks.inc({ outcome: "incomplete" });
+    throw err;
+  }
+}
+
+async function rollbackSteps(
+  ctx: AppContext,
+  batchId: string,
+  reason: string,
+  onProgress?: (message: string) => void,
+): Promise<BatchView> {
   const batch = getBatchRow(ctx, batchId);
   const host = findHost(ctx, batch.hostId);
   const where = { batchId, hostId: host.id, providerId: batch.providerId };

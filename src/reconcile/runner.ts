@@ -155,12 +155,11 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     // A create whose answer was lost is settled always (its record says what it was for);
     // drift the operator did not ask relay to make is repaired only with --heal.
     const settled = await resolveLostCreates(ctx, adapter, host.id, install.providerId, findings);
-    const healed = [
-      ...settled,
-      ...(run.options.heal
-        ? await heal({ ctx, adapter, def, caps, version: host.version, rows }, findings)
-        : []),
-    ];
+    const repaired = run.options.heal
+      ? await heal({ ctx, adapter, def, caps, version: host.version, rows }, findings)
+      : [];
+    ctx.metrics.heals.inc(findings.filter((f) => f.healed).length);
+    const healed = [...settled, ...repaired];
     const present = new Set(observed.accounts.map((a) => a.id));
     const accounts = pickRetests(
       rows.filter((r) => r.resourceType === "account" && present.has(r.hostResourceId as number)),
@@ -280,6 +279,18 @@ function finish(
   record(outcome, status);
   if (outcome !== "skipped") markReconciled(ctx, host.id, install.providerId);
   ctx.metrics.reconcileRuns.inc({ trigger: run.options.trigger, outcome });
+  ctx.logger.info(
+    {
+      run_id: run.runId,
+      host: host.name,
+      provider_id: install.providerId,
+      trigger: run.options.trigger,
+      outcome,
+      findings: findings.length,
+      host_calls: run.calls,
+    },
+    "reconcile finished",
+  );
   ctx.metrics.reconcileSeconds.observe(durationMs / 1000);
   for (const f of findings) ctx.metrics.findings.inc({ kind: f.kind });
   return {

@@ -1,9 +1,12 @@
 import { nowIso, type StoreContext } from "./db.js";
 import { events } from "./schema.js";
 
-/** One line of a batch's, host's or provider's history, shown by `relay batch show`. */
+/**
+ * One line of a batch's, host's or provider's history, shown by `relay batch show`; also one log
+ * line (imports, rollbacks, recoveries, heals) with the ids an operator searches logs by.
+ */
 export function appendEvent(
-  s: StoreContext,
+  s: StoreContext & { logger?: { info: (obj: object, msg: string) => void } },
   e: {
     kind: string;
     message: string;
@@ -25,4 +28,8 @@ export function appendEvent(
       data: e.data ?? {},
     })
     .run();
+  s.logger?.info(
+    { event: e.kind, batch_id: e.batchId, host_id: e.hostId, provider_id: e.providerId },
+    e.message,
+  );
 }

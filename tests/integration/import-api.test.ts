@@ -95,6 +95,18 @@ describe("import over HTTP", () => {
       for (const b of bodies) expect(b).not.toContain(key);
       for (const l of lines) expect(l).not.toContain(key);
     }
+    // "no access log line per request; imports and rollbacks are not logged"
+    const logged = lines.map((l) => JSON.parse(l));
+    const requests = logged.filter((l) => l.msg === "request");
+    expect(requests.map((r) => [r.method, r.path, r.status])).toContainEqual([
+      "POST",
+      "/api/providers/deepseek/import",
+      200,
+    ]);
+    for (const r of requests) expect(r).toMatchObject({ req_id: expect.any(String), ms: expect.any(Number) });
+    const events = logged.filter((l) => l.event).map((l) => [l.event, l.batch_id]);
+    expect(events).toContainEqual(["import_finished", result.batch_id]);
+    expect(events).toContainEqual(["rolled_back", result.batch_id]);
   });
 
   it("refuses a stale plan, a blocked plan and bad bodies without touching the host", async () => {

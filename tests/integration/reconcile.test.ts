@@ -287,6 +287,15 @@ describe("scheduler tick and interfaces", () => {
     const metrics = await (await app.request("/metrics", { headers: auth })).text();
     expect(metrics).toMatch(/relay_reconcile_runs_total\{trigger="manual",outcome="ok"\} 1/);
     expect(metrics).toMatch(/relay_provider_status\{host="sim",provider="deepseek",status="active"\} 1/);
-    expect(metrics).toMatch(/relay_host_calls_total\{operation="accounts.test",outcome="ok"\}/);
+    const simHost = new URL(w.sim.url).host;
+    expect(metrics).toContain(
+      `relay_host_calls_total{host="${simHost}",operation="accounts.test",outcome="ok"}`,
+    );
+    // "/metrics lacks default process metrics, relay_build_info and import/rollback counters"
+    expect(metrics).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(metrics).toMatch(/relay_build_info\{version="\d+\.\d+\.\d+",node="[\d.]+"\} 1/);
+    expect(metrics).toMatch(/relay_imports_total\{status="succeeded"\} 1/);
+    expect(metrics).toMatch(/relay_import_duration_seconds_count 1/);
   });
 });

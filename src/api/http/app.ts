@@ -25,6 +25,21 @@ export const MAX_KEYS_BODY_BYTES = 8 * 1024 * 1024;
 export function createApp(ctx: AppContext) {
   const app = new Hono();
   app.use("*", requestId());
+  // One access-log line per request: id, method, path (never the query), status, duration.
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    ctx.logger.info(
+      {
+        req_id: c.get("requestId"),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      "request",
+    );
+  });
   app.use("*", secureHeaders({ crossOriginResourcePolicy: "same-origin" }));
   app.use("*", async (c, next) => {
     await next();
