@@ -10,10 +10,13 @@ import type { CapabilityReport, HostAdapter } from "../host/sub2api/index.js";
 import { nowIso } from "../store/db.js";
 import {
   findHost,
+  forgetHost,
   hostNameTaken,
+  hostsWithUrl,
   insertHost,
   latestSnapshot,
   listHostRows,
+  liveResourceCount,
   recordProbe,
   type SnapshotInput,
 } from "../store/hosts.js";
@@ -218,6 +221,13 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
   const adapter = ctx.hostAdapter({ baseUrl, adminKey });
   const report = await probe(adapter, baseUrl);
   const assessment = assessCapabilities(report, probeIdentity);
+  for (const twin of hostsWithUrl(ctx, baseUrl)) {
+    assessment.warnings.push({
+      code: "SAME_URL",
+      message: `host "${twin.name}" is registered with the same URL: one sub2api under two names is imported into and reconciled twice`,
+      hint: `Use \`${twin.name}\`, or \`relay host remove ${name}\` if this was a mistake.`,
+    });
+  }
   const now = nowIso(ctx);
   const row: HostRow = {
     id: `host_${randomBytes(8).toString("hex")}`,
@@ -322,4 +332,29 @@ function toView(ctx: AppContext, row: HostRow): HostView {
     updated_at: row.updatedAt,
     last_probed_at: row.lastProbedAt,
   };
+}
+
+export interface HostRemoval {
+  host_id: string;
+  name: string;
+  /** Resources relay made that are still on the host and are now forgotten (only with force). */
+  live_resources_forgotten: number;
+}
+
+/**
+ * Removes a host from relay: its record and everything relay recorded about it. Refused while
+ * relay's records say resources it made are live there (roll those batches back first); `force`
+ * only forgets them — nothing is ever deleted on the host by this verb.
+ */
+export function removeHost(ctx: AppContext, ref: string, options: { force?: boolean } = {}): HostRemoval {
+  const row = findHost(ctx, ref);
+  const live = liveResourceCount(ctx, row.id);
+  if (live > 0 && !options.force) {
+    throw conflict("HOST_IN_USE", `${live} resource(s) relay made are still live on ${row.name}`, {
+      hint: `Roll back its batches first (\`relay batch list --host ${row.name}\`), or add --force to forget them (they stay on the host).`,
+    });
+  }
+  forgetHost(ctx, row.id);
+  ctx.logger.warn({ host_id: row.id, name: row.name, live_resources_forgotten: live }, "host removed");
+  return { host_id: row.id, name: row.name, live_resources_forgotten: live };
 }

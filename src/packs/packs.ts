@@ -5,6 +5,7 @@ import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { type PackIssue, type PackReport, validatePack } from "../domain/pack/validate.js";
 import {
   currentPackIds,
+  deletePack,
   packNotFound,
   packRows,
   providerDefinitionsOfPack,
@@ -168,4 +169,25 @@ export function getPack(ctx: AppContext, packId: string): PackView {
 export function listPackProviders(ctx: AppContext, packId: string): ProviderDefinition[] {
   getPack(ctx, packId);
   return providerDefinitionsOfPack(ctx, packId);
+}
+
+/**
+ * Removes an installed pack. Refused while any host has a record of one of its providers: the
+ * definitions are what relay reads those resources with (roll the batches back first).
+ */
+export function removePack(ctx: AppContext, packId: string): { pack_id: string; removed_versions: number } {
+  const pack = getPack(ctx, packId);
+  const inUse = pack.providers.filter((id) => providerInUse(ctx, id));
+  if (inUse.length > 0) {
+    throw conflict(
+      "PACK_IN_USE",
+      `pack ${packId} provides ${inUse.join(", ")}, which hosts still have records of`,
+      {
+        hint: "Roll back those providers' batches on every host first (`relay batch list --provider ID`).",
+      },
+    );
+  }
+  deletePack(ctx, packId);
+  ctx.logger.info({ pack_id: packId }, "pack removed");
+  return { pack_id: packId, removed_versions: pack.history.length };
 }

@@ -2,9 +2,9 @@ import type { AppContext } from "../app/context.js";
 import type { AccessState } from "../domain/access.js";
 import type { Finding } from "../domain/drift.js";
 import { notFound } from "../domain/errors.js";
-import { findHost } from "../store/hosts.js";
-import { providerStatusRows } from "../store/installs.js";
-import { getProviderDefinition } from "../store/packs.js";
+import { findHost, listHostRows } from "../store/hosts.js";
+import { listInstalls, providerStatusRows } from "../store/installs.js";
+import { currentProviderDefinitions, getProviderDefinition, providerOwners } from "../store/packs.js";
 import { resourcesOf } from "../store/resources.js";
 export interface ProviderHostStatus {
   host_id: string;
@@ -90,5 +90,32 @@ export function providerResources(ctx: AppContext, providerId: string, hostRef?:
     batch_id: r.batchId,
     generation: r.logicalKey.split(":")[0] ?? "",
     updated_at: r.updatedAt,
+  }));
+}
+
+export interface ProviderListItem {
+  provider_id: string;
+  display_name: string;
+  pack_id: string;
+  hosts: { host_name: string; status: string; access_state: string }[];
+}
+
+/** Every provider of the installed packs, with its status on each host it was imported to. */
+export function listProviders(ctx: AppContext, hostRef?: string): ProviderListItem[] {
+  const only = hostRef === undefined ? undefined : findHost(ctx, hostRef);
+  const names = new Map(listHostRows(ctx).map((h) => [h.id, h.name]));
+  const owners = providerOwners(ctx);
+  const installs = listInstalls(ctx).filter((i) => only === undefined || i.hostId === only.id);
+  return currentProviderDefinitions(ctx).map((def) => ({
+    provider_id: def.provider_id,
+    display_name: def.display_name,
+    pack_id: owners.get(def.provider_id) ?? "",
+    hosts: installs
+      .filter((i) => i.providerId === def.provider_id)
+      .map((i) => ({
+        host_name: names.get(i.hostId) ?? i.hostId,
+        status: i.status,
+        access_state: i.accessState,
+      })),
   }));
 }

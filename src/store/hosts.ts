@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull, ne, or } from "drizzle-orm";
 import { AppError, notFound } from "../domain/errors.js";
+import { LIVE_STATES } from "../domain/resources.js";
 import type { HostCapabilities } from "../host/sub2api/index.js";
 import { nowIso, type StoreContext } from "./db.js";
 import { type CapabilitySnapshotRow, type HostRow, hostCapabilitySnapshots, hosts } from "./schema.js";
@@ -115,4 +116,39 @@ export function claimProbeIdentity(
     .where(and(eq(hosts.id, hostId), or(isNull(hosts.probePasswordSealed), ne(hosts.probeUserEmail, email))))
     .run();
   return findHost(s, hostId).probePasswordSealed as string;
+}
+
+/** How many resources relay made are still live on a host, by its records. */
+export function liveResourceCount(s: StoreContext, hostId: string): number {
+  const row = s.db.$client
+    .prepare(
+      `SELECT COUNT(*) AS n FROM managed_resources
+       WHERE host_id = ? AND state IN (${LIVE_STATES.map(() => "?").join(", ")})`,
+    )
+    .get(hostId, ...LIVE_STATES) as { n: number };
+  return row.n;
+}
+
+/** Forgets a host and everything relay recorded about it, in one transaction. Never calls the host. */
+export function forgetHost(s: StoreContext, hostId: string): void {
+  const db = s.db.$client;
+  db.transaction(() => {
+    for (const table of [
+      "probe_results",
+      "access_closure_records",
+      "reconcile_runs",
+      "events",
+      "managed_resources",
+      "import_batches",
+      "provider_installs",
+      "host_capability_snapshots",
+    ])
+      db.prepare(`DELETE FROM ${table} WHERE host_id = ?`).run(hostId);
+    db.prepare("DELETE FROM hosts WHERE id = ?").run(hostId);
+  })();
+}
+
+/** Other hosts registered with the same base URL (the same sub2api under two names). */
+export function hostsWithUrl(s: StoreContext, baseUrl: string): HostRow[] {
+  return s.db.select().from(hosts).where(eq(hosts.baseUrl, baseUrl)).all();
 }

@@ -165,3 +165,11 @@ export function getProviderDefinition(s: StoreContext, providerId: string): Inst
     keyPatternChecked: row.keyPatternChecked,
   };
 }
+
+/** Removes a pack (every installed version) and its provider definitions, in one transaction. */
+export function deletePack(s: StoreContext, packId: string): void {
+  s.db.transaction((tx) => {
+    tx.delete(providers).where(eq(providers.packId, packId)).run();
+    tx.delete(packs).where(eq(packs.packId, packId)).run();
+  });
+}

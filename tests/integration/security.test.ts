@@ -22,7 +22,7 @@ describe("access control", () => {
   it("every /api route and /metrics answer 401 without a token, with a wrong one, or another scheme", async () => {
     w = await makeWorld();
     const app = createApp(w.t.ctx);
-    expect(guarded.length).toBe(20); // 19 /api operations and /metrics
+    expect(guarded.length).toBe(23); // 22 /api operations and /metrics
     for (const o of guarded) {
       for (const auth of [
         undefined,

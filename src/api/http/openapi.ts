@@ -111,6 +111,17 @@ function hostAndPackPaths() {
     },
     "/api/hosts/{host_id}": {
       get: op("Show a host (id or name)", "getHost", okJson("Host"), { parameters: [pathParam("host_id")] }),
+      delete: op(
+        "Remove a host and forget relay's records of it (never changes the host); 409 HOST_IN_USE while resources relay made are live there",
+        "removeHost",
+        okJson("HostRemoval"),
+        {
+          parameters: [
+            pathParam("host_id"),
+            query("force", "`true` forgets live resources (they stay on the host)"),
+          ],
+        },
+      ),
     },
     "/api/hosts/{host_id}/probe": {
       post: op("Probe a host again (new capability snapshot)", "probeHost", okJson("Host"), {
@@ -144,6 +155,12 @@ function hostAndPackPaths() {
       get: op("Show a pack with its version history", "getPack", okJson("Pack"), {
         parameters: [pathParam("pack_id")],
       }),
+      delete: op(
+        "Remove an installed pack; 409 PACK_IN_USE while a host has records of its providers",
+        "removePack",
+        okJson("PackRemoval"),
+        { parameters: [pathParam("pack_id")] },
+      ),
     },
     "/api/packs/{pack_id}/providers": {
       get: op("Provider definitions of a pack", "listPackProviders", okJson("ProviderDefinitionList"), {
@@ -215,6 +232,16 @@ function accessAndReconcilePaths() {
             query("host_id", "host id or name", true),
             query("probe", "`true` proves access now"),
           ],
+        },
+      ),
+    },
+    "/api/providers": {
+      get: op(
+        "Providers of the installed packs, with their status on each host",
+        "listProviders",
+        okJson("ProviderList"),
+        {
+          parameters: [onHost],
         },
       ),
     },

@@ -1,7 +1,8 @@
 import { type Command, Option } from "commander";
 import { ExitCode } from "../../domain/errors.js";
 import { OPTIONAL_CAPABILITIES, REQUIRED_CAPABILITIES } from "../../host/sub2api/types.js";
-import type { HostView } from "../../hosts/hosts.js";
+import type { HostRemoval, HostView } from "../../hosts/hosts.js";
+import { confirmOrRefuse } from "../confirm.js";
 import { keyValues, table } from "../format.js";
 import { runCommand, runReadOnly } from "../run.js";
 import { readSecret } from "../secret-input.js";
@@ -145,6 +146,37 @@ Example:
         data: (await loadHosts()).getHost(ctx, ref),
         human: renderHost,
       }));
+    });
+
+  host
+    .command("remove")
+    .argument("<host>", "host name or id")
+    .option(
+      "--force",
+      "forget the host even though resources relay made are live there (they stay on the host)",
+    )
+    .option("--yes", "do not ask for confirmation (required when not on a terminal)")
+    .description("remove a host from relay and forget its records; never changes anything on the host")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 removed, 1 refused or cancelled, 4 resources relay made are still live there (roll back, or --force).\n\nExample:\n  relay host remove staging --yes",
+    )
+    .action(async (ref: string, opts: { force?: boolean; yes?: boolean }, cmd: Command) => {
+      await runCommand<HostRemoval>(cmd, async (ctx) => {
+        const hosts = await loadHosts();
+        const host = hosts.getHost(ctx, ref);
+        await confirmOrRefuse(
+          opts.yes === true,
+          `Remove host ${host.name}? [y/N] `,
+          () => `relay forgets host ${host.name} (${host.base_url}) and everything it recorded there`,
+        );
+        const r = hosts.removeHost(ctx, ref, { force: opts.force === true });
+        return {
+          data: r,
+          human: () =>
+            `removed host ${r.name}${r.live_resources_forgotten > 0 ? `; ${r.live_resources_forgotten} resource(s) relay made stay on the host, no longer tracked` : ""}`,
+        };
+      });
     });
 
   host

@@ -129,6 +129,21 @@ export function configurePackCommand(program: Command) {
     });
 
   pack
+    .command("remove")
+    .argument("<pack_id>", "installed pack id")
+    .description("remove an installed pack (refused while a host has records of its providers)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 removed, 1 unknown pack, 4 its providers are still in use.\n\nExample:\n  relay pack remove openai-cn-pack",
+    )
+    .action(async (packId: string, _opts, cmd: Command) => {
+      await runReadOnly<{ pack_id: string; removed_versions: number }>(cmd, async (ctx) => {
+        const r = (await loadPacks()).removePack(ctx, packId);
+        return { data: r, human: () => `removed pack ${r.pack_id} (${r.removed_versions} version(s))` };
+      });
+    });
+
+  pack
     .command("show")
     .argument("<pack_id>", "installed pack id")
     .description("show an installed pack, its providers and its version history")

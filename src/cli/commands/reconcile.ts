@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { ExitCode, invalidInput } from "../../domain/errors.js";
 import { parseRetest } from "../../domain/retest.js";
 import type { ReconcileOptions, ReconcileResult } from "../../reconcile/runner.js";
-import type { ProviderStatusView, ResourceView } from "../../reconcile/status.js";
+import type { ProviderListItem, ProviderStatusView, ResourceView } from "../../reconcile/status.js";
 import { table } from "../format.js";
 import { runCommand, runReadOnly } from "../run.js";
 
@@ -147,6 +147,32 @@ export function configureReconcileCommand(program: Command, provider: Command) {
         });
       },
     );
+
+  provider
+    .command("list")
+    .option("--host <host>", "only this host")
+    .description("providers of the installed packs, with their status on each host")
+    .addHelpText("after", "\nExample:\n  relay provider list --host prod")
+    .action(async (opts: { host?: string }, cmd: Command) => {
+      await runReadOnly<{ items: ProviderListItem[] }>(cmd, async (ctx) => {
+        const items = (await loadStatus()).listProviders(ctx, opts.host);
+        return {
+          data: { items },
+          human: () =>
+            items.length === 0
+              ? "no providers: install a pack with `relay pack install`"
+              : table(
+                  ["PROVIDER", "NAME", "PACK", "HOSTS"],
+                  items.map((p) => [
+                    p.provider_id,
+                    p.display_name,
+                    p.pack_id,
+                    p.hosts.map((h) => `${h.host_name}: ${h.status}`).join(", ") || "-",
+                  ]),
+                ),
+        };
+      });
+    });
 
   provider
     .command("status")

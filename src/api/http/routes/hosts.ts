@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
-import { addHost, getHost, listHosts, probeHost } from "../../../hosts/hosts.js";
+import { addHost, getHost, listHosts, probeHost, removeHost } from "../../../hosts/hosts.js";
 import { AddHostRequest } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { jsonBody, validator } from "../validate.js";
+import { boolQuery, jsonBody, validator } from "../validate.js";
 
 const validateAddHost = validator<AddHostRequest>(AddHostRequest);
 
@@ -22,6 +22,11 @@ export function hostRoutes(ctx: AppContext) {
   });
   app.get("/", (c) => c.json({ items: listHosts(ctx) } satisfies Body<"HostList">));
   app.get("/:host_id", (c) => c.json(getHost(ctx, c.req.param("host_id")) satisfies Body<"Host">));
+  app.delete("/:host_id", (c) =>
+    c.json(
+      removeHost(ctx, c.req.param("host_id"), { force: boolQuery(c, "force") }) satisfies Body<"HostRemoval">,
+    ),
+  );
   app.post("/:host_id/probe", async (c) =>
     c.json((await probeHost(ctx, c.req.param("host_id"))) satisfies Body<"Host">),
   );

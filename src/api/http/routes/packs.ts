@@ -3,7 +3,14 @@ import { relative, resolve, sep } from "node:path";
 import { Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
-import { getPack, installPack, listPackProviders, listPacks, type PackSource } from "../../../packs/packs.js";
+import {
+  getPack,
+  installPack,
+  listPackProviders,
+  listPacks,
+  type PackSource,
+  removePack,
+} from "../../../packs/packs.js";
 import { InstallPackPath } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
 import { boolQuery, jsonBody, validator } from "../validate.js";
@@ -76,6 +83,9 @@ export function packRoutes(ctx: AppContext) {
     return c.json(result satisfies Body<"PackInstallResult">, result.outcome === "unchanged" ? 200 : 201);
   });
   app.get("/", (c) => c.json({ items: listPacks(ctx) } satisfies Body<"PackList">));
+  app.delete("/:pack_id", (c) =>
+    c.json(removePack(ctx, c.req.param("pack_id")) satisfies Body<"PackRemoval">),
+  );
   app.get("/:pack_id", (c) => c.json(getPack(ctx, c.req.param("pack_id")) satisfies Body<"Pack">));
   app.get("/:pack_id/providers", (c) => c.json({ items: listPackProviders(ctx, c.req.param("pack_id")) }));
   return app;

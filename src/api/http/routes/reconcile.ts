@@ -3,7 +3,7 @@ import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
 import { parseRetest } from "../../../domain/retest.js";
 import { reconcileProvider } from "../../../reconcile/runner.js";
-import { providerResources, providerStatus } from "../../../reconcile/status.js";
+import { listProviders, providerResources, providerStatus } from "../../../reconcile/status.js";
 import { ReconcileRequest } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
 import { jsonBody, validator } from "../validate.js";
@@ -13,6 +13,9 @@ const validateReconcile = validator<ReconcileRequest>(ReconcileRequest);
 /** Mounted under /api/providers: reconcile, status and resources of one provider. */
 export function reconcileRoutes(ctx: AppContext) {
   const app = new Hono();
+  app.get("/", (c) =>
+    c.json({ items: listProviders(ctx, c.req.query("host_id") || undefined) } satisfies Body<"ProviderList">),
+  );
   app.post("/:provider_id/reconcile", async (c) => {
     const body = await jsonBody(c, validateReconcile);
     return c.json(

@@ -351,6 +351,21 @@ export const Resource = Type.Object({
   updated_at: Str(),
 });
 
+export const HostRemoval = Type.Object({
+  host_id: Str(),
+  name: Str(),
+  live_resources_forgotten: Int(),
+});
+
+export const PackRemoval = Type.Object({ pack_id: Str(), removed_versions: Int() });
+
+export const ProviderListItem = Type.Object({
+  provider_id: Str(),
+  display_name: Str(),
+  pack_id: Str(),
+  hosts: Type.Array(Type.Object({ host_name: Str(), status: Str(), access_state: Str() })),
+});
+
 export const responseSchemas = {
   Error: ErrorBody,
   Host,
@@ -369,6 +384,9 @@ export const responseSchemas = {
   ReconcileResult,
   ProviderStatus,
   ResourceList: Type.Object({ items: Type.Array(Resource) }),
+  HostRemoval,
+  PackRemoval,
+  ProviderList: Type.Object({ items: Type.Array(ProviderListItem) }),
 };
 
 /** The body a handler answers with, typed from the documented schema. */
