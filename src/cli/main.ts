@@ -24,7 +24,7 @@ export function buildProgram(): Command {
     // Before the subcommands are added, so they inherit it: every usage error comes back to main().
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)")
-    .configureHelp({ helpWidth: 100 })
+    .configureHelp({ helpWidth: 100, showGlobalOptions: true })
     .configureOutput({ outputError: (str, write) => write(str) });
   configureHostCommand(program);
   configurePackCommand(program);
@@ -34,7 +34,41 @@ export function buildProgram(): Command {
   configureReconcileCommand(program, provider);
   configureMaintenanceCommand(program);
   configureServeCommand(program);
+  documentEveryCommand(program);
   return program;
+}
+
+const DEFAULT_EXIT_CODES =
+  "\nExit codes: 0 ok, 1 error (what to do is printed after `hint:`), 4 locked or conflict.";
+
+/**
+ * Every command's help ends with its exit codes (commands with their own list keep it), and every
+ * command group lists its commands' examples, so `relay host --help` shows how to start.
+ */
+function documentEveryCommand(cmd: Command) {
+  for (const sub of cmd.commands) {
+    if (sub.commands.length > 0) {
+      const examples = sub.commands.flatMap((leaf) => {
+        const m = /Examples?:\n([\s\S]*)$/.exec(helpAfter(leaf));
+        return m?.[1] ? m[1].trimEnd().split("\n").slice(0, 1) : [];
+      });
+      if (examples.length > 0) sub.addHelpText("after", `\nExamples:\n${examples.join("\n")}`);
+      documentEveryCommand(sub);
+    } else if (!/Exit codes:/.test(helpAfter(sub))) {
+      sub.addHelpText("after", DEFAULT_EXIT_CODES);
+    }
+  }
+}
+
+/** The text a command prints after its options: what `addHelpText("after", …)` registered. */
+function helpAfter(cmd: Command): string {
+  let text = "";
+  (cmd as unknown as NodeJS.EventEmitter).emit("afterHelp", {
+    error: false,
+    command: cmd,
+    write: (s: string) => (text += s),
+  });
+  return text;
 }
 
 /** Flags that would carry a secret on the command line; refused before parsing, never echoed. */

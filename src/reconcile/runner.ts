@@ -168,10 +168,13 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
       run.policy,
     );
     run.tested = accounts.length;
-    findings.push(
-      ...(await retest(adapter, def, accounts, run.options.testConcurrency ?? ctx.config.hostConcurrency)),
-    );
-    const access = await reprove(counting, host.id, install.providerId, findings, run.options.pass);
+    // The re-tests and the gateway proof are independent: they run side by side.
+    const accessFindings: Finding[] = [];
+    const [tested, access] = await Promise.all([
+      retest(adapter, def, accounts, run.options.testConcurrency ?? ctx.config.hostConcurrency),
+      reprove(counting, host.id, install.providerId, accessFindings, run.options.pass),
+    ]);
+    findings.push(...tested, ...accessFindings);
     return finish(run, "ok", findings, healed, "", access);
   } catch (err) {
     finish(run, "error", [], [], err instanceof Error ? err.message : String(err), null);

@@ -117,7 +117,8 @@ export function setBatchStatus(
   extra: Partial<BatchRow> = {},
 ) {
   const now = nowIso(s);
-  const final = FINAL_BATCH_STATUSES.includes(status);
+  // A rollback later does not move the end of the import: `duration_ms` stays the import's own.
+  const final = FINAL_BATCH_STATUSES.includes(status) && status !== "rolled_back";
   s.db
     .update(importBatches)
     .set({ status, statusReason: reason, updatedAt: now, ...(final ? { finishedAt: now } : {}), ...extra })

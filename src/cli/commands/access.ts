@@ -35,8 +35,8 @@ export function configureAccessCommand(program: Command) {
 
   access
     .command("preview")
-    .argument("<provider_id>")
-    .requiredOption("--host <host>", "host name or id")
+    .argument("<provider_id>", "provider from an installed pack")
+    .requiredOption("--host <host>", "host name or id (required)")
     .option("--user <user[:days]>", "user to subscribe (repeatable)", parseUserTarget)
     .description("who would be assigned, who already has access, what the probe will do (read-only)")
     .addHelpText("after", "\nExample:\n  relay access preview deepseek --host prod --user 42:30 --user 43")
@@ -68,9 +68,9 @@ export function configureAccessCommand(program: Command) {
 
   access
     .command("assign")
-    .argument("<provider_id>")
-    .requiredOption("--host <host>", "host name or id")
-    .requiredOption("--user <user[:days]>", "user to subscribe (repeatable)", parseUserTarget)
+    .argument("<provider_id>", "provider from an installed pack")
+    .requiredOption("--host <host>", "host name or id (required)")
+    .requiredOption("--user <user[:days]>", "user to subscribe (repeatable) (required)", parseUserTarget)
     .description(
       "assign subscriptions to the provider's group (idempotent; conflicts are reported, never overwritten)",
     )
@@ -101,8 +101,8 @@ export function configureAccessCommand(program: Command) {
 
   access
     .command("status")
-    .argument("<provider_id>")
-    .requiredOption("--host <host>", "host name or id")
+    .argument("<provider_id>", "provider from an installed pack")
+    .requiredOption("--host <host>", "host name or id (required)")
     .option("--cached", "show the last recorded proof instead of calling the host")
     .description("prove access now with a real end-user call through the gateway (or show the last proof)")
     .addHelpText(

@@ -22,7 +22,7 @@ function renderBatch(b: BatchView): string {
       ["mode", `${b.mode}${b.access_mode ? `, access ${b.access_mode}` : ""}`],
       ["status", `${b.status.toUpperCase()} — ${b.status_reason}`],
       ["created", b.created_at],
-      ["duration", b.duration_ms === null ? null : `${b.duration_ms} ms`],
+      ["import took", b.duration_ms === null ? null : `${b.duration_ms} ms`],
     ]),
     "",
     table(
@@ -90,7 +90,7 @@ export function configureBatchCommand(program: Command) {
 
   batch
     .command("show")
-    .argument("<batch_id>")
+    .argument("<batch_id>", "batch id, as `relay batch list` shows it")
     .description("show a batch: per-key results, resources, probes and timings")
     .addHelpText("after", "\nExample:\n  relay batch show b_20261121_0a1b2c3d4e")
     .action(async (id: string, _opts, cmd: Command) => {
@@ -102,7 +102,7 @@ export function configureBatchCommand(program: Command) {
 
   batch
     .command("rollback")
-    .argument("<batch_id>")
+    .argument("<batch_id>", "batch id, as `relay batch list` shows it")
     .description("delete what the batch created, in reverse order; safe to run again")
     .option("--dry-run", "list what would be deleted, in order; change nothing")
     .option("--yes", "do not ask for confirmation (required when not on a terminal)")

@@ -62,8 +62,8 @@ export function configureHostCommand(program: Command) {
     .description(
       "register a sub2api host: checks the admin key, probes capabilities, stores the key encrypted",
     )
-    .requiredOption("--name <name>", "a short name for the host (letters, digits, . _ -)")
-    .requiredOption("--base-url <url>", "the sub2api root URL (https; http only for loopback)")
+    .requiredOption("--name <name>", "a short name for the host (letters, digits, . _ -) (required)")
+    .requiredOption("--base-url <url>", "the sub2api root URL (https; http only for loopback) (required)")
     .option("--admin-key-file <path>", "read the admin API key from this file")
     .option("--admin-key-stdin", "read the admin API key from standard input")
     .option("--admin-key-env <var>", "read the admin API key from this environment variable")

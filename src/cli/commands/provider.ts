@@ -157,7 +157,7 @@ function importOptions(cmd: Command, forImport: boolean): Command {
     )
     .requiredOption(
       "--keys-file <path>",
-      "file with one key per line (`-` reads stdin); # comments and blank lines are ignored",
+      "file with one key per line (`-` reads stdin); # comments and blank lines are ignored (required)",
     )
     .addOption(
       forImport

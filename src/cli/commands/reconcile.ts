@@ -126,8 +126,8 @@ export function configureReconcileCommand(program: Command, provider: Command) {
 
   provider
     .command("reconcile")
-    .argument("<provider_id>")
-    .requiredOption("--host <host>", "host name or id")
+    .argument("<provider_id>", "provider from an installed pack")
+    .requiredOption("--host <host>", "host name or id (required)")
     .option("--heal", "repair what needs no key")
     .option(
       "--retest <policy>",
@@ -176,7 +176,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
 
   provider
     .command("status")
-    .argument("<provider_id>")
+    .argument("<provider_id>", "provider from an installed pack")
     .option("--host <host>", "only this host")
     .description("provider status per host: status, reason, access, last reconcile and its findings")
     .addHelpText("after", "\nExample:\n  relay provider status deepseek")
@@ -211,7 +211,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
 
   provider
     .command("resources")
-    .argument("<provider_id>")
+    .argument("<provider_id>", "provider from an installed pack")
     .option("--host <host>", "only this host")
     .description("every managed resource with its host id, state and origin batch")
     .addHelpText("after", "\nExample:\n  relay provider resources deepseek --host prod --json")
