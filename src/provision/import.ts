@@ -112,6 +112,7 @@ async function runSaga(s: SagaContext): Promise<ImportResult> {
   const { ctx, req, plan, internals } = s;
   ensureInstall(ctx, internals.host.id, internals.def.provider_id);
   openBatch(ctx, req, plan, internals, s.batchId);
+  s.options.onBatchOpened?.(s.batchId);
   try {
     await precheckKeys(s);
     const groupId = await groupStep(s);

@@ -96,6 +96,8 @@ export interface ImportOptions {
   /** Refuse to run when the host changed since the preview that produced this fingerprint. */
   expectedFingerprint?: string;
   onProgress?: (event: ProgressEvent) => void;
+  /** Called once the batch is recorded (before any host write): the id a caller can poll. */
+  onBatchOpened?: (batchId: string) => void;
 }
 
 export interface ImportResult {

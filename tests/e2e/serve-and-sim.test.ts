@@ -48,7 +48,7 @@ describe("relay serve", () => {
     expect((await fetch(`${base}/api/hosts`)).status).toBe(401);
     const ok = await fetch(`${base}/api/hosts`, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ items: [] });
+    expect(await ok.json()).toEqual({ items: [], next_cursor: null });
     const exited = new Promise<number | null>((resolve) => child?.on("exit", (code) => resolve(code)));
     child.kill("SIGTERM");
     expect(await exited).toBe(0);

@@ -157,6 +157,21 @@ describe("which shipped providers each release can serve (host view, shipped pac
   });
 });
 
+describe("list endpoints paginate", () => {
+  it("?limit and ?cursor walk the hosts page by page; a bad limit or cursor is refused", async () => {
+    const s = await sim();
+    for (const name of ["a1", "a2", "a3"]) await api("POST", "/api/hosts", addBody(s, name));
+    const first = await json(api("GET", "/api/hosts?limit=2"));
+    expect(first.items.map((h: { name: string }) => h.name)).toEqual(["a1", "a2"]);
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const second = await json(api("GET", `/api/hosts?limit=2&cursor=${first.next_cursor}`));
+    expect(second.items.map((h: { name: string }) => h.name)).toEqual(["a3"]);
+    expect(second.next_cursor).toBeNull();
+    expect((await api("GET", "/api/hosts?limit=0")).status).toBe(400);
+    expect((await api("GET", "/api/hosts?cursor=bogus")).status).toBe(400);
+  });
+});
+
 describe("refusals store nothing", () => {
   it("a wrong admin key: 502 HOST_AUTH_FAILED, no row", async () => {
     const s = await sim();

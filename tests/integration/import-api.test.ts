@@ -60,7 +60,7 @@ describe("import over HTTP", () => {
     expect(plan.summary).toMatchObject({ keys: 2, create: 4 });
     expect(liveCount(w.sim)).toBe(0);
 
-    const imp = await call("POST", "/api/providers/deepseek/import", {
+    const imp = await call("POST", "/api/providers/deepseek/import?wait=true", {
       ...body,
       expected_fingerprint: plan.fingerprint,
     });
@@ -107,6 +107,38 @@ describe("import over HTTP", () => {
     const events = logged.filter((l) => l.event).map((l) => [l.event, l.batch_id]);
     expect(events).toContainEqual(["import_finished", result.batch_id]);
     expect(events).toContainEqual(["rolled_back", result.batch_id]);
+  });
+
+  it("import was one synchronous request: now 202 with a Location to poll until the batch ends", async () => {
+    w = await makeWorld({ faults: { latencyMs: 30 } });
+    const { call } = appWithLogCapture(w);
+    const res = await call("POST", "/api/providers/deepseek/import", {
+      host_id: w.hostId,
+      keys: [deepseekKey(), deepseekKey()],
+      mode: "strict",
+    });
+    expect(res.status).toBe(202);
+    const accepted = await json(res);
+    expect(accepted).toMatchObject({ batch_id: expect.stringMatching(/^b_/), status: "running" });
+    expect(res.headers.get("location")).toBe(`/api/import-batches/${accepted.batch_id}`);
+    expect(accepted.location).toBe(res.headers.get("location"));
+    let batch = await json(call("GET", accepted.location));
+    for (
+      let i = 0;
+      i < 200 && !["succeeded", "partially_succeeded", "rolled_back", "failed"].includes(batch.status);
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 25));
+      batch = await json(call("GET", accepted.location));
+    }
+    expect(batch.status).toBe("succeeded");
+    expect(liveCount(w.sim, accepted.batch_id)).toBeGreaterThan(0);
+    // Refusals come before the batch exists, as errors, with or without wait.
+    const refused = await call("POST", "/api/providers/deepseek/import", {
+      host_id: w.hostId,
+      keys: ["not-a-key"],
+    });
+    expect(refused.status).toBe(400);
   });
 
   it("refuses a stale plan, a blocked plan and bad bodies without touching the host", async () => {
@@ -157,7 +189,7 @@ describe("access over HTTP", () => {
     w = await makeWorld();
     const { call } = appWithLogCapture(w);
     const user = w.sim.sim.state.addUser({ email: "zhang@example.com", password: "zhang-password" });
-    await call("POST", "/api/providers/deepseek/import", { host_id: w.hostId, keys: [deepseekKey()] });
+    await call("POST", "/api/providers/deepseek/import?wait=1", { host_id: w.hostId, keys: [deepseekKey()] });
     const never = await call("GET", `/api/providers/deepseek/access/status?host_id=${w.hostId}`);
     expect(never.status).toBe(404);
     const preview = await json(

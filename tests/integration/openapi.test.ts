@@ -108,7 +108,7 @@ describe("the OpenAPI document", () => {
     };
     const plan: Json = await (await call("POST", "/api/providers/deepseek/preview-import", body)).json();
     const result: Json = await (
-      await call("POST", "/api/providers/deepseek/import", {
+      await call("POST", "/api/providers/deepseek/import?wait=true", {
         ...body,
         expected_fingerprint: plan.fingerprint,
       })

@@ -97,6 +97,14 @@ function systemPaths() {
   };
 }
 
+/** `?limit` and `?cursor` of every list endpoint. */
+function paging() {
+  return [
+    query("limit", "items per page, 1 to 1000 (default 1000)"),
+    query("cursor", "`next_cursor` of the previous page"),
+  ];
+}
+
 function hostAndPackPaths() {
   const zip = { schema: { ...str, contentMediaType: "application/zip" } };
   return {
@@ -107,7 +115,7 @@ function hostAndPackPaths() {
         okJson("Host", "201", "registered (status may be unsupported, with reasons)"),
         body("AddHostRequest"),
       ),
-      get: op("List hosts", "listHosts", okJson("HostList")),
+      get: op("List hosts", "listHosts", okJson("HostList"), { parameters: paging() }),
     },
     "/api/hosts/{host_id}": {
       get: op("Show a host (id or name)", "getHost", okJson("Host"), { parameters: [pathParam("host_id")] }),
@@ -150,7 +158,9 @@ function hostAndPackPaths() {
         },
       ),
     },
-    "/api/packs": { get: op("List installed packs", "listPacks", okJson("PackList")) },
+    "/api/packs": {
+      get: op("List installed packs", "listPacks", okJson("PackList"), { parameters: paging() }),
+    },
     "/api/packs/{pack_id}": {
       get: op("Show a pack with its version history", "getPack", okJson("Pack"), {
         parameters: [pathParam("pack_id")],
@@ -181,15 +191,21 @@ function importPaths() {
     },
     "/api/providers/{provider_id}/import": {
       post: op(
-        "Import keys (a saga; strict or partial)",
+        "Import keys (a saga; strict or partial). Answers 202 once the batch is recorded, with `Location` to poll (GET the batch until its status is final); `?wait=true` answers with the result instead",
         "importKeys",
-        okJson("ImportResult", "200", "the batch ran; `status` says how it ended"),
-        { parameters: [provider], ...body("ImportRequest") },
+        {
+          ...okJson("ImportAccepted", "202", "the batch is recorded and running; poll `location`"),
+          ...okJson("ImportResult", "200", "with wait=true: the batch ran; `status` says how it ended"),
+        },
+        {
+          parameters: [provider, query("wait", "`true` answers when the batch has ended, with its result")],
+          ...body("ImportRequest"),
+        },
       ),
     },
     "/api/providers/{provider_id}/import-batches": {
       get: op("Batches of a provider, newest first", "listImportBatches", okJson("BatchSummaryList"), {
-        parameters: [provider, query("host_id", "only this host")],
+        parameters: [provider, query("host_id", "only this host"), ...paging()],
       }),
     },
     "/api/import-batches/{batch_id}": {
@@ -258,7 +274,7 @@ function accessAndReconcilePaths() {
     },
     "/api/providers/{provider_id}/resources": {
       get: op("Managed resources of the provider", "providerResources", okJson("ResourceList"), {
-        parameters: [provider, onHost],
+        parameters: [provider, onHost, ...paging()],
       }),
     },
   };

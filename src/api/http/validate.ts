@@ -76,3 +76,31 @@ export function boolQuery(c: Context, name: string, fallback = false): boolean {
   if (raw === "false" || raw === "0") return false;
   throw new AppError("invalid_input", "INVALID_QUERY", `query parameter ${name} must be true, false, 1 or 0`);
 }
+
+const MAX_PAGE = 1000;
+
+/**
+ * One page of a list endpoint: `?limit=N` (default and maximum 1000) and `?cursor=` as the
+ * previous page's `next_cursor` gave it (null on the last page). The cursor is opaque to callers.
+ */
+export function page<T>(c: Context, all: T[]): { items: T[]; next_cursor: string | null } {
+  const rawLimit = c.req.query("limit");
+  const limit = rawLimit === undefined || rawLimit === "" ? MAX_PAGE : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+    throw new AppError("invalid_input", "INVALID_QUERY", `limit must be an integer from 1 to ${MAX_PAGE}`);
+  const rawCursor = c.req.query("cursor");
+  let offset = 0;
+  if (rawCursor) {
+    const decoded = Number(Buffer.from(rawCursor, "base64url").toString("utf8").replace(/^o:/, ""));
+    if (
+      !Number.isInteger(decoded) ||
+      decoded < 0 ||
+      !Buffer.from(rawCursor, "base64url").toString().startsWith("o:")
+    )
+      throw new AppError("invalid_input", "INVALID_QUERY", "cursor is not one this API gave");
+    offset = decoded;
+  }
+  const items = all.slice(offset, offset + limit);
+  const next = offset + limit < all.length ? Buffer.from(`o:${offset + limit}`).toString("base64url") : null;
+  return { items, next_cursor: next };
+}

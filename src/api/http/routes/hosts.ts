@@ -3,7 +3,7 @@ import type { AppContext } from "../../../app/context.js";
 import { addHost, getHost, listHosts, probeHost, removeHost } from "../../../hosts/hosts.js";
 import { AddHostRequest } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { boolQuery, jsonBody, validator } from "../validate.js";
+import { boolQuery, jsonBody, page, validator } from "../validate.js";
 
 const validateAddHost = validator<AddHostRequest>(AddHostRequest);
 
@@ -20,7 +20,7 @@ export function hostRoutes(ctx: AppContext) {
     });
     return c.json(host satisfies Body<"Host">, 201);
   });
-  app.get("/", (c) => c.json({ items: listHosts(ctx) } satisfies Body<"HostList">));
+  app.get("/", (c) => c.json(page(c, listHosts(ctx)) satisfies Body<"HostList">));
   app.get("/:host_id", (c) => c.json(getHost(ctx, c.req.param("host_id")) satisfies Body<"Host">));
   app.delete("/:host_id", (c) =>
     c.json(

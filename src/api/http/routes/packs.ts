@@ -13,7 +13,7 @@ import {
 } from "../../../packs/packs.js";
 import { InstallPackPath } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { boolQuery, jsonBody, validator } from "../validate.js";
+import { boolQuery, jsonBody, page, validator } from "../validate.js";
 
 const validateInstallPath = validator<InstallPackPath>(InstallPackPath);
 
@@ -82,7 +82,7 @@ export function packRoutes(ctx: AppContext) {
     const result = await installPack(ctx, source, { force });
     return c.json(result satisfies Body<"PackInstallResult">, result.outcome === "unchanged" ? 200 : 201);
   });
-  app.get("/", (c) => c.json({ items: listPacks(ctx) } satisfies Body<"PackList">));
+  app.get("/", (c) => c.json(page(c, listPacks(ctx)) satisfies Body<"PackList">));
   app.delete("/:pack_id", (c) =>
     c.json(removePack(ctx, c.req.param("pack_id")) satisfies Body<"PackRemoval">),
   );

@@ -8,7 +8,7 @@ import { getBatch, listBatches } from "../../../store/batches.js";
 import { findHost } from "../../../store/hosts.js";
 import { ImportRequest as ImportBody } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { jsonBody, toTargets, validator } from "../validate.js";
+import { boolQuery, jsonBody, page, toTargets, validator } from "../validate.js";
 
 const validateImport = validator<ImportBody>(ImportBody);
 
@@ -36,19 +36,36 @@ export function providerRoutes(ctx: AppContext) {
     const { plan } = await buildPlan(ctx, toImportRequest(c.req.param("provider_id"), body, "strict"));
     return c.json(plan satisfies Body<"ImportPlan">);
   });
+  // 202 with the batch to poll once the batch is recorded; `?wait=true` answers with the result.
+  // Refusals (bad input, a stale or blocked plan, a busy provider) come before the batch exists
+  // and are answered as errors either way.
   app.post("/:provider_id/import", async (c) => {
     const body = await jsonBody(c, validateImport);
-    const result = await importKeys(ctx, toImportRequest(c.req.param("provider_id"), body, "strict"), {
-      ...(body.expected_fingerprint ? { expectedFingerprint: body.expected_fingerprint } : {}),
+    const wait = boolQuery(c, "wait");
+    let opened: (batchId: string) => void = () => {};
+    const batchOpened = new Promise<string>((resolve) => {
+      opened = resolve;
     });
-    return c.json(result satisfies Body<"ImportResult">);
+    const run = importKeys(ctx, toImportRequest(c.req.param("provider_id"), body, "strict"), {
+      ...(body.expected_fingerprint ? { expectedFingerprint: body.expected_fingerprint } : {}),
+      onBatchOpened: (id) => opened(id),
+    });
+    if (wait) return c.json((await run) satisfies Body<"ImportResult">);
+    const batchId = await Promise.race([batchOpened, run.then((r) => r.batch_id)]);
+    run.catch((err) => ctx.logger.error({ err, batch_id: batchId }, "import failed after it was accepted"));
+    const location = `/api/import-batches/${batchId}`;
+    c.header("Location", location);
+    return c.json({ batch_id: batchId, status: "running", location } satisfies Body<"ImportAccepted">, 202);
   });
   app.get("/:provider_id/import-batches", (c) => {
     const hostRef = c.req.query("host_id");
     const hostId = hostRef ? findHost(ctx, hostRef).id : undefined;
-    return c.json({
-      items: listBatches(ctx, { providerId: c.req.param("provider_id"), ...(hostId ? { hostId } : {}) }),
-    } satisfies Body<"BatchSummaryList">);
+    return c.json(
+      page(
+        c,
+        listBatches(ctx, { providerId: c.req.param("provider_id"), ...(hostId ? { hostId } : {}) }),
+      ) satisfies Body<"BatchSummaryList">,
+    );
   });
   return app;
 }

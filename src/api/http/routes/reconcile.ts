@@ -6,7 +6,7 @@ import { reconcileProvider } from "../../../reconcile/runner.js";
 import { listProviders, providerResources, providerStatus } from "../../../reconcile/status.js";
 import { ReconcileRequest } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { jsonBody, validator } from "../validate.js";
+import { jsonBody, page, validator } from "../validate.js";
 
 const validateReconcile = validator<ReconcileRequest>(ReconcileRequest);
 
@@ -14,7 +14,7 @@ const validateReconcile = validator<ReconcileRequest>(ReconcileRequest);
 export function reconcileRoutes(ctx: AppContext) {
   const app = new Hono();
   app.get("/", (c) =>
-    c.json({ items: listProviders(ctx, c.req.query("host_id") || undefined) } satisfies Body<"ProviderList">),
+    c.json(page(c, listProviders(ctx, c.req.query("host_id") || undefined)) satisfies Body<"ProviderList">),
   );
   app.post("/:provider_id/reconcile", async (c) => {
     const body = await jsonBody(c, validateReconcile);
@@ -42,9 +42,9 @@ export function reconcileRoutes(ctx: AppContext) {
   app.get("/:provider_id/resources", (c) => {
     const hostId = c.req.query("host_id");
     if (hostId === "") throw invalidInput("HOST_REQUIRED", "host_id must not be empty");
-    return c.json({
-      items: providerResources(ctx, c.req.param("provider_id"), hostId),
-    } satisfies Body<"ResourceList">);
+    return c.json(
+      page(c, providerResources(ctx, c.req.param("provider_id"), hostId)) satisfies Body<"ResourceList">,
+    );
   });
   return app;
 }

@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem } from "./operations.js";
 import { StringEnum } from "./requests.js";
 
 /**
@@ -15,8 +16,9 @@ const Opt = Type.Optional;
 /** A reference to a component of the OpenAPI document, typed as the schema it names. */
 const Ref = <T extends TSchema>(name: string, _schema: T) =>
   Type.Unsafe<Static<T>>({ $ref: `#/components/schemas/${name}` });
+/** A page of a list endpoint (`?limit`, `?cursor`): `next_cursor` is null on the last page. */
 const List = <T extends TSchema>(name: string, items: T) =>
-  Type.Object({ items: Type.Array(Ref(name, items)) });
+  Type.Object({ items: Type.Array(Ref(name, items)), next_cursor: Nullable(Str()) });
 
 const BATCH_STATUSES = [
   "pending",
@@ -351,21 +353,6 @@ export const Resource = Type.Object({
   updated_at: Str(),
 });
 
-export const HostRemoval = Type.Object({
-  host_id: Str(),
-  name: Str(),
-  live_resources_forgotten: Int(),
-});
-
-export const PackRemoval = Type.Object({ pack_id: Str(), removed_versions: Int() });
-
-export const ProviderListItem = Type.Object({
-  provider_id: Str(),
-  display_name: Str(),
-  pack_id: Str(),
-  hosts: Type.Array(Type.Object({ host_name: Str(), status: Str(), access_state: Str() })),
-});
-
 export const responseSchemas = {
   Error: ErrorBody,
   Host,
@@ -376,17 +363,18 @@ export const responseSchemas = {
   PackInstallResult,
   ImportPlan,
   ImportResult,
-  BatchSummaryList: Type.Object({ items: Type.Array(BatchSummary) }),
+  BatchSummaryList: Type.Object({ items: Type.Array(BatchSummary), next_cursor: Nullable(Str()) }),
   Batch,
   AccessPreview,
   AssignmentList: Type.Object({ items: Type.Array(Assignment) }),
   AccessStatus,
   ReconcileResult,
   ProviderStatus,
-  ResourceList: Type.Object({ items: Type.Array(Resource) }),
+  ResourceList: Type.Object({ items: Type.Array(Resource), next_cursor: Nullable(Str()) }),
   HostRemoval,
   PackRemoval,
-  ProviderList: Type.Object({ items: Type.Array(ProviderListItem) }),
+  ImportAccepted,
+  ProviderList: Type.Object({ items: Type.Array(ProviderListItem), next_cursor: Nullable(Str()) }),
 };
 
 /** The body a handler answers with, typed from the documented schema. */

@@ -1,0 +1,27 @@
+import { Type } from "@sinclair/typebox";
+import { StringEnum } from "./requests.js";
+
+/** Bodies of the operator verbs (remove a host or a pack, list providers) and of an accepted import. */
+const Str = () => Type.String();
+const Int = () => Type.Integer();
+
+export const ImportAccepted = Type.Object({
+  batch_id: Str(),
+  status: StringEnum(["running"]),
+  location: Str(),
+});
+
+export const HostRemoval = Type.Object({
+  host_id: Str(),
+  name: Str(),
+  live_resources_forgotten: Int(),
+});
+
+export const PackRemoval = Type.Object({ pack_id: Str(), removed_versions: Int() });
+
+export const ProviderListItem = Type.Object({
+  provider_id: Str(),
+  display_name: Str(),
+  pack_id: Str(),
+  hosts: Type.Array(Type.Object({ host_name: Str(), status: Str(), access_state: Str() })),
+});
