@@ -333,16 +333,23 @@ export function reconcileTargets(
  */
 export async function reconcileAll(
   ctx: AppContext,
-  options: ReconcileOptions & { concurrency?: number; hostRef?: string },
+  options: ReconcileOptions & {
+    concurrency?: number;
+    hostRef?: string;
+    /** Called as each provider's run ends (progress for the CLI). */
+    onResult?: (r: ReconcileResult) => void;
+  },
 ): Promise<ReconcileResult[]> {
   const byHost = new Map<string, ReturnType<typeof reconcileTargets>>();
   for (const t of reconcileTargets(ctx, options.hostRef))
     byHost.set(t.hostId, [...(byHost.get(t.hostId) ?? []), t]);
   const perHost = await mapLimit([...byHost], 4, ([hostId, targets]) => {
     const pass = new HostPass(ctx, hostId);
-    return mapLimit(targets, options.concurrency ?? 8, (t) =>
-      reconcileOrReport(ctx, t, { ...options, pass }),
-    );
+    return mapLimit(targets, options.concurrency ?? 8, async (t) => {
+      const r = await reconcileOrReport(ctx, t, { ...options, pass });
+      options.onResult?.(r);
+      return r;
+    });
   });
   return perHost.flat();
 }

@@ -118,7 +118,7 @@ describe("an ordinary user calls DeepSeek through sub2api after `relay provider 
     expect(preview.code).toBe(0);
     expect(preview.stdout).toMatch(new RegExp(`${user.id}\\s+7\\s+create`));
     const assign = await runRelay(
-      ["--json", "access", "assign", "deepseek", "--host", "sim", "--user", `${user.id}:7`],
+      ["--json", "access", "assign", "deepseek", "--host", "sim", "--subscribe", `${user.id}:7`],
       { env: w.t.env },
     );
     expect(JSON.parse(assign.stdout).items[0]).toMatchObject({ user_id: user.id, action: "created" });

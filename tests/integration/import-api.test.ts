@@ -49,7 +49,7 @@ describe("import over HTTP", () => {
       host_id: w.hostId,
       mode: "partial",
       keys: [a, bad],
-      subscription_targets: [{ user_id: "1", duration_days: 30 }],
+      subscription_targets: [{ user_id: "1", validity_days: 30 }],
     };
 
     const preview = await call("POST", "/api/providers/deepseek/preview-import", body);
@@ -203,7 +203,7 @@ describe("access over HTTP", () => {
     const assigned = await json(
       call("POST", "/api/providers/deepseek/access/assign-subscriptions", {
         host_id: w.hostId,
-        users: [{ user_id: String(user.id), duration_days: 14 }],
+        users: [{ user_id: String(user.id), duration_days: 14 }], // the former name of validity_days, still accepted
       }),
     );
     expect(assigned.items[0]).toMatchObject({ action: "created", validity_days: 14 });

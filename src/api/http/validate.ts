@@ -61,7 +61,8 @@ export function toTargets(users: UserTargets | undefined): SubscriptionTarget[] 
         "INVALID_SUBSCRIBER",
         `user id at /${i}/user_id is larger than ${Number.MAX_SAFE_INTEGER}`,
       );
-    return { userId, ...(u.duration_days ? { days: u.duration_days } : {}) };
+    const days = u.validity_days ?? u.duration_days;
+    return { userId, ...(days ? { days } : {}) };
   });
 }
 

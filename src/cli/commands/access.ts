@@ -1,7 +1,7 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { AccessPreview, AssignmentOutcome } from "../../access/subscriptions.js";
 import { PROVEN_STATES } from "../../domain/access.js";
-import { ExitCode } from "../../domain/errors.js";
+import { ExitCode, invalidInput } from "../../domain/errors.js";
 import type { SubscriptionTarget } from "../../domain/plan.js";
 import type { AccessStatusView } from "../../steps/access-proof.js";
 import { keyValues, parseUserTarget, table } from "../format.js";
@@ -28,6 +28,14 @@ export function renderAccess(s: AccessStatusView): string {
   ]);
 }
 
+interface TargetFlags {
+  subscribe?: SubscriptionTarget[];
+  /** Former name of --subscribe. */
+  user?: SubscriptionTarget[];
+}
+
+const targets = (o: TargetFlags) => [...(o.subscribe ?? []), ...(o.user ?? [])];
+
 export function configureAccessCommand(program: Command) {
   const access = program
     .command("access")
@@ -37,15 +45,22 @@ export function configureAccessCommand(program: Command) {
     .command("preview")
     .argument("<provider_id>", "provider from an installed pack")
     .requiredOption("--host <host>", "host name or id (required)")
-    .option("--user <user[:days]>", "user to subscribe (repeatable)", parseUserTarget)
+    .option(
+      "--subscribe <user[:days]>",
+      "user to subscribe, with validity days (repeatable)",
+      parseUserTarget,
+    )
+    .addOption(
+      new Option("--user <user[:days]>", "former name of --subscribe").argParser(parseUserTarget).hideHelp(),
+    )
     .description("who would be assigned, who already has access, what the probe will do (read-only)")
     .addHelpText("after", "\nExample:\n  relay access preview deepseek --host prod --user 42:30 --user 43")
-    .action(async (providerId: string, opts: { host: string; user?: SubscriptionTarget[] }, cmd: Command) => {
+    .action(async (providerId: string, opts: { host: string } & TargetFlags, cmd: Command) => {
       await runCommand<AccessPreview>(cmd, async (ctx) => {
         const p = await (await loadSubscriptions()).previewAccess(ctx, {
           hostRef: opts.host,
           providerId,
-          users: opts.user ?? [],
+          users: targets(opts),
         });
         return {
           data: p,
@@ -70,17 +85,29 @@ export function configureAccessCommand(program: Command) {
     .command("assign")
     .argument("<provider_id>", "provider from an installed pack")
     .requiredOption("--host <host>", "host name or id (required)")
-    .requiredOption("--user <user[:days]>", "user to subscribe (repeatable) (required)", parseUserTarget)
+    .option(
+      "--subscribe <user[:days]>",
+      "user to subscribe, with validity days (repeatable; required)",
+      parseUserTarget,
+    )
+    .addOption(
+      new Option("--user <user[:days]>", "former name of --subscribe").argParser(parseUserTarget).hideHelp(),
+    )
     .description(
       "assign subscriptions to the provider's group (idempotent; conflicts are reported, never overwritten)",
     )
-    .addHelpText("after", "\nExample:\n  relay access assign deepseek --host prod --user 42:30 --user 43")
-    .action(async (providerId: string, opts: { host: string; user: SubscriptionTarget[] }, cmd: Command) => {
+    .addHelpText(
+      "after",
+      "\nExample:\n  relay access assign deepseek --host prod --subscribe 42:30 --subscribe 43",
+    )
+    .action(async (providerId: string, opts: { host: string } & TargetFlags, cmd: Command) => {
       await runCommand<{ items: AssignmentOutcome[] }>(cmd, async (ctx) => {
+        const users = targets(opts);
+        if (users.length === 0) throw invalidInput("USAGE", "give at least one --subscribe USER[:DAYS]");
         const items = await (await loadSubscriptions()).assignSubscriptions(ctx, {
           hostRef: opts.host,
           providerId,
-          users: opts.user,
+          users,
         });
         const bad = items.some((i) => i.action === "conflict" || i.action === "failed");
         return {

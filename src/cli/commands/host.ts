@@ -2,6 +2,7 @@ import { type Command, Option } from "commander";
 import { ExitCode } from "../../domain/errors.js";
 import { OPTIONAL_CAPABILITIES, REQUIRED_CAPABILITIES } from "../../host/sub2api/types.js";
 import type { HostRemoval, HostView } from "../../hosts/hosts.js";
+import { printable } from "../../util/sanitize.js";
 import { confirmOrRefuse } from "../confirm.js";
 import { keyValues, table } from "../format.js";
 import { runCommand, runReadOnly } from "../run.js";
@@ -48,6 +49,11 @@ export function renderHost(h: HostView): string {
   for (const w of h.warnings) lines.push(`! ${w.message}`);
   return lines.join("\n");
 }
+
+/** Progress for people: on a terminal only, on stderr (stdout stays the result). */
+const say = (line: string) => {
+  if (process.stderr.isTTY) process.stderr.write(`${printable(line)}\n`);
+};
 
 /** An unsupported host is a failed onboarding: the record is kept, the exit code says it is not usable. */
 function exitFor(h: HostView) {
@@ -108,6 +114,7 @@ Example:
                 ),
               }
             : undefined;
+        say(`probing ${opts.baseUrl} (reads, and writes the host must refuse)…`);
         const view = await (await loadHosts()).addHost(ctx, {
           name: opts.name,
           baseUrl: opts.baseUrl,
@@ -186,6 +193,7 @@ Example:
     .addHelpText("after", "\nExample:\n  relay host probe prod --json")
     .action(async (ref: string, _opts, cmd: Command) => {
       await runCommand<HostView>(cmd, async (ctx) => {
+        say(`probing ${ref} (reads, and writes the host must refuse)…`);
         const view = await (await loadHosts()).probeHost(ctx, ref);
         return { data: view, human: renderHost, exitCode: exitFor(view) };
       });

@@ -101,6 +101,12 @@ export function configureReconcileCommand(program: Command, provider: Command) {
             items = await (await loadRunner()).reconcileAll(ctx, {
               ...cliOptions(opts),
               ...(opts.host ? { hostRef: opts.host } : {}),
+              onResult: (r) => {
+                if (process.stderr.isTTY)
+                  process.stderr.write(
+                    `  ${r.outcome === "ok" ? "✓" : "✗"} ${r.provider_id} on ${r.host_name}: ${r.outcome} (${r.findings.length} finding(s), ${r.duration_ms} ms)\n`,
+                  );
+              },
             });
           } else {
             if (!providerId || !opts.host)

@@ -11,7 +11,11 @@ const Id = Type.String({ minLength: 1, maxLength: 200 });
 export const StringEnum = <const T extends string[]>(values: [...T]) =>
   Type.Unsafe<T[number]>({ type: "string", enum: values });
 
-/** Users to subscribe: `{user_id, duration_days?}`; ids may come as numbers or digit strings. */
+/**
+ * Users to subscribe: `{user_id, validity_days?}` — `validity_days` is the one name for a
+ * subscription's length everywhere (the plan, the result, sub2api's own API); `duration_days` is
+ * its former name, still accepted. Ids may come as numbers or digit strings.
+ */
 export const UserTargets = Type.Array(
   Type.Object(
     {
@@ -20,7 +24,15 @@ export const UserTargets = Type.Array(
         Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
         Type.String({ pattern: "^[1-9][0-9]{0,15}$" }),
       ]),
-      duration_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
+      validity_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
+      duration_days: Type.Optional(
+        Type.Integer({
+          minimum: 1,
+          maximum: 36500,
+          deprecated: true,
+          description: "former name of validity_days",
+        }),
+      ),
     },
     { additionalProperties: false },
   ),
