@@ -13,7 +13,7 @@ export function lastAccessStatus(ctx: AppContext, hostRef: string, providerId: s
   const row = lastAccessRecord(ctx, host.id, providerId);
   if (!row)
     throw notFound("NO_ACCESS_RECORD", `access of ${providerId} on ${host.name} was never checked`, {
-      hint: "Run `relay access status` without --cached.",
+      hint: "Prove it now: `relay access status PROVIDER --host HOST --probe` (API: ?probe=true).",
     });
   const { gateway, ...evidence } = row.evidence;
   return {

@@ -76,7 +76,7 @@ describe("an ordinary user calls DeepSeek through sub2api after `relay provider 
     });
     expect(completion.choices[0]?.message.content).toMatch(/deepseek-chat/);
 
-    const status = await runRelay(["--json", "access", "status", "deepseek", "--host", "sim"], {
+    const status = await runRelay(["--json", "access", "status", "deepseek", "--host", "sim", "--probe"], {
       env: w.t.env,
     });
     expect(status.code).toBe(0);
@@ -122,12 +122,12 @@ describe("an ordinary user calls DeepSeek through sub2api after `relay provider 
       { env: w.t.env },
     );
     expect(JSON.parse(assign.stdout).items[0]).toMatchObject({ user_id: user.id, action: "created" });
-    const ok = await runRelay(["access", "status", "deepseek", "--host", "sim"], { env: w.t.env });
+    const ok = await runRelay(["access", "status", "deepseek", "--host", "sim", "--probe"], { env: w.t.env });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/access:\s+SUBSCRIPTION_READY/);
 
     for (const s of w.sim.sim.state.subscriptions.values()) s.status = "revoked";
-    const broken = await runRelay(["--json", "access", "status", "deepseek", "--host", "sim"], {
+    const broken = await runRelay(["--json", "access", "status", "deepseek", "--host", "sim", "--probe"], {
       env: w.t.env,
     });
     expect(broken.code).toBe(2);

@@ -130,17 +130,18 @@ export function configureAccessCommand(program: Command) {
     .command("status")
     .argument("<provider_id>", "provider from an installed pack")
     .requiredOption("--host <host>", "host name or id (required)")
-    .option("--cached", "show the last recorded proof instead of calling the host")
-    .description("prove access now with a real end-user call through the gateway (or show the last proof)")
+    .option("--probe", "prove access now with a real end-user call through the gateway")
+    .addOption(new Option("--cached", "the default: the last recorded proof").hideHelp())
+    .description("the last recorded access proof (as the API's GET), or with --probe a new one made now")
     .addHelpText(
       "after",
-      "\nExit codes: 0 access proven, 2 not configured or broken.\n\nExample:\n  relay access status deepseek --host prod --json",
+      "\nExit codes: 0 access proven, 2 not configured or broken, 1 never checked (use --probe).\n\nExamples:\n  relay access status deepseek --host prod --probe\n  relay access status deepseek --host prod --json",
     )
-    .action(async (providerId: string, opts: { host: string; cached?: boolean }, cmd: Command) => {
+    .action(async (providerId: string, opts: { host: string; probe?: boolean }, cmd: Command) => {
       await runCommand<AccessStatusView>(cmd, async (ctx) => {
-        const s = opts.cached
-          ? (await loadStatus()).lastAccessStatus(ctx, opts.host, providerId)
-          : await (await loadStatus()).runAccessProbe(ctx, { hostRef: opts.host, providerId });
+        const s = opts.probe
+          ? await (await loadStatus()).runAccessProbe(ctx, { hostRef: opts.host, providerId })
+          : (await loadStatus()).lastAccessStatus(ctx, opts.host, providerId);
         return {
           data: s,
           human: renderAccess,
