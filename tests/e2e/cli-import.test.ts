@@ -24,10 +24,24 @@ describe("relay provider preview|import and relay batch", () => {
     const outputs: string[] = [];
 
     const preview = await runRelay(
-      ["provider", "preview", "deepseek", "--host", "sim", "--keys-file", file, "--mode", "partial"],
+      [
+        "provider",
+        "preview",
+        "deepseek",
+        "--host",
+        "sim",
+        "--keys-file",
+        file,
+        "--mode",
+        "partial",
+        "--subscribe",
+        "1:7",
+      ],
       { env: w.t.env },
     );
     outputs.push(preview.stdout, preview.stderr);
+    // "preview's `7 create` omits subscription rows": targets have their own summary line.
+    expect(preview.stdout).toMatch(/1 subscription target\(s\): 1 assign, 0 already subscribed/);
     expect(preview.code).toBe(0); // a plan, changes or not: 2 only with --detailed-exitcode
     expect(preview.stdout).toMatch(/group\s+relay-deepseek-[0-9a-f]{8}-g1\s+create/);
     expect(preview.stdout).toMatch(/3 key\(s\): 5 create/);

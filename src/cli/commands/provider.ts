@@ -98,10 +98,15 @@ export function renderPlan(plan: ImportPlan): string {
     );
   }
   const s = plan.summary;
+  const subs = (a: string) => plan.subscriptions.filter((x) => x.action === a).length;
   lines.push(
     "",
-    `${s.keys} key(s): ${s.create} create, ${s.reuse} reuse, ${s.conflict} conflict, ${s.skip} skip; ${s.duplicates} duplicate(s) and ${s.ignored_lines} blank/comment line(s) ignored`,
+    `${s.keys} key(s): ${s.create} create, ${s.reuse} reuse, ${s.conflict} conflict, ${s.skip} skip (resources and keys); ${s.duplicates} duplicate(s) and ${s.ignored_lines} blank/comment line(s) ignored`,
   );
+  if (plan.subscriptions.length > 0)
+    lines.push(
+      `${plan.subscriptions.length} subscription target(s): ${subs("create")} assign, ${subs("reuse")} already subscribed, ${subs("conflict")} conflict, ${subs("skip")} skip`,
+    );
   for (const w of plan.warnings) lines.push(`! ${w}`);
   if (plan.blocked) lines.push(...plan.blocked_reasons.map((r) => `✗ ${r}`));
   lines.push(`fingerprint ${plan.fingerprint}`);
