@@ -1,4 +1,3 @@
-import { stream } from "hono/streaming";
 import { type Ctx, route, type Sim } from "./context.js";
 import {
   badRequest,
@@ -346,36 +345,30 @@ export function registerAccounts(
       typeof body === "object" && typeof body.model_id === "string" && body.model_id !== ""
         ? body.model_id
         : DEFAULT_TEST_MODEL;
-    c.header("Content-Type", "text/event-stream");
-    c.header("Cache-Control", "no-cache");
-    return stream(c, async (s) => {
-      const send = (event: Record<string, unknown>) => s.write(`data: ${JSON.stringify(event)}\n\n`);
-      if (!a) {
-        await send({ type: "error", error: "Account not found" });
-        return;
-      }
+    // The events of sub2api's SSE test, written as one body: the fake upstream answers at once,
+    // so the client reads the same stream of events (and the simulator spends no web-stream
+    // machinery per test, which at 16 tests in flight made it slower than the latency it models).
+    const events: Record<string, unknown>[] = [];
+    const run = (): void => {
+      if (!a) return void events.push({ type: "error", error: "Account not found" });
       const mapping = (a.credentials.model_mapping ?? {}) as Record<string, string>;
       const model = mapping[requested] ?? requested;
-      await send({ type: "test_start", model });
+      events.push({ type: "test_start", model });
       const apiKey = typeof a.credentials.api_key === "string" ? a.credentials.api_key : "";
-      if (!apiKey) {
-        await send({ type: "error", error: "No API key available" });
-        return;
-      }
+      if (!apiKey) return void events.push({ type: "error", error: "No API key available" });
       const baseUrl = typeof a.credentials.base_url === "string" ? a.credentials.base_url : "";
-      if (!/^https?:\/\//.test(baseUrl)) {
-        await send({ type: "error", error: `Invalid base URL: ${baseUrl}` });
-        return;
-      }
+      if (!/^https?:\/\//.test(baseUrl))
+        return void events.push({ type: "error", error: `Invalid base URL: ${baseUrl}` });
       const r = upstream.post(upstreamUrl(profile, a, "test"), apiKey, model);
-      if (!r.ok) {
-        await send({ type: "error", error: `API returned ${r.status}: ${r.body}` });
-        return;
-      }
+      if (!r.ok) return void events.push({ type: "error", error: `API returned ${r.status}: ${r.body}` });
       a.status = "active";
       a.errorMessage = "";
-      await send({ type: "content", text: r.content });
-      await send({ type: "test_complete", success: true });
+      events.push({ type: "content", text: r.content }, { type: "test_complete", success: true });
+    };
+    run();
+    return c.body(events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(""), 200, {
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-cache",
     });
   });
 
