@@ -20,16 +20,16 @@ export async function runServe(cmd: Command): Promise<void> {
     const logger = createLogger(config.logLevel);
     const db = openDb(config.dbPath);
     const ctx = createContext({ db, config, logger });
-    const app = createApp(ctx);
+    const scheduler = startScheduler(ctx, config.reconcileCron, config.reconcileJitterMs);
+    const app = createApp(ctx, { isLeader: () => scheduler.isLeader() });
     // Batches a crash left unfinished are finished first (strict: rolled back; partial: tested accounts kept).
     void recoverBatches(ctx)
       .then((outcomes) => {
         for (const o of outcomes) logger.warn({ ...o }, "recovered an interrupted batch");
       })
       .catch((err) => logger.error({ err }, "batch recovery failed; run `relay batch recover`"));
-    const scheduler = startScheduler(ctx, config.reconcileCron, config.reconcileJitterMs);
     logger.info(
-      { cron: config.reconcileCron, next: scheduler.nextRun()?.toISOString() },
+      { cron: config.reconcileCron, next: scheduler.nextRun()?.toISOString(), leader: scheduler.isLeader() },
       "reconcile scheduler started",
     );
     const server = serve(

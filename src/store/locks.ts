@@ -170,3 +170,57 @@ export function providerLockIsLive(s: StoreContext, key: ProviderKey): boolean {
   if (!row) return false;
   return Date.parse(row.expires_at) > s.clock().getTime() && !ownerIsDead(decode(row.owner));
 }
+
+const SCHEDULER_LEASE = "scheduler";
+
+/**
+ * Scheduler leadership among the `relay serve` processes sharing this database: the holder of the
+ * `scheduler` lease runs the reconcile ticks. The leader renews it (heartbeat); a leader that died
+ * (its lease expired, or its process is gone from this machine) is replaced by the next replica
+ * that asks. Returns whether this process leads now.
+ */
+export function holdSchedulerLease(s: StoreContext, owner: LockOwner, ttlMs: number): boolean {
+  try {
+    const held = tryAcquire(s, SCHEDULER_LEASE, owner, ttlMs);
+    if (!held) return true;
+    if (decode(held.owner)?.id !== owner.id) return false;
+    renew(s, SCHEDULER_LEASE, owner, ttlMs);
+    return true;
+  } catch (err) {
+    if (isBusy(err)) return false; // asked again at the next heartbeat
+    throw err;
+  }
+}
+
+export function releaseSchedulerLease(s: StoreContext, owner: LockOwner): void {
+  release(s, SCHEDULER_LEASE, owner);
+}
+
+/**
+ * Claims one scheduled tick (its planned time, `slot`) for this process: true for exactly one
+ * caller per slot, across processes, however close together their clocks fire.
+ */
+export function claimTick(s: StoreContext, slot: string): boolean {
+  const sqlite = s.db.$client;
+  try {
+    return sqlite
+      .transaction((): boolean => {
+        const last = stmt(sqlite, "SELECT value FROM settings WHERE key = 'scheduler.last_tick'").get() as
+          | { value: string }
+          | undefined;
+        if (last && last.value >= slot) return false;
+        stmt(
+          sqlite,
+          `INSERT INTO settings (key, value, updated_at) VALUES ('scheduler.last_tick', ?, ?)
+           ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        ).run(slot, s.clock().toISOString());
+        return true;
+      })
+      .immediate();
+  } catch (err) {
+    if (isBusy(err)) return false;
+    throw err;
+  }
+}
+
+export { newOwner as schedulerOwner };

@@ -52,6 +52,11 @@ export class Metrics {
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
+  readonly schedulerTicks = new Counter({
+    name: "relay_scheduler_ticks_total",
+    help: "Scheduled reconcile ticks this replica ran (one replica runs each tick)",
+    registers: [this.registry],
+  });
   readonly heals = new Counter({
     name: "relay_heals_total",
     help: "Repairs made by reconcile --heal",

@@ -1,6 +1,7 @@
 import { Cron } from "croner";
 import type { AppContext } from "../app/context.js";
 import { type ReconcileResult, reconcileAll } from "../reconcile/runner.js";
+import { claimTick, holdSchedulerLease, releaseSchedulerLease, schedulerOwner } from "../store/locks.js";
 
 /**
  * One scheduled reconcile of every provider on every host. Exported so tests call it directly;
@@ -30,13 +31,60 @@ export async function runReconcileTick(
   return results;
 }
 
-/** `protect: true`: a tick that is still running when the next is due makes the next one wait. */
-export function startScheduler(ctx: AppContext, cron: string, jitterMs: number): Cron {
-  return new Cron(
+export interface Scheduler {
+  nextRun(): Date | null;
+  /** Whether this process holds the scheduler lease (runs the ticks) right now. */
+  isLeader(): boolean;
+  stop(): void;
+}
+
+/**
+ * The reconcile schedule of one `relay serve`. Several replicas may share the database: the one
+ * holding the scheduler lease (renewed every third of its TTL) runs the ticks, and each tick is
+ * claimed by its planned time, so a schedule ticks once per period in total, not once per
+ * replica. When the leader dies its lease lapses (at once if its process is gone from this
+ * machine) and the next replica to renew takes over. `protect: true`: a tick still running when
+ * the next is due makes the next one wait.
+ */
+export function startScheduler(
+  ctx: AppContext,
+  cron: string,
+  jitterMs: number,
+  leaseTtlMs = Math.max(30_000, 3 * jitterMs),
+): Scheduler {
+  const owner = schedulerOwner("scheduler");
+  let leader = holdSchedulerLease(ctx, owner, leaseTtlMs);
+  const heartbeat = setInterval(
+    () => {
+      const was = leader;
+      leader = holdSchedulerLease(ctx, owner, leaseTtlMs);
+      if (leader !== was)
+        ctx.logger.info(
+          { leader },
+          leader ? "this replica now leads the scheduler" : "scheduler leadership lost",
+        );
+    },
+    Math.max(100, Math.floor(leaseTtlMs / 3)),
+  );
+  heartbeat.unref();
+  const job = new Cron(
     cron,
     { protect: true, catch: (err) => ctx.logger.error({ err }, "scheduled reconcile failed") },
-    async () => {
+    async (self: Cron) => {
+      leader = holdSchedulerLease(ctx, owner, leaseTtlMs);
+      const slot = (self.currentRun() ?? new Date()).toISOString();
+      if (!leader || !claimTick(ctx, slot)) return;
+      ctx.metrics.schedulerTicks.inc();
       await runReconcileTick(ctx, { jitterMs });
     },
   );
+  return {
+    nextRun: () => job.nextRun(),
+    isLeader: () => leader,
+    stop() {
+      job.stop();
+      clearInterval(heartbeat);
+      releaseSchedulerLease(ctx, owner);
+    },
+  };
 }

@@ -22,7 +22,7 @@ export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 export const MAX_KEYS_BODY_BYTES = 8 * 1024 * 1024;
 
 /** The HTTP API. Handlers only parse, call one service verb and map errors. */
-export function createApp(ctx: AppContext) {
+export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } = {}) {
   const app = new Hono();
   app.use("*", requestId());
   // One access-log line per request: id, method, path (never the query), status, duration.
@@ -53,7 +53,12 @@ export function createApp(ctx: AppContext) {
   app.get("/readyz", (c) => {
     try {
       ping(ctx.db);
-      return c.json({ status: "ready" });
+      // The store, and whether this replica runs the scheduled reconciles (one replica does).
+      return c.json({
+        status: "ready",
+        store: "sqlite",
+        ...(serve.isLeader ? { scheduler_leader: serve.isLeader() } : {}),
+      });
     } catch (err) {
       ctx.logger.error({ err }, "readiness check failed");
       return c.json({ status: "not_ready", reason: "database unavailable" }, 503);

@@ -76,10 +76,24 @@ function systemPaths() {
     "/healthz": open("Liveness", "healthz", {
       "200": jsonOf("alive", objectOf({ status: { const: "ok" } })),
     }),
-    "/readyz": open("Readiness (database reachable)", "readyz", {
-      "200": jsonOf("ready", objectOf({ status: { const: "ready" } })),
-      "503": jsonOf("not ready", objectOf({ status: str, reason: str })),
-    }),
+    "/readyz": open(
+      "Readiness (database reachable); the store, and whether this replica runs the scheduled reconciles",
+      "readyz",
+      {
+        "200": jsonOf("ready", {
+          ...objectOf({ status: { const: "ready" }, store: { const: "sqlite" } }),
+          properties: {
+            status: { const: "ready" },
+            store: { const: "sqlite" },
+            scheduler_leader: {
+              type: "boolean",
+              description: "under `relay serve`: this replica runs the ticks",
+            },
+          },
+        }),
+        "503": jsonOf("not ready", objectOf({ status: str, reason: str })),
+      },
+    ),
     "/metrics": {
       get: {
         summary: "Prometheus metrics",

@@ -1,0 +1,92 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
+import { RELAY_BIN } from "../helpers/cli.js";
+import { makeTestEnv, TEST_API_TOKEN, type TestEnv } from "../helpers/context.js";
+import { freePort } from "../helpers/net.js";
+
+/**
+ * Several `relay serve` processes on one database (one machine, one SQLite file): the scheduled
+ * reconcile ticks once per period in total, one replica leads, and leadership moves when the
+ * leader is killed.
+ */
+let t: TestEnv;
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children) c.kill("SIGKILL");
+  children.length = 0;
+  t?.cleanup();
+});
+
+interface Replica {
+  child: ChildProcess;
+  base: string;
+}
+
+async function startReplica(): Promise<Replica> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [RELAY_BIN, "serve"], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      ...t.env,
+      RELAY_LISTEN: `127.0.0.1:${port}`,
+      RELAY_RECONCILE_CRON: "* * * * * *", // every second
+      RELAY_RECONCILE_JITTER_MS: "0",
+    },
+    stdio: "ignore",
+  });
+  children.push(child);
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) return { child, base };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("a replica did not become ready");
+}
+
+const ready = async (r: Replica) =>
+  (await (await fetch(`${r.base}/readyz`)).json()) as { scheduler_leader: boolean };
+async function ticks(r: Replica): Promise<number> {
+  const text = await (
+    await fetch(`${r.base}/metrics`, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } })
+  ).text();
+  return Number(/^relay_scheduler_ticks_total (\d+)/m.exec(text)?.[1] ?? "0");
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("replicas on one database", () => {
+  it("a fast schedule ticks once per period in total, not once per replica; leadership moves when the leader dies", async () => {
+    t = makeTestEnv();
+    const replicas = [await startReplica(), await startReplica(), await startReplica()];
+    const leaders = async () => (await Promise.all(replicas.map(ready))).map((s) => s.scheduler_leader);
+    expect((await leaders()).filter(Boolean)).toHaveLength(1);
+
+    const started = Date.now();
+    await sleep(4_200);
+    const counts = await Promise.all(replicas.map(ticks));
+    const seconds = (Date.now() - started) / 1000;
+    const total = counts.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThanOrEqual(Math.floor(seconds) - 1);
+    expect(total).toBeLessThanOrEqual(Math.ceil(seconds) + 1); // three replicas would tick ~3× this
+    expect(counts.filter((n) => n > 0)).toHaveLength(1);
+
+    // SIGKILL the leader: another replica takes the lease at its next heartbeat and goes on ticking.
+    const leaderIndex = (await leaders()).indexOf(true);
+    const leader = replicas[leaderIndex] as Replica;
+    leader.child.kill("SIGKILL");
+    await new Promise((r) => leader.child.once("exit", r));
+    const rest = replicas.filter((_, i) => i !== leaderIndex);
+    let next: boolean[] = [];
+    for (let i = 0; i < 100 && !next.includes(true); i++) {
+      await sleep(100);
+      next = (await Promise.all(rest.map(ready))).map((s) => s.scheduler_leader);
+    }
+    expect(next.filter(Boolean)).toHaveLength(1);
+    const before = (await Promise.all(rest.map(ticks))).reduce((a, b) => a + b, 0);
+    await sleep(2_500);
+    const after = (await Promise.all(rest.map(ticks))).reduce((a, b) => a + b, 0);
+    expect(after - before).toBeGreaterThanOrEqual(1);
+    expect(after - before).toBeLessThanOrEqual(4);
+  }, 30_000);
+});
