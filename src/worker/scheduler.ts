@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import type { AppContext } from "../app/context.js";
+import { recoverBatches } from "../provision/recover.js";
 import { type ReconcileResult, reconcileAll } from "../reconcile/runner.js";
 import { claimTick, holdSchedulerLease, releaseSchedulerLease, schedulerOwner } from "../store/locks.js";
 
@@ -54,6 +55,22 @@ export function startScheduler(
 ): Scheduler {
   const owner = schedulerOwner("scheduler");
   let leader = holdSchedulerLease(ctx, owner, leaseTtlMs);
+  // The leader also finishes batches another process left when it died (their leases lapsed), by
+  // the rules of `relay batch recover`; a batch whose holder is alive is left alone. Before each
+  // tick too, so a scheduled reconcile never holds the provider ahead of its recovery.
+  let recovering: Promise<void> | undefined;
+  const recoverLeft = () => {
+    recovering ??= recoverBatches(ctx)
+      .then((outcomes) => {
+        for (const o of outcomes.filter((x) => x.action !== "skipped_live"))
+          ctx.logger.warn({ ...o }, "recovered a batch another process left");
+      })
+      .catch((err) => ctx.logger.error({ err }, "batch recovery failed"))
+      .finally(() => {
+        recovering = undefined;
+      });
+    return recovering;
+  };
   const heartbeat = setInterval(
     () => {
       const was = leader;
@@ -63,8 +80,9 @@ export function startScheduler(
           { leader },
           leader ? "this replica now leads the scheduler" : "scheduler leadership lost",
         );
+      if (leader) void recoverLeft();
     },
-    Math.max(100, Math.floor(leaseTtlMs / 3)),
+    Math.max(100, Math.min(5_000, Math.floor(leaseTtlMs / 3))),
   );
   heartbeat.unref();
   const job = new Cron(
@@ -75,6 +93,7 @@ export function startScheduler(
       const slot = (self.currentRun() ?? new Date()).toISOString();
       if (!leader || !claimTick(ctx, slot)) return;
       ctx.metrics.schedulerTicks.inc();
+      await recoverLeft();
       await runReconcileTick(ctx, { jitterMs });
     },
   );

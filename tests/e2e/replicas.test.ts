@@ -1,20 +1,27 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { RELAY_BIN } from "../helpers/cli.js";
 import { makeTestEnv, TEST_API_TOKEN, type TestEnv } from "../helpers/context.js";
 import { freePort } from "../helpers/net.js";
+import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
 /**
  * Several `relay serve` processes on one database (one machine, one SQLite file): the scheduled
  * reconcile ticks once per period in total, one replica leads, and leadership moves when the
  * leader is killed.
  */
-let t: TestEnv;
+let t: TestEnv | undefined;
+let w: World | undefined;
 const children: ChildProcess[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const c of children) c.kill("SIGKILL");
   children.length = 0;
   t?.cleanup();
+  t = undefined;
+  await w?.close();
+  w = undefined;
 });
 
 interface Replica {
@@ -22,17 +29,18 @@ interface Replica {
   base: string;
 }
 
-async function startReplica(): Promise<Replica> {
+async function startReplica(env: Record<string, string> = t?.env ?? {}): Promise<Replica> {
   const port = await freePort();
   const child = spawn(process.execPath, [RELAY_BIN, "serve"], {
     env: {
       PATH: process.env.PATH ?? "",
-      ...t.env,
+      ...env,
       RELAY_LISTEN: `127.0.0.1:${port}`,
       RELAY_RECONCILE_CRON: "* * * * * *", // every second
       RELAY_RECONCILE_JITTER_MS: "0",
+      ...(process.env.REPLICA_LOG ? { RELAY_LOG_LEVEL: "info" } : {}),
     },
-    stdio: "ignore",
+    stdio: ["ignore", process.env.REPLICA_LOG ? "inherit" : "ignore", "inherit"],
   });
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
@@ -89,4 +97,47 @@ describe("replicas on one database", () => {
     expect(after - before).toBeGreaterThanOrEqual(1);
     expect(after - before).toBeLessThanOrEqual(4);
   }, 30_000);
+
+  it("a process killed mid-import: the leading replica finishes its batch (strict: rolled back) and the host is clean", async () => {
+    w = await makeWorld({ faults: { latencyMs: 40 } });
+    const world = w;
+    await startReplica(world.t.env);
+    const keys = join(world.t.dir, "keys.txt");
+    writeFileSync(keys, `${Array.from({ length: 40 }, deepseekKey).join("\n")}\n`);
+    const importer = spawn(
+      process.execPath,
+      [
+        RELAY_BIN,
+        "provider",
+        "import",
+        "deepseek",
+        "--host",
+        "sim",
+        "--keys-file",
+        keys,
+        "--mode",
+        "strict",
+        "--no-precheck",
+        "--yes",
+      ],
+      { env: { PATH: process.env.PATH ?? "", ...world.t.env }, stdio: "ignore" },
+    );
+    children.push(importer);
+    for (let i = 0; i < 200 && liveOnHost(world.sim).accounts.length === 0; i++) await sleep(25);
+    expect(liveOnHost(world.sim).accounts.length).toBeGreaterThan(0);
+    importer.kill("SIGKILL");
+    await new Promise((r) => importer.once("exit", r));
+    // Judged from the host: the replica's recovery removes everything the dead import made; the
+    // batch reads rolled_back once the last delete is recorded.
+    const status = () =>
+      (world.t.ctx.db.$client.prepare("SELECT status FROM import_batches").get() as { status: string })
+        .status;
+    const liveCount = () => {
+      const live = liveOnHost(world.sim);
+      return live.groups.length + live.accounts.length + live.channels.length;
+    };
+    for (let i = 0; i < 200 && (liveCount() > 0 || status() !== "rolled_back"); i++) await sleep(100);
+    expect(liveCount()).toBe(0);
+    expect(status()).toBe("rolled_back");
+  }, 40_000);
 });
