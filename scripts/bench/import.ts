@@ -114,6 +114,23 @@ export async function benchImportOnce(
   }
 }
 
+/** Milliseconds a bare client takes to test these accounts, `concurrency` at a time (no relay). */
+export async function timeBareTests(
+  host: Sub2apiAdapter,
+  ids: number[],
+  concurrency: number,
+  model: string,
+): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ids.length) await host.testAccount(ids[next++] as number, model);
+    }),
+  );
+  return performance.now() - t0;
+}
+
 /**
  * What the simulated host itself allows: the accounts' tests alone, fired by a bare client at the
  * same concurrency and latency (no relay). The formula's lower bound counts latency only; this
@@ -139,14 +156,7 @@ async function hostTestFloorMs(latencyMs: number, keys: number): Promise<number>
       const r = await host.createAccountsBatch(inputs, `floor-${c}`);
       for (const x of r.results) if (x.id !== undefined) ids.push(x.id);
     }
-    let next = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: TEST_CONCURRENCY }, async () => {
-        while (next < ids.length) await host.testAccount(ids[next++] as number, "deepseek-v4-flash");
-      }),
-    );
-    return performance.now() - t0;
+    return await timeBareTests(host, ids, TEST_CONCURRENCY, "deepseek-v4-flash");
   } finally {
     sim.child.kill();
   }

@@ -20,6 +20,7 @@ import { openDb } from "../../src/store/db.js";
 import { mapLimit } from "../../src/util/concurrency.js";
 import { createLogger } from "../../src/util/logger.js";
 import { writeSignedPack } from "../../tests/fixtures/packs/write.js";
+import { timeBareTests } from "./import.js";
 import type { BenchResult } from "./packs.js";
 import { startSimProcess } from "./sim.js";
 
@@ -164,12 +165,5 @@ export async function benchReconcile(): Promise<BenchResult[]> {
 async function bareTestPass(url: string, key: string, count: number): Promise<number> {
   const host = new Sub2apiAdapter({ baseUrl: url, adminKey: key });
   const ids = (await host.listAccounts()).map((a) => a.id).slice(0, count);
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: HOST_CONCURRENCY }, async () => {
-      while (next < ids.length) await host.testAccount(ids[next++] as number, "m1");
-    }),
-  );
-  return performance.now() - t0;
+  return timeBareTests(host, ids, HOST_CONCURRENCY, "m1");
 }
