@@ -140,4 +140,33 @@ describe("replicas on one database", () => {
     expect(liveCount()).toBe(0);
     expect(status()).toBe("rolled_back");
   }, 40_000);
+
+  it("imports through different replicas at once: two providers both run, the same provider twice gets one 409", async () => {
+    w = await makeWorld({ faults: { latencyMs: 30 } });
+    const world = w;
+    const [a, b] = [await startReplica(world.t.env), await startReplica(world.t.env)];
+    const post = (r: Replica, provider: string) =>
+      fetch(`${r.base}/api/providers/${provider}/import?wait=true`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_API_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          host_id: "sim",
+          mode: "strict",
+          keys: Array.from({ length: 24 }, deepseekKey),
+        }),
+      });
+    const [deepseek, kimi] = await Promise.all([post(a, "deepseek"), post(b, "kimi")]);
+    expect([deepseek.status, kimi.status]).toEqual([200, 200]);
+    const statusOf = async (r: Response) => ((await r.json()) as { status: string }).status;
+    expect([await statusOf(deepseek), await statusOf(kimi)]).toEqual(["succeeded", "succeeded"]);
+
+    const [first, second] = await Promise.all([post(a, "deepseek"), post(b, "deepseek")]);
+    const statuses = [first.status, second.status].sort();
+    expect(statuses).toEqual([200, 409]);
+    const refused = (first.status === 409 ? first : second).clone();
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("PROVIDER_BUSY");
+    // Judged from the host: one deepseek group (the busy one made nothing), one kimi group.
+    const groups = liveOnHost(world.sim).groups.map((g) => g.name.replace(/-[0-9a-f]{8}-g\d+$/, ""));
+    expect(groups.sort()).toEqual(["relay-deepseek", "relay-kimi"]);
+  }, 40_000);
 });
