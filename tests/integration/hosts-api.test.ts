@@ -325,3 +325,25 @@ describe("hosts under load and faults", () => {
     expect(host.capabilities).toMatchObject({ channels: true, chat_completions: true });
   });
 });
+
+describe("error hints over the API", () => {
+  it("'error hints name CLI commands': the API names its own routes", async () => {
+    const { apiHint } = await import("../../src/api/http/errors.js");
+    expect(apiHint("Fix what blocks it, then run `relay host probe prod`.")).toBe(
+      "Fix what blocks it, then run `POST /api/hosts/prod/probe`.",
+    );
+    expect(apiHint("Run `relay batch rollback b_1` again once the host is healthy.")).toBe(
+      "Run `POST /api/import-batches/b_1/rollback` again once the host is healthy.",
+    );
+    // A command without an API equivalent is left as it is.
+    expect(apiHint("`relay batch recover`")).toBe("`relay batch recover`");
+    const s = await sim({ complianceLocked: true });
+    await api("POST", "/api/hosts", addBody(s, "locked"));
+    const res = await api("POST", "/api/providers/deepseek/preview-import", {
+      host_id: "locked",
+      keys: ["sk-x"],
+    });
+    const body = await json(res);
+    expect(body.error.hint ?? "").not.toMatch(/`relay /);
+  });
+});
