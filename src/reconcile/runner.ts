@@ -242,8 +242,11 @@ async function reprove(
     });
   try {
     const a = await runAccessProbe(ctx, { hostRef: hostId, providerId }, pass?.probe);
-    if (a.access_state === "broken")
-      broken(`access broken: ${a.reason}${a.gateway?.error_code ? ` (${a.gateway.error_code})` : ""}`);
+    if (a.access_state === "broken") {
+      // The reason names the failed call's code already; a code it does not name is added.
+      const code = a.gateway?.error_code;
+      broken(`access broken: ${a.reason}${code && !a.reason.includes(`(${code})`) ? ` (${code})` : ""}`);
+    }
     return a.access_state;
   } catch (err) {
     broken(`access probe failed: ${(err as Error).message}`);

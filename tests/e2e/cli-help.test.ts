@@ -23,9 +23,25 @@ describe("the distributed CLI", () => {
     expect(commands.length).toBeGreaterThan(20);
     const results = await Promise.all(commands.map((c) => runRelay([...c, "--help"])));
     results.forEach((r, i) => {
-      expect(r.code, commands[i]?.join(" ")).toBe(0);
-      expect(r.stdout, commands[i]?.join(" ")).toMatch(/Examples?:\n[\s\S]*relay /);
+      const name = commands[i]?.join(" ");
+      expect(r.code, name).toBe(0);
+      expect(r.stdout, name).toMatch(/Examples?:\n[\s\S]*relay /);
+      // "exit codes were listed on 3 commands only; --json/--db were not shown on subcommands"
+      expect(r.stdout, name).toMatch(/Exit codes: 0 /);
+      expect(r.stdout, name).toMatch(/Global Options:\n {2}--db <path>[\s\S]*\n {2}--json /);
+      // "several commands lack an Arguments: section": every argument is described.
+      if (/^Usage: .*<\w+>/m.test(r.stdout)) expect(r.stdout, name).toMatch(/Arguments:\n/);
     });
+  });
+
+  it("'group help has no examples; required options are not marked'", async () => {
+    for (const group of ["host", "pack", "provider", "batch", "access", "reconcile"]) {
+      const r = await runRelay([group, "--help"]);
+      expect(r.stdout, group).toMatch(/Examples:\n {2}relay /);
+    }
+    const add = await runRelay(["host", "add", "--help"]);
+    expect(add.stdout).toMatch(/--name <name>\s+.*\(required\)/);
+    expect(add.stdout).toMatch(/--base-url <url>\s+.*\(required\)/);
   });
 
   it("prints its version, and refuses unknown commands and options with usage help", async () => {

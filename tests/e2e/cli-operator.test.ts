@@ -100,4 +100,24 @@ describe("operator experience", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot use the key file: no such file/);
   });
+
+  it("rollback's 'duration' was the batch's age: the import's own duration stays after a rollback", async () => {
+    w = await makeWorld();
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+    });
+    const before = JSON.parse(
+      (await runRelay(["--json", "batch", "show", r.batch_id], { env: w.t.env })).stdout,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await runRelay(["batch", "rollback", r.batch_id, "--yes"], { env: w.t.env });
+    const after = JSON.parse(
+      (await runRelay(["--json", "batch", "show", r.batch_id], { env: w.t.env })).stdout,
+    );
+    expect(after.status).toBe("rolled_back");
+    expect(after.duration_ms).toBe(before.duration_ms);
+  });
 });

@@ -121,7 +121,10 @@ describe("reconcile against the simulated host", () => {
     const r = await reconcile();
     expect(r.access_state).toBe("broken");
     expect(r.findings).toContainEqual(expect.objectContaining({ kind: "access_broken" }));
-    expect(r.findings.find((f) => f.kind === "access_broken")?.message).toMatch(/SUBSCRIPTION_NOT_FOUND/);
+    const message = r.findings.find((f) => f.kind === "access_broken")?.message ?? "";
+    expect(message).toMatch(/SUBSCRIPTION_NOT_FOUND/);
+    // "access broken: … (api_error) (api_error) repeats": the code is named once.
+    expect(message.match(/SUBSCRIPTION_NOT_FOUND/g), message).toHaveLength(1);
   });
 
   it("a group edited by hand: a changed finding", async () => {
