@@ -8,6 +8,7 @@ import { configurePackCommand } from "./commands/pack.js";
 import { configureProviderCommand } from "./commands/provider.js";
 import { configureReconcileCommand } from "./commands/reconcile.js";
 import { configureServeCommand } from "./commands/serve.js";
+import { jsonText } from "./run.js";
 
 export function buildProgram(): Command {
   const program = new Command("relay")
@@ -86,7 +87,7 @@ export function secretFlagIn(argv: string[]): string | undefined {
 function usageError(argv: string[], code: string, message: string) {
   if (argv.includes("--json"))
     process.stdout.write(
-      `${JSON.stringify({ error: { code, message: message.replace(/^error: /, "").trim() } }, null, process.stdout.isTTY ? 2 : undefined)}\n`,
+      `${jsonText({ error: { code, message: message.replace(/^error: /, "").trim() } })}\n`,
     );
 }
 
