@@ -31,6 +31,8 @@ export interface ContextParts {
   logger: Logger;
   clock?: () => Date;
   hostAdapter?: HostAdapterFactory;
+  /** `relay serve`: also export the process's own metrics (CPU, memory, event loop). */
+  processMetrics?: boolean;
 }
 
 /** The `host` label of host-call metrics: the host's address (few values: one per registered host). */
@@ -44,7 +46,10 @@ function hostLabel(baseUrl: string): string {
 
 export function createContext(parts: ContextParts): AppContext {
   const timeoutMs = parts.config.hostTimeoutMs;
-  const metrics = new Metrics(() => statusByHost(parts.db), { version: packageVersion() });
+  const metrics = new Metrics(() => statusByHost(parts.db), {
+    version: packageVersion(),
+    processMetrics: parts.processMetrics === true,
+  });
   const base: HostAdapterFactory =
     parts.hostAdapter ?? ((options) => new Sub2apiAdapter({ timeoutMs, ...options }));
   // One adaptive limit per host for the whole process: imports, rollbacks, reconciles and probes

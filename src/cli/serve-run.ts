@@ -19,7 +19,7 @@ export async function runServe(cmd: Command): Promise<void> {
     const config = loadCliConfig(opts, { requireApiToken: true });
     const logger = createLogger(config.logLevel);
     const db = openDb(config.dbPath);
-    const ctx = createContext({ db, config, logger });
+    const ctx = createContext({ db, config, logger, processMetrics: true });
     const scheduler = startScheduler(ctx, config.reconcileCron, config.reconcileJitterMs);
     const app = createApp(ctx, { isLeader: () => scheduler.isLeader() });
     // Batches a crash left unfinished are finished first (strict: rolled back; partial: tested accounts kept).

@@ -66,10 +66,12 @@ export class Metrics {
 
   constructor(
     providerStatuses: () => { host: string; provider: string; status: string }[] = () => [],
-    build: { version: string } = { version: "unknown" },
+    build: { version: string; processMetrics?: boolean } = { version: "unknown" },
   ) {
-    // Process metrics (CPU, memory, event loop, handles), collected when scraped.
-    collectDefaultMetrics({ register: this.registry });
+    // Process metrics (CPU, memory, event loop, handles) describe a long-running server: only
+    // `relay serve` asks for them (a CLI command, or its --metrics-file, would report a process
+    // that is about to exit, and would pay for the collectors at every start).
+    if (build.processMetrics) collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: "relay_build_info",
       help: "1, labelled with the running relay version and Node.js version",

@@ -49,6 +49,13 @@ describe("relay serve", () => {
     const ok = await fetch(`${base}/api/hosts`, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ items: [], next_cursor: null });
+    // "/metrics lacks default process metrics": relay serve exports them.
+    const metrics = await (
+      await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } })
+    ).text();
+    expect(metrics).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(metrics).toMatch(/relay_build_info\{version="\d+\.\d+\.\d+",node="[\d.]+"\} 1/);
     const exited = new Promise<number | null>((resolve) => child?.on("exit", (code) => resolve(code)));
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
