@@ -242,11 +242,8 @@ async function reprove(
     });
   try {
     const a = await runAccessProbe(ctx, { hostRef: hostId, providerId }, pass?.probe);
-    if (a.access_state === "broken") {
-      // The reason names the failed call's code already; a code it does not name is added.
-      const code = a.gateway?.error_code;
-      broken(`access broken: ${a.reason}${code && !a.reason.includes(`(${code})`) ? ` (${code})` : ""}`);
-    }
+    // The derived reason already names the failed call's code (domain/access.ts deriveAccessState).
+    if (a.access_state === "broken") broken(`access broken: ${a.reason}`);
     return a.access_state;
   } catch (err) {
     broken(`access probe failed: ${(err as Error).message}`);
