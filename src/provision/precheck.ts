@@ -5,7 +5,7 @@ import { mapLimit } from "../util/concurrency.js";
 import { describe, type SagaContext, StepFailed } from "./saga.js";
 
 /** Whether this import checks its new keys against the upstream before any host write. */
-export function precheckWanted(s: SagaContext): boolean {
+function precheckWanted(s: SagaContext): boolean {
   const available = s.internals.caps.models_preview;
   // Partial imports check by default: a key the upstream refuses is then never created. Strict
   // imports ask for it (it doubles the calls per key; a bad key rolls the batch back anyway).
@@ -31,7 +31,6 @@ export async function precheckKeys(s: SagaContext): Promise<void> {
     try {
       await adapter.previewUpstreamModels({
         platform: mapping.platform,
-        type: "apikey",
         baseUrl: mapping.baseUrl,
         apiKey: key.secret,
       });

@@ -384,7 +384,6 @@ const CASES: Record<string, Case> = {
     call: (a) =>
       a.previewUpstreamModels({
         platform: "deepseek",
-        type: "apikey",
         baseUrl: "https://api.deepseek.com",
         apiKey: "sk-secret",
       }),

@@ -284,7 +284,8 @@ export async function previewUpstreamModels(
     operation: "accounts.models_preview",
     method: "POST",
     path: `${BASE}/models/sync-upstream-preview`,
-    body: { platform: input.platform, type: input.type, base_url: input.baseUrl, api_key: input.apiKey },
+    // The same account type relay creates (accountBody): provider keys are `apikey` accounts.
+    body: { platform: input.platform, type: "apikey", base_url: input.baseUrl, api_key: input.apiKey },
     retry: "read",
   });
   return Wire.of("accounts.models_preview", data)

@@ -292,8 +292,6 @@ export interface ListQuery {
 
 export interface UpstreamPreviewInput {
   platform: string;
-  /** Account type, `apikey` for provider keys. */
-  type: string;
   baseUrl: string;
   apiKey: string;
 }
