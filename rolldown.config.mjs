@@ -1,16 +1,27 @@
-// `npm run build` bundles the compiled CLI into dist/bin/: one module graph, split per command
-// (each command still loads only what it runs), so start-up reads a few files instead of hundreds.
-// better-sqlite3 stays external (a native addon).
-export default {
-  input: { relay: "dist/cmd/relay.js" },
-  platform: "node",
-  external: ["better-sqlite3"],
-  logLevel: "warn",
-  output: {
-    dir: "dist/bin",
-    format: "esm",
-    entryFileNames: "[name].mjs",
-    chunkFileNames: "[name]-[hash].mjs",
-    sourcemap: true,
+// `npm run build` bundles two things:
+// - the compiled CLI into dist/bin/: one module graph, split per command (each command still loads
+//   only what it runs), so start-up reads a few files instead of hundreds. better-sqlite3 stays
+//   external (a native addon).
+// - the web board (web/board/main.ts, TypeScript read directly) into dist/web/board/board.js: one
+//   file for the browser, no CDN, served by `relay serve` beside index.html and board.css.
+export default [
+  {
+    input: { relay: "dist/cmd/relay.js" },
+    platform: "node",
+    external: ["better-sqlite3"],
+    logLevel: "warn",
+    output: {
+      dir: "dist/bin",
+      format: "esm",
+      entryFileNames: "[name].mjs",
+      chunkFileNames: "[name]-[hash].mjs",
+      sourcemap: true,
+    },
   },
-};
+  {
+    input: { board: "web/board/main.ts" },
+    platform: "browser",
+    logLevel: "warn",
+    output: { dir: "dist/web/board", format: "esm", entryFileNames: "[name].js", minify: true },
+  },
+];

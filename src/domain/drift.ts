@@ -35,6 +35,28 @@ export interface Finding {
   healed?: boolean;
 }
 
+/** The repairs `reconcile --heal` makes: only those that need no plaintext key. */
+export type HealAction = "rebind_account" | "reassign_subscription" | "recreate_channel";
+
+/**
+ * What `--heal` would do about a finding, or null when it leaves it: a missing account needs its
+ * key again (relay keeps none), unexpected resources and failing keys are reported only.
+ */
+export function healAction(f: Finding): HealAction | null {
+  if (f.healed) return null;
+  if (f.kind === "changed" && f.resource_type === "account" && f.field === "group_ids") return "rebind_account";
+  if (f.kind === "missing" && f.resource_type === "subscription") return "reassign_subscription";
+  if (f.kind === "missing" && f.resource_type === "channel") return "recreate_channel";
+  return null;
+}
+
+/** A finding as the API shows it: with what `--heal` would do about it. */
+export type DescribedFinding = Finding & { heal_action: HealAction | null };
+
+export function describeFindings(findings: Finding[]): DescribedFinding[] {
+  return findings.map((f) => ({ ...f, heal_action: healAction(f) }));
+}
+
 export type Expectation =
   | { type: "group"; platform: string; subscription_type: string; status: "active" }
   | {

@@ -1,5 +1,5 @@
 import type { AppContext } from "../app/context.js";
-import type { Finding } from "../domain/drift.js";
+import { type Finding, healAction } from "../domain/drift.js";
 import { mapProvider } from "../domain/mapping.js";
 import { ownershipTag } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
@@ -42,8 +42,7 @@ export async function heal(h: Healer, findings: Finding[]): Promise<string[]> {
   return done;
 }
 
-const isRebind = (f: Finding) =>
-  f.kind === "changed" && f.resource_type === "account" && f.field === "group_ids";
+const isRebind = (f: Finding) => healAction(f) === "rebind_account";
 
 /**
  * Accounts that lost their group, re-bound with one `bulk-update` per group. An account the
@@ -80,7 +79,8 @@ async function healOne(h: Healer, f: Finding, row: ResourceRow): Promise<string 
     await h.adapter.updateAccountGroups(row.hostResourceId as number, [gid]);
     return `re-bound account ${row.name} to group #${gid}`;
   }
-  if (f.kind === "missing" && f.resource_type === "subscription") {
+  const action = healAction(f);
+  if (action === "reassign_subscription") {
     const a = row.attrs as { user_id?: number; group_id?: number; validity_days?: number; probe?: boolean };
     if (!a.user_id || !a.group_id) return undefined;
     const grant = await assignAndRecord(h.ctx, h.adapter, {
@@ -96,7 +96,7 @@ async function healOne(h: Healer, f: Finding, row: ResourceRow): Promise<string 
     });
     return grant.action === "created" ? `re-assigned the subscription of user ${a.user_id}` : undefined;
   }
-  if (f.kind === "missing" && f.resource_type === "channel" && gid !== undefined) {
+  if (action === "recreate_channel" && gid !== undefined) {
     const ch = await h.adapter.createChannel({
       name: `${row.name}-r${Date.now().toString(36)}`,
       description: ownershipTag(h.ctx.installId, h.def.provider_id, row.batchId ?? ""),

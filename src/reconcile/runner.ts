@@ -1,6 +1,8 @@
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import {
+  type DescribedFinding,
+  describeFindings,
   diffResources,
   type Finding,
   type ReconcileOutcome,
@@ -55,7 +57,7 @@ export interface ReconcileResult {
   new_status: string | null;
   reason: string;
   access_state: string | null;
-  findings: Finding[];
+  findings: DescribedFinding[];
   healed: string[];
   /** The re-test policy applied and how many accounts it tested. */
   retest: { policy: string; tested: number };
@@ -306,7 +308,7 @@ function finish(
     new_status: status,
     reason,
     access_state: access,
-    findings,
+    findings: describeFindings(findings),
     healed,
     retest: { policy: formatRetest(run.policy), tested: run.tested },
     host_calls: run.calls,

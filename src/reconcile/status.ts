@@ -1,6 +1,6 @@
 import type { AppContext } from "../app/context.js";
 import type { AccessState } from "../domain/access.js";
-import type { Finding } from "../domain/drift.js";
+import { type DescribedFinding, describeFindings, type Finding } from "../domain/drift.js";
 import { notFound } from "../domain/errors.js";
 import { findHost, listHostRows } from "../store/hosts.js";
 import { listInstalls, providerStatusRows } from "../store/installs.js";
@@ -21,7 +21,7 @@ export interface ProviderHostStatus {
     started_at: string;
     duration_ms: number | null;
     host_calls: number;
-    findings: Finding[];
+    findings: DescribedFinding[];
   } | null;
 }
 
@@ -59,7 +59,7 @@ export function providerStatus(ctx: AppContext, providerId: string, hostRef?: st
               started_at: r.run_started_at as string,
               duration_ms: r.run_duration_ms,
               host_calls: r.run_host_calls ?? 0,
-              findings: JSON.parse(r.run_findings ?? "[]") as Finding[],
+              findings: describeFindings(JSON.parse(r.run_findings ?? "[]") as Finding[]),
             },
     })),
   };

@@ -8,6 +8,7 @@ import { PACK_LIMITS } from "../../packs/archive.js";
 import { ping } from "../../store/db.js";
 import { packageVersion } from "../../util/paths.js";
 import { secretMatcher } from "../../util/secrets.js";
+import { boardRoutes } from "./board.js";
 import { renderDocsPage } from "./docs-page.js";
 import { errorResponse } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
@@ -99,6 +100,8 @@ export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } =
     return jsonLimit(c, next);
   });
 
+  // The status board: static files; the data comes from /api/* with the token (never in a URL).
+  app.route("/", boardRoutes());
   app.route("/api/hosts", hostRoutes(ctx));
   app.route("/api/packs", packRoutes(ctx));
   app.route("/api/providers", providerRoutes(ctx));

@@ -52,6 +52,8 @@ const Finding = Type.Object({
   actual: Opt(Type.Unknown()),
   message: Str(),
   healed: Opt(Bool()),
+  /** What `reconcile --heal` would do about it; null: nothing (see docs/operations.md). */
+  heal_action: Nullable(StringEnum(["rebind_account", "reassign_subscription", "recreate_channel"])),
 });
 
 export const ErrorBody = Type.Object({

@@ -1,0 +1,116 @@
+import { get, seg } from "../api";
+import { h, link, table } from "../dom";
+import { action, badge, section, when } from "../format";
+import { t } from "../i18n";
+import { lastProof, mapLimited, providerViews } from "../load";
+import type { AccessStatus, BatchSummary, ProviderHostStatus } from "../types";
+
+/** Providers per host: status with reason and since, access with the last proof, last reconcile, batches. */
+export async function providersPage(): Promise<HTMLElement> {
+  const views = await providerViews();
+  if (views.length === 0)
+    return section(
+      t("nav.providers"),
+      h("p", {}, t("empty.providers")),
+      h("code", { class: "cmd" }, "relay provider preview PROVIDER --host HOST --keys-file FILE"),
+    );
+  const cards = await mapLimited(views, 4, async ({ provider, status }) => {
+    const rows = await mapLimited(status.hosts, 4, async (hs) => ({
+      hs,
+      proof: await lastProof(provider.provider_id, hs.host_id),
+      batches: await get<{ items: BatchSummary[] }>(
+        `/api/providers/${seg(provider.provider_id)}/import-batches?host_id=${encodeURIComponent(hs.host_id)}&limit=5`,
+      ),
+    }));
+    return h(
+      "article",
+      { class: "card", "data-provider": provider.provider_id },
+      h("h3", {}, provider.display_name, " ", h("code", { class: "muted" }, provider.provider_id)),
+      table(
+        [t("col.host"), t("col.status"), t("col.access"), t("col.reconcile")],
+        rows.map(({ hs, proof }) => [
+          h("strong", {}, hs.host_name),
+          statusCell(hs),
+          accessCell(provider.provider_id, hs, proof),
+          reconcileCell(provider.provider_id, hs),
+        ]),
+      ),
+      ...rows.map(({ hs, batches }) => batchList(hs.host_name, batches.items)),
+    );
+  });
+  return section(t("nav.providers"), h("p", { class: "muted" }, t("readonly")), ...cards);
+}
+
+function statusCell(hs: ProviderHostStatus): HTMLElement {
+  return h(
+    "div",
+    { class: "status-cell" },
+    badge(hs.status),
+    h("div", { class: "small" }, hs.reason),
+    h("div", { class: "muted small" }, `${t("col.since")}: `, when(hs.status_changed_at)),
+  );
+}
+
+function accessCell(providerId: string, hs: ProviderHostStatus, proof: AccessStatus | null): HTMLElement {
+  const gw = proof?.gateway;
+  return h(
+    "div",
+    { class: "access-cell" },
+    badge(hs.access_state),
+    proof
+      ? h(
+          "div",
+          { class: "small proof" },
+          gw
+            ? `HTTP ${gw.status} · ${t("proof.model")} ${gw.model ?? "?"} · ${t("proof.latency")} ${Math.round(gw.latency_ms)} ms${gw.error_code ? ` · ${gw.error_code}` : ""}`
+            : proof.reason,
+          h("div", { class: "muted" }, when(proof.checked_at)),
+        )
+      : h("div", { class: "muted small" }, t("proof.none")),
+    action(t("action.probe"), ["access", "status", providerId, "--host", hs.host_name, "--probe"]),
+  );
+}
+
+function reconcileCell(providerId: string, hs: ProviderHostStatus): HTMLElement {
+  const run = hs.last_reconcile;
+  return h(
+    "div",
+    {},
+    run
+      ? h(
+          "div",
+          {},
+          badge(run.outcome),
+          " ",
+          run.findings.length > 0 ? link("/drift", `${run.findings.length} ${t("col.findings")}`) : null,
+          h(
+            "div",
+            { class: "muted small" },
+            when(run.started_at),
+            ` · ${run.host_calls} ${t("reconcile.calls")}`,
+          ),
+        )
+      : h("span", { class: "muted" }, t("reconcile.none")),
+    action(t("action.reconcile"), ["reconcile", "run", providerId, "--host", hs.host_name]),
+  );
+}
+
+function batchList(hostName: string, batches: BatchSummary[]): HTMLElement {
+  return h(
+    "div",
+    { class: "batches" },
+    h("h4", {}, `${t("batches.recent")} · ${hostName}`),
+    batches.length === 0
+      ? h("p", { class: "muted" }, t("empty.batches"))
+      : table(
+          [t("col.batch"), t("col.status"), t("col.mode"), t("col.keys"), t("col.created")],
+          batches.map((b) => [
+            link(`/batches/${encodeURIComponent(b.batch_id)}`, h("code", {}, b.batch_id)),
+            h("div", {}, badge(b.status), h("div", { class: "muted small" }, b.status_reason)),
+            b.mode,
+            b.keys,
+            when(b.created_at),
+          ]),
+        ),
+  );
+}
