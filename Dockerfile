@@ -8,6 +8,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json rolldown.config.mjs ./
 COPY cmd ./cmd
 COPY src ./src
+COPY web ./web
 COPY scripts ./scripts
 COPY tests/sim ./tests/sim
 COPY tests/contract/ledger-rows.ts ./tests/contract/
@@ -15,7 +16,8 @@ COPY tests/fixtures/packs/zip-writer.ts tests/fixtures/packs/write.ts tests/fixt
 RUN npm run build && npm prune --omit=dev
 
 # Runtime: slim image, non-root user, state on a volume. Only the bundled CLI (dist/bin), the
-# migrations, the shipped packs and the production dependencies: no tests, simulator or scripts.
+# board's static files (dist/web), the migrations, the shipped packs and the production
+# dependencies: no tests, simulator or scripts.
 FROM node:24-bookworm-slim
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="sub2api-cn-relay-manager" \
@@ -28,6 +30,7 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/bin ./dist/bin
+COPY --from=build /app/dist/web ./dist/web
 COPY migrations ./migrations
 COPY packs ./packs
 RUN ln -s /app/dist/bin/relay.mjs /usr/local/bin/relay \

@@ -81,7 +81,14 @@ export async function benchReconcile(): Promise<BenchResult[]> {
     const base = createContext({ db: openDb(config.dbPath), config, logger: createLogger("silent") });
     const ctx: typeof base = {
       ...base,
-      hostAdapter: (o) => base.hostAdapter({ ...o, onCall: (c) => (ops.push(c.operation), o.onCall?.(c)) }),
+      hostAdapter: (o) =>
+        base.hostAdapter({
+          ...o,
+          onCall: (c) => {
+            ops.push(c.operation);
+            o.onCall?.(c);
+          },
+        }),
     };
     await installPack(ctx, { kind: "path", path: join(dir, "pack") });
     await addHost(ctx, { name: "bench", baseUrl: sim.url, adminKey: sim.key });

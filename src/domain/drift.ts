@@ -44,7 +44,8 @@ export type HealAction = "rebind_account" | "reassign_subscription" | "recreate_
  */
 export function healAction(f: Finding): HealAction | null {
   if (f.healed) return null;
-  if (f.kind === "changed" && f.resource_type === "account" && f.field === "group_ids") return "rebind_account";
+  if (f.kind === "changed" && f.resource_type === "account" && f.field === "group_ids")
+    return "rebind_account";
   if (f.kind === "missing" && f.resource_type === "subscription") return "reassign_subscription";
   if (f.kind === "missing" && f.resource_type === "channel") return "recreate_channel";
   return null;

@@ -21,14 +21,20 @@ const CHROMIUM = process.env.RELAY_TEST_CHROMIUM ?? "/usr/bin/chromium";
 const haveBrowser = existsSync(CHROMIUM);
 if (!haveBrowser) {
   if (process.env.RELAY_REQUIRE_BROWSER === "1")
-    throw new Error(`RELAY_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM}: apt-get install chromium`);
+    throw new Error(
+      `RELAY_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM}: apt-get install chromium`,
+    );
   console.warn(
     `\n${"!".repeat(78)}\n!! BOARD BROWSER TEST SKIPPED: no Chromium at ${CHROMIUM}.\n` +
       `!! Install it (apt-get install chromium) or set RELAY_TEST_CHROMIUM. CI installs it.\n${"!".repeat(78)}\n`,
   );
 }
 
+/** Evaluated in the page (strings: the tests' TypeScript has no DOM types). */
+const WIDTHS = "[document.documentElement.scrollWidth, window.innerWidth]";
 const SHOTS = join(projectRoot(), "test-artifacts", "board");
+/** What a hostile upstream answers for the revoked key; sub2api passes it on, relay records it. */
+const HOSTILE = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>`;
 
 let w: World;
 let serve: ChildProcess;
@@ -81,7 +87,13 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     w = await makeWorld({ profile: "cn-native" });
     // The flow of `npm run demo`: two keys, one revoked upstream, a subscribed user, access proven.
     const [good, revoked] = [deepseekKey(), deepseekKey()];
-    w.sim.sim.upstream.revoke(revoked);
+    const upstream = w.sim.sim.upstream;
+    upstream.revoke(revoked);
+    const realPost = upstream.post.bind(upstream);
+    upstream.post = (url, apiKey, model) =>
+      apiKey === revoked
+        ? { ok: false, status: 401, body: JSON.stringify({ error: { message: HOSTILE, type: "auth" } }) }
+        : realPost(url, apiKey, model);
     const keys = join(w.t.dir, "keys.txt");
     writeFileSync(keys, `${good}\n${revoked}\n`);
     const user = w.sim.sim.state.addUser({ email: "mei@example.com", password: "mei-board-password" });
@@ -97,6 +109,7 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
         keys,
         "--mode",
         "partial",
+        "--no-precheck", // each key's account test decides: the hostile answer reaches the batch
         "--access-mode",
         "subscription",
         "--subscribe",
@@ -113,7 +126,12 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     serve = spawn(process.execPath, [RELAY_BIN, "serve"], {
-      env: { ...w.t.env, RELAY_LISTEN: `127.0.0.1:${port}`, RELAY_LOG_LEVEL: "debug", PATH: process.env.PATH ?? "" },
+      env: {
+        ...w.t.env,
+        RELAY_LISTEN: `127.0.0.1:${port}`,
+        RELAY_LOG_LEVEL: "debug",
+        PATH: process.env.PATH ?? "",
+      },
     });
     serve.stdout?.on("data", (d) => {
       serveLog += d;
@@ -188,6 +206,10 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     const rows = await keys.allTextContents();
     expect(rows.some((r) => /sk-…[0-9a-f]{4}/.test(r) && /tested/.test(r) && /#\d+/.test(r))).toBe(true);
     expect(rows.some((r) => /failed/.test(r) && /401/.test(r))).toBe(true);
+    // The hostile upstream's answer is shown as text, never run or rendered as markup.
+    expect(rows.some((r) => r.includes("<img src=x"))).toBe(true);
+    expect(await page.locator("main img, main script").count()).toBe(0);
+    expect(await page.evaluate("window.__pwned")).toBeUndefined();
     const resources = (await page.locator("#batch-resources").textContent()) ?? "";
     expect(resources).toMatch(/group/);
     expect(resources).toMatch(/account/);
@@ -237,7 +259,7 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     await signIn(page);
     await page.goto(`${base}/#/providers`);
     await page.locator("article[data-provider=deepseek]").waitFor();
-    const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    const widths = await page.evaluate<number[]>(WIDTHS);
     expect(widths[0]).toBeLessThanOrEqual(widths[1] as number);
     const text = (await page.locator("main").textContent()) ?? "";
     expect(text).toContain("供应商");
@@ -245,7 +267,7 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     await shot(page, "6-providers-phone-zh");
     await page.goto(`${base}/#/batches/${batchId}`);
     await page.locator("#batch-keys").waitFor();
-    const batchWidths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    const batchWidths = await page.evaluate<number[]>(WIDTHS);
     expect(batchWidths[0]).toBeLessThanOrEqual(batchWidths[1] as number);
     await shot(page, "7-batch-phone-zh");
     await page.context().close();
@@ -261,7 +283,7 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     await signIn(page);
     expect(await page.content()).not.toContain(TEST_API_TOKEN);
     expect(await page.context().cookies()).toEqual([]);
-    expect(await page.evaluate(() => localStorage.getItem("relay.board.token"))).toBeNull();
+    expect(await page.evaluate('localStorage.getItem("relay.board.token")')).toBeNull();
     await page.context().close();
     expect(serveLog).toContain('"path":"/api/hosts"'); // the access log saw the board's calls …
     expect(serveLog).not.toContain(TEST_API_TOKEN); // … and never the token

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
+  describeFindings,
   diffResources,
+  type Finding,
+  healAction,
   type Observed,
   type RecordedResource,
   statusFromFindings,
@@ -172,5 +175,28 @@ describe("statusFromFindings", () => {
     expect(statusFromFindings([f("access_broken")], true).status).toBe("degraded");
     expect(statusFromFindings([f("account_failing"), f("missing")], true).status).toBe("drifted");
     expect(statusFromFindings([f("incompatible"), f("missing")], true).status).toBe("failed");
+  });
+});
+
+describe("healAction: what `reconcile --heal` would do, as the board and the API show it", () => {
+  const f = (over: Partial<Finding>): Finding => ({
+    kind: "missing",
+    resource_type: "account",
+    name: "n",
+    host_resource_id: 1,
+    message: "m",
+    ...over,
+  });
+  it("names the three keyless repairs and nothing else", () => {
+    expect(healAction(f({ kind: "changed", field: "group_ids" }))).toBe("rebind_account");
+    expect(healAction(f({ kind: "changed", field: "model_mapping" }))).toBeNull();
+    expect(healAction(f({ resource_type: "subscription" }))).toBe("reassign_subscription");
+    expect(healAction(f({ resource_type: "channel" }))).toBe("recreate_channel");
+    // A missing account needs its key again: relay keeps none.
+    expect(healAction(f({}))).toBeNull();
+    for (const kind of ["unexpected", "account_failing", "access_broken", "incompatible"] as const)
+      expect(healAction(f({ kind, resource_type: "subscription" }))).toBeNull();
+    expect(healAction(f({ resource_type: "channel", healed: true }))).toBeNull();
+    expect(describeFindings([f({ resource_type: "channel" })])[0]?.heal_action).toBe("recreate_channel");
   });
 });

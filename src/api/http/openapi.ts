@@ -108,6 +108,20 @@ function systemPaths() {
     "/docs": open("Human-readable API reference", "docs", {
       "200": { description: "HTML", content: { "text/html": { schema: str } } },
     }),
+    "/": open(
+      "The read-only web status board (static page; its data comes from /api/* with the token). See docs/board.md",
+      "board",
+      {
+        "200": { description: "HTML", content: { "text/html": { schema: str } } },
+        "404": { description: "The board is not built in this installation (run npm run build)" },
+      },
+    ),
+    "/board/board.js": open("The board's script (same origin only, under its CSP)", "boardScript", {
+      "200": { description: "JavaScript", content: { "text/javascript": { schema: str } } },
+    }),
+    "/board/board.css": open("The board's style sheet", "boardStyle", {
+      "200": { description: "CSS", content: { "text/css": { schema: str } } },
+    }),
   };
 }
 
