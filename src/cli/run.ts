@@ -26,7 +26,8 @@ export function loadCliConfig(opts: GlobalOptions, load: LoadOptions = {}): Conf
   // Flags override their variables and are validated the same way.
   const env = {
     ...process.env,
-    ...(opts.db ? { RELAY_DB_PATH: opts.db } : {}),
+    // --db names a SQLite file: it also wins over a RELAY_DATABASE_URL in the environment.
+    ...(opts.db ? { RELAY_DB_PATH: opts.db, RELAY_DATABASE_URL: "" } : {}),
     ...(opts.concurrency ? { RELAY_HOST_CONCURRENCY: opts.concurrency } : {}),
   };
   return loadConfig(env, load);
@@ -47,7 +48,7 @@ export async function runCommand<T>(
   try {
     const config = loadCliConfig(opts);
     // A command that only reads never creates a database or a key file where there was none.
-    if (options.readOnly && !existsSync(config.dbPath)) {
+    if (options.readOnly && !config.databaseUrl && !existsSync(config.dbPath)) {
       throw new AppError("not_found", "NO_STATE", `no state at ${config.dbPath}`, {
         hint: "Run where relay's state is, or point RELAY_DB_PATH (or --db) at it; `relay host add` creates it.",
       });

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createContext } from "../app/context.js";
+import { describeStore, storeTarget } from "../config/index.js";
 import { isLoopback } from "../hosts/hosts.js";
 import { recoverBatches } from "../provision/recover.js";
 import { closeDb, openDb } from "../store/db.js";
@@ -18,7 +19,7 @@ export async function runServe(cmd: Command): Promise<void> {
     ]);
     const config = loadCliConfig(opts, { requireApiToken: true });
     const logger = createLogger(config.logLevel);
-    const db = openDb(config.dbPath);
+    const db = openDb(storeTarget(config));
     const ctx = createContext({ db, config, logger, processMetrics: true });
     const scheduler = startScheduler(ctx, config.reconcileCron, config.reconcileJitterMs);
     const app = createApp(ctx, { isLeader: () => scheduler.isLeader() });
@@ -35,7 +36,7 @@ export async function runServe(cmd: Command): Promise<void> {
     const server = serve(
       { fetch: app.fetch, hostname: config.listen.host, port: config.listen.port },
       (info) => {
-        logger.info({ address: info.address, port: info.port, db: config.dbPath }, "relay API listening");
+        logger.info({ address: info.address, port: info.port, store: describeStore(config) }, "relay API listening");
         if (!isLoopback(config.listen.host))
           logger.warn(
             { address: config.listen.host },

@@ -31,6 +31,8 @@ const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "erro
 
 export interface Config {
   dbPath: string;
+  /** RELAY_DATABASE_URL: PostgreSQL shared by replicas; unset, the SQLite file `dbPath` is the store. */
+  databaseUrl: string | undefined;
   listen: { host: string; port: number };
   apiToken: string | undefined;
   masterKey: Buffer;
@@ -71,6 +73,7 @@ const MIN_API_TOKEN_DISTINCT = 8;
 /** Parse and validate the environment once. Nothing else reads process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): Config {
   const dbPath = nonEmpty(env, "RELAY_DB_PATH") ?? DEFAULTS.dbPath;
+  const databaseUrl = parseDatabaseUrl(nonEmpty(env, "RELAY_DATABASE_URL"));
   const listen = parseListen(nonEmpty(env, "RELAY_LISTEN") ?? DEFAULTS.listen);
 
   const apiToken = nonEmpty(env, "RELAY_API_TOKEN");
@@ -117,10 +120,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
   const allowInsecureHosts = parseBool(env, "RELAY_ALLOW_INSECURE_HOSTS", false);
   const allowLinkLocalHosts = parseBool(env, "RELAY_ALLOW_LINK_LOCAL_HOSTS", false);
   const packsDir = parsePacksDir(nonEmpty(env, "RELAY_PACKS_DIR"));
-  const { key: masterKey, source: masterKeySource } = resolveMasterKey(env, dbPath);
+  const { key: masterKey, source: masterKeySource } = databaseUrl
+    ? sharedMasterKey(env)
+    : resolveMasterKey(env, dbPath);
 
   return {
     dbPath,
+    databaseUrl,
     listen,
     apiToken,
     masterKey,
@@ -208,6 +214,48 @@ function resolveMasterKey(env: NodeJS.ProcessEnv, dbPath: string): { key: Buffer
   writeFileSync(file, `${key.toString("base64")}\n`, { mode: 0o600, flag: "wx" });
   chmodSync(file, 0o600);
   return { key, source: "file" };
+}
+
+/** What `openDb` opens: the PostgreSQL URL when one is set, else the SQLite file. */
+export const storeTarget = (c: Pick<Config, "databaseUrl" | "dbPath">): string => c.databaseUrl ?? c.dbPath;
+
+/** The store for logs and messages: the file, or the URL without its password. */
+export function describeStore(c: Pick<Config, "databaseUrl" | "dbPath">): string {
+  if (!c.databaseUrl) return c.dbPath;
+  const url = new URL(c.databaseUrl);
+  url.password = "";
+  url.search = "";
+  return url.toString();
+}
+
+function parseDatabaseUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError("RELAY_DATABASE_URL", "must be a URL such as postgres://relay:PASSWORD@db:5432/relay");
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:")
+    throw new ConfigError("RELAY_DATABASE_URL", "must start with postgres:// (unset it to use the SQLite file)");
+  if (url.pathname.length < 2) throw new ConfigError("RELAY_DATABASE_URL", "must name a database (…/relay)");
+  return value;
+}
+
+/**
+ * On PostgreSQL every replica must seal and open secrets with the same key, so it is given, never
+ * generated: a key file made here would be this machine's alone.
+ */
+function sharedMasterKey(env: NodeJS.ProcessEnv): { key: Buffer; source: "env" | "file" } {
+  const fromEnv = nonEmpty(env, "RELAY_MASTER_KEY");
+  if (fromEnv !== undefined) return { key: decodeKey("RELAY_MASTER_KEY", fromEnv), source: "env" };
+  const file = nonEmpty(env, "RELAY_MASTER_KEY_FILE");
+  if (file === undefined || !existsSync(file))
+    throw new ConfigError(
+      "RELAY_MASTER_KEY",
+      "is required with RELAY_DATABASE_URL (or RELAY_MASTER_KEY_FILE naming an existing file): every replica needs the same key, so relay does not generate one",
+    );
+  return resolveMasterKey(env, ":memory:");
 }
 
 function parsePacksDir(value: string | undefined): string | undefined {

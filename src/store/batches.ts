@@ -3,7 +3,7 @@ import { notFound } from "../domain/errors.js";
 import type { BatchSummary } from "../domain/plan.js";
 import type { ItemStatus } from "../domain/resources.js";
 import { type BatchStatus, FINAL_BATCH_STATUSES } from "../domain/status.js";
-import { nowIso, type StoreContext } from "./db.js";
+import { nowIso, type StoreContext, storeKind } from "./db.js";
 import { batchResources } from "./resources.js";
 import { events, importBatches, importBatchItems, probeResults } from "./schema.js";
 import { stmt } from "./statements.js";
@@ -137,13 +137,15 @@ export function setItem(
     result?: Record<string, unknown>;
   },
 ) {
-  // One call per key during an import: a cached statement; `result` is merged with json_patch.
+  // One call per key during an import: a cached statement; `result` is merged (top-level keys).
+  const merge =
+    storeKind(s.db) === "postgres" ? "(result::jsonb || ?::jsonb)::text" : "json_patch(result, ?)";
   stmt(
     s.db.$client,
     `UPDATE import_batch_items SET status = coalesce(?, status),
-       error_code = CASE WHEN ? THEN ? ELSE error_code END,
-       error_message = CASE WHEN ? THEN ? ELSE error_message END,
-       result = json_patch(result, ?), updated_at = ?
+       error_code = CASE WHEN ? = 1 THEN ? ELSE error_code END,
+       error_message = CASE WHEN ? = 1 THEN ? ELSE error_message END,
+       result = ${merge}, updated_at = ?
      WHERE batch_id = ? AND raw_key_hash = ?`,
   ).run(
     patch.status ?? null,

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { projectRoot } from "../util/paths.js";
+import { MIGRATION_LOCK, PgDatabase } from "./pg.js";
 import * as schema from "./schema.js";
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -26,6 +27,15 @@ export function closeDb(db: Db): void {
   db.$client.close();
 }
 
+export type StoreKind = "sqlite" | "postgres";
+
+/** Which engine holds the state (a few statements are written per engine; most are shared). */
+export function storeKind(db: Db): StoreKind {
+  return (db.$client as unknown) instanceof PgDatabase ? "postgres" : "sqlite";
+}
+
+export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(target);
+
 /** Readiness: the database answers and its migrations table is there. */
 export function ping(db: Db): void {
   db.$client.prepare("SELECT count(*) AS n FROM schema_migrations").get();
@@ -35,8 +45,13 @@ export interface OpenDbOptions {
   migrationsDir?: string;
 }
 
-/** Open (creating if needed) the SQLite file and apply pending migrations. */
-export function openDb(path: string, options: OpenDbOptions = {}): Db {
+/**
+ * Open the store and apply pending migrations: a `postgres://` URL (RELAY_DATABASE_URL) opens
+ * PostgreSQL, anything else is the SQLite file (created if needed).
+ */
+export function openDb(target: string, options: OpenDbOptions = {}): Db {
+  if (isPostgresUrl(target)) return openPostgres(target, options);
+  const path = target;
   if (path !== ":memory:") {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // The database holds sealed secrets and key hashes: only its owner may read it. Created here
@@ -50,6 +65,30 @@ export function openDb(path: string, options: OpenDbOptions = {}): Db {
   sqlite.pragma("synchronous = NORMAL");
   migrate(sqlite, options.migrationsDir ?? join(projectRoot(), "migrations"));
   return drizzle(sqlite, { schema }) as Db;
+}
+
+/**
+ * PostgreSQL: replicas starting together take turns on a session advisory lock, so each migration
+ * is applied once; the others find it recorded and go on.
+ */
+function openPostgres(url: string, options: OpenDbOptions): Db {
+  const client = new PgDatabase(url);
+  try {
+    client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    try {
+      // The facade has the part of better-sqlite3's interface that migrate and drizzle call.
+      migrate(
+        client as unknown as Database.Database,
+        options.migrationsDir ?? join(projectRoot(), "migrations", "postgres"),
+      );
+    } finally {
+      client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]);
+    }
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+  return drizzle(client as unknown as Database.Database, { schema }) as Db;
 }
 
 export interface AppliedMigration {

@@ -186,7 +186,7 @@ export function providerStatusRows(
        JOIN hosts h ON h.id = i.host_id
        LEFT JOIN reconcile_runs r ON r.id = (
          SELECT max(id) FROM reconcile_runs WHERE host_id = i.host_id AND provider_id = i.provider_id)
-      WHERE i.provider_id = ? AND (? IS NULL OR h.id = ? OR h.name = ?)
+      WHERE i.provider_id = ? AND (CAST(? AS TEXT) IS NULL OR h.id = ? OR h.name = ?)
       ORDER BY i.id`,
   ).all(providerId, ...Array<string | null>(3).fill(hostRef ?? null)) as ProviderStatusRow[];
 }

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError } from "../domain/errors.js";
-import type { StoreContext } from "./db.js";
+import { type StoreContext, storeKind } from "./db.js";
 import { stmt } from "./statements.js";
 
 /**
@@ -103,12 +103,17 @@ async function acquire(s: StoreContext, name: string, owner: LockOwner, ttlMs: n
   }
 }
 
+/** The holder id inside the `owner` JSON, as each engine reads it. */
+const holderId = (s: StoreContext) =>
+  storeKind(s.db) === "postgres" ? "(owner::json ->> 'id')" : "json_extract(owner, '$.id')";
+
 function renew(s: StoreContext, name: string, owner: LockOwner, ttlMs: number) {
   try {
-    stmt(
-      s.db.$client,
-      "UPDATE locks SET expires_at = ? WHERE name = ? AND json_extract(owner, '$.id') = ?",
-    ).run(new Date(s.clock().getTime() + ttlMs).toISOString(), name, owner.id);
+    stmt(s.db.$client, `UPDATE locks SET expires_at = ? WHERE name = ? AND ${holderId(s)} = ?`).run(
+      new Date(s.clock().getTime() + ttlMs).toISOString(),
+      name,
+      owner.id,
+    );
   } catch (err) {
     // A busy database skips one heartbeat; the next one (a quarter of the TTL later) renews.
     if (!isBusy(err)) throw err;
@@ -116,10 +121,7 @@ function renew(s: StoreContext, name: string, owner: LockOwner, ttlMs: number) {
 }
 
 function release(s: StoreContext, name: string, owner: LockOwner) {
-  stmt(s.db.$client, "DELETE FROM locks WHERE name = ? AND json_extract(owner, '$.id') = ?").run(
-    name,
-    owner.id,
-  );
+  stmt(s.db.$client, `DELETE FROM locks WHERE name = ? AND ${holderId(s)} = ?`).run(name, owner.id);
 }
 
 export function providerBusy(key: ProviderKey, held?: LockOwner): AppError {

@@ -6,6 +6,7 @@ import { loadConfig } from "../../src/config/index.js";
 import { openDb } from "../../src/store/db.js";
 import { createLogger } from "../../src/util/logger.js";
 import { projectRoot } from "../../src/util/paths.js";
+import { createTestDatabase, onPostgres } from "./postgres.js";
 
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
 export const TEST_API_TOKEN = "test-api-token-0123456789abcdef";
@@ -18,12 +19,18 @@ export interface TestEnv {
   cleanup(): void;
 }
 
-/** A real SQLite file in a temp directory with the real migrations, and a context around it. */
+/**
+ * A real store with the real migrations, and a context around it: a SQLite file in a temp
+ * directory, or with RELAY_TEST_STORE=postgres a fresh database on the test PostgreSQL server
+ * (`env` then carries RELAY_DATABASE_URL, so CLI processes use it too).
+ */
 export function makeTestEnv(extraEnv: Record<string, string> = {}): TestEnv {
   const dir = mkdtempSync(join(tmpdir(), "relay-test-"));
   const dbPath = join(dir, "relay.db");
+  const pg = onPostgres ? createTestDatabase() : undefined;
   const env = {
     RELAY_DB_PATH: dbPath,
+    ...(pg ? { RELAY_DATABASE_URL: pg.url } : {}),
     RELAY_MASTER_KEY: TEST_MASTER_KEY,
     RELAY_API_TOKEN: TEST_API_TOKEN,
     RELAY_LOG_LEVEL: "silent",
@@ -32,7 +39,7 @@ export function makeTestEnv(extraEnv: Record<string, string> = {}): TestEnv {
     ...extraEnv,
   };
   const config = loadConfig(env);
-  const db = openDb(dbPath);
+  const db = openDb(pg?.url ?? dbPath);
   const ctx = createContext({ db, config, logger: createLogger("silent") });
   return {
     dir,
@@ -41,6 +48,7 @@ export function makeTestEnv(extraEnv: Record<string, string> = {}): TestEnv {
     env,
     cleanup() {
       db.$client.close();
+      pg?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

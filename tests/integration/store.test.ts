@@ -2,10 +2,15 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { getTableColumns } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrate, openDb } from "../../src/store/db.js";
+import { migrate, openDb, storeKind } from "../../src/store/db.js";
 import { allTables } from "../../src/store/schema.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { makeTestEnv, rowCount, type TestEnv } from "../helpers/context.js";
+import { onPostgres } from "../helpers/postgres.js";
+
+// The same constraint, in each engine's words.
+const UNIQUE = /UNIQUE|unique constraint/;
+const CHECK = /CHECK|check constraint/;
 
 const NOW = "2026-11-21T00:00:00.000Z";
 const HASH = "a".repeat(64);
@@ -41,7 +46,7 @@ const insertResource = (logicalKey: string, hash: string | null = null) =>
     .run(logicalKey, hash, NOW, NOW);
 
 describe("migrations", () => {
-  it("apply once and are idempotent on a real file", () => {
+  it.skipIf(onPostgres)("apply once and are idempotent on a real file", () => {
     const sqlite = new Database(t.dbPath);
     const again = migrate(sqlite, join(projectRoot(), "migrations"));
     expect(again).toEqual([]);
@@ -54,11 +59,26 @@ describe("migrations", () => {
     reopened.$client.close();
   });
 
-  it("create every table the drizzle schema declares, with the same columns", () => {
+  it.skipIf(!onPostgres)("apply once on PostgreSQL, and again find nothing to do", () => {
+    expect(storeKind(t.ctx.db)).toBe("postgres");
+    const again = migrate(t.ctx.db.$client, join(projectRoot(), "migrations", "postgres"));
+    expect(again).toEqual([]);
+    expect(t.ctx.db.$client.prepare("SELECT version FROM schema_migrations").all()).toEqual([{ version: 1 }]);
+  });
+
+  it("create every table the drizzle schema declares, with the same columns (both stores: one schema)", () => {
+    const columnsOf = (table: string) =>
+      onPostgres
+        ? (
+            t.ctx.db.$client
+              .prepare("SELECT column_name AS name FROM information_schema.columns WHERE table_name = ?")
+              .all(table) as { name: string }[]
+          ).map((c) => c.name)
+        : (t.ctx.db.$client.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map(
+            (c) => c.name,
+          );
     for (const [table, def] of Object.entries(allTables)) {
-      const dbColumns = (
-        t.ctx.db.$client.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]
-      ).map((c) => c.name);
+      const dbColumns = columnsOf(table);
       const declared = Object.values(getTableColumns(def)).map((c) => c.name);
       expect(dbColumns.sort(), table).toEqual([...declared].sort());
     }
@@ -71,22 +91,22 @@ describe("constraints", () => {
       `INSERT INTO providers (pack_id, provider_id, pack_version, display_name, definition, updated_at) VALUES (?, ?, '1.0.0', 'x', '{}', ?)`,
     );
     ins.run("p1", "deepseek", NOW);
-    expect(() => ins.run("p1", "deepseek", NOW)).toThrow(/UNIQUE/);
-    expect(() => ins.run("p2", "deepseek", NOW)).toThrow(/UNIQUE/);
+    expect(() => ins.run("p1", "deepseek", NOW)).toThrow(UNIQUE);
+    expect(() => ins.run("p2", "deepseek", NOW)).toThrow(UNIQUE);
     ins.run("p1", "kimi", NOW);
     expect(rowCount(t.ctx, "providers")).toBe(2);
   });
 
   it("managed_resources are unique on (host, provider, type, logical key)", () => {
     insertResource("key:1");
-    expect(() => insertResource("key:1")).toThrow(/UNIQUE/);
+    expect(() => insertResource("key:1")).toThrow(UNIQUE);
     insertResource("key:2");
     expect(rowCount(t.ctx, "managed_resources")).toBe(2);
   });
 
   it("a raw key hash is unique within one batch but may repeat across batches", () => {
     insertItem(HASH);
-    expect(() => insertItem(HASH)).toThrow(/UNIQUE/);
+    expect(() => insertItem(HASH)).toThrow(UNIQUE);
     t.ctx.db.$client
       .prepare(
         `INSERT INTO import_batches (id, host_id, provider_id, pack_version, mode, status, created_at, updated_at) VALUES ('b2','h1','deepseek','1.0.0','partial','pending',?,?)`,
@@ -98,15 +118,15 @@ describe("constraints", () => {
 
   it("no column accepts a plaintext provider key", () => {
     const plaintext = "sk-0123456789abcdef0123456789abcdef";
-    expect(() => insertItem(plaintext)).toThrow(/CHECK/);
-    expect(() => insertItem("Z".repeat(64))).toThrow(/CHECK/);
-    expect(() => insertItem(HASH.replace(/a$/, "b"), plaintext)).toThrow(/CHECK/);
-    expect(() => insertResource("key:x", plaintext)).toThrow(/CHECK/);
+    expect(() => insertItem(plaintext)).toThrow(CHECK);
+    expect(() => insertItem("Z".repeat(64))).toThrow(CHECK);
+    expect(() => insertItem(HASH.replace(/a$/, "b"), plaintext)).toThrow(CHECK);
+    expect(() => insertResource("key:x", plaintext)).toThrow(CHECK);
     expect(() =>
       t.ctx.db.$client
         .prepare(`UPDATE hosts SET admin_token_sealed = ? WHERE id = 'h1'`)
         .run(`admin-${"0".repeat(64)}`),
-    ).toThrow(/CHECK/);
+    ).toThrow(CHECK);
     expect(rowCount(t.ctx, "import_batch_items")).toBe(0);
   });
 
@@ -117,7 +137,7 @@ describe("constraints", () => {
       insertResource("key:1", HASH);
       insertItem(HASH); // violates the per-batch uniqueness: the whole transaction rolls back
     });
-    expect(() => tx()).toThrow(/UNIQUE/);
+    expect(() => tx()).toThrow(UNIQUE);
     expect(rowCount(t.ctx, "import_batch_items")).toBe(0);
     expect(rowCount(t.ctx, "managed_resources")).toBe(0);
   });
@@ -125,6 +145,6 @@ describe("constraints", () => {
   it("rejects unknown states", () => {
     expect(() =>
       t.ctx.db.$client.prepare(`UPDATE import_batches SET status = 'done' WHERE id = 'b1'`).run(),
-    ).toThrow(/CHECK/);
+    ).toThrow(CHECK);
   });
 });

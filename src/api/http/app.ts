@@ -5,7 +5,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppContext } from "../../app/context.js";
 import { AppError } from "../../domain/errors.js";
 import { PACK_LIMITS } from "../../packs/archive.js";
-import { ping } from "../../store/db.js";
+import { ping, storeKind } from "../../store/db.js";
 import { packageVersion } from "../../util/paths.js";
 import { secretMatcher } from "../../util/secrets.js";
 import { boardRoutes } from "./board.js";
@@ -57,7 +57,7 @@ export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } =
       // The store, and whether this replica runs the scheduled reconciles (one replica does).
       return c.json({
         status: "ready",
-        store: "sqlite",
+        store: storeKind(ctx.db),
         ...(serve.isLeader ? { scheduler_leader: serve.isLeader() } : {}),
       });
     } catch (err) {

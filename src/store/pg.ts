@@ -1,0 +1,181 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { createSyncFn } from "synckit";
+import { projectRoot } from "../util/paths.js";
+import type { PgRequest, PgResponse } from "./pg-worker.js";
+
+/**
+ * PostgreSQL behind the interface the store already uses: the part of better-sqlite3's `Database`
+ * that drizzle's SQLite session and the repositories call (`prepare` → `run`/`all`/`get`/`raw`,
+ * `transaction`, `exec`, `close`). Each statement is sent to a worker thread holding the `pg`
+ * connection and waited for, so a repository function reads and writes the same way on both
+ * stores — one repository layer, written in the SQL both engines accept (`?` placeholders become
+ * `$n` here). The cost is one round trip to the server per statement, during which this process
+ * waits, as it waits for SQLite's disk.
+ */
+
+/** Write transactions that must not interleave (lease and tick claims): SQLite's IMMEDIATE. */
+const WRITE_LOCK = 0x72656c61; // "rela"
+export const MIGRATION_LOCK = 0x72656c6d; // "relm"
+
+/** How long one statement may take before the server cancels it (and the call fails). */
+const STATEMENT_TIMEOUT_MS = 30_000;
+
+let bridge: ((req: PgRequest) => PgResponse) | undefined;
+let nextConn = 1;
+
+function call(req: PgRequest): PgResponse {
+  if (!bridge) {
+    // The worker is the built file: the bundle's own entry, or tsc's output (tests run after the build).
+    const file = ["dist/bin/pg-worker.mjs", "dist/src/store/pg-worker.js"]
+      .map((f) => join(projectRoot(), f))
+      .find((f) => existsSync(f));
+    if (!file) throw new Error("the PostgreSQL worker is not built: run `npm run build`");
+    bridge = createSyncFn<(req: PgRequest) => Promise<PgResponse>>(file, {
+      timeout: STATEMENT_TIMEOUT_MS + 5_000,
+    });
+  }
+  return bridge(req);
+}
+
+export class PostgresError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = "PostgresError";
+  }
+}
+
+/** `?` placeholders as PostgreSQL's `$1…$n`, leaving quoted literals and identifiers alone. */
+export function positional(sql: string): string {
+  let n = 0;
+  let quote: string | null = null;
+  let out = "";
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = null;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+    } else if (ch === "?") {
+      n += 1;
+      out += `$${n}`;
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+type Rows = "objects" | "arrays";
+
+class PgStatement {
+  readonly #sql: string;
+  readonly #db: PgDatabase;
+  readonly #rows: Rows;
+
+  constructor(db: PgDatabase, sql: string, rows: Rows = "objects") {
+    this.#db = db;
+    this.#sql = sql;
+    this.#rows = rows;
+  }
+
+  /** Rows as arrays in select-list order (drizzle maps them to fields). */
+  raw(on = true): PgStatement {
+    return new PgStatement(this.#db, this.#sql, on ? "arrays" : "objects");
+  }
+
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number } {
+    return { changes: this.#db.query(this.#sql, params, this.#rows).rowCount, lastInsertRowid: 0 };
+  }
+
+  all(...params: unknown[]): unknown[] {
+    return this.#db.query(this.#sql, params, this.#rows).rows;
+  }
+
+  get(...params: unknown[]): unknown {
+    return this.all(...params)[0];
+  }
+}
+
+type TxFn<A extends unknown[], R> = ((...args: A) => R) & {
+  deferred: (...args: A) => R;
+  immediate: (...args: A) => R;
+  exclusive: (...args: A) => R;
+};
+
+export class PgDatabase {
+  readonly name = "postgres";
+  readonly #conn = nextConn++;
+  readonly #statements = new Map<string, PgStatement>();
+  #depth = 0;
+  #open = true;
+
+  constructor(url: string) {
+    this.#send({ op: "connect", conn: this.#conn, url, statementTimeoutMs: STATEMENT_TIMEOUT_MS });
+  }
+
+  get open(): boolean {
+    return this.#open;
+  }
+
+  #send(req: PgRequest): { rows: unknown[]; rowCount: number } {
+    const res = call(req);
+    if (!res.ok) throw new PostgresError(res.message, res.code);
+    return res;
+  }
+
+  query(sql: string, params: unknown[], rows: Rows = "objects") {
+    return this.#send({ op: "query", conn: this.#conn, sql, params: params.flat(), rows });
+  }
+
+  prepare(sql: string): PgStatement {
+    let s = this.#statements.get(sql);
+    if (!s) {
+      s = new PgStatement(this, positional(sql));
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  exec(sql: string): this {
+    this.#send({ op: "exec", conn: this.#conn, sql });
+    return this;
+  }
+
+  /**
+   * better-sqlite3's transaction function: BEGIN/COMMIT around `fn`, ROLLBACK when it throws, a
+   * savepoint when nested. `immediate` also takes the store-wide write lock, so claims that read
+   * then write (leases, scheduler ticks) never interleave between replicas — as in SQLite.
+   */
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): TxFn<A, R> {
+    const run =
+      (immediate: boolean) =>
+      (...args: A): R => {
+        const nested = this.#depth > 0;
+        const sp = `relay_sp_${this.#depth}`;
+        this.exec(nested ? `SAVEPOINT ${sp}` : "BEGIN");
+        if (immediate && !nested) this.query("SELECT pg_advisory_xact_lock($1)", [WRITE_LOCK]);
+        this.#depth += 1;
+        try {
+          const result = fn(...args);
+          this.#depth -= 1;
+          this.exec(nested ? `RELEASE SAVEPOINT ${sp}` : "COMMIT");
+          return result;
+        } catch (err) {
+          this.#depth -= 1;
+          if (this.#open) this.exec(nested ? `ROLLBACK TO SAVEPOINT ${sp}` : "ROLLBACK");
+          throw err;
+        }
+      };
+    const deferred = run(false);
+    return Object.assign(deferred, { deferred, immediate: run(true), exclusive: run(true) });
+  }
+
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#send({ op: "close", conn: this.#conn });
+  }
+}
