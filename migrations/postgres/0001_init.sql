@@ -225,3 +225,25 @@ CREATE TABLE settings (
   value       TEXT NOT NULL,
   updated_at  TEXT NOT NULL
 );
+
+-- The SQLite store's query builder names every column of an insert and sends NULL for an id it
+-- leaves to the database (SQLite then assigns the next rowid). PostgreSQL gets the same rule here:
+-- a NULL id takes the column's next identity value before the row is checked.
+CREATE FUNCTION relay_fill_id() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.id IS NULL THEN
+    NEW.id := nextval(pg_get_serial_sequence(TG_TABLE_NAME, 'id'));
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER host_capability_snapshots_fill_id BEFORE INSERT ON host_capability_snapshots FOR EACH ROW EXECUTE FUNCTION relay_fill_id();
+CREATE TRIGGER packs_fill_id BEFORE INSERT ON packs FOR EACH ROW EXECUTE FUNCTION relay_fill_id();
+CREATE TRIGGER providers_fill_id BEFORE INSERT ON providers FOR EACH ROW EXECUTE FUNCTION relay_fill_id();
+CREATE TRIGGER provider_installs_fill_id BEFORE INSERT ON provider_installs FOR EACH ROW EXECUTE FUNCTION relay_fill_id();
+CREATE TRIGGER import_batch_items_fill_id BEFORE INSERT ON import_batch_items FOR EACH ROW EXECUTE FUNCTION relay_fill_id();
+CREATE TRIGGER managed_resources_fill_id BEFORE INSERT ON managed_resources FOR EACH ROW EXECUTE FUNCTION relay_fill_id();
+CREATE TRIGGER probe_results_fill_id BEFORE INSERT ON probe_results FOR EACH ROW EXECUTE FUNCTION relay_fill_id();
+CREATE TRIGGER access_closure_records_fill_id BEFORE INSERT ON access_closure_records FOR EACH ROW EXECUTE FUNCTION relay_fill_id();
+CREATE TRIGGER reconcile_runs_fill_id BEFORE INSERT ON reconcile_runs FOR EACH ROW EXECUTE FUNCTION relay_fill_id();
+CREATE TRIGGER events_fill_id BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION relay_fill_id();

@@ -36,7 +36,10 @@ export async function runServe(cmd: Command): Promise<void> {
     const server = serve(
       { fetch: app.fetch, hostname: config.listen.host, port: config.listen.port },
       (info) => {
-        logger.info({ address: info.address, port: info.port, store: describeStore(config) }, "relay API listening");
+        logger.info(
+          { address: info.address, port: info.port, store: describeStore(config) },
+          "relay API listening",
+        );
         if (!isLoopback(config.listen.host))
           logger.warn(
             { address: config.listen.host },

@@ -234,10 +234,16 @@ function parseDatabaseUrl(value: string | undefined): string | undefined {
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError("RELAY_DATABASE_URL", "must be a URL such as postgres://relay:PASSWORD@db:5432/relay");
+    throw new ConfigError(
+      "RELAY_DATABASE_URL",
+      "must be a URL such as postgres://relay:PASSWORD@db:5432/relay",
+    );
   }
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:")
-    throw new ConfigError("RELAY_DATABASE_URL", "must start with postgres:// (unset it to use the SQLite file)");
+    throw new ConfigError(
+      "RELAY_DATABASE_URL",
+      "must start with postgres:// (unset it to use the SQLite file)",
+    );
   if (url.pathname.length < 2) throw new ConfigError("RELAY_DATABASE_URL", "must name a database (…/relay)");
   return value;
 }

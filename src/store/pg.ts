@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createSyncFn } from "synckit";
+import { AppError } from "../domain/errors.js";
 import { projectRoot } from "../util/paths.js";
 import type { PgRequest, PgResponse } from "./pg-worker.js";
 
@@ -48,8 +49,19 @@ export class PostgresError extends Error {
   }
 }
 
-/** `?` placeholders as PostgreSQL's `$1…$n`, leaving quoted literals and identifiers alone. */
-export function positional(sql: string): string {
+/**
+ * SQLite-dialect SQL as PostgreSQL takes it: `?` placeholders become `$1…$n` (quoted literals and
+ * identifiers left alone), and the conflict target drizzle's SQLite dialect writes with table
+ * names (`on conflict ("t"."a", "t"."b")`) loses them, which PostgreSQL requires.
+ */
+export function toPostgres(sql: string): string {
+  return positional(sql).replace(
+    /on conflict \(([^)]*)\)/gi,
+    (_, cols: string) => `on conflict (${cols.replace(/"[^"]+"\./g, "")})`,
+  );
+}
+
+function positional(sql: string): string {
   let n = 0;
   let quote: string | null = null;
   let out = "";
@@ -127,13 +139,21 @@ export class PgDatabase {
   }
 
   query(sql: string, params: unknown[], rows: Rows = "objects") {
-    return this.#send({ op: "query", conn: this.#conn, sql, params: params.flat(), rows });
+    const values = params.flat();
+    // PostgreSQL text cannot hold U+0000 (SQLite's can): refused as bad input, never a 500.
+    if (values.some((v) => typeof v === "string" && v.includes("\u0000")))
+      throw new AppError(
+        "invalid_input",
+        "INVALID_TEXT",
+        "text with a NUL character (U+0000) is not accepted",
+      );
+    return this.#send({ op: "query", conn: this.#conn, sql, params: values, rows });
   }
 
   prepare(sql: string): PgStatement {
     let s = this.#statements.get(sql);
     if (!s) {
-      s = new PgStatement(this, positional(sql));
+      s = new PgStatement(this, toPostgres(sql));
       this.#statements.set(sql, s);
     }
     return s;

@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runRelay } from "../helpers/cli.js";
+import { storedBytes } from "../helpers/context.js";
 import { deepseekKey, liveCount, makeWorld, type World } from "../helpers/world.js";
 
 let w: World;
@@ -86,8 +87,7 @@ describe("relay provider preview|import and relay batch", () => {
     expect(liveCount(w.sim)).toBe(0);
 
     // No output and no byte of the state file holds a key.
-    w.t.ctx.db.$client.pragma("wal_checkpoint(TRUNCATE)");
-    const db = readFileSync(w.t.dbPath);
+    const db = storedBytes(w.t);
     for (const key of [a, b, bad]) {
       for (const out of outputs) expect(out).not.toContain(key);
       expect(db.includes(Buffer.from(key))).toBe(false);

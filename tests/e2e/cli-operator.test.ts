@@ -20,7 +20,9 @@ describe("operator experience", () => {
   it("relay host list in another directory no longer creates ./data/relay.db and master.key", async () => {
     w = await makeWorld();
     const elsewhere = join(w.t.dir, "elsewhere", "relay.db");
-    const r = await runRelay(["host", "list"], { env: { ...w.t.env, RELAY_DB_PATH: elsewhere } });
+    const r = await runRelay(["host", "list"], {
+      env: { ...w.t.env, RELAY_DB_PATH: elsewhere, RELAY_DATABASE_URL: "" },
+    });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/no state at .*elsewhere\/relay\.db/);
     expect(existsSync(join(w.t.dir, "elsewhere"))).toBe(false);

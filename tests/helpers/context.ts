@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AppContext, createContext } from "../../src/app/context.js";
@@ -56,4 +56,22 @@ export function makeTestEnv(extraEnv: Record<string, string> = {}): TestEnv {
 
 export function rowCount(ctx: AppContext, table: string): number {
   return (ctx.db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+/**
+ * Everything the store holds, as bytes, for "no secret at rest" checks: the SQLite file with its
+ * WAL folded in, or on PostgreSQL every row of every table.
+ */
+export function storedBytes(t: TestEnv): Buffer {
+  const c = t.ctx.db.$client;
+  if (onPostgres) {
+    const tables = c
+      .prepare("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'")
+      .all() as { name: string }[];
+    return Buffer.from(
+      tables.map(({ name }) => JSON.stringify(c.prepare(`SELECT * FROM ${name}`).all())).join("\n"),
+    );
+  }
+  c.pragma("wal_checkpoint(TRUNCATE)");
+  return readFileSync(t.dbPath);
 }

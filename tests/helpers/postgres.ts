@@ -8,7 +8,8 @@ export const onPostgres = TEST_STORE === "postgres";
 
 function adminUrl(): string {
   const url = process.env.RELAY_TEST_DATABASE_URL;
-  if (!url) throw new Error("RELAY_TEST_STORE=postgres needs RELAY_TEST_DATABASE_URL (the vitest setup sets it)");
+  if (!url)
+    throw new Error("RELAY_TEST_STORE=postgres needs RELAY_TEST_DATABASE_URL (the vitest setup sets it)");
   return url;
 }
 

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { assignSubscriptions, previewAccess } from "../../src/access/subscriptions.js";
@@ -8,6 +7,7 @@ import { importKeys } from "../../src/provision/import.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
 import { runAccessProbe } from "../../src/steps/access-proof.js";
 import { standardPack, writeSignedPack } from "../fixtures/packs/write.js";
+import { storedBytes } from "../helpers/context.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
 let w: World;
@@ -272,8 +272,7 @@ describe("secrets of the probe identity", () => {
     const probeUser = [...w.sim.sim.state.users.values()].find((u) => u.email.startsWith("relay-probe-"));
     const probeKey = w.sim.sim.state.liveKeys().find((k) => k.userId === probeUser?.id);
     if (!probeUser || !probeKey) throw new Error("the probe user and its key should exist on the host");
-    w.t.ctx.db.$client.pragma("wal_checkpoint(TRUNCATE)");
-    const db = readFileSync(w.t.dbPath);
+    const db = storedBytes(w.t);
     expect(db.includes(Buffer.from(probeUser.password))).toBe(false);
     expect(db.includes(Buffer.from(probeKey.key))).toBe(false);
     expect(db.includes(Buffer.from(probeKey.key.slice(3, 40)))).toBe(false);

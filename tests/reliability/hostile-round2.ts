@@ -9,6 +9,7 @@ import { createServer, type Server } from "node:http";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { dirname, join } from "node:path";
 import { createApp } from "../../src/api/http/app.js";
+import { storeKind } from "../../src/store/db.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { writeSignedPack } from "../fixtures/packs/write.js";
 import { writeZip } from "../fixtures/packs/zip-writer.js";
@@ -284,9 +285,13 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
       await cli(`ReDoS pattern ${pattern}: pack lint`, ["pack", "lint", dir], /KEY_PATTERN_UNSAFE/);
     }
     // A pack installed before patterns were checked: the pattern is refused before any key is matched.
+    const setPattern =
+      storeKind(w.t.ctx.db) === "postgres"
+        ? `jsonb_set(definition::jsonb, '{key_pattern}', '"^(a+)+$"')::text`
+        : "json_set(definition, '$.key_pattern', '^(a+)+$')";
     w.t.ctx.db.$client
       .prepare(
-        "UPDATE providers SET definition = json_set(definition, '$.key_pattern', '^(a+)+$'), key_pattern_checked = 0 WHERE provider_id = 'kimi'",
+        `UPDATE providers SET definition = ${setPattern}, key_pattern_checked = 0 WHERE provider_id = 'kimi'`,
       )
       .run();
     await api(
@@ -499,7 +504,11 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
     writeFileSync(join(lonely, "relay.db"), "");
     const { RELAY_MASTER_KEY: _k, ...noKey } = w.t.env;
     const before = snapshot();
-    const r = await runCli(["host", "list"], { ...noKey, RELAY_DB_PATH: join(lonely, "relay.db") });
+    const r = await runCli(["host", "list"], {
+      ...noKey,
+      RELAY_DB_PATH: join(lonely, "relay.db"),
+      RELAY_DATABASE_URL: "",
+    });
     judge(
       "a database without its master key",
       r.code !== 0 &&
@@ -510,18 +519,43 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
       r.peakMb - baseline,
       before,
     );
+    // PostgreSQL: replicas share one key, so none is ever generated; refused before connecting.
+    const beforeShared = snapshot();
+    const shared = await runCli(["host", "list"], {
+      ...noKey,
+      RELAY_DATABASE_URL: "postgres://relay@127.0.0.1:1/relay",
+      RELAY_MASTER_KEY_FILE: join(lonely, "none.key"),
+    });
+    judge(
+      "PostgreSQL without a master key",
+      shared.code !== 0 &&
+        /RELAY_MASTER_KEY: is required with RELAY_DATABASE_URL/.test(shared.out) &&
+        !existsQuiet(join(lonely, "none.key")),
+      shared.out,
+      shared.ms - start.ms,
+      shared.peakMb - baseline,
+      beforeShared,
+    );
     // A read-only command where there is no state creates none; a new database is created
     // readable by its owner only.
     const fresh = join(w.t.dir, "fresh", "relay.db");
     mkdirSync(dirname(fresh));
-    const listed = await runCli(["host", "list"], { ...w.t.env, RELAY_DB_PATH: fresh });
+    const listed = await runCli(["host", "list"], {
+      ...w.t.env,
+      RELAY_DB_PATH: fresh,
+      RELAY_DATABASE_URL: "",
+    });
     figures.tried += 1;
     if (listed.code === 0 || !/no state at/.test(listed.out) || existsQuiet(fresh))
       figures.problems.push(
         `host list where there is no state: exit ${listed.code}, created ${existsQuiet(fresh)}`,
       );
     else figures.refused += 1;
-    const made = await runCli(["batch", "recover"], { ...w.t.env, RELAY_DB_PATH: fresh });
+    const made = await runCli(["batch", "recover"], {
+      ...w.t.env,
+      RELAY_DB_PATH: fresh,
+      RELAY_DATABASE_URL: "",
+    });
     figures.tried += 1;
     const mode = statSync(fresh).mode & 0o777;
     if (made.code !== 0 || mode !== 0o600)

@@ -79,6 +79,18 @@ export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } =
     await next();
   };
   app.use("/api/*", requireToken);
+  // No id or name holds a control character: such a path names nothing, on either store
+  // (PostgreSQL could not even compare it: its text has no U+0000).
+  app.use("/api/*", async (c, next) => {
+    let path = c.req.path;
+    try {
+      path = decodeURIComponent(path);
+    } catch {}
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    if (/[\u0000-\u001f\u007f]/.test(path))
+      throw new AppError("not_found", "ROUTE_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`);
+    await next();
+  });
   // Metrics name hosts and providers: same token as the API (Prometheus: `authorization: {credentials: …}`).
   app.get("/metrics", requireToken, async (c) =>
     c.text(await ctx.metrics.registry.metrics(), 200, { "content-type": ctx.metrics.registry.contentType }),

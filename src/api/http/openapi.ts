@@ -81,10 +81,10 @@ function systemPaths() {
       "readyz",
       {
         "200": jsonOf("ready", {
-          ...objectOf({ status: { const: "ready" }, store: { const: "sqlite" } }),
+          ...objectOf({ status: { const: "ready" }, store: { enum: ["sqlite", "postgres"] } }),
           properties: {
             status: { const: "ready" },
-            store: { const: "sqlite" },
+            store: { enum: ["sqlite", "postgres"] },
             scheduler_leader: {
               type: "boolean",
               description: "under `relay serve`: this replica runs the ticks",
