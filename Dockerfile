@@ -11,6 +11,7 @@ COPY src ./src
 COPY web ./web
 COPY scripts ./scripts
 COPY tests/sim ./tests/sim
+COPY tests/helpers ./tests/helpers
 COPY tests/contract/ledger-rows.ts ./tests/contract/
 COPY tests/fixtures/packs/zip-writer.ts tests/fixtures/packs/write.ts tests/fixtures/packs/generate.ts tests/fixtures/packs/hostile.ts ./tests/fixtures/packs/
 RUN npm run build && npm prune --omit=dev

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createContext } from "../../src/app/context.js";
-import { loadConfig } from "../../src/config/index.js";
+import { loadConfig, storeTarget } from "../../src/config/index.js";
 import { Sub2apiAdapter } from "../../src/host/sub2api/index.js";
 import { addHost } from "../../src/hosts/hosts.js";
 import { installPack } from "../../src/packs/packs.js";
@@ -21,6 +21,8 @@ import { importKeys } from "../../src/provision/import.js";
 import { openDb } from "../../src/store/db.js";
 import { createLogger } from "../../src/util/logger.js";
 import { projectRoot } from "../../src/util/paths.js";
+import { startPostgresServer } from "../../tests/helpers/pg-server.js";
+import { createDatabase } from "../../tests/helpers/postgres.js";
 import type { BenchResult } from "./packs.js";
 import { startSimProcess } from "./sim.js";
 
@@ -33,7 +35,7 @@ const CHUNK = 50;
 export function benchContext(env: Record<string, string>, onCall?: () => void) {
   const config = loadConfig(env);
   return createContext({
-    db: openDb(config.dbPath),
+    db: openDb(storeTarget(config)),
     config,
     logger: createLogger("silent"),
     hostAdapter: (o) => new Sub2apiAdapter({ ...o, ...(onCall ? { onCall } : {}) }),
@@ -62,13 +64,17 @@ export async function benchImportOnce(
   count = KEYS,
   prepareApart = false,
   precheck = false,
+  /** A PostgreSQL server to import into (a fresh database on it) instead of a SQLite file. */
+  postgresServer?: string,
 ) {
   const dir = mkdtempSync(join(tmpdir(), "relay-bench-import-"));
   const sim = await startSimProcess(["--latency", String(latencyMs)]);
+  const database = postgresServer ? createDatabase(postgresServer) : undefined;
   let calls = 0;
   try {
     const env = {
       RELAY_DB_PATH: join(dir, "relay.db"),
+      ...(database ? { RELAY_DATABASE_URL: database.url } : {}),
       RELAY_MASTER_KEY: randomBytes(32).toString("base64"),
     };
     if (prepareApart)
@@ -110,7 +116,19 @@ export async function benchImportOnce(
     return { wallMs, calls, cpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
     sim.child.kill();
+    database?.drop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The import at 20 ms on PostgreSQL (RELAY_BENCH_DATABASE_URL, or an embedded server). */
+async function benchImportPostgres(latencyMs: number) {
+  const given = process.env.RELAY_BENCH_DATABASE_URL;
+  const server = given ? undefined : await startPostgresServer();
+  try {
+    return await benchImportOnce(latencyMs, KEYS, false, false, given ?? server?.url);
+  } finally {
+    await server?.stop();
   }
 }
 
@@ -237,7 +255,15 @@ export async function benchImport(): Promise<BenchResult[]> {
   const fast = await benchImportOnce(0);
   const naiveMs = await naiveLoop(latency, KEYS);
   const checked = await benchImportOnce(latency, KEYS, false, true);
+  const pg = await benchImportPostgres(latency);
   return [
+    {
+      name: `import ${KEYS} keys @${latency} ms on PostgreSQL (${(pg.wallMs / 1000).toFixed(2)} s) / on SQLite`,
+      value: pg.wallMs / slow.wallMs,
+      unit: "×",
+      target: 1.3,
+      ok: pg.wallMs / slow.wallMs <= 1.3,
+    },
     {
       name: `import ${KEYS} keys @${latency} ms: naive loop (${(naiveMs / 1000).toFixed(1)} s) / relay`,
       value: naiveMs / slow.wallMs,

@@ -226,3 +226,14 @@ export function claimTick(s: StoreContext, slot: string): boolean {
 }
 
 export { newOwner as schedulerOwner };
+
+/** Leases held right now, by anyone (a copy of the whole state waits until there are none). */
+export function liveLeaseCount(s: StoreContext): number {
+  return (
+    stmt(s.db.$client, "SELECT count(*) AS n FROM locks WHERE expires_at > ?").get(
+      s.clock().toISOString(),
+    ) as {
+      n: number;
+    }
+  ).n;
+}

@@ -15,19 +15,24 @@ function adminUrl(): string {
 
 /** A fresh, empty database on the test server, dropped again by `drop()`. */
 export function createTestDatabase(): { url: string; drop(): void } {
+  return createDatabase(adminUrl());
+}
+
+/** A fresh, empty database on the server `serverUrl` names (a role that may create databases). */
+export function createDatabase(serverUrl: string): { url: string; drop(): void } {
   const name = `relay_t_${randomBytes(6).toString("hex")}`;
-  const admin = new PgDatabase(adminUrl());
+  const admin = new PgDatabase(serverUrl);
   try {
     admin.exec(`CREATE DATABASE ${name}`);
   } finally {
     admin.close();
   }
-  const url = new URL(adminUrl());
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     drop() {
-      const a = new PgDatabase(adminUrl());
+      const a = new PgDatabase(serverUrl);
       try {
         a.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { projectRoot } from "../../src/util/paths.js";
 
 const root = projectRoot();
@@ -79,5 +79,45 @@ describe("Dockerfile", () => {
     expect(relay.volumes).toContain("relay-data:/data");
     expect(relay.ports).toEqual(["127.0.0.1:8080:8080"]);
     expect(relay.env_file).toBe("../.env");
+  });
+});
+
+describe("replicated deployment (PostgreSQL)", () => {
+  it("compose: two relay replicas on PostgreSQL, started once the database is healthy", () => {
+    const compose = parse(readFileSync(join(root, "deploy", "docker-compose.postgres.yml"), "utf8"));
+    const relay = compose.services.relay;
+    expect(relay.deploy.replicas).toBe(2);
+    expect(relay.environment.RELAY_DATABASE_URL).toMatch(
+      /^postgres:\/\/relay:\$\{POSTGRES_PASSWORD\}@postgres:5432\/relay$/,
+    );
+    expect(relay.environment.RELAY_DB_PATH).toBeUndefined();
+    expect(relay.depends_on.postgres.condition).toBe("service_healthy");
+    expect(compose.services.postgres.healthcheck.test.join(" ")).toMatch(/pg_isready/);
+    expect(compose.services.postgres.environment.POSTGRES_PASSWORD).toMatch(/:\?/); // required, no default
+    for (const p of relay.ports) expect(p).toMatch(/^127\.0\.0\.1:/);
+  });
+
+  it("kubernetes: a Deployment of two replicas with probes on /readyz and /healthz, secrets from a Secret", () => {
+    const docs = parseAllDocuments(
+      readFileSync(join(root, "deploy", "kubernetes", "relay.yaml"), "utf8"),
+    ).map((d) => d.toJS());
+    const byKind = Object.fromEntries(docs.map((d) => [d.kind, d]));
+    const secret = byKind.Secret;
+    expect(Object.keys(secret.stringData).sort()).toEqual([
+      "RELAY_API_TOKEN",
+      "RELAY_DATABASE_URL",
+      "RELAY_MASTER_KEY",
+    ]);
+    const deployment = byKind.Deployment;
+    expect(deployment.spec.replicas).toBe(2);
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.readinessProbe.httpGet.path).toBe("/readyz");
+    expect(container.livenessProbe.httpGet.path).toBe("/healthz");
+    expect(container.envFrom[0].secretRef.name).toBe(secret.metadata.name);
+    expect(container.env).toContainEqual({ name: "RELAY_LISTEN", value: "0.0.0.0:8080" });
+    expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    const service = byKind.Service;
+    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    expect(service.spec.ports[0].targetPort).toBe(container.ports[0].name);
   });
 });

@@ -18,6 +18,21 @@ import { packRoutes } from "./routes/packs.js";
 import { batchRoutes, providerRoutes } from "./routes/providers.js";
 import { reconcileRoutes } from "./routes/reconcile.js";
 
+/**
+ * No id or name holds a control character: such a path names nothing, on either store
+ * (PostgreSQL could not even compare it: its text has no U+0000).
+ */
+async function refuseControlCharacters(c: Context, next: Next) {
+  let path = c.req.path;
+  try {
+    path = decodeURIComponent(path);
+  } catch {}
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(path))
+    throw new AppError("not_found", "ROUTE_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`);
+  await next();
+}
+
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 /** Key lists: up to 10,000 keys of up to 512 characters. */
 export const MAX_KEYS_BODY_BYTES = 8 * 1024 * 1024;
@@ -79,18 +94,7 @@ export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } =
     await next();
   };
   app.use("/api/*", requireToken);
-  // No id or name holds a control character: such a path names nothing, on either store
-  // (PostgreSQL could not even compare it: its text has no U+0000).
-  app.use("/api/*", async (c, next) => {
-    let path = c.req.path;
-    try {
-      path = decodeURIComponent(path);
-    } catch {}
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-    if (/[\u0000-\u001f\u007f]/.test(path))
-      throw new AppError("not_found", "ROUTE_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`);
-    await next();
-  });
+  app.use("/api/*", refuseControlCharacters);
   // Metrics name hosts and providers: same token as the API (Prometheus: `authorization: {credentials: …}`).
   app.get("/metrics", requireToken, async (c) =>
     c.text(await ctx.metrics.registry.metrics(), 200, { "content-type": ctx.metrics.registry.contentType }),

@@ -19,6 +19,7 @@ function decodeKey(text: string): Buffer {
 
 export function configureMaintenanceCommand(program: Command) {
   const m = program.command("maintenance").description("operator maintenance tasks");
+  configureMigrateStoreCommand(m);
   m.command("rotate-master-key")
     .description("re-encrypt every stored secret under a new master key (one transaction)")
     .option("--new-key-file <path>", "file holding the new key (64 hex characters or base64)")
@@ -44,6 +45,24 @@ export function configureMaintenanceCommand(program: Command) {
           data: { ...r, next },
           human: () => `re-encrypted ${r.secrets} secret(s) of ${r.hosts} host(s).\n${next}`,
         };
+      });
+    });
+}
+
+const loadCopy = () => import("../migrate-store.js");
+
+export function configureMigrateStoreCommand(m: Command) {
+  m.command("migrate-store")
+    .description("copy relay's whole state from the SQLite file into an empty PostgreSQL database")
+    .option("--to <url>", "the PostgreSQL database, postgres://USER@HOST:5432/DB (password in PGPASSWORD)")
+    .option("--to-env <var>", "environment variable holding the whole URL, password included")
+    .addHelpText(
+      "after",
+      "\nStop `relay serve` first. The SQLite file is only read: keep it as the backup until the replicas run.\nEvery replica then needs RELAY_DATABASE_URL and the same master key as this state.\n\nExample:\n  PGPASSWORD=… relay maintenance migrate-store --to postgres://relay@db:5432/relay",
+    )
+    .action(async (opts: { to?: string; toEnv?: string }, cmd: Command) => {
+      await runCommand(cmd, async (ctx) => (await loadCopy()).migrateStore(ctx, opts, process.env), {
+        readOnly: true,
       });
     });
 }
