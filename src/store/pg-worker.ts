@@ -21,23 +21,36 @@ export type PgResponse =
   | { ok: false; message: string; code?: string };
 
 const clients = new Map<number, pg.Client>();
+const settings = new Map<number, { url: string; statementTimeoutMs: number }>();
+
+async function connect(conn: number): Promise<pg.Client> {
+  const how = settings.get(conn);
+  if (!how) throw Object.assign(new Error("the PostgreSQL connection is closed"), { code: "08003" });
+  const client = new pg.Client({ connectionString: how.url, statement_timeout: how.statementTimeoutMs });
+  // A dropped connection (server restart, network) is forgotten here and opened again by the
+  // next statement; the statement that met the drop fails, as it would on any driver.
+  client.on("error", () => {
+    if (clients.get(conn) === client) clients.delete(conn);
+  });
+  await client.connect();
+  clients.set(conn, client);
+  return client;
+}
 
 async function handle(req: PgRequest): Promise<PgResponse> {
   if (req.op === "connect") {
-    const client = new pg.Client({ connectionString: req.url, statement_timeout: req.statementTimeoutMs });
-    // A dropped connection is reported on the next statement, not as an unhandled error here.
-    client.on("error", () => clients.delete(req.conn));
-    await client.connect();
-    clients.set(req.conn, client);
+    settings.set(req.conn, { url: req.url, statementTimeoutMs: req.statementTimeoutMs });
+    await connect(req.conn);
     return { ok: true, rows: [], rowCount: 0 };
   }
-  const client = clients.get(req.conn);
-  if (!client) return { ok: false, message: "the PostgreSQL connection is closed", code: "08003" };
   if (req.op === "close") {
+    const client = clients.get(req.conn);
     clients.delete(req.conn);
-    await client.end();
+    settings.delete(req.conn);
+    await client?.end();
     return { ok: true, rows: [], rowCount: 0 };
   }
+  const client = clients.get(req.conn) ?? (await connect(req.conn));
   if (req.op === "exec") {
     await client.query(req.sql);
     return { ok: true, rows: [], rowCount: 0 };

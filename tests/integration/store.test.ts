@@ -2,7 +2,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { getTableColumns } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrate, openDb, storeKind } from "../../src/store/db.js";
+import { migrate, openDb, ping, storeKind } from "../../src/store/db.js";
+import { PgDatabase } from "../../src/store/pg.js";
 import { allTables } from "../../src/store/schema.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { makeTestEnv, rowCount, type TestEnv } from "../helpers/context.js";
@@ -66,22 +67,62 @@ describe("migrations", () => {
     expect(t.ctx.db.$client.prepare("SELECT version FROM schema_migrations").all()).toEqual([{ version: 1 }]);
   });
 
-  it("create every table the drizzle schema declares, with the same columns (both stores: one schema)", () => {
+  it("create every table the drizzle schema declares: same columns, types and NULL rules (both stores: one schema)", () => {
+    // Each column as "name type null|not null"; primary keys are never null (SQLite's rowid alias
+    // reports them nullable).
+    const describe = (name: string, type: string, notNull: boolean, pk: boolean) =>
+      `${name} ${/int/i.test(type) ? "integer" : "text"} ${notNull || pk ? "not null" : "null"}`;
     const columnsOf = (table: string) =>
       onPostgres
         ? (
             t.ctx.db.$client
-              .prepare("SELECT column_name AS name FROM information_schema.columns WHERE table_name = ?")
-              .all(table) as { name: string }[]
-          ).map((c) => c.name)
-        : (t.ctx.db.$client.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map(
-            (c) => c.name,
-          );
+              .prepare(
+                `SELECT c.column_name AS name, c.data_type AS type, c.is_nullable AS nullable,
+                        EXISTS (SELECT 1 FROM information_schema.key_column_usage k
+                                JOIN information_schema.table_constraints tc ON tc.constraint_name = k.constraint_name
+                                WHERE tc.constraint_type = 'PRIMARY KEY' AND k.table_name = c.table_name
+                                  AND k.column_name = c.column_name) AS pk
+                   FROM information_schema.columns c WHERE c.table_name = ?`,
+              )
+              .all(table) as { name: string; type: string; nullable: string; pk: boolean }[]
+          ).map((c) => describe(c.name, c.type, c.nullable === "NO", c.pk))
+        : (
+            t.ctx.db.$client.prepare(`PRAGMA table_info(${table})`).all() as {
+              name: string;
+              type: string;
+              notnull: number;
+              pk: number;
+            }[]
+          ).map((c) => describe(c.name, c.type, c.notnull === 1, c.pk > 0));
     for (const [table, def] of Object.entries(allTables)) {
-      const dbColumns = columnsOf(table);
-      const declared = Object.values(getTableColumns(def)).map((c) => c.name);
-      expect(dbColumns.sort(), table).toEqual([...declared].sort());
+      const declared = Object.values(getTableColumns(def)).map((c) =>
+        describe(
+          c.name,
+          c.columnType === "SQLiteInteger" || c.columnType === "SQLiteBoolean" ? "int" : "text",
+          c.notNull,
+          c.primary,
+        ),
+      );
+      expect(columnsOf(table).sort(), table).toEqual([...declared].sort());
     }
+  });
+});
+
+describe.skipIf(!onPostgres)("the PostgreSQL connection", () => {
+  it("a dropped connection (server restart, network) is opened again by the next statement", () => {
+    const backend = () =>
+      (t.ctx.db.$client.prepare("SELECT pg_backend_pid() AS pid").get() as { pid: number }).pid;
+    const before = backend();
+    const admin = new PgDatabase(process.env.RELAY_TEST_DATABASE_URL as string);
+    admin.query("SELECT pg_terminate_backend($1)", [before]);
+    admin.close();
+    // The statement that meets the drop may fail; the next runs on a new connection.
+    try {
+      ping(t.ctx.db);
+    } catch {}
+    ping(t.ctx.db);
+    expect(backend()).not.toBe(before);
+    expect(rowCount(t.ctx, "hosts")).toBe(1); // the same database, its data intact
   });
 });
 
