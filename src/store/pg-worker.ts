@@ -23,6 +23,22 @@ export type PgResponse =
 const clients = new Map<number, pg.Client>();
 const settings = new Map<number, { url: string; statementTimeoutMs: number }>();
 
+/**
+ * The repositories' statements are a fixed set; statements built with a varying number of
+ * placeholders are not. Past this many distinct texts, new ones run unnamed, so a long-running
+ * process cannot fill the server's memory with prepared statements.
+ */
+const MAX_NAMED = 500;
+const names = new Map<string, string>();
+function statementName(sql: string): string | undefined {
+  let name = names.get(sql);
+  if (!name && names.size < MAX_NAMED) {
+    name = `relay_${names.size + 1}`;
+    names.set(sql, name);
+  }
+  return name;
+}
+
 async function connect(conn: number): Promise<pg.Client> {
   const how = settings.get(conn);
   if (!how) throw Object.assign(new Error("the PostgreSQL connection is closed"), { code: "08003" });
@@ -55,7 +71,10 @@ async function handle(req: PgRequest): Promise<PgResponse> {
     await client.query(req.sql);
     return { ok: true, rows: [], rowCount: 0 };
   }
+  const name = statementName(req.sql);
   const r = await client.query({
+    // Named: PostgreSQL parses and plans each distinct statement once per connection.
+    ...(name ? { name } : {}),
     text: req.sql,
     values: req.params,
     ...(req.rows === "arrays" ? { rowMode: "array" as const } : {}),
