@@ -80,26 +80,67 @@ function positional(sql: string): string {
   return out;
 }
 
+/**
+ * A value as a quoted literal: like an untyped parameter, PostgreSQL types it from its context
+ * (`'5'` into an integer column is 5). Undefined when a value has no text form here.
+ */
+function literal(v: unknown): string | undefined {
+  if (v === null || v === undefined) return "NULL";
+  let text: string;
+  if (typeof v === "string") text = v;
+  else if (typeof v === "number" && Number.isFinite(v)) text = String(v);
+  else if (typeof v === "bigint" || typeof v === "boolean") text = String(v);
+  else return undefined;
+  const quoted = `'${text.replace(/'/g, "''")}'`;
+  // Backslashes are literal under standard_conforming_strings (the default); E'' makes it explicit.
+  return text.includes("\\") ? `E${quoted.replace(/\\/g, "\\\\")}` : quoted;
+}
+
+/** SQLite-dialect SQL with its `?` values written in, for a batch of writes sent as one text. */
+function inline(sql: string, values: unknown[]): string | undefined {
+  let i = 0;
+  let quote: string | null = null;
+  let out = "";
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = null;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+    } else if (ch === "?") {
+      const lit = literal(values[i++]);
+      if (lit === undefined) return undefined;
+      out += lit;
+      continue;
+    }
+    out += ch;
+  }
+  return toPostgres(out);
+}
+
 type Rows = "objects" | "arrays";
 
 class PgStatement {
+  readonly #source: string;
   readonly #sql: string;
   readonly #db: PgDatabase;
   readonly #rows: Rows;
 
-  constructor(db: PgDatabase, sql: string, rows: Rows = "objects") {
+  constructor(db: PgDatabase, source: string, rows: Rows = "objects") {
     this.#db = db;
-    this.#sql = sql;
+    this.#source = source;
+    this.#sql = toPostgres(source);
     this.#rows = rows;
   }
 
   /** Rows as arrays in select-list order (drizzle maps them to fields). */
   raw(on = true): PgStatement {
-    return new PgStatement(this.#db, this.#sql, on ? "arrays" : "objects");
+    return new PgStatement(this.#db, this.#source, on ? "arrays" : "objects");
   }
 
+  /** `changes` is not counted (nothing in relay reads it): inside a transaction writes are batched. */
   run(...params: unknown[]): { changes: number; lastInsertRowid: number } {
-    return { changes: this.#db.query(this.#sql, params, this.#rows).rowCount, lastInsertRowid: 0 };
+    this.#db.write(this.#source, this.#sql, params);
+    return { changes: 0, lastInsertRowid: 0 };
   }
 
   all(...params: unknown[]): unknown[] {
@@ -117,12 +158,26 @@ type TxFn<A extends unknown[], R> = ((...args: A) => R) & {
   exclusive: (...args: A) => R;
 };
 
+/** The values of a statement; PostgreSQL text cannot hold U+0000 (SQLite's can): bad input, never a 500. */
+function checked(params: unknown[]): unknown[] {
+  const values = params.flat();
+  if (values.some((v) => typeof v === "string" && v.includes("\u0000")))
+    throw new AppError("invalid_input", "INVALID_TEXT", "text with a NUL character (U+0000) is not accepted");
+  return values;
+}
+
 export class PgDatabase {
   readonly name = "postgres";
   readonly #conn = nextConn++;
   readonly #statements = new Map<string, PgStatement>();
   #depth = 0;
   #open = true;
+  /**
+   * The open transaction's statements not yet sent (BEGIN, writes with their values written in,
+   * savepoints): sent together as one text — one round trip — before its next read and at COMMIT.
+   * A transaction of an import's 32 test results is one round trip, not 66.
+   */
+  #pending: string[] = [];
 
   constructor(url: string) {
     this.#send({ op: "connect", conn: this.#conn, url, statementTimeoutMs: STATEMENT_TIMEOUT_MS });
@@ -138,28 +193,38 @@ export class PgDatabase {
     return res;
   }
 
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.join(";\n");
+    this.#pending = [];
+    this.#send({ op: "exec", conn: this.#conn, sql: text });
+  }
+
   query(sql: string, params: unknown[], rows: Rows = "objects") {
-    const values = params.flat();
-    // PostgreSQL text cannot hold U+0000 (SQLite's can): refused as bad input, never a 500.
-    if (values.some((v) => typeof v === "string" && v.includes("\u0000")))
-      throw new AppError(
-        "invalid_input",
-        "INVALID_TEXT",
-        "text with a NUL character (U+0000) is not accepted",
-      );
+    const values = checked(params);
+    this.#flush();
     return this.#send({ op: "query", conn: this.#conn, sql, params: values, rows });
+  }
+
+  /** A write: inside a transaction, queued (see `#pending`); outside one, sent and waited for. */
+  write(source: string, sql: string, params: unknown[]): void {
+    const values = checked(params);
+    const text = this.#depth > 0 ? inline(source, values) : undefined;
+    if (text === undefined) this.query(sql, values);
+    else this.#pending.push(text);
   }
 
   prepare(sql: string): PgStatement {
     let s = this.#statements.get(sql);
     if (!s) {
-      s = new PgStatement(this, toPostgres(sql));
+      s = new PgStatement(this, sql);
       this.#statements.set(sql, s);
     }
     return s;
   }
 
   exec(sql: string): this {
+    this.#flush();
     this.#send({ op: "exec", conn: this.#conn, sql });
     return this;
   }
@@ -175,19 +240,26 @@ export class PgDatabase {
       (...args: A): R => {
         const nested = this.#depth > 0;
         const sp = `relay_sp_${this.#depth}`;
-        this.exec(nested ? `SAVEPOINT ${sp}` : "BEGIN");
-        if (immediate && !nested) this.query("SELECT pg_advisory_xact_lock($1)", [WRITE_LOCK]);
+        const opening = nested ? `SAVEPOINT ${sp}` : "BEGIN";
+        const mark = this.#pending.length;
+        if (immediate && !nested) this.exec(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
+        else this.#pending.push(opening);
         this.#depth += 1;
+        let result: R;
         try {
-          const result = fn(...args);
-          this.#depth -= 1;
-          this.exec(nested ? `RELEASE SAVEPOINT ${sp}` : "COMMIT");
-          return result;
+          result = fn(...args);
+          this.#pending.push(nested ? `RELEASE SAVEPOINT ${sp}` : "COMMIT");
+          if (!nested) this.#flush();
         } catch (err) {
-          this.#depth -= 1;
-          if (this.#open) this.exec(nested ? `ROLLBACK TO SAVEPOINT ${sp}` : "ROLLBACK");
+          // Unsent, the transaction (or savepoint) and its writes are simply dropped.
+          const unsent = this.#pending[mark] === opening && !(immediate && !nested);
+          this.#pending.length = unsent ? mark : 0;
+          if (!unsent && this.#open) this.exec(nested ? `ROLLBACK TO SAVEPOINT ${sp}` : "ROLLBACK");
           throw err;
+        } finally {
+          this.#depth -= 1;
         }
+        return result;
       };
     const deferred = run(false);
     return Object.assign(deferred, { deferred, immediate: run(true), exclusive: run(true) });
@@ -196,6 +268,7 @@ export class PgDatabase {
   close(): void {
     if (!this.#open) return;
     this.#open = false;
+    this.#pending = [];
     this.#send({ op: "close", conn: this.#conn });
   }
 }
