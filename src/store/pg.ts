@@ -55,30 +55,43 @@ export class PostgresError extends Error {
  * names (`on conflict ("t"."a", "t"."b")`) loses them, which PostgreSQL requires.
  */
 export function toPostgres(sql: string): string {
-  return positional(sql).replace(
+  return positional(unqualifiedConflictTarget(sql));
+}
+
+const unqualifiedConflictTarget = (sql: string) =>
+  sql.replace(
     /on conflict \(([^)]*)\)/gi,
     (_, cols: string) => `on conflict (${cols.replace(/"[^"]+"\./g, "")})`,
   );
-}
 
-function positional(sql: string): string {
+/**
+ * `sql` with each `?` outside quoted literals and identifiers replaced by `by(n)` (n from 0), or
+ * undefined when `by` has no replacement for one.
+ */
+function placeholders(
+  sql: string,
+  by: (n: number) => string | undefined,
+): { text: string; count: number } | undefined {
   let n = 0;
   let quote: string | null = null;
-  let out = "";
+  let text = "";
   for (const ch of sql) {
     if (quote) {
       if (ch === quote) quote = null;
     } else if (ch === "'" || ch === '"') {
       quote = ch;
     } else if (ch === "?") {
-      n += 1;
-      out += `$${n}`;
+      const replacement = by(n++);
+      if (replacement === undefined) return undefined;
+      text += replacement;
       continue;
     }
-    out += ch;
+    text += ch;
   }
-  return out;
+  return { text, count: n };
 }
+
+const positional = (sql: string): string => placeholders(sql, (n) => `$${n + 1}`)?.text ?? sql;
 
 /**
  * A value as a quoted literal: like an untyped parameter, PostgreSQL types it from its context
@@ -96,25 +109,13 @@ function literal(v: unknown): string | undefined {
   return text.includes("\\") ? `E${quoted.replace(/\\/g, "\\\\")}` : quoted;
 }
 
-/** SQLite-dialect SQL with its `?` values written in, for a batch of writes sent as one text. */
-function inline(sql: string, values: unknown[]): string | undefined {
-  let i = 0;
-  let quote: string | null = null;
-  let out = "";
-  for (const ch of sql) {
-    if (quote) {
-      if (ch === quote) quote = null;
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-    } else if (ch === "?") {
-      const lit = literal(values[i++]);
-      if (lit === undefined) return undefined;
-      out += lit;
-      continue;
-    }
-    out += ch;
-  }
-  return toPostgres(out);
+/**
+ * SQLite-dialect SQL with its `?` values written in, for a batch of writes sent as one text. The
+ * SQL is rewritten before the values go in, so no value is ever read as SQL.
+ */
+export function inline(source: string, values: unknown[]): string | undefined {
+  const done = placeholders(unqualifiedConflictTarget(source), (n) => literal(values[n]));
+  return done && done.count === values.length ? done.text : undefined;
 }
 
 type Rows = "objects" | "arrays";

@@ -109,6 +109,68 @@ describe("migrations", () => {
 });
 
 describe.skipIf(!onPostgres)("the PostgreSQL connection", () => {
+  it("stores any text exactly, whether a write is sent at once or queued in a transaction", () => {
+    const c = t.ctx.db.$client;
+    const texts = [
+      `it's \\ a ? "x" on conflict ("t"."c") $1 '; DROP TABLE hosts; --`,
+      "E'\\x00' \\' ''",
+      "漢字 ñ 🙂 \u202e",
+      "",
+    ];
+    const put = c.prepare("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)");
+    texts.forEach((v, i) => {
+      put.run(`now-${i}`, v, NOW);
+    });
+    c.transaction(() => {
+      texts.forEach((v, i) => {
+        put.run(`queued-${i}`, v, NOW);
+      });
+    })();
+    const read = (key: string) =>
+      (c.prepare("SELECT value FROM settings WHERE key = ?").get(key) as { value: string }).value;
+    texts.forEach((v, i) => {
+      expect(read(`now-${i}`)).toBe(v);
+      expect(read(`queued-${i}`)).toBe(v);
+    });
+    expect(rowCount(t.ctx, "hosts")).toBe(1);
+  });
+
+  it("a transaction that fails leaves nothing, whether its writes were sent or still queued", () => {
+    const c = t.ctx.db.$client;
+    const put = c.prepare("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)");
+    // Queued only: the failure is the COMMIT's (a duplicate key in the batch).
+    expect(() =>
+      c.transaction(() => {
+        put.run("a", "1", NOW);
+        put.run("a", "2", NOW);
+      })(),
+    ).toThrow(UNIQUE);
+    // Sent by a read in between, then a failure in code: rolled back on the server.
+    expect(() =>
+      c.transaction(() => {
+        put.run("b", "1", NOW);
+        c.prepare("SELECT count(*) AS n FROM settings").get();
+        throw new Error("changed my mind");
+      })(),
+    ).toThrow(/changed my mind/);
+    // A failing savepoint inside a transaction that goes on.
+    c.transaction(() => {
+      put.run("c", "1", NOW);
+      expect(() =>
+        c.transaction(() => {
+          put.run("d", "1", NOW);
+          throw new Error("inner");
+        })(),
+      ).toThrow(/inner/);
+    })();
+    const keys = (
+      c.prepare("SELECT key FROM settings WHERE key IN ('a', 'b', 'c', 'd') ORDER BY key").all() as {
+        key: string;
+      }[]
+    ).map((r) => r.key);
+    expect(keys).toEqual(["c"]);
+  });
+
   it("a dropped connection (server restart, network) is opened again by the next statement", () => {
     const backend = () =>
       (t.ctx.db.$client.prepare("SELECT pg_backend_pid() AS pid").get() as { pid: number }).pid;
