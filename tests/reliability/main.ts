@@ -3,6 +3,7 @@
  * Fails (exit 1) when any orphan, lost record or leaked secret is found, or any input was not
  * refused cleanly.
  */
+import { startPostgresServer } from "../helpers/pg-server.js";
 import { hostileRound2 } from "./hostile-round2.js";
 import { WRITE_ROUTES } from "./lost-answers.js";
 import { ownershipSuite, PROFILES } from "./ownership-run.js";
@@ -11,6 +12,15 @@ import { crashSuite, faultSuite, hostileSuite, SecretLedger } from "./suite.js";
 const FAULT_OPERATIONS = Number(process.env.RELIABILITY_FAULT_OPS ?? 220);
 const CRASH_POINTS = Number(process.env.RELIABILITY_CRASH_POINTS ?? 110);
 const SEED = Number(process.env.RELIABILITY_SEED ?? 20261121);
+
+// RELAY_TEST_STORE=postgres (`npm run test:reliability:postgres`): the same suites on PostgreSQL,
+// on RELAY_TEST_DATABASE_URL or a server started here.
+const pgServer =
+  process.env.RELAY_TEST_STORE === "postgres" && !process.env.RELAY_TEST_DATABASE_URL
+    ? await startPostgresServer()
+    : undefined;
+if (pgServer) process.env.RELAY_TEST_DATABASE_URL = pgServer.url;
+process.stdout.write(`store: ${process.env.RELAY_TEST_STORE === "postgres" ? "PostgreSQL" : "SQLite"}\n`);
 
 const ledger = new SecretLedger();
 const t0 = performance.now();
@@ -112,3 +122,4 @@ const failed =
 const checks = 7;
 process.stdout.write(`${checks - (failed > 0 ? 1 : 0)} passed, ${failed > 0 ? 1 : 0} failed\n`);
 if (failed > 0) process.exitCode = 1;
+await pgServer?.stop();
