@@ -22,15 +22,17 @@ import { reconcileRoutes } from "./routes/reconcile.js";
  * No id or name holds a control character: such a path names nothing, on either store
  * (PostgreSQL could not even compare it: its text has no U+0000).
  */
-async function refuseControlCharacters(c: Context, next: Next) {
-  let path = c.req.path;
-  try {
-    path = decodeURIComponent(path);
-  } catch {}
+function refuseControlCharacters(c: Context): void {
+  const raw = c.req.path;
+  let path = raw;
+  if (raw.includes("%")) {
+    try {
+      path = decodeURIComponent(raw);
+    } catch {}
+  }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(path))
-    throw new AppError("not_found", "ROUTE_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`);
-  await next();
+    throw new AppError("not_found", "ROUTE_NOT_FOUND", `no route ${c.req.method} ${raw}`);
 }
 
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
@@ -94,7 +96,6 @@ export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } =
     await next();
   };
   app.use("/api/*", requireToken);
-  app.use("/api/*", refuseControlCharacters);
   // Metrics name hosts and providers: same token as the API (Prometheus: `authorization: {credentials: …}`).
   app.get("/metrics", requireToken, async (c) =>
     c.text(await ctx.metrics.registry.metrics(), 200, { "content-type": ctx.metrics.registry.contentType }),
@@ -109,21 +110,23 @@ export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } =
   const jsonLimit = limit(MAX_JSON_BODY_BYTES);
   const archiveLimit = limit(PACK_LIMITS.maxArchiveBytes);
   const keysLimit = limit(MAX_KEYS_BODY_BYTES);
+  // One pass for every /api request (the hot reads among them): the path, then the body's limit.
   app.use("/api/*", (c, next) => {
+    refuseControlCharacters(c);
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     if (c.req.path === "/api/packs/install") return archiveLimit(c, next);
     if (/^\/api\/providers\/[^/]+\/(preview-)?import$/.test(c.req.path)) return keysLimit(c, next);
     return jsonLimit(c, next);
   });
 
-  // The status board: static files; the data comes from /api/* with the token (never in a URL).
-  app.route("/", boardRoutes());
   app.route("/api/hosts", hostRoutes(ctx));
   app.route("/api/packs", packRoutes(ctx));
   app.route("/api/providers", providerRoutes(ctx));
   app.route("/api/providers", accessRoutes(ctx));
   app.route("/api/providers", reconcileRoutes(ctx));
   app.route("/api/import-batches", batchRoutes(ctx));
+  // The status board: static files; the data comes from /api/* with the token (never in a URL).
+  app.route("/", boardRoutes());
 
   app.notFound((c) =>
     errorResponse(
