@@ -287,6 +287,12 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     await page.context().close();
     expect(serveLog).toContain('"path":"/api/hosts"'); // the access log saw the board's calls …
     expect(serveLog).not.toContain(TEST_API_TOKEN); // … and never the token
+    // On PostgreSQL the log names the store, never the password in RELAY_DATABASE_URL.
+    const dbPassword = w.t.env.RELAY_DATABASE_URL ? new URL(w.t.env.RELAY_DATABASE_URL).password : "";
+    if (dbPassword) {
+      expect(serveLog).toMatch(/"store":"postgres:\/\/relay@/);
+      expect(serveLog).not.toContain(dbPassword);
+    }
     // No CSP violation and no script error; the one 401 is the wrong token the sign-in test typed.
     const expected401 = /Failed to load resource: .*401/;
     expect(problems.filter((p) => expected401.test(p))).toHaveLength(1);

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { RELAY_BIN } from "../helpers/cli.js";
 import { makeTestEnv, TEST_API_TOKEN, type TestEnv } from "../helpers/context.js";
 import { freePort } from "../helpers/net.js";
+import { TEST_STORE } from "../helpers/postgres.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
 /**
@@ -54,7 +55,7 @@ async function startReplica(env: Record<string, string> = t?.env ?? {}): Promise
 }
 
 const ready = async (r: Replica) =>
-  (await (await fetch(`${r.base}/readyz`)).json()) as { scheduler_leader: boolean };
+  (await (await fetch(`${r.base}/readyz`)).json()) as { scheduler_leader: boolean; store: string };
 async function ticks(r: Replica): Promise<number> {
   const text = await (
     await fetch(`${r.base}/metrics`, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } })
@@ -90,6 +91,8 @@ describe("replicas on one database", () => {
       await sleep(100);
       next = (await Promise.all(rest.map(ready))).map((s) => s.scheduler_leader);
     }
+    // Each replica names the store they share (the PostgreSQL pass of the suite runs them on one database).
+    for (const s of await Promise.all(rest.map(ready))) expect(s.store).toBe(TEST_STORE);
     expect(next.filter(Boolean)).toHaveLength(1);
     const before = (await Promise.all(rest.map(ticks))).reduce((a, b) => a + b, 0);
     await sleep(2_500);
