@@ -253,14 +253,13 @@ function parseDatabaseUrl(value: string | undefined): string | undefined {
  * generated: a key file made here would be this machine's alone.
  */
 function sharedMasterKey(env: NodeJS.ProcessEnv): { key: Buffer; source: "env" | "file" } {
-  const fromEnv = nonEmpty(env, "RELAY_MASTER_KEY");
-  if (fromEnv !== undefined) return { key: decodeKey("RELAY_MASTER_KEY", fromEnv), source: "env" };
   const file = nonEmpty(env, "RELAY_MASTER_KEY_FILE");
-  if (file === undefined || !existsSync(file))
+  if (nonEmpty(env, "RELAY_MASTER_KEY") === undefined && (file === undefined || !existsSync(file)))
     throw new ConfigError(
       "RELAY_MASTER_KEY",
       "is required with RELAY_DATABASE_URL (or RELAY_MASTER_KEY_FILE naming an existing file): every replica needs the same key, so relay does not generate one",
     );
+  // Given either way, so the file-creating branch of resolveMasterKey is never reached.
   return resolveMasterKey(env, ":memory:");
 }
 

@@ -6,7 +6,7 @@ import { liveLeaseCount } from "./locks.js";
 import { allTables } from "./schema.js";
 
 /**
- * Copying relay's whole state from one store to another (`relay maintenance migrate-store`): every
+ * Copying relay's whole state into PostgreSQL (`relay maintenance migrate-store`): every
  * table but the leases, in an order where each row's references exist before it, ids kept, in one
  * transaction on the target, read from one consistent snapshot of the source.
  */
@@ -23,7 +23,7 @@ function count(db: Db, sql: string): number {
 }
 
 export function copyStore(from: Db, to: Db, now: Date): StoreCopy {
-  if (storeKind(from) === storeKind(to) && storeKind(to) === "sqlite")
+  if (storeKind(to) !== "postgres")
     throw invalidInput("SAME_STORE_KIND", "the target must be a PostgreSQL database (postgres://…)");
   const held = liveLeaseCount({ db: from, clock: () => now });
   if (held > 0)
@@ -55,7 +55,7 @@ export function copyStore(from: Db, to: Db, now: Date): StoreCopy {
           .run(...part.flatMap((row) => columns.map((c) => row[c] ?? null)));
       }
       // Ids were copied as they were: the next one the database hands out follows the largest.
-      if (storeKind(to) === "postgres" && defs.id?.dataType === "number")
+      if (defs.id?.dataType === "number")
         dst
           .prepare(
             `SELECT setval(pg_get_serial_sequence('${table}', 'id'), coalesce((SELECT max(id) FROM ${table}), 0) + 1, false)`,

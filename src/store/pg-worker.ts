@@ -16,9 +16,7 @@ export type PgRequest =
   | { op: "exec"; conn: number; sql: string }
   | { op: "close"; conn: number };
 
-export type PgResponse =
-  | { ok: true; rows: unknown[]; rowCount: number }
-  | { ok: false; message: string; code?: string };
+export type PgResponse = { ok: true; rows: unknown[] } | { ok: false; message: string; code?: string };
 
 const clients = new Map<number, pg.Client>();
 const settings = new Map<number, { url: string; statementTimeoutMs: number }>();
@@ -57,19 +55,19 @@ async function handle(req: PgRequest): Promise<PgResponse> {
   if (req.op === "connect") {
     settings.set(req.conn, { url: req.url, statementTimeoutMs: req.statementTimeoutMs });
     await connect(req.conn);
-    return { ok: true, rows: [], rowCount: 0 };
+    return { ok: true, rows: [] };
   }
   if (req.op === "close") {
     const client = clients.get(req.conn);
     clients.delete(req.conn);
     settings.delete(req.conn);
     await client?.end();
-    return { ok: true, rows: [], rowCount: 0 };
+    return { ok: true, rows: [] };
   }
   const client = clients.get(req.conn) ?? (await connect(req.conn));
   if (req.op === "exec") {
     await client.query(req.sql);
-    return { ok: true, rows: [], rowCount: 0 };
+    return { ok: true, rows: [] };
   }
   const name = statementName(req.sql);
   const r = await client.query({
@@ -79,7 +77,7 @@ async function handle(req: PgRequest): Promise<PgResponse> {
     values: req.params,
     ...(req.rows === "arrays" ? { rowMode: "array" as const } : {}),
   });
-  return { ok: true, rows: r.rows, rowCount: r.rowCount ?? 0 };
+  return { ok: true, rows: r.rows };
 }
 
 runAsWorker(async (req: PgRequest): Promise<PgResponse> => {

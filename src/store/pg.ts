@@ -8,11 +8,12 @@ import type { PgRequest, PgResponse } from "./pg-worker.js";
 /**
  * PostgreSQL behind the interface the store already uses: the part of better-sqlite3's `Database`
  * that drizzle's SQLite session and the repositories call (`prepare` → `run`/`all`/`get`/`raw`,
- * `transaction`, `exec`, `close`). Each statement is sent to a worker thread holding the `pg`
+ * `transaction`, `exec`, `close`). Statements are sent to a worker thread holding the `pg`
  * connection and waited for, so a repository function reads and writes the same way on both
  * stores — one repository layer, written in the SQL both engines accept (`?` placeholders become
- * `$n` here). The cost is one round trip to the server per statement, during which this process
- * waits, as it waits for SQLite's disk.
+ * `$n` here). The cost is a round trip to the server per read or write outside a transaction,
+ * and per transaction for its writes (see `#pending`), during which this process waits, as it
+ * waits for SQLite's disk.
  */
 
 /** Write transactions that must not interleave (lease and tick claims): SQLite's IMMEDIATE. */
@@ -138,7 +139,7 @@ class PgStatement {
     return new PgStatement(this.#db, this.#source, on ? "arrays" : "objects");
   }
 
-  /** `changes` is not counted (nothing in relay reads it): inside a transaction writes are batched. */
+  /** `changes` is not counted (nothing in relay reads it): inside a transaction writes are queued. */
   run(...params: unknown[]): { changes: number; lastInsertRowid: number } {
     this.#db.write(this.#source, this.#sql, params);
     return { changes: 0, lastInsertRowid: 0 };
@@ -184,11 +185,7 @@ export class PgDatabase {
     this.#send({ op: "connect", conn: this.#conn, url, statementTimeoutMs: STATEMENT_TIMEOUT_MS });
   }
 
-  get open(): boolean {
-    return this.#open;
-  }
-
-  #send(req: PgRequest): { rows: unknown[]; rowCount: number } {
+  #send(req: PgRequest): { rows: unknown[] } {
     const res = call(req);
     if (!res.ok) throw new PostgresError(res.message, res.code);
     return res;
@@ -202,7 +199,10 @@ export class PgDatabase {
   }
 
   query(sql: string, params: unknown[], rows: Rows = "objects") {
-    const values = checked(params);
+    return this.#query(sql, checked(params), rows);
+  }
+
+  #query(sql: string, values: unknown[], rows: Rows) {
     this.#flush();
     return this.#send({ op: "query", conn: this.#conn, sql, params: values, rows });
   }
@@ -211,7 +211,7 @@ export class PgDatabase {
   write(source: string, sql: string, params: unknown[]): void {
     const values = checked(params);
     const text = this.#depth > 0 ? inline(source, values) : undefined;
-    if (text === undefined) this.query(sql, values);
+    if (text === undefined) this.#query(sql, values, "objects");
     else this.#pending.push(text);
   }
 
@@ -243,7 +243,9 @@ export class PgDatabase {
         const sp = `relay_sp_${this.#depth}`;
         const opening = nested ? `SAVEPOINT ${sp}` : "BEGIN";
         const mark = this.#pending.length;
-        if (immediate && !nested) this.exec(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
+        // The write lock is taken at once (the claim's read must see the state under it).
+        const locked = immediate && !nested;
+        if (locked) this.exec(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
         else this.#pending.push(opening);
         this.#depth += 1;
         let result: R;
@@ -253,7 +255,7 @@ export class PgDatabase {
           if (!nested) this.#flush();
         } catch (err) {
           // Unsent, the transaction (or savepoint) and its writes are simply dropped.
-          const unsent = this.#pending[mark] === opening && !(immediate && !nested);
+          const unsent = !locked && this.#pending[mark] === opening;
           this.#pending.length = unsent ? mark : 0;
           if (!unsent && this.#open) this.exec(nested ? `ROLLBACK TO SAVEPOINT ${sp}` : "ROLLBACK");
           throw err;

@@ -6,7 +6,8 @@ export const TEST_STORE: "sqlite" | "postgres" =
   process.env.RELAY_TEST_STORE === "postgres" ? "postgres" : "sqlite";
 export const onPostgres = TEST_STORE === "postgres";
 
-function adminUrl(): string {
+/** The test PostgreSQL server (a role that may create databases). */
+export function testServerUrl(): string {
   const url = process.env.RELAY_TEST_DATABASE_URL;
   if (!url)
     throw new Error("RELAY_TEST_STORE=postgres needs RELAY_TEST_DATABASE_URL (the vitest setup sets it)");
@@ -15,7 +16,7 @@ function adminUrl(): string {
 
 /** A fresh, empty database on the test server, dropped again by `drop()`. */
 export function createTestDatabase(): { url: string; drop(): void } {
-  return createDatabase(adminUrl());
+  return createDatabase(testServerUrl());
 }
 
 /** A fresh, empty database on the server `serverUrl` names (a role that may create databases). */

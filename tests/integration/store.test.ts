@@ -7,7 +7,7 @@ import { PgDatabase } from "../../src/store/pg.js";
 import { allTables } from "../../src/store/schema.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { makeTestEnv, rowCount, type TestEnv } from "../helpers/context.js";
-import { onPostgres } from "../helpers/postgres.js";
+import { onPostgres, testServerUrl } from "../helpers/postgres.js";
 
 // The same constraint, in each engine's words.
 const UNIQUE = /UNIQUE|unique constraint/;
@@ -175,7 +175,7 @@ describe.skipIf(!onPostgres)("the PostgreSQL connection", () => {
     const backend = () =>
       (t.ctx.db.$client.prepare("SELECT pg_backend_pid() AS pid").get() as { pid: number }).pid;
     const before = backend();
-    const admin = new PgDatabase(process.env.RELAY_TEST_DATABASE_URL as string);
+    const admin = new PgDatabase(testServerUrl());
     admin.query("SELECT pg_terminate_backend($1)", [before]);
     admin.close();
     // The statement that meets the drop may fail; the next runs on a new connection.

@@ -1,18 +1,11 @@
+import pLimit from "p-limit";
 import { ApiError, all, get, seg } from "./api";
 import type { AccessStatus, ProviderListItem, ProviderStatus } from "./types";
 
 /** At most `n` requests in flight: a board with 200 providers must not flood its own server. */
-export async function mapLimited<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-  return out;
+export function mapLimited<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const limit = pLimit(n);
+  return Promise.all(items.map((item) => limit(() => fn(item))));
 }
 
 export interface ProviderView {

@@ -15,13 +15,15 @@ export async function providersPage(): Promise<HTMLElement> {
       h("code", { class: "cmd" }, "relay provider preview PROVIDER --host HOST --keys-file FILE"),
     );
   const cards = await mapLimited(views, 4, async ({ provider, status }) => {
-    const rows = await mapLimited(status.hosts, 4, async (hs) => ({
-      hs,
-      proof: await lastProof(provider.provider_id, hs.host_id),
-      batches: await get<{ items: BatchSummary[] }>(
-        `/api/providers/${seg(provider.provider_id)}/import-batches?host_id=${encodeURIComponent(hs.host_id)}&limit=5`,
-      ),
-    }));
+    const rows = await mapLimited(status.hosts, 4, async (hs) => {
+      const [proof, batches] = await Promise.all([
+        lastProof(provider.provider_id, hs.host_id),
+        get<{ items: BatchSummary[] }>(
+          `/api/providers/${seg(provider.provider_id)}/import-batches?host_id=${encodeURIComponent(hs.host_id)}&limit=5`,
+        ),
+      ]);
+      return { hs, proof, batches };
+    });
     return h(
       "article",
       { class: "card", "data-provider": provider.provider_id },
