@@ -42,6 +42,8 @@ export interface Config {
   /** Random delay before each scheduled reconcile, so many instances do not hit hosts at once. */
   reconcileJitterMs: number;
   allowInsecureHosts: boolean;
+  /** Packs may point a provider at plain http on loopback (a test stand's fake upstream); off by default. */
+  allowLoopbackUpstreams: boolean;
   /** Hosts on link-local or cloud-metadata addresses (169.254.0.0/16, fe80::/10, …) are refused unless set. */
   allowLinkLocalHosts: boolean;
   /** The only directory the HTTP API installs packs from by path; unset, the API takes uploads only. */
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
   );
   const allowInsecureHosts = parseBool(env, "RELAY_ALLOW_INSECURE_HOSTS", false);
   const allowLinkLocalHosts = parseBool(env, "RELAY_ALLOW_LINK_LOCAL_HOSTS", false);
+  const allowLoopbackUpstreams = parseBool(env, "RELAY_ALLOW_LOOPBACK_UPSTREAMS", false);
   const packsDir = parsePacksDir(nonEmpty(env, "RELAY_PACKS_DIR"));
   const { key: masterKey, source: masterKeySource } = databaseUrl
     ? sharedMasterKey(env)
@@ -134,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     reconcileCron,
     reconcileJitterMs,
     allowInsecureHosts,
+    allowLoopbackUpstreams,
     allowLinkLocalHosts,
     packsDir,
     logLevel,

@@ -47,7 +47,10 @@ export async function readPackSource(source: PackSource): Promise<PackFiles> {
 
 /** Validate without installing (`relay pack lint`): the full report, nothing written. */
 export async function lintPack(ctx: AppContext, source: PackSource): Promise<PackReport> {
-  return validatePack(await readPackSource(source), { installedProviders: providerOwners(ctx) });
+  return validatePack(await readPackSource(source), {
+    installedProviders: providerOwners(ctx),
+    allowLoopbackHttp: ctx.config.allowLoopbackUpstreams,
+  });
 }
 
 function rejectReport(report: PackReport): AppError {
@@ -74,7 +77,10 @@ export async function installPack(
   options: { force?: boolean } = {},
 ): Promise<InstallResult> {
   const files = await readPackSource(source);
-  const report = validatePack(files, { installedProviders: providerOwners(ctx) });
+  const report = validatePack(files, {
+    installedProviders: providerOwners(ctx),
+    allowLoopbackHttp: ctx.config.allowLoopbackUpstreams,
+  });
   if (!report.ok || !report.manifest) throw rejectReport(report);
   const manifest = report.manifest;
   const sourceLabel = source.kind === "path" ? (source.shown ?? source.path) : source.label;

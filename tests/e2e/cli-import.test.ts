@@ -97,7 +97,13 @@ describe("relay provider preview|import and relay batch", () => {
 
   it("strict failure exits 1; a second import while one runs exits 4; no confirmation without --yes exits 1", async () => {
     w = await makeWorld();
-    w.sim.sim.options.faults = { latencyMs: 60 };
+    // The first import's account creates wait until the second import has been refused: the two
+    // overlap by construction, not by the machine's speed.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    w.sim.sim.options.faults = { hold: () => held, match: /^POST .*\/admin\/accounts/ };
     const bad = deepseekKey();
     w.sim.sim.upstream.revoke(bad);
     const slow = runRelay(
@@ -113,11 +119,12 @@ describe("relay provider preview|import and relay batch", () => {
         "strict",
         "--yes",
       ],
-      { env: w.t.env },
+      { env: { ...w.t.env, RELAY_HOST_TIMEOUT_MS: "300000" }, timeoutMs: 300_000 },
     );
-    // Wait until the first import holds the provider lock.
-    for (let i = 0; i < 200; i++) {
-      if ((w.t.ctx.db.$client.prepare("SELECT count(*) AS n FROM locks").get() as { n: number }).n > 0) break;
+    // Wait until the first import holds the provider lock (bounded polling on the condition).
+    const deadline = Date.now() + 60_000;
+    while ((w.t.ctx.db.$client.prepare("SELECT count(*) AS n FROM locks").get() as { n: number }).n === 0) {
+      if (Date.now() > deadline) throw new Error("the first import never took the provider lock");
       await new Promise((r) => setTimeout(r, 20));
     }
     const second = await runRelay(
@@ -137,6 +144,8 @@ describe("relay provider preview|import and relay batch", () => {
     );
     expect(second.code).toBe(4);
     expect(second.stderr).toMatch(/already running/);
+    release();
+    w.sim.sim.options.faults = {};
     const first = await slow;
     expect(first.code).toBe(1);
     expect(first.stdout).toMatch(/ROLLED_BACK/);

@@ -67,17 +67,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe("replicas on one database", () => {
   it("a fast schedule ticks once per period in total, not once per replica; leadership moves when the leader dies", async () => {
     t = makeTestEnv();
+    const t0 = Date.now(); // every tick counted below happened after this
     const replicas = [await startReplica(), await startReplica(), await startReplica()];
     const leaders = async () => (await Promise.all(replicas.map(ready))).map((s) => s.scheduler_leader);
     expect((await leaders()).filter(Boolean)).toHaveLength(1);
 
+    // Ticks are claimed by their planned time: however busy the machine, the replicas together
+    // never tick more often than the schedule has periods (three independent schedulers would
+    // tick ~3× this). A loaded machine may miss periods, so the lower bound is progress only.
     const started = Date.now();
-    await sleep(4_200);
-    const counts = await Promise.all(replicas.map(ticks));
-    const seconds = (Date.now() - started) / 1000;
+    let counts = await Promise.all(replicas.map(ticks));
+    while (counts.reduce((a, b) => a + b, 0) < 3) {
+      if (Date.now() - started > 90_000) throw new Error(`the leader ticked ${counts} times in 90 s`);
+      await sleep(200);
+      counts = await Promise.all(replicas.map(ticks));
+    }
+    const seconds = (Date.now() - t0) / 1000;
     const total = counts.reduce((a, b) => a + b, 0);
-    expect(total).toBeGreaterThanOrEqual(Math.floor(seconds) - 1);
-    expect(total).toBeLessThanOrEqual(Math.ceil(seconds) + 1); // three replicas would tick ~3× this
+    expect(total).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
     expect(counts.filter((n) => n > 0)).toHaveLength(1);
 
     // SIGKILL the leader: another replica takes the lease at its next heartbeat and goes on ticking.
@@ -87,19 +94,24 @@ describe("replicas on one database", () => {
     await new Promise((r) => leader.child.once("exit", r));
     const rest = replicas.filter((_, i) => i !== leaderIndex);
     let next: boolean[] = [];
-    for (let i = 0; i < 100 && !next.includes(true); i++) {
+    for (let i = 0; i < 900 && !next.includes(true); i++) {
       await sleep(100);
       next = (await Promise.all(rest.map(ready))).map((s) => s.scheduler_leader);
     }
     // Each replica names the store they share (the PostgreSQL pass of the suite runs them on one database).
     for (const s of await Promise.all(rest.map(ready))) expect(s.store).toBe(TEST_STORE);
     expect(next.filter(Boolean)).toHaveLength(1);
-    const before = (await Promise.all(rest.map(ticks))).reduce((a, b) => a + b, 0);
-    await sleep(2_500);
-    const after = (await Promise.all(rest.map(ticks))).reduce((a, b) => a + b, 0);
-    expect(after - before).toBeGreaterThanOrEqual(1);
-    expect(after - before).toBeLessThanOrEqual(4);
-  }, 30_000);
+    const sum = async () => (await Promise.all(rest.map(ticks))).reduce((a, b) => a + b, 0);
+    const before = await sum();
+    const since = Date.now();
+    let after = before;
+    while (after - before < 1) {
+      if (Date.now() - since > 90_000) throw new Error("no replica ticked within 90 s of the leader's death");
+      await sleep(200);
+      after = await sum();
+    }
+    expect(after - before).toBeLessThanOrEqual(Math.ceil((Date.now() - since) / 1000) + 2);
+  }, 300_000);
 
   it("a process killed mid-import: the leading replica finishes its batch (strict: rolled back) and the host is clean", async () => {
     w = await makeWorld({ faults: { latencyMs: 40 } });

@@ -93,11 +93,30 @@ describe("strict failure rolls back: nothing of the batch stays on the host", ()
 });
 
 describe("account tests overlap batch creation", () => {
-  const slowBatch = { latencyMs: 300, match: /^POST \/api\/v1\/admin\/accounts\/batch$/ };
+  /**
+   * Holds the n-th batch create (1-based) until `until` settles. A saga that did not overlap tests
+   * with creates would never reach the event the hold waits for, and the test would time out.
+   */
+  const holdBatch = (n: number, until: Promise<unknown>) => {
+    let seen = 0;
+    return {
+      match: /^POST \/api\/v1\/admin\/accounts\/batch$/,
+      hold: () => (++seen === n ? until : undefined),
+    };
+  };
+  const signal = () => {
+    let fire: () => void = () => {};
+    const fired = new Promise<void>((resolve) => {
+      fire = resolve;
+    });
+    return { fire, fired };
+  };
 
   it("a chunk's accounts are tested while the next chunk is created", async () => {
     w = await makeWorld();
-    w.sim.sim.options.faults = slowBatch;
+    // Chunk 3's create waits until chunk 1's second test has finished.
+    const secondTestDone = signal();
+    w.sim.sim.options.faults = holdBatch(3, secondTestDone.fired);
     const events: string[] = [];
     const r = await importKeys(
       w.t.ctx,
@@ -107,7 +126,13 @@ describe("account tests overlap batch creation", () => {
         keys: Array.from({ length: 6 }, deepseekKey),
         mode: "strict",
       },
-      { chunkSize: 2, onProgress: (e) => events.push(`${e.phase}:${e.done ?? ""}/${e.total ?? ""}`) },
+      {
+        chunkSize: 2,
+        onProgress: (e) => {
+          events.push(`${e.phase}:${e.done ?? ""}/${e.total ?? ""}`);
+          if (e.phase === "test" && (e.done ?? 0) >= 2) secondTestDone.fire();
+        },
+      },
     );
     expect(r.status).toBe("succeeded");
     expect(r.summary).toMatchObject({ working: 6 });
@@ -121,13 +146,20 @@ describe("account tests overlap batch creation", () => {
 
   it("strict mode stops creating once a test has failed; the host keeps nothing", async () => {
     w = await makeWorld();
-    w.sim.sim.options.faults = slowBatch;
+    // Chunk 2's create waits until chunk 1's failed test is known.
+    const failureKnown = signal();
+    w.sim.sim.options.faults = holdBatch(2, failureKnown.fired);
     const keys = Array.from({ length: 6 }, deepseekKey);
     w.sim.sim.upstream.revoke(keys[0] as string);
     const r = await importKeys(
       w.t.ctx,
       { hostRef: "sim", providerId: "deepseek", keys, mode: "strict" },
-      { chunkSize: 2 },
+      {
+        chunkSize: 2,
+        onProgress: (e) => {
+          if (e.phase === "test" && / failed \(/.test(e.message ?? "")) failureKnown.fire();
+        },
+      },
     );
     expect(r.status).toBe("rolled_back");
     expect(r.status_reason).toMatch(/account test/);

@@ -36,6 +36,11 @@ export interface PackReport {
 export interface ValidateOptions {
   /** provider_id → pack_id of providers already installed, to refuse taking one over. */
   installedProviders?: Map<string, string>;
+  /**
+   * A provider's base_url may be plain http on a loopback address (a test stand's fake upstream,
+   * RELAY_ALLOW_LOOPBACK_UPSTREAMS); never any other http URL.
+   */
+  allowLoopbackHttp?: boolean;
 }
 
 const ALLOWED_TOP = new Set(["pack.json", CHECKSUMS_FILE, "README.md", "LICENSE", "CHANGELOG.md"]);
@@ -149,7 +154,7 @@ function providerChecks(
     const p = value as Partial<ProviderDefinition>;
     if (typeof p.provider_id === "string")
       identityChecks(p.provider_id, path, packId, seenIds, options, error);
-    semanticProviderChecks(p, path, error, warn);
+    semanticProviderChecks(p, path, error, warn, options.allowLoopbackHttp === true);
     if (checked.ok) providers.push(checked.value);
   }
   return providers;
@@ -206,7 +211,13 @@ function keyPatternChecks(pattern: string, path: string, error: Add) {
 
 type Add = (code: string, file: string | null, message: string, pointer?: string | null) => void;
 
-function semanticProviderChecks(p: Partial<ProviderDefinition>, path: string, error: Add, warn: Add) {
+function semanticProviderChecks(
+  p: Partial<ProviderDefinition>,
+  path: string,
+  error: Add,
+  warn: Add,
+  allowLoopbackHttp: boolean,
+) {
   if (typeof p.base_url === "string") {
     let url: URL | undefined;
     try {
@@ -214,7 +225,11 @@ function semanticProviderChecks(p: Partial<ProviderDefinition>, path: string, er
     } catch {
       error("BASE_URL_INVALID", path, `base_url "${p.base_url}" is not a URL`, "/base_url");
     }
-    if (url && url.protocol !== "https:")
+    const loopbackHttp =
+      allowLoopbackHttp &&
+      url?.protocol === "http:" &&
+      ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+    if (url && url.protocol !== "https:" && !loopbackHttp)
       error("BASE_URL_NOT_HTTPS", path, `base_url must use https, got "${url.protocol}"`, "/base_url");
     if (url && (url.username || url.password || url.search || url.hash)) {
       error(

@@ -19,6 +19,12 @@ export interface FaultOptions {
   /** Each answer is delayed by a random 0..slowMs (executed and answered normally). */
   slowMs?: number;
   hangMs?: number;
+  /**
+   * Called with each matched request (`METHOD path`); when it returns a promise, the request waits
+   * until it settles, then goes on normally. A test holds the host mid-operation until the event it
+   * waits for has happened, whatever the machine's speed.
+   */
+  hold?: (request: string) => Promise<unknown> | undefined;
   /** Only requests whose `METHOD path` matches are faulted (default: every host route). */
   match?: RegExp;
   seed?: number;

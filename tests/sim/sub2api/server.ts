@@ -264,6 +264,7 @@ async function injectFault(
   random: () => number,
 ): Promise<Response | undefined> {
   if (faults.match && !faults.match.test(`${c.req.method} ${c.req.path}`)) return undefined;
+  if (faults.hold) await faults.hold(`${c.req.method} ${c.req.path}`);
   if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
   // "Slow" answers: a random extra delay up to slowMs, still executed and answered.
   if (faults.slowMs) await new Promise((r) => setTimeout(r, Math.floor(random() * (faults.slowMs ?? 0))));
