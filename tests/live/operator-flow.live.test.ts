@@ -234,6 +234,8 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
   it("rolls every batch back, and the host holds nothing relay made and everything it did not", {
     timeout: LONG,
   }, async () => {
+    // The earlier steps made two batches; without them there is nothing to judge.
+    expect(batches).toHaveLength(2);
     for (const id of [...batches].reverse()) {
       const rb = await relay(["batch", "rollback", id, "--yes"]);
       expect(rb.code, `${rb.stdout}\n${rb.stderr}`).toBe(0);
