@@ -2,7 +2,12 @@ import semver from "semver";
 import type { AppContext } from "../app/context.js";
 import { AppError, conflict } from "../domain/errors.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
-import { type PackIssue, type PackReport, validatePack } from "../domain/pack/validate.js";
+import {
+  type PackIssue,
+  type PackReport,
+  type ValidateOptions,
+  validatePack,
+} from "../domain/pack/validate.js";
 import {
   currentPackIds,
   deletePack,
@@ -47,10 +52,19 @@ export async function readPackSource(source: PackSource): Promise<PackFiles> {
 
 /** Validate without installing (`relay pack lint`): the full report, nothing written. */
 export async function lintPack(ctx: AppContext, source: PackSource): Promise<PackReport> {
-  return validatePack(await readPackSource(source), {
+  return validatePack(await readPackSource(source), validateOptions(ctx, source));
+}
+
+function validateOptions(ctx: AppContext, source: PackSource): ValidateOptions {
+  return {
     installedProviders: providerOwners(ctx),
     allowLoopbackHttp: ctx.config.allowLoopbackUpstreams,
-  });
+    onPatternAnalysis: (count) =>
+      ctx.logger.info(
+        { source: source.kind === "path" ? (source.shown ?? source.path) : source.label, patterns: count },
+        "analysing key patterns that are not a plain sequence (ReDoS check)",
+      ),
+  };
 }
 
 function rejectReport(report: PackReport): AppError {
@@ -77,10 +91,7 @@ export async function installPack(
   options: { force?: boolean } = {},
 ): Promise<InstallResult> {
   const files = await readPackSource(source);
-  const report = validatePack(files, {
-    installedProviders: providerOwners(ctx),
-    allowLoopbackHttp: ctx.config.allowLoopbackUpstreams,
-  });
+  const report = await validatePack(files, validateOptions(ctx, source));
   if (!report.ok || !report.manifest) throw rejectReport(report);
   const manifest = report.manifest;
   const sourceLabel = source.kind === "path" ? (source.shown ?? source.path) : source.label;

@@ -28,9 +28,9 @@ export interface KeyIntake {
  * one: its pattern is checked here and refused if unsafe. One checked at install is trusted, which
  * spares an import the checker's ~70 MB and ~70 ms.
  */
-function safePattern(keyPattern: string, checkedAtInstall: boolean): RegExp {
+async function safePattern(keyPattern: string, checkedAtInstall: boolean): Promise<RegExp> {
   if (checkedAtInstall) return new RegExp(keyPattern);
-  const verdict = checkKeyPattern(keyPattern);
+  const verdict = await checkKeyPattern(keyPattern);
   if (!verdict.safe)
     throw invalidInput("KEY_PATTERN_UNSAFE", `the provider's key_pattern is refused: ${verdict.reason}`, {
       hint: "Fix key_pattern in the pack, bump its version and install it again (`relay pack lint` shows the problem).",
@@ -43,15 +43,15 @@ function safePattern(keyPattern: string, checkedAtInstall: boolean): RegExp {
  * dedupes by keyed hash, flags keys that fail the provider's key_pattern. Refuses non-text input,
  * over-long lines and more than `maxKeys` keys — with messages that name lines, never keys.
  */
-export function intakeKeys(
+export async function intakeKeys(
   input: string | Buffer | string[],
   secrets: SecretBox,
   keyPattern: string | undefined,
   maxKeys = DEFAULT_MAX_KEYS,
   patternCheckedAtInstall = false,
-): KeyIntake {
+): Promise<KeyIntake> {
   const lines = Array.isArray(input) ? input : splitText(input);
-  const pattern = keyPattern ? safePattern(keyPattern, patternCheckedAtInstall) : undefined;
+  const pattern = keyPattern ? await safePattern(keyPattern, patternCheckedAtInstall) : undefined;
   const seen = new Set<string>();
   const keys: IntakeKey[] = [];
   let duplicates = 0;

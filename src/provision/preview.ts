@@ -45,7 +45,7 @@ export async function buildPlan(
   const caps = latestCapabilities(ctx, host.id);
   refuseUnservable(host, def, caps);
   const mapping = mapProvider(def, { version: host.version, caps });
-  const intake = intakeKeys(req.keys, ctx.secrets, def.key_pattern, req.maxKeys, keyPatternChecked);
+  const intake = await intakeKeys(req.keys, ctx.secrets, def.key_pattern, req.maxKeys, keyPatternChecked);
   // Read-only: the install row is created when an import actually runs.
   const gen = getInstall(ctx, host.id, req.providerId)?.generation ?? 1;
   const names: Record<SharedResourceType, string> = {

@@ -1,7 +1,7 @@
 import type { ErrorObject } from "ajv";
 import semver from "semver";
 import { CHECKSUMS_FILE, renderChecksums, sha256, verifyChecksums } from "./checksums.js";
-import { checkKeyPattern } from "./pattern.js";
+import { checkKeyPatterns, type PatternCheckOptions } from "./pattern.js";
 import { type PackManifest, type ProviderDefinition, validateManifest, validateProvider } from "./schema.js";
 import { parseRange } from "./version-range.js";
 
@@ -41,6 +41,8 @@ export interface ValidateOptions {
    * RELAY_ALLOW_LOOPBACK_UPSTREAMS); never any other http URL.
    */
   allowLoopbackHttp?: boolean;
+  /** Called before key patterns go to the ReDoS analysis (seconds of work), with their number. */
+  onPatternAnalysis?: PatternCheckOptions["onAnalysis"];
 }
 
 const ALLOWED_TOP = new Set(["pack.json", CHECKSUMS_FILE, "README.md", "LICENSE", "CHANGELOG.md"]);
@@ -48,9 +50,10 @@ const PROVIDER_FILE = /^providers\/([^/]+)\.json$/;
 
 /**
  * Validates a loaded pack and reports every problem in one pass, each with a code, a file and a
- * JSON pointer. Never throws for pack content; `ok` is false when any error was found.
+ * JSON pointer. Never throws for pack content; `ok` is false when any error was found. Async for
+ * the key patterns only: one that is not a plain sequence is analysed off the event loop.
  */
-export function validatePack(pack: PackFiles, options: ValidateOptions = {}): PackReport {
+export async function validatePack(pack: PackFiles, options: ValidateOptions = {}): Promise<PackReport> {
   const issues: PackIssue[] = [];
   const error: Add = (code, file, message, pointer = null) =>
     issues.push({ severity: "error", code, file, pointer, message });
@@ -58,7 +61,16 @@ export function validatePack(pack: PackFiles, options: ValidateOptions = {}): Pa
     issues.push({ severity: "warning", code, file, pointer, message });
   layoutChecks(pack, error, warn);
   const { raw, valid } = manifestChecks(pack.files, error);
-  const providers = providerChecks(pack.files, valid?.pack_id ?? raw?.pack_id, options, error, warn);
+  const patterns: KeyPattern[] = [];
+  const providers = providerChecks(
+    pack.files,
+    valid?.pack_id ?? raw?.pack_id,
+    options,
+    patterns,
+    error,
+    warn,
+  );
+  await keyPatternVerdicts(patterns, options, error);
   for (const problem of verifyChecksums(pack.files)) error(problem.code, problem.file, problem.message);
   return {
     ok: !issues.some((i) => i.severity === "error"),
@@ -133,6 +145,7 @@ function providerChecks(
   files: Map<string, Buffer>,
   packId: string | undefined,
   options: ValidateOptions,
+  patterns: KeyPattern[],
   error: Add,
   warn: Add,
 ): ProviderDefinition[] {
@@ -155,6 +168,8 @@ function providerChecks(
     if (typeof p.provider_id === "string")
       identityChecks(p.provider_id, path, packId, seenIds, options, error);
     semanticProviderChecks(p, path, error, warn, options.allowLoopbackHttp === true);
+    if (typeof p.key_pattern === "string" && validRegExp(p.key_pattern, path, error))
+      patterns.push({ pattern: p.key_pattern, path });
     if (checked.ok) providers.push(checked.value);
   }
   return providers;
@@ -192,9 +207,15 @@ function identityChecks(
   }
 }
 
-function keyPatternChecks(pattern: string, path: string, error: Add) {
+interface KeyPattern {
+  pattern: string;
+  path: string;
+}
+
+function validRegExp(pattern: string, path: string, error: Add): boolean {
   try {
     new RegExp(pattern);
+    return true;
   } catch (e) {
     error(
       "KEY_PATTERN_INVALID",
@@ -202,11 +223,21 @@ function keyPatternChecks(pattern: string, path: string, error: Add) {
       `key_pattern is not a valid regular expression: ${(e as Error).message}`,
       "/key_pattern",
     );
-    return;
+    return false;
   }
-  const verdict = checkKeyPattern(pattern);
-  if (!verdict.safe)
-    error("KEY_PATTERN_UNSAFE", path, `key_pattern is refused: ${verdict.reason}`, "/key_pattern");
+}
+
+/** The pack's key patterns judged together, in file order: the analysis budget is per pack. */
+async function keyPatternVerdicts(patterns: KeyPattern[], options: ValidateOptions, error: Add) {
+  const verdicts = await checkKeyPatterns(
+    patterns.map((p) => p.pattern),
+    options.onPatternAnalysis ? { onAnalysis: options.onPatternAnalysis } : {},
+  );
+  for (const { pattern, path } of patterns) {
+    const verdict = verdicts.get(pattern);
+    if (verdict && !verdict.safe)
+      error("KEY_PATTERN_UNSAFE", path, `key_pattern is refused: ${verdict.reason}`, "/key_pattern");
+  }
 }
 
 type Add = (code: string, file: string | null, message: string, pointer?: string | null) => void;
@@ -256,9 +287,7 @@ function semanticProviderChecks(
       "/smoke_test_model",
     );
   }
-  if (typeof p.key_pattern === "string") {
-    keyPatternChecks(p.key_pattern, path, error);
-  } else if (p.key_pattern === undefined) {
+  if (p.key_pattern === undefined) {
     warn(
       "KEY_PATTERN_MISSING",
       path,
