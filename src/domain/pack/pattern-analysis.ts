@@ -25,8 +25,9 @@ export type AnalysisOutcome = AnalysisAnswer | { status: "failed"; message: stri
 
 /**
  * recheck's verdict on one pattern within `budget` checkpoints, from a worker thread started for
- * it (a fresh heap per pattern; ended after the answer). Never rejects: a worker that fails (out
- * of memory, not built) is an outcome too.
+ * it and ended after the answer. A fresh worker per pattern keeps the count exact: its heap, and
+ * Scala.js's identity hash codes (which order recheck's hash maps), start from nothing each time.
+ * Never rejects: a worker that fails (out of memory, not built) is an outcome too.
  */
 export function analysePattern(pattern: string, budget: number): Promise<AnalysisOutcome> {
   return oneAtATime(
