@@ -94,7 +94,8 @@ async function deleteAccountsInBatches(d: Deleter, pending: ResourceRow[], failu
   }
 }
 
-async function locateByName(d: Deleter, type: string, row: ResourceRow): Promise<number | undefined> {
+/** The host id of a resource whose create answer was lost, found by its exact name (and tag); undefined when absent. */
+export async function locateByName(d: Deleter, type: string, row: ResourceRow): Promise<number | undefined> {
   const { adapter } = d;
   const ours = (text: string | undefined) => parseOwnership(text)?.batchId === d.batchId;
   // The name carries the marker (install, provider, generation, key), so an exact match is ours

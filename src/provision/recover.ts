@@ -1,17 +1,34 @@
 import type { AppContext } from "../app/context.js";
 import { AppError } from "../domain/errors.js";
-import { type BatchRow, getBatch, setBatchStatus, setItem, unfinishedBatches } from "../store/batches.js";
+import {
+  type BatchRow,
+  batchesWithPendingCreates,
+  getBatch,
+  getBatchRow,
+  setBatchStatus,
+  setItem,
+  unfinishedBatches,
+} from "../store/batches.js";
 import { appendEvent } from "../store/events.js";
+import { findHost } from "../store/hosts.js";
 import { refreshProviderState } from "../store/installs.js";
 import { providerLockIsLive, withProviderLock } from "../store/locks.js";
 import { passedAccountTests } from "../store/probes.js";
-import { batchResources, updateResource } from "../store/resources.js";
+import { batchResources, settlePendingCreate, updateResource } from "../store/resources.js";
+import { deleter, locateByName } from "./deletion.js";
 import { rollbackUnlocked } from "./rollback.js";
+
 export interface RecoveryOutcome {
   batch_id: string;
   previous_status: string;
   status: string;
-  action: "rolled_back" | "kept_working_accounts" | "skipped_live" | "rollback_failed";
+  action:
+    | "rolled_back"
+    | "kept_working_accounts"
+    | "settled_pending"
+    | "skipped_live"
+    | "rollback_failed"
+    | "settle_failed";
   detail: string;
 }
 
@@ -22,29 +39,79 @@ export interface RecoveryOutcome {
  * - `partial`: keep the accounts whose smoke test passed, delete everything else of the batch;
  *   with no passing account, roll back completely;
  * - `rollback_running`: finish the rollback.
+ * Then the creates a crash left unsettled in batches that had already finished (their status says
+ * nothing was interrupted, so the rule above never sees them): each is looked up on the host and
+ * recorded as `created` when found, `gone` when not.
  * A batch whose provider lock is held by a live process is left alone.
  */
 export async function recoverBatches(ctx: AppContext): Promise<RecoveryOutcome[]> {
   const outcomes: RecoveryOutcome[] = [];
-  for (const b of unfinishedBatches(ctx)) {
-    const key = { hostId: b.hostId, providerId: b.providerId };
-    const skipped = { batch_id: b.id, previous_status: b.status, status: b.status };
-    if (providerLockIsLive(ctx, key)) {
-      outcomes.push({
-        ...skipped,
-        action: "skipped_live",
-        detail: "its import or rollback is still running",
-      });
-      continue;
-    }
-    try {
-      outcomes.push(await withProviderLock(ctx, key, "recover", () => recoverOne(ctx, b)));
-    } catch (err) {
-      if (!(err instanceof AppError && err.code === "PROVIDER_BUSY")) throw err;
-      outcomes.push({ ...skipped, action: "skipped_live", detail: "another process took it over" });
-    }
-  }
+  for (const b of unfinishedBatches(ctx))
+    outcomes.push(await underLease(ctx, b, "its import or rollback is still running", recoverOne));
+  const seen = new Set(outcomes.map((o) => o.batch_id));
+  for (const b of batchesWithPendingCreates(ctx).filter((x) => !seen.has(x.id)))
+    outcomes.push(await underLease(ctx, b, "its provider is busy", settlePendingCreates));
   return outcomes;
+}
+
+/** Runs one batch's recovery holding its provider's lease; skipped while someone alive holds it. */
+async function underLease(
+  ctx: AppContext,
+  b: BatchRow,
+  busy: string,
+  fn: (ctx: AppContext, b: BatchRow) => Promise<RecoveryOutcome>,
+): Promise<RecoveryOutcome> {
+  const key = { hostId: b.hostId, providerId: b.providerId };
+  const skipped = { batch_id: b.id, previous_status: b.status, status: b.status };
+  if (providerLockIsLive(ctx, key)) return { ...skipped, action: "skipped_live", detail: busy };
+  try {
+    return await withProviderLock(ctx, key, "recover", () => fn(ctx, b));
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === "PROVIDER_BUSY")) throw err;
+    return { ...skipped, action: "skipped_live", detail: "another process took it over" };
+  }
+}
+
+/**
+ * A finished batch's `create_pending` records — the host was asked, the process died before the
+ * answer was recorded — settled from the host: found by name and tag → `created` (the batch is
+ * live, and its rollback then deletes it by id), absent → `gone`.
+ */
+async function settlePendingCreates(ctx: AppContext, b: BatchRow): Promise<RecoveryOutcome> {
+  const status = getBatchRow(ctx, b.id).status;
+  const d = deleter(ctx, findHost(ctx, b.hostId), b.id);
+  const settled: string[] = [];
+  try {
+    for (const row of batchResources(ctx, b.id).filter((r) => r.state === "create_pending")) {
+      const id = await locateByName(d, row.resourceType, row);
+      settlePendingCreate(ctx, row.id, id);
+      settled.push(`${row.resourceType} ${row.name}: ${id === undefined ? "not on the host" : `#${id}`}`);
+    }
+  } catch (err) {
+    return {
+      batch_id: b.id,
+      previous_status: status,
+      status,
+      action: "settle_failed",
+      detail: `could not look up unfinished creates on the host: ${(err as Error).message}`,
+    };
+  } finally {
+    refreshProviderState(ctx, b.hostId, b.providerId);
+  }
+  appendEvent(ctx, {
+    kind: "recovery",
+    message: `settled creates a crash left unrecorded: ${settled.join("; ")}`,
+    batchId: b.id,
+    hostId: b.hostId,
+    providerId: b.providerId,
+  });
+  return {
+    batch_id: b.id,
+    previous_status: status,
+    status,
+    action: "settled_pending",
+    detail: settled.join("; "),
+  };
 }
 
 async function recoverOne(ctx: AppContext, b: BatchRow): Promise<RecoveryOutcome> {

@@ -5,7 +5,7 @@ import type { ItemStatus } from "../domain/resources.js";
 import { type BatchStatus, FINAL_BATCH_STATUSES } from "../domain/status.js";
 import { nowIso, type StoreContext, storeKind } from "./db.js";
 import { batchResources } from "./resources.js";
-import { events, importBatches, importBatchItems, probeResults } from "./schema.js";
+import { events, importBatches, importBatchItems, managedResources, probeResults } from "./schema.js";
 import { stmt } from "./statements.js";
 
 export type BatchRow = typeof importBatches.$inferSelect;
@@ -69,6 +69,30 @@ export function unfinishedBatches(s: StoreContext): BatchRow[] {
     .select()
     .from(importBatches)
     .where(inArray(importBatches.status, ["pending", "previewed", "running", "rollback_running"]))
+    .orderBy(importBatches.createdAt)
+    .all();
+}
+
+/**
+ * Finished batches (not rolled back) holding a create that was never settled: host writes are made
+ * for a batch after it finished — the access proof's probe subscription and key, `relay access
+ * assign`, a heal — and a process that died between one and its record left it `create_pending`.
+ * Oldest first.
+ */
+export function batchesWithPendingCreates(s: StoreContext): BatchRow[] {
+  const pending = s.db
+    .select({ batchId: managedResources.batchId })
+    .from(managedResources)
+    .where(eq(managedResources.state, "create_pending"));
+  return s.db
+    .select()
+    .from(importBatches)
+    .where(
+      and(
+        inArray(importBatches.status, ["succeeded", "partially_succeeded", "failed"]),
+        inArray(importBatches.id, pending),
+      ),
+    )
     .orderBy(importBatches.createdAt)
     .all();
 }

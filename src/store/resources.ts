@@ -98,6 +98,18 @@ export function updateResource(
     .run();
 }
 
+/**
+ * Settles a create whose answer was lost from what the host shows: found (`hostResourceId`) →
+ * `created`, not found → `gone`. Only while the record is still `create_pending`: a process that
+ * is still making it (the access verbs hold no lease) records its own answer, and that one stands.
+ */
+export function settlePendingCreate(s: StoreContext, id: number, hostResourceId: number | undefined) {
+  stmt(
+    s.db.$client,
+    "UPDATE managed_resources SET state = ?, host_resource_id = ?, updated_at = ? WHERE id = ? AND state = 'create_pending'",
+  ).run(hostResourceId === undefined ? "gone" : "created", hostResourceId ?? null, nowIso(s), id);
+}
+
 /** Every recorded resource of a provider on a host, by `type|logical_key`, in one query. */
 export function resourceIndex(s: StoreContext, hostId: string, providerId: string): Map<string, ResourceRow> {
   const rows = s.db

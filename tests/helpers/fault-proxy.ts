@@ -21,8 +21,11 @@ export interface ProxyRule {
   nth?: number;
   /** How many matching requests from the n-th on are faulted; default 1. */
   times?: number;
-  /** Runs when the faulted request reaches the proxy, before it is forwarded (a kill point). */
-  onHit?: (method: string, path: string) => void;
+  /**
+   * Runs when the faulted request reaches the proxy, before it is forwarded (a kill point); the
+   * request waits for it, so a kill point can hold the host back until the caller is dead.
+   */
+  onHit?: (method: string, path: string) => Promise<void> | undefined;
 }
 
 export interface ProxyHit {
@@ -105,7 +108,7 @@ export class FaultProxy {
       return;
     }
     this.hits.push({ method, path, mode: rule.mode });
-    rule.onHit?.(method, path);
+    await rule.onHit?.(method, path);
     switch (rule.mode) {
       case "drop":
         await this.#forward(req, body);

@@ -35,14 +35,14 @@ import type { SecretLedger } from "./suite.js";
 /** Every request that can change the host: the points a process can be killed at. */
 const WRITE = /^(POST|PUT|DELETE) /;
 
-function keysFile(w: ProxiedWorld, name: string, keys: string[], ledger: SecretLedger): string {
+export function keysFile(w: ProxiedWorld, name: string, keys: string[], ledger: SecretLedger): string {
   for (const k of keys) ledger.secret(k);
   const file = join(w.t.dir, `${name}.keys`);
   writeFileSync(file, `${keys.join("\n")}\n`);
   return file;
 }
 
-function importArgs(w: ProxiedWorld, provider: string, file: string, mode: string): string[] {
+export function importArgs(w: ProxiedWorld, provider: string, file: string, mode: string): string[] {
   const caps = w.sim.sim.profile;
   return [
     "--json",
@@ -63,18 +63,24 @@ function importArgs(w: ProxiedWorld, provider: string, file: string, mode: strin
   ];
 }
 
-/** Runs the CLI and kills it with SIGKILL when the proxy sees its k-th write; resolves true when the kill landed. */
-async function runKilledAt(
+/**
+ * Runs the CLI and kills it with SIGKILL when the proxy sees its k-th write (of those `match`
+ * names); the write reaches the host (`drop`) only once the process is dead, so nobody records its
+ * answer. Resolves true when the kill landed.
+ */
+export async function runKilledAt(
   w: ProxiedWorld,
   args: string[],
   k: number,
   mode: ProxyMode,
   ledger: SecretLedger,
+  match: RegExp = WRITE,
 ) {
   const child = spawn(process.execPath, [RELAY_BIN, ...args], {
     env: { PATH: process.env.PATH ?? "", ...w.t.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
   let out = "";
   child.stdout.on("data", (d) => {
     out += d;
@@ -84,12 +90,13 @@ async function runKilledAt(
   });
   let killed = false;
   w.proxy.arm({
-    match: WRITE,
+    match,
     nth: k,
     mode,
     onHit: () => {
       killed = true;
       child.kill("SIGKILL");
+      return exited;
     },
   });
   const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);

@@ -150,7 +150,9 @@ export function configureBatchCommand(program: Command) {
                   ["BATCH", "WAS", "NOW", "ACTION", "DETAIL"],
                   items.map((o) => [o.batch_id, o.previous_status, o.status, o.action, o.detail]),
                 ),
-          exitCode: items.some((o) => o.action === "rollback_failed") ? ExitCode.error : ExitCode.ok,
+          exitCode: items.some((o) => o.action === "rollback_failed" || o.action === "settle_failed")
+            ? ExitCode.error
+            : ExitCode.ok,
         };
       });
     });
