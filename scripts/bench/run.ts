@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark, with its figure against its target. Exits 1 if one misses. */
 import { benchImport } from "./import.js";
+import { benchLive } from "./live.js";
 import { type BenchResult, benchPacks } from "./packs.js";
 import { benchReconcile } from "./reconcile.js";
 import { benchStartup } from "./startup.js";
@@ -11,6 +12,7 @@ const results: BenchResult[] = [
   ...(await benchImport()),
   ...(await benchReconcile()),
   ...(await benchStatus()),
+  ...(await benchLive()),
 ];
 const width = Math.max(...results.map((r) => r.name.length));
 for (const r of results) {

@@ -7,14 +7,11 @@
  *
  * `npm run test:live`; without a host the suite is skipped, and says so loudly.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHECKSUMS_FILE, renderChecksums } from "../../src/domain/pack/checksums.js";
-import { loadPackDir } from "../../src/packs/archive.js";
-import { projectRoot } from "../../src/util/paths.js";
 import { type CliResult, runRelay } from "../helpers/cli.js";
 import { FakeUpstreams, fakeProvidersFromPack } from "./fake-upstream.js";
 import {
@@ -27,6 +24,7 @@ import {
   touched,
 } from "./host-admin.js";
 import { liveHostFromEnv } from "./live-env.js";
+import { SHIPPED_PACK, writeLivePack } from "./live-pack.js";
 
 const host = liveHostFromEnv();
 const LONG = 300_000;
@@ -72,20 +70,8 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
       RELAY_ALLOW_LOOPBACK_UPSTREAMS: "1",
       RELAY_LOG_LEVEL: "warn",
     };
-    // A copy of the shipped pack pointed at the fake upstreams, re-signed.
-    const shipped = join(projectRoot(), "packs", "openai-cn-pack");
-    ups = await FakeUpstreams.start(fakeProvidersFromPack(shipped));
-    const pack = join(dir, "pack");
-    cpSync(shipped, pack, { recursive: true });
-    for (const f of readdirSync(join(pack, "providers"))) {
-      const path = join(pack, "providers", f);
-      const p = JSON.parse(readFileSync(path, "utf8")) as { provider_id: string; base_url: string };
-      p.base_url = ups.baseUrl(p.provider_id);
-      writeFileSync(path, `${JSON.stringify(p, null, 2)}\n`);
-    }
-    const { files } = loadPackDir(pack);
-    files.delete(CHECKSUMS_FILE);
-    writeFileSync(join(pack, CHECKSUMS_FILE), renderChecksums(files));
+    ups = await FakeUpstreams.start(fakeProvidersFromPack(SHIPPED_PACK));
+    writeLivePack(join(dir, "pack"), ups);
 
     before = await snapshot(live);
     // An ordinary user of the host, made by hand as an operator would.

@@ -8,17 +8,15 @@
  * refused import get consecutive ids (sub2api's ids come from a sequence that a soft-deleted or
  * rolled-back group still consumes), so no group — relay's first write — was made in between.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHECKSUMS_FILE, renderChecksums } from "../../src/domain/pack/checksums.js";
-import { loadPackDir } from "../../src/packs/archive.js";
-import { projectRoot } from "../../src/util/paths.js";
 import { runRelay } from "../helpers/cli.js";
 import { FakeUpstreams, fakeProvidersFromPack } from "./fake-upstream.js";
 import { admin, type LiveHost, madeSince, snapshot } from "./host-admin.js";
 import { liveHostFromEnv } from "./live-env.js";
+import { SHIPPED_PACK, writeLivePack } from "./live-pack.js";
 
 const host = liveHostFromEnv();
 const wanted = host && process.env.RELAY_LIVE_HOST_SETTING === "url_allowlist";
@@ -38,19 +36,8 @@ describe.skipIf(!wanted)("live: a host with the URL allowlist on", () => {
       RELAY_ALLOW_LOOPBACK_UPSTREAMS: "1",
       RELAY_LOG_LEVEL: "warn",
     };
-    const shipped = join(projectRoot(), "packs", "openai-cn-pack");
-    ups = await FakeUpstreams.start(fakeProvidersFromPack(shipped));
-    const pack = join(dir, "pack");
-    cpSync(shipped, pack, { recursive: true });
-    for (const f of readdirSync(join(pack, "providers"))) {
-      const path = join(pack, "providers", f);
-      const p = JSON.parse(readFileSync(path, "utf8")) as { provider_id: string; base_url: string };
-      p.base_url = ups.baseUrl(p.provider_id);
-      writeFileSync(path, `${JSON.stringify(p, null, 2)}\n`);
-    }
-    const { files } = loadPackDir(pack);
-    files.delete(CHECKSUMS_FILE);
-    writeFileSync(join(pack, CHECKSUMS_FILE), renderChecksums(files));
+    ups = await FakeUpstreams.start(fakeProvidersFromPack(SHIPPED_PACK));
+    writeLivePack(join(dir, "pack"), ups);
     writeFileSync(join(dir, "admin.key"), live.adminKey, { mode: 0o600 });
   }, LONG);
 
