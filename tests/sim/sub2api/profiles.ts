@@ -6,11 +6,12 @@
  * - `v0.1.126` (62ccd0ff): chat completions exist but OpenAI-platform chat is converted to the
  *   Responses API (`openai_responses_mode` is unknown before 0.1.127); no CN platforms.
  * - `v0.1.150`: a 0.1.130–0.1.169 build: the OpenAI fallback works; no CN platforms; no batch
- *   delete (0.1.170); URL joining appends /v1/chat/completions unless the base ends in /v1.
+ *   delete (0.1.170); version directories such as `/api/paas/v4` are joined as
+ *   `/api/paas/v4/chat/completions` (from 0.1.127: `openai_endpoint_url.go:8-19@63b0631a`).
  * - `v0.1.178` (49504adc): kimi, zhipu, deepseek platforms, but their account test falls through to
- *   the Claude test ({base}/v1/messages → 404).
- * - `v0.1.179` (2bc139ab): CN accounts tested at the joined chat URL; version directories such as
- *   `/api/paas/v4` are joined as `/api/paas/v4/chat/completions`.
+ *   the Claude test ({base}/v1/messages → 404); version-directory joining
+ *   (`openai_endpoint_url.go:8-28@49504adc9`).
+ * - `v0.1.179` (2bc139ab): CN accounts tested at the joined chat URL.
  * The design's category names are aliases: `cn-native` = v0.1.179, `openai-compat` = v0.1.150,
  * `legacy` = dec-2025.
  */
@@ -26,7 +27,7 @@ export interface SimProfile {
   openaiTest: "responses" | "per_mode";
   /** CN-platform account test: the Claude test (0.1.178's bug) or the joined chat URL. */
   cnTest: "claude" | "chat";
-  /** `v1_only`: `/chat/completions` only after a base ending in /v1; `version_dir`: after any /vN. */
+  /** `v1_only` (≤ 0.1.126): `/chat/completions` only after a base ending in /v1; `version_dir` (0.1.127+): after any /vN. */
   urlJoin: "v1_only" | "version_dir";
   /** `POST /admin/accounts/models/sync-upstream-preview` (0.1.134+). */
   modelsPreview: boolean;
@@ -140,7 +141,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     openaiChat: "mode_flag",
     openaiTest: "per_mode",
     cnTest: "chat",
-    urlJoin: "v1_only",
+    urlJoin: "version_dir",
     groupPlatforms: [...BASE_PLATFORMS, "antigravity"],
     chatPlatforms: ["openai"],
     compliance: true,
@@ -156,7 +157,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     openaiChat: "mode_flag",
     openaiTest: "per_mode",
     cnTest: "claude",
-    urlJoin: "v1_only",
+    urlJoin: "version_dir",
     groupPlatforms: [...BASE_PLATFORMS, "antigravity", ...CN],
     chatPlatforms: ["openai", ...CN],
     compliance: true,

@@ -41,16 +41,28 @@ const PROVIDERS: Record<string, Provider> = {
 
 /**
  * How a build joins an account's base URL and an endpoint such as `/chat/completions`.
- * `v1_only` (before 0.1.179): the relative endpoint only after a base ending in `/v1`, else
- * `/v1/…`; `version_dir` (0.1.179+, `buildOpenAIEndpointURL`): after any `/vN` directory.
+ * `v1_only` (0.1.126 and older): the relative endpoint only after a base ending in `/v1`, else
+ * `/v1/…`; `version_dir` (0.1.127+: `buildOpenAIEndpointURL`, 679c0865a, used for chat from
+ * 8927ab091, `service/openai_gateway_chat_completions_raw.go:488`): after any API version segment,
+ * as `isOpenAIAPIVersionSegment` reads one (`service/openai_endpoint_url.go:46-80@63b0631a`).
  */
 export function joinEndpoint(profile: SimProfile, baseUrl: string, relative: string): string {
   const base = baseUrl.replace(/\/+$/, "");
   if (base.endsWith(relative)) return base;
   const last = base.slice(base.lastIndexOf("/") + 1);
-  const versioned =
-    profile.urlJoin === "version_dir" ? /^v\d+(?:beta\d*|alpha\d*)?$/i.test(last) : last === "v1";
+  const versioned = profile.urlJoin === "version_dir" ? isVersionSegment(last) : last === "v1";
   return versioned ? `${base}${relative}` : `${base}/v1${relative}`;
+}
+
+/** `v<digits>`, then nothing, `.<digits>`, or a suffix starting alpha / beta / preview (Go code, lower-cased). */
+function isVersionSegment(segment: string): boolean {
+  const s = segment.trim().toLowerCase();
+  const m = /^v\d+/.exec(s);
+  if (!m) return false;
+  const rest = s.slice(m[0].length);
+  if (rest === "") return true;
+  if (rest.startsWith(".")) return /^\.\d+$/.test(rest);
+  return rest.startsWith("alpha") || rest.startsWith("beta") || rest.startsWith("preview");
 }
 
 const errorBody = (message: string, type: string) => JSON.stringify({ error: { message, type } });
