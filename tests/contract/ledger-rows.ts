@@ -252,13 +252,13 @@ export const LEDGER: LedgerRow[] = [
   },
   {
     method: "extendSubscription",
-    http: "POST /api/v1/admin/subscriptions/:id/extend",
-    sent: "days (min 1)",
+    http: "POST /api/v1/admin/subscriptions/:id/extend (Idempotency-Key)",
+    sent: "days (-36500..36500, not 0; Dec 2025 min 1), a fresh key per extend",
     read: "data (subscription)",
     relied:
-      "the way out of validity_days_mismatch for relay's own subscription; never retried (it would add twice)",
-    builds: "all",
-    source: `${ADMIN}:214, subscription_handler.go:56-59,183-205 ${DEC}`,
+      "the way out of validity_days_mismatch for relay's own subscription; `RequireKey`: keyless is 400 IDEMPOTENCY_KEY_REQUIRED where observe_only is false; with the key a retry is replayed (X-Idempotency-Replayed), so it is retried where the host honours keys",
+    builds: "all (Idempotency-Key from 0.1.104)",
+    source: `${ADMIN}:214, subscription_handler.go:56-59,183-205 ${DEC}; subscription_handler.go:57-60,204-217, admin/idempotency_helper.go:40-48 @67380eafd`,
   },
   {
     method: "revokeSubscription",
@@ -334,12 +334,13 @@ export const LEDGER: LedgerRow[] = [
   },
   {
     method: "createUserKey",
-    http: "POST /api/v1/keys (bearer)",
-    sent: "name, group_id",
+    http: "POST /api/v1/keys (bearer, Idempotency-Key)",
+    sent: "name, group_id, a fresh key per create",
     read: "data.id, key",
-    relied: "the key is held in memory only for the gateway proof",
-    builds: "all",
-    source: `routes/user.go:32 ${DEC}`,
+    relied:
+      "the key is held in memory only for the gateway proof; `RequireKey` as extend: keyless is refused where observe_only is false, a retry with the key is replayed",
+    builds: "all (Idempotency-Key from 0.1.104)",
+    source: `routes/user.go:32 ${DEC}; api_key_handler.go:220, idempotency_helper.go:47 @67380eafd`,
   },
   {
     method: "deleteUserKey",

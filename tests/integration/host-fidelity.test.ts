@@ -1,12 +1,15 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { hostAdapterFor } from "../../src/app/host-access.js";
 import { installPack } from "../../src/packs/packs.js";
 import { importKeys } from "../../src/provision/import.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
 import { runAccessProbe } from "../../src/steps/access-proof.js";
-import { latestCapabilities } from "../../src/store/hosts.js";
+import { findHost, latestCapabilities } from "../../src/store/hosts.js";
 import { standardPack, writeSignedPack } from "../fixtures/packs/write.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
+import { makeProxiedWorld } from "../reliability/lost-answers.js";
+import { SecretLedger } from "../reliability/suite.js";
 
 let w: World;
 afterEach(async () => {
@@ -103,6 +106,74 @@ describe("host fidelity: idempotency, deletes, probe, pack rules", () => {
       const again = await runAccessProbe(w.t.ctx, { hostRef: "sim", providerId: "deepseek-payg" });
       expect(again.access_state).toBe("self_service_ready");
       expect(probe.balance).toBeGreaterThan(0);
+    }
+  });
+});
+
+/** The Dec 2026 review of sub2api's source (docs/evidence/sub2api-fidelity-2026-12.md), item by item. */
+describe("host fidelity, Dec 2026 review", () => {
+  it("B1: with idempotency.observe_only false, extend and user key create were refused for want of an Idempotency-Key", async () => {
+    w = await makeWorld({ idempotencyRequired: true });
+    const user = w.sim.sim.state.addUser({ email: "b1@example.com", password: "pw-123456" });
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "subscription",
+      subscribe: [{ userId: user.id, days: 30 }],
+    });
+    // The gateway proof creates the probe user's key: refused keyless on such a host.
+    expect(r.access_closure_status, r.status_reason).toBe("subscription_ready");
+    const sub = liveOnHost(w.sim, r.batch_id).subscriptions[0];
+    if (!sub) throw new Error("no subscription");
+    const before = sub.expiresAt;
+    const adapter = hostAdapterFor(w.t.ctx, findHost(w.t.ctx, "sim"));
+    await adapter.extendSubscription(sub.id, 5);
+    await adapter.extendSubscription(sub.id, 5); // a second extend by the same days is a new extend
+    expect(Math.round((sub.expiresAt - before) / 86_400_000)).toBe(10);
+  });
+
+  it.each([
+    ["extend", /^POST \/api\/v1\/admin\/subscriptions\/\d+\/extend$/],
+    ["user key create", /^POST \/api\/v1\/keys$/],
+  ])("D4: %s whose answer is lost is retried with its key and replayed, not done twice", async (_, match) => {
+    const pw = await makeProxiedWorld("v0.1.179", new SecretLedger());
+    try {
+      const adapter = hostAdapterFor(pw.ctx, findHost(pw.ctx, "sim"));
+      const state = pw.sim.sim.state;
+      const group = state.liveGroups().find((g) => g.subscriptionType === "subscription");
+      if (!group) throw new Error("the foreign fixture has no subscription group");
+      const email = "d4@example.com";
+      const userId = state.addUser({ email, password: "pw-123456" }).id;
+      const assigned = await adapter.assignSubscription({
+        userId,
+        groupId: group.id,
+        validityDays: 30,
+        notes: "n",
+      });
+      if (assigned.kind !== "assigned") throw new Error("not assigned");
+      const sub = state.subscriptions.get(assigned.subscription.id);
+      if (!sub) throw new Error("no subscription");
+      const expiresBefore = sub.expiresAt;
+      const keysBefore = state.liveKeys().length;
+      pw.proxy.arm({ match, mode: "drop" });
+      if (String(match).includes("extend")) {
+        await adapter.extendSubscription(sub.id, 7);
+      } else {
+        const login = await adapter.login(email, "pw-123456");
+        if (login.kind !== "ok") throw new Error(login.message);
+        await adapter.createUserKey(login.session, { name: "probe", groupId: group.id });
+      }
+      pw.proxy.disarm();
+      expect(pw.proxy.hits.map((h) => h.mode)).toEqual(["drop"]);
+      if (String(match).includes("extend")) {
+        expect(Math.round((sub.expiresAt - expiresBefore) / 86_400_000)).toBe(7);
+      } else {
+        expect(state.liveKeys().length).toBe(keysBefore + 1);
+      }
+    } finally {
+      await pw.close();
     }
   });
 });

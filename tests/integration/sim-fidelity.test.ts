@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Json } from "../helpers/json.js";
 import type { ProfileName } from "../sim/sub2api/profiles.js";
-import { type RunningSim, startSimulator } from "../sim/sub2api/server.js";
+import { type CreateSimOptions, type RunningSim, startSimulator } from "../sim/sub2api/server.js";
 
 /**
  * The simulator against what sub2api's source says (docs/host-compatibility.md): each behaviour
@@ -12,8 +12,8 @@ afterEach(async () => {
   await s?.close();
 });
 
-async function sim(profile: ProfileName) {
-  s = await startSimulator({ profile });
+async function sim(profile: ProfileName, opts: CreateSimOptions = {}) {
+  s = await startSimulator({ profile, ...opts });
   const base = s.url;
   const key = s.sim.state.adminApiKey;
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -112,4 +112,95 @@ describe("group delete", () => {
     expect(chat.status).toBe(status);
     expect(((await chat.json()) as { code?: string }).code).toBe(code);
   });
+});
+
+/** Cited in docs/evidence/sub2api-fidelity-2026-12.md. */
+describe("idempotency on extend and user key create (subscription_handler.go:204-217, api_key_handler.go:220@67380eafd)", () => {
+  async function subscribed(opts: CreateSimOptions = {}) {
+    const h = await sim("v0.1.179", opts);
+    const g = await h.call("POST", "/api/v1/admin/groups", {
+      name: "sub",
+      platform: "openai",
+      subscription_type: "subscription",
+      rate_multiplier: 1,
+    });
+    const u = h.s.sim.state.addUser({ email: "i@example.com", password: "pw-123456" });
+    const a = await h.call("POST", "/api/v1/admin/subscriptions/assign", {
+      user_id: u.id,
+      group_id: g.body.data.id,
+      validity_days: 30,
+    });
+    return { ...h, subId: a.body.data.id as number, groupId: g.body.data.id as number };
+  }
+
+  it("observe_only false: a keyless extend is 400 IDEMPOTENCY_KEY_REQUIRED; a replay is flagged and adds nothing", async () => {
+    const { s: h, call, subId } = await subscribed({ idempotencyRequired: true });
+    const path = `/api/v1/admin/subscriptions/${subId}/extend`;
+    const keyless = await call("POST", path, { days: 10 });
+    expect(keyless).toMatchObject({ status: 400, body: { reason: "IDEMPOTENCY_KEY_REQUIRED" } });
+    const sub = h.sim.state.subscriptions.get(subId);
+    const before = sub?.expiresAt ?? 0;
+    const first = await fetch(`${h.url}${path}`, {
+      method: "POST",
+      headers: {
+        "x-api-key": h.sim.state.adminApiKey,
+        "content-type": "application/json",
+        "idempotency-key": "k1",
+      },
+      body: JSON.stringify({ days: 10 }),
+    });
+    const again = await fetch(`${h.url}${path}`, {
+      method: "POST",
+      headers: {
+        "x-api-key": h.sim.state.adminApiKey,
+        "content-type": "application/json",
+        "idempotency-key": "k1",
+      },
+      body: JSON.stringify({ days: 10 }),
+    });
+    expect([first.status, again.status]).toEqual([200, 200]);
+    expect(first.headers.get("x-idempotency-replayed")).toBeNull();
+    expect(again.headers.get("x-idempotency-replayed")).toBe("true");
+    expect(Math.round(((sub?.expiresAt ?? 0) - before) / 86_400_000)).toBe(10);
+  });
+
+  it("observe_only false: a keyless user key create is refused; a logged-out one is still 401 first", async () => {
+    const { s: h } = await subscribed({ idempotencyRequired: true });
+    const login = await fetch(`${h.url}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "i@example.com", password: "pw-123456" }),
+    });
+    const token = ((await login.json()) as Json).data.access_token as string;
+    const create = (headers: Record<string, string>) =>
+      fetch(`${h.url}/api/v1/keys`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ name: "k" }),
+      });
+    expect((await create({})).status).toBe(401);
+    const keyless = await create({ authorization: `Bearer ${token}` });
+    expect(keyless.status).toBe(400);
+    const once = await create({ authorization: `Bearer ${token}`, "idempotency-key": "kk" });
+    const twice = await create({ authorization: `Bearer ${token}`, "idempotency-key": "kk" });
+    expect(twice.headers.get("x-idempotency-replayed")).toBe("true");
+    expect(((await twice.json()) as Json).data.id).toBe(((await once.json()) as Json).data.id);
+    expect(h.sim.state.liveKeys()).toHaveLength(1);
+  });
+
+  it.each([
+    [0, 400],
+    [-5, 200],
+    [-36501, 400],
+    [36500, 200],
+    [36501, 400],
+  ])(
+    "extend days %d → %d (binding required,min=-36500,max=36500, subscription_handler.go:57-60)",
+    async (days, status) => {
+      const { call, subId } = await subscribed();
+      expect((await call("POST", `/api/v1/admin/subscriptions/${subId}/extend`, { days })).status).toBe(
+        status,
+      );
+    },
+  );
 });

@@ -339,7 +339,7 @@ export interface HostAdapter {
   /** One call for many users with the same validity (every build, Dec 2025 included). */
   bulkAssignSubscriptions(input: BulkAssignInput): Promise<BulkAssignResult>;
   revokeSubscription(id: number): Promise<"revoked" | "already_gone">;
-  /** Lengthens a subscription by `days` (every build). */
+  /** Lengthens a subscription by `days` (every build), with a fresh Idempotency-Key per call. */
   extendSubscription(id: number, days: number): Promise<HostSubscription>;
 
   // users (admin side) and the user API

@@ -337,7 +337,10 @@ export function assignSubscription(
   return { ok: true, sub, reused: false };
 }
 
-export function registerSubscriptions(sim: Sim) {
+export function registerSubscriptions(
+  sim: Sim,
+  idempotent: (h: (c: Ctx) => Promise<Response>) => (c: Ctx) => Promise<Response>,
+) {
   const { state, profile } = sim;
   const BASE = "/api/v1/admin/subscriptions";
 
@@ -446,21 +449,37 @@ export function registerSubscriptions(sim: Sim) {
   };
   route(sim, "DELETE", `${BASE}/:id`, revoke);
 
-  // subscription_handler.go:183-205 @d3e73f1: {days} binding required,min=1; moves expires_at.
-  route(sim, "POST", `${BASE}/:id/extend`, async (c) => {
-    const id = parseId(c.req.param("id") ?? "");
-    if (id === undefined) return badRequest(c, "Invalid subscription ID");
-    const body = await readJson(c);
-    if (typeof body === "string") return badRequest(c, body);
-    if (typeof body.days !== "number" || body.days < 1) {
-      return badRequest(c, validationMessage("ExtendSubscriptionRequest", [{ field: "Days", tag: "min" }]));
-    }
-    const s = state.subscriptions.get(id);
-    if (!s || s.status === "revoked") return fail(c, 404, "subscription not found", "SUBSCRIPTION_NOT_FOUND");
-    s.expiresAt += body.days * DAY;
-    s.updatedAt = Date.now();
-    return success(c, subscriptionJson(s));
-  });
+  // ExtendSubscriptionRequest `days` binding required,min=-36500,max=36500
+  // (subscription_handler.go:57-60@67380eafd; Dec 2025: min=1): a negative value shortens. The
+  // handler runs through the idempotency coordinator (`:204-217`).
+  const minDays = profile.idempotency ? -36500 : 1;
+  route(
+    sim,
+    "POST",
+    `${BASE}/:id/extend`,
+    idempotent(async (c) => {
+      const id = parseId(c.req.param("id") ?? "");
+      if (id === undefined) return badRequest(c, "Invalid subscription ID");
+      const body = await readJson(c);
+      if (typeof body === "string") return badRequest(c, body);
+      const days = body.days;
+      const tag =
+        typeof days !== "number" || !Number.isInteger(days) || days === 0
+          ? "required"
+          : days < minDays
+            ? "min"
+            : days > 36500
+              ? "max"
+              : undefined;
+      if (tag) return badRequest(c, validationMessage("ExtendSubscriptionRequest", [{ field: "Days", tag }]));
+      const s = state.subscriptions.get(id);
+      if (!s || s.status === "revoked")
+        return fail(c, 404, "subscription not found", "SUBSCRIPTION_NOT_FOUND");
+      s.expiresAt += (days as number) * DAY;
+      s.updatedAt = Date.now();
+      return success(c, subscriptionJson(s));
+    }),
+  );
   if (profile.softRevoke) {
     route(sim, "POST", `${BASE}/:id/revoke`, revoke);
     route(sim, "POST", `${BASE}/:id/restore`, (c) => {

@@ -18,6 +18,9 @@ export interface CreateSimOptions {
   complianceLocked?: boolean;
   stepUpVariant?: boolean;
   adminRpm?: number;
+  /** sub2api `idempotency.observe_only: false`: a keyless call to a `RequireKey` route is refused. */
+  idempotencyRequired?: boolean;
+  /** Older name of `idempotencyRequired`. */
   requireIdempotencyKey?: boolean;
   turnstileEnabled?: boolean;
   captchaEnabled?: boolean;
@@ -26,11 +29,18 @@ export interface CreateSimOptions {
   faults?: FaultOptions;
 }
 
-/** Routes that go through sub2api's idempotency coordinator (contract §2.5). */
+/**
+ * Routes that go through sub2api's idempotency coordinator (contract §2.5), each `RequireKey: true`
+ * (`service/idempotency.go:213-216@67380eafd`): subscription extend
+ * (`handler/admin/subscription_handler.go:204-217`) and user key create
+ * (`handler/api_key_handler.go:220`) too, wrapped so since 0.1.104 (`:211`/`:172@94bba415`).
+ */
 const IDEMPOTENT_ROUTES = [
   /^POST \/api\/v1\/admin\/accounts$/,
   /^POST \/api\/v1\/admin\/accounts\/batch$/,
   /^POST \/api\/v1\/admin\/users\/\d+\/balance$/,
+  /^POST \/api\/v1\/admin\/subscriptions\/\d+\/extend$/,
+  /^POST \/api\/v1\/keys$/,
 ];
 const STEP_UP_ROUTES = [
   /^(POST|PUT|DELETE) \/api\/v1\/admin\/accounts(\/\d+)?$/,
@@ -58,7 +68,7 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
     complianceLocked: profile.compliance && (opts.complianceLocked ?? false),
     stepUpVariant: opts.stepUpVariant ?? false,
     adminRpm: opts.adminRpm,
-    requireIdempotencyKey: opts.requireIdempotencyKey ?? false,
+    requireIdempotencyKey: opts.idempotencyRequired ?? opts.requireIdempotencyKey ?? false,
     publicSettings: {
       turnstileEnabled: opts.turnstileEnabled ?? false,
       captchaEnabled: opts.captchaEnabled ?? false,
@@ -189,7 +199,9 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
       return handler(c);
     }
     const raw = await c.req.raw.clone().text();
-    const scope = `${line} ${key}`;
+    // The fingerprint covers method, route, actor and payload (BuildIdempotencyFingerprint).
+    const actor = c.req.header("x-api-key") ?? c.req.header("authorization") ?? "";
+    const scope = `${line} ${payloadHash(actor)} ${key}`;
     const hash = payloadHash(raw);
     const now = Date.now();
     const retryAfter = (until: number) => ({
@@ -249,9 +261,9 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
   registerAccounts(sim, idempotent);
   registerChannels(sim);
   registerPlans(sim);
-  registerSubscriptions(sim);
+  registerSubscriptions(sim, idempotent);
   registerUsers(sim, idempotent);
-  registerUserApi(sim);
+  registerUserApi(sim, idempotent);
   registerGateway(sim);
   app.notFound(ginNotFound);
   app.onError((err, c) => fail(c, 500, `internal error: ${err.message}`));
