@@ -47,6 +47,15 @@ export function healAction(f: Finding): HealAction | null {
   if (f.kind === "changed" && f.resource_type === "account" && f.field === "group_ids")
     return "rebind_account";
   if (f.kind === "missing" && f.resource_type === "subscription") return "reassign_subscription";
+  // An assign over an expired subscription renews it in place (subscription_service.go:521-536
+  // @67380eafd), so re-assigning heals it without a second row.
+  if (
+    f.kind === "changed" &&
+    f.resource_type === "subscription" &&
+    f.field === "status" &&
+    f.actual === "expired"
+  )
+    return "reassign_subscription";
   if (f.kind === "missing" && f.resource_type === "channel") return "recreate_channel";
   return null;
 }

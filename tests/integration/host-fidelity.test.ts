@@ -4,6 +4,7 @@ import { hostAdapterFor } from "../../src/app/host-access.js";
 import { installPack } from "../../src/packs/packs.js";
 import { importKeys } from "../../src/provision/import.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
+import { reconcileProvider } from "../../src/reconcile/runner.js";
 import { runAccessProbe } from "../../src/steps/access-proof.js";
 import { findHost, latestCapabilities } from "../../src/store/hosts.js";
 import { standardPack, writeSignedPack } from "../fixtures/packs/write.js";
@@ -175,5 +176,51 @@ describe("host fidelity, Dec 2026 review", () => {
     } finally {
       await pw.close();
     }
+  });
+
+  it("D11: an expired subscription relay made is healed by a re-assign that renews it in place", async () => {
+    w = await makeWorld();
+    const user = w.sim.sim.state.addUser({ email: "d11@example.com", password: "pw-123456" });
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      subscribe: [{ userId: user.id, days: 30 }],
+    });
+    const sub = liveOnHost(w.sim, r.batch_id).subscriptions[0];
+    if (!sub) throw new Error("no subscription");
+    Object.assign(sub, { status: "expired", expiresAt: Date.now() - 1000 });
+    const healed = await reconcileProvider(
+      w.t.ctx,
+      { hostRef: "sim", providerId: "deepseek" },
+      { trigger: "manual", heal: true },
+    );
+    expect(healed.healed.join("\n")).toMatch(new RegExp(`re-assigned the subscription of user ${user.id}`));
+    expect(w.sim.sim.state.subscriptions.get(sub.id)).toMatchObject({ status: "active" });
+    expect(sub.expiresAt).toBeGreaterThan(Date.now());
+    expect([...w.sim.sim.state.subscriptions.values()].filter((x) => x.userId === user.id)).toHaveLength(1);
+  });
+
+  it("D7: bulk-update to a group deleted by hand fails whole (404 GROUP_NOT_FOUND); heal does not retry account by account", async () => {
+    w = await makeWorld();
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey(), deepseekKey()],
+      mode: "strict",
+    });
+    const group = liveOnHost(w.sim, r.batch_id).groups[0];
+    if (!group) throw new Error("no group");
+    w.sim.sim.state.deleteGroupCascade(group);
+    const healed = await reconcileProvider(
+      w.t.ctx,
+      { hostRef: "sim", providerId: "deepseek" },
+      { trigger: "manual", heal: true },
+    );
+    expect(healed.healed).toContain(
+      `could not re-bind 2 account(s): group #${group.id} is gone from the host`,
+    );
+    expect(healed.healed.join("\n")).not.toMatch(/could not heal account/);
   });
 });

@@ -46,13 +46,13 @@ describe("account create and delete", () => {
     expect((await call("DELETE", "/api/v1/admin/accounts/424242")).status).toBe(200);
   });
 
-  it("2026 builds: omitted concurrency and priority default to 3 and 50; unknown delete is 404", async () => {
+  it("2026 builds: omitted concurrency and priority default to 3 and 50; unknown delete is 200 too (account_repo.go:866-905@67380eafd)", async () => {
     const { s: now, call } = await sim("v0.1.179");
     const r = await call("POST", "/api/v1/admin/accounts", account([]));
     expect(r.status).toBe(200);
     const made = now.sim.state.liveAccounts()[0];
     expect(made).toMatchObject({ platform: "made-up-platform", concurrency: 3, priority: 50 });
-    expect((await call("DELETE", "/api/v1/admin/accounts/424242")).status).toBe(404);
+    expect((await call("DELETE", "/api/v1/admin/accounts/424242")).status).toBe(200);
   });
 });
 
@@ -63,8 +63,12 @@ describe("payment plans", () => {
     [{ name: "p", group_id: 1, price: 0, validity_days: 30, validity_unit: "day" }, "PLAN_PRICE_INVALID"],
     [{ name: "p", group_id: 1, price: 1, validity_days: 0, validity_unit: "day" }, "PLAN_VALIDITY_REQUIRED"],
     [
-      { name: "p", group_id: 1, price: 1, validity_days: 30, validity_unit: "fortnight" },
+      { name: "p", group_id: 1, price: 1, validity_days: 30, validity_unit: " " },
       "PLAN_VALIDITY_UNIT_REQUIRED",
+    ],
+    [
+      { name: "p", group_id: 1, price: 1, validity_days: 30, validity_unit: "day", currency: "yuan" },
+      "PLAN_CURRENCY_INVALID",
     ],
   ])("refuses %j with %s", async (body, reason) => {
     const { call } = await sim("v0.1.179");
@@ -203,4 +207,114 @@ describe("idempotency on extend and user key create (subscription_handler.go:204
       );
     },
   );
+});
+
+describe("accounts as sub2api's 2026 source reads (67380eafd)", () => {
+  async function withAccounts() {
+    const h = await sim("v0.1.179");
+    const g1 = await h.call("POST", "/api/v1/admin/groups", {
+      name: "g1",
+      platform: "openai",
+      rate_multiplier: 1,
+    });
+    const g2 = await h.call("POST", "/api/v1/admin/groups", {
+      name: "g2",
+      platform: "deepseek",
+      rate_multiplier: 1,
+    });
+    const a = await h.call("POST", "/api/v1/admin/accounts", {
+      ...account([g1.body.data.id]),
+      platform: "openai",
+      extra: { openai_responses_mode: "force_chat_completions" },
+    });
+    return {
+      ...h,
+      g1: g1.body.data.id as number,
+      g2: g2.body.data.id as number,
+      id: a.body.data.id as number,
+    };
+  }
+
+  it("bulk-update: one unknown group fails the whole call 404 GROUP_NOT_FOUND; bindings are replaced", async () => {
+    const { s: h, call, g1, g2, id } = await withAccounts();
+    const bad = await call("POST", "/api/v1/admin/accounts/bulk-update", {
+      account_ids: [id],
+      group_ids: [g2, 999],
+    });
+    expect(bad).toMatchObject({ status: 404, body: { reason: "GROUP_NOT_FOUND" } });
+    expect(h.sim.state.accounts.get(id)?.groupIds).toEqual([g1]);
+    const ok = await call("POST", "/api/v1/admin/accounts/bulk-update", {
+      account_ids: [id],
+      group_ids: [g2],
+    });
+    expect(ok.status).toBe(200);
+    expect(h.sim.state.accounts.get(id)?.groupIds).toEqual([g2]);
+  });
+
+  it("update binds a group of another platform (no platform check)", async () => {
+    const { call, g2, id } = await withAccounts();
+    expect((await call("PUT", `/api/v1/admin/accounts/${id}`, { group_ids: [g2] })).status).toBe(200);
+  });
+
+  it("a 401 in the account test sets status=error and schedulable=false; a later passing test restores status only", async () => {
+    const { s: h, call, id } = await withAccounts();
+    h.sim.upstream.revoke("sk-x");
+    const failed = await fetch(`${h.url}/api/v1/admin/accounts/${id}/test`, {
+      method: "POST",
+      headers: { "x-api-key": h.sim.state.adminApiKey, "content-type": "application/json" },
+      body: JSON.stringify({ model_id: "deepseek-chat" }),
+    });
+    expect(await failed.text()).toMatch(/Chat Completions API \(\/v1\/chat\/completions\) returned 401/);
+    expect(h.sim.state.accounts.get(id)).toMatchObject({ status: "error", schedulable: false });
+    h.sim.upstream.restore("sk-x");
+    await (await call("POST", `/api/v1/admin/accounts/${id}/test`, { model_id: "deepseek-chat" })).body;
+    expect(h.sim.state.accounts.get(id)).toMatchObject({ status: "active", schedulable: false });
+  });
+
+  it("model preview: unsupported platforms 400 by name; a refused key 502 'Upstream model list request failed with HTTP 401'", async () => {
+    const { s: h, call } = await withAccounts();
+    const body = {
+      platform: "anthropic",
+      type: "apikey",
+      base_url: "https://api.deepseek.com",
+      api_key: "sk-x",
+    };
+    const anthropic = await call("POST", "/api/v1/admin/accounts/models/sync-upstream-preview", body);
+    expect(anthropic).toMatchObject({
+      status: 400,
+      body: { message: "Unsupported platform for upstream model sync: anthropic" },
+    });
+    h.sim.upstream.revoke("sk-x");
+    const refused = await call("POST", "/api/v1/admin/accounts/models/sync-upstream-preview", {
+      ...body,
+      platform: "deepseek",
+    });
+    expect(refused).toMatchObject({
+      status: 502,
+      body: { message: "Upstream model list request failed with HTTP 401" },
+    });
+  });
+});
+
+describe("subscriptions (subscription_service.go:521-536@67380eafd)", () => {
+  it("assign over an expired subscription renews it in place and answers it as reused", async () => {
+    const { s: h, call } = await sim("v0.1.179");
+    const g = await call("POST", "/api/v1/admin/groups", {
+      name: "sub",
+      platform: "openai",
+      subscription_type: "subscription",
+      rate_multiplier: 1,
+    });
+    const u = h.sim.state.addUser({ email: "e@example.com", password: "pw-123456" });
+    const body = { user_ids: [u.id], group_id: g.body.data.id, validity_days: 30, notes: "old" };
+    const first = await call("POST", "/api/v1/admin/subscriptions/bulk-assign", body);
+    const id = first.body.data.subscriptions[0].id as number;
+    const held = h.sim.state.subscriptions.get(id);
+    if (!held) throw new Error("no subscription");
+    Object.assign(held, { status: "expired", expiresAt: Date.now() - 1000 });
+    const again = await call("POST", "/api/v1/admin/subscriptions/bulk-assign", { ...body, notes: "new" });
+    expect(again.body.data.statuses).toEqual({ [u.id]: "reused" });
+    expect(again.body.data.subscriptions[0]).toMatchObject({ id, status: "active", notes: "new" });
+    expect(h.sim.state.subscriptions.size).toBe(1);
+  });
 });

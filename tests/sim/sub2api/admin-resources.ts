@@ -218,10 +218,14 @@ export function registerPlans(sim: Sim) {
     if (!(price > 0)) return fail(c, 400, "price must be > 0", "PLAN_PRICE_INVALID");
     const days = typeof body.validity_days === "number" ? body.validity_days : 0;
     if (!(days > 0)) return fail(c, 400, "validity days must be > 0", "PLAN_VALIDITY_REQUIRED");
-    const unit = typeof body.validity_unit === "string" ? body.validity_unit : "";
-    if (!["day", "week", "month", "year"].includes(unit)) {
-      return fail(c, 400, "validity unit must be day, week, month, or year", "PLAN_VALIDITY_UNIT_REQUIRED");
-    }
+    // Only a non-empty unit is required (payment_config_plans.go:15-49@67380eafd).
+    const unit = typeof body.validity_unit === "string" ? body.validity_unit.trim() : "";
+    if (unit === "") return fail(c, 400, "validity unit is required", "PLAN_VALIDITY_UNIT_REQUIRED");
+    // Currency is a display label: trimmed and upper-cased, empty kept empty, otherwise three
+    // ISO letters (payment_config_service.go:165-178, payment_config_plans.go:135-152@67380eafd).
+    const currency = typeof body.currency === "string" ? body.currency.trim().toUpperCase() : "";
+    if (currency !== "" && !/^[A-Z]{3}$/.test(currency))
+      return fail(c, 400, "currency must be a 3-letter ISO code", "PLAN_CURRENCY_INVALID");
     const g = state.groups.get(groupId);
     if (!g || g.deletedAt) return fail(c, 500, "internal error");
     const now = Date.now();
@@ -231,7 +235,7 @@ export function registerPlans(sim: Sim) {
       name,
       description: typeof body.description === "string" ? body.description : "",
       price,
-      ...(typeof body.currency === "string" ? { currency: body.currency.toUpperCase() } : {}),
+      ...(currency !== "" ? { currency } : {}),
       validityDays: days,
       validityUnit: unit,
       forSale: body.for_sale === true,
@@ -308,6 +312,19 @@ export function assignSubscription(
         message: "subscription already exists",
         reason: "SUBSCRIPTION_ALREADY_EXISTS",
       };
+    }
+    // An expired subscription is renewed in place with a new term and the new notes and answered
+    // as reused (subscription_service.go:521-536@67380eafd).
+    const now = Date.now();
+    if (existing.status === "expired" || existing.expiresAt <= now) {
+      Object.assign(existing, {
+        status: "active",
+        startsAt: now,
+        expiresAt: now + days * DAY,
+        notes: notes.trim(),
+        updatedAt: now,
+      });
+      return { ok: true, sub: existing, reused: true };
     }
     const sameDays = existing.startsAt + days * DAY === existing.expiresAt;
     const sameNotes = existing.notes.trim() === notes.trim();

@@ -64,6 +64,8 @@ export interface SimProfile {
    * `notes` is silently dropped.
    */
   accountNotes: boolean;
+  /** A 401 in an account test also sets `schedulable=false` (0.1.130+, SetError); earlier, status only. */
+  testErrorUnschedules: boolean;
 }
 
 const BASE_PLATFORMS = ["anthropic", "openai", "gemini"];
@@ -83,6 +85,7 @@ const LINEAGE_2026 = {
   groupSearch: true,
   accountGroupFilter: true,
   accountNotes: true,
+  testErrorUnschedules: true,
 } as const;
 
 const CN = ["kimi", "zhipu", "deepseek"];
@@ -115,6 +118,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     groupSearch: false,
     accountGroupFilter: false,
     accountNotes: false,
+    testErrorUnschedules: false,
   },
   "v0.1.126": {
     ...LINEAGE_2026,
@@ -131,6 +135,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     compliance: false,
     batchDelete: false,
     modelsSync: false,
+    testErrorUnschedules: false,
   },
   "v0.1.150": {
     ...LINEAGE_2026,
