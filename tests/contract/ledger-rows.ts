@@ -223,7 +223,7 @@ export const LEDGER: LedgerRow[] = [
     sent: "platform, type, base_url, api_key",
     read: "data.models[]; 502 `Upstream model list request failed with HTTP 401/403` = key refused",
     relied:
-      "a temporary account in memory: nothing is stored; 400 `Unsupported platform for upstream model sync: <p>` outside openai/CN",
+      "a temporary account in memory: nothing is stored; 400 `Unsupported platform for upstream model sync: <p>` outside openai/CN; 400 `Invalid base URL: host is not allowed` under security.url_allowlist (checked once before every import: refused with no write)",
     builds: "0.1.134+",
     source: "account_handler.go SyncUpstreamModelsPreview (fork carrying upstream's)",
   },

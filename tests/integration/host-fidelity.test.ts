@@ -223,4 +223,36 @@ describe("host fidelity, Dec 2026 review", () => {
     );
     expect(healed.healed.join("\n")).not.toMatch(/could not heal account/);
   });
+
+  it("B2: a DeepSeek import on a host with security.url_allowlist on (default upstream_hosts) is refused before any write", async () => {
+    w = await makeWorld({ urlAllowlist: true });
+    const before = JSON.stringify(w.sim.sim.state.liveCounts());
+    const writes = w.sim.sim.writes.length;
+    const err = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+    }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message?: string; hint?: string },
+    );
+    expect(err?.code).toBe("BASE_URL_NOT_ALLOWED");
+    expect(err?.message).toContain("security.url_allowlist.upstream_hosts");
+    expect(err?.hint).toContain("api.deepseek.com");
+    // Judged from the host: nothing was written.
+    expect(w.sim.sim.writes.slice(writes)).toEqual([]);
+    expect(JSON.stringify(w.sim.sim.state.liveCounts())).toBe(before);
+  });
+
+  it("B2: Kimi (api.moonshot.cn is in the default upstream_hosts) still imports on that host", async () => {
+    w = await makeWorld({ urlAllowlist: true });
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "kimi",
+      keys: [`sk-${"k".repeat(40)}`],
+      mode: "strict",
+    });
+    expect(r.status, r.status_reason).toBe("succeeded");
+  });
 });

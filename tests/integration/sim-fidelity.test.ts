@@ -318,3 +318,33 @@ describe("subscriptions (subscription_service.go:521-536@67380eafd)", () => {
     expect(h.sim.state.subscriptions.size).toBe(1);
   });
 });
+
+describe("security.url_allowlist (config.go:2021-2033, account_test_service.go:185-200,332-336@67380eafd)", () => {
+  it("the account test and the model preview refuse a base URL whose host is not in upstream_hosts", async () => {
+    const { s: h, call } = await sim("v0.1.179", { urlAllowlist: true });
+    const made = await call("POST", "/api/v1/admin/accounts", account([]));
+    const test = await fetch(`${h.url}/api/v1/admin/accounts/${made.body.data.id}/test`, {
+      method: "POST",
+      headers: { "x-api-key": h.sim.state.adminApiKey, "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(await test.text()).toContain("Invalid base URL: host is not allowed: api.deepseek.com");
+    const preview = await call("POST", "/api/v1/admin/accounts/models/sync-upstream-preview", {
+      platform: "deepseek",
+      type: "apikey",
+      base_url: "https://api.deepseek.com",
+      api_key: "sk-x",
+    });
+    expect(preview).toMatchObject({
+      status: 400,
+      body: { message: "Invalid base URL: host is not allowed: api.deepseek.com" },
+    });
+    const kimi = await call("POST", "/api/v1/admin/accounts/models/sync-upstream-preview", {
+      platform: "kimi",
+      type: "apikey",
+      base_url: "https://api.moonshot.cn/v1",
+      api_key: "sk-x",
+    });
+    expect(kimi.status).toBe(200);
+  });
+});

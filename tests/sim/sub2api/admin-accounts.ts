@@ -12,6 +12,7 @@ import {
 } from "./gin.js";
 import { upstreamUrl } from "./routing.js";
 import type { SimAccount } from "./state.js";
+import { allowlistError } from "./upstream.js";
 
 const SENSITIVE = new Set([
   "api_key",
@@ -365,6 +366,9 @@ export function registerAccounts(
       const baseUrl = typeof a.credentials.base_url === "string" ? a.credentials.base_url : "";
       if (!/^https?:\/\//.test(baseUrl))
         return void events.push({ type: "error", error: `Invalid base URL: ${baseUrl}` });
+      // account_test_service.go:332-336@67380eafd: "Invalid base URL: <validator error>".
+      const disallowed = allowlistError(sim.options.urlAllowlist, baseUrl);
+      if (disallowed) return void events.push({ type: "error", error: `Invalid base URL: ${disallowed}` });
       const url = upstreamUrl(profile, a, "test");
       const r = upstream.post(url, apiKey, model);
       if (!r.ok) {
@@ -424,6 +428,10 @@ export function registerAccounts(
       const platform = String(body.platform);
       if (!MODEL_SYNC_PLATFORMS.includes(platform))
         return fail(c, 400, `Unsupported platform for upstream model sync: ${platform}`);
+      // The model list goes through the same base-URL validation as the account test; its
+      // refusal is a configuration error (400). The review read the validator, not this exact text.
+      const disallowed = allowlistError(sim.options.urlAllowlist, String(body.base_url ?? ""));
+      if (disallowed) return fail(c, 400, `Invalid base URL: ${disallowed}`);
       if (!upstream.authorized(String(body.api_key))) {
         return fail(c, 502, "Upstream model list request failed with HTTP 401");
       }
@@ -441,6 +449,8 @@ export function registerAccounts(
       const baseUrl = String(a.credentials.base_url ?? "");
       if (!MODEL_SYNC_PLATFORMS.includes(a.platform))
         return fail(c, 400, `Unsupported platform for upstream model sync: ${a.platform}`);
+      const disallowed = allowlistError(sim.options.urlAllowlist, baseUrl);
+      if (disallowed) return fail(c, 400, `Invalid base URL: ${disallowed}`);
       if (!upstream.authorized(String(a.credentials.api_key ?? ""))) {
         return fail(c, 502, "Upstream model list request failed with HTTP 401");
       }

@@ -35,6 +35,8 @@ export interface SimOptions {
   adminRpm: number | undefined;
   /** `idempotency.observe_only=false`: a missing Idempotency-Key is refused. */
   requireIdempotencyKey: boolean;
+  /** `security.url_allowlist.enabled: true` with these `upstream_hosts`; undefined = disabled (the default). */
+  urlAllowlist: string[] | undefined;
   publicSettings: {
     turnstileEnabled: boolean;
     backendModeEnabled: boolean;

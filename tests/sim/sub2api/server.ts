@@ -9,7 +9,7 @@ import { registerGateway } from "./gateway.js";
 import { fail, ginNotFound, middlewareError } from "./gin.js";
 import { type ProfileName, profileOf } from "./profiles.js";
 import { generateAdminKey, payloadHash, SimState } from "./state.js";
-import { FakeUpstream } from "./upstream.js";
+import { DEFAULT_UPSTREAM_HOSTS, FakeUpstream } from "./upstream.js";
 import { registerUserApi } from "./user-api.js";
 
 export interface CreateSimOptions {
@@ -22,6 +22,11 @@ export interface CreateSimOptions {
   idempotencyRequired?: boolean;
   /** Older name of `idempotencyRequired`. */
   requireIdempotencyKey?: boolean;
+  /**
+   * `security.url_allowlist.enabled: true`; `true` takes the default `upstream_hosts`
+   * (`DEFAULT_UPSTREAM_HOSTS`), a list replaces them.
+   */
+  urlAllowlist?: boolean | string[];
   turnstileEnabled?: boolean;
   captchaEnabled?: boolean;
   backendModeEnabled?: boolean;
@@ -69,6 +74,12 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
     stepUpVariant: opts.stepUpVariant ?? false,
     adminRpm: opts.adminRpm,
     requireIdempotencyKey: opts.idempotencyRequired ?? opts.requireIdempotencyKey ?? false,
+    urlAllowlist:
+      opts.urlAllowlist === true
+        ? [...DEFAULT_UPSTREAM_HOSTS]
+        : Array.isArray(opts.urlAllowlist)
+          ? opts.urlAllowlist
+          : undefined,
     publicSettings: {
       turnstileEnabled: opts.turnstileEnabled ?? false,
       captchaEnabled: opts.captchaEnabled ?? false,

@@ -65,6 +65,39 @@ function isVersionSegment(segment: string): boolean {
   return rest.startsWith("alpha") || rest.startsWith("beta") || rest.startsWith("preview");
 }
 
+/**
+ * `security.url_allowlist.upstream_hosts` defaults (`config/config.go:2021-2033@67380eafd`): no
+ * api.deepseek.com, no dashscope.aliyuncs.com, no api.minimax.io. The Google and Azure entries of
+ * that list are left out here (no relay provider uses them).
+ */
+export const DEFAULT_UPSTREAM_HOSTS = [
+  "api.openai.com",
+  "api.anthropic.com",
+  "api.kimi.com",
+  "api.moonshot.ai",
+  "api.moonshot.cn",
+  "open.bigmodel.cn",
+  "api.minimaxi.com",
+];
+
+/**
+ * The host's base-URL check with the allowlist on (`urlvalidator.ValidateHTTPSURL` with
+ * `RequireAllowlist`, called by `validateUpstreamBaseURL`, account_test_service.go:185-200@67380eafd):
+ * the error text, or undefined when the URL passes.
+ */
+export function allowlistError(allowlist: string[] | undefined, baseUrl: string): string | undefined {
+  if (!allowlist) return undefined;
+  let host: string;
+  try {
+    const u = new URL(baseUrl);
+    if (u.protocol !== "https:") return "invalid url scheme";
+    host = u.hostname.toLowerCase();
+  } catch {
+    return "invalid url";
+  }
+  return allowlist.includes(host) ? undefined : `host is not allowed: ${host}`;
+}
+
 const errorBody = (message: string, type: string) => JSON.stringify({ error: { message, type } });
 
 export class FakeUpstream {
