@@ -22,7 +22,11 @@ export async function refuseDisallowedBaseUrl(internals: PlanInternals, plan: Im
   const key = keys.find((k) => creating.has(k.position));
   if (!key) return;
   try {
-    await adapter.previewUpstreamModels({ platform: mapping.platform, baseUrl: mapping.baseUrl, apiKey: key.secret });
+    await adapter.previewUpstreamModels({
+      platform: mapping.platform,
+      baseUrl: mapping.baseUrl,
+      apiKey: key.secret,
+    });
   } catch (err) {
     if (!isHostError(err) || err.status !== 400 || !/invalid base url/i.test(err.message)) return;
     const upstreamHost = new URL(mapping.baseUrl).hostname;
@@ -32,7 +36,11 @@ export async function refuseDisallowedBaseUrl(internals: PlanInternals, plan: Im
       `host "${host.name}" refuses ${internals.def.provider_id}'s base URL ${mapping.baseUrl}: ${upstreamHost} is not in its security.url_allowlist.upstream_hosts (${describe(err)})`,
       {
         hint: `Add ${upstreamHost} to security.url_allowlist.upstream_hosts in sub2api's config (or turn security.url_allowlist.enabled off), restart sub2api, then import again.`,
-        details: { reason_code: "BASE_URL_NOT_ALLOWED", host_setting: "security.url_allowlist.upstream_hosts", upstream_host: upstreamHost },
+        details: {
+          reason_code: "BASE_URL_NOT_ALLOWED",
+          host_setting: "security.url_allowlist.upstream_hosts",
+          upstream_host: upstreamHost,
+        },
       },
     );
   }
