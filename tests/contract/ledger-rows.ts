@@ -127,10 +127,10 @@ export const LEDGER: LedgerRow[] = [
     method: "listAccounts",
     http: "GET /api/v1/admin/accounts?search&platform&status&group&page&page_size",
     sent: "filters (group filter from 2026)",
-    read: "items[].id,name,notes,platform,type,status,schedulable,priority,concurrency,group_ids|groups[].id,credentials.base_url/model_mapping,credentials_status.has_api_key,extra,error_message",
+    read: "items[].id,name,notes,platform,type,status,schedulable,priority,concurrency,group_ids|groups[].id,credentials.base_url/model_mapping,credentials_status.has_api_key,extra,error_message,temp_unschedulable_until/reason,rate_limited_at,rate_limit_reset_at,overload_until",
     relied: "2026 builds redact credentials; Dec 2025 returns them (only non-secret fields are kept)",
     builds: "all",
-    source: `${ADMIN}:102 ${DEC}`,
+    source: `${ADMIN}:102 ${DEC}; dto/types.go:223-230 (runtime pauses: a paused account is reported failing) @67380eafd`,
   },
   {
     method: "createAccount",

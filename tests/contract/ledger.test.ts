@@ -270,12 +270,28 @@ const CASES: Record<string, Case> = {
   },
   listAccounts: {
     route: ["get", "/api/v1/admin/accounts"],
-    answer: () => page([acct]),
+    answer: () =>
+      page([
+        {
+          ...acct,
+          rate_limited_at: null,
+          rate_limit_reset_at: null,
+          overload_until: null,
+          temp_unschedulable_until: "2026-12-02T00:30:00Z",
+          temp_unschedulable_reason: "balance low",
+        },
+      ]),
     call: (a) => a.listAccounts({ search: "deepseek-", groupId: 3 }),
     sent: (s) => expect([s.query.get("search"), s.query.get("group")]).toEqual(["deepseek-", "3"]),
     read: (r) =>
       expect(r).toMatchObject([
-        { id: 11, groupIds: [3], baseUrl: "https://api.deepseek.com", hasApiKey: true },
+        {
+          id: 11,
+          groupIds: [3],
+          baseUrl: "https://api.deepseek.com",
+          hasApiKey: true,
+          pause: { tempUnschedulableUntil: "2026-12-02T00:30:00Z", tempUnschedulableReason: "balance low" },
+        },
       ]),
   },
   createAccount: {

@@ -11,6 +11,7 @@ import { standardPack, writeSignedPack } from "../fixtures/packs/write.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 import { makeProxiedWorld } from "../reliability/lost-answers.js";
 import { SecretLedger } from "../reliability/suite.js";
+import { runBalanceCheck } from "../sim/sub2api/admin-accounts.js";
 
 let w: World;
 afterEach(async () => {
@@ -254,5 +255,38 @@ describe("host fidelity, Dec 2026 review", () => {
       mode: "strict",
     });
     expect(r.status, r.status_reason).toBe("succeeded");
+  });
+
+  it("D3: an account the host paused for low balance was reported healthy; reconcile now reports it failing", async () => {
+    w = await makeWorld();
+    const keys = [deepseekKey(), deepseekKey()];
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys,
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    expect(r.status).toBe("succeeded");
+    w.sim.sim.upstream.lowBalance.add(keys[0] as string);
+    runBalanceCheck(w.sim.sim);
+    const paused = liveOnHost(w.sim, r.batch_id).accounts.filter(
+      (a) => a.tempUnschedulableUntil !== undefined,
+    );
+    expect(paused).toHaveLength(1);
+    expect(paused[0]).toMatchObject({ status: "active", schedulable: true }); // status untouched
+    const rec = await reconcileProvider(
+      w.t.ctx,
+      { hostRef: "sim", providerId: "deepseek" },
+      { trigger: "manual" },
+    );
+    expect(rec.findings).toContainEqual(
+      expect.objectContaining({
+        kind: "account_failing",
+        host_resource_id: paused[0]?.id,
+        message: expect.stringMatching(/temporarily unschedulable until .*balance/),
+      }),
+    );
+    expect(rec.new_status).toBe("degraded");
   });
 });

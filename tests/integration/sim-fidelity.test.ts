@@ -348,3 +348,48 @@ describe("security.url_allowlist (config.go:2021-2033, account_test_service.go:1
     expect(kimi.status).toBe(200);
   });
 });
+
+describe("runtime pauses (ratelimit_cn_providers.go:54-69,122-141, dto/types.go:223-230@67380eafd)", () => {
+  it.each([402, 429] as const)(
+    "an upstream %d in the gateway rate-limits the account; status and schedulable stay",
+    async (code) => {
+      const { s: h, call } = await sim("v0.1.179");
+      const g = await call("POST", "/api/v1/admin/groups", {
+        name: "g",
+        platform: "deepseek",
+        rate_multiplier: 1,
+      });
+      const made = await call("POST", "/api/v1/admin/accounts", {
+        ...account([g.body.data.id]),
+        platform: "deepseek",
+      });
+      const user = h.sim.state.addUser({ email: "p@example.com", password: "pw-123456", balance: 10 });
+      const now = Date.now();
+      h.sim.state.apiKeys.set(77, {
+        id: 77,
+        userId: user.id,
+        key: "sk-user-77",
+        name: "k",
+        groupId: g.body.data.id,
+        status: "active",
+        createdAt: now,
+        updatedAt: now,
+      });
+      h.sim.upstream.failing.set("sk-x", code);
+      const chat = () =>
+        fetch(`${h.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: "Bearer sk-user-77", "content-type": "application/json" },
+          body: JSON.stringify({ model: "deepseek-chat", messages: [{ role: "user", content: "hi" }] }),
+        });
+      await chat();
+      const listed = await call("GET", "/api/v1/admin/accounts");
+      const a = listed.body.data.items.find((x: Json) => x.id === made.body.data.id);
+      expect(a).toMatchObject({ status: "active", schedulable: true });
+      expect(a.rate_limit_reset_at).toEqual(expect.any(String));
+      // The scheduler skips it now: no other account, so 503.
+      h.sim.upstream.failing.delete("sk-x");
+      expect((await chat()).status).toBe(503);
+    },
+  );
+});

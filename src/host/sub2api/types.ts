@@ -150,6 +150,18 @@ export interface HostAccount {
   hasApiKey: boolean;
   extra: Record<string, unknown>;
   errorMessage: string;
+  /**
+   * Runtime pauses the host sets without touching `status`/`schedulable` (RFC 3339 times; absent
+   * when unset or on builds without them): low CN balance → temp-unschedulable; upstream 402/429
+   * → rate-limited; overload. The scheduler skips the account until the time passes.
+   */
+  pause: {
+    tempUnschedulableUntil?: string;
+    tempUnschedulableReason?: string;
+    rateLimitedAt?: string;
+    rateLimitResetAt?: string;
+    overloadUntil?: string;
+  };
 }
 
 export interface CreateAccountInput {

@@ -59,12 +59,45 @@ export function accountJson(a: SimAccount, sim: Sim) {
     status: a.status,
     error_message: a.errorMessage,
     schedulable: a.schedulable,
+    ...(sim.profile.idempotency
+      ? {
+          rate_limited_at: optTime(a.rateLimitedAt),
+          rate_limit_reset_at: optTime(a.rateLimitResetAt),
+          overload_until: optTime(a.overloadUntil),
+          temp_unschedulable_until: optTime(a.tempUnschedulableUntil),
+          temp_unschedulable_reason: a.tempUnschedulableReason ?? "",
+        }
+      : {}),
     group_ids: a.groupIds,
     groups: a.groupIds.map((id) => ({ id, name: sim.state.groups.get(id)?.name ?? "" })),
     current_concurrency: 0,
     created_at: goTime(a.createdAt),
     updated_at: goTime(a.updatedAt),
   };
+}
+
+const optTime = (ms: number | undefined) => (ms === undefined ? null : goTime(ms));
+
+/** Whether the scheduler skips the account now for a runtime pause (temp-unschedulable, rate limit, overload). */
+export function paused(a: SimAccount, now = Date.now()): boolean {
+  return [a.tempUnschedulableUntil, a.rateLimitResetAt, a.overloadUntil].some(
+    (t) => t !== undefined && t > now,
+  );
+}
+
+/**
+ * One run of `CNProviderBalanceCheckService` (cn_provider_balance_check_service.go:22-29,213-234
+ * @67380eafd): a kimi/deepseek pay-as-you-go account whose upstream balance is low is set
+ * temp-unschedulable; `status` and `schedulable` stay as they are.
+ */
+export function runBalanceCheck(sim: Sim, now = Date.now()) {
+  for (const a of sim.state.liveAccounts()) {
+    if (a.platform !== "kimi" && a.platform !== "deepseek") continue;
+    if (a.credentials.account_mode === "coding") continue;
+    if (!sim.upstream.lowBalance.has(String(a.credentials.api_key ?? ""))) continue;
+    a.tempUnschedulableUntil = now + 30 * 60_000;
+    a.tempUnschedulableReason = "cn provider balance below threshold";
+  }
 }
 
 type CreateResult =

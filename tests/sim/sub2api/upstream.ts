@@ -102,6 +102,10 @@ const errorBody = (message: string, type: string) => JSON.stringify({ error: { m
 
 export class FakeUpstream {
   readonly revoked = new Set<string>();
+  /** Keys whose provider balance is low (read by the host's CN balance check). */
+  readonly lowBalance = new Set<string>();
+  /** Keys the provider answers with this status (402 insufficient balance, 429 rate limit). */
+  readonly failing = new Map<string, 402 | 429>();
   calls = 0;
   /** Every URL called, newest last (tests read which path a build used). */
   readonly urls: string[] = [];
@@ -146,6 +150,11 @@ export class FakeUpstream {
         body: errorBody("Authentication Fails, Your api key is invalid", "authentication_error"),
       };
     }
+    const failure = this.failing.get(apiKey);
+    if (failure === 402)
+      return { ok: false, status: 402, body: errorBody("Insufficient Balance", "insufficient_balance") };
+    if (failure === 429)
+      return { ok: false, status: 429, body: errorBody("Rate limit reached", "rate_limit_error") };
     if (provider && !provider.models.includes(model)) {
       return {
         ok: false,
