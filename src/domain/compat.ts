@@ -35,6 +35,12 @@ export const FIRST_VERSION_DIR_JOIN = [0, 1, 127];
  */
 export const UNVERIFIED_NATIVE_PLATFORMS: readonly string[] = ["minimax"];
 
+/**
+ * The newest release whose source was read (2bc139ab, plus upstream main 67380eafd): later builds,
+ * the 0.2.x line included, are served by observation with a visible warning.
+ */
+export const LAST_VERIFIED_VERSION = [0, 1, 179];
+
 export type ServingMode = "native" | "fallback";
 
 export type ProviderSupport =

@@ -289,4 +289,39 @@ describe("host fidelity, Dec 2026 review", () => {
     );
     expect(rec.new_status).toBe("degraded");
   });
+
+  it("B3: run_mode simple (0.2.4) made relay's subscription group standard; the import now stops at the group, naming run_mode, and leaves nothing", async () => {
+    w = await makeWorld({ profile: "v0.2.4", runMode: "simple" });
+    const user = w.sim.sim.state.addUser({ email: "b3@example.com", password: "pw-123456" });
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      subscribe: [{ userId: user.id }],
+    });
+    expect(r.status).toBe("rolled_back");
+    expect(r.status_reason).toMatch(/run_mode: simple/);
+    expect(liveOnHost(w.sim)).toMatchObject({ groups: [], accounts: [], subscriptions: [] });
+  });
+
+  it("v0.2.4 (standard run mode): minimax imports on the verified fallback although the build accepts the platform; host add warns the build is newer than verified", async () => {
+    w = await makeWorld({ profile: "v0.2.4" });
+    const host = w.t.ctx.db.$client.prepare("SELECT warnings FROM host_capability_snapshots").get() as {
+      warnings: string;
+    };
+    expect(JSON.parse(host.warnings).map((x: { code: string }) => x.code)).toContain(
+      "HOST_NEWER_THAN_VERIFIED",
+    );
+    expect(latestCapabilities(w.t.ctx, w.hostId).cn_platforms).toContain("minimax");
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "minimax",
+      keys: ["m".repeat(48)],
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    expect(r.status, r.status_reason).toBe("succeeded");
+    expect(liveOnHost(w.sim, r.batch_id).groups[0]?.platform).toBe("openai");
+  });
 });

@@ -73,6 +73,11 @@ export interface HostGroup {
   dailyLimitUsd: number | null;
   weeklyLimitUsd: number | null;
   monthlyLimitUsd: number | null;
+  /**
+   * The answer had no `subscription_type`: sub2api in `run_mode: simple` (≥ 0.2.4) answers a
+   * reduced group shape (`simpleModeGroupResponse`) and makes every group standard.
+   */
+  reducedShape?: true;
 }
 
 export interface CreateGroupInput {

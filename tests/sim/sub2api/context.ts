@@ -37,6 +37,8 @@ export interface SimOptions {
   requireIdempotencyKey: boolean;
   /** `security.url_allowlist.enabled: true` with these `upstream_hosts`; undefined = disabled (the default). */
   urlAllowlist: string[] | undefined;
+  /** `run_mode: simple` (≥ 0.2.4). */
+  simpleMode: boolean;
   publicSettings: {
     turnstileEnabled: boolean;
     backendModeEnabled: boolean;

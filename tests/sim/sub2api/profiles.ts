@@ -12,10 +12,15 @@
  *   the Claude test ({base}/v1/messages → 404); version-directory joining
  *   (`openai_endpoint_url.go:8-28@49504adc9`).
  * - `v0.1.179` (2bc139ab): CN accounts tested at the joined chat URL.
+ * - `v0.2.4`: as far as the Dec 2026 review could read it (no commit pinned; PR descriptions and an
+ *   undated index copy of group_handler.go@02c82a9a): the group `oneof` adds grok, cursor, minimax,
+ *   opencode_go, composite; `models_list_config` is renamed `model_allowlist` (sub2api-plus PR #83;
+ *   relay sends neither); `run_mode: simple` can be set (`CreateSimOptions.runMode`). Everything
+ *   else is the 0.1.179 behaviour.
  * The design's category names are aliases: `cn-native` = v0.1.179, `openai-compat` = v0.1.150,
  * `legacy` = dec-2025.
  */
-export type ReleaseName = "dec-2025" | "v0.1.126" | "v0.1.150" | "v0.1.178" | "v0.1.179";
+export type ReleaseName = "dec-2025" | "v0.1.126" | "v0.1.150" | "v0.1.178" | "v0.1.179" | "v0.2.4";
 export type ProfileName = ReleaseName | "cn-native" | "openai-compat" | "legacy";
 
 export interface SimProfile {
@@ -66,6 +71,8 @@ export interface SimProfile {
   accountNotes: boolean;
   /** A 401 in an account test also sets `schedulable=false` (0.1.130+, SetError); earlier, status only. */
   testErrorUnschedules: boolean;
+  /** `run_mode: simple` exists (≥ 0.2.4): group creates become standard, groups answer a reduced shape. */
+  simpleModeAvailable: boolean;
 }
 
 const BASE_PLATFORMS = ["anthropic", "openai", "gemini"];
@@ -86,6 +93,7 @@ const LINEAGE_2026 = {
   accountGroupFilter: true,
   accountNotes: true,
   testErrorUnschedules: true,
+  simpleModeAvailable: false,
 } as const;
 
 const CN = ["kimi", "zhipu", "deepseek"];
@@ -119,6 +127,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     accountGroupFilter: false,
     accountNotes: false,
     testErrorUnschedules: false,
+    simpleModeAvailable: false,
   },
   "v0.1.126": {
     ...LINEAGE_2026,
@@ -136,6 +145,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     batchDelete: false,
     modelsSync: false,
     testErrorUnschedules: false,
+    simpleModeAvailable: false,
   },
   "v0.1.150": {
     ...LINEAGE_2026,
@@ -147,7 +157,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     openaiTest: "per_mode",
     cnTest: "chat",
     urlJoin: "version_dir",
-    groupPlatforms: [...BASE_PLATFORMS, "antigravity"],
+    groupPlatforms: [...BASE_PLATFORMS, "antigravity", "grok"], // group_handler.go:87@9a2f11b4e
     chatPlatforms: ["openai"],
     compliance: true,
     batchDelete: false,
@@ -163,7 +173,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     openaiTest: "per_mode",
     cnTest: "claude",
     urlJoin: "version_dir",
-    groupPlatforms: [...BASE_PLATFORMS, "antigravity", ...CN],
+    groupPlatforms: [...BASE_PLATFORMS, "antigravity", "grok", ...CN],
     chatPlatforms: ["openai", ...CN],
     compliance: true,
     batchDelete: true,
@@ -179,11 +189,38 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     openaiTest: "per_mode",
     cnTest: "chat",
     urlJoin: "version_dir",
-    groupPlatforms: [...BASE_PLATFORMS, "antigravity", ...CN],
+    groupPlatforms: [...BASE_PLATFORMS, "antigravity", "grok", ...CN, "composite"], // group_handler.go:101@2bc139ab5
     chatPlatforms: ["openai", ...CN],
     compliance: true,
     batchDelete: true,
     modelsSync: true,
+  },
+  "v0.2.4": {
+    ...LINEAGE_2026,
+    name: "v0.2.4",
+    version: "0.2.4",
+    modelsPreview: true,
+    groupSoftDelete: true,
+    openaiChat: "mode_flag",
+    openaiTest: "per_mode",
+    cnTest: "chat",
+    urlJoin: "version_dir",
+    // CreateGroupRequest.Platform oneof, group_handler.go@02c82a9a (index copy).
+    groupPlatforms: [
+      ...BASE_PLATFORMS,
+      "antigravity",
+      "grok",
+      "cursor",
+      ...CN,
+      "minimax",
+      "opencode_go",
+      "composite",
+    ],
+    chatPlatforms: ["openai", "grok", ...CN],
+    compliance: true,
+    batchDelete: true,
+    modelsSync: true,
+    simpleModeAvailable: true,
   },
 };
 

@@ -27,6 +27,8 @@ export interface CreateSimOptions {
    * (`DEFAULT_UPSTREAM_HOSTS`), a list replaces them.
    */
   urlAllowlist?: boolean | string[];
+  /** sub2api `run_mode` (≥ 0.2.4 only; ignored on older profiles). */
+  runMode?: "standard" | "simple";
   turnstileEnabled?: boolean;
   captchaEnabled?: boolean;
   backendModeEnabled?: boolean;
@@ -74,6 +76,7 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
     stepUpVariant: opts.stepUpVariant ?? false,
     adminRpm: opts.adminRpm,
     requireIdempotencyKey: opts.idempotencyRequired ?? opts.requireIdempotencyKey ?? false,
+    simpleMode: profile.simpleModeAvailable && opts.runMode === "simple",
     urlAllowlist:
       opts.urlAllowlist === true
         ? [...DEFAULT_UPSTREAM_HOSTS]
