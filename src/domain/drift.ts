@@ -47,6 +47,15 @@ export function healAction(f: Finding): HealAction | null {
   if (f.kind === "changed" && f.resource_type === "account" && f.field === "group_ids")
     return "rebind_account";
   if (f.kind === "missing" && f.resource_type === "subscription") return "reassign_subscription";
+  // An assign over an expired subscription renews it in place (subscription_service.go:521-536
+  // @67380eafd), so re-assigning heals it without a second row.
+  if (
+    f.kind === "changed" &&
+    f.resource_type === "subscription" &&
+    f.field === "status" &&
+    f.actual === "expired"
+  )
+    return "reassign_subscription";
   if (f.kind === "missing" && f.resource_type === "channel") return "recreate_channel";
   return null;
 }
@@ -166,10 +175,29 @@ function compare(e: Expectation, id: number, on: Indexed): Comparison {
   }
 }
 
+/**
+ * Why the host's scheduler skips this account now, or undefined: a temp-unschedulable, rate-limit
+ * or overload time still ahead (the host sets these without changing `status`/`schedulable`).
+ */
+export function accountPause(a: HostAccount, nowMs: number): string | undefined {
+  const ahead = (t: string | undefined) => t !== undefined && Date.parse(t) > nowMs;
+  const p = a.pause;
+  if (ahead(p.tempUnschedulableUntil))
+    return `temporarily unschedulable until ${p.tempUnschedulableUntil}${p.tempUnschedulableReason ? ` (${p.tempUnschedulableReason})` : ""}`;
+  if (ahead(p.rateLimitResetAt)) return `rate-limited by its upstream until ${p.rateLimitResetAt}`;
+  if (ahead(p.overloadUntil)) return `overloaded until ${p.overloadUntil}`;
+  return undefined;
+}
+
+/**
+ * `nowMs` judges the host's runtime pauses: a recorded account the host has paused serves nobody
+ * although its status and schedulable flag look healthy, so it is reported as failing.
+ */
 export function diffResources(
   owner: { installId: string; providerId: string },
   recorded: RecordedResource[],
   observed: Observed,
+  nowMs?: number,
 ): Finding[] {
   const on: Indexed = {
     groups: byId(observed.groups),
@@ -182,6 +210,9 @@ export function diffResources(
   for (const r of recorded) {
     const where = { resource_type: r.expect.type, name: r.name, host_resource_id: r.hostResourceId };
     const label = `${r.expect.type} ${r.name} (#${r.hostResourceId})`;
+    const account = r.expect.type === "account" ? on.accounts.get(r.hostResourceId) : undefined;
+    const pause = account && nowMs !== undefined ? accountPause(account, nowMs) : undefined;
+    if (pause) findings.push({ kind: "account_failing", ...where, message: `${label} is ${pause}` });
     const result = compare(r.expect, r.hostResourceId, on);
     if (result === "missing") {
       findings.push({

@@ -1,5 +1,7 @@
 import type { CapabilityReport, HostCapabilities } from "../host/sub2api/types.js";
 import { REQUIRED_CAPABILITIES } from "../host/sub2api/types.js";
+import { LAST_VERIFIED_VERSION } from "./compat.js";
+import { compareVersions, parseHostVersion } from "./pack/version-range.js";
 
 export interface Reason {
   code: string;
@@ -21,6 +23,20 @@ const REQUIRED_WHY: Record<(typeof REQUIRED_CAPABILITIES)[number], string> = {
   account_models: "account model listing (/api/v1/admin/accounts/:id/models) confirms the models served",
   subscriptions: "subscriptions (/api/v1/admin/subscriptions) grant users access",
 };
+
+/**
+ * A build newer than the last one whose source was read is served by what the probe observes, with
+ * a warning: its behaviour beyond that is assumed, not verified (docs/host-compatibility.md).
+ */
+function newerThanVerified(version: string | undefined): Reason | undefined {
+  const v = version ? parseHostVersion(version) : undefined;
+  if (!v || compareVersions(v, LAST_VERIFIED_VERSION) <= 0) return undefined;
+  return {
+    code: "HOST_NEWER_THAN_VERIFIED",
+    message: `sub2api ${version} is newer than ${LAST_VERIFIED_VERSION.join(".")}, the last release whose source relay was checked against: relay serves it as the probe observes it, but changes after that release are not verified`,
+    hint: "Watch the first import and reconcile on this host; report anything that differs.",
+  };
+}
 
 /** Decides a host's status from a capability report. Pure: the same report always gives the same answer. */
 export function assessCapabilities(
@@ -69,6 +85,8 @@ export function assessCapabilities(
   }
 
   if (report.blockers.length === 0) warnings.push(...capabilityWarnings(caps, probeIdentity, report));
+  const newer = newerThanVerified(report.version);
+  if (newer) warnings.push(newer);
   return {
     status: reasons.length === 0 ? "supported" : "unsupported",
     profile: guessProfile(report),

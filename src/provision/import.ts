@@ -14,7 +14,7 @@ import { findHost } from "../store/hosts.js";
 import { ensureInstall, refreshProviderState } from "../store/installs.js";
 import { withProviderLock } from "../store/locks.js";
 import { provisionAccounts } from "./accounts-step.js";
-import { precheckKeys } from "./precheck.js";
+import { precheckKeys, refuseDisallowedBaseUrl } from "./precheck.js";
 import { buildPlan } from "./preview.js";
 import { channelStep, groupStep, planStep } from "./resource-steps.js";
 import { rollbackUnlocked } from "./rollback.js";
@@ -63,6 +63,7 @@ export async function importKeys(
         hint: "Run `relay provider preview` to see each conflict.",
       });
     }
+    await refuseDisallowedBaseUrl(internals, plan);
     const started = Date.now();
     const result = await runSaga(sagaContext(ctx, req, plan, internals, options));
     ctx.metrics.imports.inc({ status: result.status });

@@ -1,8 +1,50 @@
+import { AppError } from "../domain/errors.js";
 import { isHostError } from "../host/sub2api/index.js";
 import { setItem } from "../store/batches.js";
 import { inTransaction } from "../store/db.js";
 import { mapLimit } from "../util/concurrency.js";
 import { describe, type SagaContext, StepFailed } from "./saga.js";
+import type { ImportPlan, PlanInternals } from "./types.js";
+
+/**
+ * Before the batch opens: one key shown to its upstream through the host's model preview, which
+ * validates the base URL as the account test does. A host with `security.url_allowlist.enabled`
+ * whose `upstream_hosts` lack the provider's host answers "Invalid base URL: host is not allowed"
+ * (account_test_service.go:185-200,332-336, config.go:2021-2033@67380eafd; the defaults list no
+ * api.deepseek.com, dashscope.aliyuncs.com or api.minimax.io). Without this check such an import
+ * creates its group and accounts, fails every test and rolls back; with it, nothing is written.
+ * Any other answer proves nothing here and is left to the key pre-check and the account tests.
+ */
+export async function refuseDisallowedBaseUrl(internals: PlanInternals, plan: ImportPlan): Promise<void> {
+  const { adapter, caps, mapping, keys, host } = internals;
+  if (!caps.models_preview) return;
+  const creating = new Set(plan.keys.filter((k) => k.action === "create").map((k) => k.position));
+  const key = keys.find((k) => creating.has(k.position));
+  if (!key) return;
+  try {
+    await adapter.previewUpstreamModels({
+      platform: mapping.platform,
+      baseUrl: mapping.baseUrl,
+      apiKey: key.secret,
+    });
+  } catch (err) {
+    if (!isHostError(err) || err.status !== 400 || !/invalid base url/i.test(err.message)) return;
+    const upstreamHost = new URL(mapping.baseUrl).hostname;
+    throw new AppError(
+      "host_unsupported",
+      "BASE_URL_NOT_ALLOWED",
+      `host "${host.name}" refuses ${internals.def.provider_id}'s base URL ${mapping.baseUrl}: ${upstreamHost} is not in its security.url_allowlist.upstream_hosts (${describe(err)})`,
+      {
+        hint: `Add ${upstreamHost} to security.url_allowlist.upstream_hosts in sub2api's config (or turn security.url_allowlist.enabled off), restart sub2api, then import again.`,
+        details: {
+          reason_code: "BASE_URL_NOT_ALLOWED",
+          host_setting: "security.url_allowlist.upstream_hosts",
+          upstream_host: upstreamHost,
+        },
+      },
+    );
+  }
+}
 
 /** Whether this import checks its new keys against the upstream before any host write. */
 function precheckWanted(s: SagaContext): boolean {

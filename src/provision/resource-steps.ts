@@ -1,8 +1,9 @@
 import { logicalKey } from "../domain/naming.js";
 import type { PlannedResource, SharedResourceType } from "../domain/plan.js";
 import type { ResourceType } from "../domain/resources.js";
+import type { HostGroup } from "../host/sub2api/index.js";
 import { type ResourceRow, recordIntent, updateResource } from "../store/resources.js";
-import { adopt, intent, type SagaContext, step } from "./saga.js";
+import { adopt, intent, type SagaContext, StepFailed, step } from "./saga.js";
 
 /** Records the intent, makes the host call, records the host id: the saga's unit of work. */
 export async function createRecorded(
@@ -51,6 +52,7 @@ export async function groupStep(s: SagaContext): Promise<number> {
   const p = planned(s, "group");
   if (p?.action === "reuse") return reuse(s, p);
   const { def, mapping, adapter } = s.internals;
+  let made: HostGroup | undefined;
   const id = await createRecorded(s, "group", logicalKey(s.gen, "group"), p?.name ?? "", async (row) => {
     const g = await adapter.createGroup({
       name: row.name,
@@ -61,9 +63,21 @@ export async function groupStep(s: SagaContext): Promise<number> {
       isExclusive: def.group_defaults.is_exclusive,
       ...limits(def.group_defaults),
     });
+    made = g;
     return { id: g.id, attrs: { platform: g.platform, subscription_type: g.subscriptionType } };
   });
   s.created.group_id = id;
+  // sub2api `run_mode: simple` (≥ 0.2.4) sanitises every group create to a standard group and
+  // answers a reduced shape (sanitizeCreateGroupRequestForSimpleMode, group_handler.go@02c82a9a);
+  // no subscription could then be assigned (GROUP_NOT_SUBSCRIPTION_TYPE). No write-free signal
+  // exists on a host without groups, so the answer of the create decides; the batch rolls back.
+  const wanted = def.group_defaults.subscription_type;
+  if (made && wanted === "subscription" && (made.reducedShape || made.subscriptionType !== wanted)) {
+    throw new StepFailed(
+      "group",
+      `the host made a ${made.reducedShape ? "simple-mode" : made.subscriptionType} group although a subscription group was asked: sub2api runs with run_mode: simple, which allows no subscription groups; set run_mode: standard in its config (or use a pack with standard groups)`,
+    );
+  }
   return id;
 }
 

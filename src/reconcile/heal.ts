@@ -3,7 +3,7 @@ import { type Finding, healAction } from "../domain/drift.js";
 import { mapProvider } from "../domain/mapping.js";
 import { ownershipTag } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
-import type { HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
+import { type HostAdapter, type HostCapabilities, isHostError } from "../host/sub2api/index.js";
 import { assignAndRecord } from "../steps/subscriptions.js";
 import { type ResourceRow, updateResource } from "../store/resources.js";
 import { groupOf } from "./observe.js";
@@ -22,9 +22,10 @@ interface Healer {
  * re-create a channel. Missing accounts are left for re-import. Marks each finding it repaired.
  */
 export async function heal(h: Healer, findings: Finding[]): Promise<string[]> {
-  const done = await rebindInBulk(h, findings);
+  const skipped = new Set<Finding>();
+  const done = await rebindInBulk(h, findings, skipped);
   for (const f of findings) {
-    if (f.healed) continue;
+    if (f.healed || skipped.has(f)) continue;
     const row = h.rows.find(
       (r) => r.resourceType === f.resource_type && r.hostResourceId === f.host_resource_id,
     );
@@ -48,7 +49,7 @@ const isRebind = (f: Finding) => healAction(f) === "rebind_account";
  * Accounts that lost their group, re-bound with one `bulk-update` per group. An account the
  * answer does not confirm (refused, or the call failed) is left to the one-by-one path.
  */
-async function rebindInBulk(h: Healer, findings: Finding[]): Promise<string[]> {
+async function rebindInBulk(h: Healer, findings: Finding[], skipped: Set<Finding>): Promise<string[]> {
   const byGroup = new Map<number, { f: Finding; row: ResourceRow }[]>();
   for (const f of findings.filter(isRebind)) {
     const row = h.rows.find((r) => r.resourceType === "account" && r.hostResourceId === f.host_resource_id);
@@ -58,12 +59,23 @@ async function rebindInBulk(h: Healer, findings: Finding[]): Promise<string[]> {
   const done: string[] = [];
   for (const [gid, items] of byGroup) {
     if (items.length < 2) continue;
+    let gone = false;
     const answer = await h.adapter
       .bulkUpdateAccountGroups(
         items.map((i) => i.row.hostResourceId as number),
         [gid],
       )
-      .catch(() => undefined);
+      .catch((err: unknown) => {
+        // 2026 builds check the groups before binding any (admin_account.go:913-917@67380eafd):
+        // a 404 GROUP_NOT_FOUND says the group itself is gone, so no account can be re-bound to it.
+        gone = isHostError(err) && err.status === 404 && err.is("GROUP_NOT_FOUND");
+        return undefined;
+      });
+    if (gone) {
+      for (const { f } of items) skipped.add(f);
+      done.push(`could not re-bind ${items.length} account(s): group #${gid} is gone from the host`);
+      continue;
+    }
     for (const { f, row } of items) {
       if (!answer?.doneIds.includes(row.hostResourceId as number)) continue;
       f.healed = true;

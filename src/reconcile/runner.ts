@@ -152,6 +152,7 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
         { installId: ctx.installId, providerId: install.providerId },
         expectations(rows, def, { version: host.version, caps }),
         observed,
+        ctx.clock().getTime(),
       ),
     );
     // A create whose answer was lost is settled always (its record says what it was for);

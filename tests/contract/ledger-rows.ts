@@ -106,12 +106,13 @@ export const LEDGER: LedgerRow[] = [
   {
     method: "createPlan",
     http: "POST /api/v1/admin/payment/plans",
-    sent: "group_id, name, description, price (> 0), validity_days, validity_unit `day`, for_sale",
+    sent: "group_id, name, description, price (> 0), currency (the pack's, e.g. `CNY`), validity_days, validity_unit `day`, for_sale",
     read: "data.id",
     relied:
-      "validatePlanRequired order: PLAN_NAME_REQUIRED, PLAN_GROUP_REQUIRED, PLAN_PRICE_INVALID, PLAN_VALIDITY_REQUIRED, PLAN_VALIDITY_UNIT_REQUIRED; no currency is sent",
+      "validatePlanRequired order: PLAN_NAME_REQUIRED, PLAN_GROUP_REQUIRED, PLAN_PRICE_INVALID, PLAN_VALIDITY_REQUIRED, PLAN_VALIDITY_UNIT_REQUIRED (only a non-empty unit); currency is a display label, 3 ISO letters or PLAN_CURRENCY_INVALID",
     builds: "0.1.111+",
-    source: "payment config service validatePlanRequired (fork carrying upstream's)",
+    source:
+      "payment config service validatePlanRequired (fork carrying upstream's); payment_config_service.go:165-178, payment_config_plans.go:15-49,135-152 @67380eafd",
   },
   {
     method: "deletePlan",
@@ -126,10 +127,10 @@ export const LEDGER: LedgerRow[] = [
     method: "listAccounts",
     http: "GET /api/v1/admin/accounts?search&platform&status&group&page&page_size",
     sent: "filters (group filter from 2026)",
-    read: "items[].id,name,notes,platform,type,status,schedulable,priority,concurrency,group_ids|groups[].id,credentials.base_url/model_mapping,credentials_status.has_api_key,extra,error_message",
+    read: "items[].id,name,notes,platform,type,status,schedulable,priority,concurrency,group_ids|groups[].id,credentials.base_url/model_mapping,credentials_status.has_api_key,extra,error_message,temp_unschedulable_until/reason,rate_limited_at,rate_limit_reset_at,overload_until",
     relied: "2026 builds redact credentials; Dec 2025 returns them (only non-secret fields are kept)",
     builds: "all",
-    source: `${ADMIN}:102 ${DEC}`,
+    source: `${ADMIN}:102 ${DEC}; dto/types.go:223-230 (runtime pauses: a paused account is reported failing) @67380eafd`,
   },
   {
     method: "createAccount",
@@ -154,7 +155,8 @@ export const LEDGER: LedgerRow[] = [
     http: "PUT /api/v1/admin/accounts/:id",
     sent: "group_ids only",
     read: "data (account)",
-    relied: "sending credentials would drop non-sensitive keys omitted",
+    relied:
+      "sending credentials would drop non-sensitive keys omitted; groups are checked for existence only (no platform check)",
     builds: "all",
     source: `${ADMIN}:106 ${DEC}`,
   },
@@ -163,18 +165,20 @@ export const LEDGER: LedgerRow[] = [
     http: "POST /api/v1/admin/accounts/bulk-update",
     sent: "account_ids, group_ids (nothing else)",
     read: "data.results[].account_id, success, error",
-    relied: "bindings set account by account, 200 either way; heal re-binds with one call per group",
+    relied:
+      "Dec 2025: bindings set account by account, 200 either way; 2026: one unknown group fails the whole call 404 GROUP_NOT_FOUND before any binding, and the groups sent REPLACE each account's (relay accounts have one group); heal re-binds with one call per group and stops at GROUP_NOT_FOUND",
     builds: "all",
-    source: `account_handler.go:95-106,560-599, admin_service.go:681-731 ${DEC}`,
+    source: `account_handler.go:95-106,560-599, admin_service.go:681-731 ${DEC}; admin_account.go:913-917,1108-1127, account_repo.go:1811-1840 @67380eafd`,
   },
   {
     method: "deleteAccount",
     http: "DELETE /api/v1/admin/accounts/:id",
     sent: "id",
     read: "2xx; 404 = already gone",
-    relied: "Dec 2025 answers 200 for an unknown id",
+    relied:
+      "every build answers 200 for an unknown id (a delete by predicate), so a 200 is not proof the account existed",
     builds: "all",
-    source: `repository/account_repo.go:67-72 ${DEC}`,
+    source: `repository/account_repo.go:67-72 ${DEC}; account_handler.go:1048-1062, account_repo.go:866-905 @67380eafd`,
   },
   {
     method: "deleteAccountsBatch",
@@ -191,9 +195,9 @@ export const LEDGER: LedgerRow[] = [
     sent: "model_id",
     read: "events test_start, content, test_complete{success}, error{error}",
     relied:
-      "HTTP 200 either way; CN accounts tested at the joined chat URL from 0.1.179 (0.1.178: Claude test)",
+      "HTTP 200 either way; CN accounts tested at the joined chat URL from 0.1.179 (0.1.178: Claude test); a 401 sets status=error (0.1.130+: and schedulable=false, which a passing test does not restore)",
     builds: "all",
-    source: `${ADMIN}:108 ${DEC}; account_test_service.go:288-304 @49504adc`,
+    source: `${ADMIN}:108 ${DEC}; account_test_service.go:288-304 @49504adc; account_test_service.go:2005-2009, account_handler.go:1113-1117 @67380eafd`,
   },
   {
     method: "listAccountModels",
@@ -217,8 +221,9 @@ export const LEDGER: LedgerRow[] = [
     method: "previewUpstreamModels",
     http: "POST /api/v1/admin/accounts/models/sync-upstream-preview",
     sent: "platform, type, base_url, api_key",
-    read: "data.models[]; 502 naming 401/403 = key refused",
-    relied: "a temporary account in memory: nothing is stored",
+    read: "data.models[]; 502 `Upstream model list request failed with HTTP 401/403` = key refused",
+    relied:
+      "a temporary account in memory: nothing is stored; 400 `Unsupported platform for upstream model sync: <p>` outside openai/CN; 400 `Invalid base URL: host is not allowed` under security.url_allowlist (checked once before every import: refused with no write)",
     builds: "0.1.134+",
     source: "account_handler.go SyncUpstreamModelsPreview (fork carrying upstream's)",
   },
@@ -252,13 +257,13 @@ export const LEDGER: LedgerRow[] = [
   },
   {
     method: "extendSubscription",
-    http: "POST /api/v1/admin/subscriptions/:id/extend",
-    sent: "days (min 1)",
+    http: "POST /api/v1/admin/subscriptions/:id/extend (Idempotency-Key)",
+    sent: "days (-36500..36500, not 0; Dec 2025 min 1), a fresh key per extend",
     read: "data (subscription)",
     relied:
-      "the way out of validity_days_mismatch for relay's own subscription; never retried (it would add twice)",
-    builds: "all",
-    source: `${ADMIN}:214, subscription_handler.go:56-59,183-205 ${DEC}`,
+      "the way out of validity_days_mismatch for relay's own subscription; `RequireKey`: keyless is 400 IDEMPOTENCY_KEY_REQUIRED where observe_only is false; with the key a retry is replayed (X-Idempotency-Replayed), so it is retried where the host honours keys",
+    builds: "all (Idempotency-Key from 0.1.104)",
+    source: `${ADMIN}:214, subscription_handler.go:56-59,183-205 ${DEC}; subscription_handler.go:57-60,204-217, admin/idempotency_helper.go:40-48 @67380eafd`,
   },
   {
     method: "revokeSubscription",
@@ -334,12 +339,13 @@ export const LEDGER: LedgerRow[] = [
   },
   {
     method: "createUserKey",
-    http: "POST /api/v1/keys (bearer)",
-    sent: "name, group_id",
+    http: "POST /api/v1/keys (bearer, Idempotency-Key)",
+    sent: "name, group_id, a fresh key per create",
     read: "data.id, key",
-    relied: "the key is held in memory only for the gateway proof",
-    builds: "all",
-    source: `routes/user.go:32 ${DEC}`,
+    relied:
+      "the key is held in memory only for the gateway proof; `RequireKey` as extend: keyless is refused where observe_only is false, a retry with the key is replayed",
+    builds: "all (Idempotency-Key from 0.1.104)",
+    source: `routes/user.go:32 ${DEC}; api_key_handler.go:220, idempotency_helper.go:47 @67380eafd`,
   },
   {
     method: "deleteUserKey",

@@ -270,12 +270,28 @@ const CASES: Record<string, Case> = {
   },
   listAccounts: {
     route: ["get", "/api/v1/admin/accounts"],
-    answer: () => page([acct]),
+    answer: () =>
+      page([
+        {
+          ...acct,
+          rate_limited_at: null,
+          rate_limit_reset_at: null,
+          overload_until: null,
+          temp_unschedulable_until: "2026-12-02T00:30:00Z",
+          temp_unschedulable_reason: "balance low",
+        },
+      ]),
     call: (a) => a.listAccounts({ search: "deepseek-", groupId: 3 }),
     sent: (s) => expect([s.query.get("search"), s.query.get("group")]).toEqual(["deepseek-", "3"]),
     read: (r) =>
       expect(r).toMatchObject([
-        { id: 11, groupIds: [3], baseUrl: "https://api.deepseek.com", hasApiKey: true },
+        {
+          id: 11,
+          groupIds: [3],
+          baseUrl: "https://api.deepseek.com",
+          hasApiKey: true,
+          pause: { tempUnschedulableUntil: "2026-12-02T00:30:00Z", tempUnschedulableReason: "balance low" },
+        },
       ]),
   },
   createAccount: {
@@ -426,7 +442,10 @@ const CASES: Record<string, Case> = {
     route: ["post", "/api/v1/admin/subscriptions/41/extend"],
     answer: () => ok({ ...sub, expires_at: "2026-03-03T00:00:00Z" }),
     call: (a) => a.extendSubscription(41, 30),
-    sent: (s) => expect(s.body).toEqual({ days: 30 }),
+    sent: (s) => {
+      expect(s.body).toEqual({ days: 30 });
+      expect(s.headers.get("idempotency-key")).toMatch(/^relay-extend-[0-9a-f-]{36}$/);
+    },
     read: (r) => expect(r).toMatchObject({ id: 41, expiresAt: "2026-03-03T00:00:00Z" }),
   },
   revokeSubscription: {
@@ -496,7 +515,10 @@ const CASES: Record<string, Case> = {
     route: ["post", "/api/v1/keys"],
     answer: () => ok({ id: 2, name: "k", key: "sk-user", group_id: 3, status: "active" }),
     call: (a) => a.createUserKey(session, { name: "k", groupId: 3 }),
-    sent: (s) => expect(s.body).toEqual({ name: "k", group_id: 3 }),
+    sent: (s) => {
+      expect(s.body).toEqual({ name: "k", group_id: 3 });
+      expect(s.headers.get("idempotency-key")).toMatch(/^relay-key-[0-9a-f-]{36}$/);
+    },
     read: (r) => expect(r).toMatchObject({ id: 2, key: "sk-user" }),
   },
   deleteUserKey: {

@@ -78,7 +78,7 @@ describe("relay provider preview|import and relay batch", () => {
     expect(list.stdout).toContain(result.batch_id);
     const show = await runRelay(["batch", "show", result.batch_id], { env: w.t.env });
     outputs.push(show.stdout);
-    expect(show.stdout).toMatch(/KEY_REFUSED_BY_UPSTREAM: .*upstream returned 401/);
+    expect(show.stdout).toMatch(/KEY_REFUSED_BY_UPSTREAM: .*HTTP 401/);
 
     const rb = await runRelay(["--json", "batch", "rollback", result.batch_id, "--yes"], { env: w.t.env });
     outputs.push(rb.stdout, rb.stderr);

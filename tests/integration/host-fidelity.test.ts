@@ -1,12 +1,17 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { hostAdapterFor } from "../../src/app/host-access.js";
 import { installPack } from "../../src/packs/packs.js";
 import { importKeys } from "../../src/provision/import.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
+import { reconcileProvider } from "../../src/reconcile/runner.js";
 import { runAccessProbe } from "../../src/steps/access-proof.js";
-import { latestCapabilities } from "../../src/store/hosts.js";
+import { findHost, latestCapabilities } from "../../src/store/hosts.js";
 import { standardPack, writeSignedPack } from "../fixtures/packs/write.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
+import { makeProxiedWorld } from "../reliability/lost-answers.js";
+import { SecretLedger } from "../reliability/suite.js";
+import { runBalanceCheck } from "../sim/sub2api/admin-accounts.js";
 
 let w: World;
 afterEach(async () => {
@@ -104,5 +109,219 @@ describe("host fidelity: idempotency, deletes, probe, pack rules", () => {
       expect(again.access_state).toBe("self_service_ready");
       expect(probe.balance).toBeGreaterThan(0);
     }
+  });
+});
+
+/** The Dec 2026 review of sub2api's source (docs/evidence/sub2api-fidelity-2026-12.md), item by item. */
+describe("host fidelity, Dec 2026 review", () => {
+  it("B1: with idempotency.observe_only false, extend and user key create were refused for want of an Idempotency-Key", async () => {
+    w = await makeWorld({ idempotencyRequired: true });
+    const user = w.sim.sim.state.addUser({ email: "b1@example.com", password: "pw-123456" });
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      accessMode: "subscription",
+      subscribe: [{ userId: user.id, days: 30 }],
+    });
+    // The gateway proof creates the probe user's key: refused keyless on such a host.
+    expect(r.access_closure_status, r.status_reason).toBe("subscription_ready");
+    const sub = liveOnHost(w.sim, r.batch_id).subscriptions[0];
+    if (!sub) throw new Error("no subscription");
+    const before = sub.expiresAt;
+    const adapter = hostAdapterFor(w.t.ctx, findHost(w.t.ctx, "sim"));
+    await adapter.extendSubscription(sub.id, 5);
+    await adapter.extendSubscription(sub.id, 5); // a second extend by the same days is a new extend
+    expect(Math.round((sub.expiresAt - before) / 86_400_000)).toBe(10);
+  });
+
+  it.each([
+    ["extend", /^POST \/api\/v1\/admin\/subscriptions\/\d+\/extend$/],
+    ["user key create", /^POST \/api\/v1\/keys$/],
+  ])("D4: %s whose answer is lost is retried with its key and replayed, not done twice", async (_, match) => {
+    const pw = await makeProxiedWorld("v0.1.179", new SecretLedger());
+    try {
+      const adapter = hostAdapterFor(pw.ctx, findHost(pw.ctx, "sim"));
+      const state = pw.sim.sim.state;
+      const group = state.liveGroups().find((g) => g.subscriptionType === "subscription");
+      if (!group) throw new Error("the foreign fixture has no subscription group");
+      const email = "d4@example.com";
+      const userId = state.addUser({ email, password: "pw-123456" }).id;
+      const assigned = await adapter.assignSubscription({
+        userId,
+        groupId: group.id,
+        validityDays: 30,
+        notes: "n",
+      });
+      if (assigned.kind !== "assigned") throw new Error("not assigned");
+      const sub = state.subscriptions.get(assigned.subscription.id);
+      if (!sub) throw new Error("no subscription");
+      const expiresBefore = sub.expiresAt;
+      const keysBefore = state.liveKeys().length;
+      pw.proxy.arm({ match, mode: "drop" });
+      if (String(match).includes("extend")) {
+        await adapter.extendSubscription(sub.id, 7);
+      } else {
+        const login = await adapter.login(email, "pw-123456");
+        if (login.kind !== "ok") throw new Error(login.message);
+        await adapter.createUserKey(login.session, { name: "probe", groupId: group.id });
+      }
+      pw.proxy.disarm();
+      expect(pw.proxy.hits.map((h) => h.mode)).toEqual(["drop"]);
+      if (String(match).includes("extend")) {
+        expect(Math.round((sub.expiresAt - expiresBefore) / 86_400_000)).toBe(7);
+      } else {
+        expect(state.liveKeys().length).toBe(keysBefore + 1);
+      }
+    } finally {
+      await pw.close();
+    }
+  });
+
+  it("D11: an expired subscription relay made is healed by a re-assign that renews it in place", async () => {
+    w = await makeWorld();
+    const user = w.sim.sim.state.addUser({ email: "d11@example.com", password: "pw-123456" });
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      subscribe: [{ userId: user.id, days: 30 }],
+    });
+    const sub = liveOnHost(w.sim, r.batch_id).subscriptions[0];
+    if (!sub) throw new Error("no subscription");
+    Object.assign(sub, { status: "expired", expiresAt: Date.now() - 1000 });
+    const healed = await reconcileProvider(
+      w.t.ctx,
+      { hostRef: "sim", providerId: "deepseek" },
+      { trigger: "manual", heal: true },
+    );
+    expect(healed.healed.join("\n")).toMatch(new RegExp(`re-assigned the subscription of user ${user.id}`));
+    expect(w.sim.sim.state.subscriptions.get(sub.id)).toMatchObject({ status: "active" });
+    expect(sub.expiresAt).toBeGreaterThan(Date.now());
+    expect([...w.sim.sim.state.subscriptions.values()].filter((x) => x.userId === user.id)).toHaveLength(1);
+  });
+
+  it("D7: bulk-update to a group deleted by hand fails whole (404 GROUP_NOT_FOUND); heal does not retry account by account", async () => {
+    w = await makeWorld();
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey(), deepseekKey()],
+      mode: "strict",
+    });
+    const group = liveOnHost(w.sim, r.batch_id).groups[0];
+    if (!group) throw new Error("no group");
+    w.sim.sim.state.deleteGroupCascade(group);
+    const healed = await reconcileProvider(
+      w.t.ctx,
+      { hostRef: "sim", providerId: "deepseek" },
+      { trigger: "manual", heal: true },
+    );
+    expect(healed.healed).toContain(
+      `could not re-bind 2 account(s): group #${group.id} is gone from the host`,
+    );
+    expect(healed.healed.join("\n")).not.toMatch(/could not heal account/);
+  });
+
+  it("B2: a DeepSeek import on a host with security.url_allowlist on (default upstream_hosts) is refused before any write", async () => {
+    w = await makeWorld({ urlAllowlist: true });
+    const before = JSON.stringify(w.sim.sim.state.liveCounts());
+    const writes = w.sim.sim.writes.length;
+    const err = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+    }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message?: string; hint?: string },
+    );
+    expect(err?.code).toBe("BASE_URL_NOT_ALLOWED");
+    expect(err?.message).toContain("security.url_allowlist.upstream_hosts");
+    expect(err?.hint).toContain("api.deepseek.com");
+    // Judged from the host: nothing was written.
+    expect(w.sim.sim.writes.slice(writes)).toEqual([]);
+    expect(JSON.stringify(w.sim.sim.state.liveCounts())).toBe(before);
+  });
+
+  it("B2: Kimi (api.moonshot.cn is in the default upstream_hosts) still imports on that host", async () => {
+    w = await makeWorld({ urlAllowlist: true });
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "kimi",
+      keys: [`sk-${"k".repeat(40)}`],
+      mode: "strict",
+    });
+    expect(r.status, r.status_reason).toBe("succeeded");
+  });
+
+  it("D3: an account the host paused for low balance was reported healthy; reconcile now reports it failing", async () => {
+    w = await makeWorld();
+    const keys = [deepseekKey(), deepseekKey()];
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys,
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    expect(r.status).toBe("succeeded");
+    w.sim.sim.upstream.lowBalance.add(keys[0] as string);
+    runBalanceCheck(w.sim.sim);
+    const paused = liveOnHost(w.sim, r.batch_id).accounts.filter(
+      (a) => a.tempUnschedulableUntil !== undefined,
+    );
+    expect(paused).toHaveLength(1);
+    expect(paused[0]).toMatchObject({ status: "active", schedulable: true }); // status untouched
+    const rec = await reconcileProvider(
+      w.t.ctx,
+      { hostRef: "sim", providerId: "deepseek" },
+      { trigger: "manual" },
+    );
+    expect(rec.findings).toContainEqual(
+      expect.objectContaining({
+        kind: "account_failing",
+        host_resource_id: paused[0]?.id,
+        message: expect.stringMatching(/temporarily unschedulable until .*balance/),
+      }),
+    );
+    expect(rec.new_status).toBe("degraded");
+  });
+
+  it("B3: run_mode simple (0.2.4) made relay's subscription group standard; the import now stops at the group, naming run_mode, and leaves nothing", async () => {
+    w = await makeWorld({ profile: "v0.2.4", runMode: "simple" });
+    const user = w.sim.sim.state.addUser({ email: "b3@example.com", password: "pw-123456" });
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+      subscribe: [{ userId: user.id }],
+    });
+    expect(r.status).toBe("rolled_back");
+    expect(r.status_reason).toMatch(/run_mode: simple/);
+    expect(liveOnHost(w.sim)).toMatchObject({ groups: [], accounts: [], subscriptions: [] });
+  });
+
+  it("v0.2.4 (standard run mode): minimax imports on the verified fallback although the build accepts the platform; host add warns the build is newer than verified", async () => {
+    w = await makeWorld({ profile: "v0.2.4" });
+    const host = w.t.ctx.db.$client.prepare("SELECT warnings FROM host_capability_snapshots").get() as {
+      warnings: string;
+    };
+    expect(JSON.parse(host.warnings).map((x: { code: string }) => x.code)).toContain(
+      "HOST_NEWER_THAN_VERIFIED",
+    );
+    expect(latestCapabilities(w.t.ctx, w.hostId).cn_platforms).toContain("minimax");
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "minimax",
+      keys: ["m".repeat(48)],
+      mode: "strict",
+      accessMode: "subscription",
+    });
+    expect(r.status, r.status_reason).toBe("succeeded");
+    expect(liveOnHost(w.sim, r.batch_id).groups[0]?.platform).toBe("openai");
   });
 });

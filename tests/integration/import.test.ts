@@ -172,8 +172,13 @@ describe("account tests overlap batch creation", () => {
 
 describe("partial import", () => {
   it.each([
-    ["pre-checked (the default)", undefined, "KEY_REFUSED_BY_UPSTREAM", /upstream returned 401/],
-    ["found by its account test (--no-precheck)", false, "ACCOUNT_TEST_FAILED", /API returned 401/],
+    [
+      "pre-checked (the default)",
+      undefined,
+      "KEY_REFUSED_BY_UPSTREAM",
+      /Upstream model list request failed with HTTP 401/,
+    ],
+    ["found by its account test (--no-precheck)", false, "ACCOUNT_TEST_FAILED", /returned 401/],
   ] as const)(
     "keeps the working keys and names the revoked one with the host's reason: %s",
     async (_, precheck, code, error) => {

@@ -24,9 +24,21 @@ describe("URL joining per build", () => {
     ["https://api.moonshot.cn/v1/", "0.1.150", "https://api.moonshot.cn/v1/chat/completions"],
     [
       "https://open.bigmodel.cn/api/paas/v4",
-      "0.1.150",
+      "0.1.126",
       "https://open.bigmodel.cn/api/paas/v4/v1/chat/completions",
     ],
+    // Version-directory joining from 0.1.127 (8927ab091), not 0.1.179.
+    [
+      "https://open.bigmodel.cn/api/paas/v4",
+      "0.1.127",
+      "https://open.bigmodel.cn/api/paas/v4/chat/completions",
+    ],
+    ["https://x.example/api/v1.1", "0.1.150", "https://x.example/api/v1.1/chat/completions"],
+    ["https://x.example/v2preview", "0.1.150", "https://x.example/v2preview/chat/completions"],
+    ["https://x.example/v1beta1", "0.1.178", "https://x.example/v1beta1/chat/completions"],
+    ["https://x.example/v1-preview", "0.1.178", "https://x.example/v1-preview/v1/chat/completions"],
+    ["https://x.example/v1.x", "0.1.178", "https://x.example/v1.x/v1/chat/completions"],
+    ["https://x.example/chat/completions", "0.1.179", "https://x.example/chat/completions"],
     [
       "https://open.bigmodel.cn/api/paas/v4",
       "0.1.179",
@@ -51,8 +63,26 @@ describe("provider support by version and observation", () => {
       mode: "fallback",
       platform: "openai",
     });
-    // A later build that accepts minimax as a platform gets it natively.
-    expect(providerSupport(minimax, host("0.1.185", ["minimax"]))).toMatchObject({ mode: "native" });
+    // A later build that accepts minimax as a platform still gets the verified fallback (B4).
+    expect(providerSupport(minimax, host("0.2.4", ["minimax"]))).toMatchObject({
+      mode: "fallback",
+      platform: "openai",
+    });
+  });
+
+  it("0.1.178 serves the CN providers it accepts through the OpenAI fallback (its CN test is broken)", () => {
+    for (const d of [deepseek, zhipu]) {
+      expect(providerSupport(d, host("0.1.178", ["deepseek", "kimi", "zhipu"]))).toEqual({
+        status: "supported",
+        mode: "fallback",
+        platform: "openai",
+      });
+    }
+  });
+
+  it("Zhipu's /v4 base is served through the fallback from 0.1.130 (joined since 0.1.127)", () => {
+    expect(providerSupport(zhipu, host("0.1.150"))).toMatchObject({ status: "supported", mode: "fallback" });
+    expect(providerSupport(zhipu, host("0.1.127"))).toMatchObject({ code: "FALLBACK_UNAVAILABLE" });
   });
 
   it("four-part fork versions compare numerically: 0.1.105.36 predates the working fallback", () => {

@@ -44,6 +44,7 @@ const account = (over: Partial<HostAccount> = {}): HostAccount => ({
   hasApiKey: true,
   extra: {},
   errorMessage: "",
+  pause: {},
   ...over,
 });
 const recorded: RecordedResource[] = [
@@ -89,6 +90,31 @@ const observed = (over: Partial<Observed> = {}): Observed => ({
 describe("diffResources", () => {
   it("finds nothing when the host matches the records", () => {
     expect(diffResources(OWNER, recorded, observed())).toEqual([]);
+  });
+
+  it("an account the host paused (temp-unschedulable, rate-limited, overloaded) is failing though status and schedulable look fine", () => {
+    const now = Date.parse("2026-12-02T00:00:00Z");
+    const cases: [HostAccount["pause"], RegExp][] = [
+      [
+        { tempUnschedulableUntil: "2026-12-02T00:30:00Z", tempUnschedulableReason: "balance low" },
+        /temporarily unschedulable until .*balance low/,
+      ],
+      [{ rateLimitedAt: "2026-12-01T23:59:00Z", rateLimitResetAt: "2026-12-02T00:01:00Z" }, /rate-limited/],
+      [{ overloadUntil: "2026-12-02T00:00:10Z" }, /overloaded/],
+    ];
+    for (const [pause, text] of cases) {
+      const f = diffResources(OWNER, recorded, observed({ accounts: [account({ pause })] }), now);
+      expect(f).toEqual([
+        expect.objectContaining({
+          kind: "account_failing",
+          resource_type: "account",
+          message: expect.stringMatching(text),
+        }),
+      ]);
+    }
+    // A pause already over is no finding.
+    const over = account({ pause: { tempUnschedulableUntil: "2026-12-01T00:00:00Z" } });
+    expect(diffResources(OWNER, recorded, observed({ accounts: [over] }), now)).toEqual([]);
   });
 
   it("reports a resource deleted by hand as missing, naming it", () => {

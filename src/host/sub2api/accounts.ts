@@ -50,7 +50,21 @@ export function toAccount(operation: string, value: unknown): HostAccount {
       status.has_api_key === true || (typeof credentials.api_key === "string" && credentials.api_key !== ""),
     extra: w.record("extra"),
     errorMessage: w.str("error_message", ""),
+    // dto/types.go:223-230@67380eafd; null or absent when the host has set no pause.
+    pause: dropUndefined({
+      tempUnschedulableUntil: w.optStr("temp_unschedulable_until"),
+      tempUnschedulableReason: w.optStr("temp_unschedulable_reason") || undefined,
+      rateLimitedAt: w.optStr("rate_limited_at"),
+      rateLimitResetAt: w.optStr("rate_limit_reset_at"),
+      overloadUntil: w.optStr("overload_until"),
+    }),
   };
+}
+
+function dropUndefined<T extends Record<string, string | undefined>>(o: T): Partial<Record<keyof T, string>> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<
+    Record<keyof T, string>
+  >;
 }
 
 function accountBody(input: CreateAccountInput) {

@@ -20,6 +20,8 @@ export function toGroup(operation: string, value: unknown): HostGroup {
     dailyLimitUsd: w.nullableNum("daily_limit_usd"),
     weeklyLimitUsd: w.nullableNum("weekly_limit_usd"),
     monthlyLimitUsd: w.nullableNum("monthly_limit_usd"),
+    // group_handler.go@02c82a9a (index copy, ≥ 0.2.4): simple mode answers without it.
+    ...(w.value.subscription_type === undefined ? { reducedShape: true as const } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { HostClient } from "./client.js";
 import { isHostError } from "./errors.js";
 import { listAll } from "./paginate.js";
@@ -89,18 +90,28 @@ async function atLeast(client: HostClient, s: HostSubscription, days: number): P
   return extendSubscription(client, s.id, days - held);
 }
 
-/** `POST /admin/subscriptions/:id/extend {days}` (subscription_handler.go:183-205 @d3e73f1). */
+/**
+ * `POST /admin/subscriptions/:id/extend {days}` (subscription_handler.go:183-205 @d3e73f1). From
+ * 0.1.104 the handler runs through the idempotency coordinator with `RequireKey: true`
+ * (`subscription_handler.go:204-217`, `admin/idempotency_helper.go:40-48@67380eafd`): a host with
+ * `idempotency.observe_only: false` refuses a keyless extend 400 IDEMPOTENCY_KEY_REQUIRED, and with
+ * the key a retry is replayed rather than adding the days twice. One key per extend (not per
+ * subscription and days): a later extend by the same days must extend again, not be replayed.
+ */
 export async function extendSubscription(
   client: HostClient,
   id: number,
   days: number,
+  idempotencyKey = `relay-extend-${randomUUID()}`,
 ): Promise<HostSubscription> {
   const data = await client.envelope({
     operation: "subscriptions.extend",
     method: "POST",
     path: `${BASE}/${id}/extend`,
     body: { days },
-    retry: "write", // extending twice would add the days twice
+    idempotencyKey,
+    // Retried only where the host honours the key; without it a retry could add the days twice.
+    retry: "idempotent-write",
   });
   return toSubscription("subscriptions.extend", data);
 }

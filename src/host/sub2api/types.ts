@@ -73,6 +73,11 @@ export interface HostGroup {
   dailyLimitUsd: number | null;
   weeklyLimitUsd: number | null;
   monthlyLimitUsd: number | null;
+  /**
+   * The answer had no `subscription_type`: sub2api in `run_mode: simple` (≥ 0.2.4) answers a
+   * reduced group shape (`simpleModeGroupResponse`) and makes every group standard.
+   */
+  reducedShape?: true;
 }
 
 export interface CreateGroupInput {
@@ -150,6 +155,18 @@ export interface HostAccount {
   hasApiKey: boolean;
   extra: Record<string, unknown>;
   errorMessage: string;
+  /**
+   * Runtime pauses the host sets without touching `status`/`schedulable` (RFC 3339 times; absent
+   * when unset or on builds without them): low CN balance → temp-unschedulable; upstream 402/429
+   * → rate-limited; overload. The scheduler skips the account until the time passes.
+   */
+  pause: {
+    tempUnschedulableUntil?: string;
+    tempUnschedulableReason?: string;
+    rateLimitedAt?: string;
+    rateLimitResetAt?: string;
+    overloadUntil?: string;
+  };
 }
 
 export interface CreateAccountInput {
@@ -339,7 +356,7 @@ export interface HostAdapter {
   /** One call for many users with the same validity (every build, Dec 2025 included). */
   bulkAssignSubscriptions(input: BulkAssignInput): Promise<BulkAssignResult>;
   revokeSubscription(id: number): Promise<"revoked" | "already_gone">;
-  /** Lengthens a subscription by `days` (every build). */
+  /** Lengthens a subscription by `days` (every build), with a fresh Idempotency-Key per call. */
   extendSubscription(id: number, days: number): Promise<HostSubscription>;
 
   // users (admin side) and the user API

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { HostClient } from "./client.js";
 import { isHostError } from "./errors.js";
 import { listAll } from "./paginate.js";
@@ -125,17 +126,25 @@ export function listUserKeys(
   );
 }
 
+/**
+ * `POST /api/v1/keys` runs through the idempotency coordinator with `RequireKey: true`
+ * (`handler/api_key_handler.go:220`, `handler/idempotency_helper.go:47@67380eafd`): keyless, it is
+ * refused 400 IDEMPOTENCY_KEY_REQUIRED where `observe_only` is false; with a key per create, a
+ * retry after a lost answer is replayed instead of making a second key.
+ */
 export async function createUserKey(
   client: HostClient,
   session: UserSession,
   input: { name: string; groupId: number },
+  idempotencyKey = `relay-key-${randomUUID()}`,
 ) {
   const data = await client.envelope({
     operation: "keys.create",
     method: "POST",
     path: "/api/v1/keys",
     auth: { type: "bearer", token: session.accessToken },
-    retry: "write",
+    idempotencyKey,
+    retry: "idempotent-write",
     body: { name: input.name, group_id: input.groupId },
   });
   return toUserKey("keys.create", data);

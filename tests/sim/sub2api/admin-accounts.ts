@@ -12,6 +12,7 @@ import {
 } from "./gin.js";
 import { upstreamUrl } from "./routing.js";
 import type { SimAccount } from "./state.js";
+import { allowlistError } from "./upstream.js";
 
 const SENSITIVE = new Set([
   "api_key",
@@ -23,6 +24,12 @@ const SENSITIVE = new Set([
   "private_key",
 ]);
 const DEFAULT_TEST_MODEL = "gpt-4o-mini";
+/**
+ * Platforms whose upstream model list the host can read (`service/upstream_models.go:112-117@67380eafd`:
+ * OpenAI-compatible and the CN platforms); any other is 400 "Unsupported platform for upstream
+ * model sync: <p>". The review read openai and the CN platforms; the rest of the list is not modelled.
+ */
+const MODEL_SYNC_PLATFORMS = ["openai", "grok", "kimi", "zhipu", "deepseek", "minimax"];
 
 export function accountJson(a: SimAccount, sim: Sim) {
   let credentials: Record<string, unknown> = { ...a.credentials };
@@ -52,12 +59,45 @@ export function accountJson(a: SimAccount, sim: Sim) {
     status: a.status,
     error_message: a.errorMessage,
     schedulable: a.schedulable,
+    ...(sim.profile.idempotency
+      ? {
+          rate_limited_at: optTime(a.rateLimitedAt),
+          rate_limit_reset_at: optTime(a.rateLimitResetAt),
+          overload_until: optTime(a.overloadUntil),
+          temp_unschedulable_until: optTime(a.tempUnschedulableUntil),
+          temp_unschedulable_reason: a.tempUnschedulableReason ?? "",
+        }
+      : {}),
     group_ids: a.groupIds,
     groups: a.groupIds.map((id) => ({ id, name: sim.state.groups.get(id)?.name ?? "" })),
     current_concurrency: 0,
     created_at: goTime(a.createdAt),
     updated_at: goTime(a.updatedAt),
   };
+}
+
+const optTime = (ms: number | undefined) => (ms === undefined ? null : goTime(ms));
+
+/** Whether the scheduler skips the account now for a runtime pause (temp-unschedulable, rate limit, overload). */
+export function paused(a: SimAccount, now = Date.now()): boolean {
+  return [a.tempUnschedulableUntil, a.rateLimitResetAt, a.overloadUntil].some(
+    (t) => t !== undefined && t > now,
+  );
+}
+
+/**
+ * One run of `CNProviderBalanceCheckService` (cn_provider_balance_check_service.go:22-29,213-234
+ * @67380eafd): a kimi/deepseek pay-as-you-go account whose upstream balance is low is set
+ * temp-unschedulable; `status` and `schedulable` stay as they are.
+ */
+export function runBalanceCheck(sim: Sim, now = Date.now()) {
+  for (const a of sim.state.liveAccounts()) {
+    if (a.platform !== "kimi" && a.platform !== "deepseek") continue;
+    if (a.credentials.account_mode === "coding") continue;
+    if (!sim.upstream.lowBalance.has(String(a.credentials.api_key ?? ""))) continue;
+    a.tempUnschedulableUntil = now + 30 * 60_000;
+    a.tempUnschedulableReason = "cn provider balance below threshold";
+  }
 }
 
 type CreateResult =
@@ -225,7 +265,10 @@ export function registerAccounts(
   );
 
   // account_handler.go:95-106,560-599 and admin_service.go:681-731 @d3e73f1: group bindings are
-  // set account by account and reported per account; 200 either way.
+  // set account by account and reported per account. 2026 builds check every group id first
+  // (validateGroupIDsExist, admin_account.go:913-917@67380eafd): one unknown group fails the
+  // whole call 404 GROUP_NOT_FOUND before any binding; BindGroups replaces an account's groups
+  // (account_repo.go:1811-1840@67380eafd).
   route(sim, "POST", `${BASE}/bulk-update`, async (c) => {
     const body = await readJson(c);
     if (typeof body === "string") return badRequest(c, body);
@@ -240,6 +283,9 @@ export function registerAccounts(
     }
     if (!Array.isArray(body.group_ids)) return badRequest(c, "No updates provided");
     const groupIds = body.group_ids.filter((x: unknown): x is number => typeof x === "number");
+    const unknownGroup = groupIds.find((g: number) => !state.groups.has(g) || state.groups.get(g)?.deletedAt);
+    if (profile.idempotency && unknownGroup !== undefined)
+      return fail(c, 404, `group ${unknownGroup} not found`, "GROUP_NOT_FOUND");
     const results = ids.map((id: number) => {
       const a = state.accounts.get(id);
       if (!a || a.deletedAt) return { account_id: id, success: false, error: "record not found" };
@@ -263,15 +309,9 @@ export function registerAccounts(
       const ids = (body.group_ids as unknown[]).filter((x): x is number => typeof x === "number");
       for (const gid of ids) {
         const g = state.groups.get(gid);
+        // Group existence only: no platform check (admin_account.go:783-795,1428-1530@67380eafd;
+        // the mixed-channel 409 is for anthropic/antigravity, which relay never uses).
         if (!g || g.deletedAt) return fail(c, 404, `group ${gid} not found`, "GROUP_NOT_FOUND");
-        if (profile.compliance && g.platform !== a.platform) {
-          return fail(
-            c,
-            400,
-            `account platform ${a.platform} cannot bind group platform ${g.platform}`,
-            "INVALID_GROUP_BINDING",
-          );
-        }
       }
       a.groupIds = ids;
     }
@@ -296,10 +336,10 @@ export function registerAccounts(
   route(sim, "DELETE", `${BASE}/:id`, (c) => {
     const a = findLive(sim, c);
     if (a === "bad") return badRequest(c, "Invalid account ID");
-    // Dec 2025: GORM's Delete of a missing row is no error (account_repo.go:67-72 @d3e73f1), so
-    // an unknown id answers 200 like a real delete.
-    if (!a && !profile.idempotency) return success(c, { message: "Account deleted successfully" });
-    if (!a) return fail(c, 404, "Account not found", "ACCOUNT_NOT_FOUND");
+    // Deleting a missing row is no error on any build: GORM's Delete at d3e73f1
+    // (account_repo.go:67-72) and a delete by predicate in 2026 (account_handler.go:1048-1062,
+    // account_repo.go:866-905@67380eafd), so an unknown id answers 200 like a real delete.
+    if (!a) return success(c, { message: "Account deleted successfully" });
     a.deletedAt = Date.now();
     a.groupIds = [];
     return success(c, { message: "Account deleted successfully" });
@@ -359,8 +399,26 @@ export function registerAccounts(
       const baseUrl = typeof a.credentials.base_url === "string" ? a.credentials.base_url : "";
       if (!/^https?:\/\//.test(baseUrl))
         return void events.push({ type: "error", error: `Invalid base URL: ${baseUrl}` });
-      const r = upstream.post(upstreamUrl(profile, a, "test"), apiKey, model);
-      if (!r.ok) return void events.push({ type: "error", error: `API returned ${r.status}: ${r.body}` });
+      // account_test_service.go:332-336@67380eafd: "Invalid base URL: <validator error>".
+      const disallowed = allowlistError(sim.options.urlAllowlist, baseUrl);
+      if (disallowed) return void events.push({ type: "error", error: `Invalid base URL: ${disallowed}` });
+      const url = upstreamUrl(profile, a, "test");
+      const r = upstream.post(url, apiKey, model);
+      if (!r.ok) {
+        // The chat test names its endpoint (account_test_service.go:2005-2009@67380eafd).
+        const text = url.endsWith("/chat/completions")
+          ? `Chat Completions API (/v1/chat/completions) returned ${r.status}: ${r.body}`
+          : `API returned ${r.status}: ${r.body}`;
+        if (r.status === 401) {
+          // SetError on a 401: status=error; from 0.1.130 the account is also taken out of
+          // scheduling, and a later passing test does not put it back.
+          a.status = "error";
+          a.errorMessage = text;
+          if (profile.testErrorUnschedules) a.schedulable = false;
+        }
+        return void events.push({ type: "error", error: text });
+      }
+      // RecoverAccountAfterSuccessfulTest (account_handler.go:1113-1117@67380eafd): status only.
       a.status = "active";
       a.errorMessage = "";
       events.push({ type: "content", text: r.content }, { type: "test_complete", success: true });
@@ -400,8 +458,15 @@ export function registerAccounts(
         .filter(([, json]) => typeof body[json] !== "string" || body[json] === "")
         .map(([field]) => ({ field, tag: "required" }));
       if (failures.length > 0) return badRequest(c, validationMessage("", failures));
+      const platform = String(body.platform);
+      if (!MODEL_SYNC_PLATFORMS.includes(platform))
+        return fail(c, 400, `Unsupported platform for upstream model sync: ${platform}`);
+      // The model list goes through the same base-URL validation as the account test; its
+      // refusal is a configuration error (400). The review read the validator, not this exact text.
+      const disallowed = allowlistError(sim.options.urlAllowlist, String(body.base_url ?? ""));
+      if (disallowed) return fail(c, 400, `Invalid base URL: ${disallowed}`);
       if (!upstream.authorized(String(body.api_key))) {
-        return fail(c, 502, "upstream returned 401: Authentication Fails, Your api key is invalid");
+        return fail(c, 502, "Upstream model list request failed with HTTP 401");
       }
       const models = upstream.models(String(body.base_url ?? ""));
       if (!models) return fail(c, 400, "upstream model listing is not supported for this account");
@@ -415,8 +480,12 @@ export function registerAccounts(
       if (a === "bad") return badRequest(c, "Invalid account ID");
       if (!a) return fail(c, 404, "Account not found");
       const baseUrl = String(a.credentials.base_url ?? "");
+      if (!MODEL_SYNC_PLATFORMS.includes(a.platform))
+        return fail(c, 400, `Unsupported platform for upstream model sync: ${a.platform}`);
+      const disallowed = allowlistError(sim.options.urlAllowlist, baseUrl);
+      if (disallowed) return fail(c, 400, `Invalid base URL: ${disallowed}`);
       if (!upstream.authorized(String(a.credentials.api_key ?? ""))) {
-        return fail(c, 502, "upstream returned 401: Authentication Fails, Your api key is invalid");
+        return fail(c, 502, "Upstream model list request failed with HTTP 401");
       }
       const models = upstream.models(baseUrl);
       if (!models) return fail(c, 400, "upstream model listing is not supported for this account");

@@ -87,6 +87,24 @@ export function registerSystem(sim: Sim) {
 
 export function groupJson(g: SimGroup, sim: Sim) {
   const accounts = sim.state.liveAccounts().filter((a) => a.groupIds.includes(g.id));
+  if (sim.options.simpleMode) {
+    // simpleModeGroupResponse (groupForSimpleMode, group_handler.go@02c82a9a, index copy): no
+    // subscription type, no limits.
+    return {
+      id: g.id,
+      name: g.name,
+      description: g.description,
+      platform: g.platform,
+      rate_multiplier: g.rateMultiplier,
+      is_exclusive: g.isExclusive,
+      status: g.status,
+      account_count: accounts.length,
+      active_account_count: accounts.filter((a) => a.status === "active").length,
+      sort_order: 0,
+      created_at: goTime(g.createdAt),
+      updated_at: goTime(g.updatedAt),
+    };
+  }
   return {
     id: g.id,
     name: g.name,
@@ -170,6 +188,8 @@ export function registerGroups(sim: Sim) {
     const limits = [body.daily_limit_usd, body.weekly_limit_usd, body.monthly_limit_usd].map(limitField);
     if (limits.includes("invalid")) return badRequest(c, "invalid limit value");
     const name = body.name as string;
+    // sanitizeCreateGroupRequestForSimpleMode (group_handler.go@02c82a9a): standard, rate 1, no limits.
+    const simple = sim.options.simpleMode;
     const clash = [...state.groups.values()].find(
       (g) => g.name === name && (profile.groupNameUniqueIncludesDeleted || !g.deletedAt),
     );
@@ -180,13 +200,13 @@ export function registerGroups(sim: Sim) {
       name,
       description: typeof body.description === "string" ? body.description : "",
       platform,
-      rateMultiplier: typeof body.rate_multiplier === "number" ? body.rate_multiplier : 0,
+      rateMultiplier: simple ? 1 : typeof body.rate_multiplier === "number" ? body.rate_multiplier : 0,
       isExclusive: body.is_exclusive === true,
       status: "active",
-      subscriptionType: subType as SimGroup["subscriptionType"],
-      dailyLimitUsd: (limits[0] as number | null | undefined) ?? null,
-      weeklyLimitUsd: (limits[1] as number | null | undefined) ?? null,
-      monthlyLimitUsd: (limits[2] as number | null | undefined) ?? null,
+      subscriptionType: simple ? "standard" : (subType as SimGroup["subscriptionType"]),
+      dailyLimitUsd: simple ? null : ((limits[0] as number | null | undefined) ?? null),
+      weeklyLimitUsd: simple ? null : ((limits[1] as number | null | undefined) ?? null),
+      monthlyLimitUsd: simple ? null : ((limits[2] as number | null | undefined) ?? null),
       createdAt: now,
       updatedAt: now,
     };

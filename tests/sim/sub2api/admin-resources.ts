@@ -218,10 +218,14 @@ export function registerPlans(sim: Sim) {
     if (!(price > 0)) return fail(c, 400, "price must be > 0", "PLAN_PRICE_INVALID");
     const days = typeof body.validity_days === "number" ? body.validity_days : 0;
     if (!(days > 0)) return fail(c, 400, "validity days must be > 0", "PLAN_VALIDITY_REQUIRED");
-    const unit = typeof body.validity_unit === "string" ? body.validity_unit : "";
-    if (!["day", "week", "month", "year"].includes(unit)) {
-      return fail(c, 400, "validity unit must be day, week, month, or year", "PLAN_VALIDITY_UNIT_REQUIRED");
-    }
+    // Only a non-empty unit is required (payment_config_plans.go:15-49@67380eafd).
+    const unit = typeof body.validity_unit === "string" ? body.validity_unit.trim() : "";
+    if (unit === "") return fail(c, 400, "validity unit is required", "PLAN_VALIDITY_UNIT_REQUIRED");
+    // Currency is a display label: trimmed and upper-cased, empty kept empty, otherwise three
+    // ISO letters (payment_config_service.go:165-178, payment_config_plans.go:135-152@67380eafd).
+    const currency = typeof body.currency === "string" ? body.currency.trim().toUpperCase() : "";
+    if (currency !== "" && !/^[A-Z]{3}$/.test(currency))
+      return fail(c, 400, "currency must be a 3-letter ISO code", "PLAN_CURRENCY_INVALID");
     const g = state.groups.get(groupId);
     if (!g || g.deletedAt) return fail(c, 500, "internal error");
     const now = Date.now();
@@ -231,7 +235,7 @@ export function registerPlans(sim: Sim) {
       name,
       description: typeof body.description === "string" ? body.description : "",
       price,
-      ...(typeof body.currency === "string" ? { currency: body.currency.toUpperCase() } : {}),
+      ...(currency !== "" ? { currency } : {}),
       validityDays: days,
       validityUnit: unit,
       forSale: body.for_sale === true,
@@ -309,6 +313,19 @@ export function assignSubscription(
         reason: "SUBSCRIPTION_ALREADY_EXISTS",
       };
     }
+    // An expired subscription is renewed in place with a new term and the new notes and answered
+    // as reused (subscription_service.go:521-536@67380eafd).
+    const now = Date.now();
+    if (existing.status === "expired" || existing.expiresAt <= now) {
+      Object.assign(existing, {
+        status: "active",
+        startsAt: now,
+        expiresAt: now + days * DAY,
+        notes: notes.trim(),
+        updatedAt: now,
+      });
+      return { ok: true, sub: existing, reused: true };
+    }
     const sameDays = existing.startsAt + days * DAY === existing.expiresAt;
     const sameNotes = existing.notes.trim() === notes.trim();
     if (sameDays && sameNotes) return { ok: true, sub: existing, reused: true };
@@ -337,7 +354,10 @@ export function assignSubscription(
   return { ok: true, sub, reused: false };
 }
 
-export function registerSubscriptions(sim: Sim) {
+export function registerSubscriptions(
+  sim: Sim,
+  idempotent: (h: (c: Ctx) => Promise<Response>) => (c: Ctx) => Promise<Response>,
+) {
   const { state, profile } = sim;
   const BASE = "/api/v1/admin/subscriptions";
 
@@ -446,21 +466,37 @@ export function registerSubscriptions(sim: Sim) {
   };
   route(sim, "DELETE", `${BASE}/:id`, revoke);
 
-  // subscription_handler.go:183-205 @d3e73f1: {days} binding required,min=1; moves expires_at.
-  route(sim, "POST", `${BASE}/:id/extend`, async (c) => {
-    const id = parseId(c.req.param("id") ?? "");
-    if (id === undefined) return badRequest(c, "Invalid subscription ID");
-    const body = await readJson(c);
-    if (typeof body === "string") return badRequest(c, body);
-    if (typeof body.days !== "number" || body.days < 1) {
-      return badRequest(c, validationMessage("ExtendSubscriptionRequest", [{ field: "Days", tag: "min" }]));
-    }
-    const s = state.subscriptions.get(id);
-    if (!s || s.status === "revoked") return fail(c, 404, "subscription not found", "SUBSCRIPTION_NOT_FOUND");
-    s.expiresAt += body.days * DAY;
-    s.updatedAt = Date.now();
-    return success(c, subscriptionJson(s));
-  });
+  // ExtendSubscriptionRequest `days` binding required,min=-36500,max=36500
+  // (subscription_handler.go:57-60@67380eafd; Dec 2025: min=1): a negative value shortens. The
+  // handler runs through the idempotency coordinator (`:204-217`).
+  const minDays = profile.idempotency ? -36500 : 1;
+  route(
+    sim,
+    "POST",
+    `${BASE}/:id/extend`,
+    idempotent(async (c) => {
+      const id = parseId(c.req.param("id") ?? "");
+      if (id === undefined) return badRequest(c, "Invalid subscription ID");
+      const body = await readJson(c);
+      if (typeof body === "string") return badRequest(c, body);
+      const days = body.days;
+      const tag =
+        typeof days !== "number" || !Number.isInteger(days) || days === 0
+          ? "required"
+          : days < minDays
+            ? "min"
+            : days > 36500
+              ? "max"
+              : undefined;
+      if (tag) return badRequest(c, validationMessage("ExtendSubscriptionRequest", [{ field: "Days", tag }]));
+      const s = state.subscriptions.get(id);
+      if (!s || s.status === "revoked")
+        return fail(c, 404, "subscription not found", "SUBSCRIPTION_NOT_FOUND");
+      s.expiresAt += (days as number) * DAY;
+      s.updatedAt = Date.now();
+      return success(c, subscriptionJson(s));
+    }),
+  );
   if (profile.softRevoke) {
     route(sim, "POST", `${BASE}/:id/revoke`, revoke);
     route(sim, "POST", `${BASE}/:id/restore`, (c) => {

@@ -41,6 +41,10 @@ export interface SimOptions {
   adminRpm: number | undefined;
   /** `idempotency.observe_only=false`: a missing Idempotency-Key is refused. */
   requireIdempotencyKey: boolean;
+  /** `security.url_allowlist.enabled: true` with these `upstream_hosts`; undefined = disabled (the default). */
+  urlAllowlist: string[] | undefined;
+  /** `run_mode: simple` (≥ 0.2.4). */
+  simpleMode: boolean;
   publicSettings: {
     turnstileEnabled: boolean;
     backendModeEnabled: boolean;

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { paused } from "./admin-accounts.js";
 import { type Ctx, route, type Sim } from "./context.js";
 import { middlewareError, readJson } from "./gin.js";
 import { upstreamUrl } from "./routing.js";
@@ -94,7 +95,8 @@ export function registerGateway(sim: Sim) {
           a.groupIds.includes(group.id) &&
           a.platform === group.platform &&
           a.status === "active" &&
-          a.schedulable,
+          a.schedulable &&
+          !paused(a),
       )
       .filter((a) => {
         const mapping = (a.credentials.model_mapping ?? {}) as Record<string, string>;
@@ -132,6 +134,13 @@ export function registerGateway(sim: Sim) {
         });
       }
       lastStatus = r.status;
+      // ratelimit_cn_providers.go:54-69,122-141@67380eafd: an upstream 402 (insufficient balance)
+      // or 429 pauses the account (SetRateLimited) without touching status or schedulable.
+      if (r.status === 402 || r.status === 429) {
+        const now = Date.now();
+        account.rateLimitedAt = now;
+        account.rateLimitResetAt = now + 60_000;
+      }
       if (r.status === 401 || r.status === 403) {
         account.status = "error";
         account.errorMessage = `upstream ${r.status}`;

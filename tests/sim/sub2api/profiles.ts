@@ -6,15 +6,21 @@
  * - `v0.1.126` (62ccd0ff): chat completions exist but OpenAI-platform chat is converted to the
  *   Responses API (`openai_responses_mode` is unknown before 0.1.127); no CN platforms.
  * - `v0.1.150`: a 0.1.130–0.1.169 build: the OpenAI fallback works; no CN platforms; no batch
- *   delete (0.1.170); URL joining appends /v1/chat/completions unless the base ends in /v1.
+ *   delete (0.1.170); version directories such as `/api/paas/v4` are joined as
+ *   `/api/paas/v4/chat/completions` (from 0.1.127: `openai_endpoint_url.go:8-19@63b0631a`).
  * - `v0.1.178` (49504adc): kimi, zhipu, deepseek platforms, but their account test falls through to
- *   the Claude test ({base}/v1/messages → 404).
- * - `v0.1.179` (2bc139ab): CN accounts tested at the joined chat URL; version directories such as
- *   `/api/paas/v4` are joined as `/api/paas/v4/chat/completions`.
+ *   the Claude test ({base}/v1/messages → 404); version-directory joining
+ *   (`openai_endpoint_url.go:8-28@49504adc9`).
+ * - `v0.1.179` (2bc139ab): CN accounts tested at the joined chat URL.
+ * - `v0.2.4`: as far as the Dec 2026 review could read it (no commit pinned; PR descriptions and an
+ *   undated index copy of group_handler.go@02c82a9a): the group `oneof` adds grok, cursor, minimax,
+ *   opencode_go, composite; `models_list_config` is renamed `model_allowlist` (sub2api-plus PR #83;
+ *   relay sends neither); `run_mode: simple` can be set (`CreateSimOptions.runMode`). Everything
+ *   else is the 0.1.179 behaviour.
  * The design's category names are aliases: `cn-native` = v0.1.179, `openai-compat` = v0.1.150,
  * `legacy` = dec-2025.
  */
-export type ReleaseName = "dec-2025" | "v0.1.126" | "v0.1.150" | "v0.1.178" | "v0.1.179";
+export type ReleaseName = "dec-2025" | "v0.1.126" | "v0.1.150" | "v0.1.178" | "v0.1.179" | "v0.2.4";
 export type ProfileName = ReleaseName | "cn-native" | "openai-compat" | "legacy";
 
 export interface SimProfile {
@@ -26,7 +32,7 @@ export interface SimProfile {
   openaiTest: "responses" | "per_mode";
   /** CN-platform account test: the Claude test (0.1.178's bug) or the joined chat URL. */
   cnTest: "claude" | "chat";
-  /** `v1_only`: `/chat/completions` only after a base ending in /v1; `version_dir`: after any /vN. */
+  /** `v1_only` (≤ 0.1.126): `/chat/completions` only after a base ending in /v1; `version_dir` (0.1.127+): after any /vN. */
   urlJoin: "v1_only" | "version_dir";
   /** `POST /admin/accounts/models/sync-upstream-preview` (0.1.134+). */
   modelsPreview: boolean;
@@ -63,6 +69,10 @@ export interface SimProfile {
    * `notes` is silently dropped.
    */
   accountNotes: boolean;
+  /** A 401 in an account test also sets `schedulable=false` (0.1.130+, SetError); earlier, status only. */
+  testErrorUnschedules: boolean;
+  /** `run_mode: simple` exists (≥ 0.2.4): group creates become standard, groups answer a reduced shape. */
+  simpleModeAvailable: boolean;
 }
 
 const BASE_PLATFORMS = ["anthropic", "openai", "gemini"];
@@ -82,6 +92,8 @@ const LINEAGE_2026 = {
   groupSearch: true,
   accountGroupFilter: true,
   accountNotes: true,
+  testErrorUnschedules: true,
+  simpleModeAvailable: false,
 } as const;
 
 const CN = ["kimi", "zhipu", "deepseek"];
@@ -114,6 +126,8 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     groupSearch: false,
     accountGroupFilter: false,
     accountNotes: false,
+    testErrorUnschedules: false,
+    simpleModeAvailable: false,
   },
   "v0.1.126": {
     ...LINEAGE_2026,
@@ -130,6 +144,8 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     compliance: false,
     batchDelete: false,
     modelsSync: false,
+    testErrorUnschedules: false,
+    simpleModeAvailable: false,
   },
   "v0.1.150": {
     ...LINEAGE_2026,
@@ -140,8 +156,8 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     openaiChat: "mode_flag",
     openaiTest: "per_mode",
     cnTest: "chat",
-    urlJoin: "v1_only",
-    groupPlatforms: [...BASE_PLATFORMS, "antigravity"],
+    urlJoin: "version_dir",
+    groupPlatforms: [...BASE_PLATFORMS, "antigravity", "grok"], // group_handler.go:87@9a2f11b4e
     chatPlatforms: ["openai"],
     compliance: true,
     batchDelete: false,
@@ -156,8 +172,8 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     openaiChat: "mode_flag",
     openaiTest: "per_mode",
     cnTest: "claude",
-    urlJoin: "v1_only",
-    groupPlatforms: [...BASE_PLATFORMS, "antigravity", ...CN],
+    urlJoin: "version_dir",
+    groupPlatforms: [...BASE_PLATFORMS, "antigravity", "grok", ...CN],
     chatPlatforms: ["openai", ...CN],
     compliance: true,
     batchDelete: true,
@@ -173,11 +189,38 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     openaiTest: "per_mode",
     cnTest: "chat",
     urlJoin: "version_dir",
-    groupPlatforms: [...BASE_PLATFORMS, "antigravity", ...CN],
+    groupPlatforms: [...BASE_PLATFORMS, "antigravity", "grok", ...CN, "composite"], // group_handler.go:101@2bc139ab5
     chatPlatforms: ["openai", ...CN],
     compliance: true,
     batchDelete: true,
     modelsSync: true,
+  },
+  "v0.2.4": {
+    ...LINEAGE_2026,
+    name: "v0.2.4",
+    version: "0.2.4",
+    modelsPreview: true,
+    groupSoftDelete: true,
+    openaiChat: "mode_flag",
+    openaiTest: "per_mode",
+    cnTest: "chat",
+    urlJoin: "version_dir",
+    // CreateGroupRequest.Platform oneof, group_handler.go@02c82a9a (index copy).
+    groupPlatforms: [
+      ...BASE_PLATFORMS,
+      "antigravity",
+      "grok",
+      "cursor",
+      ...CN,
+      "minimax",
+      "opencode_go",
+      "composite",
+    ],
+    chatPlatforms: ["openai", "grok", ...CN],
+    compliance: true,
+    batchDelete: true,
+    modelsSync: true,
+    simpleModeAvailable: true,
   },
 };
 

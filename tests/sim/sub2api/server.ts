@@ -9,7 +9,7 @@ import { registerGateway } from "./gateway.js";
 import { fail, ginNotFound, middlewareError } from "./gin.js";
 import { type ProfileName, profileOf } from "./profiles.js";
 import { generateAdminKey, payloadHash, SimState } from "./state.js";
-import { FakeUpstream } from "./upstream.js";
+import { DEFAULT_UPSTREAM_HOSTS, FakeUpstream } from "./upstream.js";
 import { registerUserApi } from "./user-api.js";
 
 export interface CreateSimOptions {
@@ -18,7 +18,17 @@ export interface CreateSimOptions {
   complianceLocked?: boolean;
   stepUpVariant?: boolean;
   adminRpm?: number;
+  /** sub2api `idempotency.observe_only: false`: a keyless call to a `RequireKey` route is refused. */
+  idempotencyRequired?: boolean;
+  /** Older name of `idempotencyRequired`. */
   requireIdempotencyKey?: boolean;
+  /**
+   * `security.url_allowlist.enabled: true`; `true` takes the default `upstream_hosts`
+   * (`DEFAULT_UPSTREAM_HOSTS`), a list replaces them.
+   */
+  urlAllowlist?: boolean | string[];
+  /** sub2api `run_mode` (≥ 0.2.4 only; ignored on older profiles). */
+  runMode?: "standard" | "simple";
   turnstileEnabled?: boolean;
   captchaEnabled?: boolean;
   backendModeEnabled?: boolean;
@@ -26,11 +36,18 @@ export interface CreateSimOptions {
   faults?: FaultOptions;
 }
 
-/** Routes that go through sub2api's idempotency coordinator (contract §2.5). */
+/**
+ * Routes that go through sub2api's idempotency coordinator (contract §2.5), each `RequireKey: true`
+ * (`service/idempotency.go:213-216@67380eafd`): subscription extend
+ * (`handler/admin/subscription_handler.go:204-217`) and user key create
+ * (`handler/api_key_handler.go:220`) too, wrapped so since 0.1.104 (`:211`/`:172@94bba415`).
+ */
 const IDEMPOTENT_ROUTES = [
   /^POST \/api\/v1\/admin\/accounts$/,
   /^POST \/api\/v1\/admin\/accounts\/batch$/,
   /^POST \/api\/v1\/admin\/users\/\d+\/balance$/,
+  /^POST \/api\/v1\/admin\/subscriptions\/\d+\/extend$/,
+  /^POST \/api\/v1\/keys$/,
 ];
 const STEP_UP_ROUTES = [
   /^(POST|PUT|DELETE) \/api\/v1\/admin\/accounts(\/\d+)?$/,
@@ -58,7 +75,14 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
     complianceLocked: profile.compliance && (opts.complianceLocked ?? false),
     stepUpVariant: opts.stepUpVariant ?? false,
     adminRpm: opts.adminRpm,
-    requireIdempotencyKey: opts.requireIdempotencyKey ?? false,
+    requireIdempotencyKey: opts.idempotencyRequired ?? opts.requireIdempotencyKey ?? false,
+    simpleMode: profile.simpleModeAvailable && opts.runMode === "simple",
+    urlAllowlist:
+      opts.urlAllowlist === true
+        ? [...DEFAULT_UPSTREAM_HOSTS]
+        : Array.isArray(opts.urlAllowlist)
+          ? opts.urlAllowlist
+          : undefined,
     publicSettings: {
       turnstileEnabled: opts.turnstileEnabled ?? false,
       captchaEnabled: opts.captchaEnabled ?? false,
@@ -189,7 +213,9 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
       return handler(c);
     }
     const raw = await c.req.raw.clone().text();
-    const scope = `${line} ${key}`;
+    // The fingerprint covers method, route, actor and payload (BuildIdempotencyFingerprint).
+    const actor = c.req.header("x-api-key") ?? c.req.header("authorization") ?? "";
+    const scope = `${line} ${payloadHash(actor)} ${key}`;
     const hash = payloadHash(raw);
     const now = Date.now();
     const retryAfter = (until: number) => ({
@@ -249,9 +275,9 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
   registerAccounts(sim, idempotent);
   registerChannels(sim);
   registerPlans(sim);
-  registerSubscriptions(sim);
+  registerSubscriptions(sim, idempotent);
   registerUsers(sim, idempotent);
-  registerUserApi(sim);
+  registerUserApi(sim, idempotent);
   registerGateway(sim);
   app.notFound(ginNotFound);
   app.onError((err, c) => fail(c, 500, `internal error: ${err.message}`));

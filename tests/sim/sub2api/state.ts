@@ -47,6 +47,15 @@ export interface SimAccount {
   status: "active" | "inactive" | "error";
   schedulable: boolean;
   errorMessage: string;
+  /**
+   * Runtime pauses that leave `status`/`schedulable` untouched (dto/types.go:223-230@67380eafd):
+   * the scheduler skips the account until the time passes.
+   */
+  tempUnschedulableUntil?: number;
+  tempUnschedulableReason?: string;
+  rateLimitedAt?: number;
+  rateLimitResetAt?: number;
+  overloadUntil?: number;
   groupIds: number[];
   syncedModels?: string[];
   deletedAt?: number;

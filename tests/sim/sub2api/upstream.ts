@@ -41,22 +41,71 @@ const PROVIDERS: Record<string, Provider> = {
 
 /**
  * How a build joins an account's base URL and an endpoint such as `/chat/completions`.
- * `v1_only` (before 0.1.179): the relative endpoint only after a base ending in `/v1`, else
- * `/v1/…`; `version_dir` (0.1.179+, `buildOpenAIEndpointURL`): after any `/vN` directory.
+ * `v1_only` (0.1.126 and older): the relative endpoint only after a base ending in `/v1`, else
+ * `/v1/…`; `version_dir` (0.1.127+: `buildOpenAIEndpointURL`, 679c0865a, used for chat from
+ * 8927ab091, `service/openai_gateway_chat_completions_raw.go:488`): after any API version segment,
+ * as `isOpenAIAPIVersionSegment` reads one (`service/openai_endpoint_url.go:46-80@63b0631a`).
  */
 export function joinEndpoint(profile: SimProfile, baseUrl: string, relative: string): string {
   const base = baseUrl.replace(/\/+$/, "");
   if (base.endsWith(relative)) return base;
   const last = base.slice(base.lastIndexOf("/") + 1);
-  const versioned =
-    profile.urlJoin === "version_dir" ? /^v\d+(?:beta\d*|alpha\d*)?$/i.test(last) : last === "v1";
+  const versioned = profile.urlJoin === "version_dir" ? isVersionSegment(last) : last === "v1";
   return versioned ? `${base}${relative}` : `${base}/v1${relative}`;
+}
+
+/** `v<digits>`, then nothing, `.<digits>`, or a suffix starting alpha / beta / preview (Go code, lower-cased). */
+function isVersionSegment(segment: string): boolean {
+  const s = segment.trim().toLowerCase();
+  const m = /^v\d+/.exec(s);
+  if (!m) return false;
+  const rest = s.slice(m[0].length);
+  if (rest === "") return true;
+  if (rest.startsWith(".")) return /^\.\d+$/.test(rest);
+  return rest.startsWith("alpha") || rest.startsWith("beta") || rest.startsWith("preview");
+}
+
+/**
+ * `security.url_allowlist.upstream_hosts` defaults (`config/config.go:2021-2033@67380eafd`): no
+ * api.deepseek.com, no dashscope.aliyuncs.com, no api.minimax.io. The Google and Azure entries of
+ * that list are left out here (no relay provider uses them).
+ */
+export const DEFAULT_UPSTREAM_HOSTS = [
+  "api.openai.com",
+  "api.anthropic.com",
+  "api.kimi.com",
+  "api.moonshot.ai",
+  "api.moonshot.cn",
+  "open.bigmodel.cn",
+  "api.minimaxi.com",
+];
+
+/**
+ * The host's base-URL check with the allowlist on (`urlvalidator.ValidateHTTPSURL` with
+ * `RequireAllowlist`, called by `validateUpstreamBaseURL`, account_test_service.go:185-200@67380eafd):
+ * the error text, or undefined when the URL passes.
+ */
+export function allowlistError(allowlist: string[] | undefined, baseUrl: string): string | undefined {
+  if (!allowlist) return undefined;
+  let host: string;
+  try {
+    const u = new URL(baseUrl);
+    if (u.protocol !== "https:") return "invalid url scheme";
+    host = u.hostname.toLowerCase();
+  } catch {
+    return "invalid url";
+  }
+  return allowlist.includes(host) ? undefined : `host is not allowed: ${host}`;
 }
 
 const errorBody = (message: string, type: string) => JSON.stringify({ error: { message, type } });
 
 export class FakeUpstream {
   readonly revoked = new Set<string>();
+  /** Keys whose provider balance is low (read by the host's CN balance check). */
+  readonly lowBalance = new Set<string>();
+  /** Keys the provider answers with this status (402 insufficient balance, 429 rate limit). */
+  readonly failing = new Map<string, 402 | 429>();
   calls = 0;
   /** Every URL called, newest last (tests read which path a build used). */
   readonly urls: string[] = [];
@@ -101,6 +150,11 @@ export class FakeUpstream {
         body: errorBody("Authentication Fails, Your api key is invalid", "authentication_error"),
       };
     }
+    const failure = this.failing.get(apiKey);
+    if (failure === 402)
+      return { ok: false, status: 402, body: errorBody("Insufficient Balance", "insufficient_balance") };
+    if (failure === 429)
+      return { ok: false, status: 429, body: errorBody("Rate limit reached", "rate_limit_error") };
     if (provider && !provider.models.includes(model)) {
       return {
         ok: false,

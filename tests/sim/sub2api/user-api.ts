@@ -57,7 +57,10 @@ export function canBind(sim: Sim, user: SimUser, groupId: number): boolean {
   return !g.isExclusive || user.allowedGroups.includes(g.id);
 }
 
-export function registerUserApi(sim: Sim) {
+export function registerUserApi(
+  sim: Sim,
+  idempotent: (h: (c: Ctx) => Promise<Response>) => (c: Ctx) => Promise<Response>,
+) {
   const { state, options, profile } = sim;
 
   route(sim, "POST", "/api/v1/auth/login", async (c) => {
@@ -99,7 +102,8 @@ export function registerUserApi(sim: Sim) {
     return success(c, { ...page, items: page.items.map(keyJson) });
   });
 
-  route(sim, "POST", "/api/v1/keys", async (c) => {
+  // api_key_handler.go:220@67380eafd: key create runs through the idempotency coordinator.
+  const createKey = idempotent(async (c) => {
     const user = sessionUser(sim, c);
     if (user instanceof Response) return user;
     const body = await readJson(c);
@@ -123,6 +127,11 @@ export function registerUserApi(sim: Sim) {
     };
     state.apiKeys.set(key.id, key);
     return success(c, keyJson(key));
+  });
+  // jwtAuth is middleware: an unauthenticated create is 401 before the coordinator looks at keys.
+  route(sim, "POST", "/api/v1/keys", async (c) => {
+    const user = sessionUser(sim, c);
+    return user instanceof Response ? user : createKey(c);
   });
 
   route(sim, "DELETE", "/api/v1/keys/:id", (c) => {
