@@ -9,7 +9,9 @@ import type { ImportPlan, PlanInternals } from "./types.js";
 /**
  * Before the batch opens: one key shown to its upstream through the host's model preview, which
  * validates the base URL as the account test does. A host with `security.url_allowlist.enabled`
- * whose `upstream_hosts` lack the provider's host answers "Invalid base URL: host is not allowed"
+ * whose `upstream_hosts` lack the provider's host (or that refuses plain http) answers 400
+ * "Invalid OpenAI base URL" to the preview (seen live on 67380eafd, 2026-12-02) and "Invalid base
+ * URL: …" to the account test
  * (account_test_service.go:185-200,332-336, config.go:2021-2033@67380eafd; the defaults list no
  * api.deepseek.com, dashscope.aliyuncs.com or api.minimax.io). Without this check such an import
  * creates its group and accounts, fails every test and rolls back; with it, nothing is written.
@@ -28,12 +30,13 @@ export async function refuseDisallowedBaseUrl(internals: PlanInternals, plan: Im
       apiKey: key.secret,
     });
   } catch (err) {
-    if (!isHostError(err) || err.status !== 400 || !/invalid base url/i.test(err.message)) return;
+    // "Invalid OpenAI base URL" on 67380eafd (seen live); "Invalid base URL: …" in the account test.
+    if (!isHostError(err) || err.status !== 400 || !/invalid (?:\w+ )?base url/i.test(err.message)) return;
     const upstreamHost = new URL(mapping.baseUrl).hostname;
     throw new AppError(
       "host_unsupported",
       "BASE_URL_NOT_ALLOWED",
-      `host "${host.name}" refuses ${internals.def.provider_id}'s base URL ${mapping.baseUrl}: ${upstreamHost} is not in its security.url_allowlist.upstream_hosts (${describe(err)})`,
+      `host "${host.name}" refuses ${internals.def.provider_id}'s base URL ${mapping.baseUrl}: ${upstreamHost} is not in its security.url_allowlist.upstream_hosts, or the allowlist requires https (${describe(err)})`,
       {
         hint: `Add ${upstreamHost} to security.url_allowlist.upstream_hosts in sub2api's config (or turn security.url_allowlist.enabled off), restart sub2api, then import again.`,
         details: {

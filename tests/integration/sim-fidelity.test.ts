@@ -337,7 +337,8 @@ describe("security.url_allowlist (config.go:2021-2033, account_test_service.go:1
     });
     expect(preview).toMatchObject({
       status: 400,
-      body: { message: "Invalid base URL: host is not allowed: api.deepseek.com" },
+      // Seen live on 67380eafd (2026-12-02): the preview names no reason.
+      body: { message: "Invalid OpenAI base URL" },
     });
     const kimi = await call("POST", "/api/v1/admin/accounts/models/sync-upstream-preview", {
       platform: "kimi",

@@ -462,9 +462,11 @@ export function registerAccounts(
       if (!MODEL_SYNC_PLATFORMS.includes(platform))
         return fail(c, 400, `Unsupported platform for upstream model sync: ${platform}`);
       // The model list goes through the same base-URL validation as the account test; its
-      // refusal is a configuration error (400). The review read the validator, not this exact text.
+      // refusal is a configuration error: 400 "Invalid OpenAI base URL", with no reason, for the
+      // openai and deepseek platforms (seen live on 67380eafd with the allowlist on, 2026-12-02,
+      // for http://127.0.0.1 and for https://api.deepseek.com alike).
       const disallowed = allowlistError(sim.options.urlAllowlist, String(body.base_url ?? ""));
-      if (disallowed) return fail(c, 400, `Invalid base URL: ${disallowed}`);
+      if (disallowed) return fail(c, 400, "Invalid OpenAI base URL");
       if (!upstream.authorized(String(body.api_key))) {
         return fail(c, 502, "Upstream model list request failed with HTTP 401");
       }
