@@ -34,9 +34,11 @@ describe("reliability and security (fast subset)", () => {
     expect(h.refused).toBe(h.tried);
   }, 120_000);
 
-  it("hostile packs, hosts, files and callers (round 2) are refused within 1 s and 100 MB, leaking nothing", async () => {
-    // Other test files run alongside: three times the 1 s bound (test:reliability holds to 1 s).
-    const h = await hostileRound2(ledger, 3);
+  it("hostile packs, hosts, files and callers (round 2) are refused within 100 MB, leaking nothing", async () => {
+    // The 1 s bound is a performance figure: `npm run test:reliability` holds to it on a quiet
+    // machine. Here the verdict must not depend on the machine's load, so time is not judged
+    // (each hostile input is still killed, and counted as not refused, after 10 s).
+    const h = await hostileRound2(ledger, Number.POSITIVE_INFINITY);
     expect(h.problems).toEqual([]);
     expect(h.tried).toBeGreaterThanOrEqual(70);
     expect(h.refused).toBe(h.tried);
