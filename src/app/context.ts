@@ -1,5 +1,11 @@
+import { appendFileSync } from "node:fs";
 import type { Config } from "../config/index.js";
-import { type AdapterOptions, type HostAdapter, Sub2apiAdapter } from "../host/sub2api/index.js";
+import {
+  type AdapterOptions,
+  type CallObservation,
+  type HostAdapter,
+  Sub2apiAdapter,
+} from "../host/sub2api/index.js";
 import type { Db } from "../store/db.js";
 import { statusByHost } from "../store/installs.js";
 import { installId } from "../store/settings.js";
@@ -80,8 +86,17 @@ export function createContext(parts: ContextParts): AppContext {
           const labels = { host: hostLabel(options.baseUrl), operation: o.operation, outcome: o.outcome };
           metrics.hostCalls.inc(labels);
           metrics.hostCallSeconds.observe(labels, o.durationMs / 1000);
+          if (parts.config.hostCallTrace) traceCall(parts.config.hostCallTrace, o);
           options.onCall?.(o);
         },
       }),
   };
+}
+
+/** One line per host call (operation, outcome, status; never a URL, body or key): RELAY_HOST_CALL_TRACE. */
+function traceCall(file: string, o: CallObservation): void {
+  appendFileSync(
+    file,
+    `${JSON.stringify({ operation: o.operation, outcome: o.outcome, status: o.status ?? null })}\n`,
+  );
 }

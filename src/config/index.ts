@@ -44,6 +44,8 @@ export interface Config {
   allowInsecureHosts: boolean;
   /** Packs may point a provider at plain http on loopback (a test stand's fake upstream); off by default. */
   allowLoopbackUpstreams: boolean;
+  /** A file each host call's operation, outcome and status is appended to (test stands; no payloads). */
+  hostCallTrace: string | undefined;
   /** Hosts on link-local or cloud-metadata addresses (169.254.0.0/16, fe80::/10, …) are refused unless set. */
   allowLinkLocalHosts: boolean;
   /** The only directory the HTTP API installs packs from by path; unset, the API takes uploads only. */
@@ -122,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
   const allowInsecureHosts = parseBool(env, "RELAY_ALLOW_INSECURE_HOSTS", false);
   const allowLinkLocalHosts = parseBool(env, "RELAY_ALLOW_LINK_LOCAL_HOSTS", false);
   const allowLoopbackUpstreams = parseBool(env, "RELAY_ALLOW_LOOPBACK_UPSTREAMS", false);
+  const hostCallTrace = nonEmpty(env, "RELAY_HOST_CALL_TRACE");
   const packsDir = parsePacksDir(nonEmpty(env, "RELAY_PACKS_DIR"));
   const { key: masterKey, source: masterKeySource } = databaseUrl
     ? sharedMasterKey(env)
@@ -138,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     reconcileJitterMs,
     allowInsecureHosts,
     allowLoopbackUpstreams,
+    hostCallTrace,
     allowLinkLocalHosts,
     packsDir,
     logLevel,

@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { projectRoot } from "../../src/util/paths.js";
 import type { LiveHost } from "./host-admin.js";
 
 /**
@@ -17,4 +19,28 @@ export function liveHostFromEnv(env: NodeJS.ProcessEnv = process.env): LiveHost 
     );
   }
   return { baseUrl, adminKey };
+}
+
+/**
+ * Summarises a RELAY_HOST_CALL_TRACE file: each host operation with how often the build answered
+ * it with success and with an error, written to test-artifacts/live/<version>.json.
+ */
+export function writeVerifiedCalls(traceFile: string, version: string): void {
+  if (!existsSync(traceFile)) return;
+  const counts = new Map<string, { ok: number; error: number }>();
+  for (const line of readFileSync(traceFile, "utf8").split("\n")) {
+    if (!line) continue;
+    const { operation, outcome } = JSON.parse(line) as { operation: string; outcome: string };
+    const c = counts.get(operation) ?? { ok: 0, error: 0 };
+    if (outcome === "ok") c.ok += 1;
+    else c.error += 1;
+    counts.set(operation, c);
+  }
+  const out = join(projectRoot(), "test-artifacts", "live");
+  mkdirSync(out, { recursive: true });
+  const operations = Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(
+    join(out, `${version.replace(/[^0-9A-Za-z._-]/g, "_")}.json`),
+    `${JSON.stringify({ version, date: new Date().toISOString(), operations }, null, 2)}\n`,
+  );
 }

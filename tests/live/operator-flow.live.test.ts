@@ -23,7 +23,7 @@ import {
   snapshot,
   touched,
 } from "./host-admin.js";
-import { liveHostFromEnv } from "./live-env.js";
+import { liveHostFromEnv, writeVerifiedCalls } from "./live-env.js";
 import { SHIPPED_PACK, writeLivePack } from "./live-pack.js";
 
 const host = liveHostFromEnv();
@@ -37,6 +37,7 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
   let before: HostSnapshot;
   let user: { id: number; email: string; password: string };
   const batches: string[] = [];
+  let version = "unknown";
   /** What relay decided per provider for this build (`relay host show`), after the pack install. */
   const support = new Map<string, { status: string; reason_code: string | null }>();
   /**
@@ -69,6 +70,7 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
       RELAY_MASTER_KEY: Buffer.alloc(32, 9).toString("base64"),
       RELAY_ALLOW_LOOPBACK_UPSTREAMS: "1",
       RELAY_LOG_LEVEL: "warn",
+      RELAY_HOST_CALL_TRACE: join(dir, "calls.jsonl"),
     };
     ups = await FakeUpstreams.start(fakeProvidersFromPack(SHIPPED_PACK));
     writeLivePack(join(dir, "pack"), ups);
@@ -86,6 +88,9 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
   }, LONG);
 
   afterAll(async () => {
+    // Which host calls this build answered with success during the flow (the "verified live"
+    // record of docs/host-compatibility.md): test-artifacts/live/<version>.json.
+    if (dir) writeVerifiedCalls(join(dir, "calls.jsonl"), version);
     await ups?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -111,6 +116,7 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
       providers: { provider_id: string; status: string; reason_code: string | null }[];
     };
     for (const p of show.providers) support.set(p.provider_id, p);
+    version = String((show as { version?: unknown }).version ?? "unknown");
     expect(support.size).toBeGreaterThan(0);
   });
 
