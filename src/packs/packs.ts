@@ -45,9 +45,19 @@ export async function readPackSource(source: PackSource): Promise<PackFiles> {
     : loadPackZip(source.data, source.label);
 }
 
-/** Validate without installing (`relay pack lint`): the full report, nothing written. */
-export async function lintPack(ctx: AppContext, source: PackSource): Promise<PackReport> {
-  return validatePack(await readPackSource(source), { installedProviders: providerOwners(ctx) });
+/**
+ * Validate without installing (`relay pack lint`): the full report, nothing written. Model
+ * retirement dates are judged as of `asOf` (default: the context's clock).
+ */
+export async function lintPack(
+  ctx: AppContext,
+  source: PackSource,
+  options: { asOf?: Date } = {},
+): Promise<PackReport> {
+  return validatePack(await readPackSource(source), {
+    installedProviders: providerOwners(ctx),
+    now: options.asOf ?? ctx.clock(),
+  });
 }
 
 function rejectReport(report: PackReport): AppError {
@@ -74,7 +84,7 @@ export async function installPack(
   options: { force?: boolean } = {},
 ): Promise<InstallResult> {
   const files = await readPackSource(source);
-  const report = validatePack(files, { installedProviders: providerOwners(ctx) });
+  const report = validatePack(files, { installedProviders: providerOwners(ctx), now: ctx.clock() });
   if (!report.ok || !report.manifest) throw rejectReport(report);
   const manifest = report.manifest;
   const sourceLabel = source.kind === "path" ? (source.shown ?? source.path) : source.label;

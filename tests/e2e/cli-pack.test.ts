@@ -60,7 +60,7 @@ describe("relay pack", () => {
     const show = await runRelay(["pack", "show", "openai-cn-pack"], { env: t.env });
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(
-      /deepseek\s+DeepSeek\s+https:\/\/api\.deepseek\.com\s+deepseek\/openai\s+deepseek-v4-flash/,
+      /deepseek\s+DeepSeek\s+https:\/\/api\.deepseek\.com\s+\S+\s+deepseek\/openai\s+deepseek-v4-flash/,
     );
   });
 

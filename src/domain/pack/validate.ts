@@ -1,6 +1,7 @@
 import type { ErrorObject } from "ajv";
 import semver from "semver";
 import { CHECKSUMS_FILE, renderChecksums, sha256, verifyChecksums } from "./checksums.js";
+import { type Add, familyChecks, lifecycleChecks, retirementWarnings } from "./lifecycle.js";
 import { checkKeyPattern } from "./pattern.js";
 import { type PackManifest, type ProviderDefinition, validateManifest, validateProvider } from "./schema.js";
 import { parseRange } from "./version-range.js";
@@ -36,6 +37,8 @@ export interface PackReport {
 export interface ValidateOptions {
   /** provider_id → pack_id of providers already installed, to refuse taking one over. */
   installedProviders?: Map<string, string>;
+  /** The moment model retirement dates are judged against (UTC day); without it they are not. */
+  now?: Date;
 }
 
 const ALLOWED_TOP = new Set(["pack.json", CHECKSUMS_FILE, "README.md", "LICENSE", "CHANGELOG.md"]);
@@ -140,6 +143,7 @@ function providerChecks(
     lowerNames.set(path.toLowerCase(), path);
   }
   const providers: ProviderDefinition[] = [];
+  const parsed: { path: string; p: Partial<ProviderDefinition> }[] = [];
   const seenIds = new Map<string, string>();
   for (const path of providerFiles) {
     const value = parseJson(files, path, error);
@@ -150,8 +154,12 @@ function providerChecks(
     if (typeof p.provider_id === "string")
       identityChecks(p.provider_id, path, packId, seenIds, options, error);
     semanticProviderChecks(p, path, error, warn);
+    lifecycleChecks(p, path, error);
+    if (options.now) retirementWarnings(p, path, options.now.toISOString().slice(0, 10), warn);
+    parsed.push({ path, p });
     if (checked.ok) providers.push(checked.value);
   }
+  familyChecks(parsed, error, warn);
   return providers;
 }
 
@@ -203,8 +211,6 @@ function keyPatternChecks(pattern: string, path: string, error: Add) {
   if (!verdict.safe)
     error("KEY_PATTERN_UNSAFE", path, `key_pattern is refused: ${verdict.reason}`, "/key_pattern");
 }
-
-type Add = (code: string, file: string | null, message: string, pointer?: string | null) => void;
 
 function semanticProviderChecks(p: Partial<ProviderDefinition>, path: string, error: Add, warn: Add) {
   if (typeof p.base_url === "string") {
