@@ -156,9 +156,9 @@ describe("region variants", () => {
     );
     expect(r.issues).toEqual([]);
     expect(r.providers.map((p) => `${p.provider_id}:${p.region}`)).toEqual([
+      "acme:cn",
       "acme-intl:intl",
       "acme-us:us",
-      "acme:cn",
     ]);
   });
 

@@ -134,7 +134,11 @@ function providerChecks(
   error: Add,
   warn: Add,
 ): ProviderDefinition[] {
-  const providerFiles = [...files.keys()].filter((p) => PROVIDER_FILE.test(p)).sort();
+  // By provider id, so a family's default comes before its region variants (kimi, kimi-intl).
+  const stem = (p: string) => p.slice(0, -".json".length);
+  const providerFiles = [...files.keys()]
+    .filter((p) => PROVIDER_FILE.test(p))
+    .sort((a, b) => (stem(a) < stem(b) ? -1 : stem(a) > stem(b) ? 1 : 0));
   if (providerFiles.length === 0) error("NO_PROVIDERS", "providers/", "the pack has no providers/*.json");
   const lowerNames = new Map<string, string>();
   for (const path of providerFiles) {
