@@ -186,7 +186,7 @@ try {
     method: "POST",
     headers: { authorization: `Bearer ${userKey.key}`, "content-type": "application/json" },
     body: JSON.stringify({
-      model: "deepseek-v4-flash",
+      model: "deepseek-flash",
       messages: [{ role: "user", content: "Say hello" }],
       max_tokens: 64,
     }),
@@ -197,7 +197,7 @@ try {
   );
   check(
     chat.status === 200 && typeof answer.choices?.[0]?.message?.content === "string",
-    "the user got an answer from deepseek-v4-flash",
+    "the user got an answer from deepseek-flash",
   );
 
   banner("delete the account on the host by hand, then reconcile");

@@ -166,7 +166,7 @@ async function hostTestFloorMs(latencyMs: number, keys: number): Promise<number>
         platform: "deepseek",
         apiKey: `sk-${randomBytes(16).toString("hex")}`,
         baseUrl: "https://api.deepseek.com",
-        modelMapping: { "deepseek-v4-flash": "deepseek-v4-flash" },
+        modelMapping: { "deepseek-flash": "deepseek-flash" },
         concurrency: 2,
         priority: 50,
         groupIds: [],
@@ -174,7 +174,7 @@ async function hostTestFloorMs(latencyMs: number, keys: number): Promise<number>
       const r = await host.createAccountsBatch(inputs, `floor-${c}`);
       for (const x of r.results) if (x.id !== undefined) ids.push(x.id);
     }
-    return await timeBareTests(host, ids, TEST_CONCURRENCY, "deepseek-v4-flash");
+    return await timeBareTests(host, ids, TEST_CONCURRENCY, "deepseek-flash");
   } finally {
     sim.child.kill();
   }
@@ -207,14 +207,14 @@ async function naiveLoop(latencyMs: number, keys: number): Promise<number> {
           baseUrl: "https://api.deepseek.com",
           apiProtocol: "chat_completions",
           accountMode: "payg",
-          modelMapping: { "deepseek-v4-flash": "deepseek-v4-flash" },
+          modelMapping: { "deepseek-flash": "deepseek-flash" },
           concurrency: 2,
           priority: 50,
           groupIds: [group.id],
         },
         `naive-${i}`,
       );
-      const test = await host.testAccount(account.id, "deepseek-v4-flash");
+      const test = await host.testAccount(account.id, "deepseek-flash");
       if (!test.success) throw new Error(`naive loop: test of key ${i} failed: ${test.error}`);
     }
     return performance.now() - t0;

@@ -51,14 +51,22 @@ export async function readPackSource(source: PackSource): Promise<PackFiles> {
 }
 
 /** Validate without installing (`relay pack lint`): the full report, nothing written. */
-export async function lintPack(ctx: AppContext, source: PackSource): Promise<PackReport> {
-  return validatePack(await readPackSource(source), validateOptions(ctx, source));
+export async function lintPack(
+  ctx: AppContext,
+  source: PackSource,
+  options: { asOf?: Date } = {},
+): Promise<PackReport> {
+  return validatePack(
+    await readPackSource(source),
+    validateOptions(ctx, source, options.asOf ?? ctx.clock()),
+  );
 }
 
-function validateOptions(ctx: AppContext, source: PackSource): ValidateOptions {
+function validateOptions(ctx: AppContext, source: PackSource, now: Date): ValidateOptions {
   return {
     installedProviders: providerOwners(ctx),
     allowLoopbackHttp: ctx.config.allowLoopbackUpstreams,
+    now,
     onPatternAnalysis: (count) =>
       ctx.logger.info(
         { source: source.kind === "path" ? (source.shown ?? source.path) : source.label, patterns: count },
@@ -91,7 +99,7 @@ export async function installPack(
   options: { force?: boolean } = {},
 ): Promise<InstallResult> {
   const files = await readPackSource(source);
-  const report = await validatePack(files, validateOptions(ctx, source));
+  const report = await validatePack(files, validateOptions(ctx, source, ctx.clock()));
   if (!report.ok || !report.manifest) throw rejectReport(report);
   const manifest = report.manifest;
   const sourceLabel = source.kind === "path" ? (source.shown ?? source.path) : source.label;

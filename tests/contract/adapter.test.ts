@@ -346,7 +346,7 @@ describe("retries and timeouts", () => {
       platform: "deepseek",
       apiKey: "sk-secret",
       baseUrl: "https://api.deepseek.com",
-      modelMapping: { "deepseek-chat": "deepseek-chat" },
+      modelMapping: { "deepseek-flash": "deepseek-flash" },
       concurrency: 2,
       priority: 50,
       groupIds: [3],
@@ -415,9 +415,9 @@ describe("account test stream", () => {
   it("succeeds on test_complete success:true and fails on an error event, both HTTP 200", async () => {
     server.use(
       http.post(`${BASE}/api/v1/admin/accounts/1/test`, async ({ request }) => {
-        expect(await request.json()).toEqual({ model_id: "deepseek-chat" });
+        expect(await request.json()).toEqual({ model_id: "deepseek-flash" });
         return new HttpResponse(
-          'data: {"type":"test_start","model":"deepseek-chat"}\n\ndata: {"type":"content","text":"hi"}\n\ndata: {"type":"test_complete","success":true}\n\n',
+          'data: {"type":"test_start","model":"deepseek-flash"}\n\ndata: {"type":"content","text":"hi"}\n\ndata: {"type":"test_complete","success":true}\n\n',
           { headers: { "content-type": "text/event-stream" } },
         );
       }),
@@ -429,12 +429,12 @@ describe("account test stream", () => {
           ),
       ),
     );
-    await expect(adapter().testAccount(1, "deepseek-chat")).resolves.toMatchObject({
+    await expect(adapter().testAccount(1, "deepseek-flash")).resolves.toMatchObject({
       success: true,
-      model: "deepseek-chat",
+      model: "deepseek-flash",
       text: "hi",
     });
-    await expect(adapter().testAccount(2, "deepseek-chat")).resolves.toMatchObject({
+    await expect(adapter().testAccount(2, "deepseek-flash")).resolves.toMatchObject({
       success: false,
       error: "API returned 401: invalid key",
     });

@@ -376,8 +376,8 @@ const CASES: Record<string, Case> = {
         'data: {"type":"test_start","model":"m"}\n\ndata: {"type":"content","text":"hi"}\n\ndata: {"type":"test_complete","success":true}\n\n',
         { headers: { "content-type": "text/event-stream" } },
       ),
-    call: (a) => a.testAccount(11, "deepseek-v4-flash"),
-    sent: (s) => expect(s.body).toEqual({ model_id: "deepseek-v4-flash" }),
+    call: (a) => a.testAccount(11, "deepseek-flash"),
+    sent: (s) => expect(s.body).toEqual({ model_id: "deepseek-flash" }),
     read: (r) => expect(r).toMatchObject({ success: true, model: "m" }),
   },
   listAccountModels: {

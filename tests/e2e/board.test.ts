@@ -193,7 +193,7 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     await card.waitFor();
     expect(await card.locator(".status-cell .badge").first().getAttribute("data-status")).toBe("active");
     const access = (await card.locator(".access-cell").first().textContent()) ?? "";
-    expect(access).toMatch(/HTTP 200 · model deepseek-v4-flash · latency \d+ ms/);
+    expect(access).toMatch(/HTTP 200 · model deepseek-flash · latency \d+ ms/);
     expect(await card.locator(".access-cell .badge").first().getAttribute("data-status")).toBe(
       "subscription_ready",
     );

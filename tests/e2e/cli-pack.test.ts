@@ -1,6 +1,8 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/util/paths.js";
+import { writeSignedPack } from "../fixtures/packs/write.js";
 import { runRelay } from "../helpers/cli.js";
 import { makeTestEnv, type TestEnv } from "../helpers/context.js";
 
@@ -49,18 +51,52 @@ describe("relay pack", () => {
     expect(strict.stdout).toMatch(/FAIL: 0 error\(s\), 3 warning\(s\) \(strict\)/);
   });
 
+  it("lint --as-of judges retirement dates on that day; a day that does not exist is refused", async () => {
+    const dir = join(t.dir, "old-smoke");
+    const files = new Map<string, string>();
+    for (const name of [
+      "pack.json",
+      "README.md",
+      ...readdirSync(join(SHIPPED, "providers")).map((f) => `providers/${f}`),
+    ])
+      files.set(name, readFileSync(join(SHIPPED, name), "utf8"));
+    const kimi = JSON.parse(files.get("providers/kimi.json") as string);
+    kimi.default_models.push("kimi-k2-turbo-preview");
+    kimi.smoke_test_model = "kimi-k2-turbo-preview";
+    files.set("providers/kimi.json", JSON.stringify(kimi));
+    writeSignedPack(dir, new Map([...files].map(([k, v]) => [k, Buffer.from(v)])));
+    const before = await runRelay(["pack", "lint", dir, "--strict", "--as-of", "2026-05-24"], { env: t.env });
+    expect(before.code).toBe(0);
+    const after = await runRelay(["--json", "pack", "lint", dir, "--strict", "--as-of", "2026-05-25"], {
+      env: t.env,
+    });
+    expect(after.code).toBe(1);
+    expect(JSON.parse(after.stdout).issues).toEqual([
+      expect.objectContaining({
+        code: "MODEL_RETIRED",
+        file: "providers/kimi.json",
+        pointer: "/smoke_test_model",
+      }),
+    ]);
+    const bad = await runRelay(["pack", "lint", dir, "--as-of", "2026-02-30"], { env: t.env });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--as-of "2026-02-30" is not a day/);
+  });
+
   it("install, list, show, and a second install is a no-op", async () => {
     const first = await runRelay(["pack", "install", SHIPPED], { env: t.env });
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/^installed: openai-cn-pack 1\.1\.0/);
+    expect(first.stdout).toMatch(/^installed: openai-cn-pack 1\.2\.0/);
     const again = await runRelay(["--json", "pack", "install", SHIPPED], { env: t.env });
     expect(JSON.parse(again.stdout).outcome).toBe("unchanged");
     const list = await runRelay(["pack", "list"], { env: t.env });
-    expect(list.stdout).toMatch(/openai-cn-pack\s+1\.1\.0\s+deepseek,kimi,minimax,qwen,zhipu/);
+    expect(list.stdout).toMatch(
+      /openai-cn-pack\s+1\.2\.0\s+deepseek,kimi,kimi-intl,minimax,minimax-intl,qwen,qwen-intl,qwen-us,zhipu,zhipu-intl/,
+    );
     const show = await runRelay(["pack", "show", "openai-cn-pack"], { env: t.env });
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(
-      /deepseek\s+DeepSeek\s+https:\/\/api\.deepseek\.com\s+deepseek\/openai\s+deepseek-v4-flash/,
+      /deepseek\s+DeepSeek\s+https:\/\/api\.deepseek\.com\s+global\s+deepseek\/openai\s+deepseek-flash/,
     );
   });
 

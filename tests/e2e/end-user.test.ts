@@ -70,11 +70,11 @@ describe("an ordinary user calls DeepSeek through sub2api after `relay provider 
     );
     const client = new OpenAI({ baseURL: `${w.sim.url}/v1`, apiKey: key.key as string, maxRetries: 0 });
     const completion = await client.chat.completions.create({
-      model: "deepseek-chat",
+      model: "deepseek-flash",
       messages: [{ role: "user", content: "Say hello." }],
       max_tokens: 64,
     });
-    expect(completion.choices[0]?.message.content).toMatch(/deepseek-chat/);
+    expect(completion.choices[0]?.message.content).toMatch(/deepseek-flash/);
 
     const status = await runRelay(["--json", "access", "status", "deepseek", "--host", "sim", "--probe"], {
       env: w.t.env,

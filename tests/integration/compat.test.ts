@@ -27,15 +27,30 @@ const alnum = (n: number) =>
     .padEnd(n, "x")
     .slice(0, n);
 
-/** A key of each shipped provider's shape (its pack's key_pattern). */
-const KEY: Record<string, () => string> = {
+/** A key of each shipped provider family's shape (its pack's key_pattern; region variants copy it). */
+const FAMILY_KEY: Record<string, () => string> = {
   deepseek: () => `sk-${alnum(32)}`,
   kimi: () => `sk-${alnum(40)}`,
   minimax: () => alnum(48),
   qwen: () => `sk-${alnum(32)}`,
   zhipu: () => `${alnum(32)}.${alnum(16)}`,
 };
+/** Each shipped provider: the family's default (China) and its region variants. */
+const REGIONS: Record<string, string[]> = {
+  deepseek: ["deepseek"],
+  kimi: ["kimi", "kimi-intl"],
+  minimax: ["minimax", "minimax-intl"],
+  qwen: ["qwen", "qwen-intl", "qwen-us"],
+  zhipu: ["zhipu", "zhipu-intl"],
+};
+const KEY: Record<string, () => string> = Object.fromEntries(
+  Object.entries(REGIONS).flatMap(([family, ids]) =>
+    ids.map((id) => [id, FAMILY_KEY[family] as () => string]),
+  ),
+);
 const PROVIDERS = Object.keys(KEY);
+/** The providers of these families, every region. */
+const of = (...families: string[]) => families.flatMap((f) => REGIONS[f] ?? []);
 
 async function refusal(fn: () => Promise<unknown>) {
   try {
@@ -49,8 +64,8 @@ async function refusal(fn: () => Promise<unknown>) {
 
 describe("refused before any host write where the build cannot test and serve the provider", () => {
   it.each([
-    ["dec-2025", ["deepseek", "kimi", "minimax", "qwen", "zhipu"], "0.1.130"],
-    ["v0.1.126", ["deepseek", "kimi", "minimax", "qwen", "zhipu"], "0.1.130"],
+    ["dec-2025", PROVIDERS, "0.1.130"],
+    ["v0.1.126", PROVIDERS, "0.1.130"],
   ] as [ProfileName, string[], string][])("%s refuses %j", async (profile, refused, firstWorking) => {
     w = await makeWorld({ profile });
     const writesBefore = w.sim.sim.writes.length;
@@ -79,7 +94,7 @@ describe("every servable shipped provider imports and proves access through the 
     [
       "v0.1.179",
       PROVIDERS,
-      { deepseek: "deepseek", kimi: "kimi", zhipu: "zhipu", minimax: "openai", qwen: "openai" },
+      { deepseek: "deepseek", kimi: "kimi", "kimi-intl": "kimi", zhipu: "zhipu", "zhipu-intl": "zhipu" },
     ],
     // Version-directory joining from 0.1.127: Zhipu's …/v4 base works through the fallback.
     ["v0.1.150", PROVIDERS, {}],
@@ -104,9 +119,18 @@ describe("every servable shipped provider imports and proves access through the 
     }
     // Each provider was reached at its real path, joined the way this build joins.
     const paths = new Set(w.sim.sim.upstream.urls.map((u) => new URL(u).host + new URL(u).pathname));
-    if (providers.includes("zhipu")) expect(paths).toContain("open.bigmodel.cn/api/paas/v4/chat/completions");
-    if (providers.includes("qwen"))
-      expect(paths).toContain("dashscope.aliyuncs.com/compatible-mode/v1/chat/completions");
+    const reached: Record<string, string> = {
+      kimi: "api.moonshot.cn/v1/chat/completions",
+      "kimi-intl": "api.moonshot.ai/v1/chat/completions",
+      zhipu: "open.bigmodel.cn/api/paas/v4/chat/completions",
+      "zhipu-intl": "api.z.ai/api/paas/v4/chat/completions",
+      qwen: "dashscope.aliyuncs.com/compatible-mode/v1/chat/completions",
+      "qwen-intl": "dashscope-intl.aliyuncs.com/compatible-mode/v1/chat/completions",
+      "qwen-us": "dashscope-us.aliyuncs.com/compatible-mode/v1/chat/completions",
+      minimax: "api.minimaxi.com/v1/chat/completions",
+      "minimax-intl": "api.minimax.io/v1/chat/completions",
+    };
+    for (const id of providers) if (reached[id]) expect(paths, id).toContain(reached[id]);
   });
 });
 
@@ -125,7 +149,7 @@ describe("the simulator joins and routes as each build does", () => {
     const res = await fetch(`${w.sim.url}/api/v1/admin/accounts/${made.account.id}/test`, {
       method: "POST",
       headers: { "x-api-key": w.sim.sim.state.adminApiKey, "content-type": "application/json" },
-      body: JSON.stringify({ model_id: "glm-4.5-flash" }),
+      body: JSON.stringify({ model_id: "glm-4.7" }),
     });
     expect(await res.text()).toMatch(/"test_complete","success":true/);
     expect(w.sim.sim.upstream.urls.at(-1)).toBe("https://open.bigmodel.cn/api/paas/v4/chat/completions");

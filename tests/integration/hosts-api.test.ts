@@ -148,7 +148,18 @@ describe("which shipped providers each release can serve (host view, shipped pac
     const host = await json(api("POST", "/api/hosts", addBody(s)));
     expect(host.version).toBe(s.sim.profile.version);
     const byId = Object.fromEntries(host.providers.map((p: { provider_id: string }) => [p.provider_id, p]));
-    expect(Object.keys(byId).sort()).toEqual(["deepseek", "kimi", "minimax", "qwen", "zhipu"]);
+    expect(Object.keys(byId).sort()).toEqual([
+      "deepseek",
+      "kimi",
+      "kimi-intl",
+      "minimax",
+      "minimax-intl",
+      "qwen",
+      "qwen-intl",
+      "qwen-us",
+      "zhipu",
+      "zhipu-intl",
+    ]);
     for (const [id, want] of Object.entries(expected)) expect(byId[id], id).toMatchObject(want);
     for (const p of host.providers) {
       if (p.status === "unsupported") expect(p.reason).toMatch(/\S{10,}/);

@@ -199,7 +199,7 @@ describe("access over HTTP", () => {
       }),
     );
     expect(preview.assign[0]).toMatchObject({ user_id: user.id, action: "create" });
-    expect(preview.probe.steps.at(-1)).toMatch(/chat\/completions with deepseek-v4-flash/);
+    expect(preview.probe.steps.at(-1)).toMatch(/chat\/completions with deepseek-flash/);
     const assigned = await json(
       call("POST", "/api/providers/deepseek/access/assign-subscriptions", {
         host_id: w.hostId,

@@ -36,10 +36,10 @@ describe("strict import succeeds on every host profile", () => {
       expect(a.groupIds).toEqual([group?.id]);
       expect(a.credentials.base_url).toBe("https://api.deepseek.com");
       expect(a.credentials.model_mapping).toEqual({
-        "deepseek-v4-flash": "deepseek-v4-flash",
+        "deepseek-flash": "deepseek-flash",
         "deepseek-v4-pro": "deepseek-v4-pro",
-        "deepseek-chat": "deepseek-chat",
-        "deepseek-reasoner": "deepseek-reasoner",
+        // The old name still answers; the account sends the current one upstream.
+        "deepseek-v4-flash": "deepseek-flash",
       });
       expect(a.priority).toBe(50);
       expect(a.concurrency).toBe(5);

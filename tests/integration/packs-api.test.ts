@@ -31,7 +31,7 @@ describe("POST /api/packs/install", () => {
     expect(first.status).toBe(201);
     expect(await json(first)).toMatchObject({
       outcome: "installed",
-      pack: { pack_id: "openai-cn-pack", version: "1.1.0" },
+      pack: { pack_id: "openai-cn-pack", version: "1.2.0" },
     });
     const again = await request("POST", "/api/packs/install", {
       body: JSON.stringify({ path: SHIPPED }),
@@ -123,13 +123,24 @@ describe("reading packs", () => {
     const list = await json(request("GET", "/api/packs"));
     expect(list.items.map((p: { pack_id: string }) => p.pack_id)).toEqual(["openai-cn-pack"]);
     const one = await json(request("GET", "/api/packs/openai-cn-pack"));
-    expect(one.providers).toEqual(["deepseek", "kimi", "minimax", "qwen", "zhipu"]);
+    expect(one.providers).toEqual([
+      "deepseek",
+      "kimi",
+      "kimi-intl",
+      "minimax",
+      "minimax-intl",
+      "qwen",
+      "qwen-intl",
+      "qwen-us",
+      "zhipu",
+      "zhipu-intl",
+    ]);
     expect(one.host).toEqual({ app: "sub2api", version_range: ">=0.1.0 <1" });
     const providers = await json(request("GET", "/api/packs/openai-cn-pack/providers"));
     const deepseek = providers.items.find((p: { provider_id: string }) => p.provider_id === "deepseek");
     expect(deepseek).toMatchObject({
       base_url: "https://api.deepseek.com",
-      smoke_test_model: "deepseek-v4-flash",
+      smoke_test_model: "deepseek-flash",
     });
     expect((await request("GET", "/api/packs/nope")).status).toBe(404);
     expect(JSON.parse(readFileSync(join(SHIPPED, "pack.json"), "utf8")).version).toBe(one.version);

@@ -65,21 +65,67 @@ function copyPack(from: string, to: string, edit: (files: Map<string, string>) =
 
 describe("the shipped openai-cn-pack", () => {
   it("passes strict lint: no errors and no warnings", async () => {
+    t.ctx.clock = () => new Date("2026-12-02T00:00:00Z");
     const report = await lintPack(t.ctx, { kind: "path", path: SHIPPED });
     expect(report.issues).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.providers.map((p) => p.provider_id).sort()).toEqual([
       "deepseek",
       "kimi",
+      "kimi-intl",
       "minimax",
+      "minimax-intl",
       "qwen",
+      "qwen-intl",
+      "qwen-us",
       "zhipu",
+      "zhipu-intl",
     ]);
     for (const p of report.providers) {
       expect(p.base_url.startsWith("https://")).toBe(true);
       expect(p.default_models).toContain(p.smoke_test_model);
       expect(p.platforms.fallback).toBe("openai");
     }
+  });
+
+  it("records its retirements; lint judges them by the context's clock and warns for a retired smoke model", async () => {
+    const qwen = (await lintPack(t.ctx, { kind: "path", path: SHIPPED })).providers.find(
+      (p) => p.provider_id === "qwen",
+    );
+    expect(qwen?.model_lifecycle?.["qwen-turbo"]).toMatchObject({
+      retired_at: "2026-10-10",
+      replacement: "qwen-flash",
+    });
+    expect(qwen?.default_models).not.toContain("qwen-turbo");
+    const old = join(t.dir, "old-smoke");
+    copyPack(SHIPPED, old, (f) => {
+      const p = JSON.parse(f.get("providers/qwen.json") as string);
+      f.set(
+        "providers/qwen.json",
+        JSON.stringify({
+          ...p,
+          default_models: [...p.default_models, "qwen-turbo"],
+          smoke_test_model: "qwen-turbo",
+        }),
+      );
+    });
+    t.ctx.clock = () => new Date("2026-10-09T23:59:59Z");
+    expect((await lintPack(t.ctx, { kind: "path", path: old })).issues).toEqual([]);
+    t.ctx.clock = () => new Date("2026-10-10T00:00:00Z");
+    const report = await lintPack(t.ctx, { kind: "path", path: old });
+    expect(report.ok).toBe(true);
+    expect(report.issues).toEqual([
+      expect.objectContaining({
+        severity: "warning",
+        code: "MODEL_RETIRED",
+        file: "providers/qwen.json",
+        pointer: "/smoke_test_model",
+        message: expect.stringMatching(/qwen-turbo.*retired since 2026-10-10.*use qwen-flash/),
+      }),
+    ]);
+    // Install reports the same warning and installs (it is not an error).
+    const installed = await installPack(t.ctx, { kind: "path", path: old });
+    expect(installed.warnings.map((w) => w.code)).toEqual(["MODEL_RETIRED"]);
   });
 
   it("installs from its directory; listing shows its providers; reinstalling is a no-op", async () => {
@@ -89,9 +135,14 @@ describe("the shipped openai-cn-pack", () => {
     expect(listPackProviders(t.ctx, "openai-cn-pack").map((p) => p.provider_id)).toEqual([
       "deepseek",
       "kimi",
+      "kimi-intl",
       "minimax",
+      "minimax-intl",
       "qwen",
+      "qwen-intl",
+      "qwen-us",
       "zhipu",
+      "zhipu-intl",
     ]);
     const before = counts();
     const again = await installPack(t.ctx, { kind: "path", path: SHIPPED });
@@ -104,7 +155,7 @@ describe("the shipped openai-cn-pack", () => {
     const flags = t.ctx.db.$client.prepare("SELECT key_pattern_checked AS c FROM providers").all() as {
       c: number;
     }[];
-    expect(flags).toHaveLength(5);
+    expect(flags).toHaveLength(10);
     expect(flags.every((f) => f.c === 1)).toBe(true);
     // A row stored before the check (0) is checked again at import: tests/reliability/hostile-round2.ts.
   });
@@ -125,13 +176,13 @@ describe("the shipped openai-cn-pack", () => {
     const v2 = join(t.dir, "v2");
     copyPack(SHIPPED, v2, (f) => {
       const m = JSON.parse(f.get("pack.json") as string);
-      f.set("pack.json", JSON.stringify({ ...m, version: "1.2.0" }));
+      f.set("pack.json", JSON.stringify({ ...m, version: "1.3.0" }));
     });
     const up = await installPack(t.ctx, { kind: "path", path: v2 });
-    expect(up).toMatchObject({ outcome: "upgraded", previous_version: "1.1.0" });
+    expect(up).toMatchObject({ outcome: "upgraded", previous_version: "1.2.0" });
     expect(getPack(t.ctx, "openai-cn-pack").history.map((h) => [h.version, h.current])).toEqual([
-      ["1.2.0", true],
-      ["1.1.0", false],
+      ["1.3.0", true],
+      ["1.2.0", false],
     ]);
     const before = counts();
     const down = await refusal(installPack(t.ctx, { kind: "path", path: SHIPPED }));
@@ -139,7 +190,7 @@ describe("the shipped openai-cn-pack", () => {
     expect(counts()).toEqual(before);
     const forced = await installPack(t.ctx, { kind: "path", path: SHIPPED }, { force: true });
     expect(forced.outcome).toBe("downgraded");
-    expect(getPack(t.ctx, "openai-cn-pack").version).toBe("1.1.0");
+    expect(getPack(t.ctx, "openai-cn-pack").version).toBe("1.2.0");
   });
 
   it("refuses the same version with different content", async () => {

@@ -107,7 +107,7 @@ describe("group delete", () => {
     const chat = await fetch(`${h.url}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: "Bearer sk-user-key", "content-type": "application/json" },
-      body: JSON.stringify({ model: "deepseek-chat", messages: [{ role: "user", content: "hi" }] }),
+      body: JSON.stringify({ model: "deepseek-flash", messages: [{ role: "user", content: "hi" }] }),
     });
     if (profile === "dec-2025") {
       expect(chat.status).toBe(404); // Dec 2025 has no /v1/chat/completions at all

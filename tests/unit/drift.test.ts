@@ -27,7 +27,7 @@ const group = (over: Partial<HostGroup> = {}): HostGroup => ({
   monthlyLimitUsd: null,
   ...over,
 });
-const mapping = { "deepseek-chat": "deepseek-chat" };
+const mapping = { "deepseek-flash": "deepseek-flash" };
 const account = (over: Partial<HostAccount> = {}): HostAccount => ({
   id: 10,
   name: "deepseek-aaaaaaaa",

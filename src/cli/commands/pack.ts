@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { ExitCode, isAppError } from "../../domain/errors.js";
+import { ExitCode, invalidInput, isAppError } from "../../domain/errors.js";
+import { parseIsoDay } from "../../domain/pack/lifecycle.js";
 import type { PackIssue, PackReport } from "../../domain/pack/validate.js";
 import type { InstallResult, PackView } from "../../packs/packs.js";
 import { keyValues, table } from "../format.js";
@@ -32,6 +33,13 @@ function renderPack(p: PackView): string {
     "",
     `history: ${p.history.map((h) => `${h.version}${h.current ? " (current)" : ""}`).join(", ")}`,
   ].join("\n");
+}
+
+/** `--as-of`: a calendar day, read as UTC midnight. */
+function parseDay(text: string): Date {
+  const day = parseIsoDay(text);
+  if (!day) throw invalidInput("AS_OF_INVALID", `--as-of "${text}" is not a day (YYYY-MM-DD)`);
+  return day;
 }
 
 export function configurePackCommand(program: Command) {
@@ -69,13 +77,18 @@ export function configurePackCommand(program: Command) {
     .command("lint")
     .argument("<path>", "pack directory or .zip")
     .option("--strict", "treat warnings as errors")
+    .option("--as-of <date>", "judge model retirement dates as of this day (YYYY-MM-DD; default today)")
     .description("validate a pack without installing it; reports every problem at once")
-    .addHelpText("after", "\nExample:\n  relay pack lint packs/openai-cn-pack --strict")
-    .action(async (path: string, opts: { strict?: boolean }, cmd: Command) => {
+    .addHelpText(
+      "after",
+      "\nExample:\n  relay pack lint packs/openai-cn-pack --strict\n  relay pack lint packs/openai-cn-pack --as-of 2027-01-01",
+    )
+    .action(async (path: string, opts: { strict?: boolean; asOf?: string }, cmd: Command) => {
       await runCommand<LintView>(cmd, async (ctx) => {
+        const asOf = opts.asOf === undefined ? undefined : parseDay(opts.asOf);
         let report: PackReport;
         try {
-          report = await (await loadPacks()).lintPack(ctx, { kind: "path", path });
+          report = await (await loadPacks()).lintPack(ctx, { kind: "path", path }, { asOf });
         } catch (err) {
           // Archive-level refusals (zip slip, bombs, …) are lint results too.
           if (!isAppError(err) || err.kind !== "pack_invalid") throw err;
@@ -159,11 +172,12 @@ export function configurePackCommand(program: Command) {
               renderPack(view),
               "",
               table(
-                ["PROVIDER", "NAME", "BASE URL", "PLATFORM", "SMOKE MODEL", "MODELS"],
+                ["PROVIDER", "NAME", "BASE URL", "REGION", "PLATFORM", "SMOKE MODEL", "MODELS"],
                 defs.map((d) => [
                   d.provider_id,
                   d.display_name,
                   d.base_url,
+                  d.region ?? "-",
                   `${d.platforms.preferred}/${d.platforms.fallback}`,
                   d.smoke_test_model,
                   d.default_models.length,

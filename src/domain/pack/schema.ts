@@ -5,9 +5,12 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
  * The pack format (design §4), defined once. The TypeScript types, the ajv validators and the
  * OpenAPI components all come from these schemas.
  */
-const Id = Type.String({ pattern: "^[a-z0-9][a-z0-9-]{1,62}$" });
+const ID_PATTERN = "^[a-z0-9][a-z0-9-]{1,62}$";
+const Id = Type.String({ pattern: ID_PATTERN });
 const NonEmpty = Type.String({ minLength: 1, maxLength: 200 });
 const Usd = Type.Union([Type.Number({ minimum: 0 }), Type.Null()]);
+/** A calendar day, `YYYY-MM-DD` (validate.ts also refuses days that do not exist). */
+const IsoDate = Type.String({ pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description: "ISO date, YYYY-MM-DD" });
 
 export const PackManifestSchema = Type.Object(
   {
@@ -40,17 +43,48 @@ export const ProviderPricingSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * What is known of one model's retirement. Dated facts drive `relay pack lint`'s warnings; a
+ * `replacement` (a model in the same provider's `default_models`) is what an old name moves to.
+ */
+export const ModelLifecycleSchema = Type.Object(
+  {
+    deprecated_at: Type.Optional(IsoDate),
+    retired_at: Type.Optional(IsoDate),
+    replacement: Type.Optional(NonEmpty),
+    source: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 500, description: "where the fact was read" }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type ModelLifecycle = Static<typeof ModelLifecycleSchema>;
+
 export const ProviderDefinitionSchema = Type.Object(
   {
     provider_id: Id,
     display_name: NonEmpty,
     base_url: Type.String({ minLength: 1, maxLength: 500 }),
+    /** The API region the base URL (and so the keys) belong to, e.g. `cn`, `intl`, `us`. */
+    region: Type.Optional(
+      Type.String({
+        pattern: "^[a-z][a-z0-9-]{1,31}$",
+        description: "API region of base_url: cn, intl, us, global",
+      }),
+    ),
+    /** Providers of one family are the same API in different regions; each region once per pack. */
+    family: Type.Optional(
+      Type.String({ pattern: ID_PATTERN, description: "providers that are one API in different regions" }),
+    ),
     platforms: Type.Object({ preferred: NonEmpty, fallback: NonEmpty }, { additionalProperties: false }),
     api_protocol: Type.Literal("chat_completions"),
     account_mode: Type.Optional(Type.Union([Type.Literal("payg"), Type.Literal("coding")])),
     default_models: Type.Array(NonEmpty, { maxItems: 200, uniqueItems: true }),
     smoke_test_model: NonEmpty,
     model_mapping: Type.Optional(Type.Record(Type.String({ minLength: 1 }), NonEmpty)),
+    model_lifecycle: Type.Optional(
+      Type.Record(Type.String({ minLength: 1, maxLength: 200 }), ModelLifecycleSchema),
+    ),
     key_pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     account_defaults: Type.Object(
       {

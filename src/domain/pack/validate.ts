@@ -1,6 +1,7 @@
 import type { ErrorObject } from "ajv";
 import semver from "semver";
 import { CHECKSUMS_FILE, renderChecksums, sha256, verifyChecksums } from "./checksums.js";
+import { type Add, familyChecks, lifecycleChecks, retirementWarnings } from "./lifecycle.js";
 import { checkKeyPatterns, type PatternCheckOptions } from "./pattern.js";
 import { type PackManifest, type ProviderDefinition, validateManifest, validateProvider } from "./schema.js";
 import { parseRange } from "./version-range.js";
@@ -43,6 +44,8 @@ export interface ValidateOptions {
   allowLoopbackHttp?: boolean;
   /** Called before key patterns go to the ReDoS analysis (seconds of work), with their number. */
   onPatternAnalysis?: PatternCheckOptions["onAnalysis"];
+  /** The moment model retirement dates are judged against (UTC day); without it they are not. */
+  now?: Date;
 }
 
 const ALLOWED_TOP = new Set(["pack.json", CHECKSUMS_FILE, "README.md", "LICENSE", "CHANGELOG.md"]);
@@ -149,7 +152,11 @@ function providerChecks(
   error: Add,
   warn: Add,
 ): ProviderDefinition[] {
-  const providerFiles = [...files.keys()].filter((p) => PROVIDER_FILE.test(p)).sort();
+  // By provider id, so a family's default comes before its region variants (kimi, kimi-intl).
+  const stem = (p: string) => p.slice(0, -".json".length);
+  const providerFiles = [...files.keys()]
+    .filter((p) => PROVIDER_FILE.test(p))
+    .sort((a, b) => (stem(a) < stem(b) ? -1 : stem(a) > stem(b) ? 1 : 0));
   if (providerFiles.length === 0) error("NO_PROVIDERS", "providers/", "the pack has no providers/*.json");
   const lowerNames = new Map<string, string>();
   for (const path of providerFiles) {
@@ -158,6 +165,7 @@ function providerChecks(
     lowerNames.set(path.toLowerCase(), path);
   }
   const providers: ProviderDefinition[] = [];
+  const parsed: { path: string; p: Partial<ProviderDefinition> }[] = [];
   const seenIds = new Map<string, string>();
   for (const path of providerFiles) {
     const value = parseJson(files, path, error);
@@ -168,10 +176,14 @@ function providerChecks(
     if (typeof p.provider_id === "string")
       identityChecks(p.provider_id, path, packId, seenIds, options, error);
     semanticProviderChecks(p, path, error, warn, options.allowLoopbackHttp === true);
+    lifecycleChecks(p, path, error);
+    if (options.now) retirementWarnings(p, path, options.now.toISOString().slice(0, 10), warn);
+    parsed.push({ path, p });
     if (typeof p.key_pattern === "string" && validRegExp(p.key_pattern, path, error))
       patterns.push({ pattern: p.key_pattern, path });
     if (checked.ok) providers.push(checked.value);
   }
+  familyChecks(parsed, error, warn);
   return providers;
 }
 
@@ -239,8 +251,6 @@ async function keyPatternVerdicts(patterns: KeyPattern[], options: ValidateOptio
       error("KEY_PATTERN_UNSAFE", path, `key_pattern is refused: ${verdict.reason}`, "/key_pattern");
   }
 }
-
-type Add = (code: string, file: string | null, message: string, pointer?: string | null) => void;
 
 function semanticProviderChecks(
   p: Partial<ProviderDefinition>,

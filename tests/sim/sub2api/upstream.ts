@@ -19,24 +19,77 @@ interface Provider {
 }
 
 const PROVIDERS: Record<string, Provider> = {
+  // What each provider answers as of 2026-12-02 (docs/packs.md lists the sources).
   // DeepSeek serves both paths (its docs give https://api.deepseek.com and …/v1 as base URLs).
+  // deepseek-v4-flash still answers (served by V4.1 Flash); deepseek-chat/-reasoner retired 2026-07-24.
   "https://api.deepseek.com": {
     chatPaths: ["/chat/completions", "/v1/chat/completions"],
-    models: ["deepseek-v4-flash", "deepseek-v4-pro", "deepseek-chat", "deepseek-reasoner"],
+    models: ["deepseek-flash", "deepseek-v4-pro", "deepseek-v4-flash"],
   },
+  // Moonshot's two platforms (.cn China, .ai international) serve the same catalogue.
   "https://api.moonshot.cn": {
     chatPaths: ["/v1/chat/completions"],
-    models: ["kimi-k2-0905-preview", "kimi-k2-turbo-preview", "moonshot-v1-8k", "moonshot-v1-32k"],
+    models: [
+      "kimi-k3",
+      "kimi-k2.6",
+      "kimi-k2.7-code",
+      "moonshot-v1-8k",
+      "moonshot-v1-32k",
+      "moonshot-v1-128k",
+    ],
+  },
+  "https://api.moonshot.ai": {
+    chatPaths: ["/v1/chat/completions"],
+    models: [
+      "kimi-k3",
+      "kimi-k2.6",
+      "kimi-k2.7-code",
+      "moonshot-v1-8k",
+      "moonshot-v1-32k",
+      "moonshot-v1-128k",
+    ],
   },
   "https://open.bigmodel.cn": {
     chatPaths: ["/api/paas/v4/chat/completions"],
-    models: ["glm-4.6", "glm-4.5", "glm-4.5-air", "glm-4.5-flash"],
+    models: ["glm-5.2", "glm-5.1", "glm-5", "glm-4.7"],
   },
+  "https://api.z.ai": {
+    chatPaths: ["/api/paas/v4/chat/completions"],
+    models: ["glm-5.2", "glm-5.1", "glm-5", "glm-4.7"],
+  },
+  // Model Studio: Beijing, Singapore, Virginia (qwen-turbo went offline 2026-10-10).
   "https://dashscope.aliyuncs.com": {
     chatPaths: ["/compatible-mode/v1/chat/completions"],
-    models: ["qwen-plus", "qwen-max", "qwen-turbo", "qwen3-coder-plus"],
+    models: ["qwen-plus", "qwen-flash", "qwen3.6-plus", "qwen3.6-flash", "qwen3.7-max", "qwen3.7-flash"],
   },
-  "https://api.minimax.io": { chatPaths: ["/v1/chat/completions"], models: ["MiniMax-M2", "MiniMax-M1"] },
+  "https://dashscope-intl.aliyuncs.com": {
+    chatPaths: ["/compatible-mode/v1/chat/completions"],
+    models: ["qwen-plus", "qwen-flash", "qwen3.6-plus", "qwen3.6-flash", "qwen3.7-max", "qwen3.7-flash"],
+  },
+  "https://dashscope-us.aliyuncs.com": {
+    chatPaths: ["/compatible-mode/v1/chat/completions"],
+    models: ["qwen-plus", "qwen-flash", "qwen3.6-plus", "qwen3.6-flash", "qwen3.7-max", "qwen3.7-flash"],
+  },
+  "https://api.minimaxi.com": {
+    chatPaths: ["/v1/chat/completions"],
+    models: [
+      "MiniMax-M3",
+      "MiniMax-M2.7",
+      "MiniMax-M2.7-highspeed",
+      "MiniMax-M2.5",
+      "MiniMax-M2.5-highspeed",
+    ],
+  },
+  "https://api.minimax.io": {
+    chatPaths: ["/v1/chat/completions"],
+    models: [
+      "MiniMax-M3",
+      "MiniMax-M2.7",
+      "MiniMax-M2.7-highspeed",
+      "MiniMax-M2.5",
+      "MiniMax-M2.5-highspeed",
+    ],
+  },
 };
 
 /**
