@@ -105,6 +105,14 @@ describe("POST /api/packs/install", () => {
     });
     expect(extra.status).toBe(400);
     expect((await json(extra)).error.details[0].message).toMatch(/unknown field "mode"/);
+    const form = new FormData();
+    form.set("file", new File([writeZip(validEntries())], "p.zip", { type: "application/zip" }));
+    form.set("force", "true");
+    const extraField = await request("POST", "/api/packs/install", { body: form });
+    expect(extraField.status).toBe(400);
+    expect((await json(extraField)).error.details).toEqual([
+      { pointer: "/", message: 'unknown field "force"' },
+    ]);
     const empty = await request("POST", "/api/packs/install", {
       body: new Uint8Array(0),
       type: "application/zip",

@@ -11,11 +11,13 @@ import {
   type PackSource,
   removePack,
 } from "../../../packs/packs.js";
-import { InstallPackPath } from "../schemas/requests.js";
+import { printable } from "../../../util/sanitize.js";
+import { EmptyRequest, InstallPackPath } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
 import { boolQuery, jsonBody, page, validator } from "../validate.js";
 
 const validateInstallPath = validator<InstallPackPath>(InstallPackPath);
+const validateEmpty = validator<EmptyRequest>(EmptyRequest);
 
 /**
  * A server path the API may install from: inside RELAY_PACKS_DIR (relative to it), checked before
@@ -69,6 +71,14 @@ export function packRoutes(ctx: AppContext) {
       source = { kind: "zip", data, label: "upload" };
     } else if (type.startsWith("multipart/form-data")) {
       const form = await c.req.parseBody();
+      const unknown = Object.keys(form).filter((k) => k !== "file");
+      if (unknown.length > 0)
+        throw invalidInput("INVALID_REQUEST", "request body does not match the schema", {
+          details: unknown.map((k) => ({
+            pointer: "/",
+            message: `unknown field "${printable(k, { max: 64 })}"`,
+          })),
+        });
       const file = form.file;
       if (!(file instanceof File))
         throw invalidInput("MISSING_FILE", 'multipart body needs a "file" field holding the pack zip');
@@ -83,9 +93,10 @@ export function packRoutes(ctx: AppContext) {
     return c.json(result satisfies Body<"PackInstallResult">, result.outcome === "unchanged" ? 200 : 201);
   });
   app.get("/", (c) => c.json(page(c, listPacks(ctx)) satisfies Body<"PackList">));
-  app.delete("/:pack_id", (c) =>
-    c.json(removePack(ctx, c.req.param("pack_id")) satisfies Body<"PackRemoval">),
-  );
+  app.delete("/:pack_id", async (c) => {
+    await jsonBody(c, validateEmpty, { optional: true });
+    return c.json(removePack(ctx, c.req.param("pack_id")) satisfies Body<"PackRemoval">);
+  });
   app.get("/:pack_id", (c) => c.json(getPack(ctx, c.req.param("pack_id")) satisfies Body<"Pack">));
   app.get("/:pack_id/providers", (c) => c.json({ items: listPackProviders(ctx, c.req.param("pack_id")) }));
   return app;
