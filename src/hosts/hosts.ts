@@ -6,6 +6,7 @@ import { providerSupport } from "../domain/compat.js";
 import { conflict, invalidInput } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { type Assessment, assessCapabilities } from "../domain/hosts.js";
+import { HOST_NAME_RE } from "../domain/ids.js";
 import type { CapabilityReport, HostAdapter } from "../host/sub2api/index.js";
 import { nowIso } from "../store/db.js";
 import {
@@ -99,8 +100,6 @@ function supportViews(ctx: AppContext, version: string | null, caps: Record<stri
   });
 }
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
 export function validateBaseUrl(raw: string, allowInsecure: boolean): string {
   let url: URL;
   try {
@@ -190,7 +189,7 @@ function validateAdminKey(token: string): string {
 
 export async function addHost(ctx: AppContext, input: AddHostInput): Promise<HostView> {
   const name = input.name.trim();
-  if (!NAME_RE.test(name)) {
+  if (!HOST_NAME_RE.test(name)) {
     throw invalidInput("INVALID_HOST_NAME", `host name "${input.name}" is invalid`, {
       hint: "Use 1-63 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
     });

@@ -1,11 +1,12 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { SLUG_PATTERN } from "../ids.js";
 
 /**
  * The pack format (design §4), defined once. The TypeScript types, the ajv validators and the
  * OpenAPI components all come from these schemas.
  */
-const Id = Type.String({ pattern: "^[a-z0-9][a-z0-9-]{1,62}$" });
+const Id = Type.String({ pattern: SLUG_PATTERN });
 const NonEmpty = Type.String({ minLength: 1, maxLength: 200 });
 const Usd = Type.Union([Type.Number({ minimum: 0 }), Type.Null()]);
 
