@@ -8,6 +8,7 @@ import { printable } from "../util/sanitize.js";
 export interface GlobalOptions {
   db?: string;
   json?: boolean;
+  debug?: boolean;
   concurrency?: string;
 }
 
@@ -63,7 +64,7 @@ export async function runCommand<T>(
     process.stdout.write(`${out}\n`);
     process.exitCode = result.exitCode ?? ExitCode.ok;
   } catch (err) {
-    reportError(err, opts.json === true);
+    reportError(err, opts.json === true, opts.debug === true || debugFromEnv(process.env));
   } finally {
     if (ctx) close?.(ctx);
   }
@@ -85,7 +86,15 @@ export function jsonText(data: unknown): string {
   return JSON.stringify(data, null, process.stdout.isTTY ? 2 : undefined);
 }
 
-export function reportError(err: unknown, json: boolean) {
+/** RELAY_DEBUG=1 (true, yes, on): as `--debug`. */
+export const debugFromEnv = (env: NodeJS.ProcessEnv): boolean =>
+  /^(1|true|yes|on)$/i.test(env.RELAY_DEBUG?.trim() ?? "");
+
+/**
+ * The CLI's one error path: what failed and what to do, on stderr (and as JSON under `--json`).
+ * An error relay did not expect is one line and a hint as well; its stack only with `debug`.
+ */
+export function reportError(err: unknown, json: boolean, debug = false) {
   if (isAppError(err)) {
     if (json) {
       const body = {
@@ -112,8 +121,13 @@ export function reportError(err: unknown, json: boolean) {
     process.exitCode = ExitCode.error;
     return;
   }
+  const first = String(err instanceof Error ? err.message : err).split("\n")[0] ?? "";
+  const message = printable(first, { max: 300 }) || "unexpected failure";
+  if (json) process.stdout.write(`${jsonText({ error: { code: "INTERNAL", message } })}\n`);
   process.stderr.write(
-    `internal error: ${printable((err as Error)?.stack ?? String(err), { lines: true })}\n`,
+    debug
+      ? `error: ${message}\n${printable((err as Error)?.stack ?? String(err), { lines: true })}\n`
+      : `error: ${message}\nhint: an internal error relay did not expect; run again with --debug (or RELAY_DEBUG=1) for the details, and report it if it persists\n`,
   );
   process.exitCode = ExitCode.error;
 }
