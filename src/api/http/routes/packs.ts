@@ -1,6 +1,6 @@
 import { realpathSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
 import {
@@ -49,6 +49,21 @@ function allowedPackPath(packsDir: string | undefined, path: string): string {
   return real;
 }
 
+/** The form of a multipart body; one without a boundary, or not split by it, is bad input (was a 500). */
+async function multipartForm(c: Context) {
+  const type = c.req.header("content-type") ?? "";
+  const refused = () =>
+    invalidInput("INVALID_MULTIPART", "the multipart body cannot be read", {
+      hint: 'Send Content-Type multipart/form-data; boundary=… with the zip in a part named "file" (curl -F file=@pack.zip does).',
+    });
+  if (!/;\s*boundary=("[^"]+"|[^\s;]+)/i.test(type)) throw refused();
+  try {
+    return await c.req.parseBody();
+  } catch {
+    throw refused();
+  }
+}
+
 /**
  * POST /api/packs/install takes a zip as the raw body (application/zip or
  * application/octet-stream), as multipart form field `file`, or `{ "path": "…" }` naming a pack
@@ -70,7 +85,7 @@ export function packRoutes(ctx: AppContext) {
       if (data.length === 0) throw invalidInput("EMPTY_BODY", "the request body is empty; send the pack zip");
       source = { kind: "zip", data, label: "upload" };
     } else if (type.startsWith("multipart/form-data")) {
-      const form = await c.req.parseBody();
+      const form = await multipartForm(c);
       const unknown = Object.keys(form).filter((k) => k !== "file");
       if (unknown.length > 0)
         throw invalidInput("INVALID_REQUEST", "request body does not match the schema", {
