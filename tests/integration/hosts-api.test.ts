@@ -218,6 +218,40 @@ describe("refusals store nothing", () => {
     }
   });
 
+  it("a probe email with control characters was accepted: refused before any host call, never echoed", async () => {
+    const s = await sim();
+    const withUser = (email: string, name = "h1") => ({
+      ...addBody(s, name),
+      probe_identity: "user",
+      probe_user: { email, password: "probe-password" },
+    });
+    for (const email of [
+      "probe\u0000@example.com",
+      "probe\u001b[2J@example.com",
+      "probe@exam\u202eple.com",
+      "probe@example.com\u0007",
+      "pro\u00adbe@example.com",
+      "probe@@example.com",
+      "@example.com",
+      "probe@",
+      "probe@exa mple.com",
+    ]) {
+      const before = s.sim.requestCount;
+      const res = await api("POST", "/api/hosts", withUser(email));
+      expect(res.status, JSON.stringify(email)).toBe(400);
+      const { error } = await json(res);
+      expect(error.code).toBe("INVALID_PROBE_EMAIL");
+      const said = `${error.message} ${error.hint}`;
+      expect([...said].filter((ch) => ch < " " || "\u007f\u00ad\u202e".includes(ch))).toEqual([]);
+      expect(said).not.toMatch(/probe@@|exa mple/);
+      expect(s.sim.requestCount).toBe(before);
+    }
+    expect(rowCount(t.ctx, "hosts")).toBe(0);
+    const ok = await api("POST", "/api/hosts", withUser("probe+relay@example.com"));
+    expect(ok.status).toBe(201);
+    expect((await json(ok)).probe_identity).toBe("user");
+  });
+
   it("an unreachable URL: 502 HOST_UNREACHABLE, no row", async () => {
     const port = await freePort();
     const res = await api("POST", "/api/hosts", {
