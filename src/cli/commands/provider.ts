@@ -35,7 +35,7 @@ export async function readKeysFile(path: string): Promise<Buffer> {
 async function requestFrom(
   providerId: string,
   opts: Record<string, unknown>,
-): Promise<{ req: ImportRequest; fingerprint?: string }> {
+): Promise<{ req: ImportRequest; fingerprint?: string; reviewed?: ImportPlan }> {
   if (typeof opts.plan === "string") {
     const file = readPlanFile(opts.plan);
     const bound = requestFromPlan(file, providerId, {
@@ -47,7 +47,7 @@ async function requestFrom(
     });
     const keys = await readKeysFile(opts.keysFile as string);
     const precheck = typeof opts.precheck === "boolean" ? { precheck: opts.precheck } : {};
-    return { req: { ...bound, keys, ...precheck }, fingerprint: file.plan.fingerprint };
+    return { req: { ...bound, keys, ...precheck }, fingerprint: file.plan.fingerprint, reviewed: file.plan };
   }
   if (typeof opts.host !== "string") throw invalidInput("USAGE", "--host is required (or --plan FILE)");
   if (typeof opts.mode !== "string")
@@ -231,7 +231,7 @@ export function configureProviderCommand(program: Command): Command {
     .action(async (providerId: string, opts: Record<string, unknown>, cmd: Command) => {
       const json = globalOptions(cmd).json === true;
       await runCommand<ImportResult>(cmd, async (ctx) => {
-        const { req, fingerprint } = await requestFrom(providerId, opts);
+        const { req, fingerprint, reviewed } = await requestFrom(providerId, opts);
         let expectedFingerprint = fingerprint;
         if (opts.yes !== true && opts.keysFile === "-")
           throw invalidInput("CONFIRMATION_REQUIRED", "add --yes when the keys come from standard input");
@@ -246,6 +246,8 @@ export function configureProviderCommand(program: Command): Command {
         const result = await (await loadImport()).importKeys(ctx, req, {
           onProgress: progressPrinter(!json && process.stderr.isTTY === true),
           ...(expectedFingerprint ? { expectedFingerprint } : {}),
+          // The file's body is checked against its fingerprint: an edited plan is refused.
+          ...(reviewed ? { reviewedPlan: reviewed } : {}),
         });
         return { data: result, human: renderImport, exitCode: exitForBatch(result.status) };
       });
