@@ -1,7 +1,8 @@
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import type { AppContext } from "../app/context.js";
-import { type Config, ConfigError, type LoadOptions, loadConfig } from "../config/index.js";
+import { type Config, ConfigError, type LoadOptions, loadConfig, storeLocation } from "../config/index.js";
 import { AppError, ExitCode, exitCodeOf, isAppError } from "../domain/errors.js";
 import { printable } from "../util/sanitize.js";
 
@@ -23,15 +24,42 @@ export function globalOptions(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
 
-export function loadCliConfig(opts: GlobalOptions, load: LoadOptions = {}): Config {
-  // Flags override their variables and are validated the same way.
-  const env = {
+/** The environment with the global flags applied: flags override their variables. */
+function cliEnv(opts: GlobalOptions): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     // --db names a SQLite file: it also wins over a RELAY_DATABASE_URL in the environment.
     ...(opts.db ? { RELAY_DB_PATH: opts.db, RELAY_DATABASE_URL: "" } : {}),
     ...(opts.concurrency ? { RELAY_HOST_CONCURRENCY: opts.concurrency } : {}),
   };
-  return loadConfig(env, load);
+}
+
+export function loadCliConfig(opts: GlobalOptions, load: LoadOptions = {}): Config {
+  return loadConfig(cliEnv(opts), load);
+}
+
+/**
+ * What a command needs of relay's state: `create` it where there is none (host add, pack install,
+ * the first import), an `existing` one (refused with NO_STATE where there is none, creating
+ * nothing: no database, no directory, no master key), or `optional` (where there is none, the
+ * command runs on a throwaway in-memory state: `relay pack lint`).
+ */
+export type StateNeed = "create" | "existing" | "optional";
+
+function commandConfig(opts: GlobalOptions, state: StateNeed): Config {
+  const env = cliEnv(opts);
+  const where = storeLocation(env);
+  if (where.databaseUrl || state === "create" || existsSync(where.dbPath)) return loadConfig(env);
+  if (state === "optional")
+    return loadConfig({
+      ...env,
+      RELAY_DB_PATH: ":memory:",
+      RELAY_MASTER_KEY: randomBytes(32).toString("base64"),
+      RELAY_MASTER_KEY_FILE: "",
+    });
+  throw new AppError("not_found", "NO_STATE", `no state at ${where.dbPath}`, {
+    hint: "Run where relay's state is, or point RELAY_DB_PATH (or --db) at it; `relay host add` creates it.",
+  });
 }
 
 /**
@@ -41,19 +69,13 @@ export function loadCliConfig(opts: GlobalOptions, load: LoadOptions = {}): Conf
 export async function runCommand<T>(
   cmd: Command,
   action: (ctx: AppContext) => Promise<CommandResult<T>> | CommandResult<T>,
-  options: { readOnly?: boolean } = {},
+  options: { state?: StateNeed } = {},
 ) {
   const opts = globalOptions(cmd);
   let ctx: AppContext | undefined;
   let close: ((ctx: AppContext) => void) | undefined;
   try {
-    const config = loadCliConfig(opts);
-    // A command that only reads never creates a database or a key file where there was none.
-    if (options.readOnly && !config.databaseUrl && !existsSync(config.dbPath)) {
-      throw new AppError("not_found", "NO_STATE", `no state at ${config.dbPath}`, {
-        hint: "Run where relay's state is, or point RELAY_DB_PATH (or --db) at it; `relay host add` creates it.",
-      });
-    }
+    const config = commandConfig(opts, options.state ?? "create");
     // The store, the context and the logger load here, when a command runs, not at start-up.
     const opener = await import("./open.js");
     close = opener.closeContext;
@@ -75,7 +97,7 @@ export function runReadOnly<T>(
   cmd: Command,
   action: (ctx: AppContext) => Promise<CommandResult<T>> | CommandResult<T>,
 ) {
-  return runCommand(cmd, action, { readOnly: true });
+  return runCommand(cmd, action, { state: "existing" });
 }
 
 /**

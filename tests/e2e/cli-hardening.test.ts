@@ -1,13 +1,14 @@
 /**
  * #29's CLI findings, each named after what went wrong: a credential in a URL argument, a stack
- * trace on an error relay did not expect.
+ * trace on an error relay did not expect, read-only commands that made a state directory.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { closeDb, openDb } from "../../src/store/db.js";
+import { projectRoot } from "../../src/util/paths.js";
 import { runRelay } from "../helpers/cli.js";
 import { TEST_MASTER_KEY } from "../helpers/context.js";
 
@@ -97,5 +98,44 @@ describe("#29 R10: credentials in URL arguments, stack traces", () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe("#29 R19: read-only commands create nothing", () => {
+  it("host list, provider status, batch show … on a fresh RELAY_DB_PATH made its directory and a master.key", async () => {
+    const dir = tempDir();
+    const state = join(dir, "state");
+    const keys = join(dir, "keys.txt");
+    writeFileSync(keys, "sk-0123456789abcdef0123456789abcdef\n");
+    // No RELAY_MASTER_KEY: the key file next to the database is what used to appear.
+    const env = { RELAY_DB_PATH: join(state, "relay.db"), RELAY_DATABASE_URL: "", RELAY_LOG_LEVEL: "silent" };
+    const readOnly = [
+      ["host", "list"],
+      ["host", "show", "prod"],
+      ["pack", "list"],
+      ["pack", "show", "openai-cn-pack"],
+      ["provider", "list"],
+      ["provider", "status", "deepseek"],
+      ["provider", "resources", "deepseek"],
+      ["provider", "preview", "deepseek", "--host", "prod", "--keys-file", keys, "--mode", "strict"],
+      ["batch", "list"],
+      ["batch", "show", "b_20260101_0a1b2c3d4e"],
+      ["batch", "rollback", "b_20260101_0a1b2c3d4e", "--dry-run"],
+      ["access", "status", "deepseek", "--host", "prod"],
+      ["access", "preview", "deepseek", "--host", "prod"],
+    ];
+    for (const args of readOnly) {
+      const r = await runRelay(["--json", ...args], { env });
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(JSON.parse(r.stdout), args.join(" ")).toMatchObject({ error: { code: "NO_STATE" } });
+      expect(existsSync(state), `${args.join(" ")} created ${state}`).toBe(false);
+    }
+    // Lint needs no state at all: it runs, and still creates none.
+    const lint = await runRelay(["--json", "pack", "lint", join(projectRoot(), "packs", "openai-cn-pack")], {
+      env,
+    });
+    expect(JSON.parse(lint.stdout).error).toBeUndefined();
+    expect(existsSync(state)).toBe(false);
+    expect(readdirSync(dir)).toEqual(["keys.txt"]);
   });
 });

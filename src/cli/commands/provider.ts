@@ -8,7 +8,7 @@ import { printable } from "../../util/sanitize.js";
 import { confirmOrRefuse } from "../confirm.js";
 import { parseUserTarget, table } from "../format.js";
 import { readPlanFile, requestFromPlan, writePlanFile } from "../plan-file.js";
-import { globalOptions, runCommand } from "../run.js";
+import { globalOptions, runCommand, runReadOnly } from "../run.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
 const loadImport = () => import("../../provision/import.js");
@@ -203,7 +203,7 @@ export function configureProviderCommand(program: Command): Command {
       "\nExit codes: 0 plan ready (with --detailed-exitcode: no changes), 2 changes pending (--detailed-exitcode only), 1 error or no usable key, 4 the plan conflicts with the host.\n\nExamples:\n  relay provider preview deepseek --host prod --keys-file ./deepseek.keys --mode partial\n  relay provider preview deepseek --host prod --keys-file ./deepseek.keys --mode strict --out plan.json",
     )
     .action(async (providerId: string, opts: Record<string, unknown>, cmd: Command) => {
-      await runCommand<ImportPlan>(cmd, async (ctx) => {
+      await runReadOnly<ImportPlan>(cmd, async (ctx) => {
         const { req } = await requestFrom(providerId, { mode: "strict", ...opts });
         const { plan } = await (await loadPreview()).buildPlan(ctx, req);
         if (typeof opts.out === "string") writePlanFile(opts.out, req, plan);
