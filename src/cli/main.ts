@@ -8,7 +8,7 @@ import { configurePackCommand } from "./commands/pack.js";
 import { configureProviderCommand } from "./commands/provider.js";
 import { configureReconcileCommand } from "./commands/reconcile.js";
 import { configureServeCommand } from "./commands/serve.js";
-import { jsonText } from "./run.js";
+import { debugFromEnv, jsonText, reportError } from "./run.js";
 
 export function buildProgram(): Command {
   const program = new Command("relay")
@@ -17,6 +17,7 @@ export function buildProgram(): Command {
     )
     .option("--db <path>", "SQLite state file (default: $RELAY_DB_PATH or ./data/relay.db)")
     .option("--json", "print one JSON document instead of human output")
+    .option("--debug", "on an unexpected error, print its details (stack trace) too (or RELAY_DEBUG=1)")
     .option(
       "--concurrency <n>",
       "calls in flight to one host at most (default: $RELAY_HOST_CONCURRENCY or 16)",
@@ -83,6 +84,37 @@ export function secretFlagIn(argv: string[]): string | undefined {
   return undefined;
 }
 
+/** Query parameters that carry a credential: libpq's `password` and `sslpassword`, tokens, keys. */
+const SECRET_QUERY = /pass(word)?$|password|secret|token|api[-_]?key|access[-_]?key/i;
+
+/**
+ * The flag of a URL argument that carries a credential, in its user part (`u:pw@`) or its query
+ * (`?password=`); `--to=URL` and `--to URL` alike. Refused before parsing, never echoed.
+ */
+export function secretUrlIn(argv: string[]): string | undefined {
+  for (const [i, arg] of argv.entries()) {
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const value = eq > 0 ? arg.slice(eq + 1) : arg;
+    if (!value.includes("://")) continue;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      continue;
+    }
+    if (url.password === "" && ![...url.searchParams.keys()].some((k) => SECRET_QUERY.test(k))) continue;
+    const previous = argv[i - 1];
+    return eq > 0 ? arg.slice(0, eq) : previous?.startsWith("--") ? previous : "an argument";
+  }
+  return undefined;
+}
+
+const URL_SECRET_HINT: Record<string, string> = {
+  "--to": "Put the password in PGPASSWORD, or the whole URL in a variable named with --to-env.",
+  "--base-url":
+    "A base URL carries no credentials: give the admin key with --admin-key-file, --admin-key-stdin or --admin-key-env.",
+};
+
 /** Under `--json`, a usage error is a JSON document on stdout too (the human text stays on stderr). */
 function usageError(argv: string[], code: string, message: string) {
   if (argv.includes("--json"))
@@ -106,6 +138,26 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  const urlFlag = secretUrlIn(argv.slice(2));
+  if (urlFlag) {
+    const message = `${urlFlag} must not carry a password or token (command lines are visible to others)`;
+    usageError(argv, "SECRET_IN_ARGUMENT", message);
+    process.stderr.write(
+      `error: ${message}\nhint: ${URL_SECRET_HINT[urlFlag] ?? "Pass credentials in a file, on standard input or in an environment variable."}\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  // Whatever escapes a command (a rejection nobody awaited included) is one line and a hint,
+  // never a stack trace; --debug (RELAY_DEBUG=1) adds the details.
+  const json = argv.includes("--json");
+  const debug = argv.includes("--debug") || debugFromEnv(process.env);
+  const fatal = (err: unknown) => {
+    reportError(err, json, debug);
+    process.exit(1);
+  };
+  process.on("uncaughtException", fatal);
+  process.on("unhandledRejection", fatal);
   const program = buildProgram();
   program.exitOverride();
   try {
@@ -124,6 +176,6 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    throw err;
+    reportError(err, json, debug);
   }
 }

@@ -80,6 +80,19 @@ export function readPlanFile(path: string): PlanFile {
       hint: "Write it with `relay provider preview … --out FILE`.",
     });
   }
+  // The request and the plan it produced agree, or the file was edited (the body itself is
+  // checked against its fingerprint by the import, which has the host's answers to hand).
+  const plan = f.plan as ImportPlan;
+  const edited = [
+    ["request/host", r.host, plan.host_id],
+    ["request/provider_id", r.provider_id, plan.provider_id],
+    ["request/mode", r.mode, plan.mode],
+    ["request/access_mode", r.access_mode ?? null, plan.access_mode ?? null],
+  ].find(([, a, b]) => a !== b);
+  if (edited)
+    throw invalidInput("PLAN_EDITED", `the plan file was edited: /${edited[0]} is not what its plan says`, {
+      hint: "A plan file is applied as `relay provider preview --out` wrote it, or not at all: preview again.",
+    });
   return f as PlanFile;
 }
 

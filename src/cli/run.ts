@@ -1,13 +1,15 @@
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import type { AppContext } from "../app/context.js";
-import { type Config, ConfigError, type LoadOptions, loadConfig } from "../config/index.js";
+import { type Config, ConfigError, type LoadOptions, loadConfig, storeLocation } from "../config/index.js";
 import { AppError, ExitCode, exitCodeOf, isAppError } from "../domain/errors.js";
 import { printable } from "../util/sanitize.js";
 
 export interface GlobalOptions {
   db?: string;
   json?: boolean;
+  debug?: boolean;
   concurrency?: string;
 }
 
@@ -22,15 +24,42 @@ export function globalOptions(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
 
-export function loadCliConfig(opts: GlobalOptions, load: LoadOptions = {}): Config {
-  // Flags override their variables and are validated the same way.
-  const env = {
+/** The environment with the global flags applied: flags override their variables. */
+function cliEnv(opts: GlobalOptions): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     // --db names a SQLite file: it also wins over a RELAY_DATABASE_URL in the environment.
     ...(opts.db ? { RELAY_DB_PATH: opts.db, RELAY_DATABASE_URL: "" } : {}),
     ...(opts.concurrency ? { RELAY_HOST_CONCURRENCY: opts.concurrency } : {}),
   };
-  return loadConfig(env, load);
+}
+
+export function loadCliConfig(opts: GlobalOptions, load: LoadOptions = {}): Config {
+  return loadConfig(cliEnv(opts), load);
+}
+
+/**
+ * What a command needs of relay's state: `create` it where there is none (host add, pack install,
+ * the first import), an `existing` one (refused with NO_STATE where there is none, creating
+ * nothing: no database, no directory, no master key), or `optional` (where there is none, the
+ * command runs on a throwaway in-memory state: `relay pack lint`).
+ */
+export type StateNeed = "create" | "existing" | "optional";
+
+function commandConfig(opts: GlobalOptions, state: StateNeed): Config {
+  const env = cliEnv(opts);
+  const where = storeLocation(env);
+  if (where.databaseUrl || state === "create" || existsSync(where.dbPath)) return loadConfig(env);
+  if (state === "optional")
+    return loadConfig({
+      ...env,
+      RELAY_DB_PATH: ":memory:",
+      RELAY_MASTER_KEY: randomBytes(32).toString("base64"),
+      RELAY_MASTER_KEY_FILE: "",
+    });
+  throw new AppError("not_found", "NO_STATE", `no state at ${where.dbPath}`, {
+    hint: "Run where relay's state is, or point RELAY_DB_PATH (or --db) at it; `relay host add` creates it.",
+  });
 }
 
 /**
@@ -40,19 +69,13 @@ export function loadCliConfig(opts: GlobalOptions, load: LoadOptions = {}): Conf
 export async function runCommand<T>(
   cmd: Command,
   action: (ctx: AppContext) => Promise<CommandResult<T>> | CommandResult<T>,
-  options: { readOnly?: boolean } = {},
+  options: { state?: StateNeed } = {},
 ) {
   const opts = globalOptions(cmd);
   let ctx: AppContext | undefined;
   let close: ((ctx: AppContext) => void) | undefined;
   try {
-    const config = loadCliConfig(opts);
-    // A command that only reads never creates a database or a key file where there was none.
-    if (options.readOnly && !config.databaseUrl && !existsSync(config.dbPath)) {
-      throw new AppError("not_found", "NO_STATE", `no state at ${config.dbPath}`, {
-        hint: "Run where relay's state is, or point RELAY_DB_PATH (or --db) at it; `relay host add` creates it.",
-      });
-    }
+    const config = commandConfig(opts, options.state ?? "create");
     // The store, the context and the logger load here, when a command runs, not at start-up.
     const opener = await import("./open.js");
     close = opener.closeContext;
@@ -63,7 +86,7 @@ export async function runCommand<T>(
     process.stdout.write(`${out}\n`);
     process.exitCode = result.exitCode ?? ExitCode.ok;
   } catch (err) {
-    reportError(err, opts.json === true);
+    reportError(err, opts.json === true, opts.debug === true || debugFromEnv(process.env));
   } finally {
     if (ctx) close?.(ctx);
   }
@@ -74,7 +97,7 @@ export function runReadOnly<T>(
   cmd: Command,
   action: (ctx: AppContext) => Promise<CommandResult<T>> | CommandResult<T>,
 ) {
-  return runCommand(cmd, action, { readOnly: true });
+  return runCommand(cmd, action, { state: "existing" });
 }
 
 /**
@@ -85,7 +108,15 @@ export function jsonText(data: unknown): string {
   return JSON.stringify(data, null, process.stdout.isTTY ? 2 : undefined);
 }
 
-export function reportError(err: unknown, json: boolean) {
+/** RELAY_DEBUG=1 (true, yes, on): as `--debug`. */
+export const debugFromEnv = (env: NodeJS.ProcessEnv): boolean =>
+  /^(1|true|yes|on)$/i.test(env.RELAY_DEBUG?.trim() ?? "");
+
+/**
+ * The CLI's one error path: what failed and what to do, on stderr (and as JSON under `--json`).
+ * An error relay did not expect is one line and a hint as well; its stack only with `debug`.
+ */
+export function reportError(err: unknown, json: boolean, debug = false) {
   if (isAppError(err)) {
     if (json) {
       const body = {
@@ -112,8 +143,13 @@ export function reportError(err: unknown, json: boolean) {
     process.exitCode = ExitCode.error;
     return;
   }
+  const first = String(err instanceof Error ? err.message : err).split("\n")[0] ?? "";
+  const message = printable(first, { max: 300 }) || "unexpected failure";
+  if (json) process.stdout.write(`${jsonText({ error: { code: "INTERNAL", message } })}\n`);
   process.stderr.write(
-    `internal error: ${printable((err as Error)?.stack ?? String(err), { lines: true })}\n`,
+    debug
+      ? `error: ${message}\n${printable((err as Error)?.stack ?? String(err), { lines: true })}\n`
+      : `error: ${message}\nhint: an internal error relay did not expect; run again with --debug (or RELAY_DEBUG=1) for the details, and report it if it persists\n`,
   );
   process.exitCode = ExitCode.error;
 }

@@ -74,10 +74,20 @@ export const DEFAULTS = {
 const MIN_API_TOKEN_LENGTH = 16;
 const MIN_API_TOKEN_DISTINCT = 8;
 
+/**
+ * Where the state is, from RELAY_DB_PATH and RELAY_DATABASE_URL alone: what a command that only
+ * reads checks before anything else (loading the rest may create the master key file).
+ */
+export function storeLocation(env: NodeJS.ProcessEnv): Pick<Config, "dbPath" | "databaseUrl"> {
+  return {
+    dbPath: nonEmpty(env, "RELAY_DB_PATH") ?? DEFAULTS.dbPath,
+    databaseUrl: parseDatabaseUrl(nonEmpty(env, "RELAY_DATABASE_URL")),
+  };
+}
+
 /** Parse and validate the environment once. Nothing else reads process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): Config {
-  const dbPath = nonEmpty(env, "RELAY_DB_PATH") ?? DEFAULTS.dbPath;
-  const databaseUrl = parseDatabaseUrl(nonEmpty(env, "RELAY_DATABASE_URL"));
+  const { dbPath, databaseUrl } = storeLocation(env);
   const listen = parseListen(nonEmpty(env, "RELAY_LISTEN") ?? DEFAULTS.listen);
 
   const apiToken = nonEmpty(env, "RELAY_API_TOKEN");

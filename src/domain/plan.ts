@@ -286,3 +286,32 @@ export function planFingerprint(
     )
     .digest("hex");
 }
+
+/**
+ * The first JSON pointer where a reviewed plan's body differs from the plan its fingerprint binds
+ * (the display name of the host aside), or undefined when it is that plan. Both are compared as
+ * JSON, as a plan file holds them.
+ */
+export function editedAt(reviewed: unknown, fresh: unknown): string | undefined {
+  const plain = (v: unknown) => JSON.parse(JSON.stringify(v ?? null)) as unknown;
+  const strip = (v: unknown) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
+    const { host_name: _display, ...rest } = v as Record<string, unknown>;
+    return rest;
+  };
+  return firstDifference(strip(plain(reviewed)), strip(plain(fresh)), "");
+}
+
+function firstDifference(a: unknown, b: unknown, at: string): string | undefined {
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null)
+    return a === b ? undefined : at || "/";
+  if (Array.isArray(a) !== Array.isArray(b)) return at || "/";
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(ra), ...Object.keys(rb)])];
+  for (const k of keys) {
+    const d = firstDifference(ra[k], rb[k], `${at}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`);
+    if (d !== undefined) return d;
+  }
+  return undefined;
+}

@@ -6,6 +6,7 @@ import { providerSupport } from "../domain/compat.js";
 import { conflict, invalidInput } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { type Assessment, assessCapabilities } from "../domain/hosts.js";
+import { HOST_NAME_RE } from "../domain/ids.js";
 import type { CapabilityReport, HostAdapter } from "../host/sub2api/index.js";
 import { nowIso } from "../store/db.js";
 import {
@@ -99,7 +100,26 @@ function supportViews(ctx: AppContext, version: string | null, caps: Record<stri
   });
 }
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const EMAIL_LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const EMAIL_DOMAIN =
+  /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * An email address the probe user can log in with: one `@`, a dot-atom local part of at most 64
+ * characters and a host name, printable ASCII only (the address is shown, logged and sent to the host).
+ */
+function isEmailAddress(email: string): boolean {
+  const at = email.lastIndexOf("@");
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  return (
+    at > 0 &&
+    email.length <= 254 &&
+    local.length <= 64 &&
+    EMAIL_LOCAL.test(local) &&
+    EMAIL_DOMAIN.test(domain)
+  );
+}
 
 export function validateBaseUrl(raw: string, allowInsecure: boolean): string {
   let url: URL;
@@ -190,7 +210,7 @@ function validateAdminKey(token: string): string {
 
 export async function addHost(ctx: AppContext, input: AddHostInput): Promise<HostView> {
   const name = input.name.trim();
-  if (!NAME_RE.test(name)) {
+  if (!HOST_NAME_RE.test(name)) {
     throw invalidInput("INVALID_HOST_NAME", `host name "${input.name}" is invalid`, {
       hint: "Use 1-63 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
     });
@@ -208,8 +228,11 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
       },
     );
   }
-  if (input.probeUser && !/^[^@\s]+@[^@\s]+$/.test(input.probeUser.email)) {
-    throw invalidInput("INVALID_PROBE_EMAIL", `"${input.probeUser.email}" is not an email address`);
+  if (input.probeUser && !isEmailAddress(input.probeUser.email)) {
+    // Not repeated: what failed may be a control character or a terminal escape.
+    throw invalidInput("INVALID_PROBE_EMAIL", "the probe user's email is not an email address", {
+      hint: "Give a plain address such as probe@example.com: ASCII letters, digits and . _ + - only, no spaces or control characters.",
+    });
   }
   if (hostNameTaken(ctx, name)) {
     throw conflict("HOST_EXISTS", `a host named "${name}" is already registered`, {

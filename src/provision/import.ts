@@ -3,7 +3,7 @@ import type { AppContext } from "../app/context.js";
 import type { AccessState } from "../domain/access.js";
 import { AppError, conflict, invalidInput } from "../domain/errors.js";
 import { logicalKey, ownershipTag } from "../domain/naming.js";
-import type { Action } from "../domain/plan.js";
+import { type Action, editedAt } from "../domain/plan.js";
 import type { BatchStatus } from "../domain/status.js";
 import { isHostError } from "../host/sub2api/index.js";
 import { runAccessProbe } from "../steps/access-proof.js";
@@ -50,6 +50,16 @@ export async function importKeys(
       throw conflict("PLAN_STALE", "the host or the key list changed since the preview", {
         hint: "Preview again and review the new plan.",
       });
+    }
+    const edited = options.reviewedPlan === undefined ? undefined : editedAt(options.reviewedPlan, plan);
+    if (edited !== undefined) {
+      throw invalidInput(
+        "PLAN_EDITED",
+        `the plan file was edited: ${edited} is not what its fingerprint binds`,
+        {
+          hint: "A plan file is applied as `relay provider preview --out` wrote it, or not at all: preview again.",
+        },
+      );
     }
     if (plan.blocked && plan.no_usable_key && plan.blocked_reasons.length === 1) {
       throw invalidInput("NO_USABLE_KEY", "no key in the list can be imported", {

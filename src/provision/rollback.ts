@@ -17,11 +17,18 @@ import { deleteRows, deleter, UNDONE } from "./deletion.js";
 /** Reverse dependency order (design §7). */
 const ORDER = ["subscription", "probe_key", "account", "plan", "channel", "group"] as const;
 
+export interface RollbackPreview {
+  batch_id: string;
+  would_delete: { type: string; name: string; host_resource_id: number | null }[];
+}
+
+/** A rollback's dry run (`relay batch rollback --dry-run`, the API's `dry_run`): nothing changes. */
+export function rollbackPreview(ctx: AppContext, batchId: string): RollbackPreview {
+  return { batch_id: batchId, would_delete: rollbackPlan(ctx, batchId) };
+}
+
 /** What a rollback of this batch would delete, in the order it would: read from the records only. */
-export function rollbackPlan(
-  ctx: AppContext,
-  batchId: string,
-): { type: string; name: string; host_resource_id: number | null }[] {
+export function rollbackPlan(ctx: AppContext, batchId: string): RollbackPreview["would_delete"] {
   getBatchRow(ctx, batchId); // BATCH_NOT_FOUND for an unknown id
   const rows = batchResources(ctx, batchId).filter((r) => r.origin === "created" && UNDONE.includes(r.state));
   return ORDER.flatMap((type) =>

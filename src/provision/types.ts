@@ -95,6 +95,11 @@ export interface ImportOptions {
   chunkSize?: number;
   /** Refuse to run when the host changed since the preview that produced this fingerprint. */
   expectedFingerprint?: string;
+  /**
+   * The plan as the caller reviewed it (a plan file): with the same fingerprint, its body must be
+   * the one the fingerprint binds, or the import is refused (the file was edited).
+   */
+  reviewedPlan?: unknown;
   onProgress?: (event: ProgressEvent) => void;
   /** Called once the batch is recorded (before any host write): the id a caller can poll. */
   onBatchOpened?: (batchId: string) => void;

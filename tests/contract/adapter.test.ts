@@ -172,6 +172,40 @@ describe("error shapes", () => {
     expect(calls).toBe(1);
   });
 
+  it("quoted the fields of a JSON error that is not sub2api's (db_password=…): now describes it", async () => {
+    const foreign = { error: { message: "db_password=hunter2 internal" }, trace: "at main.go:12" };
+    server.use(
+      http.get(`${BASE}/api/v1/admin/groups`, () => HttpResponse.json(foreign, { status: 500 })),
+      http.post(`${BASE}/api/v1/admin/accounts`, () =>
+        HttpResponse.json({ error: "mixed_channel_warning", message: "mixed channels" }, { status: 409 }),
+      ),
+    );
+    const err = await hostError(adapter().listGroups());
+    expect(err).toMatchObject({ kind: "http", status: 500, code: undefined, machineCode: "HTTP_500" });
+    expect(err.message).toBe(
+      `groups.list: host answered 500 with JSON that is not a sub2api error (application/json, ${JSON.stringify(foreign).length} bytes)`,
+    );
+    // The account handler's own shape is still read.
+    const mixed = await hostError(
+      adapter().createAccount(
+        {
+          name: "a",
+          notes: "",
+          platform: "deepseek",
+          apiKey: "sk-x",
+          baseUrl: "https://api.deepseek.com",
+          modelMapping: {},
+          concurrency: 1,
+          priority: 50,
+          groupIds: [1],
+        },
+        "idem-2",
+      ),
+    );
+    expect(mixed).toMatchObject({ status: 409, code: "mixed_channel_warning" });
+    expect(mixed.message).toBe("accounts.create: host answered 409 mixed channels");
+  });
+
   it("treats Gin's plain-text 404 as a missing route", async () => {
     server.use(
       http.get(

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runRelay } from "../helpers/cli.js";
+import type { Json } from "../helpers/json.js";
 import { deepseekKey, liveCount, makeWorld, type World } from "../helpers/world.js";
 
 let w: World;
@@ -84,6 +85,45 @@ describe("plans that bind", () => {
     expect(imp.code).toBe(4);
     expect(imp.stderr).toMatch(/PLAN_STALE|changed since the preview/);
     expect(w.sim.sim.writes.slice(writes)).toEqual([]);
+  });
+
+  it("a plan file whose resources[].action was edited was applied: now refused before any write", async () => {
+    w = await makeWorld();
+    const keysFile = file("k.txt", `${deepseekKey()}\n`);
+    const planFile = join(w.t.dir, "plan.json");
+    const preview = await runRelay(
+      ["provider", "preview", "deepseek", "--host", "sim", "--keys-file", keysFile, "--out", planFile],
+      { env: w.t.env },
+    );
+    expect(preview.code).toBe(0);
+    const original = JSON.parse(readFileSync(planFile, "utf8"));
+    expect(original.plan.resources[0].action).toBe("create");
+    const edits: [string, (f: Json) => void, RegExp][] = [
+      ["action", (f) => (f.plan.resources[0].action = "reuse"), /\/resources\/0\/action/],
+      ["reason", (f) => (f.plan.keys[0].reason = "looks fine"), /\/keys\/0\/reason/],
+      ["request", (f) => (f.request.mode = "partial"), /\/request\/mode/],
+    ];
+    const writes = w.sim.sim.writes.length;
+    for (const [what, edit, where] of edits) {
+      const edited = structuredClone(original);
+      edit(edited);
+      const path = file(`edited-${what}.json`, JSON.stringify(edited));
+      const imp = await runRelay(
+        ["provider", "import", "deepseek", "--plan", path, "--keys-file", keysFile, "--yes"],
+        { env: w.t.env },
+      );
+      expect(imp.code, what).toBe(1);
+      expect(imp.stderr).toMatch(/the plan file was edited/);
+      expect(imp.stderr).toMatch(where);
+    }
+    expect(w.sim.sim.writes.slice(writes)).toEqual([]);
+    expect(liveCount(w.sim)).toBe(0);
+    // The file as written is still applied.
+    const imp = await runRelay(
+      ["provider", "import", "deepseek", "--plan", planFile, "--keys-file", keysFile, "--yes"],
+      { env: w.t.env },
+    );
+    expect(imp.code, imp.stderr).toBe(0);
   });
 
   it("other keys, or a flag that contradicts the plan, are refused", async () => {

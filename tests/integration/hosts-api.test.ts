@@ -1,3 +1,4 @@
+import { createServer } from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/http/app.js";
 import { makeTestEnv, rowCount, storedBytes, TEST_API_TOKEN, type TestEnv } from "../helpers/context.js";
@@ -193,6 +194,73 @@ describe("refusals store nothing", () => {
     expect(body.error.request_id).toBeTruthy();
     expect(rowCount(t.ctx, "hosts")).toBe(0);
     expect(rowCount(t.ctx, "host_capability_snapshots")).toBe(0);
+  });
+
+  it.each([
+    { message: "db_password=hunter2 internal" },
+    { error: "db_password=hunter2 internal" },
+    { error: { message: "db_password=hunter2 internal", type: "server_error" } },
+    { code: "db_password=hunter2", message: "internal" },
+    { code: 500, message: "internal", detail: "db_password=hunter2" },
+    { status: 500, error: "Internal Server Error", message: "db_password=hunter2", path: "/api/v1" },
+  ])("a service that is not sub2api answering 500 %j: described, never quoted", async (answer) => {
+    const text = JSON.stringify(answer);
+    const fake = createServer((_req, res) => {
+      res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+      res.end(text);
+    });
+    await new Promise<void>((resolve) => fake.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (fake.address() as { port: number }).port;
+      const res = await api("POST", "/api/hosts", {
+        name: "internal",
+        base_url: `http://127.0.0.1:${port}`,
+        auth: { type: "admin_api_key", token: `admin-${"ab".repeat(32)}` },
+      });
+      const body = await res.text();
+      expect(res.status).toBe(502);
+      expect(body).not.toMatch(/hunter2|db_password|internal"|Internal Server/);
+      expect(body).toContain(
+        `500 with JSON that is not a sub2api error (application/json, ${text.length} bytes)`,
+      );
+      expect(rowCount(t.ctx, "hosts")).toBe(0);
+    } finally {
+      await new Promise((resolve) => fake.close(resolve));
+    }
+  });
+
+  it("a probe email with control characters was accepted: refused before any host call, never echoed", async () => {
+    const s = await sim();
+    const withUser = (email: string, name = "h1") => ({
+      ...addBody(s, name),
+      probe_identity: "user",
+      probe_user: { email, password: "probe-password" },
+    });
+    for (const email of [
+      "probe\u0000@example.com",
+      "probe\u001b[2J@example.com",
+      "probe@exam\u202eple.com",
+      "probe@example.com\u0007",
+      "pro\u00adbe@example.com",
+      "probe@@example.com",
+      "@example.com",
+      "probe@",
+      "probe@exa mple.com",
+    ]) {
+      const before = s.sim.requestCount;
+      const res = await api("POST", "/api/hosts", withUser(email));
+      expect(res.status, JSON.stringify(email)).toBe(400);
+      const { error } = await json(res);
+      expect(error.code).toBe("INVALID_PROBE_EMAIL");
+      const said = `${error.message} ${error.hint}`;
+      expect([...said].filter((ch) => ch < " " || "\u007f\u00ad\u202e".includes(ch))).toEqual([]);
+      expect(said).not.toMatch(/probe@@|exa mple/);
+      expect(s.sim.requestCount).toBe(before);
+    }
+    expect(rowCount(t.ctx, "hosts")).toBe(0);
+    const ok = await api("POST", "/api/hosts", withUser("probe+relay@example.com"));
+    expect(ok.status).toBe(201);
+    expect((await json(ok)).probe_identity).toBe("user");
   });
 
   it("an unreachable URL: 502 HOST_UNREACHABLE, no row", async () => {

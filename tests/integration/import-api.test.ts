@@ -5,7 +5,7 @@ import { createContext } from "../../src/app/context.js";
 import { createLogger } from "../../src/util/logger.js";
 import { TEST_API_TOKEN } from "../helpers/context.js";
 import { json } from "../helpers/json.js";
-import { deepseekKey, liveCount, makeWorld, type World } from "../helpers/world.js";
+import { deepseekKey, liveCount, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
 let w: World;
 afterEach(async () => {
@@ -181,6 +181,38 @@ describe("import over HTTP", () => {
     );
     expect(liveCount(w.sim)).toBe(0);
     expect(w.t.ctx.db.$client.prepare("SELECT count(*) AS n FROM import_batches").get()).toEqual({ n: 0 });
+  });
+});
+
+describe("rollback over HTTP", () => {
+  it("{dry_run: true} rolled the batch back for real: now it answers what would go and the host keeps it all", async () => {
+    w = await makeWorld();
+    const { call } = appWithLogCapture(w);
+    const result = await json(
+      call("POST", "/api/providers/deepseek/import?wait=true", {
+        host_id: w.hostId,
+        keys: [deepseekKey()],
+        mode: "strict",
+      }),
+    );
+    expect(result.status).toBe("succeeded");
+    const before = JSON.stringify(liveOnHost(w.sim, result.batch_id));
+    const writes = w.sim.sim.writes.length;
+
+    const dry = await call("POST", `/api/import-batches/${result.batch_id}/rollback`, { dry_run: true });
+    expect(dry.status).toBe(200);
+    const answer = await json(dry);
+    expect(answer.batch_id).toBe(result.batch_id);
+    expect(answer.would_delete.map((r: { type: string }) => r.type)).toEqual(["account", "channel", "group"]);
+    // Judged on the host: the same live resources, and not one write reached it.
+    expect(JSON.stringify(liveOnHost(w.sim, result.batch_id))).toBe(before);
+    expect(liveCount(w.sim, result.batch_id)).toBe(3);
+    expect(w.sim.sim.writes.slice(writes)).toEqual([]);
+    expect((await json(call("GET", `/api/import-batches/${result.batch_id}`))).status).toBe("succeeded");
+
+    const real = await call("POST", `/api/import-batches/${result.batch_id}/rollback`, { dry_run: false });
+    expect((await json(real)).status).toBe("rolled_back");
+    expect(liveCount(w.sim, result.batch_id)).toBe(0);
   });
 });
 

@@ -128,6 +128,7 @@ describe("the OpenAPI document", () => {
     await call("POST", "/api/providers/deepseek/reconcile", { host_id: w.hostId });
     await call("GET", "/api/providers/deepseek/status");
     await call("GET", "/api/providers/deepseek/resources");
+    await call("POST", `/api/import-batches/${result.batch_id}/rollback`, { dry_run: true });
     await call("POST", `/api/import-batches/${result.batch_id}/rollback`);
     await call("GET", "/api/import-batches/nope");
     expect(seen.length).toBeGreaterThan(20);

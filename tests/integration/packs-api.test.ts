@@ -105,6 +105,23 @@ describe("POST /api/packs/install", () => {
     });
     expect(extra.status).toBe(400);
     expect((await json(extra)).error.details[0].message).toMatch(/unknown field "mode"/);
+    const form = new FormData();
+    form.set("file", new File([writeZip(validEntries())], "p.zip", { type: "application/zip" }));
+    form.set("force", "true");
+    const extraField = await request("POST", "/api/packs/install", { body: form });
+    expect(extraField.status).toBe(400);
+    expect((await json(extraField)).error.details).toEqual([
+      { pointer: "/", message: 'unknown field "force"' },
+    ]);
+    // A multipart body without a boundary, or whose parts do not use it, was a 500.
+    for (const type of ["multipart/form-data", "multipart/form-data; boundary=abc"]) {
+      const broken = await request("POST", "/api/packs/install", { body: "--xyz\r\nnot a part", type });
+      expect(broken.status, type).toBe(400);
+      expect((await json(broken)).error).toMatchObject({
+        code: "INVALID_MULTIPART",
+        hint: expect.stringMatching(/boundary=/),
+      });
+    }
     const empty = await request("POST", "/api/packs/install", {
       body: new Uint8Array(0),
       type: "application/zip",

@@ -12,6 +12,7 @@ import { boardRoutes } from "./board.js";
 import { renderDocsPage } from "./docs-page.js";
 import { errorResponse } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
+import { loggedPath } from "./redact.js";
 import { accessRoutes } from "./routes/access.js";
 import { hostRoutes } from "./routes/hosts.js";
 import { packRoutes } from "./routes/packs.js";
@@ -31,9 +32,14 @@ function refuseControlCharacters(c: Context): void {
     } catch {}
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(path))
-    throw new AppError("not_found", "ROUTE_NOT_FOUND", `no route ${c.req.method} ${raw}`);
+  if (/[\u0000-\u001f\u007f]/.test(path)) throw routeNotFound();
 }
+
+/** The path is never repeated: it may carry a secret pasted into the wrong place. */
+const routeNotFound = () =>
+  new AppError("not_found", "ROUTE_NOT_FOUND", "no route has this method and path", {
+    hint: "The routes are listed at GET /openapi.json and /docs.",
+  });
 
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 /** Key lists: up to 10,000 keys of up to 512 characters. */
@@ -43,7 +49,8 @@ export const MAX_KEYS_BODY_BYTES = 8 * 1024 * 1024;
 export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } = {}) {
   const app = new Hono();
   app.use("*", requestId());
-  // One access-log line per request: id, method, path (never the query), status, duration.
+  // One access-log line per request: id, method, path (never the query; a path id only when it
+  // has its route's shape and does not look like a secret), status, duration.
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
@@ -51,7 +58,7 @@ export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } =
       {
         req_id: c.get("requestId"),
         method: c.req.method,
-        path: c.req.path,
+        path: loggedPath(c),
         status: c.res.status,
         ms: Math.round(performance.now() - started),
       },
@@ -128,13 +135,7 @@ export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } =
   // The status board: static files; the data comes from /api/* with the token (never in a URL).
   app.route("/", boardRoutes());
 
-  app.notFound((c) =>
-    errorResponse(
-      c,
-      new AppError("not_found", "ROUTE_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`),
-      ctx.logger,
-    ),
-  );
+  app.notFound((c) => errorResponse(c, routeNotFound(), ctx.logger));
   app.onError((err, c) => errorResponse(c, err, ctx.logger));
   return app;
 }

@@ -47,6 +47,8 @@ const op = (summary: string, operationId: string, ok: Schema, extra: Schema = {}
   responses: { ...ok, ...errors(400, 401, 404, 409, 422, 502) },
 });
 const body = (schema: string) => ({ requestBody: { required: true, content: json(schema) } });
+/** A body whose every field is optional: none at all is `{}`; an unknown field is still a 400. */
+const optionalBody = (schema: string) => ({ requestBody: { required: false, content: json(schema) } });
 const okJson = (schema: string, status = "200", description = "ok") => ({
   [status]: { description, content: json(schema) },
 });
@@ -156,12 +158,14 @@ function hostAndPackPaths() {
             pathParam("host_id"),
             query("force", "`true` forgets live resources (they stay on the host)"),
           ],
+          ...optionalBody("EmptyRequest"),
         },
       ),
     },
     "/api/hosts/{host_id}/probe": {
       post: op("Probe a host again (new capability snapshot)", "probeHost", okJson("Host"), {
         parameters: [pathParam("host_id")],
+        ...optionalBody("EmptyRequest"),
       }),
     },
     "/api/packs/install": {
@@ -197,7 +201,7 @@ function hostAndPackPaths() {
         "Remove an installed pack; 409 PACK_IN_USE while a host has records of its providers",
         "removePack",
         okJson("PackRemoval"),
-        { parameters: [pathParam("pack_id")] },
+        { parameters: [pathParam("pack_id")], ...optionalBody("EmptyRequest") },
       ),
     },
     "/api/packs/{pack_id}/providers": {
@@ -240,9 +244,12 @@ function importPaths() {
       get: op("A batch in full", "getImportBatch", okJson("Batch"), { parameters: [pathParam("batch_id")] }),
     },
     "/api/import-batches/{batch_id}/rollback": {
-      post: op("Roll a batch back (resumable)", "rollbackImportBatch", okJson("Batch"), {
-        parameters: [pathParam("batch_id")],
-      }),
+      post: op(
+        "Roll a batch back (resumable); with `dry_run: true` answer what would be deleted, in order, and change nothing",
+        "rollbackImportBatch",
+        okJson("RollbackAnswer", "200", "rolled back: the batch; with dry_run: what would be deleted"),
+        { parameters: [pathParam("batch_id")], ...optionalBody("RollbackRequest") },
+      ),
     },
   };
 }

@@ -8,19 +8,41 @@ export const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false }
 
 /**
  * A request validator compiled on first use: compiling every route's schema when the app is built
- * would sit on `relay serve`'s start-up path.
+ * would sit on `relay serve`'s start-up path. Every object in a request schema must be closed
+ * (`additionalProperties: false`): a field relay does not know is refused, never ignored.
  */
 export function validator<T>(schema: object): () => ValidateFunction<T> {
   let compiled: ValidateFunction<T> | undefined;
   return () => {
-    compiled ??= ajv.compile<T>(schema);
+    if (!compiled) {
+      assertClosed(schema, "");
+      compiled = ajv.compile<T>(schema);
+    }
     return compiled;
   };
 }
 
-/** Reads and validates a JSON body; every problem is reported at once with its JSON pointer. */
-export async function jsonBody<T>(c: Context, compiled: () => ValidateFunction<T>): Promise<T> {
+function assertClosed(schema: unknown, at: string): void {
+  if (typeof schema !== "object" || schema === null) return;
+  const s = schema as Record<string, unknown>;
+  if (s.type === "object" && s.additionalProperties !== false)
+    throw new Error(`request schema object at ${at || "/"} must set additionalProperties: false`);
+  for (const [k, v] of Object.entries(s))
+    if (typeof v === "object" && v !== null) assertClosed(v, `${at}/${k}`);
+}
+
+/**
+ * Reads and validates a JSON body; every problem is reported at once with its JSON pointer.
+ * With `optional`, no body at all reads as `{}` (routes whose every field is optional).
+ */
+export async function jsonBody<T>(
+  c: Context,
+  compiled: () => ValidateFunction<T>,
+  options: { optional?: boolean } = {},
+): Promise<T> {
   const validate = compiled();
+  const text = await c.req.text();
+  if (options.optional && text === "") return check({}, validate);
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/json\b/i.test(type)) {
     throw invalidInput(
@@ -30,10 +52,14 @@ export async function jsonBody<T>(c: Context, compiled: () => ValidateFunction<T
   }
   let body: unknown;
   try {
-    body = JSON.parse(await c.req.text());
+    body = JSON.parse(text);
   } catch (err) {
     throw invalidInput("INVALID_JSON", `request body is not valid JSON: ${(err as Error).message}`);
   }
+  return check(body, validate);
+}
+
+function check<T>(body: unknown, validate: ValidateFunction<T>): T {
   if (!validate(body)) {
     throw invalidInput("INVALID_REQUEST", "request body does not match the schema", {
       details: describeErrors(validate.errors ?? []),

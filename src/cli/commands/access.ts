@@ -5,7 +5,7 @@ import { ExitCode, invalidInput } from "../../domain/errors.js";
 import type { SubscriptionTarget } from "../../domain/plan.js";
 import type { AccessStatusView } from "../../steps/access-proof.js";
 import { keyValues, parseUserTarget, table } from "../format.js";
-import { runCommand } from "../run.js";
+import { runCommand, runReadOnly } from "../run.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
 const loadStatus = () => import("../../access/status.js");
@@ -56,7 +56,7 @@ export function configureAccessCommand(program: Command) {
     .description("who would be assigned, who already has access, what the probe will do (read-only)")
     .addHelpText("after", "\nExample:\n  relay access preview deepseek --host prod --user 42:30 --user 43")
     .action(async (providerId: string, opts: { host: string } & TargetFlags, cmd: Command) => {
-      await runCommand<AccessPreview>(cmd, async (ctx) => {
+      await runReadOnly<AccessPreview>(cmd, async (ctx) => {
         const p = await (await loadSubscriptions()).previewAccess(ctx, {
           hostRef: opts.host,
           providerId,
@@ -138,7 +138,7 @@ export function configureAccessCommand(program: Command) {
       "\nExit codes: 0 access proven, 2 not configured or broken, 1 never checked (use --probe).\n\nExamples:\n  relay access status deepseek --host prod --probe\n  relay access status deepseek --host prod --json",
     )
     .action(async (providerId: string, opts: { host: string; probe?: boolean }, cmd: Command) => {
-      await runCommand<AccessStatusView>(cmd, async (ctx) => {
+      await runReadOnly<AccessStatusView>(cmd, async (ctx) => {
         const s = opts.probe
           ? await (await loadStatus()).runAccessProbe(ctx, { hostRef: opts.host, providerId })
           : (await loadStatus()).lastAccessStatus(ctx, opts.host, providerId);

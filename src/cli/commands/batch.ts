@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { ExitCode } from "../../domain/errors.js";
 import type { RecoveryOutcome } from "../../provision/recover.js";
+import type { RollbackPreview } from "../../provision/rollback.js";
 import type { BatchSummaryView, BatchView } from "../../store/batches.js";
 import { printable } from "../../util/sanitize.js";
 import { confirmOrRefuse } from "../confirm.js";
@@ -113,13 +114,10 @@ export function configureBatchCommand(program: Command) {
     .action(async (id: string, opts: { dryRun?: boolean; yes?: boolean }, cmd: Command) => {
       const rollback = await loadRollback();
       if (opts.dryRun) {
-        await runReadOnly<{ batch_id: string; would_delete: ReturnType<typeof rollback.rollbackPlan> }>(
-          cmd,
-          (ctx) => ({
-            data: { batch_id: id, would_delete: rollback.rollbackPlan(ctx, id) },
-            human: ({ would_delete }) => renderWouldDelete(id, would_delete),
-          }),
-        );
+        await runReadOnly<RollbackPreview>(cmd, (ctx) => ({
+          data: rollback.rollbackPreview(ctx, id),
+          human: ({ would_delete }) => renderWouldDelete(id, would_delete),
+        }));
         return;
       }
       await runCommand<BatchView>(cmd, async (ctx) => {

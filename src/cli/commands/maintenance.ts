@@ -62,7 +62,7 @@ export function configureMigrateStoreCommand(m: Command) {
     )
     .action(async (opts: { to?: string; toEnv?: string }, cmd: Command) => {
       await runCommand(cmd, async (ctx) => (await loadCopy()).migrateStore(ctx, opts, process.env), {
-        readOnly: true,
+        state: "existing",
       });
     });
 }

@@ -84,38 +84,43 @@ export function configurePackCommand(program: Command) {
       "\nExample:\n  relay pack lint packs/openai-cn-pack --strict\n  relay pack lint packs/openai-cn-pack --as-of 2027-01-01",
     )
     .action(async (path: string, opts: { strict?: boolean; asOf?: string }, cmd: Command) => {
-      await runCommand<LintView>(cmd, async (ctx) => {
-        const asOf = opts.asOf === undefined ? undefined : parseDay(opts.asOf);
-        let report: PackReport;
-        try {
-          report = await (await loadPacks()).lintPack(ctx, { kind: "path", path }, { asOf });
-        } catch (err) {
-          // Archive-level refusals (zip slip, bombs, …) are lint results too.
-          if (!isAppError(err) || err.kind !== "pack_invalid") throw err;
-          const issues = (err.details as { issues: PackIssue[] }).issues;
-          report = {
-            ok: false,
-            pack_id: null,
-            version: null,
-            manifest: undefined,
-            providers: [],
-            content_hash: "",
-            issues,
+      await runCommand<LintView>(
+        cmd,
+        async (ctx) => {
+          const asOf = opts.asOf === undefined ? undefined : parseDay(opts.asOf);
+          let report: PackReport;
+          try {
+            report = await (await loadPacks()).lintPack(ctx, { kind: "path", path }, { asOf });
+          } catch (err) {
+            // Archive-level refusals (zip slip, bombs, …) are lint results too.
+            if (!isAppError(err) || err.kind !== "pack_invalid") throw err;
+            const issues = (err.details as { issues: PackIssue[] }).issues;
+            report = {
+              ok: false,
+              pack_id: null,
+              version: null,
+              manifest: undefined,
+              providers: [],
+              content_hash: "",
+              issues,
+            };
+          }
+          const strict = opts.strict === true;
+          const failed = !report.ok || (strict && report.issues.length > 0);
+          const { manifest: _m, providers, ...rest } = report;
+          return {
+            data: { ...rest, providers: providers.map((p) => p.provider_id), ok: !failed, strict },
+            human: () =>
+              [
+                report.issues.length > 0 ? renderIssues(report.issues) : "no problems found",
+                `${failed ? "FAIL" : "OK"}: ${report.issues.filter((i) => i.severity === "error").length} error(s), ${report.issues.filter((i) => i.severity === "warning").length} warning(s)${strict ? " (strict)" : ""}`,
+              ].join("\n"),
+            exitCode: failed ? ExitCode.error : ExitCode.ok,
           };
-        }
-        const strict = opts.strict === true;
-        const failed = !report.ok || (strict && report.issues.length > 0);
-        const { manifest: _m, providers, ...rest } = report;
-        return {
-          data: { ...rest, providers: providers.map((p) => p.provider_id), ok: !failed, strict },
-          human: () =>
-            [
-              report.issues.length > 0 ? renderIssues(report.issues) : "no problems found",
-              `${failed ? "FAIL" : "OK"}: ${report.issues.filter((i) => i.severity === "error").length} error(s), ${report.issues.filter((i) => i.severity === "warning").length} warning(s)${strict ? " (strict)" : ""}`,
-            ].join("\n"),
-          exitCode: failed ? ExitCode.error : ExitCode.ok,
-        };
-      });
+        },
+        // Lint reads no state but the installed providers: where there is none, nothing is created.
+        { state: "optional" },
+      );
     });
 
   pack

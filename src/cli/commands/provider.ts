@@ -8,7 +8,7 @@ import { printable } from "../../util/sanitize.js";
 import { confirmOrRefuse } from "../confirm.js";
 import { parseUserTarget, table } from "../format.js";
 import { readPlanFile, requestFromPlan, writePlanFile } from "../plan-file.js";
-import { globalOptions, runCommand } from "../run.js";
+import { globalOptions, runCommand, runReadOnly } from "../run.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
 const loadImport = () => import("../../provision/import.js");
@@ -35,7 +35,7 @@ export async function readKeysFile(path: string): Promise<Buffer> {
 async function requestFrom(
   providerId: string,
   opts: Record<string, unknown>,
-): Promise<{ req: ImportRequest; fingerprint?: string }> {
+): Promise<{ req: ImportRequest; fingerprint?: string; reviewed?: ImportPlan }> {
   if (typeof opts.plan === "string") {
     const file = readPlanFile(opts.plan);
     const bound = requestFromPlan(file, providerId, {
@@ -47,7 +47,7 @@ async function requestFrom(
     });
     const keys = await readKeysFile(opts.keysFile as string);
     const precheck = typeof opts.precheck === "boolean" ? { precheck: opts.precheck } : {};
-    return { req: { ...bound, keys, ...precheck }, fingerprint: file.plan.fingerprint };
+    return { req: { ...bound, keys, ...precheck }, fingerprint: file.plan.fingerprint, reviewed: file.plan };
   }
   if (typeof opts.host !== "string") throw invalidInput("USAGE", "--host is required (or --plan FILE)");
   if (typeof opts.mode !== "string")
@@ -203,7 +203,7 @@ export function configureProviderCommand(program: Command): Command {
       "\nExit codes: 0 plan ready (with --detailed-exitcode: no changes), 2 changes pending (--detailed-exitcode only), 1 error or no usable key, 4 the plan conflicts with the host.\n\nExamples:\n  relay provider preview deepseek --host prod --keys-file ./deepseek.keys --mode partial\n  relay provider preview deepseek --host prod --keys-file ./deepseek.keys --mode strict --out plan.json",
     )
     .action(async (providerId: string, opts: Record<string, unknown>, cmd: Command) => {
-      await runCommand<ImportPlan>(cmd, async (ctx) => {
+      await runReadOnly<ImportPlan>(cmd, async (ctx) => {
         const { req } = await requestFrom(providerId, { mode: "strict", ...opts });
         const { plan } = await (await loadPreview()).buildPlan(ctx, req);
         if (typeof opts.out === "string") writePlanFile(opts.out, req, plan);
@@ -231,7 +231,7 @@ export function configureProviderCommand(program: Command): Command {
     .action(async (providerId: string, opts: Record<string, unknown>, cmd: Command) => {
       const json = globalOptions(cmd).json === true;
       await runCommand<ImportResult>(cmd, async (ctx) => {
-        const { req, fingerprint } = await requestFrom(providerId, opts);
+        const { req, fingerprint, reviewed } = await requestFrom(providerId, opts);
         let expectedFingerprint = fingerprint;
         if (opts.yes !== true && opts.keysFile === "-")
           throw invalidInput("CONFIRMATION_REQUIRED", "add --yes when the keys come from standard input");
@@ -246,6 +246,8 @@ export function configureProviderCommand(program: Command): Command {
         const result = await (await loadImport()).importKeys(ctx, req, {
           onProgress: progressPrinter(!json && process.stderr.isTTY === true),
           ...(expectedFingerprint ? { expectedFingerprint } : {}),
+          // The file's body is checked against its fingerprint: an edited plan is refused.
+          ...(reviewed ? { reviewedPlan: reviewed } : {}),
         });
         return { data: result, human: renderImport, exitCode: exitForBatch(result.status) };
       });

@@ -1,12 +1,12 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { SLUG_PATTERN } from "../ids.js";
 
 /**
  * The pack format (design §4), defined once. The TypeScript types, the ajv validators and the
  * OpenAPI components all come from these schemas.
  */
-const ID_PATTERN = "^[a-z0-9][a-z0-9-]{1,62}$";
-const Id = Type.String({ pattern: ID_PATTERN });
+const Id = Type.String({ pattern: SLUG_PATTERN });
 const NonEmpty = Type.String({ minLength: 1, maxLength: 200 });
 const Usd = Type.Union([Type.Number({ minimum: 0 }), Type.Null()]);
 /** A calendar day, `YYYY-MM-DD` (validate.ts also refuses days that do not exist). */
@@ -74,7 +74,7 @@ export const ProviderDefinitionSchema = Type.Object(
     ),
     /** Providers of one family are the same API in different regions; each region once per pack. */
     family: Type.Optional(
-      Type.String({ pattern: ID_PATTERN, description: "providers that are one API in different regions" }),
+      Type.String({ pattern: SLUG_PATTERN, description: "providers that are one API in different regions" }),
     ),
     platforms: Type.Object({ preferred: NonEmpty, fallback: NonEmpty }, { additionalProperties: false }),
     api_protocol: Type.Literal("chat_completions"),

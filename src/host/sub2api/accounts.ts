@@ -1,6 +1,6 @@
 import type { HostClient } from "./client.js";
-import { isRecord, tryParseJson } from "./client.js";
 import { deleteById } from "./groups.js";
+import { isRecord, tryParseJson } from "./json.js";
 import { listAll } from "./paginate.js";
 import type {
   AccountTestResult,

@@ -1,6 +1,8 @@
 import type { AdaptiveLimit } from "../../util/aimd.js";
 import { printable } from "../../util/sanitize.js";
+import { describeBody, sub2apiError } from "./error-body.js";
 import { HostError } from "./errors.js";
+import { isRecord, tryParseJson } from "./json.js";
 import { nodeTransport, type Transport, TransportTimeout, TransportTooLarge } from "./transport.js";
 
 /**
@@ -264,38 +266,17 @@ function httpError(
   attempts: number,
 ) {
   const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
-  const body = res.json;
-  if (isRecord(body)) {
-    // Handler envelope {code: <int>, message, reason?, metadata?} or middleware {code: "<STRING>", message}.
-    if (typeof body.code === "number" || typeof body.code === "string") {
-      const metadata = isRecord(body.metadata) ? body.metadata : undefined;
-      return new HostError({
-        kind: "http",
-        operation,
-        status: res.status,
-        code: body.code,
-        reason: typeof body.reason === "string" && body.reason !== "" ? body.reason : undefined,
-        metadata,
-        message:
-          `${operation}: host answered ${res.status} ${typeof body.message === "string" ? hostText(body.message) : ""}`.trim(),
-        retryAfterMs: retryAfterMs ?? retryAfterFromMetadata(metadata),
-        attempts,
-      });
-    }
-    // Gateway errors in OpenAI {error:{type,message}} or Anthropic {type:"error", error:{...}} form,
-    // and the account handler's {error: "mixed_channel_warning", message}.
-    const inner = isRecord(body.error) ? body.error : undefined;
-    const code = inner
-      ? stringOr(inner.code, stringOr(inner.type, undefined))
-      : stringOr(body.error, undefined);
-    const message = inner ? stringOr(inner.message, "") : stringOr(body.message, "");
+  const known = sub2apiError(operation, res.json);
+  if (known) {
     return new HostError({
       kind: "http",
       operation,
       status: res.status,
-      code,
-      message: `${operation}: host answered ${res.status} ${hostText(message ?? "")}`.trim(),
-      retryAfterMs,
+      code: known.code,
+      reason: known.reason,
+      metadata: known.metadata,
+      message: `${operation}: host answered ${res.status} ${hostText(known.message)}`.trim(),
+      retryAfterMs: retryAfterMs ?? retryAfterFromMetadata(known.metadata),
       attempts,
     });
   }
@@ -349,35 +330,7 @@ function retryAfterFromMetadata(metadata: Record<string, unknown> | undefined): 
   return typeof v === "string" || typeof v === "number" ? parseRetryAfter(String(v)) : undefined;
 }
 
-export function tryParseJson(text: string): unknown {
-  if (text === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** A message from the host, as relay repeats it: printable and at most 300 characters. */
 function hostText(text: string): string {
   return printable(text, { max: 300 });
-}
-
-function stringOr<T>(value: unknown, fallback: T): string | T {
-  return typeof value === "string" ? value : fallback;
-}
-
-/**
- * What an answer that is not sub2api's looks like, without quoting it: a page from something else
- * (a login page, an internal service) may hold secrets, and echoing it would make relay an oracle.
- */
-function describeBody(res: { text: string; headers: { get(name: string): string | null } }): string {
-  if (res.text === "") return "an empty body";
-  const type = (res.headers.get("content-type") ?? "no content type").split(";")[0]?.trim().slice(0, 60);
-  const shape = isRecord(tryParseJson(res.text)) ? "JSON that is not a sub2api envelope" : "a body";
-  return `${shape} (${type}, ${res.text.length} bytes)`;
 }

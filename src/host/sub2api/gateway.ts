@@ -1,6 +1,6 @@
 import type { HostClient } from "./client.js";
-import { isRecord } from "./client.js";
 import { isHostError } from "./errors.js";
+import { isRecord } from "./json.js";
 import type { ChatCompletionRequest, GatewayResult } from "./types.js";
 
 /**

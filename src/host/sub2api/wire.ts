@@ -1,5 +1,5 @@
-import { isRecord } from "./client.js";
 import { HostError } from "./errors.js";
+import { isRecord } from "./json.js";
 
 /**
  * Reading sub2api's wire objects defensively: unknown keys are ignored, a missing optional key

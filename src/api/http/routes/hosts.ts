@@ -1,11 +1,12 @@
 import { Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
 import { addHost, getHost, listHosts, probeHost, removeHost } from "../../../hosts/hosts.js";
-import { AddHostRequest } from "../schemas/requests.js";
+import { AddHostRequest, EmptyRequest } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
 import { boolQuery, jsonBody, page, validator } from "../validate.js";
 
 const validateAddHost = validator<AddHostRequest>(AddHostRequest);
+const validateEmpty = validator<EmptyRequest>(EmptyRequest);
 
 export function hostRoutes(ctx: AppContext) {
   const app = new Hono();
@@ -22,13 +23,15 @@ export function hostRoutes(ctx: AppContext) {
   });
   app.get("/", (c) => c.json(page(c, listHosts(ctx)) satisfies Body<"HostList">));
   app.get("/:host_id", (c) => c.json(getHost(ctx, c.req.param("host_id")) satisfies Body<"Host">));
-  app.delete("/:host_id", (c) =>
-    c.json(
+  app.delete("/:host_id", async (c) => {
+    await jsonBody(c, validateEmpty, { optional: true });
+    return c.json(
       removeHost(ctx, c.req.param("host_id"), { force: boolQuery(c, "force") }) satisfies Body<"HostRemoval">,
-    ),
-  );
-  app.post("/:host_id/probe", async (c) =>
-    c.json((await probeHost(ctx, c.req.param("host_id"))) satisfies Body<"Host">),
-  );
+    );
+  });
+  app.post("/:host_id/probe", async (c) => {
+    await jsonBody(c, validateEmpty, { optional: true });
+    return c.json((await probeHost(ctx, c.req.param("host_id"))) satisfies Body<"Host">);
+  });
   return app;
 }

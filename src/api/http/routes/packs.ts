@@ -1,6 +1,6 @@
 import { realpathSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
 import {
@@ -11,11 +11,13 @@ import {
   type PackSource,
   removePack,
 } from "../../../packs/packs.js";
-import { InstallPackPath } from "../schemas/requests.js";
+import { printable } from "../../../util/sanitize.js";
+import { EmptyRequest, InstallPackPath } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
 import { boolQuery, jsonBody, page, validator } from "../validate.js";
 
 const validateInstallPath = validator<InstallPackPath>(InstallPackPath);
+const validateEmpty = validator<EmptyRequest>(EmptyRequest);
 
 /**
  * A server path the API may install from: inside RELAY_PACKS_DIR (relative to it), checked before
@@ -47,6 +49,21 @@ function allowedPackPath(packsDir: string | undefined, path: string): string {
   return real;
 }
 
+/** The form of a multipart body; one without a boundary, or not split by it, is bad input (was a 500). */
+async function multipartForm(c: Context) {
+  const type = c.req.header("content-type") ?? "";
+  const refused = () =>
+    invalidInput("INVALID_MULTIPART", "the multipart body cannot be read", {
+      hint: 'Send Content-Type multipart/form-data; boundary=… with the zip in a part named "file" (curl -F file=@pack.zip does).',
+    });
+  if (!/;\s*boundary=("[^"]+"|[^\s;]+)/i.test(type)) throw refused();
+  try {
+    return await c.req.parseBody();
+  } catch {
+    throw refused();
+  }
+}
+
 /**
  * POST /api/packs/install takes a zip as the raw body (application/zip or
  * application/octet-stream), as multipart form field `file`, or `{ "path": "…" }` naming a pack
@@ -68,7 +85,15 @@ export function packRoutes(ctx: AppContext) {
       if (data.length === 0) throw invalidInput("EMPTY_BODY", "the request body is empty; send the pack zip");
       source = { kind: "zip", data, label: "upload" };
     } else if (type.startsWith("multipart/form-data")) {
-      const form = await c.req.parseBody();
+      const form = await multipartForm(c);
+      const unknown = Object.keys(form).filter((k) => k !== "file");
+      if (unknown.length > 0)
+        throw invalidInput("INVALID_REQUEST", "request body does not match the schema", {
+          details: unknown.map((k) => ({
+            pointer: "/",
+            message: `unknown field "${printable(k, { max: 64 })}"`,
+          })),
+        });
       const file = form.file;
       if (!(file instanceof File))
         throw invalidInput("MISSING_FILE", 'multipart body needs a "file" field holding the pack zip');
@@ -83,9 +108,10 @@ export function packRoutes(ctx: AppContext) {
     return c.json(result satisfies Body<"PackInstallResult">, result.outcome === "unchanged" ? 200 : 201);
   });
   app.get("/", (c) => c.json(page(c, listPacks(ctx)) satisfies Body<"PackList">));
-  app.delete("/:pack_id", (c) =>
-    c.json(removePack(ctx, c.req.param("pack_id")) satisfies Body<"PackRemoval">),
-  );
+  app.delete("/:pack_id", async (c) => {
+    await jsonBody(c, validateEmpty, { optional: true });
+    return c.json(removePack(ctx, c.req.param("pack_id")) satisfies Body<"PackRemoval">);
+  });
   app.get("/:pack_id", (c) => c.json(getPack(ctx, c.req.param("pack_id")) satisfies Body<"Pack">));
   app.get("/:pack_id/providers", (c) => c.json({ items: listPackProviders(ctx, c.req.param("pack_id")) }));
   return app;

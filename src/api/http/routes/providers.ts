@@ -2,15 +2,16 @@ import { Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
 import { importKeys } from "../../../provision/import.js";
 import { buildPlan } from "../../../provision/preview.js";
-import { rollbackBatch } from "../../../provision/rollback.js";
+import { rollbackBatch, rollbackPreview } from "../../../provision/rollback.js";
 import type { ImportRequest } from "../../../provision/types.js";
 import { getBatch, listBatches } from "../../../store/batches.js";
 import { findHost } from "../../../store/hosts.js";
-import { ImportRequest as ImportBody } from "../schemas/requests.js";
+import { ImportRequest as ImportBody, RollbackRequest } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
 import { boolQuery, jsonBody, page, toTargets, validator } from "../validate.js";
 
 const validateImport = validator<ImportBody>(ImportBody);
+const validateRollback = validator<RollbackRequest>(RollbackRequest);
 
 export function toImportRequest(
   providerId: string,
@@ -73,8 +74,12 @@ export function providerRoutes(ctx: AppContext) {
 export function batchRoutes(ctx: AppContext) {
   const app = new Hono();
   app.get("/:batch_id", (c) => c.json(getBatch(ctx, c.req.param("batch_id")) satisfies Body<"Batch">));
-  app.post("/:batch_id/rollback", async (c) =>
-    c.json((await rollbackBatch(ctx, c.req.param("batch_id"))) satisfies Body<"Batch">),
-  );
+  // `{"dry_run": true}` answers what would be deleted, from relay's records; the host is not called.
+  app.post("/:batch_id/rollback", async (c) => {
+    const body = await jsonBody(c, validateRollback, { optional: true });
+    const id = c.req.param("batch_id");
+    if (body.dry_run) return c.json(rollbackPreview(ctx, id) satisfies Body<"RollbackPreview">);
+    return c.json((await rollbackBatch(ctx, id)) satisfies Body<"Batch">);
+  });
   return app;
 }

@@ -1,7 +1,10 @@
 import { Type } from "@sinclair/typebox";
 import { StringEnum } from "./requests.js";
 
-/** Bodies of the operator verbs (remove a host or a pack, list providers) and of an accepted import. */
+/**
+ * Bodies of the operator verbs (remove a host or a pack, list providers, a rollback's dry run) and
+ * of an accepted import.
+ */
 const Str = () => Type.String();
 const Int = () => Type.Integer();
 
@@ -24,4 +27,11 @@ export const ProviderListItem = Type.Object({
   display_name: Str(),
   pack_id: Str(),
   hosts: Type.Array(Type.Object({ host_name: Str(), status: Str(), access_state: Str() })),
+});
+
+export const RollbackPreview = Type.Object({
+  batch_id: Str(),
+  would_delete: Type.Array(
+    Type.Object({ type: Str(), name: Str(), host_resource_id: Type.Union([Int(), Type.Null()]) }),
+  ),
 });

@@ -113,7 +113,23 @@ export const ReconcileRequest = Type.Object(
 );
 export type ReconcileRequest = Static<typeof ReconcileRequest>;
 
+/** The body of a write route that takes no fields (remove a host or a pack, probe a host): none, or `{}`. */
+export const EmptyRequest = Type.Object({}, { additionalProperties: false });
+export type EmptyRequest = Static<typeof EmptyRequest>;
+
+export const RollbackRequest = Type.Object(
+  {
+    dry_run: Type.Optional(
+      Type.Boolean({ description: "answer what a rollback would delete, in order; change nothing" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RollbackRequest = Static<typeof RollbackRequest>;
+
 export const requestSchemas = {
+  EmptyRequest,
+  RollbackRequest,
   AddHostRequest,
   InstallPackPath,
   ImportRequest,

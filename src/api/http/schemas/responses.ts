@@ -1,5 +1,5 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
-import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem } from "./operations.js";
+import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
 import { StringEnum } from "./requests.js";
 
 /**
@@ -376,6 +376,10 @@ export const responseSchemas = {
   HostRemoval,
   PackRemoval,
   ImportAccepted,
+  RollbackPreview,
+  RollbackAnswer: Type.Union([Ref("Batch", Batch), Ref("RollbackPreview", RollbackPreview)], {
+    description: "the batch after the rollback, or with dry_run what a rollback would delete",
+  }),
   ProviderList: Type.Object({ items: Type.Array(ProviderListItem), next_cursor: Nullable(Str()) }),
 };
 
