@@ -176,8 +176,9 @@ describe("keys checked with their upstream before any write (sync-upstream-previ
     const made = [...w.sim.sim.state.accounts.values()];
     expect(made).toHaveLength(2);
     expect(made.map((x) => x.credentials.api_key)).not.toContain(revoked);
-    // Three previews were sent; the host answered two with the model list (the third is its 502).
-    expect(w.sim.sim.writes.filter((x) => x.includes("sync-upstream-preview"))).toHaveLength(2);
+    // Four previews were sent: the URL-allowlist check's (first new key) before the batch opens,
+    // then one per key; the host answered three with the model list (the revoked key's is a 502).
+    expect(w.sim.sim.writes.filter((x) => x.includes("sync-upstream-preview"))).toHaveLength(3);
   });
 
   it("strict with --precheck: a refused key stops the import before the first write", async () => {

@@ -262,12 +262,12 @@ describe("accounts as sub2api's 2026 source reads (67380eafd)", () => {
     const failed = await fetch(`${h.url}/api/v1/admin/accounts/${id}/test`, {
       method: "POST",
       headers: { "x-api-key": h.sim.state.adminApiKey, "content-type": "application/json" },
-      body: JSON.stringify({ model_id: "deepseek-chat" }),
+      body: JSON.stringify({ model_id: "deepseek-flash" }),
     });
     expect(await failed.text()).toMatch(/Chat Completions API \(\/v1\/chat\/completions\) returned 401/);
     expect(h.sim.state.accounts.get(id)).toMatchObject({ status: "error", schedulable: false });
     h.sim.upstream.restore("sk-x");
-    await (await call("POST", `/api/v1/admin/accounts/${id}/test`, { model_id: "deepseek-chat" })).body;
+    await (await call("POST", `/api/v1/admin/accounts/${id}/test`, { model_id: "deepseek-flash" })).body;
     expect(h.sim.state.accounts.get(id)).toMatchObject({ status: "active", schedulable: false });
   });
 
