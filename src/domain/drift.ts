@@ -60,12 +60,11 @@ export function healAction(f: Finding): HealAction | null {
   return null;
 }
 
-/** A finding as the API shows it: with what `--heal` would do about it. */
-export type DescribedFinding = Finding & { heal_action: HealAction | null };
-
-export function describeFindings(findings: Finding[]): DescribedFinding[] {
-  return findings.map((f) => ({ ...f, heal_action: healAction(f) }));
-}
+/**
+ * A finding as the API shows it: with what `--heal` would do about it, and what the operator can
+ * do (`next_step`, from domain/next-steps.ts) when it stays.
+ */
+export type DescribedFinding = Finding & { heal_action: HealAction | null; next_step: string | null };
 
 export type Expectation =
   | { type: "group"; platform: string; subscription_type: string; status: "active" }

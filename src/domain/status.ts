@@ -1,5 +1,5 @@
 import type { AccessState } from "./access.js";
-import { type Finding, statusFromFindings } from "./drift.js";
+import { type Finding, type ReconcileOutcome, statusFromFindings } from "./drift.js";
 
 /**
  * A provider's life on one host. `not_installed`: relay installed it once and every batch has
@@ -46,6 +46,8 @@ export interface ProviderFacts {
   proof?: { state: AccessState; reason: string };
   /** Findings of the newest reconcile run that finished after the last batch changed. */
   findings?: Finding[];
+  /** The provider and the host's name, for the command a reason names. */
+  names?: { providerId: string; hostName: string };
 }
 
 export interface ProviderState {
@@ -81,10 +83,18 @@ export function nextProviderState(f: ProviderFacts): ProviderState {
   if (!installed) {
     const b = f.lastBatch;
     if (!b) return state("validated", "pack compatible with host; nothing imported yet");
-    if (b.importFailed) return state("failed", `last import failed: ${b.reason}`);
+    if (b.importFailed) {
+      const again = f.names
+        ? `relay provider import ${f.names.providerId} --host ${f.names.hostName}`
+        : "relay provider import";
+      return state(
+        "failed",
+        `last import failed and left nothing on the host: ${b.reason}; fix the cause, then run \`${again}\` again`,
+      );
+    }
     if (b.status === "rolled_back")
       return state("not_installed", `batch ${b.id} rolled back; nothing of this provider is installed`);
-    return state("failed", `batch ${b.id} is ${b.status}: ${b.reason}`);
+    return state("failed", `batch ${b.id} is ${b.status}: ${b.reason}; see \`relay batch show ${b.id}\``);
   }
   const proven = PROVEN.includes(access.state);
   // Access is judged by the newest proof, not by the reconcile that may have run before it.
@@ -98,4 +108,17 @@ export function nextProviderState(f: ProviderFacts): ProviderState {
   if (access.state === "broken") return state("degraded", `access broken: ${access.reason}`);
   const n = f.live.accounts;
   return state("installed", `${n} working account(s); access not verified`);
+}
+
+/**
+ * A reconcile's outcome (and `relay reconcile run`'s exit code) says what is on the host now:
+ * drift when something there differs from the records (a drift or incompatibility finding, or a
+ * rollback that left resources), degraded when accounts or access fail. A `failed` status with
+ * nothing on the host (a strict import that rolled back cleanly) has nothing to report: ok.
+ */
+export function reconcileOutcome(status: ProviderStatus, findings: Finding[]): ReconcileOutcome {
+  if (status === "drifted") return "drift";
+  if (status === "degraded") return "degraded";
+  if (status === "failed" && findings.some((x) => x.kind === "incompatible")) return "drift";
+  return "ok";
 }

@@ -4,7 +4,7 @@ import { providerSupport } from "../domain/compat.js";
 import { AppError, invalidInput } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { type HostMapping, mapProvider } from "../domain/mapping.js";
-import { accountName, channelName, groupName, planName } from "../domain/naming.js";
+import { accountName, channelName, groupName, logicalKey, planName } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { parseHostVersion, parseRange, satisfies } from "../domain/pack/version-range.js";
 import {
@@ -48,10 +48,16 @@ export async function buildPlan(
   const intake = await intakeKeys(req.keys, ctx.secrets, def.key_pattern, req.maxKeys, keyPatternChecked);
   // Read-only: the install row is created when an import actually runs.
   const gen = getInstall(ctx, host.id, req.providerId)?.generation ?? 1;
+  const records = resourceIndex(ctx, host.id, def.provider_id);
+  // A live record keeps its name: a channel `reconcile --heal` re-created carries a suffix.
+  const recordedName = (type: SharedResourceType, fresh: string) => {
+    const r = records.get(`${type}|${logicalKey(gen, type)}`);
+    return r && (r.state === "created" || r.state === "reused") ? r.name : fresh;
+  };
   const names: Record<SharedResourceType, string> = {
-    group: groupName(def.provider_id, ctx.installId, gen),
-    channel: channelName(def.provider_id, ctx.installId, gen),
-    plan: planName(def.provider_id, ctx.installId, gen),
+    group: recordedName("group", groupName(def.provider_id, ctx.installId, gen)),
+    channel: recordedName("channel", channelName(def.provider_id, ctx.installId, gen)),
+    plan: recordedName("plan", planName(def.provider_id, ctx.installId, gen)),
   };
   const adapter = hostAdapterFor(ctx, host);
   const subscriptionGroup = def.group_defaults.subscription_type === "subscription";
@@ -65,7 +71,6 @@ export async function buildPlan(
   } catch (err) {
     throw fromHostError(err, host.baseUrl);
   }
-  const records = resourceIndex(ctx, host.id, def.provider_id);
   const options: PlanOptions = {
     providerId: def.provider_id,
     generation: gen,

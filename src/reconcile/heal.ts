@@ -109,14 +109,24 @@ async function healOne(h: Healer, f: Finding, row: ResourceRow): Promise<string 
     return grant.action === "created" ? `re-assigned the subscription of user ${a.user_id}` : undefined;
   }
   if (action === "recreate_channel" && gid !== undefined) {
+    // The host may keep a deleted name: the new channel gets a suffixed one, and the record
+    // follows it (name and id), so the next preview and import find it and reuse it.
+    const name = `${baseName(row.name)}-r${Date.now().toString(36)}`;
     const ch = await h.adapter.createChannel({
-      name: `${row.name}-r${Date.now().toString(36)}`,
+      name,
       description: ownershipTag(h.ctx.installId, h.def.provider_id, row.batchId ?? ""),
       groupIds: [gid],
       modelPricing: mapProvider(h.def, { version: h.version, caps: h.caps }).pricing,
     });
-    updateResource(h.ctx, row.id, { hostResourceId: ch.id });
-    return `re-created channel for group #${gid} as #${ch.id}`;
+    updateResource(h.ctx, row.id, {
+      hostResourceId: ch.id,
+      name,
+      attrs: { ...row.attrs, group_ids: ch.groupIds },
+    });
+    return `re-created channel for group #${gid} as ${name} (#${ch.id})`;
   }
   return undefined;
 }
+
+/** A channel re-created twice is `…-r<a>`, not `…-r<a>-r<b>`. */
+const baseName = (name: string) => name.replace(/-r[0-9a-z]+$/, "");

@@ -2,7 +2,6 @@ import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import {
   type DescribedFinding,
-  describeFindings,
   diffResources,
   type Finding,
   type ReconcileOutcome,
@@ -10,10 +9,11 @@ import {
 } from "../domain/drift.js";
 import { AppError } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
+import { describeFindings } from "../domain/next-steps.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { parseHostVersion, parseRange, satisfies } from "../domain/pack/version-range.js";
 import { formatRetest, pickRetests, type RetestPolicy, SCHEDULED_RETEST } from "../domain/retest.js";
-import type { ProviderStatus } from "../domain/status.js";
+import { reconcileOutcome } from "../domain/status.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
 import { runAccessProbe } from "../steps/access-proof.js";
@@ -254,12 +254,6 @@ async function reprove(
   }
 }
 
-const OUTCOME: Partial<Record<ProviderStatus, ReconcileOutcome>> = {
-  drifted: "drift",
-  failed: "drift",
-  degraded: "degraded",
-};
-
 /** Records the run, recomputes the provider's status from it, and counts it in the metrics. */
 function finish(
   run: Run,
@@ -278,7 +272,7 @@ function finish(
     // The run's findings are facts the status is decided from: record them, then decide.
     record(outcome, status);
     const next = refreshProviderState(ctx, host.id, install.providerId);
-    outcome = OUTCOME[next.status] ?? "ok";
+    outcome = reconcileOutcome(next.status, findings);
     status = next.status;
     reason = next.reason;
   }
@@ -309,7 +303,7 @@ function finish(
     new_status: status,
     reason,
     access_state: access,
-    findings: describeFindings(findings),
+    findings: describeFindings(findings, { providerId: install.providerId, hostName: host.name }),
     healed,
     retest: { policy: formatRetest(run.policy), tested: run.tested },
     host_calls: run.calls,

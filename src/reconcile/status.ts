@@ -1,7 +1,8 @@
 import type { AppContext } from "../app/context.js";
 import type { AccessState } from "../domain/access.js";
-import { type DescribedFinding, describeFindings, type Finding } from "../domain/drift.js";
+import type { DescribedFinding, Finding } from "../domain/drift.js";
 import { notFound } from "../domain/errors.js";
+import { describeFindings } from "../domain/next-steps.js";
 import { findHost, listHostRows } from "../store/hosts.js";
 import { listInstalls, providerStatusRows } from "../store/installs.js";
 import { currentProviderDefinitions, getProviderDefinition, providerOwners } from "../store/packs.js";
@@ -59,7 +60,10 @@ export function providerStatus(ctx: AppContext, providerId: string, hostRef?: st
               started_at: r.run_started_at as string,
               duration_ms: r.run_duration_ms,
               host_calls: r.run_host_calls ?? 0,
-              findings: describeFindings(JSON.parse(r.run_findings ?? "[]") as Finding[]),
+              findings: describeFindings(JSON.parse(r.run_findings ?? "[]") as Finding[], {
+                providerId,
+                hostName: r.host_name,
+              }),
             },
     })),
   };

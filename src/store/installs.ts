@@ -3,7 +3,7 @@ import { nextProviderState, type ProviderFacts, type ProviderState } from "../do
 import { type Db, nowIso, type StoreContext } from "./db.js";
 import { lastAccessRecord } from "./probes.js";
 import { liveResources } from "./resources.js";
-import { events, importBatches, providerInstalls, reconcileRuns } from "./schema.js";
+import { events, hosts, importBatches, providerInstalls, reconcileRuns } from "./schema.js";
 import { stmt } from "./statements.js";
 
 export type InstallRow = typeof providerInstalls.$inferSelect;
@@ -76,8 +76,10 @@ export function providerFacts(s: StoreContext, install: InstallRow): ProviderFac
   const failedWithLeftovers = batches.find(
     (b) => b.status === "failed" && live.some((r) => r.batchId === b.id && r.origin === "created"),
   );
+  const host = s.db.select({ name: hosts.name }).from(hosts).where(eq(hosts.id, hostId)).get();
   const facts: ProviderFacts = {
     disabled: install.status === "disabled",
+    ...(host ? { names: { providerId, hostName: host.name } } : {}),
     live: { groups: groups.length, accounts: live.filter((r) => r.resourceType === "account").length },
     ...(failedWithLeftovers ? { unfinishedRollback: failedWithLeftovers.id } : {}),
   };

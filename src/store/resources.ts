@@ -81,9 +81,14 @@ export function findResource(
 export function updateResource(
   s: StoreContext,
   id: number,
-  patch: Partial<Pick<ResourceRow, "state" | "hostResourceId" | "attrs" | "origin" | "batchId">>,
+  patch: Partial<Pick<ResourceRow, "state" | "hostResourceId" | "attrs" | "origin" | "batchId" | "name">>,
 ) {
-  if (patch.attrs === undefined && patch.origin === undefined && patch.batchId === undefined) {
+  if (
+    patch.attrs === undefined &&
+    patch.origin === undefined &&
+    patch.batchId === undefined &&
+    patch.name === undefined
+  ) {
     // Hot path (one per account): a cached statement instead of a freshly built query.
     stmt(
       s.db.$client,

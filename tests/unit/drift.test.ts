@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  describeFindings,
   diffResources,
   type Finding,
   healAction,
@@ -8,6 +7,7 @@ import {
   type RecordedResource,
   statusFromFindings,
 } from "../../src/domain/drift.js";
+import { describeFindings } from "../../src/domain/next-steps.js";
 import type { HostAccount, HostGroup } from "../../src/host/sub2api/types.js";
 
 const INSTALL = "0a1b2c3d";
@@ -223,6 +223,37 @@ describe("healAction: what `reconcile --heal` would do, as the board and the API
     for (const kind of ["unexpected", "account_failing", "access_broken", "incompatible"] as const)
       expect(healAction(f({ kind, resource_type: "subscription" }))).toBeNull();
     expect(healAction(f({ resource_type: "channel", healed: true }))).toBeNull();
-    expect(describeFindings([f({ resource_type: "channel" })])[0]?.heal_action).toBe("recreate_channel");
+    expect(
+      describeFindings([f({ resource_type: "channel" })], { providerId: "deepseek", hostName: "prod" })[0]
+        ?.heal_action,
+    ).toBe("recreate_channel");
+  });
+});
+
+describe("nextStep: every finding that stays names a command", () => {
+  const f = (over: Partial<Finding>): Finding => ({
+    kind: "missing",
+    resource_type: "account",
+    name: "n",
+    host_resource_id: 1,
+    message: "m",
+    ...over,
+  });
+  it("one per kind, null once healed", async () => {
+    const { nextStep } = await import("../../src/domain/next-steps.js");
+    const t = { providerId: "deepseek", hostName: "prod" };
+    const kinds = [
+      "missing",
+      "changed",
+      "unexpected",
+      "account_failing",
+      "access_broken",
+      "incompatible",
+    ] as const;
+    for (const kind of kinds) expect(nextStep(f({ kind, field: "status" }), t)).toMatch(/relay /);
+    expect(nextStep(f({ resource_type: "channel" }), t)).toBe(
+      "relay provider reconcile deepseek --host prod --heal",
+    );
+    expect(nextStep(f({ resource_type: "channel", healed: true }), t)).toBeNull();
   });
 });

@@ -126,3 +126,25 @@ describe("nextProviderState: the one place a provider's status and access are de
     });
   }
 });
+
+describe("reconcileOutcome: what is on the host now", () => {
+  it("a failed import that left nothing is ok; drift, incompatibility and degradation are not", async () => {
+    const { reconcileOutcome } = await import("../../src/domain/status.js");
+    expect(reconcileOutcome("failed", [])).toBe("ok");
+    expect(reconcileOutcome("failed", [finding("incompatible")])).toBe("drift");
+    expect(reconcileOutcome("drifted", [])).toBe("drift");
+    expect(reconcileOutcome("degraded", [finding("account_failing")])).toBe("degraded");
+    expect(reconcileOutcome("active", [])).toBe("ok");
+  });
+
+  it("a failed import's reason names the command to run again", () => {
+    const s = nextProviderState({
+      disabled: false,
+      live: { groups: 0, accounts: 0 },
+      lastBatch: { id: "b_2", status: "rolled_back", reason: "account test failed", importFailed: true },
+      names: { providerId: "deepseek", hostName: "prod" },
+    });
+    expect(s.status).toBe("failed");
+    expect(s.reason).toMatch(/`relay provider import deepseek --host prod` again/);
+  });
+});

@@ -27,8 +27,10 @@ export function renderReconcile(results: ReconcileResult[]): string {
     ),
   ];
   for (const r of results) {
-    for (const f of r.findings)
+    for (const f of r.findings) {
       lines.push(`${f.healed ? "✔ healed" : "✗"} ${f.kind.padEnd(15)} ${f.message}`);
+      if (f.next_step) lines.push(`  → ${f.next_step}`);
+    }
     for (const h of r.healed) lines.push(`  ${h}`);
     if (r.outcome === "error") lines.push(`✗ ${r.provider_id}: ${r.reason}`);
   }
@@ -205,10 +207,10 @@ export function configureReconcileCommand(program: Command, provider: Command) {
                 ]),
               ),
               ...v.hosts.flatMap((h) =>
-                (h.last_reconcile?.findings ?? []).map(
-                  (f) =>
-                    `  ${h.host_name}: ${(f as { kind: string; message: string }).kind} — ${(f as { message: string }).message}`,
-                ),
+                (h.last_reconcile?.findings ?? []).flatMap((f) => [
+                  `  ${h.host_name}: ${f.kind} — ${f.message}`,
+                  ...(f.next_step ? [`    → ${f.next_step}`] : []),
+                ]),
               ),
             ].join("\n"),
         };

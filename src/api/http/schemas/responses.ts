@@ -54,6 +54,8 @@ const Finding = Type.Object({
   healed: Opt(Bool()),
   /** What `reconcile --heal` would do about it; null: nothing (see docs/operations.md). */
   heal_action: Nullable(StringEnum(["rebind_account", "reassign_subscription", "recreate_channel"])),
+  /** What the operator can do while it stays (a `relay …` command); null once healed. */
+  next_step: Nullable(Str()),
 });
 
 export const ErrorBody = Type.Object({

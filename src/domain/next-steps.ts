@@ -1,0 +1,38 @@
+import { type DescribedFinding, type Finding, healAction } from "./drift.js";
+
+/** Who a finding is about: the provider and the host's name, as the operator types them. */
+export interface Target {
+  providerId: string;
+  hostName: string;
+}
+
+/**
+ * What the operator can do about a finding that stays: a `relay …` command (the same verbs as
+ * the API's routes). Null for a finding `--heal` repaired. Decided from the finding alone, so the
+ * CLI, the API and the board say the same thing.
+ */
+export function nextStep(f: Finding, t: Target): string | null {
+  if (f.healed) return null;
+  const on = `${t.providerId} --host ${t.hostName}`;
+  if (healAction(f) !== null) return `relay provider reconcile ${on} --heal`;
+  switch (f.kind) {
+    case "missing":
+      return f.resource_type === "account"
+        ? `relay provider import ${on} --keys-file FILE --mode partial (with the key of ${f.name}: relay keeps no key)`
+        : `relay provider resources ${on} names its batch; relay batch rollback BATCH_ID --yes, then relay provider import ${on}`;
+    case "changed":
+      return `set ${f.resource_type}.${f.field} back to ${JSON.stringify(f.expected)} on the host, or ignore it with RELAY_DRIFT_IGNORE="${t.providerId}:${f.resource_type}.${f.field}"; then relay provider reconcile ${on}`;
+    case "unexpected":
+      return `delete ${f.resource_type} #${f.host_resource_id} on the host if nothing uses it; then relay provider reconcile ${on}`;
+    case "account_failing":
+      return `check the key of ${f.name} with its provider; relay provider reconcile ${on} --retest failed follows it`;
+    case "access_broken":
+      return `relay access status ${on} --probe`;
+    case "incompatible":
+      return `relay pack install PATH (a pack whose host.version_range includes the host), or upgrade sub2api and run relay host probe ${t.hostName}`;
+  }
+}
+
+export function describeFindings(findings: Finding[], t: Target): DescribedFinding[] {
+  return findings.map((f) => ({ ...f, heal_action: healAction(f), next_step: nextStep(f, t) }));
+}
