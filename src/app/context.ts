@@ -1,5 +1,6 @@
 import { appendFileSync } from "node:fs";
-import type { Config } from "../config/index.js";
+import { type Config, ConfigError } from "../config/index.js";
+import { unknownIgnoreTargets } from "../domain/drift-ignore.js";
 import {
   type AdapterOptions,
   type CallObservation,
@@ -51,6 +52,9 @@ function hostLabel(baseUrl: string): string {
 }
 
 export function createContext(parts: ContextParts): AppContext {
+  // The rules' syntax was checked with the config; what they name is checked here, at start.
+  const [first, ...rest] = unknownIgnoreTargets(parts.config.driftIgnore);
+  if (first) throw new ConfigError(first.variable, [first, ...rest].map((p) => p.problem).join("; "));
   const timeoutMs = parts.config.hostTimeoutMs;
   const metrics = new Metrics(() => statusByHost(parts.db), {
     version: packageVersion(),

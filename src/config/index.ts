@@ -54,6 +54,8 @@ export interface Config {
   hostTimeoutMs: number;
   /** Calls in flight to one host at most (its adaptive limit starts and tops out here). */
   hostConcurrency: number;
+  /** RELAY_DRIFT_IGNORE and RELAY_DRIFT_IGNORE_FILE: differences reconcile reports as ignored. */
+  driftIgnore: IgnoreRule[];
 }
 
 export interface LoadOptions {
@@ -136,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
   const allowLoopbackUpstreams = parseBool(env, "RELAY_ALLOW_LOOPBACK_UPSTREAMS", false);
   const hostCallTrace = nonEmpty(env, "RELAY_HOST_CALL_TRACE");
   const packsDir = parsePacksDir(nonEmpty(env, "RELAY_PACKS_DIR"));
+  const driftIgnore = parseDriftIgnore(env);
   const { key: masterKey, source: masterKeySource } = databaseUrl
     ? sharedMasterKey(env)
     : resolveMasterKey(env, dbPath);
@@ -157,7 +160,64 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     logLevel,
     hostTimeoutMs,
     hostConcurrency,
+    driftIgnore,
   };
+}
+
+/**
+ * A difference the operator accepts (Argo CD's ignoreDifferences): `PROVIDER:TYPE.FIELD`, where
+ * PROVIDER is a provider id or `*`, TYPE a resource type and FIELD one of its watched fields or
+ * `*`; e.g. `deepseek:account.schedulable,*:group.description`. Only `changed` findings are
+ * ignored (domain/drift-ignore.ts, which also refuses unknown types and fields at start).
+ */
+export interface IgnoreRule {
+  provider: string;
+  resource: string;
+  field: string;
+  /** As written, for the output. */
+  text: string;
+  /** The variable it came from, for the message that refuses it. */
+  variable: string;
+}
+
+const IGNORE_RULE = /^([a-z0-9][a-z0-9-]*|\*):([a-z_]+)\.([a-z_]+|\*)$/;
+
+/** Rules separated by commas, blanks or new lines; `#` starts a comment. Every bad rule is named. */
+export function parseIgnoreRules(variable: string, text: string): IgnoreRule[] {
+  const rules: IgnoreRule[] = [];
+  const problems: string[] = [];
+  const words = text
+    .split("\n")
+    .map((line) => line.replace(/#.*$/, ""))
+    .join(",")
+    .split(/[,\s]+/)
+    .filter((w) => w !== "");
+  for (const w of words) {
+    const m = IGNORE_RULE.exec(w);
+    if (m) rules.push({ provider: m[1] ?? "", resource: m[2] ?? "", field: m[3] ?? "", text: w, variable });
+    else problems.push(`"${w}" is not PROVIDER:TYPE.FIELD (e.g. deepseek:account.schedulable)`);
+  }
+  if (problems.length > 0) throw new ConfigError(variable, problems.join("; "));
+  return rules;
+}
+
+/** Rules from the variable, then from the file (one or more a line); any bad rule stops the start. */
+function parseDriftIgnore(env: NodeJS.ProcessEnv): IgnoreRule[] {
+  const rules: IgnoreRule[] = [];
+  const take = (variable: string, text: string) => rules.push(...parseIgnoreRules(variable, text));
+  const inline = nonEmpty(env, "RELAY_DRIFT_IGNORE");
+  if (inline) take("RELAY_DRIFT_IGNORE", inline);
+  const file = nonEmpty(env, "RELAY_DRIFT_IGNORE_FILE");
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(resolve(file), "utf8");
+    } catch (err) {
+      throw new ConfigError("RELAY_DRIFT_IGNORE_FILE", `cannot read ${file}: ${(err as Error).message}`);
+    }
+    take("RELAY_DRIFT_IGNORE_FILE", text);
+  }
+  return rules;
 }
 
 function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {

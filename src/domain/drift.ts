@@ -5,6 +5,7 @@ import type {
   HostPlan,
   HostSubscription,
 } from "../host/sub2api/types.js";
+import { type ManagedFields, managedFieldDifferences } from "./drift-fields.js";
 import { madeByUs } from "./naming.js";
 
 /**
@@ -85,6 +86,8 @@ export interface RecordedResource {
   name: string;
   hostResourceId: number;
   expect: Expectation;
+  /** The other fields relay set (drift-fields.ts), compared by `managedFieldDifferences`. */
+  managed?: ManagedFields;
 }
 
 export interface Observed {
@@ -221,7 +224,8 @@ export function diffResources(
       });
       continue;
     }
-    for (const [field, expected, actual] of result ?? []) {
+    const more = result && r.managed ? managedFieldDifferences(r.managed, r.hostResourceId, on) : [];
+    for (const [field, expected, actual] of [...(result ?? []), ...more]) {
       findings.push({
         kind: "changed",
         ...where,

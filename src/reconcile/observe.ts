@@ -1,6 +1,8 @@
 import type { HostFacts } from "../domain/compat.js";
 import type { Expectation, Observed, RecordedResource } from "../domain/drift.js";
-import { mapProvider } from "../domain/mapping.js";
+import type { ManagedFields } from "../domain/drift-fields.js";
+import { type HostMapping, mapProvider } from "../domain/mapping.js";
+import { ownershipTag } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import type { HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
 import type { ResourceRow } from "../store/resources.js";
@@ -18,6 +20,7 @@ export function expectations(
   rows: ResourceRow[],
   def: ProviderDefinition,
   host: HostFacts,
+  installId: string,
 ): RecordedResource[] {
   const mapping = mapProvider(def, host);
   const out: RecordedResource[] = [];
@@ -58,9 +61,75 @@ export function expectations(
         break;
       }
     }
-    if (expect) out.push({ name: r.name, hostResourceId: r.hostResourceId as number, expect });
+    const managed = managedFields(r, def, mapping, installId);
+    if (expect)
+      out.push({
+        name: r.name,
+        hostResourceId: r.hostResourceId as number,
+        expect,
+        ...(managed ? { managed } : {}),
+      });
   }
   return out;
+}
+
+/**
+ * The other fields relay sent when it made `r` (the same values the saga's create steps send):
+ * a limit the pack leaves unset was not sent, and a reused resource keeps the description of the
+ * batch that made it.
+ */
+function managedFields(
+  r: ResourceRow,
+  def: ProviderDefinition,
+  mapping: HostMapping,
+  installId: string,
+): ManagedFields | undefined {
+  const description =
+    r.origin === "created" && r.batchId
+      ? { description: ownershipTag(installId, def.provider_id, r.batchId) }
+      : {};
+  const g = def.group_defaults;
+  switch (r.resourceType) {
+    case "group":
+      return {
+        type: "group",
+        rate_multiplier: g.rate_multiplier,
+        is_exclusive: g.is_exclusive,
+        ...(g.daily_limit_usd !== undefined ? { daily_limit_usd: g.daily_limit_usd } : {}),
+        ...(g.weekly_limit_usd !== undefined ? { weekly_limit_usd: g.weekly_limit_usd } : {}),
+        ...(g.monthly_limit_usd !== undefined ? { monthly_limit_usd: g.monthly_limit_usd } : {}),
+        ...description,
+      };
+    case "account":
+      return {
+        type: "account",
+        concurrency: def.account_defaults.concurrency,
+        priority: def.account_defaults.priority,
+      };
+    case "channel":
+      return {
+        type: "channel",
+        model_pricing: mapping.pricing.map((p) => ({
+          platform: p.platform,
+          models: p.models,
+          input_price: p.inputPrice,
+          output_price: p.outputPrice,
+        })),
+        model_mapping: {},
+        ...description,
+      };
+    case "plan":
+      return def.plan
+        ? {
+            type: "plan",
+            price: def.plan.price,
+            currency: def.plan.currency,
+            validity_days: def.plan.validity_days,
+            ...description,
+          }
+        : undefined;
+  }
+  return undefined;
 }
 
 /** A handful of list calls, never one GET per resource. */

@@ -7,6 +7,7 @@ import {
   type ReconcileOutcome,
   type ReconcileTrigger,
 } from "../domain/drift.js";
+import { applyIgnoreRules, type IgnoredDifference } from "../domain/drift-ignore.js";
 import { AppError } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { describeFindings } from "../domain/next-steps.js";
@@ -58,6 +59,8 @@ export interface ReconcileResult {
   reason: string;
   access_state: string | null;
   findings: DescribedFinding[];
+  /** Differences an ignore rule (RELAY_DRIFT_IGNORE) hid: not findings, but never hidden silently. */
+  ignored: IgnoredDifference[];
   healed: string[];
   /** The re-test policy applied and how many accounts it tested. */
   retest: { policy: string; tested: number };
@@ -75,6 +78,7 @@ interface Run {
   calls: number;
   policy: RetestPolicy;
   tested: number;
+  ignored: IgnoredDifference[];
 }
 
 /**
@@ -104,7 +108,7 @@ export async function reconcileProvider(
   });
   const run: Run = {
     ...{ ctx, host, install, options, runId },
-    ...{ started: Date.now(), calls: 0, policy: retestPolicy(options), tested: 0 },
+    ...{ started: Date.now(), calls: 0, policy: retestPolicy(options), tested: 0, ignored: [] },
   };
   if (install.status === "disabled")
     return finish(run, "skipped", [], [], "provider is disabled on this host", null);
@@ -147,14 +151,15 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     const observed =
       (await run.options.pass?.observe(adapter, install.providerId, caps, rows)) ??
       (await observe(adapter, install.providerId, caps, rows));
-    findings.push(
-      ...diffResources(
-        { installId: ctx.installId, providerId: install.providerId },
-        expectations(rows, def, { version: host.version, caps }),
-        observed,
-        ctx.clock().getTime(),
-      ),
+    const differences = diffResources(
+      { installId: ctx.installId, providerId: install.providerId },
+      expectations(rows, def, { version: host.version, caps }, ctx.installId),
+      observed,
+      ctx.clock().getTime(),
     );
+    const { kept, ignored } = applyIgnoreRules(ctx.config.driftIgnore, install.providerId, differences);
+    findings.push(...kept);
+    run.ignored = ignored;
     // A create whose answer was lost is settled always (its record says what it was for);
     // drift the operator did not ask relay to make is repaired only with --heal.
     const settled = await resolveLostCreates(ctx, adapter, host.id, install.providerId, findings);
@@ -304,6 +309,7 @@ function finish(
     reason,
     access_state: access,
     findings: describeFindings(findings, { providerId: install.providerId, hostName: host.name }),
+    ignored: run.ignored,
     healed,
     retest: { policy: formatRetest(run.policy), tested: run.tested },
     host_calls: run.calls,
@@ -371,6 +377,7 @@ async function reconcileOrReport(
       reason: err instanceof Error ? err.message : String(err),
       access_state: null,
       findings: [],
+      ignored: [],
       healed: [],
       retest: { policy: formatRetest(retestPolicy(options)), tested: 0 },
       host_calls: 0,

@@ -81,3 +81,60 @@ describe("findings that clear", () => {
     expect(after.code, JSON.stringify(after.body.findings)).toBe(0);
   });
 });
+
+// #25 item 3: a hand edit is drift with expected and actual; an ignore rule silences exactly it.
+describe("ignore rules", () => {
+  it("the group's rate multiplier changed by hand: drift (exit 2); RELAY_DRIFT_IGNORE hides it and says so", async () => {
+    w = await makeWorld();
+    await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+    });
+    const g = liveOnHost(w.sim).groups[0];
+    if (!g) throw new Error("no group");
+    g.rateMultiplier = 2.5;
+    const drift = await json(["reconcile", "run", "--all", "--retest", "none"]);
+    expect(drift.code).toBe(2);
+    expect(drift.body.items[0].findings).toEqual([
+      expect.objectContaining({
+        kind: "changed",
+        resource_type: "group",
+        field: "rate_multiplier",
+        expected: 1,
+        actual: 2.5,
+        next_step: expect.stringMatching(/RELAY_DRIFT_IGNORE="deepseek:group.rate_multiplier"/),
+      }),
+    ]);
+    const env = { ...w.t.env, RELAY_DRIFT_IGNORE: "deepseek:group.rate_multiplier, kimi:account.*" };
+    const quiet = await runRelay(["reconcile", "run", "--all", "--retest", "none"], { env });
+    expect(quiet.code, quiet.stdout + quiet.stderr).toBe(0);
+    expect(quiet.stdout).toMatch(/1 difference\(s\) ignored for deepseek on sim/);
+    expect(quiet.stdout).toMatch(/rate_multiplier is 2\.5, relay set 1 \[deepseek:group\.rate_multiplier\]/);
+    const asJson = await runRelay(["--json", "reconcile", "run", "--all", "--retest", "none"], { env });
+    const item = JSON.parse(asJson.stdout).items[0];
+    expect(item.findings).toEqual([]);
+    expect(item.ignored).toEqual([
+      expect.objectContaining({ rule: "deepseek:group.rate_multiplier", expected: 1, actual: 2.5 }),
+    ]);
+    // Exactly that: another field changed by hand is still drift.
+    g.dailyLimitUsd = 1;
+    const other = await json(["reconcile", "run", "--all", "--retest", "none"]);
+    expect(other.code).toBe(2);
+    const again = await runRelay(["--json", "reconcile", "run", "--all", "--retest", "none"], { env });
+    expect(again.code).toBe(2);
+    expect(JSON.parse(again.stdout).items[0].findings.map((f: { field: string }) => f.field)).toEqual([
+      "daily_limit_usd",
+    ]);
+  });
+
+  it("a rule naming a field reconcile does not watch stops the command, naming the variable", async () => {
+    w = await makeWorld();
+    const r = await runRelay(["reconcile", "run", "--all"], {
+      env: { ...w.t.env, RELAY_DRIFT_IGNORE: "deepseek:group.rate" },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/RELAY_DRIFT_IGNORE: "deepseek:group.rate": group has no watched field "rate"/);
+  });
+});

@@ -107,3 +107,64 @@ describe(".env.example", () => {
     expect([...read].sort()).toEqual([...documented].sort());
   });
 });
+
+describe("drift ignore rules (RELAY_DRIFT_IGNORE, RELAY_DRIFT_IGNORE_FILE)", () => {
+  it("parses the variable and the file; a bad rule stops the start, naming the variable", async () => {
+    const { applyIgnoreRules, unknownIgnoreTargets } = await import("../../src/domain/drift-ignore.js");
+    const dir = mkdtempSync(join(tmpdir(), "relay-ignore-"));
+    const file = join(dir, "ignore.txt");
+    writeFileSync(
+      file,
+      "# accepted on prod\n*:group.description\n\nkimi:plan.* # storefront managed by hand\n",
+    );
+    const c = loadConfig({
+      RELAY_MASTER_KEY: KEY,
+      RELAY_DRIFT_IGNORE: "deepseek:account.schedulable, deepseek:group.rate_multiplier",
+      RELAY_DRIFT_IGNORE_FILE: file,
+    });
+    expect(c.driftIgnore.map((r) => r.text)).toEqual([
+      "deepseek:account.schedulable",
+      "deepseek:group.rate_multiplier",
+      "*:group.description",
+      "kimi:plan.*",
+    ]);
+    expect(unknownIgnoreTargets(c.driftIgnore)).toEqual([]);
+    expect(() => loadConfig({ RELAY_MASTER_KEY: KEY, RELAY_DRIFT_IGNORE: "deepseek.group" })).toThrow(
+      /^RELAY_DRIFT_IGNORE: "deepseek.group" is not PROVIDER:TYPE.FIELD/,
+    );
+    expect(() => loadConfig({ RELAY_MASTER_KEY: KEY, RELAY_DRIFT_IGNORE_FILE: join(dir, "nope") })).toThrow(
+      /^RELAY_DRIFT_IGNORE_FILE: cannot read/,
+    );
+    const typo = loadConfig({ RELAY_MASTER_KEY: KEY, RELAY_DRIFT_IGNORE: "*:acount.priority" }).driftIgnore;
+    expect(unknownIgnoreTargets(typo)).toEqual([
+      { variable: "RELAY_DRIFT_IGNORE", problem: expect.stringMatching(/no resource type "acount"/) },
+    ]);
+    const changed = (resource_type: string, field: string) => ({
+      kind: "changed" as const,
+      resource_type,
+      field,
+      name: "n",
+      host_resource_id: 1,
+      expected: 1,
+      actual: 2,
+      message: "m",
+    });
+    const missing = {
+      kind: "missing" as const,
+      resource_type: "group",
+      name: "g",
+      host_resource_id: 1,
+      message: "m",
+    };
+    const { kept, ignored } = applyIgnoreRules(c.driftIgnore, "deepseek", [
+      changed("group", "rate_multiplier"),
+      changed("group", "daily_limit_usd"),
+      changed("group", "description"),
+      changed("plan", "price"),
+      missing,
+    ]);
+    expect(kept.map((f) => f.field ?? f.kind)).toEqual(["daily_limit_usd", "price", "missing"]);
+    expect(ignored.map((i) => i.rule)).toEqual(["deepseek:group.rate_multiplier", "*:group.description"]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -32,6 +32,14 @@ export function renderReconcile(results: ReconcileResult[]): string {
       if (f.next_step) lines.push(`  → ${f.next_step}`);
     }
     for (const h of r.healed) lines.push(`  ${h}`);
+    if (r.ignored.length > 0)
+      lines.push(
+        `${r.ignored.length} difference(s) ignored for ${r.provider_id} on ${r.host_name} (RELAY_DRIFT_IGNORE):`,
+        ...r.ignored.map(
+          (i) =>
+            `  ~ ${i.resource_type} ${i.name} (#${i.host_resource_id}): ${i.field} is ${JSON.stringify(i.actual)}, relay set ${JSON.stringify(i.expected)} [${i.rule}]`,
+        ),
+      );
     if (r.outcome === "error") lines.push(`✗ ${r.provider_id}: ${r.reason}`);
   }
   return lines.join("\n");

@@ -313,6 +313,18 @@ export const ReconcileResult = Type.Object({
   reason: Str(),
   access_state: Nullable(Str()),
   findings: Type.Array(Finding),
+  /** Differences an ignore rule (RELAY_DRIFT_IGNORE) hid; not findings, never hidden silently. */
+  ignored: Type.Array(
+    Type.Object({
+      rule: Str(),
+      resource_type: Str(),
+      name: Str(),
+      host_resource_id: Nullable(Int()),
+      field: Str(),
+      expected: Type.Unknown(),
+      actual: Type.Unknown(),
+    }),
+  ),
   healed: Type.Array(Str()),
   retest: Type.Object({ policy: Str(), tested: Int() }),
   host_calls: Int(),
