@@ -9,6 +9,7 @@ import {
 } from "../host/sub2api/index.js";
 import type { Db } from "../store/db.js";
 import { statusByHost } from "../store/installs.js";
+import { reconcileTimesByHost } from "../store/reconcile-runs.js";
 import { installId } from "../store/settings.js";
 import { AdaptiveLimit } from "../util/aimd.js";
 import type { Logger } from "../util/logger.js";
@@ -17,7 +18,8 @@ import { packageVersion } from "../util/paths.js";
 import type { SecretBox } from "../util/secrets.js";
 import { openSecretBox } from "./master-key.js";
 
-export type HostAdapterFactory = (options: AdapterOptions) => HostAdapter;
+/** `hostName`: the registered host's name, the `host` label of its call metrics. */
+export type HostAdapterFactory = (options: AdapterOptions & { hostName?: string }) => HostAdapter;
 
 /** Everything a service verb needs; built once per process (or per test). */
 export interface AppContext {
@@ -42,10 +44,14 @@ export interface ContextParts {
   processMetrics?: boolean;
 }
 
-/** The `host` label of host-call metrics: the host's address (few values: one per registered host). */
-function hostLabel(baseUrl: string): string {
+/**
+ * The `host` label of host-call metrics: the host's name, as in every other metric; a host not
+ * registered yet (`relay host add` probing it) is labelled by its address.
+ */
+function hostLabel(options: { baseUrl: string; hostName?: string }): string {
+  if (options.hostName) return options.hostName;
   try {
-    return new URL(baseUrl).host;
+    return new URL(options.baseUrl).host;
   } catch {
     return "invalid";
   }
@@ -56,10 +62,13 @@ export function createContext(parts: ContextParts): AppContext {
   const [first, ...rest] = unknownIgnoreTargets(parts.config.driftIgnore);
   if (first) throw new ConfigError(first.variable, [first, ...rest].map((p) => p.problem).join("; "));
   const timeoutMs = parts.config.hostTimeoutMs;
-  const metrics = new Metrics(() => statusByHost(parts.db), {
-    version: packageVersion(),
-    processMetrics: parts.processMetrics === true,
-  });
+  const metrics = new Metrics(
+    { providerStatuses: () => statusByHost(parts.db), reconcileTimes: () => reconcileTimesByHost(parts.db) },
+    {
+      version: packageVersion(),
+      processMetrics: parts.processMetrics === true,
+    },
+  );
   const base: HostAdapterFactory =
     parts.hostAdapter ?? ((options) => new Sub2apiAdapter({ timeoutMs, ...options }));
   // One adaptive limit per host for the whole process: imports, rollbacks, reconciles and probes
@@ -85,9 +94,9 @@ export function createContext(parts: ContextParts): AppContext {
     hostAdapter: (options) =>
       base({
         gate: gateOf(options.baseUrl),
-        ...options,
+        ...withoutName(options),
         onCall: (o) => {
-          const labels = { host: hostLabel(options.baseUrl), operation: o.operation, outcome: o.outcome };
+          const labels = { host: hostLabel(options), operation: o.operation, outcome: o.outcome };
           metrics.hostCalls.inc(labels);
           metrics.hostCallSeconds.observe(labels, o.durationMs / 1000);
           if (parts.config.hostCallTrace) traceCall(parts.config.hostCallTrace, o);
@@ -104,3 +113,5 @@ function traceCall(file: string, o: CallObservation): void {
     `${JSON.stringify({ operation: o.operation, outcome: o.outcome, status: o.status ?? null })}\n`,
   );
 }
+
+const withoutName = ({ hostName: _name, ...options }: AdapterOptions & { hostName?: string }) => options;

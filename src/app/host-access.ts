@@ -23,6 +23,7 @@ export function hostAdapterFor(ctx: AppContext, row: HostRow): HostAdapter {
     );
   }
   return ctx.hostAdapter({
+    hostName: row.name,
     baseUrl: row.baseUrl,
     adminKey,
     ...(caps?.max_page_size ? { pageSize: caps.max_page_size } : {}),

@@ -241,7 +241,7 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
   }
 
   // The key is stored only after the host accepted it: probe first, persist second.
-  const adapter = ctx.hostAdapter({ baseUrl, adminKey });
+  const adapter = ctx.hostAdapter({ hostName: name, baseUrl, adminKey });
   const report = await probe(adapter, baseUrl);
   const assessment = assessCapabilities(report, probeIdentity);
   for (const twin of hostsWithUrl(ctx, baseUrl)) {

@@ -365,7 +365,11 @@ async function reconcileOrReport(
   try {
     return await reconcileProvider(ctx, { hostRef: t.hostId, providerId: t.providerId }, options);
   } catch (err) {
-    ctx.logger.error({ err, host_id: t.hostId, provider_id: t.providerId }, "reconcile failed");
+    // One short line per failure (a cron run mails its stderr); the stack and causes only at debug.
+    const code = err instanceof AppError ? err.code : "INTERNAL";
+    const reason = err instanceof Error ? err.message : String(err);
+    ctx.logger.error({ host: t.hostName, provider_id: t.providerId, code, reason }, "reconcile failed");
+    ctx.logger.debug({ err, host: t.hostName, provider_id: t.providerId }, "reconcile failed (details)");
     return {
       run_id: 0,
       host_id: t.hostId,

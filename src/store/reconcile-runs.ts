@@ -60,3 +60,22 @@ export function accountsFailingBefore(
       .map((f) => f.host_resource_id as number),
   );
 }
+
+/**
+ * Per host name: when its last reconcile run finished (any outcome but skipped) and its last one
+ * without an error — `relay_reconcile_last_{run,success}_timestamp_seconds`. One grouped query.
+ */
+export function reconcileTimesByHost(
+  db: StoreContext["db"],
+): { host: string; lastRun: number | null; lastSuccess: number | null }[] {
+  const rows = stmt(
+    db.$client,
+    `SELECT h.name AS host, max(r.finished_at) AS last_run,
+            max(CASE WHEN r.outcome IN ('ok', 'drift', 'degraded') THEN r.finished_at END) AS last_success
+       FROM reconcile_runs r JOIN hosts h ON h.id = r.host_id
+      WHERE r.finished_at IS NOT NULL AND r.outcome NOT IN ('running', 'skipped')
+      GROUP BY h.name`,
+  ).all() as { host: string; last_run: string | null; last_success: string | null }[];
+  const ms = (t: string | null) => (t === null ? null : Date.parse(t));
+  return rows.map((r) => ({ host: r.host, lastRun: ms(r.last_run), lastSuccess: ms(r.last_success) }));
+}

@@ -63,21 +63,51 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly providerStatus: Gauge<"host" | "provider" | "status">;
+  readonly #lastRuns: Gauge<"host">;
+  readonly #lastSuccesses: Gauge<"host">;
+  readonly #buildInfo: Gauge<"version" | "node">;
 
   constructor(
-    providerStatuses: () => { host: string; provider: string; status: string }[] = () => [],
+    sources: MetricSources = {},
     build: { version: string; processMetrics?: boolean } = { version: "unknown" },
   ) {
+    const providerStatuses = sources.providerStatuses ?? (() => []);
+    const reconcileTimes = sources.reconcileTimes ?? (() => []);
     // Process metrics (CPU, memory, event loop, handles) describe a long-running server: only
     // `relay serve` asks for them (a CLI command, or its --metrics-file, would report a process
     // that is about to exit, and would pay for the collectors at every start).
     if (build.processMetrics) collectDefaultMetrics({ register: this.registry });
-    new Gauge({
+    this.#buildInfo = new Gauge({
       name: "relay_build_info",
       help: "1, labelled with the running relay version and Node.js version",
       labelNames: ["version", "node"] as const,
       registers: [this.registry],
-    }).set({ version: build.version, node: process.versions.node }, 1);
+    });
+    this.#buildInfo.set({ version: build.version, node: process.versions.node }, 1);
+    // From relay's records, not this process's memory: a cron run's textfile knows when a host
+    // last succeeded even when this run failed on it.
+    const times = (pick: "lastRun" | "lastSuccess") =>
+      function (this: Gauge<"host">) {
+        this.reset();
+        for (const t of reconcileTimes()) {
+          const at = t[pick];
+          if (at !== null) this.set({ host: t.host }, at / 1000);
+        }
+      };
+    this.#lastRuns = new Gauge({
+      name: "relay_reconcile_last_run_timestamp_seconds",
+      help: "When the last reconcile of a provider on the host finished (any outcome but skipped), Unix time",
+      labelNames: ["host"] as const,
+      registers: [this.registry],
+      collect: times("lastRun"),
+    });
+    this.#lastSuccesses = new Gauge({
+      name: "relay_reconcile_last_success_timestamp_seconds",
+      help: "When the last reconcile on the host finished without an error (ok, drift or degraded), Unix time",
+      labelNames: ["host"] as const,
+      registers: [this.registry],
+      collect: times("lastSuccess"),
+    });
     this.providerStatus = new Gauge({
       name: "relay_provider_status",
       help: "1 for the current status of each provider on each host",
@@ -90,4 +120,70 @@ export class Metrics {
       },
     });
   }
+
+  /**
+   * A one-shot run's metrics for node_exporter's textfile collector: gauges only. A counter in a
+   * file a new process rewrites every run restarts at each run, so per-run counts are gauges of
+   * this run, beside the provider statuses and the last run and success times from the records.
+   */
+  async textfile(run: RunSummary): Promise<string> {
+    const registry = new Registry();
+    for (const m of [this.#buildInfo, this.providerStatus, this.#lastRuns, this.#lastSuccesses])
+      registry.registerMetric(m);
+    const providers = new Gauge({
+      name: "relay_reconcile_run_providers",
+      help: "Providers reconciled by this run, by host and outcome",
+      labelNames: ["host", "outcome"] as const,
+      registers: [registry],
+    });
+    const findings = new Gauge({
+      name: "relay_reconcile_run_findings",
+      help: "Findings of this run that were not healed, by host and kind",
+      labelNames: ["host", "kind"] as const,
+      registers: [registry],
+    });
+    const seconds = new Gauge({
+      name: "relay_reconcile_run_duration_seconds",
+      help: "Wall time of this run's reconciles, by host (sum over its providers)",
+      labelNames: ["host"] as const,
+      registers: [registry],
+    });
+    const calls = new Gauge({
+      name: "relay_reconcile_run_host_calls",
+      help: "Calls this run made to the host",
+      labelNames: ["host"] as const,
+      registers: [registry],
+    });
+    new Gauge({
+      name: "relay_reconcile_exit_code",
+      help: "Exit code of this run: 0 all good, 2 drift or degradation, 1 error (docs/operations.md)",
+      registers: [registry],
+    }).set(run.exitCode);
+    new Gauge({
+      name: "relay_reconcile_run_timestamp_seconds",
+      help: "When this run finished, Unix time",
+      registers: [registry],
+    }).set(run.finishedAt / 1000);
+    for (const r of run.results) {
+      providers.inc({ host: r.host, outcome: r.outcome });
+      seconds.inc({ host: r.host }, r.durationMs / 1000);
+      calls.inc({ host: r.host }, r.hostCalls);
+      for (const kind of r.findings) findings.inc({ host: r.host, kind });
+    }
+    return registry.metrics();
+  }
+}
+
+export interface MetricSources {
+  /** host name, provider, status of every install: `relay_provider_status`. */
+  providerStatuses?: () => { host: string; provider: string; status: string }[];
+  /** Per host name, when its last reconcile finished and its last successful one (ms since epoch). */
+  reconcileTimes?: () => { host: string; lastRun: number | null; lastSuccess: number | null }[];
+}
+
+/** What one `relay reconcile run` did, for its textfile. */
+export interface RunSummary {
+  exitCode: number;
+  finishedAt: number;
+  results: { host: string; outcome: string; durationMs: number; hostCalls: number; findings: string[] }[];
 }

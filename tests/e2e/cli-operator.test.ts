@@ -66,7 +66,9 @@ describe("operator experience", () => {
     expect(r.stdout.trimEnd().split("\n")).toHaveLength(1); // one JSON document per line off a terminal
     const { items } = JSON.parse(r.stdout);
     expect(items.map((i: { host_name: string }) => i.host_name)).toEqual(["other"]);
-    expect(readFileSync(metrics, "utf8")).toMatch(/relay_reconcile_runs_total\{[^}]*outcome="ok"[^}]*\} 1/);
+    expect(readFileSync(metrics, "utf8")).toMatch(
+      /relay_reconcile_run_providers\{host="other",outcome="ok"\} 1/,
+    );
     const human = await runRelay(["reconcile", "run", "--all", "--host", "sim"], { env: w.t.env });
     expect(human.stdout).toMatch(/deepseek\s+sim\s+ok/);
   });

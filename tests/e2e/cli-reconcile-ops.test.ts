@@ -1,9 +1,15 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { createApp } from "../../src/api/http/app.js";
+import { addHost } from "../../src/hosts/hosts.js";
 import { importKeys } from "../../src/provision/import.js";
+import { reconcileProvider } from "../../src/reconcile/runner.js";
 import { runRelay } from "../helpers/cli.js";
+import { TEST_API_TOKEN } from "../helpers/context.js";
+import { parseExposition, promtoolCheck } from "../helpers/exposition.js";
 import { deepseekKey, liveCount, liveOnHost, makeWorld, type World } from "../helpers/world.js";
+import { startSimulator } from "../sim/sub2api/server.js";
 
 let w: World;
 afterEach(async () => {
@@ -136,5 +142,102 @@ describe("ignore rules", () => {
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/RELAY_DRIFT_IGNORE: "deepseek:group.rate": group has no watched field "rate"/);
+  });
+});
+
+// #25 item 4: cron across hosts — an unreachable host neither hides drift elsewhere nor floods stderr.
+describe("reconcile run --all from cron", () => {
+  it("drift on one host and an unreachable other: exit 2, one short stderr line, a textfile of gauges", async () => {
+    w = await makeWorld();
+    const down = await startSimulator();
+    await addHost(w.t.ctx, { name: "down", baseUrl: down.url, adminKey: down.sim.state.adminApiKey });
+    for (const hostRef of ["sim", "down"])
+      await importKeys(w.t.ctx, { hostRef, providerId: "deepseek", keys: [deepseekKey()], mode: "strict" });
+    const first = await relay(["reconcile", "run", "--all", "--retest", "none"]);
+    expect(first.code, first.stderr).toBe(0);
+    await down.close();
+    const victim = liveOnHost(w.sim).accounts[0];
+    if (victim) victim.deletedAt = Date.now();
+    const file = join(w.t.dir, "relay.prom");
+    const r = await runRelay(["reconcile", "run", "--all", "--retest", "none", "--metrics-file", file], {
+      env: { ...w.t.env, RELAY_LOG_LEVEL: "info" },
+    });
+    // Drift on sim is not hidden by the error on down (docs/operations.md: exit codes).
+    expect(r.code, r.stderr).toBe(2);
+    const errors = r.stderr.split("\n").filter((l) => l !== "");
+    expect(errors, r.stderr).toHaveLength(1);
+    const line = errors[0] ?? "";
+    expect(line.length, line).toBeLessThan(400);
+    expect(line).not.toMatch(/\n|\s+at |stack|caused by/);
+    expect(JSON.parse(line)).toMatchObject({
+      level: 50,
+      msg: "reconcile failed",
+      host: "down",
+      provider_id: "deepseek",
+      code: "HOST_UNREACHABLE",
+    });
+    expect(r.stdout).toMatch(/deepseek\s+sim\s+drift/);
+    expect(r.stdout).toMatch(/deepseek\s+down\s+error/);
+    expect(r.stdout).toMatch(/✗ deepseek on down: cannot reach/);
+    // The details are at debug level.
+    const debug = await runRelay(["reconcile", "run", "--all", "--retest", "none"], {
+      env: { ...w.t.env, RELAY_LOG_LEVEL: "debug" },
+    });
+    expect(debug.stderr).toMatch(/reconcile failed \(details\)/);
+
+    const text = readFileSync(file, "utf8");
+    const check = promtoolCheck(text);
+    if (check) expect(check.ok, `${check.output}\n${text}`).toBe(true);
+    const families = parseExposition(text);
+    for (const f of families.values()) expect(f.type, f.name).toBe("gauge");
+    const hosts = new Set([...families.values()].flatMap((f) => f.samples.map((s) => s.labels.host)));
+    hosts.delete(undefined);
+    expect([...hosts].sort()).toEqual(["down", "sim"]);
+    const value = (name: string, labels: Record<string, string>) =>
+      families.get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+        ?.value;
+    expect(value("relay_reconcile_run_providers", { host: "sim", outcome: "drift" })).toBe(1);
+    expect(value("relay_reconcile_run_providers", { host: "down", outcome: "error" })).toBe(1);
+    expect(value("relay_reconcile_run_findings", { host: "sim", kind: "missing" })).toBe(1);
+    expect(value("relay_reconcile_exit_code", {})).toBe(2);
+    const lastRun = value("relay_reconcile_last_run_timestamp_seconds", { host: "down" }) ?? 0;
+    const lastSuccess = value("relay_reconcile_last_success_timestamp_seconds", { host: "down" }) ?? 0;
+    // down's last success is the first run, from relay's records, not this process's memory.
+    expect(lastSuccess).toBeGreaterThan(0);
+    expect(lastRun).toBeGreaterThanOrEqual(lastSuccess);
+    expect(value("relay_reconcile_last_success_timestamp_seconds", { host: "sim" })).toBe(
+      value("relay_reconcile_last_run_timestamp_seconds", { host: "sim" }),
+    );
+
+    // The details are under --json: the error's code and message per provider.
+    const asJson = await json(["reconcile", "run", "--all", "--retest", "none"]);
+    expect(asJson.code).toBe(2);
+    const failed = asJson.body.items.find((i: { host_name: string }) => i.host_name === "down");
+    expect(failed).toMatchObject({ outcome: "error", reason: expect.any(String) });
+  });
+
+  it("/metrics: the host label is the host's name everywhere, and the text passes promtool", async () => {
+    w = await makeWorld();
+    await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+    });
+    await reconcileProvider(w.t.ctx, { hostRef: "sim", providerId: "deepseek" }, { trigger: "manual" });
+    const res = await createApp(w.t.ctx).request("/metrics", {
+      headers: { authorization: `Bearer ${TEST_API_TOKEN}` },
+    });
+    const text = await res.text();
+    const check = promtoolCheck(text);
+    if (check) expect(check.ok, `${check.output}\n${text}`).toBe(true);
+    const families = parseExposition(text);
+    const hosts = new Set([...families.values()].flatMap((f) => f.samples.map((s) => s.labels.host)));
+    hosts.delete(undefined);
+    expect([...hosts]).toEqual(["sim"]);
+    expect(families.get("relay_host_calls_total")?.samples.length).toBeGreaterThan(0);
+    expect(families.get("relay_reconcile_last_success_timestamp_seconds")?.samples).toEqual([
+      expect.objectContaining({ labels: { host: "sim" } }),
+    ]);
   });
 });

@@ -40,7 +40,7 @@ export function renderReconcile(results: ReconcileResult[]): string {
             `  ~ ${i.resource_type} ${i.name} (#${i.host_resource_id}): ${i.field} is ${JSON.stringify(i.actual)}, relay set ${JSON.stringify(i.expected)} [${i.rule}]`,
         ),
       );
-    if (r.outcome === "error") lines.push(`✗ ${r.provider_id}: ${r.reason}`);
+    if (r.outcome === "error") lines.push(`✗ ${r.provider_id} on ${r.host_name}: ${r.reason}`);
   }
   return lines.join("\n");
 }
@@ -53,10 +53,14 @@ async function writeMetricsFile(path: string, text: string) {
   renameSync(tmp, path);
 }
 
-/** 0 all good, 2 drift or degradation found, 1 error (design §8). */
+/**
+ * Across hosts and providers, the most actionable outcome wins: 2 when any provider has drift or
+ * degradation (an error elsewhere must not hide it), else 1 when any run failed, else 0. The
+ * errors are still in the output (one log line each on stderr, `error` items under --json).
+ */
 export function exitForReconcile(results: ReconcileResult[]): number {
-  if (results.some((r) => r.outcome === "error")) return ExitCode.error;
   if (results.some((r) => r.outcome === "drift" || r.outcome === "degraded")) return ExitCode.drift;
+  if (results.some((r) => r.outcome === "error")) return ExitCode.error;
   return ExitCode.ok;
 }
 
@@ -89,10 +93,10 @@ export function configureReconcileCommand(program: Command, provider: Command) {
       "--retest <policy>",
       "accounts to re-test: all (default), failed (those that failed last run), none, or sample:N (N at random plus last run's failures)",
     )
-    .description("for cron: exit 0 all good, 2 drift or degradation found, 1 error")
+    .description("for cron: exit 0 all good, 2 drift or degradation on any host, else 1 if a run failed")
     .addHelpText(
       "after",
-      "\nExit codes: 0 all good, 2 drift or degradation found, 1 error.\n\nExamples:\n  relay reconcile run deepseek --host prod\n  */10 * * * * relay reconcile run --all --json --metrics-file /var/lib/node_exporter/relay.prom >> /var/log/relay-reconcile.jsonl",
+      "\nExit codes: 0 all good; 2 drift or degradation found on any host (even if another host failed); 1 a run failed and no drift was found.\n\nExamples:\n  relay reconcile run deepseek --host prod\n  */10 * * * * relay reconcile run --all --json --metrics-file /var/lib/node_exporter/relay.prom >> /var/log/relay-reconcile.jsonl",
     )
     .action(
       async (
@@ -129,12 +133,26 @@ export function configureReconcileCommand(program: Command, provider: Command) {
               ),
             ];
           }
+          const exitCode = exitForReconcile(items);
           if (opts.metricsFile)
-            await writeMetricsFile(opts.metricsFile, await ctx.metrics.registry.metrics());
+            await writeMetricsFile(
+              opts.metricsFile,
+              await ctx.metrics.textfile({
+                exitCode,
+                finishedAt: Date.now(),
+                results: items.map((r) => ({
+                  host: r.host_name,
+                  outcome: r.outcome,
+                  durationMs: r.duration_ms,
+                  hostCalls: r.host_calls,
+                  findings: r.findings.filter((f) => !f.healed).map((f) => f.kind),
+                })),
+              }),
+            );
           return {
             data: { items },
             human: () => (items.length === 0 ? "nothing to reconcile" : renderReconcile(items)),
-            exitCode: exitForReconcile(items),
+            exitCode,
           };
         });
       },
