@@ -248,6 +248,25 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
     expect(answer.choices[0]?.message.content).toContain("live fake upstream");
   });
 
+  it("a clean import reconciles clean; a rate multiplier changed by hand is drift with both values", {
+    timeout: LONG,
+  }, async (t) => {
+    if (support.get("deepseek")?.status === "unsupported") return t.skip("no DeepSeek batch on this build");
+    // Every field relay set, compared with what this real build answers: no false drift.
+    const clean = await relay(["provider", "reconcile", "deepseek", "--host", "live"]);
+    expect(clean.code, clean.stdout).toBe(0);
+    const groups = await listAll<{ id: number; name: string; rate_multiplier: number }>(live, "/groups");
+    const group = groups.find((g) => g.name.startsWith("relay-deepseek-"));
+    expect(group).toBeDefined();
+    await admin(live, "PUT", `/groups/${group?.id}`, { rate_multiplier: 3.5 });
+    const drift = await relay(["provider", "reconcile", "deepseek", "--host", "live"]);
+    expect(drift.code, drift.stdout).toBe(2);
+    const findings = (json(drift).findings ?? []) as { kind: string; message: string }[];
+    expect(JSON.stringify(findings)).toContain("rate_multiplier");
+    expect(JSON.stringify(findings)).toContain("3.5");
+    await admin(live, "PUT", `/groups/${group?.id}`, { rate_multiplier: group?.rate_multiplier });
+  });
+
   it("reports an account deleted by hand; heal re-creates a channel deleted by hand", {
     timeout: LONG,
   }, async (t) => {
