@@ -114,9 +114,9 @@ function renew(s: StoreContext, name: string, owner: LockOwner, ttlMs: number) {
       name,
       owner.id,
     );
-  } catch (err) {
-    // A busy database skips one heartbeat; the next one (a quarter of the TTL later) renews.
-    if (!isBusy(err)) throw err;
+  } catch {
+    // A busy or unreachable database skips one heartbeat; the next one (a quarter of the TTL
+    // later) renews. Never thrown: a heartbeat runs on a timer, where a throw ends the process.
   }
 }
 
