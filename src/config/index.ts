@@ -52,6 +52,8 @@ export interface Config {
   hostTimeoutMs: number;
   /** Calls in flight to one host at most (its adaptive limit starts and tops out here). */
   hostConcurrency: number;
+  /** `relay serve` on SIGTERM/SIGINT: how long accepted work may go on before it is left to recovery. */
+  shutdownGraceMs: number;
 }
 
 export interface LoadOptions {
@@ -67,6 +69,7 @@ export const DEFAULTS = {
   hostTimeoutMs: 15_000,
   hostConcurrency: 16,
   reconcileJitterMs: 30_000,
+  shutdownGraceMs: 30_000,
 };
 
 const MIN_API_TOKEN_LENGTH = 16;
@@ -119,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     0,
     3_600_000,
   );
+  const shutdownGraceMs = parseIntVar(env, "RELAY_SHUTDOWN_GRACE_MS", DEFAULTS.shutdownGraceMs, 0, 3_600_000);
   const allowInsecureHosts = parseBool(env, "RELAY_ALLOW_INSECURE_HOSTS", false);
   const allowLinkLocalHosts = parseBool(env, "RELAY_ALLOW_LINK_LOCAL_HOSTS", false);
   const allowLoopbackUpstreams = parseBool(env, "RELAY_ALLOW_LOOPBACK_UPSTREAMS", false);
@@ -143,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     logLevel,
     hostTimeoutMs,
     hostConcurrency,
+    shutdownGraceMs,
   };
 }
 

@@ -36,7 +36,11 @@ export interface Scheduler {
   nextRun(): Date | null;
   /** Whether this process holds the scheduler lease (runs the ticks) right now. */
   isLeader(): boolean;
-  stop(): void;
+  /**
+   * Starts no tick from now on; resolves once the tick or recovery running now has finished, then
+   * gives up the scheduler lease (a caller with a deadline stops waiting at it).
+   */
+  stop(): Promise<void>;
 }
 
 /**
@@ -78,6 +82,7 @@ export function startScheduler(
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let ticking: Promise<void> | undefined;
   const renewLeadership = (): boolean => {
     const was = leader;
     try {
@@ -108,21 +113,30 @@ export function startScheduler(
     cron,
     { protect: true, catch: (err) => ctx.logger.error({ err }, "scheduled reconcile failed") },
     async (self: Cron) => {
+      if (stopped) return;
       renewLeadership();
       const slot = (self.currentRun() ?? new Date()).toISOString();
       if (!leader || !claimTick(ctx, slot)) return;
       ctx.metrics.schedulerTicks.inc();
-      await recoverLeft();
-      await runReconcileTick(ctx, { jitterMs });
+      ticking = (async () => {
+        await recoverLeft();
+        await runReconcileTick(ctx, { jitterMs });
+      })();
+      try {
+        await ticking;
+      } finally {
+        ticking = undefined;
+      }
     },
   );
   return {
     nextRun: () => job.nextRun(),
     isLeader: () => leader,
-    stop() {
+    async stop() {
       stopped = true;
       job.stop();
       clearTimeout(timer);
+      await Promise.allSettled([ticking, recovering]);
       try {
         releaseSchedulerLease(ctx, owner);
       } catch (err) {
