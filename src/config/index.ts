@@ -52,6 +52,8 @@ export interface Config {
   hostTimeoutMs: number;
   /** Calls in flight to one host at most (its adaptive limit starts and tops out here). */
   hostConcurrency: number;
+  /** RELAY_LEASE_MS: a provider lease's TTL; a holder silent this long (stalled, stopped) loses it. */
+  leaseMs: number;
   /** `relay serve` on SIGTERM/SIGINT: how long accepted work may go on before it is left to recovery. */
   shutdownGraceMs: number;
 }
@@ -70,6 +72,7 @@ export const DEFAULTS = {
   hostConcurrency: 16,
   reconcileJitterMs: 30_000,
   shutdownGraceMs: 30_000,
+  leaseMs: 60_000,
 };
 
 const MIN_API_TOKEN_LENGTH = 16;
@@ -122,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     0,
     3_600_000,
   );
+  const leaseMs = parseIntVar(env, "RELAY_LEASE_MS", DEFAULTS.leaseMs, 1_000, 3_600_000);
   const shutdownGraceMs = parseIntVar(env, "RELAY_SHUTDOWN_GRACE_MS", DEFAULTS.shutdownGraceMs, 0, 3_600_000);
   const allowInsecureHosts = parseBool(env, "RELAY_ALLOW_INSECURE_HOSTS", false);
   const allowLinkLocalHosts = parseBool(env, "RELAY_ALLOW_LINK_LOCAL_HOSTS", false);
@@ -148,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     hostTimeoutMs,
     hostConcurrency,
     shutdownGraceMs,
+    leaseMs,
   };
 }
 

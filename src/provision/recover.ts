@@ -38,7 +38,9 @@ export async function recoverBatches(ctx: AppContext): Promise<RecoveryOutcome[]
       continue;
     }
     try {
-      outcomes.push(await withProviderLock(ctx, key, "recover", () => recoverOne(ctx, b)));
+      outcomes.push(
+        await withProviderLock(ctx, key, "recover", (held) => recoverOne(held, b), ctx.config.leaseMs),
+      );
     } catch (err) {
       if (!(err instanceof AppError && err.code === "PROVIDER_BUSY")) throw err;
       outcomes.push({ ...skipped, action: "skipped_live", detail: "another process took it over" });
