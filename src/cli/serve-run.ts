@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import type { Command } from "commander";
 import { createContext } from "../app/context.js";
 import { describeStore, storeTarget } from "../config/index.js";
@@ -22,13 +23,22 @@ export async function runServe(cmd: Command): Promise<void> {
     const db = openDb(storeTarget(config));
     const ctx = createContext({ db, config, logger, processMetrics: true });
     const scheduler = startScheduler(ctx, config.reconcileCron, config.reconcileJitterMs);
-    const app = createApp(ctx, { isLeader: () => scheduler.isLeader() });
+    const work = new InFlight();
+    let draining = false;
+    const app = createApp(ctx, {
+      isLeader: () => scheduler.isLeader(),
+      isDraining: () => draining,
+      track: (p, label) => work.track(p, label),
+    });
     // Batches a crash left unfinished are finished first (strict: rolled back; partial: tested accounts kept).
-    void recoverBatches(ctx)
-      .then((outcomes) => {
-        for (const o of outcomes) logger.warn({ ...o }, "recovered an interrupted batch");
-      })
-      .catch((err) => logger.error({ err }, "batch recovery failed; run `relay batch recover`"));
+    work.track(
+      recoverBatches(ctx)
+        .then((outcomes) => {
+          for (const o of outcomes) logger.warn({ ...o }, "recovered an interrupted batch");
+        })
+        .catch((err) => logger.error({ err }, "batch recovery failed; run `relay batch recover`")),
+      "recovery",
+    );
     logger.info(
       { cron: config.reconcileCron, next: scheduler.nextRun()?.toISOString(), leader: scheduler.isLeader() },
       "reconcile scheduler started",
@@ -51,17 +61,68 @@ export async function runServe(cmd: Command): Promise<void> {
       logger.fatal({ err }, "cannot listen");
       process.exit(1);
     });
-    const stop = (signal: string) => {
-      logger.info({ signal }, "shutting down");
-      scheduler.stop();
-      server.close(() => {
-        closeDb(db);
-        process.exit(0);
-      });
+    // A stop drains: no new work (readyz and /api writes answer 503), the accepted imports and the
+    // running tick go on for up to RELAY_SHUTDOWN_GRACE_MS, then the process exits 0; what is still
+    // running then is left to recovery (the next start, or the replica leading the schedule).
+    // A second signal stops at once.
+    const stop = async (signal: string) => {
+      if (draining) {
+        logger.warn({ signal }, "second stop signal: exiting now; recovery finishes what was running");
+        process.exit(1);
+      }
+      draining = true;
+      logger.info({ signal, in_flight: work.size, grace_ms: config.shutdownGraceMs }, "shutting down");
+      const left = await work.settle([scheduler.stop()], config.shutdownGraceMs);
+      if (left.length > 0)
+        logger.warn(
+          { left, grace_ms: config.shutdownGraceMs },
+          "the grace period ended with work still running; recovery finishes it",
+        );
+      server.close();
+      // Kept-alive connections (a board left open) would hold the close; nothing is in flight now.
+      (server as Server).closeAllConnections();
+      closeDb(db);
+      process.exit(0);
     };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
+    process.on("SIGTERM", () => void stop("SIGTERM"));
   } catch (err) {
     reportError(err, opts.json === true);
+  }
+}
+
+/** Work of this process that outlives its request (accepted imports, recovery), for a draining stop. */
+class InFlight {
+  readonly #running = new Map<Promise<unknown>, string>();
+
+  get size(): number {
+    return this.#running.size;
+  }
+
+  track(p: Promise<unknown>, label: string): void {
+    const settled = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#running.set(settled, label);
+    void settled.then(() => this.#running.delete(settled));
+  }
+
+  /** Waits for every tracked piece of work and `also`, at most `graceMs`; returns what is still running. */
+  async settle(also: Promise<unknown>[], graceMs: number): Promise<string[]> {
+    let timer: NodeJS.Timeout | undefined;
+    let expired = false;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        expired = true;
+        resolve();
+      }, graceMs);
+    });
+    await Promise.race([Promise.allSettled(also), deadline]);
+    // Work accepted a moment before the stop may be tracked after it began: asked again until none.
+    while (!expired && this.#running.size > 0)
+      await Promise.race([Promise.allSettled([...this.#running.keys()]), deadline]);
+    clearTimeout(timer);
+    return [...this.#running.values()];
   }
 }

@@ -56,6 +56,10 @@ export interface Config {
   hostConcurrency: number;
   /** RELAY_DRIFT_IGNORE and RELAY_DRIFT_IGNORE_FILE: differences reconcile reports as ignored. */
   driftIgnore: IgnoreRule[];
+  /** RELAY_LEASE_MS: a provider lease's TTL; a holder silent this long (stalled, stopped) loses it. */
+  leaseMs: number;
+  /** `relay serve` on SIGTERM/SIGINT: how long accepted work may go on before it is left to recovery. */
+  shutdownGraceMs: number;
 }
 
 export interface LoadOptions {
@@ -71,6 +75,8 @@ export const DEFAULTS = {
   hostTimeoutMs: 15_000,
   hostConcurrency: 16,
   reconcileJitterMs: 30_000,
+  shutdownGraceMs: 30_000,
+  leaseMs: 60_000,
 };
 
 const MIN_API_TOKEN_LENGTH = 16;
@@ -133,6 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     0,
     3_600_000,
   );
+  const leaseMs = parseIntVar(env, "RELAY_LEASE_MS", DEFAULTS.leaseMs, 1_000, 3_600_000);
+  const shutdownGraceMs = parseIntVar(env, "RELAY_SHUTDOWN_GRACE_MS", DEFAULTS.shutdownGraceMs, 0, 3_600_000);
   const allowInsecureHosts = parseBool(env, "RELAY_ALLOW_INSECURE_HOSTS", false);
   const allowLinkLocalHosts = parseBool(env, "RELAY_ALLOW_LINK_LOCAL_HOSTS", false);
   const allowLoopbackUpstreams = parseBool(env, "RELAY_ALLOW_LOOPBACK_UPSTREAMS", false);
@@ -161,6 +169,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     hostTimeoutMs,
     hostConcurrency,
     driftIgnore,
+    shutdownGraceMs,
+    leaseMs,
   };
 }
 

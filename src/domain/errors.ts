@@ -11,6 +11,8 @@ export type ErrorKind =
   | "host_rejected"
   | "host_unsupported"
   | "pack_invalid"
+  /** This process takes no new work now (it is shutting down); another replica or a retry will. */
+  | "unavailable"
   | "internal";
 
 export interface AppErrorOptions {
@@ -66,6 +68,8 @@ export function httpStatusOf(kind: ErrorKind): number {
       return 502;
     case "host_unsupported":
       return 422;
+    case "unavailable":
+      return 503;
     case "internal":
       return 500;
   }
@@ -85,6 +89,7 @@ export function exitCodeOf(kind: ErrorKind): number {
     case "host_rejected":
     case "host_unsupported":
     case "pack_invalid":
+    case "unavailable":
     case "internal":
       return ExitCode.error;
   }

@@ -3,11 +3,11 @@ import { lookup } from "node:dns/promises";
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { providerSupport } from "../domain/compat.js";
-import { conflict, invalidInput } from "../domain/errors.js";
+import { AppError, conflict, invalidInput } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { type Assessment, assessCapabilities } from "../domain/hosts.js";
 import { HOST_NAME_RE } from "../domain/ids.js";
-import type { CapabilityReport, HostAdapter } from "../host/sub2api/index.js";
+import { type CapabilityReport, type HostAdapter, isHostError } from "../host/sub2api/index.js";
 import { nowIso } from "../store/db.js";
 import {
   findHost,
@@ -242,7 +242,7 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
 
   // The key is stored only after the host accepted it: probe first, persist second.
   const adapter = ctx.hostAdapter({ hostName: name, baseUrl, adminKey });
-  const report = await probe(adapter, baseUrl);
+  const report = await probe(adapter, baseUrl, "the host was not registered");
   const assessment = assessCapabilities(report, probeIdentity);
   for (const twin of hostsWithUrl(ctx, baseUrl)) {
     assessment.warnings.push({
@@ -283,7 +283,19 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
 export async function probeHost(ctx: AppContext, ref: string): Promise<HostView> {
   const row = findHost(ctx, ref);
   const adapter = hostAdapterFor(ctx, row);
-  const report = await probe(adapter, row.baseUrl);
+  const kept = "the last snapshot is kept";
+  const report = await probe(adapter, row.baseUrl, kept);
+  // A rate limiter in the way is a passing state, not what the host is: a host probed before
+  // keeps what it was last seen to be (a first probe records the blocker, with its hint).
+  if (report.blockers.includes("rate_limited") && latestSnapshot(ctx, row.id))
+    throw new AppError(
+      "host_rejected",
+      "HOST_RATE_LIMITED",
+      `${row.baseUrl} rate-limited the probe; ${kept}`,
+      {
+        hint: "Wait a minute and probe again, or exempt admins from the panel rate limit (settings → panel-rate-limit → exempt_admin).",
+      },
+    );
   const assessment = assessCapabilities(report, row.probeIdentity);
   recordProbe(
     ctx,
@@ -303,11 +315,24 @@ export function getHost(ctx: AppContext, ref: string): HostView {
   return toView(ctx, findHost(ctx, ref));
 }
 
-async function probe(adapter: HostAdapter, baseUrl: string): Promise<CapabilityReport> {
+/** The capability report; a probe that failed records nothing (`unrecorded` says what that means). */
+async function probe(adapter: HostAdapter, baseUrl: string, unrecorded: string): Promise<CapabilityReport> {
   try {
     return await adapter.probeCapabilities();
   } catch (err) {
-    throw fromHostError(err, baseUrl);
+    const mapped = fromHostError(err, baseUrl);
+    if (!isHostError(err) || !(mapped instanceof AppError)) throw mapped;
+    const transient = err.kind === "network" || err.kind === "timeout" || (err.status ?? 0) >= 500;
+    throw new AppError(
+      mapped.kind,
+      transient && mapped.code === "HOST_ERROR" ? "HOST_UNAVAILABLE" : mapped.code,
+      `the probe failed${transient ? " (a transient error, even after retries)" : ""}: ${mapped.message}; ${unrecorded}`,
+      {
+        details: mapped.details,
+        hint: transient ? "Probe again when the host answers normally." : mapped.hint,
+        cause: err,
+      },
+    );
   }
 }
 

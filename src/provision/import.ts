@@ -43,43 +43,50 @@ export async function importKeys(
   const progress = options.onProgress ?? (() => {});
   const host = findHost(ctx, req.hostRef);
   const key = { hostId: host.id, providerId: req.providerId, hostName: host.name };
-  return withProviderLock(ctx, key, "import", async () => {
-    progress({ phase: "plan", message: "previewing against the host" });
-    const { plan, internals } = await buildPlan(ctx, req);
-    if (options.expectedFingerprint && options.expectedFingerprint !== plan.fingerprint) {
-      throw conflict("PLAN_STALE", "the host or the key list changed since the preview", {
-        hint: "Preview again and review the new plan.",
-      });
-    }
-    const edited = options.reviewedPlan === undefined ? undefined : editedAt(options.reviewedPlan, plan);
-    if (edited !== undefined) {
-      throw invalidInput(
-        "PLAN_EDITED",
-        `the plan file was edited: ${edited} is not what its fingerprint binds`,
-        {
-          hint: "A plan file is applied as `relay provider preview --out` wrote it, or not at all: preview again.",
-        },
-      );
-    }
-    if (plan.blocked && plan.no_usable_key && plan.blocked_reasons.length === 1) {
-      throw invalidInput("NO_USABLE_KEY", "no key in the list can be imported", {
-        details: { keys: plan.keys.map((k) => ({ key: k.key, line: k.line, reason: k.reason })) },
-        hint: "Every key is malformed for this provider or conflicts with an account relay does not manage; fix the key list.",
-      });
-    }
-    if (plan.blocked) {
-      throw conflict("IMPORT_BLOCKED", `the import cannot run: ${plan.blocked_reasons.join("; ")}`, {
-        details: { plan },
-        hint: "Run `relay provider preview` to see each conflict.",
-      });
-    }
-    await refuseDisallowedBaseUrl(internals, plan);
-    const started = Date.now();
-    const result = await runSaga(sagaContext(ctx, req, plan, internals, options));
-    ctx.metrics.imports.inc({ status: result.status });
-    ctx.metrics.importSeconds.observe((Date.now() - started) / 1000);
-    return result;
-  });
+  // Inside, `ctx` is the lease holder's: each of its writes checks the lease is still held (fencing).
+  return withProviderLock(
+    ctx,
+    key,
+    "import",
+    async (ctx) => {
+      progress({ phase: "plan", message: "previewing against the host" });
+      const { plan, internals } = await buildPlan(ctx, req);
+      if (options.expectedFingerprint && options.expectedFingerprint !== plan.fingerprint) {
+        throw conflict("PLAN_STALE", "the host or the key list changed since the preview", {
+          hint: "Preview again and review the new plan.",
+        });
+      }
+      const edited = options.reviewedPlan === undefined ? undefined : editedAt(options.reviewedPlan, plan);
+      if (edited !== undefined) {
+        throw invalidInput(
+          "PLAN_EDITED",
+          `the plan file was edited: ${edited} is not what its fingerprint binds`,
+          {
+            hint: "A plan file is applied as `relay provider preview --out` wrote it, or not at all: preview again.",
+          },
+        );
+      }
+      if (plan.blocked && plan.no_usable_key && plan.blocked_reasons.length === 1) {
+        throw invalidInput("NO_USABLE_KEY", "no key in the list can be imported", {
+          details: { keys: plan.keys.map((k) => ({ key: k.key, line: k.line, reason: k.reason })) },
+          hint: "Every key is malformed for this provider or conflicts with an account relay does not manage; fix the key list.",
+        });
+      }
+      if (plan.blocked) {
+        throw conflict("IMPORT_BLOCKED", `the import cannot run: ${plan.blocked_reasons.join("; ")}`, {
+          details: { plan },
+          hint: "Run `relay provider preview` to see each conflict.",
+        });
+      }
+      await refuseDisallowedBaseUrl(internals, plan);
+      const started = Date.now();
+      const result = await runSaga(sagaContext(ctx, req, plan, internals, options));
+      ctx.metrics.imports.inc({ status: result.status });
+      ctx.metrics.importSeconds.observe((Date.now() - started) / 1000);
+      return result;
+    },
+    ctx.config.leaseMs,
+  );
 }
 
 function sagaContext(
@@ -136,6 +143,8 @@ async function runSaga(s: SagaContext): Promise<ImportResult> {
     await subscriptionsStep(s, groupId);
     return await finishImport(s);
   } catch (err) {
+    // Lost the lease: recovery owns the batch now; not one more write, not one more host call.
+    if (err instanceof AppError && err.code === "LEASE_LOST") throw err;
     await failImport(s, err);
     if (!(err instanceof StepFailed) && !isHostError(err) && !(err instanceof AppError)) throw err;
     return importResult(s);

@@ -65,7 +65,8 @@ async function underLease(
   const skipped = { batch_id: b.id, previous_status: b.status, status: b.status };
   if (providerLockIsLive(ctx, key)) return { ...skipped, action: "skipped_live", detail: busy };
   try {
-    return await withProviderLock(ctx, key, "recover", () => fn(ctx, b));
+    // The lease holder's ctx: each write checks the lease is still held (fencing).
+    return await withProviderLock(ctx, key, "recover", (held) => fn(held, b), ctx.config.leaseMs);
   } catch (err) {
     if (!(err instanceof AppError && err.code === "PROVIDER_BUSY")) throw err;
     return { ...skipped, action: "skipped_live", detail: "another process took it over" };

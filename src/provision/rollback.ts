@@ -52,10 +52,16 @@ export async function rollbackBatch(
   if (batch.status === "rolled_back") return getBatch(ctx, batchId);
   const host = findHost(ctx, batch.hostId);
   const key = { hostId: host.id, providerId: batch.providerId, hostName: host.name };
-  return withProviderLock(ctx, key, "rollback", async () => {
-    refuseIfOthersDepend(ctx, batch.id, batch.hostId, batch.providerId);
-    return rollbackUnlocked(ctx, batchId, options.reason ?? "rolled back on request", options.onProgress);
-  });
+  return withProviderLock(
+    ctx,
+    key,
+    "rollback",
+    async (ctx) => {
+      refuseIfOthersDepend(ctx, batch.id, batch.hostId, batch.providerId);
+      return rollbackUnlocked(ctx, batchId, options.reason ?? "rolled back on request", options.onProgress);
+    },
+    ctx.config.leaseMs,
+  );
 }
 
 /** The rollback itself, for callers that already hold the provider's lease (import, recovery). */

@@ -114,7 +114,13 @@ export async function reconcileProvider(
     return finish(run, "skipped", [], [], "provider is disabled on this host", null);
   const key = { hostId: host.id, providerId: input.providerId, hostName: host.name };
   try {
-    return await withProviderLock(ctx, key, "reconcile", () => reconcileLocked(run));
+    return await withProviderLock(
+      ctx,
+      key,
+      "reconcile",
+      (held) => reconcileLocked({ ...run, ctx: held }),
+      ctx.config.leaseMs,
+    );
   } catch (err) {
     if (err instanceof AppError && err.code === "PROVIDER_BUSY") {
       if (options.trigger === "schedule")

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError } from "../domain/errors.js";
 import { type StoreContext, storeKind } from "./db.js";
+import { fencedDb } from "./fence.js";
 import { stmt } from "./statements.js";
 
 /**
@@ -107,17 +108,18 @@ async function acquire(s: StoreContext, name: string, owner: LockOwner, ttlMs: n
 const holderId = (s: StoreContext) =>
   storeKind(s.db) === "postgres" ? "(owner::json ->> 'id')" : "json_extract(owner, '$.id')";
 
-function renew(s: StoreContext, name: string, owner: LockOwner, ttlMs: number) {
-  try {
-    stmt(s.db.$client, `UPDATE locks SET expires_at = ? WHERE name = ? AND ${holderId(s)} = ?`).run(
-      new Date(s.clock().getTime() + ttlMs).toISOString(),
-      name,
-      owner.id,
-    );
-  } catch (err) {
-    // A busy database skips one heartbeat; the next one (a quarter of the TTL later) renews.
-    if (!isBusy(err)) throw err;
-  }
+/**
+ * Pushes the lease's expiry forward only while this owner still holds it, unexpired (one
+ * statement: no takeover slips in between). False when the lease is lost (expired, taken over or
+ * released); a database that does not answer (busy, unreachable) throws.
+ */
+function renew(s: StoreContext, name: string, owner: LockOwner, ttlMs: number): boolean {
+  const now = s.clock().getTime();
+  const rows = stmt(
+    s.db.$client,
+    `UPDATE locks SET expires_at = ? WHERE name = ? AND ${holderId(s)} = ? AND expires_at > ? RETURNING name`,
+  ).all(new Date(now + ttlMs).toISOString(), name, owner.id, new Date(now).toISOString());
+  return rows.length > 0;
 }
 
 function release(s: StoreContext, name: string, owner: LockOwner) {
@@ -139,25 +141,67 @@ export function providerBusy(key: ProviderKey, held?: LockOwner): AppError {
   );
 }
 
+/** A lease this process held and lost (stalled past its TTL, taken over): it must stop writing. */
+export function leaseLost(key: ProviderKey, purpose: LockPurpose): AppError {
+  return new AppError(
+    "conflict",
+    "LEASE_LOST",
+    `this ${purpose} lost its lease on ${key.providerId} on ${key.hostName ?? key.hostId} (the process was stopped or stalled past its lease, RELAY_LEASE_MS); it stops here without another write — recovery finishes or has finished the batch`,
+    { hint: "See `relay batch list`; run `relay batch recover` if the batch is still running." },
+  );
+}
+
+/** Whether `owner` still holds the lease `name`, unexpired: read in the writer's own transaction. */
+function holds(s: StoreContext, name: string, owner: LockOwner): boolean {
+  const row = stmt(s.db.$client, "SELECT owner, expires_at FROM locks WHERE name = ?").get(name) as
+    | LockRow
+    | undefined;
+  return (
+    row !== undefined &&
+    decode(row.owner)?.id === owner.id &&
+    Date.parse(row.expires_at) > s.clock().getTime()
+  );
+}
+
 /**
  * Runs `fn` holding the provider's lease, renewing it while `fn` runs and releasing it after.
  * Throws `PROVIDER_BUSY` (conflict: HTTP 409, exit 4) when someone alive holds it.
+ *
+ * Fencing: `fn` gets the context with a fenced database (store/fence.ts): every write it makes
+ * checks, in its own transaction, that this lease is still held — so a process that stalled past
+ * its lease (SIGSTOP, a long pause) and was recovered meanwhile writes nothing more; its next
+ * write throws `LEASE_LOST`, and as every host write is recorded as intended first, it sends
+ * nothing more to the host either. A renewal that finds the lease gone marks it lost at once.
  */
-export async function withProviderLock<T>(
-  s: StoreContext,
+export async function withProviderLock<C extends StoreContext, T>(
+  s: C,
   key: ProviderKey,
   purpose: LockPurpose,
-  fn: () => Promise<T>,
+  fn: (held: C) => Promise<T>,
   ttlMs = LOCK_TTL_MS,
 ): Promise<T> {
   const name = providerLockName(key.hostId, key.providerId);
   const owner = newOwner(purpose);
-  const held = await acquire(s, name, owner, ttlMs);
-  if (held) throw providerBusy(key, decode(held.owner));
-  const heartbeat = setInterval(() => renew(s, name, owner, ttlMs), ttlMs / 4);
+  const taken = await acquire(s, name, owner, ttlMs);
+  if (taken) throw providerBusy(key, decode(taken.owner));
+  let lost = false;
+  const heartbeat = setInterval(() => {
+    try {
+      if (!lost && !renew(s, name, owner, ttlMs)) lost = true;
+    } catch {
+      // A busy or unreachable database skips one beat (never thrown: this runs on a timer); the
+      // next one renews, or finds the lease expired and lost.
+    }
+  }, ttlMs / 4);
   heartbeat.unref();
+  const check = () => {
+    if (lost || !holds(s, name, owner)) {
+      lost = true;
+      throw leaseLost(key, purpose);
+    }
+  };
   try {
-    return await fn();
+    return await fn({ ...s, db: fencedDb(s.db, check) });
   } finally {
     clearInterval(heartbeat);
     release(s, name, owner);
@@ -186,8 +230,7 @@ export function holdSchedulerLease(s: StoreContext, owner: LockOwner, ttlMs: num
     const held = tryAcquire(s, SCHEDULER_LEASE, owner, ttlMs);
     if (!held) return true;
     if (decode(held.owner)?.id !== owner.id) return false;
-    renew(s, SCHEDULER_LEASE, owner, ttlMs);
-    return true;
+    return renew(s, SCHEDULER_LEASE, owner, ttlMs);
   } catch (err) {
     if (isBusy(err)) return false; // asked again at the next heartbeat
     throw err;

@@ -18,6 +18,7 @@ export type PgRequest =
 
 export type PgResponse = { ok: true; rows: unknown[] } | { ok: false; message: string; code?: string };
 
+const CONNECT_TIMEOUT_MS = 10_000;
 const clients = new Map<number, pg.Client>();
 const settings = new Map<number, { url: string; statementTimeoutMs: number }>();
 
@@ -40,12 +41,21 @@ function statementName(sql: string): string | undefined {
 async function connect(conn: number): Promise<pg.Client> {
   const how = settings.get(conn);
   if (!how) throw Object.assign(new Error("the PostgreSQL connection is closed"), { code: "08003" });
-  const client = new pg.Client({ connectionString: how.url, statement_timeout: how.statementTimeoutMs });
-  // A dropped connection (server restart, network) is forgotten here and opened again by the
-  // next statement; the statement that met the drop fails, as it would on any driver.
-  client.on("error", () => {
-    if (clients.get(conn) === client) clients.delete(conn);
+  const client = new pg.Client({
+    connectionString: how.url,
+    statement_timeout: how.statementTimeoutMs,
+    // A server that accepts nothing (a black-holed address) fails the statement, not the process.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
+  // A dropped connection (server restart, network) is forgotten here and opened again by the
+  // next statement; the statement that met the drop fails, as it would on any driver. While the
+  // server is away each statement fails at once (the connect is refused or times out), and the
+  // callers retry at their own pace: relay never waits on a dead server.
+  const forget = () => {
+    if (clients.get(conn) === client) clients.delete(conn);
+  };
+  client.on("error", forget);
+  client.on("end", forget);
   await client.connect();
   clients.set(conn, client);
   return client;

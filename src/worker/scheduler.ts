@@ -36,7 +36,11 @@ export interface Scheduler {
   nextRun(): Date | null;
   /** Whether this process holds the scheduler lease (runs the ticks) right now. */
   isLeader(): boolean;
-  stop(): void;
+  /**
+   * Starts no tick from now on; resolves once the tick or recovery running now has finished, then
+   * gives up the scheduler lease (a caller with a deadline stops waiting at it).
+   */
+  stop(): Promise<void>;
 }
 
 /**
@@ -71,39 +75,74 @@ export function startScheduler(
       });
     return recovering;
   };
-  const heartbeat = setInterval(
-    () => {
-      const was = leader;
+  // The heartbeat never throws: with the database away (a restart, the network) this replica
+  // stops leading — it cannot prove it holds the lease — and asks again, sooner at first, then at
+  // the usual pace, until the database answers. /readyz says the database is unavailable meanwhile.
+  const beatMs = Math.max(100, Math.min(5_000, Math.floor(leaseTtlMs / 3)));
+  let failures = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let ticking: Promise<void> | undefined;
+  const renewLeadership = (): boolean => {
+    const was = leader;
+    try {
       leader = holdSchedulerLease(ctx, owner, leaseTtlMs);
-      if (leader !== was)
-        ctx.logger.info(
-          { leader },
-          leader ? "this replica now leads the scheduler" : "scheduler leadership lost",
-        );
-      if (leader) void recoverLeft();
-    },
-    Math.max(100, Math.min(5_000, Math.floor(leaseTtlMs / 3))),
-  );
-  heartbeat.unref();
+      if (failures > 0) ctx.logger.info({ failures }, "the database answers again");
+      failures = 0;
+    } catch (err) {
+      failures += 1;
+      leader = false;
+      ctx.logger.warn({ err, failures }, "scheduler heartbeat failed: the database is unavailable");
+    }
+    if (leader !== was)
+      ctx.logger.info(
+        { leader },
+        leader ? "this replica now leads the scheduler" : "scheduler leadership lost",
+      );
+    return leader;
+  };
+  const beat = () => {
+    if (renewLeadership()) void recoverLeft();
+    if (stopped) return;
+    timer = setTimeout(beat, failures === 0 ? beatMs : Math.min(beatMs, 100 * 2 ** Math.min(failures, 10)));
+    timer.unref();
+  };
+  timer = setTimeout(beat, beatMs);
+  timer.unref();
   const job = new Cron(
     cron,
     { protect: true, catch: (err) => ctx.logger.error({ err }, "scheduled reconcile failed") },
     async (self: Cron) => {
-      leader = holdSchedulerLease(ctx, owner, leaseTtlMs);
+      if (stopped) return;
+      renewLeadership();
       const slot = (self.currentRun() ?? new Date()).toISOString();
       if (!leader || !claimTick(ctx, slot)) return;
       ctx.metrics.schedulerTicks.inc();
-      await recoverLeft();
-      await runReconcileTick(ctx, { jitterMs });
+      ticking = (async () => {
+        await recoverLeft();
+        await runReconcileTick(ctx, { jitterMs });
+      })();
+      try {
+        await ticking;
+      } finally {
+        ticking = undefined;
+      }
     },
   );
   return {
     nextRun: () => job.nextRun(),
     isLeader: () => leader,
-    stop() {
+    async stop() {
+      stopped = true;
       job.stop();
-      clearInterval(heartbeat);
-      releaseSchedulerLease(ctx, owner);
+      clearTimeout(timer);
+      await Promise.allSettled([ticking, recovering]);
+      try {
+        releaseSchedulerLease(ctx, owner);
+      } catch (err) {
+        // Unreleased, the lease lapses at its expiry; the next replica takes over then.
+        ctx.logger.warn({ err }, "could not release the scheduler lease");
+      }
     },
   };
 }

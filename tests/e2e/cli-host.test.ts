@@ -195,3 +195,55 @@ describe("relay host list|show|probe", () => {
     }
   });
 });
+
+describe("relay host probe meets a transient error (R6)", () => {
+  it("a 5xx or a lasting 429 on a platform probe fails the probe and keeps the last snapshot", async () => {
+    const s = await startSimulator({ profile: "cn-native" });
+    try {
+      const add = await runRelay(
+        [
+          "--json",
+          "host",
+          "add",
+          "--name",
+          "flaky",
+          "--base-url",
+          s.url,
+          "--admin-key-file",
+          keyFile(s, "flaky"),
+        ],
+        { env: env() },
+      );
+      expect(add.code).toBe(0);
+      const before = JSON.parse(add.stdout);
+      expect(before.profile).toBe("cn-native");
+      expect(before.capabilities.cn_platforms.length).toBeGreaterThan(0);
+      const snapshots = rowCount(t.ctx, "host_capability_snapshots");
+      // The platform probes are POSTs to /admin/groups; every one of them fails, whatever the retries.
+      const platformProbes = /^POST \/api\/v1\/admin\/groups$/;
+      for (const faults of [
+        { errorRate: 1, match: platformProbes },
+        { rateLimitRate: 1, retryAfterSeconds: 0, match: platformProbes },
+      ]) {
+        s.sim.options.faults = faults;
+        const r = await runRelay(["host", "probe", "flaky"], { env: env() });
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(faults.errorRate ? /transient/ : /rate-limit/);
+        expect(r.stderr).toMatch(/the last snapshot is kept/);
+        s.sim.options.faults = {};
+        const shown = JSON.parse(
+          (await runRelay(["--json", "host", "show", "flaky"], { env: env() })).stdout,
+        );
+        expect(shown.profile).toBe("cn-native");
+        expect(shown.capabilities.cn_platforms).toEqual(before.capabilities.cn_platforms);
+        expect(rowCount(t.ctx, "host_capability_snapshots")).toBe(snapshots);
+      }
+      // With the host well again, a probe records as before.
+      const ok = await runRelay(["--json", "host", "probe", "flaky"], { env: env() });
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.stdout).profile).toBe("cn-native");
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -45,8 +45,56 @@ export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 /** Key lists: up to 10,000 keys of up to 512 characters. */
 export const MAX_KEYS_BODY_BYTES = 8 * 1024 * 1024;
 
+/**
+ * One pass for every /api request (the hot reads among them): the path; then for a write, the
+ * drain (a stopping process takes none), the body's limit, and tracking until it is answered.
+ */
+function apiPass(serve: ServeHooks) {
+  const limit = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new AppError("invalid_input", "BODY_TOO_LARGE", `request body exceeds ${maxSize} bytes`);
+      },
+    });
+  const jsonLimit = limit(MAX_JSON_BODY_BYTES);
+  const archiveLimit = limit(PACK_LIMITS.maxArchiveBytes);
+  const keysLimit = limit(MAX_KEYS_BODY_BYTES);
+  return (c: Context, next: Next) => {
+    refuseControlCharacters(c);
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    if (serve.isDraining?.())
+      throw new AppError(
+        "unavailable",
+        "SHUTTING_DOWN",
+        "this relay process is shutting down and takes no new work",
+        {
+          hint: "Send it to another replica, or again once relay has restarted.",
+        },
+      );
+    const write =
+      c.req.path === "/api/packs/install"
+        ? archiveLimit(c, next)
+        : /^\/api\/providers\/[^/]+\/(preview-)?import$/.test(c.req.path)
+          ? keysLimit(c, next)
+          : jsonLimit(c, next);
+    // A write in progress (a rollback, a reconcile, an import with ?wait) is finished before a stop.
+    serve.track?.(write, `${c.req.method} ${c.req.path}`);
+    return write;
+  };
+}
+
+/** What `relay serve` tells the app about the process around it. */
+export interface ServeHooks {
+  isLeader?: () => boolean;
+  /** Shutting down: /readyz is 503 and new work (any /api write) is refused with 503. */
+  isDraining?: () => boolean;
+  /** Work that goes on after its request was answered (an accepted import): the stop waits for it. */
+  track?: (work: Promise<unknown>, label: string) => void;
+}
+
 /** The HTTP API. Handlers only parse, call one service verb and map errors. */
-export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } = {}) {
+export function createApp(ctx: AppContext, serve: ServeHooks = {}) {
   const app = new Hono();
   app.use("*", requestId());
   // One access-log line per request: id, method, path (never the query; a path id only when it
@@ -76,6 +124,7 @@ export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } =
   app.get("/openapi.json", (c) => c.json(doc));
   app.get("/docs", (c) => c.html(renderDocsPage(doc)));
   app.get("/readyz", (c) => {
+    if (serve.isDraining?.()) return c.json({ status: "not_ready", reason: "shutting down" }, 503);
     try {
       ping(ctx.db);
       // The store, and whether this replica runs the scheduled reconciles (one replica does).
@@ -107,28 +156,11 @@ export function createApp(ctx: AppContext, serve: { isLeader?: () => boolean } =
   app.get("/metrics", requireToken, async (c) =>
     c.text(await ctx.metrics.registry.metrics(), 200, { "content-type": ctx.metrics.registry.contentType }),
   );
-  const limit = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new AppError("invalid_input", "BODY_TOO_LARGE", `request body exceeds ${maxSize} bytes`);
-      },
-    });
-  const jsonLimit = limit(MAX_JSON_BODY_BYTES);
-  const archiveLimit = limit(PACK_LIMITS.maxArchiveBytes);
-  const keysLimit = limit(MAX_KEYS_BODY_BYTES);
-  // One pass for every /api request (the hot reads among them): the path, then the body's limit.
-  app.use("/api/*", (c, next) => {
-    refuseControlCharacters(c);
-    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-    if (c.req.path === "/api/packs/install") return archiveLimit(c, next);
-    if (/^\/api\/providers\/[^/]+\/(preview-)?import$/.test(c.req.path)) return keysLimit(c, next);
-    return jsonLimit(c, next);
-  });
+  app.use("/api/*", apiPass(serve));
 
   app.route("/api/hosts", hostRoutes(ctx));
   app.route("/api/packs", packRoutes(ctx));
-  app.route("/api/providers", providerRoutes(ctx));
+  app.route("/api/providers", providerRoutes(ctx, serve.track));
   app.route("/api/providers", accessRoutes(ctx));
   app.route("/api/providers", reconcileRoutes(ctx));
   app.route("/api/import-batches", batchRoutes(ctx));

@@ -79,7 +79,7 @@ function systemPaths() {
       "200": jsonOf("alive", objectOf({ status: { const: "ok" } })),
     }),
     "/readyz": open(
-      "Readiness (database reachable); the store, and whether this replica runs the scheduled reconciles",
+      "Readiness (database reachable, not shutting down); the store, and whether this replica runs the scheduled reconciles",
       "readyz",
       {
         "200": jsonOf("ready", {

@@ -4,7 +4,10 @@ export function configureServeCommand(program: Command) {
   program
     .command("serve")
     .description("run the HTTP API (requires RELAY_API_TOKEN)")
-    .addHelpText("after", "\nExample:\n  RELAY_API_TOKEN=$(openssl rand -hex 32) relay serve")
+    .addHelpText(
+      "after",
+      "\nSIGTERM or SIGINT drains: readyz and new /api writes answer 503, accepted imports finish within\nRELAY_SHUTDOWN_GRACE_MS (default 30000), then exit 0; what is left goes to recovery. A second signal exits at once.\n\nExample:\n  RELAY_API_TOKEN=$(openssl rand -hex 32) relay serve",
+    )
     .action(async (_opts, cmd: Command) => {
       // Everything serve needs loads here: the other commands never load the HTTP stack.
       const { runServe } = await import("../serve-run.js");

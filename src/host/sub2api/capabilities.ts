@@ -1,5 +1,5 @@
 import type { HostClient, RequestSpec } from "./client.js";
-import { isHostError } from "./errors.js";
+import { type HostError, isHostError } from "./errors.js";
 import { complianceFromLockError, getAdminVersion, getCompliance, getPublicSettings } from "./system.js";
 import type {
   CapabilityReport,
@@ -38,7 +38,9 @@ const noCapabilities = (): HostCapabilities => ({
  * Probes what a host can do without changing anything on it (contract §13). Every probe is a read,
  * or a write the host must refuse at validation (a group without a name, an empty batch, a
  * non-numeric account id), so nothing is ever created. A route is present when the host answers
- * with one of its JSON bodies, and absent when it answers Gin's plain-text 404.
+ * with one of its JSON bodies, and absent when it answers Gin's plain-text 404. An answer that
+ * says nothing about the route (a 5xx, a dropped connection, a time-out — after the client's
+ * retries) fails the whole probe: a report built from it would read less than the host has.
  */
 export async function probeCapabilities(client: HostClient): Promise<CapabilityReport> {
   const blockers = new Set<HostBlocker>();
@@ -47,7 +49,8 @@ export async function probeCapabilities(client: HostClient): Promise<CapabilityR
     publicSettings = await getPublicSettings(client);
   } catch (err) {
     // Older or locked-down builds may not expose public settings; the admin version still works.
-    if (!isHostError(err) || err.kind === "network" || err.kind === "timeout") throw err;
+    // A transient failure is no such answer: the probe fails rather than read less than there is.
+    if (!isHostError(err) || isTransient(err)) throw err;
   }
   const found = await readVersion(client, publicSettings, blockers);
   const caps = noCapabilities();
@@ -74,7 +77,7 @@ export async function probeCapabilities(client: HostClient): Promise<CapabilityR
   };
   const maxPageSize = await probeAdminRoutes(client, caps, note, publicSettings);
   for (const platform of CN_PLATFORMS) {
-    if (await acceptsGroupPlatform(client, platform)) caps.cn_platforms.push(platform);
+    if (await acceptsGroupPlatform(client, platform, note)) caps.cn_platforms.push(platform);
   }
   await probeUserRoutes(client, caps, publicSettings);
   // Idempotency-Key handling, the real batch create and /v1/chat/completions all arrived in
@@ -175,12 +178,20 @@ async function probeUserRoutes(
  * reports every failing field, so the message also names `Platform` when the platform is not in
  * the build's `oneof` list.
  */
-async function acceptsGroupPlatform(client: HostClient, platform: string): Promise<boolean> {
+async function acceptsGroupPlatform(
+  client: HostClient,
+  platform: string,
+  note: (state: RouteState) => boolean,
+): Promise<boolean> {
   try {
     await client.raw(post(`probe.platform.${platform}`, "/api/v1/admin/groups", { platform }));
     return true; // not expected: a nameless group must be refused; treat as accepted platform
   } catch (err) {
-    if (!isHostError(err) || err.status !== 400) return false;
+    if (!isHostError(err)) throw err;
+    // Only the validator's answer tells; a 429 is the rate limiter's (a blocker), anything else
+    // (5xx, network, time-out, an unexpected status) is no verdict and fails the probe.
+    if (err.status === 429) return note("rate_limited");
+    if (err.status !== 400) throw err;
     const text = err.message;
     return !(/Platform/.test(text) && /oneof/.test(text));
   }
@@ -195,9 +206,12 @@ async function routeState(client: HostClient, spec: RequestSpec): Promise<RouteS
   }
 }
 
+/** A failure that says nothing about the host's routes: it may pass if asked again. */
+const isTransient = (err: HostError) =>
+  err.kind === "network" || err.kind === "timeout" || (err.status !== undefined && err.status >= 500);
+
 function classify(err: unknown): RouteState {
-  if (!isHostError(err)) throw err;
-  if (err.kind === "network" || err.kind === "timeout") throw err;
+  if (!isHostError(err) || isTransient(err)) throw err;
   if (err.routeMissing) return "missing";
   if (err.status === 403 && err.is("STEP_UP_ADMIN_API_KEY_FORBIDDEN")) return "step_up";
   if (err.status === 429) return "rate_limited";
@@ -211,5 +225,5 @@ function get(operation: string, path: string, query: RequestSpec["query"]): Requ
 
 function post(operation: string, path: string, body: unknown): RequestSpec {
   // Probe writes are refused by validation; retrying them is as safe as retrying a read.
-  return { operation, method: "POST", path, body, retry: "write" };
+  return { operation, method: "POST", path, body, retry: "read" };
 }

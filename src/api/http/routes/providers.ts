@@ -30,7 +30,11 @@ export function toImportRequest(
   };
 }
 
-export function providerRoutes(ctx: AppContext) {
+/** `track`: `relay serve` waits for accepted imports before it stops (a grace period). */
+export function providerRoutes(
+  ctx: AppContext,
+  track: (work: Promise<unknown>, label: string) => void = () => {},
+) {
   const app = new Hono();
   app.post("/:provider_id/preview-import", async (c) => {
     const body = await jsonBody(c, validateImport);
@@ -51,6 +55,7 @@ export function providerRoutes(ctx: AppContext) {
       ...(body.expected_fingerprint ? { expectedFingerprint: body.expected_fingerprint } : {}),
       onBatchOpened: (id) => opened(id),
     });
+    track(run, "import");
     if (wait) return c.json((await run) satisfies Body<"ImportResult">);
     const batchId = await Promise.race([batchOpened, run.then((r) => r.batch_id)]);
     run.catch((err) => ctx.logger.error({ err, batch_id: batchId }, "import failed after it was accepted"));
