@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
 import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
 import { StringEnum } from "./requests.js";
 
@@ -6,19 +7,6 @@ import { StringEnum } from "./requests.js";
  * Response bodies, each declared once: the OpenAPI document embeds them, the handlers are checked
  * against their `Static` types at compile time, and a test validates real responses with them.
  */
-const Str = (o: { maxLength?: number; pattern?: string } = {}) => Type.String(o);
-const Int = () => Type.Integer();
-const Num = () => Type.Number();
-const Bool = () => Type.Boolean();
-const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
-const AnyObject = () => Type.Unsafe<object>({ type: "object" });
-const Opt = Type.Optional;
-/** A reference to a component of the OpenAPI document, typed as the schema it names. */
-const Ref = <T extends TSchema>(name: string, _schema: T) =>
-  Type.Unsafe<Static<T>>({ $ref: `#/components/schemas/${name}` });
-/** A page of a list endpoint (`?limit`, `?cursor`): `next_cursor` is null on the last page. */
-const List = <T extends TSchema>(name: string, items: T) =>
-  Type.Object({ items: Type.Array(Ref(name, items)), next_cursor: Nullable(Str()) });
 
 const BATCH_STATUSES = [
   "pending",
