@@ -49,8 +49,6 @@ const KEY: Record<string, () => string> = Object.fromEntries(
   ),
 );
 const PROVIDERS = Object.keys(KEY);
-/** The providers of these families, every region. */
-const of = (...families: string[]) => families.flatMap((f) => REGIONS[f] ?? []);
 
 async function refusal(fn: () => Promise<unknown>) {
   try {

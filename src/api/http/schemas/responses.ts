@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
 import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
 import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
 import { StringEnum } from "./requests.js";
