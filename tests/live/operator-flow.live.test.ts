@@ -57,6 +57,14 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
   const relay = async (args: string[], input?: string): Promise<CliResult> =>
     runRelay(["--json", ...args], { env, input, timeoutMs: LONG });
   const json = (r: CliResult) => JSON.parse(r.stdout) as Record<string, unknown>;
+  /** `relay provider VERB PROVIDER --host live --keys-file KEYS --mode MODE …`, the flow's one shape. */
+  const keysArgs = (
+    verb: "preview" | "import",
+    provider: string,
+    keys: string,
+    mode: string,
+    ...rest: string[]
+  ) => ["provider", verb, provider, "--host", "live", "--keys-file", keys, "--mode", mode, ...rest];
   const keyFile = (name: string, keys: string[]) => {
     const file = join(dir, name);
     writeFileSync(file, `${keys.join("\n")}\n`, { mode: 0o600 });
@@ -124,48 +132,24 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
     timeout: LONG,
   }, async (t) => {
     const keys = keyFile("deepseek.keys", [liveKey("deepseek"), liveKey("deepseek")]);
-    const importArgs = [
-      "provider",
-      "import",
-      "deepseek",
-      "--host",
-      "live",
-      "--keys-file",
-      keys,
-      "--mode",
-      "strict",
-      "--yes",
-    ];
+    const importArgs = keysArgs("import", "deepseek", keys, "strict", "--yes");
     if (await refusedBeforeAnyWrite("deepseek", importArgs))
       return t.skip("this build cannot serve DeepSeek: refused before any write");
-    const preview = await relay([
-      "provider",
-      "preview",
-      "deepseek",
-      "--host",
-      "live",
-      "--keys-file",
-      keys,
-      "--mode",
-      "strict",
-    ]);
+    const preview = await relay(keysArgs("preview", "deepseek", keys, "strict"));
     expect(preview.code, preview.stderr).toBe(0);
-    const imp = await relay([
-      "provider",
-      "import",
-      "deepseek",
-      "--host",
-      "live",
-      "--keys-file",
-      keys,
-      "--mode",
-      "strict",
-      "--access-mode",
-      "subscription",
-      "--subscribe",
-      `${user.id}:30`,
-      "--yes",
-    ]);
+    const imp = await relay(
+      keysArgs(
+        "import",
+        "deepseek",
+        keys,
+        "strict",
+        "--access-mode",
+        "subscription",
+        "--subscribe",
+        `${user.id}:30`,
+        "--yes",
+      ),
+    );
     expect(imp.code, `${imp.stdout}\n${imp.stderr}`).toBe(0);
     const result = json(imp);
     batches.push(String(result.batch_id));
@@ -178,32 +162,10 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
     const bad = liveKey("kimi");
     ups.revoked.add(bad);
     const keys = keyFile("kimi.keys", [...good, bad]);
-    const importArgs = [
-      "provider",
-      "import",
-      "kimi",
-      "--host",
-      "live",
-      "--keys-file",
-      keys,
-      "--mode",
-      "partial",
-      "--yes",
-    ];
+    const importArgs = keysArgs("import", "kimi", keys, "partial", "--yes");
     if (await refusedBeforeAnyWrite("kimi", importArgs))
       return t.skip("this build cannot serve Kimi: refused before any write");
-    const imp = await relay([
-      "provider",
-      "import",
-      "kimi",
-      "--host",
-      "live",
-      "--keys-file",
-      keys,
-      "--mode",
-      "partial",
-      "--yes",
-    ]);
+    const imp = await relay(importArgs);
     expect(imp.code, `${imp.stdout}\n${imp.stderr}`).toBe(3);
     const result = json(imp);
     batches.push(String(result.batch_id));
