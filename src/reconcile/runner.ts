@@ -283,7 +283,7 @@ function finish(
     // The run's findings are facts the status is decided from: record them, then decide.
     record(outcome, status);
     const next = refreshProviderState(ctx, host.id, install.providerId);
-    outcome = reconcileOutcome(next.status, findings);
+    outcome = reconcileOutcome(next);
     status = next.status;
     reason = next.reason;
   }

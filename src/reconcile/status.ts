@@ -1,10 +1,12 @@
+import { axesOn, hostReachabilities } from "../app/axes.js";
 import type { AppContext } from "../app/context.js";
 import type { AccessState } from "../domain/access.js";
+import type { Axes, Reachable } from "../domain/axes.js";
 import type { DescribedFinding, Finding } from "../domain/drift.js";
 import { notFound } from "../domain/errors.js";
 import { describeFindings } from "../domain/next-steps.js";
 import { findHost, listHostRows } from "../store/hosts.js";
-import { listInstalls, providerStatusRows } from "../store/installs.js";
+import { getInstall, type InstallRow, listInstalls, providerStatusRows } from "../store/installs.js";
 import { currentProviderDefinitions, getProviderDefinition, providerOwners } from "../store/packs.js";
 import { resourcesOf } from "../store/resources.js";
 export interface ProviderHostStatus {
@@ -14,6 +16,12 @@ export interface ProviderHostStatus {
   reason: string;
   status_changed_at: string;
   access_state: AccessState;
+  /** Is the host as relay recorded it? (domain/axes.ts) */
+  sync: Axes["sync"];
+  /** Can users be served? `down` when no working account remains or the gateway proof failed. */
+  health: Axes["health"];
+  /** Whether the host answered its newest probe. */
+  host_reachable: Reachable;
   generation: number;
   last_reconcile: {
     run_id: number;
@@ -40,6 +48,7 @@ export function providerStatus(ctx: AppContext, providerId: string, hostRef?: st
       `${providerId} has never been imported${hostRef ? ` on ${hostRef}` : ""}`,
     );
   }
+  const reach = hostReachabilities(ctx);
   return {
     provider_id: providerId,
     hosts: rows.map((r) => ({
@@ -49,6 +58,8 @@ export function providerStatus(ctx: AppContext, providerId: string, hostRef?: st
       reason: r.status_reason,
       status_changed_at: r.status_changed_at,
       access_state: r.access_state as AccessState,
+      ...axesOn(ctx, getInstall(ctx, r.host_id, providerId) as InstallRow, reach.get(r.host_id)),
+      host_reachable: reach.get(r.host_id)?.reachable ?? "unknown",
       generation: r.generation,
       last_reconcile:
         r.run_id === null
@@ -101,7 +112,14 @@ export interface ProviderListItem {
   provider_id: string;
   display_name: string;
   pack_id: string;
-  hosts: { host_name: string; status: string; access_state: string }[];
+  hosts: {
+    host_name: string;
+    status: string;
+    access_state: string;
+    sync: Axes["sync"]["state"];
+    health: Axes["health"]["state"];
+    host_reachable: Reachable;
+  }[];
 }
 
 /** Every provider of the installed packs, with its status on each host it was imported to. */
@@ -110,16 +128,23 @@ export function listProviders(ctx: AppContext, hostRef?: string): ProviderListIt
   const names = new Map(listHostRows(ctx).map((h) => [h.id, h.name]));
   const owners = providerOwners(ctx);
   const installs = listInstalls(ctx).filter((i) => only === undefined || i.hostId === only.id);
+  const reach = hostReachabilities(ctx);
   return currentProviderDefinitions(ctx).map((def) => ({
     provider_id: def.provider_id,
     display_name: def.display_name,
     pack_id: owners.get(def.provider_id) ?? "",
     hosts: installs
       .filter((i) => i.providerId === def.provider_id)
-      .map((i) => ({
-        host_name: names.get(i.hostId) ?? i.hostId,
-        status: i.status,
-        access_state: i.accessState,
-      })),
+      .map((i) => {
+        const axes = axesOn(ctx, i, reach.get(i.hostId));
+        return {
+          host_name: names.get(i.hostId) ?? i.hostId,
+          status: i.status,
+          access_state: i.accessState,
+          sync: axes.sync.state,
+          health: axes.health.state,
+          host_reachable: reach.get(i.hostId)?.reachable ?? ("unknown" as const),
+        };
+      }),
   }));
 }

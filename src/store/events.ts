@@ -1,3 +1,4 @@
+import { and, desc, eq } from "drizzle-orm";
 import { nowIso, type StoreContext } from "./db.js";
 import { events } from "./schema.js";
 
@@ -32,4 +33,19 @@ export function appendEvent(
     { event: e.kind, batch_id: e.batchId, host_id: e.hostId, provider_id: e.providerId },
     e.message,
   );
+}
+
+/** The newest event of a kind about a host (e.g. `host_probe_failed`), or undefined. */
+export function lastHostEvent(
+  s: StoreContext,
+  hostId: string,
+  kind: string,
+): { at: string; message: string; data: Record<string, unknown> } | undefined {
+  return s.db
+    .select({ at: events.at, message: events.message, data: events.data })
+    .from(events)
+    .where(and(eq(events.hostId, hostId), eq(events.kind, kind)))
+    .orderBy(desc(events.id))
+    .limit(1)
+    .get();
 }

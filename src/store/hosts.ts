@@ -54,6 +54,15 @@ export function recordProbe(
   });
 }
 
+/** A probe that found the host answering as before: only the time of the last good probe moves. */
+export function markProbeAnswered(s: StoreContext, hostId: string): void {
+  s.db
+    .update(hosts)
+    .set({ lastProbedAt: nowIso(s) })
+    .where(eq(hosts.id, hostId))
+    .run();
+}
+
 export function latestSnapshot(s: StoreContext, hostId: string): CapabilitySnapshotRow | undefined {
   return s.db
     .select()

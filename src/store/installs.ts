@@ -79,6 +79,7 @@ export function providerFacts(s: StoreContext, install: InstallRow): ProviderFac
   const host = s.db.select({ name: hosts.name }).from(hosts).where(eq(hosts.id, hostId)).get();
   const facts: ProviderFacts = {
     disabled: install.status === "disabled",
+    lastReconcileAt: install.lastReconcileAt,
     ...(host ? { names: { providerId, hostName: host.name } } : {}),
     live: { groups: groups.length, accounts: live.filter((r) => r.resourceType === "account").length },
     ...(failedWithLeftovers ? { unfinishedRollback: failedWithLeftovers.id } : {}),

@@ -63,6 +63,7 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly providerStatus: Gauge<"host" | "provider" | "status">;
+  readonly #axes: Gauge[];
   readonly #lastRuns: Gauge<"host">;
   readonly #lastSuccesses: Gauge<"host">;
   readonly #buildInfo: Gauge<"version" | "node">;
@@ -73,6 +74,7 @@ export class Metrics {
   ) {
     const providerStatuses = sources.providerStatuses ?? (() => []);
     const reconcileTimes = sources.reconcileTimes ?? (() => []);
+    const axes = sources.axes ?? (() => ({ providers: [], hosts: [] }));
     // Process metrics (CPU, memory, event loop, handles) describe a long-running server: only
     // `relay serve` asks for them (a CLI command, or its --metrics-file, would report a process
     // that is about to exit, and would pay for the collectors at every start).
@@ -119,6 +121,7 @@ export class Metrics {
           this.set({ host: p.host, provider: p.provider, status: p.status }, 1);
       },
     });
+    this.#axes = axisGauges(this.registry, axes);
   }
 
   /**
@@ -128,7 +131,13 @@ export class Metrics {
    */
   async textfile(run: RunSummary): Promise<string> {
     const registry = new Registry();
-    for (const m of [this.#buildInfo, this.providerStatus, this.#lastRuns, this.#lastSuccesses])
+    for (const m of [
+      this.#buildInfo,
+      this.providerStatus,
+      ...this.#axes,
+      this.#lastRuns,
+      this.#lastSuccesses,
+    ])
       registry.registerMetric(m);
     const providers = new Gauge({
       name: "relay_reconcile_run_providers",
@@ -174,7 +183,49 @@ export class Metrics {
   }
 }
 
+/** Both axes per provider and host, and each host's reachability (docs/operations.md). */
+function axisGauges(registry: Registry, axes: NonNullable<MetricSources["axes"]>): Gauge[] {
+  const read = axes;
+  const health = new Gauge({
+    name: "relay_provider_health",
+    help: "1 for the current health of each provider on each host (healthy, degraded, down, unknown)",
+    labelNames: ["host", "provider", "health"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of read().providers) this.set({ host: p.host, provider: p.provider, health: p.health }, 1);
+    },
+  });
+  const sync = new Gauge({
+    name: "relay_provider_sync",
+    help: "1 for the current sync state of each provider on each host (in_sync, out_of_sync, unknown)",
+    labelNames: ["host", "provider", "sync"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of read().providers) this.set({ host: p.host, provider: p.provider, sync: p.sync }, 1);
+    },
+  });
+  const reachable = new Gauge({
+    name: "relay_host_reachable",
+    help: "1 when the host answered its newest probe, 0 when it did not (absent: never probed)",
+    labelNames: ["host"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of read().hosts)
+        if (h.reachable !== "unknown") this.set({ host: h.host }, h.reachable === "yes" ? 1 : 0);
+    },
+  });
+  return [health, sync, reachable] as Gauge[];
+}
+
 export interface MetricSources {
+  /** Per install: host name, provider, health and sync; per host: reachable (yes, no, unknown). */
+  axes?: () => {
+    providers: { host: string; provider: string; health: string; sync: string }[];
+    hosts: { host: string; reachable: string }[];
+  };
   /** host name, provider, status of every install: `relay_provider_status`. */
   providerStatuses?: () => { host: string; provider: string; status: string }[];
   /** Per host name, when its last reconcile finished and its last successful one (ms since epoch). */

@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { HealthAxis, HostReachabilityFields, Reachable, SyncAxis } from "./axes.js";
 import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
 import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
 import { StringEnum } from "./requests.js";
@@ -84,6 +85,7 @@ export const Host = Type.Object({
   created_at: Str(),
   updated_at: Str(),
   last_probed_at: Nullable(Str()),
+  ...HostReachabilityFields,
 });
 
 export const Pack = Type.Object({
@@ -329,6 +331,7 @@ export const ProviderStatus = Type.Object({
       reason: Str(),
       status_changed_at: Str(),
       access_state: AccessState(),
+      ...{ sync: SyncAxis, health: HealthAxis, host_reachable: Reachable() },
       generation: Int(),
       last_reconcile: Nullable(
         Type.Object({
