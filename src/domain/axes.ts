@@ -1,5 +1,17 @@
 import type { AccessState } from "./access.js";
-import type { Finding } from "./drift.js";
+
+/**
+ * The part of a reconcile finding (drift.ts `Finding`) the axes read. Declared here so this module
+ * imports nothing with a runtime: the web board imports its types.
+ */
+export interface AxisFinding {
+  kind: string;
+  resource_type: string;
+  name: string;
+  host_resource_id: number | null;
+  field?: string;
+  message: string;
+}
 
 /**
  * Two questions, answered apart (as Argo CD and Crossplane do): is the host as relay recorded it
@@ -50,7 +62,7 @@ export interface Axes {
 export interface AxisFacts {
   live: { groups: number; accounts: number };
   /** Findings of the newest reconcile since the last batch changed (undefined: none since). */
-  findings?: Finding[];
+  findings?: AxisFinding[];
   /** When the provider was last reconciled at all (any run), to tell "never" from "not since". */
   lastReconcileAt?: string | null;
   unfinishedRollback?: string;
@@ -65,7 +77,7 @@ const DRIFT = new Set(["missing", "changed", "unexpected"]);
 const SERVING_FIELDS = new Set(["status", "schedulable", "group_ids"]);
 
 /** Findings that mean an account cannot serve now: failing its test, paused by the host, gone, unbound. */
-function unusableAccounts(findings: Finding[]): { keys: Set<string>; messages: string[] } {
+function unusableAccounts(findings: AxisFinding[]): { keys: Set<string>; messages: string[] } {
   const keys = new Set<string>();
   const messages: string[] = [];
   for (const f of findings) {
@@ -106,10 +118,10 @@ export function deriveHealth(f: AxisFacts): HealthAxis {
     return axis("unknown", "host_unreachable", `the host did not answer its last probe: ${f.host.reason}`);
   if (total === 0)
     return axis("down", "no_accounts", "the group has no account relay made: nothing serves it");
-  if (f.proof?.state === "broken")
-    return axis("down", "access_broken", `the newest gateway proof failed: ${f.proof.reason}`);
   if (unusable >= total)
     return axis("down", "all_accounts_unusable", `all ${total} account(s) unusable: ${some(messages)}`);
+  if (f.proof?.state === "broken")
+    return axis("down", "access_broken", `the newest gateway proof failed: ${f.proof.reason}`);
   if (unusable > 0)
     return axis(
       "degraded",

@@ -1,6 +1,6 @@
 import type { AccessState } from "./access.js";
 import { type Axes, type AxisFacts, deriveAxes } from "./axes.js";
-import type { ReconcileOutcome } from "./drift.js";
+import type { Finding, ReconcileOutcome } from "./drift.js";
 
 /**
  * A provider's life on one host. `not_installed`: relay installed it once and every batch has
@@ -37,6 +37,7 @@ export const FINAL_BATCH_STATUSES: readonly BatchStatus[] = [
 /** Everything the provider's status and access state are decided from, read from the store. */
 export interface ProviderFacts extends AxisFacts {
   disabled: boolean;
+  findings?: Finding[];
   /** The newest batch of the provider on the host. */
   lastBatch?: { id: string; status: BatchStatus; reason: string; importFailed: boolean };
   /** The provider and the host's name, for the command a reason names. */
