@@ -32,7 +32,8 @@ async function load(): Promise<{ cards: Card[]; hosts: Host[] }> {
     provider,
     rows: await mapLimited(status.hosts, 4, async (hs) => {
       const [proof, batches] = await Promise.all([
-        lastProof(provider.provider_id, hs.host_id),
+        // Never configured: no proof to show (and no 404 in the console at every refresh).
+        hs.access_state === "not_configured" ? null : lastProof(provider.provider_id, hs.host_id),
         get<{ items: BatchSummary[] }>(
           `/api/providers/${seg(provider.provider_id)}/import-batches?host_id=${encodeURIComponent(hs.host_id)}&limit=5`,
         ),
