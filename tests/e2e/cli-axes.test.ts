@@ -54,7 +54,12 @@ describe("health and sync, the same two values everywhere", () => {
     const file = join(w.t.dir, "relay.prom");
     const run = await json(["reconcile", "run", "--all", "--metrics-file", file]);
     expect(run.code, run.stderr).toBe(2); // degradation: the exit code reads the health axis
-    expect(run.body.items[0]).toMatchObject({ outcome: "degraded", new_status: "degraded" });
+    expect(run.body.items[0]).toMatchObject({
+      outcome: "degraded",
+      new_status: "degraded",
+      health: "down",
+      sync: "in_sync",
+    });
 
     status = await json(["provider", "status", "deepseek"]);
     expect(status.code).toBe(0);

@@ -13,11 +13,13 @@ const loadStatus = () => import("../../reconcile/status.js");
 export function renderReconcile(results: ReconcileResult[]): string {
   const lines = [
     table(
-      ["PROVIDER", "HOST", "OUTCOME", "STATUS", "FINDINGS", "RETESTED", "CALLS", "MS"],
+      ["PROVIDER", "HOST", "OUTCOME", "HEALTH", "SYNC", "STATUS", "FINDINGS", "RETESTED", "CALLS", "MS"],
       results.map((r) => [
         r.provider_id,
         r.host_name,
         r.outcome,
+        r.health ?? "-",
+        r.sync ?? "-",
         `${r.previous_status ?? "-"} → ${r.new_status ?? "-"}`,
         r.findings.length,
         `${r.retest.tested} (${r.retest.policy})`,
@@ -204,7 +206,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
                     p.hosts
                       .map(
                         (h) =>
-                          `${h.host_name}: ${h.health}/${h.sync} (${h.status}${h.host_reachable === "no" ? ", host unreachable" : ""})`,
+                          `${h.host_name}: health=${h.health} sync=${h.sync} status=${h.status}${h.host_reachable === "no" ? " (host unreachable)" : ""}`,
                       )
                       .join(", ") || "-",
                   ]),

@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { HealthAxis, HostReachabilityFields, Reachable, SyncAxis } from "./axes.js";
+import { HealthAxis, HealthState, HostReachabilityFields, Reachable, SyncAxis, SyncState } from "./axes.js";
 import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
 import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
 import { StringEnum } from "./requests.js";
@@ -302,6 +302,7 @@ export const ReconcileResult = Type.Object({
   new_status: Nullable(Str()),
   reason: Str(),
   access_state: Nullable(Str()),
+  ...{ health: Nullable(HealthState()), sync: Nullable(SyncState()) },
   findings: Type.Array(Finding),
   /** Differences an ignore rule (RELAY_DRIFT_IGNORE) hid; not findings, never hidden silently. */
   ignored: Type.Array(
