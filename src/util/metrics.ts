@@ -185,7 +185,19 @@ export class Metrics {
 
 /** Both axes per provider and host, and each host's reachability (docs/operations.md). */
 function axisGauges(registry: Registry, axes: NonNullable<MetricSources["axes"]>): Gauge[] {
-  const read = axes;
+  // One read of the records per scrape: a registry collects its metrics in one synchronous pass
+  // (each metric's collect runs before its first await), so the three gauges share what the
+  // first one read, and the next scrape reads afresh.
+  let shared: ReturnType<typeof axes> | undefined;
+  const read = () => {
+    if (!shared) {
+      shared = axes();
+      queueMicrotask(() => {
+        shared = undefined;
+      });
+    }
+    return shared;
+  };
   const health = new Gauge({
     name: "relay_provider_health",
     help: "1 for the current health of each provider on each host (healthy, degraded, down, unknown)",
