@@ -60,13 +60,15 @@ export interface Axes {
 
 /** What both axes are decided from (a subset of the provider's facts, plus the host's reachability). */
 export interface AxisFacts {
+  /** Recorded resources still live on the host (the probe user, shared by providers, is not counted). */
   live: { groups: number; accounts: number };
   /** Findings of the newest reconcile since the last batch changed (undefined: none since). */
   findings?: AxisFinding[];
   /** When the provider was last reconciled at all (any run), to tell "never" from "not since". */
   lastReconcileAt?: string | null;
+  /** A batch whose rollback stopped half-way: it is `failed` and still has live resources it created. */
   unfinishedRollback?: string;
-  /** The newest gateway proof against the live group. */
+  /** The newest gateway proof made against the live group. */
   proof?: { state: AccessState; reason: string };
   /** The host's reachability at its last probe (views pass it; a status decision does not). */
   host?: { reachable: Reachable; reason: string };

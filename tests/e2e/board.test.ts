@@ -314,7 +314,7 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     await page.context().close();
   });
 
-  it("refreshes without a reload: a change on the host shows with the time it was read; pause stops it", async () => {
+  it("refreshes without a reload: a change on the host shows with the time it was read; pause holds it", async () => {
     const page = await newPage();
     await signIn(page);
     await page.goto(`${base}/#/providers?every=2`);
@@ -371,6 +371,10 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     const batchWidths = await page.evaluate<number[]>(WIDTHS);
     expect(batchWidths[0]).toBeLessThanOrEqual(batchWidths[1] as number);
     expect((await page.locator("#batch").textContent()) ?? "").toContain("主机上的现状");
+    await page.goto(`${base}/#/hosts`);
+    await page.locator("#hosts").waitFor();
+    const hostWidths = await page.evaluate<number[]>(WIDTHS);
+    expect(hostWidths[0]).toBeLessThanOrEqual(hostWidths[1] as number);
     await shot(page, "7-batch-phone-zh");
     await page.context().close();
   });
