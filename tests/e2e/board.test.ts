@@ -314,7 +314,7 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     await page.context().close();
   });
 
-  it("refreshes without a reload: a change on the host shows with the time it was read; pause holds it", async () => {
+  it("refreshes without a reload: a change on the host shows with the time it was read; the pause button toggles", async () => {
     const page = await newPage();
     await signIn(page);
     await page.goto(`${base}/#/providers?every=2`);
