@@ -20,9 +20,9 @@ export async function runServe(cmd: Command): Promise<void> {
     ]);
     const config = loadCliConfig(opts, { requireApiToken: true });
     const logger = createLogger(config.logLevel);
-    const db = openDb(storeTarget(config));
-    const ctx = createContext({ db, config, logger, processMetrics: true });
-    const scheduler = startScheduler(ctx, config.reconcileCron, config.reconcileJitterMs);
+    const db = await openDb(storeTarget(config));
+    const ctx = await createContext({ db, config, logger, processMetrics: true });
+    const scheduler = await startScheduler(ctx, config.reconcileCron, config.reconcileJitterMs);
     const work = new InFlight();
     let draining = false;
     const app = createApp(ctx, {
@@ -81,7 +81,7 @@ export async function runServe(cmd: Command): Promise<void> {
       server.close();
       // Kept-alive connections (a board left open) would hold the close; nothing is in flight now.
       (server as Server).closeAllConnections();
-      closeDb(db);
+      await closeDb(db);
       process.exit(0);
     };
     process.on("SIGINT", () => void stop("SIGINT"));

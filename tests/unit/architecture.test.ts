@@ -45,7 +45,7 @@ describe("the layers of src/ (docs/architecture.md)", () => {
     const sqlPackages = files.filter(
       (f) =>
         !f.path.startsWith("src/store/") &&
-        f.packages.some((p) => p === "drizzle-orm" || p.startsWith("drizzle-orm/") || p === "better-sqlite3"),
+        f.packages.some((p) => ["kysely", "pg", "better-sqlite3"].includes(p)),
     );
     expect(sqlPackages.map((f) => f.path)).toEqual([]);
     const schemaValues = files.filter(
