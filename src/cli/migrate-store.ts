@@ -1,5 +1,5 @@
 import type { AppContext } from "../app/context.js";
-import { describeStore } from "../config/index.js";
+import { describeStore, storeOptions } from "../config/index.js";
 import { invalidInput } from "../domain/errors.js";
 import { copyStore, type StoreCopy } from "../store/copy.js";
 import { closeDb, isPostgresUrl, openDb, storeKind } from "../store/db.js";
@@ -24,7 +24,7 @@ export async function migrateStore(
   const url = opts.to ?? env[opts.toEnv as string] ?? "";
   if (!isPostgresUrl(url))
     throw invalidInput("INVALID_TARGET", `${opts.to ? "--to" : opts.toEnv} must be a postgres:// URL`);
-  const target = await openDb(url);
+  const target = await openDb(url, storeOptions(ctx.config));
   try {
     const copy = await copyStore(ctx.db, target, ctx.clock());
     const to = describeStore({ databaseUrl: url, dbPath: "" });

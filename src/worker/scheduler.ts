@@ -32,6 +32,30 @@ export async function runReconcileTick(
   return results;
 }
 
+/**
+ * Finishing batches another process left when it died (their leases lapsed), by the rules of
+ * `relay batch recover`, one run at a time; a batch whose holder is alive is left alone.
+ */
+function batchRecovery(ctx: AppContext): {
+  run: () => Promise<void>;
+  running: () => Promise<void> | undefined;
+} {
+  let recovering: Promise<void> | undefined;
+  const run = () => {
+    recovering ??= recoverBatches(ctx)
+      .then((outcomes) => {
+        for (const o of outcomes.filter((x) => x.action !== "skipped_live"))
+          ctx.logger.warn({ ...o }, "recovered a batch another process left");
+      })
+      .catch((err) => ctx.logger.error({ err }, "batch recovery failed"))
+      .finally(() => {
+        recovering = undefined;
+      });
+    return recovering;
+  };
+  return { run, running: () => recovering };
+}
+
 export interface Scheduler {
   nextRun(): Date | null;
   /** Whether this process holds the scheduler lease (runs the ticks) right now. */
@@ -62,19 +86,8 @@ export async function startScheduler(
   // The leader also finishes batches another process left when it died (their leases lapsed), by
   // the rules of `relay batch recover`; a batch whose holder is alive is left alone. Before each
   // tick too, so a scheduled reconcile never holds the provider ahead of its recovery.
-  let recovering: Promise<void> | undefined;
-  const recoverLeft = () => {
-    recovering ??= recoverBatches(ctx)
-      .then((outcomes) => {
-        for (const o of outcomes.filter((x) => x.action !== "skipped_live"))
-          ctx.logger.warn({ ...o }, "recovered a batch another process left");
-      })
-      .catch((err) => ctx.logger.error({ err }, "batch recovery failed"))
-      .finally(() => {
-        recovering = undefined;
-      });
-    return recovering;
-  };
+  const recovery = batchRecovery(ctx);
+  const recoverLeft = recovery.run;
   // The heartbeat never throws: with the database away (a restart, the network) this replica
   // stops leading — it cannot prove it holds the lease — and asks again, sooner at first, then at
   // the usual pace, until the database answers. /readyz says the database is unavailable meanwhile.
@@ -146,7 +159,7 @@ export async function startScheduler(
       stopped = true;
       job.stop();
       clearTimeout(timer);
-      await Promise.allSettled([beating, ticking, recovering]);
+      await Promise.allSettled([beating, ticking, recovery.running()]);
       try {
         await releaseSchedulerLease(ctx, owner);
       } catch (err) {
