@@ -60,12 +60,12 @@ export async function inTransaction<C extends StoreContext, T>(
   const { db } = s;
   const immediate = options.immediate === true;
   return db.q.connection().execute(async (conn) => {
-    if (db.kind === "sqlite") await (immediate || db.fence ? sql`BEGIN IMMEDIATE` : sql`BEGIN`).execute(conn);
-    else {
-      await sql`BEGIN`.execute(conn);
-      if (immediate) await sql`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`.execute(conn);
-    }
+    const sqlite = db.kind === "sqlite";
+    await (sqlite && (immediate || db.fence) ? sql`BEGIN IMMEDIATE` : sql`BEGIN`).execute(conn);
     try {
+      // Inside the try: a lock wait that fails (a statement timeout) rolls back, so the connection
+      // goes back to the pool outside any transaction.
+      if (!sqlite && immediate) await sql`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`.execute(conn);
       if (db.fence) await db.fence(conn);
       const result = await fn({ ...s, db: { ...db, q: conn, inTx: true } });
       await sql`COMMIT`.execute(conn);

@@ -133,6 +133,9 @@ describe("import over HTTP", () => {
     }
     expect(batch.status).toBe("succeeded");
     expect(liveCount(w.sim, accepted.batch_id)).toBeGreaterThan(0);
+    // The import has ended once it gives its lease back (a round trip after the batch's last write).
+    for (let i = 0; i < 400 && (await rowCount(w.t.ctx, "locks")) > 0; i++)
+      await new Promise((r) => setTimeout(r, 25));
     // Refusals come before the batch exists, as errors, with or without wait.
     const refused = await call("POST", "/api/providers/deepseek/import", {
       host_id: w.hostId,
