@@ -72,9 +72,9 @@ export class Metrics {
     sources: MetricSources = {},
     build: { version: string; processMetrics?: boolean } = { version: "unknown" },
   ) {
-    const providerStatuses = sources.providerStatuses ?? (() => []);
-    const reconcileTimes = sources.reconcileTimes ?? (() => []);
-    const axes = sources.axes ?? (() => ({ providers: [], hosts: [] }));
+    const providerStatuses = sources.providerStatuses ?? (async () => []);
+    const reconcileTimes = sources.reconcileTimes ?? (async () => []);
+    const axes = sources.axes ?? (async () => ({ providers: [], hosts: [] }));
     // Process metrics (CPU, memory, event loop, handles) describe a long-running server: only
     // `relay serve` asks for them (a CLI command, or its --metrics-file, would report a process
     // that is about to exit, and would pay for the collectors at every start).
@@ -89,9 +89,11 @@ export class Metrics {
     // From relay's records, not this process's memory: a cron run's textfile knows when a host
     // last succeeded even when this run failed on it.
     const times = (pick: "lastRun" | "lastSuccess") =>
-      function (this: Gauge<"host">) {
+      async function (this: Gauge<"host">) {
+        // Read before the reset: a scrape never sees the gauge empty while the store answers.
+        const rows = await reconcileTimes();
         this.reset();
-        for (const t of reconcileTimes()) {
+        for (const t of rows) {
           const at = t[pick];
           if (at !== null) this.set({ host: t.host }, at / 1000);
         }
@@ -115,10 +117,10 @@ export class Metrics {
       help: "1 for the current status of each provider on each host",
       labelNames: ["host", "provider", "status"] as const,
       registers: [this.registry],
-      collect() {
+      async collect() {
+        const rows = await providerStatuses();
         this.reset();
-        for (const p of providerStatuses())
-          this.set({ host: p.host, provider: p.provider, status: p.status }, 1);
+        for (const p of rows) this.set({ host: p.host, provider: p.provider, status: p.status }, 1);
       },
     });
     this.#axes = axisGauges(this.registry, axes);
@@ -185,9 +187,9 @@ export class Metrics {
 
 /** Both axes per provider and host, and each host's reachability (docs/operations.md). */
 function axisGauges(registry: Registry, axes: NonNullable<MetricSources["axes"]>): Gauge[] {
-  // One read of the records per scrape: a registry collects its metrics in one synchronous pass
-  // (each metric's collect runs before its first await), so the three gauges share what the
-  // first one read, and the next scrape reads afresh.
+  // One read of the records per scrape: a registry starts collecting its metrics in one
+  // synchronous pass (each metric's collect is called before any of them awaits), so the three
+  // gauges share the read the first one started, and the next scrape reads afresh.
   let shared: ReturnType<typeof axes> | undefined;
   const read = () => {
     if (!shared) {
@@ -203,9 +205,10 @@ function axisGauges(registry: Registry, axes: NonNullable<MetricSources["axes"]>
     help: "1 for the current health of each provider on each host (healthy, degraded, down, unknown)",
     labelNames: ["host", "provider", "health"] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const { providers } = await read();
       this.reset();
-      for (const p of read().providers) this.set({ host: p.host, provider: p.provider, health: p.health }, 1);
+      for (const p of providers) this.set({ host: p.host, provider: p.provider, health: p.health }, 1);
     },
   });
   const sync = new Gauge({
@@ -213,9 +216,10 @@ function axisGauges(registry: Registry, axes: NonNullable<MetricSources["axes"]>
     help: "1 for the current sync state of each provider on each host (in_sync, out_of_sync, unknown)",
     labelNames: ["host", "provider", "sync"] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const { providers } = await read();
       this.reset();
-      for (const p of read().providers) this.set({ host: p.host, provider: p.provider, sync: p.sync }, 1);
+      for (const p of providers) this.set({ host: p.host, provider: p.provider, sync: p.sync }, 1);
     },
   });
   const reachable = new Gauge({
@@ -223,9 +227,10 @@ function axisGauges(registry: Registry, axes: NonNullable<MetricSources["axes"]>
     help: "1 when the host answered its newest probe, 0 when it did not (absent: never probed)",
     labelNames: ["host"] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const { hosts } = await read();
       this.reset();
-      for (const h of read().hosts)
+      for (const h of hosts)
         if (h.reachable !== "unknown") this.set({ host: h.host }, h.reachable === "yes" ? 1 : 0);
     },
   });
@@ -234,14 +239,14 @@ function axisGauges(registry: Registry, axes: NonNullable<MetricSources["axes"]>
 
 export interface MetricSources {
   /** Per install: host name, provider, health and sync; per host: reachable (yes, no, unknown). */
-  axes?: () => {
+  axes?: () => Promise<{
     providers: { host: string; provider: string; health: string; sync: string }[];
     hosts: { host: string; reachable: string }[];
-  };
+  }>;
   /** host name, provider, status of every install: `relay_provider_status`. */
-  providerStatuses?: () => { host: string; provider: string; status: string }[];
+  providerStatuses?: () => Promise<{ host: string; provider: string; status: string }[]>;
   /** Per host name, when its last reconcile finished and its last successful one (ms since epoch). */
-  reconcileTimes?: () => { host: string; lastRun: number | null; lastSuccess: number | null }[];
+  reconcileTimes?: () => Promise<{ host: string; lastRun: number | null; lastSuccess: number | null }[]>;
 }
 
 /** What one `relay reconcile run` did, for its textfile. */
