@@ -29,6 +29,8 @@ export interface RequestSpec {
   maxBytes?: number;
   idempotencyKey?: string;
   timeoutMs?: number;
+  /** Longest Retry-After waited out for this call; default the client's (`maxRetryAfterMs`). */
+  maxRetryAfterMs?: number;
 }
 
 export interface RawResponse {
@@ -212,7 +214,8 @@ export class HostClient {
     if (failure.kind === "http" && failure.status === 429) {
       // The rate limiter and the idempotency coordinator both answer 429 before doing any work.
       if (failure.retryAfterMs === undefined) return backoff;
-      return failure.retryAfterMs <= this.#maxRetryAfterMs ? failure.retryAfterMs : undefined;
+      const longest = spec.maxRetryAfterMs ?? this.#maxRetryAfterMs;
+      return failure.retryAfterMs <= longest ? failure.retryAfterMs : undefined;
     }
     // sub2api's idempotency coordinator is still running the first request with this key, or
     // holds it in its retry backoff (idempotency.go@3c800aaa, conflictWithRetryAfter): the host is
