@@ -288,15 +288,21 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
     const clean = await relay(["provider", "reconcile", "deepseek", "--host", "live"]);
     expect(clean.code, clean.stdout).toBe(0);
     const groups = await listAll<{ id: number; name: string; rate_multiplier: number }>(live, "/groups");
-    const group = groups.find((g) => g.name.startsWith("relay-deepseek-"));
-    expect(group).toBeDefined();
+    // This run's group: a host that met earlier runs holds other relay-deepseek-… groups too.
+    const group = groups.find(
+      (g) => !before.groups.some((b) => b.id === g.id) && g.name.startsWith("relay-deepseek-"),
+    );
+    expect(group, JSON.stringify(groups)).toBeDefined();
     await admin(live, "PUT", `/groups/${group?.id}`, { rate_multiplier: 3.5 });
-    const drift = await relay(["provider", "reconcile", "deepseek", "--host", "live"]);
-    expect(drift.code, drift.stdout).toBe(2);
-    const findings = (json(drift).findings ?? []) as { kind: string; message: string }[];
-    expect(JSON.stringify(findings)).toContain("rate_multiplier");
-    expect(JSON.stringify(findings)).toContain("3.5");
-    await admin(live, "PUT", `/groups/${group?.id}`, { rate_multiplier: group?.rate_multiplier });
+    try {
+      const drift = await relay(["provider", "reconcile", "deepseek", "--host", "live"]);
+      expect(drift.code, drift.stdout).toBe(2);
+      const findings = (json(drift).findings ?? []) as { kind: string; message: string }[];
+      expect(JSON.stringify(findings)).toContain("rate_multiplier");
+      expect(JSON.stringify(findings)).toContain("3.5");
+    } finally {
+      await admin(live, "PUT", `/groups/${group?.id}`, { rate_multiplier: group?.rate_multiplier });
+    }
   });
 
   it("reports an account deleted by hand; heal re-creates a channel deleted by hand", {
