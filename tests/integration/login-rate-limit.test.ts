@@ -4,7 +4,9 @@
  * the envelope) with the window's remaining time as Retry-After — up to 60 s
  * (routes/auth.go:38, middleware/rate_limiter.go:100-107,164-181 @67380eafd). A live operator
  * flow (import, reconcile, rollback in one minute) logs the probe user in more than 20 times; a
- * rollback then failed ROLLBACK_INCOMPLETE because relay waited out at most 30 s.
+ * rollback then failed ROLLBACK_INCOMPLETE because relay waited out at most 30 s. Builds before
+ * 0.1.166 (fead4c7ec; met live on 0.1.150 9a2f11b4e) send no Retry-After at all, and relay's short
+ * backoff met the same refusal twice.
  */
 import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
@@ -36,6 +38,20 @@ describe("the simulator's login limiter answers as the real host does", () => {
     const wait = Number(third.headers.get("retry-after"));
     expect(wait).toBeGreaterThanOrEqual(1);
     expect(wait).toBeLessThanOrEqual(60);
+  });
+
+  it("a 0.1.150 build answers the same 429 with no Retry-After (before fead4c7ec, 0.1.166)", async () => {
+    s = await startSimulator({ profile: "v0.1.150", loginRpm: 1 });
+    const login = () =>
+      fetch(`${s.url}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: "nobody@example.com", password: "x" }),
+      });
+    expect((await login()).status).toBe(401);
+    const second = await login();
+    expect(second.status).toBe(429);
+    expect(second.headers.get("retry-after")).toBeNull();
   });
 
   it("without loginRpm the simulator does not limit logins", async () => {
@@ -91,6 +107,28 @@ describe("relay waits out the login limiter's window", () => {
     );
     const out = await adapter().login("probe@relay.invalid", "pw");
     expect(out).toEqual({ kind: "ok", session: { accessToken: "jwt.x", userId: 7 } });
+    expect(sleeps).toEqual([60_000]);
+  });
+
+  it("a login answered 429 with no Retry-After (builds before 0.1.166) waits out the whole window", async () => {
+    let calls = 0;
+    server.use(
+      http.post(`${BASE}/api/v1/auth/login`, () => {
+        calls++;
+        if (calls === 1)
+          return HttpResponse.json(
+            { error: "rate limit exceeded", message: "Too many requests, please try again later" },
+            { status: 429 },
+          );
+        return HttpResponse.json({
+          code: 0,
+          message: "success",
+          data: { access_token: "jwt.y", user: { id: 8 } },
+        });
+      }),
+    );
+    const out = await adapter().login("probe@relay.invalid", "pw");
+    expect(out).toMatchObject({ kind: "ok" });
     expect(sleeps).toEqual([60_000]);
   });
 

@@ -25,11 +25,7 @@ export async function makeUser(live: LiveHost, label: string): Promise<LiveUser>
  * official `openai` client on the host's gateway with that key.
  */
 export async function userClient(live: LiveHost, user: LiveUser, groupId: number): Promise<OpenAI> {
-  const login = await fetch(`${live.baseUrl}/api/v1/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: user.email, password: user.password }),
-  });
+  const login = await loginWaitingOutLimiter(live, user);
   const session = (await login.json()) as { data?: { access_token?: string } };
   if (login.status !== 200 || !session.data?.access_token)
     throw new Error(`user login answered ${login.status}: ${JSON.stringify(session).slice(0, 300)}`);
@@ -46,6 +42,27 @@ export async function userClient(live: LiveHost, user: LiveUser, groupId: number
   if (keyRes.status !== 200 || !made.data?.key)
     throw new Error(`user key create answered ${keyRes.status}: ${JSON.stringify(made).slice(0, 300)}`);
   return new OpenAI({ apiKey: made.data.key, baseURL: `${live.baseUrl}/v1`, maxRetries: 0 });
+}
+
+/**
+ * `POST /api/v1/auth/login`, waiting out the host's login limiter as it asks: 20 logins a minute
+ * per IP, 429 with the rest of the window as Retry-After (routes/auth.go:38,
+ * middleware/rate_limiter.go:164-181@67380eafd; none before 0.1.166). relay's own logins in the
+ * same run count too.
+ */
+async function loginWaitingOutLimiter(live: LiveHost, user: LiveUser): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${live.baseUrl}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: user.email, password: user.password }),
+    });
+    // Builds before 0.1.166 name no Retry-After: the whole one-minute window, then.
+    const wait = Number(res.headers.get("retry-after") ?? 61);
+    if (res.status !== 429 || attempt >= 3 || !(wait > 0 && wait <= 61)) return res;
+    await res.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+  }
 }
 
 /** A key of the shape the shipped pack expects for a provider (never a real key). */

@@ -89,9 +89,11 @@ export async function login(client: HostClient, email: string, password: string)
       body: { email, password },
       // sub2api limits logins to 20 a minute per IP, fail-close, and answers 429 with the rest of
       // the window as Retry-After (routes/auth.go:38, middleware/rate_limiter.go:100-107,164-181
-      // @67380eafd): up to 60 s, longer than relay waits for other calls. A flow that logs its
-      // probe user in many times within a minute (import, reconcile, rollback) waits it out.
-      maxRetryAfterMs: LOGIN_WINDOW_MS,
+      // @67380eafd): up to 60 s, longer than relay waits for other calls; before 0.1.166
+      // (fead4c7ec) with no Retry-After at all (rate_limiter.go:114-117,131-136@9a2f11b4e). A flow
+      // that logs its probe user in many times within a minute (import, reconcile, rollback)
+      // waits the window out.
+      rateLimitWindowMs: LOGIN_WINDOW_MS,
     });
   } catch (err) {
     if (

@@ -66,7 +66,8 @@ export function registerUserApi(
   // The `auth-login` limiter: 20 a minute per IP, fail-close, in front of the handler; over it,
   // 429 with gin.H{error, message} (not the envelope) and the window's remaining PTTL, rounded up,
   // as Retry-After (routes/auth.go:38, middleware/rate_limiter.go:100-107,164-181 @67380eafd; the
-  // same at 2bc139ab5 and 49504adc9). Off unless `loginRpm` is given (tests log in freely).
+  // same at 2bc139ab5 and 49504adc9); before 0.1.166 (fead4c7ec) no Retry-After
+  // (rate_limiter.go:114-117,131-136@9a2f11b4e). Off unless `loginRpm` is given.
   const loginWindow = { start: 0, count: 0 };
   route(sim, "POST", "/api/v1/auth/login", async (c) => {
     if (options.loginRpm !== undefined) {
@@ -75,7 +76,7 @@ export function registerUserApi(
       loginWindow.count += 1;
       if (loginWindow.count > options.loginRpm) {
         const left = Math.max(1, Math.ceil((loginWindow.start + 60_000 - now) / 1000));
-        c.header("Retry-After", String(left));
+        if (versionAtLeast(profile.version, [0, 1, 166])) c.header("Retry-After", String(left));
         return c.json(
           { error: "rate limit exceeded", message: "Too many requests, please try again later" },
           429,
@@ -179,4 +180,13 @@ export function registerUserApi(
         })),
     );
   });
+}
+
+function versionAtLeast(version: string, min: number[]): boolean {
+  const v = version.split(".").map(Number);
+  for (let i = 0; i < min.length; i++) {
+    const d = (v[i] ?? 0) - (min[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
 }
