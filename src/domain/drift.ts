@@ -307,22 +307,3 @@ export function statusFromFindings(
     ? { status: "active", reason: "all resources match and access is proven" }
     : { status: "installed", reason: "all resources match; access not proven" };
 }
-
-export type OrphanAction = "adopt" | "delete" | "report";
-
-/**
- * What reconcile does with a resource this installation made that no live record points to (a
- * create whose answer was lost, or that landed after the client gave up): adopt it into its batch
- * while that batch is live, delete it once the batch is rolled back or failed, and only report it
- * when no record names it (relay cannot tell which batch it belonged to) or its batch is mid-way
- * (recovery owns that).
- */
-export function orphanAction(
-  record: { state: string } | undefined,
-  batchStatus: string | undefined,
-): OrphanAction {
-  if (!record || !batchStatus) return "report";
-  if (batchStatus === "succeeded" || batchStatus === "partially_succeeded") return "adopt";
-  if (batchStatus === "rolled_back" || batchStatus === "failed") return "delete";
-  return "report";
-}

@@ -1,37 +1,58 @@
 import type { AppContext } from "../app/context.js";
-import { type Finding, orphanAction } from "../domain/drift.js";
+import type { Finding, Observed } from "../domain/drift.js";
+import { orphanAction, unresolvedCreate } from "../domain/lost-creates.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { deleteHostResource } from "../steps/delete-resource.js";
 import { getBatchRow } from "../store/batches.js";
-import { resourcesOf, updateResource } from "../store/resources.js";
+import { type ResourceRow, resourcesOf, updateResource } from "../store/resources.js";
 
 /** Children before parents, so a group is never deleted while an account of it is live. */
 const DELETE_ORDER = ["account", "plan", "channel", "group"];
 
+/** The tag (`description`, or an account's `notes`) of a listed host object. */
+function tagOf(observed: Observed, type: string, id: number): string | undefined {
+  switch (type) {
+    case "group":
+      return observed.groups.find((g) => g.id === id)?.description;
+    case "account":
+      return observed.accounts.find((a) => a.id === id)?.notes;
+    case "channel":
+      return observed.channels?.find((c) => c.id === id)?.description;
+    case "plan":
+      return observed.plans?.find((p) => p.id === id)?.description;
+  }
+  return undefined;
+}
+
 /**
  * Settles the `unexpected` findings that are this installation's own lost creates: each is matched
- * to its record by type and name (the name carries the marker) and adopted into its live batch, or
- * deleted when its batch was rolled back. Settled findings are marked healed and say what was done;
- * the rest stay findings. Returns one line per act.
+ * to its record by type and exact name, and only a create relay left unresolved whose host object
+ * carries the tag relay sent is adopted into its live batch, or deleted when its batch was rolled
+ * back (domain/lost-creates.ts). Settled findings are marked healed and say what was done; the
+ * rest stay findings, a look-alike saying so. Returns one line per act.
  */
 export async function resolveLostCreates(
   ctx: AppContext,
   adapter: HostAdapter,
-  hostId: string,
-  providerId: string,
+  where: { hostId: string; providerId: string; observed: Observed },
   findings: Finding[],
 ): Promise<string[]> {
-  const records = resourcesOf(ctx, providerId, hostId);
+  const records = resourcesOf(ctx, where.providerId, where.hostId);
   const done: string[] = [];
   const orphans = findings
     .filter((f) => f.kind === "unexpected" && f.host_resource_id !== null)
     .sort((a, b) => DELETE_ORDER.indexOf(a.resource_type) - DELETE_ORDER.indexOf(b.resource_type));
   for (const f of orphans) {
-    const record = records.find((r) => r.resourceType === f.resource_type && r.name === f.name);
-    const batch = record?.batchId ? getBatchRow(ctx, record.batchId) : undefined;
-    const action = orphanAction(record, batch?.status);
-    if (action === "report" || !record || !batch) continue;
     const id = f.host_resource_id as number;
+    const named = records.filter((r) => r.resourceType === f.resource_type && r.name === f.name);
+    const record = named.find(unresolvedCreate) ?? named[0];
+    const batch = record?.batchId ? getBatchRow(ctx, record.batchId) : undefined;
+    const tag = tagOf(where.observed, f.resource_type, id);
+    const action = orphanAction(record, batch?.status, tag, { installId: ctx.installId, ...where });
+    if (action === "report" || !record || !batch) {
+      if (record) f.message = lookAlike(f, record, id);
+      continue;
+    }
     try {
       if (action === "adopt") {
         updateResource(ctx, record.id, { hostResourceId: id, state: "created" });
@@ -48,4 +69,14 @@ export async function resolveLostCreates(
     }
   }
   return done;
+}
+
+/** Why an object with the name of one of relay's records is left alone. */
+function lookAlike(f: Finding, record: ResourceRow, id: number): string {
+  const label = `${f.resource_type} ${f.name} (#${id})`;
+  if (record.hostResourceId !== null && record.hostResourceId !== id)
+    return `${label} has the name of relay's ${f.resource_type} #${record.hostResourceId} of batch ${record.batchId}, but relay did not make it (that create was answered with #${record.hostResourceId}); left alone, never adopted`;
+  if (unresolvedCreate(record))
+    return `${label} has the name of a create relay left unfinished in batch ${record.batchId}, but not the ownership tag relay sent with it; left alone, never adopted`;
+  return f.message;
 }
