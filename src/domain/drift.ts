@@ -37,7 +37,7 @@ export interface Finding {
 }
 
 /** The repairs `reconcile --heal` makes: only those that need no plaintext key. */
-export type HealAction = "rebind_account" | "reassign_subscription" | "recreate_channel";
+export type HealAction = "rebind_account" | "reassign_subscription" | "recreate_channel" | "adopt_restored";
 
 /**
  * What `--heal` would do about a finding, or null when it leaves it: a missing account needs its
@@ -58,6 +58,8 @@ export function healAction(f: Finding): HealAction | null {
   )
     return "reassign_subscription";
   if (f.kind === "missing" && f.resource_type === "channel") return "recreate_channel";
+  // Made by this installation in a batch a restored database forgot (reconcile/restored.ts).
+  if (f.kind === "unexpected" && f.field === "batch") return "adopt_restored";
   return null;
 }
 

@@ -8,6 +8,7 @@ import { recordRecreateIntent, sendRecorded } from "../steps/recorded-create.js"
 import { assignAndRecord } from "../steps/subscriptions.js";
 import type { ResourceRow } from "../store/resources.js";
 import { groupOf } from "./observe.js";
+import { adoptRestored } from "./restored.js";
 
 interface Healer {
   ctx: AppContext;
@@ -16,15 +17,17 @@ interface Healer {
   caps: HostCapabilities;
   version: string | null;
   rows: ResourceRow[];
+  hostId: string;
 }
 
 /**
  * Repairs that need no plaintext key: re-bind an account to its group, re-assign a subscription,
- * re-create a channel. Missing accounts are left for re-import. Marks each finding it repaired.
+ * re-create a channel, adopt again what a restored database forgot (restored.ts). Missing accounts are left for re-import. Marks each finding it repaired.
  */
 export async function heal(h: Healer, findings: Finding[]): Promise<string[]> {
   const skipped = new Set<Finding>();
-  const done = await rebindInBulk(h, findings, skipped);
+  const done = adoptRestored(h.ctx, { hostId: h.hostId, providerId: h.def.provider_id }, findings);
+  done.push(...(await rebindInBulk(h, findings, skipped)));
   for (const f of findings) {
     if (f.healed || skipped.has(f)) continue;
     const row = h.rows.find(

@@ -5,6 +5,7 @@ import type { HostAdapter } from "../host/sub2api/index.js";
 import { deleteHostResource } from "../steps/delete-resource.js";
 import { getBatchRow } from "../store/batches.js";
 import { type ResourceRow, resourcesOf, updateResource } from "../store/resources.js";
+import { markRestored } from "./restored.js";
 
 /** Children before parents, so a group is never deleted while an account of it is live. */
 const DELETE_ORDER = ["account", "plan", "channel", "group"];
@@ -29,7 +30,9 @@ function tagOf(observed: Observed, type: string, id: number): string | undefined
  * to its record by type and exact name, and only a create relay left unresolved whose host object
  * carries the tag relay sent is adopted into its live batch, or deleted when its batch was rolled
  * back (domain/lost-creates.ts). Settled findings are marked healed and say what was done; the
- * rest stay findings, a look-alike saying so. Returns one line per act.
+ * rest stay findings, a look-alike saying so, and what this installation made in a batch the
+ * records do not hold (a restored database) is marked for `--heal` (restored.ts). Returns one
+ * line per act.
  */
 export async function resolveLostCreates(
   ctx: AppContext,
@@ -68,6 +71,8 @@ export async function resolveLostCreates(
       done.push(`could not settle ${f.resource_type} ${f.name} (#${id}): ${(err as Error).message}`);
     }
   }
+  const named = (f: Finding) => records.some((r) => r.resourceType === f.resource_type && r.name === f.name);
+  markRestored(ctx, { ...where, tagOf }, findings, named);
   return done;
 }
 

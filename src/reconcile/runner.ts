@@ -171,7 +171,7 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     const where = { hostId: host.id, providerId: install.providerId, observed };
     const settled = await resolveLostCreates(ctx, adapter, where, findings);
     const repaired = run.options.heal
-      ? await heal({ ctx, adapter, def, caps, version: host.version, rows }, findings)
+      ? await heal({ ctx, adapter, def, caps, version: host.version, rows, hostId: host.id }, findings)
       : [];
     ctx.metrics.heals.inc(findings.filter((f) => f.healed).length);
     const healed = [...settled, ...repaired];

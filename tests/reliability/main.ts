@@ -8,6 +8,7 @@ import { hostileLists } from "./hostile-lists.js";
 import { hostileRound2 } from "./hostile-round2.js";
 import { WRITE_ROUTES } from "./lost-answers.js";
 import { ownershipSuite, PROFILES } from "./ownership-run.js";
+import { restoreScenario } from "./restore.js";
 import { crashSuite, faultSuite, hostileSuite, SecretLedger } from "./suite.js";
 
 const FAULT_OPERATIONS = Number(process.env.RELIABILITY_FAULT_OPS ?? 220);
@@ -42,10 +43,12 @@ const hostile3 = await hostileLists(ledger);
 process.stdout.write(
   `  extra MB ${JSON.stringify(hostile3.extraMb)}, list requests for 10^7 pages: ${hostile3.listCalls}\n`,
 );
+process.stdout.write("restore of an older database: found, offered, adopted, rolled back…\n");
+const restored = process.env.RELAY_TEST_STORE === "postgres" ? undefined : await restoreScenario(ledger);
 const hostile = {
-  tried: hostile1.tried + hostile2.tried + hostile3.tried,
-  refused: hostile1.refused + hostile2.refused + hostile3.refused,
-  problems: [...hostile1.problems, ...hostile2.problems, ...hostile3.problems],
+  tried: hostile1.tried + hostile2.tried + hostile3.tried + (restored?.tried ?? 0),
+  refused: hostile1.refused + hostile2.refused + hostile3.refused + (restored?.refused ?? 0),
+  problems: [...hostile1.problems, ...hostile2.problems, ...hostile3.problems, ...(restored?.problems ?? [])],
 };
 const secrets = ledger.scan();
 
@@ -68,6 +71,7 @@ for (const profile of PROFILES) {
       sequences: SEQUENCES,
       sequenceLength: 8,
       seed: SEED,
+      heal: true,
     }),
   );
 }
