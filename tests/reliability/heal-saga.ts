@@ -121,19 +121,25 @@ export async function healChannelKill(
 }
 
 /** The operator makes an account through the admin API, as they would by hand. */
-async function operatorAccount(w: ProxiedWorld, name: string, notes: string, groupId: number, key: string) {
+async function operatorAccount(
+  w: ProxiedWorld,
+  name: string,
+  notes: string,
+  group: { id: number; platform: string },
+  key: string,
+) {
   const res = await fetch(`${w.sim.url}/api/v1/admin/accounts`, {
     method: "POST",
     headers: { "x-api-key": w.sim.sim.state.adminApiKey, "content-type": "application/json" },
     body: JSON.stringify({
       name,
       notes,
-      platform: "openai",
+      platform: group.platform,
       type: "apikey",
       credentials: { api_key: key, base_url: "https://api.deepseek.com" },
       concurrency: 1,
       priority: 10,
-      group_ids: [groupId],
+      group_ids: [group.id],
     }),
   });
   const id = ((await res.json()) as { data?: { id?: number } }).data?.id;
@@ -164,7 +170,7 @@ export async function lookAlikeAccounts(w: ProxiedWorld, f: ProfileFigures, ledg
     const key = deepseekKey();
     ledger.secret(key);
     const notes = variant === "no tag" ? "" : ownershipTag(w.ctx.installId, "deepseek", r.batch_id);
-    const id = await operatorAccount(w, account.name, notes, group.id, key);
+    const id = await operatorAccount(w, account.name, notes, group, key);
     const snapshot = () => {
       const a = s.accounts.get(id);
       const sameKey = a?.credentials.api_key === key;
