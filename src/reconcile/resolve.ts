@@ -53,7 +53,7 @@ export async function resolveLostCreates(
     const tag = tagOf(where.observed, f.resource_type, id);
     const action = orphanAction(record, batch?.status, tag, { installId: ctx.installId, ...where });
     if (action === "report" || !record || !batch) {
-      if (record) f.message = lookAlike(f, record, id);
+      if (record) lookAlike(f, record, id);
       continue;
     }
     try {
@@ -76,12 +76,14 @@ export async function resolveLostCreates(
   return done;
 }
 
-/** Why an object with the name of one of relay's records is left alone. */
-function lookAlike(f: Finding, record: ResourceRow, id: number): string {
+/** Says why an object with the name of one of relay's records is left alone (`field: "name"` when it is not relay's). */
+function lookAlike(f: Finding, record: ResourceRow, id: number): void {
   const label = `${f.resource_type} ${f.name} (#${id})`;
-  if (record.hostResourceId !== null && record.hostResourceId !== id)
-    return `${label} has the name of relay's ${f.resource_type} #${record.hostResourceId} of batch ${record.batchId}, but relay did not make it (that create was answered with #${record.hostResourceId}); left alone, never adopted`;
-  if (unresolvedCreate(record))
-    return `${label} has the name of a create relay left unfinished in batch ${record.batchId}, but not the ownership tag relay sent with it; left alone, never adopted`;
-  return f.message;
+  const answered = record.hostResourceId !== null && record.hostResourceId !== id;
+  if (answered) {
+    // Relay's own create of that name was answered with another id: this one is someone else's.
+    f.field = "name";
+    f.message = `${label} has the name of relay's ${f.resource_type} #${record.hostResourceId} of batch ${record.batchId}, but relay did not make it (that create was answered with #${record.hostResourceId}); left alone, never adopted`;
+  } else if (unresolvedCreate(record))
+    f.message = `${label} has the name of a create relay left unfinished in batch ${record.batchId}, but not the ownership tag relay sent with it; left alone, never adopted`;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { orphanAction } from "../../src/domain/lost-creates.js";
 import { ownershipTag } from "../../src/domain/naming.js";
+import { nextStep } from "../../src/domain/next-steps.js";
 
 const sent = { installId: "0a1b2c3d", providerId: "deepseek" };
 const tag = ownershipTag("0a1b2c3d", "deepseek", "b_1");
@@ -37,5 +38,20 @@ describe("orphanAction: only relay's own unresolved creates, matched by name and
     expect(orphanAction(undefined, undefined, tag, sent)).toBe("report");
     expect(orphanAction(pending, "running", tag, sent)).toBe("report");
     expect(orphanAction(pending, "rollback_running", tag, sent)).toBe("report");
+  });
+});
+
+describe("nextStep of an object under relay's name that relay did not make", () => {
+  it("says it is not relay's and to rename it, where another unexpected object may be deleted", () => {
+    const f = {
+      kind: "unexpected" as const,
+      resource_type: "account",
+      name: "deepseek-1a2b3c4d-0a1b2c3d",
+      host_resource_id: 9,
+      message: "",
+    };
+    const t = { providerId: "deepseek", hostName: "prod" };
+    expect(nextStep({ ...f, field: "name" }, t)).toMatch(/^account #9 is not relay's: rename it on the host/);
+    expect(nextStep(f, t)).toMatch(/^delete account #9 on the host if nothing uses it/);
   });
 });
