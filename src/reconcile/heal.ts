@@ -22,7 +22,8 @@ interface Healer {
 
 /**
  * Repairs that need no plaintext key: re-bind an account to its group, re-assign a subscription,
- * re-create a channel, adopt again what a restored database forgot (restored.ts). Missing accounts are left for re-import. Marks each finding it repaired.
+ * re-create a channel, adopt again what a restored database forgot (restored.ts). Missing
+ * accounts are left for re-import. Marks each finding it repaired.
  */
 export async function heal(h: Healer, findings: Finding[]): Promise<string[]> {
   const skipped = new Set<Finding>();

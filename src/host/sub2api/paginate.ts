@@ -26,6 +26,7 @@ export async function listAll<T>(
 ): Promise<T[]> {
   const out: T[] = [];
   let justified = MAX_PAGES;
+  let size: number | undefined; // the page size the host answers with, from its first page
   for (let page = 1; page <= justified; page++) {
     const data = await client.envelope({
       ...spec,
@@ -42,16 +43,19 @@ export async function listAll<T>(
     for (const item of items) out.push(mapItem(item, out.length));
     if (out.length > MAX_ITEMS) refuse(spec, `more than ${MAX_ITEMS} items`);
     if (page >= pages || items.length === 0) return out;
-    justified = Math.min(justified, pagesJustified(w, items.length, pageSize));
+    size ??= Math.max(1, Math.min(w.optNum("page_size", items.length), pageSize, items.length));
+    justified = pagesJustified(w, size);
   }
   return refuse(spec, `it announced more pages after ${justified}, more than its reported total justifies`);
 }
 
-/** Pages the host's `total` justifies at the page size it answers with, plus the margin. */
-function pagesJustified(w: Wire, items: number, pageSize: number): number {
+/**
+ * Pages the host's latest `total` justifies (it may grow while relay lists) at the page size of
+ * its first page, plus the margin: a host cannot stretch the listing with short pages.
+ */
+function pagesJustified(w: Wire, size: number): number {
   const total = w.optNum("total", Number.NaN);
   if (!Number.isFinite(total) || total < 0) return MAX_PAGES;
-  const size = Math.max(1, Math.min(w.optNum("page_size", items), pageSize, Math.max(items, 1)));
   return Math.min(MAX_PAGES, Math.ceil(total / size) + PAGE_MARGIN);
 }
 
