@@ -6,7 +6,7 @@ import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { type HostAdapter, type HostCapabilities, isHostError } from "../host/sub2api/index.js";
 import { recordRecreateIntent, sendRecorded } from "../steps/recorded-create.js";
 import { assignAndRecord } from "../steps/subscriptions.js";
-import type { ResourceRow } from "../store/resources.js";
+import { type ResourceRow, resourcesOf } from "../store/resources.js";
 import { groupOf } from "./observe.js";
 import { adoptRestored } from "./restored.js";
 
@@ -31,9 +31,9 @@ export async function heal(h: Healer, findings: Finding[]): Promise<string[]> {
   done.push(...(await rebindInBulk(h, findings, skipped)));
   for (const f of findings) {
     if (f.healed || skipped.has(f)) continue;
-    const row = h.rows.find(
-      (r) => r.resourceType === f.resource_type && r.hostResourceId === f.host_resource_id,
-    );
+    const row =
+      h.rows.find((r) => r.resourceType === f.resource_type && r.hostResourceId === f.host_resource_id) ??
+      neverArrived(h, f);
     if (!row) continue;
     try {
       const repaired = await healOne(h, f, row);
@@ -141,6 +141,14 @@ async function recreateChannel(h: Healer, row: ResourceRow, gid: number): Promis
     (made) => ({ ...pending.attrs, group_ids: made.groupIds }),
   );
   return `re-created channel for group #${gid} as ${name} (#${ch.id})`;
+}
+
+/** The record of a re-create that never reached the host (resolve.ts neverArrived): no host id yet. */
+function neverArrived(h: Healer, f: Finding): ResourceRow | undefined {
+  if (f.kind !== "missing" || f.resource_type !== "channel" || f.host_resource_id !== null) return undefined;
+  return resourcesOf(h.ctx, h.def.provider_id, h.hostId).find(
+    (r) => r.resourceType === "channel" && r.name === f.name && r.hostResourceId === null,
+  );
 }
 
 /** A channel re-created twice is `…-r<a>`, not `…-r<a>-r<b>`. */

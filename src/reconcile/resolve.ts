@@ -73,7 +73,35 @@ export async function resolveLostCreates(
   }
   const named = (f: Finding) => records.some((r) => r.resourceType === f.resource_type && r.name === f.name);
   markRestored(ctx, { ...where, tagOf }, findings, named);
+  findings.push(...neverArrived(ctx, records, where.observed));
   return done;
+}
+
+/**
+ * Heal's channel re-creates that never reached the host (refused, or the process died before
+ * sending): the record has the name and no host id, the host no channel of that name. Missing
+ * again — so the run says so and `--heal` creates it once more — instead of a channel silently gone.
+ */
+function neverArrived(ctx: AppContext, records: ResourceRow[], observed: Observed): Finding[] {
+  const channels = observed.channels;
+  if (!channels) return [];
+  return records
+    .filter(
+      (r) =>
+        r.resourceType === "channel" &&
+        unresolvedCreate(r) &&
+        r.attrs.replaced !== undefined &&
+        !channels.some((c) => c.name === r.name) &&
+        r.batchId !== null &&
+        ["succeeded", "partially_succeeded"].includes(getBatchRow(ctx, r.batchId).status),
+    )
+    .map((r) => ({
+      kind: "missing" as const,
+      resource_type: "channel",
+      name: r.name,
+      host_resource_id: null,
+      message: `channel ${r.name} of batch ${r.batchId}: --heal re-created it, but the host has no channel of that name (the create never reached it); it is missing`,
+    }));
 }
 
 /** Says why an object with the name of one of relay's records is left alone (`field: "name"` when it is not relay's). */

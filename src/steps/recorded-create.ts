@@ -31,7 +31,7 @@ export async function sendRecorded<T extends { id: number }>(
  * is kept in `attrs.replaced` for the record's history.
  */
 export function recordRecreateIntent(ctx: AppContext, row: ResourceRow, name: string): ResourceRow {
-  const attrs = { ...row.attrs, replaced: row.hostResourceId };
+  const attrs = { ...row.attrs, replaced: row.hostResourceId ?? row.attrs.replaced ?? null };
   updateResource(ctx, row.id, { name, hostResourceId: null, state: "create_pending", attrs });
   return { ...row, name, hostResourceId: null, state: "create_pending", attrs };
 }

@@ -14,8 +14,9 @@ describe("heal as a saga, adoption only of relay's own unresolved creates", () =
       const w = await makeProxiedWorld(profile, ledger);
       const f = emptyFigures(profile);
       try {
-        await healChannelLostAnswers(w, f, ledger, ["drop", "503", "hang", "late"]);
-        await healChannelKill(w, f, ledger);
+        await healChannelLostAnswers(w, f, ledger, ["drop", "503", "hang", "late", "refuse"]);
+        await healChannelKill(w, f, ledger, "drop");
+        await healChannelKill(w, f, ledger, "refuse");
         await lookAlikeAccounts(w, f, ledger);
         ledger.fromSim(w.sim, w.t.dir);
       } finally {
@@ -23,8 +24,8 @@ describe("heal as a saga, adoption only of relay's own unresolved creates", () =
       }
       expect(f.problems).toEqual([]);
       expect(f).toMatchObject({ orphans: 0, foreignTouched: 0, recordsLost: 0 });
-      expect(f.lostAnswerScenarios).toBe(4);
-      expect(f.killPoints).toBe(1);
+      expect(f.lostAnswerScenarios).toBe(5);
+      expect(f.killPoints).toBe(2);
       expect(ledger.scan().where).toEqual([]);
     }, 240_000);
   }

@@ -2,8 +2,9 @@
  * Heal as a saga (#29 R1) and adoption only of relay's own unresolved creates (#29 R4), judged
  * from the simulator's state:
  * - a hand-deleted channel re-created by `--heal` whose answer is lost (drop, 503, held past the
- *   timeout, delivered late) or whose process is killed after sending: the next heal does not fail
- *   on it, nothing relay made is unrecorded, and after rollback nothing relay made is live;
+ *   timeout, delivered late), whose request never arrives (refuse), or whose process is killed
+ *   after sending (or before the host acts): the next heal does not fail on it and leaves one
+ *   channel, nothing relay made is unrecorded, and after rollback nothing relay made is live;
  * - an operator's look-alike account (relay's name, their own key, no tag or a forged one) in
  *   place of relay's account they deleted: `--heal` and rollback leave it exactly as it was.
  */
@@ -95,20 +96,24 @@ export async function healChannelLostAnswers(
   }
 }
 
-/** `relay provider reconcile --heal` killed with SIGKILL as its channel create reaches the host; the host acts after the death. */
+/**
+ * `relay provider reconcile --heal` killed with SIGKILL as its channel create reaches the proxy:
+ * `drop`, the host acts after the death; `refuse`, the request never reaches the host.
+ */
 export async function healChannelKill(
   w: ProxiedWorld,
   f: ProfileFigures,
   ledger: SecretLedger,
+  variant: "drop" | "refuse" = "drop",
 ): Promise<void> {
   if (!w.sim.sim.profile.channels) return;
-  const label = "kill after sending heal's channel create";
+  const label = `kill at heal's channel create (${variant})`;
   const foreignBefore = w.foreign();
   if (!(await importAndDeleteChannel(w, ledger))) {
     f.problems.push(`${w.profile} ${label}: the import made no channel`);
     return;
   }
-  const killed = await runKilledAt(w, HEAL_ARGS, 1, "drop", ledger, CHANNEL_CREATE);
+  const killed = await runKilledAt(w, HEAL_ARGS, 1, variant, ledger, CHANNEL_CREATE);
   if (!killed) f.problems.push(`${w.profile} ${label}: heal never sent the create`);
   await w.proxy.settle();
   const recover = await runRelay(["--json", "batch", "recover"], { env: w.t.env });

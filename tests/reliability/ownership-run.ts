@@ -30,8 +30,9 @@ export async function ownershipSuite(
     });
     if (sizes.heal) {
       // Heal's channel re-create under every lost answer and a kill after sending; look-alikes.
-      await healChannelLostAnswers(w, f, ledger, sizes.modes);
-      await healChannelKill(w, f, ledger);
+      await healChannelLostAnswers(w, f, ledger, [...sizes.modes, "refuse"]);
+      await healChannelKill(w, f, ledger, "drop");
+      await healChannelKill(w, f, ledger, "refuse");
       await lookAlikeAccounts(w, f, ledger);
     }
     await killPoints(w, f, ledger, {
