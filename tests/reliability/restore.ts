@@ -10,6 +10,7 @@
  */
 import { copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { importKeys } from "../../src/provision/import.js";
 import { runRelay } from "../helpers/cli.js";
 import { deepseekKey, liveOnHost, makeWorld } from "../helpers/world.js";
@@ -42,7 +43,10 @@ export async function restoreScenario(ledger: SecretLedger): Promise<HostileFigu
       mode: "strict",
     });
     const backup = join(w.t.dir, "backup.db");
-    await w.t.ctx.db.$client.backup(backup);
+    // SQLite's online backup (what `sqlite3 relay.db ".backup FILE"` does), on its own connection.
+    const source = new Database(w.t.dbPath, { readonly: true });
+    await source.backup(backup);
+    source.close();
     const file = join(w.t.dir, "later.keys");
     writeFileSync(file, `${keys[1]}\n${keys[2]}\n`);
     const later = await relay([
