@@ -28,11 +28,11 @@ export interface AccessPreview {
   probe: { identity: string; chat_completions: boolean; steps: string[] };
 }
 
-function context(ctx: AppContext, hostRef: string, providerId: string) {
-  const host = findHost(ctx, hostRef);
-  const { definition: def } = getProviderDefinition(ctx, providerId);
-  const gen = getInstall(ctx, host.id, providerId)?.generation ?? 1;
-  const group = findResource(ctx, host.id, providerId, "group", logicalKey(gen, "group"));
+async function context(ctx: AppContext, hostRef: string, providerId: string) {
+  const host = await findHost(ctx, hostRef);
+  const { definition: def } = await getProviderDefinition(ctx, providerId);
+  const gen = (await getInstall(ctx, host.id, providerId))?.generation ?? 1;
+  const group = await findResource(ctx, host.id, providerId, "group", logicalKey(gen, "group"));
   const live =
     group && ["created", "reused"].includes(group.state) && group.hostResourceId !== null ? group : undefined;
   return { host, def, gen, group: live };
@@ -53,12 +53,14 @@ export async function previewAccess(
   ctx: AppContext,
   input: { hostRef: string; providerId: string; users: SubscriptionTarget[] },
 ): Promise<AccessPreview> {
-  const { host, def, group } = context(ctx, input.hostRef, input.providerId);
-  const caps = latestCapabilities(ctx, host.id);
+  const { host, def, group } = await context(ctx, input.hostRef, input.providerId);
+  const caps = await latestCapabilities(ctx, host.id);
   let subs: HostSubscription[] = [];
   if (group) {
     try {
-      subs = await hostAdapterFor(ctx, host).listSubscriptions({ groupId: group.hostResourceId as number });
+      subs = await (await hostAdapterFor(ctx, host)).listSubscriptions({
+        groupId: group.hostResourceId as number,
+      });
     } catch (err) {
       throw fromHostError(err, host.baseUrl);
     }
@@ -112,7 +114,7 @@ export async function assignSubscriptions(
   input: { hostRef: string; providerId: string; users: SubscriptionTarget[]; batchId?: string },
 ): Promise<AssignmentOutcome[]> {
   validate(input.users);
-  const { host, def, gen, group } = context(ctx, input.hostRef, input.providerId);
+  const { host, def, gen, group } = await context(ctx, input.hostRef, input.providerId);
   if (!group)
     throw new AppError(
       "not_found",
@@ -130,7 +132,7 @@ export async function assignSubscriptions(
   // group may be rolled back while the group and its users stay (#29 R5).
   const batchId = input.batchId ?? group.batchId;
   const groupId = group.hostResourceId as number;
-  const adapter = hostAdapterFor(ctx, host);
+  const adapter = await hostAdapterFor(ctx, host);
   const out: AssignmentOutcome[] = [];
   try {
     const existing = await adapter.listSubscriptions({ groupId });

@@ -27,13 +27,13 @@ interface Healer {
  */
 export async function heal(h: Healer, findings: Finding[]): Promise<string[]> {
   const skipped = new Set<Finding>();
-  const done = adoptRestored(h.ctx, { hostId: h.hostId, providerId: h.def.provider_id }, findings);
+  const done = await adoptRestored(h.ctx, { hostId: h.hostId, providerId: h.def.provider_id }, findings);
   done.push(...(await rebindInBulk(h, findings, skipped)));
   for (const f of findings) {
     if (f.healed || skipped.has(f)) continue;
     const row =
       h.rows.find((r) => r.resourceType === f.resource_type && r.hostResourceId === f.host_resource_id) ??
-      neverArrived(h, f);
+      (await neverArrived(h, f));
     if (!row) continue;
     try {
       const repaired = await healOne(h, f, row);
@@ -127,7 +127,7 @@ async function healOne(h: Healer, f: Finding, row: ResourceRow): Promise<string 
  */
 async function recreateChannel(h: Healer, row: ResourceRow, gid: number): Promise<string> {
   const name = `${baseName(row.name)}-r${h.ctx.clock().getTime().toString(36)}`;
-  const pending = recordRecreateIntent(h.ctx, row, name);
+  const pending = await recordRecreateIntent(h.ctx, row, name);
   const ch = await sendRecorded(
     h.ctx,
     pending,
@@ -144,9 +144,9 @@ async function recreateChannel(h: Healer, row: ResourceRow, gid: number): Promis
 }
 
 /** The record of a re-create that never reached the host (resolve.ts neverArrived): no host id yet. */
-function neverArrived(h: Healer, f: Finding): ResourceRow | undefined {
+async function neverArrived(h: Healer, f: Finding): Promise<ResourceRow | undefined> {
   if (f.kind !== "missing" || f.resource_type !== "channel" || f.host_resource_id !== null) return undefined;
-  return resourcesOf(h.ctx, h.def.provider_id, h.hostId).find(
+  return (await resourcesOf(h.ctx, h.def.provider_id, h.hostId)).find(
     (r) => r.resourceType === "channel" && r.name === f.name && r.hostResourceId === null,
   );
 }

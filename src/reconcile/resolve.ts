@@ -40,7 +40,7 @@ export async function resolveLostCreates(
   where: { hostId: string; providerId: string; observed: Observed },
   findings: Finding[],
 ): Promise<string[]> {
-  const records = resourcesOf(ctx, where.providerId, where.hostId);
+  const records = await resourcesOf(ctx, where.providerId, where.hostId);
   const done: string[] = [];
   const orphans = findings
     .filter((f) => f.kind === "unexpected" && f.host_resource_id !== null)
@@ -49,7 +49,7 @@ export async function resolveLostCreates(
     const id = f.host_resource_id as number;
     const named = records.filter((r) => r.resourceType === f.resource_type && r.name === f.name);
     const record = named.find(unresolvedCreate) ?? named[0];
-    const batch = record?.batchId ? getBatchRow(ctx, record.batchId) : undefined;
+    const batch = record?.batchId ? await getBatchRow(ctx, record.batchId) : undefined;
     const tag = tagOf(where.observed, f.resource_type, id);
     const action = orphanAction(record, batch?.status, tag, { installId: ctx.installId, ...where });
     if (action === "report" || !record || !batch) {
@@ -58,11 +58,11 @@ export async function resolveLostCreates(
     }
     try {
       if (action === "adopt") {
-        updateResource(ctx, record.id, { hostResourceId: id, state: "created" });
+        await updateResource(ctx, record.id, { hostResourceId: id, state: "created" });
         f.message = `${f.resource_type} ${f.name} (#${id}) was created but its answer was lost; adopted into batch ${batch.id}`;
       } else {
         await deleteHostResource(adapter, f.resource_type, id);
-        updateResource(ctx, record.id, { hostResourceId: id, state: "deleted" });
+        await updateResource(ctx, record.id, { hostResourceId: id, state: "deleted" });
         f.message = `${f.resource_type} ${f.name} (#${id}) was created after batch ${batch.id} gave it up; deleted`;
       }
       f.healed = true;
@@ -72,8 +72,8 @@ export async function resolveLostCreates(
     }
   }
   const named = (f: Finding) => records.some((r) => r.resourceType === f.resource_type && r.name === f.name);
-  markRestored(ctx, { ...where, tagOf }, findings, named);
-  findings.push(...neverArrived(ctx, records, where.observed));
+  await markRestored(ctx, { ...where, tagOf }, findings, named);
+  findings.push(...(await neverArrived(ctx, records, where.observed)));
   return done;
 }
 
@@ -82,26 +82,24 @@ export async function resolveLostCreates(
  * sending): the record has the name and no host id, the host no channel of that name. Missing
  * again — so the run says so and `--heal` creates it once more — instead of a channel silently gone.
  */
-function neverArrived(ctx: AppContext, records: ResourceRow[], observed: Observed): Finding[] {
+async function neverArrived(ctx: AppContext, records: ResourceRow[], observed: Observed): Promise<Finding[]> {
   const channels = observed.channels;
   if (!channels) return [];
-  return records
-    .filter(
-      (r) =>
-        r.resourceType === "channel" &&
-        unresolvedCreate(r) &&
-        r.attrs.replaced !== undefined &&
-        !channels.some((c) => c.name === r.name) &&
-        r.batchId !== null &&
-        ["succeeded", "partially_succeeded"].includes(getBatchRow(ctx, r.batchId).status),
-    )
-    .map((r) => ({
-      kind: "missing" as const,
+  const out: Finding[] = [];
+  for (const r of records) {
+    if (r.resourceType !== "channel" || !unresolvedCreate(r) || r.attrs.replaced === undefined) continue;
+    if (channels.some((c) => c.name === r.name) || r.batchId === null) continue;
+    const { status } = await getBatchRow(ctx, r.batchId);
+    if (status !== "succeeded" && status !== "partially_succeeded") continue;
+    out.push({
+      kind: "missing",
       resource_type: "channel",
       name: r.name,
       host_resource_id: null,
       message: `channel ${r.name} of batch ${r.batchId}: --heal re-created it, but the host has no channel of that name (the create never reached it); it is missing`,
-    }));
+    });
+  }
+  return out;
 }
 
 /** Says why an object with the name of one of relay's records is left alone (`field: "name"` when it is not relay's). */

@@ -20,17 +20,17 @@ import { recordIntent, updateResource } from "../store/resources.js";
  * Only the tag decides: an object with this install's name and no tag (or another install's, or a
  * batch relay does hold) stays a plain finding.
  */
-export function markRestored(
+export async function markRestored(
   ctx: AppContext,
   where: { hostId: string; providerId: string; observed: Observed; tagOf: TagOf },
   findings: Finding[],
   named: (f: Finding) => boolean,
-): void {
+): Promise<void> {
   for (const f of findings) {
     if (f.kind !== "unexpected" || f.healed || f.host_resource_id === null || named(f)) continue;
     const t = parseOwnership(where.tagOf(where.observed, f.resource_type, f.host_resource_id));
     if (!t || t.installId !== ctx.installId || t.providerId !== where.providerId) continue;
-    const batch = findBatch(ctx, t.batchId);
+    const batch = await findBatch(ctx, t.batchId);
     if (batch && batch.options.restored !== true) continue;
     f.field = "batch";
     f.expected = null;
@@ -41,20 +41,20 @@ export function markRestored(
 
 export type TagOf = (observed: Observed, type: string, id: number) => string | undefined;
 
-function findBatch(ctx: AppContext, id: string): BatchRow | undefined {
+async function findBatch(ctx: AppContext, id: string): Promise<BatchRow | undefined> {
   try {
-    return getBatchRow(ctx, id);
+    return await getBatchRow(ctx, id);
   } catch {
     return undefined;
   }
 }
 
 /** `--heal` for the marked findings: each batch recorded again, each resource recorded as its own. */
-export function adoptRestored(
+export async function adoptRestored(
   ctx: AppContext,
   where: { hostId: string; providerId: string },
   findings: Finding[],
-): string[] {
+): Promise<string[]> {
   const byBatch = new Map<string, Finding[]>();
   for (const f of findings) {
     if (f.kind !== "unexpected" || f.field !== "batch" || f.healed || typeof f.actual !== "string") continue;
@@ -63,16 +63,16 @@ export function adoptRestored(
   const done: string[] = [];
   for (const [batchId, items] of byBatch) {
     const reason = `recorded again from the host after a database restore: what this installation made in it after the backup; \`relay batch rollback ${batchId}\` deletes it`;
-    if (!findBatch(ctx, batchId)) {
-      const { packVersion } = getProviderDefinition(ctx, where.providerId);
-      insertBatch(ctx, restoredBatch(ctx, batchId, where, packVersion), []);
+    if (!(await findBatch(ctx, batchId))) {
+      const { packVersion } = await getProviderDefinition(ctx, where.providerId);
+      await insertBatch(ctx, restoredBatch(ctx, batchId, where, packVersion), []);
       // No resource recorded yet: a crash here leaves an empty batch for recovery, never a deletion.
-      setBatchStatus(ctx, batchId, "succeeded", reason);
+      await setBatchStatus(ctx, batchId, "succeeded", reason);
     }
     for (const f of items) {
       const id = f.host_resource_id as number;
       const type = f.resource_type as ResourceType;
-      const row = recordIntent(ctx, {
+      const row = await recordIntent(ctx, {
         ...where,
         batchId,
         type,
@@ -80,19 +80,19 @@ export function adoptRestored(
         name: f.name,
         idempotencyKey: idempotencyKey(where.hostId, `${type}.adopt`, `${id}:${batchId}`),
       });
-      updateResource(ctx, row.id, { hostResourceId: id, state: "created" });
+      await updateResource(ctx, row.id, { hostResourceId: id, state: "created" });
       f.healed = true;
       f.message = `${f.resource_type} ${f.name} (#${id}) adopted into batch ${batchId} again (made after the backup the database was restored from)`;
       done.push(f.message);
     }
-    appendEvent(ctx, {
+    await appendEvent(ctx, {
       kind: "recovery",
       message: `${items.length} resource(s) of batch ${batchId} adopted after a database restore`,
       batchId,
       ...where,
     });
   }
-  if (done.length > 0) refreshProviderState(ctx, where.hostId, where.providerId);
+  if (done.length > 0) await refreshProviderState(ctx, where.hostId, where.providerId);
   return done;
 }
 

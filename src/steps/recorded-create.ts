@@ -17,7 +17,7 @@ export async function sendRecorded<T extends { id: number }>(
 ): Promise<T> {
   const made = await call(row);
   const more = attrs?.(made);
-  updateResource(ctx, row.id, {
+  await updateResource(ctx, row.id, {
     hostResourceId: made.id,
     state: "created",
     ...(more ? { attrs: more } : {}),
@@ -30,8 +30,12 @@ export async function sendRecorded<T extends { id: number }>(
  * (a host may keep a deleted name unique) and no host id, before the call is sent. The id it had
  * is kept in `attrs.replaced` for the record's history.
  */
-export function recordRecreateIntent(ctx: AppContext, row: ResourceRow, name: string): ResourceRow {
+export async function recordRecreateIntent(
+  ctx: AppContext,
+  row: ResourceRow,
+  name: string,
+): Promise<ResourceRow> {
   const attrs = { ...row.attrs, replaced: row.hostResourceId ?? row.attrs.replaced ?? null };
-  updateResource(ctx, row.id, { name, hostResourceId: null, state: "create_pending", attrs });
+  await updateResource(ctx, row.id, { name, hostResourceId: null, state: "create_pending", attrs });
   return { ...row, name, hostResourceId: null, state: "create_pending", attrs };
 }

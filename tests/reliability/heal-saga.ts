@@ -60,7 +60,7 @@ async function judgeNextHeal(w: ProxiedWorld, f: ProfileFigures, label: string, 
     f.problems.push(
       `${w.profile} ${label}: ${channels} channel(s) of relay's live after the next heal, not 1`,
     );
-  recordsLost(w, f, label);
+  await recordsLost(w, f, label);
 }
 
 /** The channel re-create under each lost-answer mode, then settled and rolled back; judged from the host. */
@@ -199,7 +199,7 @@ export async function lookAlikeAccounts(w: ProxiedWorld, f: ProfileFigures, ledg
     touched("--heal");
     await rollbackBatch(w.ctx, r.batch_id).catch((err: Error) => ledger.text(err.message));
     touched("the rollback");
-    if (getBatchRow(w.ctx, r.batch_id).status === "rolled_back")
+    if ((await getBatchRow(w.ctx, r.batch_id)).status === "rolled_back")
       f.problems.push(`${w.profile} ${label}: rolled back the group the look-alike sits in`);
     ledger.text(JSON.stringify(await heal(w).catch((err: Error) => err.message)));
     touched("a reconcile after the rollback");

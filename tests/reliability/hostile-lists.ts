@@ -140,7 +140,7 @@ export async function hostileLists(
     extraMb: {} as Record<string, number>,
     listCalls: 0,
   };
-  const t = makeTestEnv();
+  const t = await makeTestEnv();
   const sim = await startSimulator({});
   const proxy = await listProxy(sim.url);
   try {
@@ -176,7 +176,7 @@ export async function hostileLists(
   } finally {
     await proxy.close();
     await sim.close();
-    t.cleanup();
+    await t.cleanup();
   }
   return figures;
 }

@@ -12,6 +12,7 @@ import { copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { importKeys } from "../../src/provision/import.js";
+import { closeDb } from "../../src/store/db.js";
 import { runRelay } from "../helpers/cli.js";
 import { deepseekKey, liveOnHost, makeWorld } from "../helpers/world.js";
 import type { HostileFigures, SecretLedger } from "./suite.js";
@@ -66,7 +67,7 @@ export async function restoreScenario(ledger: SecretLedger): Promise<HostileFigu
     if (later.code !== 0 || made.length !== 2)
       problem(`the later import: exit ${later.code}, ${made.length} account(s)`);
     // The documented restore: stop, put the file back, remove -wal/-shm.
-    w.t.ctx.db.$client.close();
+    await closeDb(w.t.ctx.db);
     copyFileSync(backup, w.t.dbPath);
     for (const ext of ["-wal", "-shm"]) rmSync(`${w.t.dbPath}${ext}`, { force: true });
 
