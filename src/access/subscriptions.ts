@@ -6,7 +6,6 @@ import { logicalKey } from "../domain/naming.js";
 import type { SubscriptionTarget } from "../domain/plan.js";
 import type { HostSubscription } from "../host/sub2api/index.js";
 import { assignAndRecord } from "../steps/subscriptions.js";
-import { listBatches } from "../store/batches.js";
 import { findHost, latestCapabilities } from "../store/hosts.js";
 import { getInstall } from "../store/installs.js";
 import { getProviderDefinition } from "../store/packs.js";
@@ -129,12 +128,9 @@ export async function assignSubscriptions(
       `${def.provider_id}'s group is a ${def.group_defaults.subscription_type} group; subscriptions do not apply`,
     );
   }
-  const batchId =
-    input.batchId ??
-    (await listBatches(ctx, { hostId: host.id, providerId: def.provider_id })).find((b) =>
-      ["succeeded", "partially_succeeded"].includes(b.status),
-    )?.batch_id ??
-    group.batchId;
+  // The batch that made (or adopted) the group owns the grant: a later batch that only reused the
+  // group may be rolled back while the group and its users stay (#29 R5).
+  const batchId = input.batchId ?? group.batchId;
   const groupId = group.hostResourceId as number;
   const adapter = await hostAdapterFor(ctx, host);
   const out: AssignmentOutcome[] = [];

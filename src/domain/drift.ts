@@ -37,7 +37,7 @@ export interface Finding {
 }
 
 /** The repairs `reconcile --heal` makes: only those that need no plaintext key. */
-export type HealAction = "rebind_account" | "reassign_subscription" | "recreate_channel";
+export type HealAction = "rebind_account" | "reassign_subscription" | "recreate_channel" | "adopt_restored";
 
 /**
  * What `--heal` would do about a finding, or null when it leaves it: a missing account needs its
@@ -58,6 +58,8 @@ export function healAction(f: Finding): HealAction | null {
   )
     return "reassign_subscription";
   if (f.kind === "missing" && f.resource_type === "channel") return "recreate_channel";
+  // Made by this installation in a batch a restored database forgot (reconcile/restored.ts).
+  if (f.kind === "unexpected" && f.field === "batch") return "adopt_restored";
   return null;
 }
 
@@ -266,23 +268,4 @@ function unexpected(
       host_resource_id: x.id,
       message: `${type} ${x.name} (#${x.id}) was made by this installation for ${providerId} but is not in relay's records`,
     }));
-}
-
-export type OrphanAction = "adopt" | "delete" | "report";
-
-/**
- * What reconcile does with a resource this installation made that no live record points to (a
- * create whose answer was lost, or that landed after the client gave up): adopt it into its batch
- * while that batch is live, delete it once the batch is rolled back or failed, and only report it
- * when no record names it (relay cannot tell which batch it belonged to) or its batch is mid-way
- * (recovery owns that).
- */
-export function orphanAction(
-  record: { state: string } | undefined,
-  batchStatus: string | undefined,
-): OrphanAction {
-  if (!record || !batchStatus) return "report";
-  if (batchStatus === "succeeded" || batchStatus === "partially_succeeded") return "adopt";
-  if (batchStatus === "rolled_back" || batchStatus === "failed") return "delete";
-  return "report";
 }

@@ -72,7 +72,8 @@ export function nameMarker(name: string): NameMarker | undefined {
       installId: probe[2] as string,
       generation: Number(probe[3]),
     };
-  const shared = /^relay-([a-z0-9][a-z0-9-]*)-([0-9a-f]{8})-g(\d+)$/.exec(name);
+  // `-r<base36>`: a channel heal re-created under a new name (reconcile/heal.ts).
+  const shared = /^relay-([a-z0-9][a-z0-9-]*)-([0-9a-f]{8})-g(\d+)(?:-r[0-9a-z]+)?$/.exec(name);
   if (shared)
     return {
       kind: "shared",

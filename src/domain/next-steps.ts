@@ -23,6 +23,10 @@ export function nextStep(f: Finding, t: Target): string | null {
     case "changed":
       return `set ${f.resource_type}.${f.field} back to ${JSON.stringify(f.expected)} on the host, or ignore it with RELAY_DRIFT_IGNORE="${t.providerId}:${f.resource_type}.${f.field}"; then relay provider reconcile ${on}`;
     case "unexpected":
+      // An object under one of relay's names that relay did not make (reconcile/resolve.ts): it is
+      // someone's own; relay never touches it, and it reads as drift until it is renamed.
+      if (f.field === "name")
+        return `${f.resource_type} #${f.host_resource_id} is not relay's: rename it on the host (it carries one of relay's names), or delete it if nothing uses it; then relay provider reconcile ${on}`;
       return `delete ${f.resource_type} #${f.host_resource_id} on the host if nothing uses it; then relay provider reconcile ${on}`;
     case "account_failing":
       return `check the key of ${f.name} with its provider; relay provider reconcile ${on} --retest failed follows it`;

@@ -1,6 +1,6 @@
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
-import { nameMarker, parseOwnership } from "../domain/naming.js";
+import { carriesOurTag } from "../domain/lost-creates.js";
 import type { HostAdapter, UserSession } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
 import { deleteHostResource } from "../steps/delete-resource.js";
@@ -9,6 +9,7 @@ import { latestCapabilities } from "../store/hosts.js";
 import { batchResources, type ResourceRow, updateResource } from "../store/resources.js";
 import type { HostRow } from "../store/schema.js";
 import { chunk } from "../util/concurrency.js";
+import { printable } from "../util/sanitize.js";
 
 /** Record states of a resource a rollback still has to remove. */
 export const UNDONE = ["create_pending", "created", "delete_pending", "failed"];
@@ -71,12 +72,34 @@ export async function deleteRows(d: Deleter, type: string, rows: ResourceRow[], 
   for (const r of pending) {
     const id = r.hostResourceId as number;
     try {
+      if (type === "group" && (await refuseHeldGroup(d, r, failures))) continue;
       await deleteHostResource(d.adapter, type, id, d.probeSession);
       await updateResource(ctx, r.id, { state: "deleted" });
     } catch (err) {
       failures.push(`${type} ${r.name} (#${id}): ${isHostError(err) ? err.message : String(err)}`);
     }
   }
+}
+
+/**
+ * A group is never deleted while the host shows accounts in it (#29 R9): sub2api's delete unbinds
+ * them (account_groups rows go with the group), leaving provider keys live in no group. This
+ * batch's own accounts are gone by now (children first), so whatever is left is someone else's —
+ * an operator's, or what this installation made after a restored backup — and the rollback stops
+ * with their names. Old builds ignore the `group` filter: the list is narrowed here.
+ */
+async function refuseHeldGroup(d: Deleter, r: ResourceRow, failures: string[]): Promise<boolean> {
+  const id = r.hostResourceId as number;
+  const held = (await d.adapter.listAccounts({ groupId: id })).filter((a) => a.groupIds.includes(id));
+  if (held.length === 0) return false;
+  const names = held
+    .slice(0, 5)
+    .map((a) => `${printable(a.name, { max: 80 })} (#${a.id})`)
+    .join(", ");
+  failures.push(
+    `group ${r.name} (#${id}) still holds ${held.length} account(s) relay is not removing: ${names}${held.length > 5 ? ", …" : ""}; relay never deletes a group under live accounts — move or delete them on the host (relay provider reconcile --heal adopts what this installation made), then run the rollback again`,
+  );
+  return true;
 }
 
 async function deleteAccountsInBatches(d: Deleter, pending: ResourceRow[], failures: string[]) {
@@ -97,11 +120,11 @@ async function deleteAccountsInBatches(d: Deleter, pending: ResourceRow[], failu
 /** The host id of a resource whose create answer was lost, found by its exact name (and tag); undefined when absent. */
 export async function locateByName(d: Deleter, type: string, row: ResourceRow): Promise<number | undefined> {
   const { adapter } = d;
-  const ours = (text: string | undefined) => parseOwnership(text)?.batchId === d.batchId;
-  // The name carries the marker (install, provider, generation, key), so an exact match is ours
-  // even on builds that drop the tag; a name from before markers also needs the tag.
-  const same = (name: string, tag: string | undefined) =>
-    name === row.name && (nameMarker(name) !== undefined || ours(tag));
+  const sent = { installId: d.ctx.installId, providerId: row.providerId };
+  const ours = (text: string | undefined) => carriesOurTag(text, row, sent);
+  // What relay sent, both halves (#29 R4): the exact name and the tag naming this install, the
+  // provider and the batch. A same-named object without that tag is someone else's look-alike.
+  const same = (name: string, tag: string | undefined) => name === row.name && ours(tag);
   switch (type) {
     case "group":
       return (await adapter.listGroups({ search: row.name })).find((g) => same(g.name, g.description))?.id;

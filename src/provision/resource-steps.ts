@@ -2,7 +2,8 @@ import { logicalKey } from "../domain/naming.js";
 import type { PlannedResource, SharedResourceType } from "../domain/plan.js";
 import type { ResourceType } from "../domain/resources.js";
 import type { HostGroup } from "../host/sub2api/index.js";
-import { type ResourceRow, recordIntent, updateResource } from "../store/resources.js";
+import { sendRecorded } from "../steps/recorded-create.js";
+import { type ResourceRow, recordIntent } from "../store/resources.js";
 import { adopt, intent, type SagaContext, StepFailed, step } from "./saga.js";
 
 /** Records the intent, makes the host call, records the host id: the saga's unit of work. */
@@ -14,12 +15,12 @@ export async function createRecorded(
   call: (row: ResourceRow) => Promise<{ id: number; attrs?: Record<string, unknown> }>,
 ): Promise<number> {
   const row = await recordIntent(s.ctx, intent(s, type, lk, name));
-  const made = await step(type, () => call(row));
-  await updateResource(s.ctx, row.id, {
-    hostResourceId: made.id,
-    state: "created",
-    ...(made.attrs ? { attrs: made.attrs } : {}),
-  });
+  const made = await sendRecorded(
+    s.ctx,
+    row,
+    (r) => step(type, () => call(r)),
+    (m) => m.attrs,
+  );
   return made.id;
 }
 

@@ -4,9 +4,11 @@ import { mapProvider } from "../domain/mapping.js";
 import { ownershipTag } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { type HostAdapter, type HostCapabilities, isHostError } from "../host/sub2api/index.js";
+import { recordRecreateIntent, sendRecorded } from "../steps/recorded-create.js";
 import { assignAndRecord } from "../steps/subscriptions.js";
-import { type ResourceRow, updateResource } from "../store/resources.js";
+import { type ResourceRow, resourcesOf } from "../store/resources.js";
 import { groupOf } from "./observe.js";
+import { adoptRestored } from "./restored.js";
 
 interface Healer {
   ctx: AppContext;
@@ -15,20 +17,23 @@ interface Healer {
   caps: HostCapabilities;
   version: string | null;
   rows: ResourceRow[];
+  hostId: string;
 }
 
 /**
  * Repairs that need no plaintext key: re-bind an account to its group, re-assign a subscription,
- * re-create a channel. Missing accounts are left for re-import. Marks each finding it repaired.
+ * re-create a channel, adopt again what a restored database forgot (restored.ts). Missing
+ * accounts are left for re-import. Marks each finding it repaired.
  */
 export async function heal(h: Healer, findings: Finding[]): Promise<string[]> {
   const skipped = new Set<Finding>();
-  const done = await rebindInBulk(h, findings, skipped);
+  const done = await adoptRestored(h.ctx, { hostId: h.hostId, providerId: h.def.provider_id }, findings);
+  done.push(...(await rebindInBulk(h, findings, skipped)));
   for (const f of findings) {
     if (f.healed || skipped.has(f)) continue;
-    const row = h.rows.find(
-      (r) => r.resourceType === f.resource_type && r.hostResourceId === f.host_resource_id,
-    );
+    const row =
+      h.rows.find((r) => r.resourceType === f.resource_type && r.hostResourceId === f.host_resource_id) ??
+      (await neverArrived(h, f));
     if (!row) continue;
     try {
       const repaired = await healOne(h, f, row);
@@ -108,24 +113,42 @@ async function healOne(h: Healer, f: Finding, row: ResourceRow): Promise<string 
     });
     return grant.action === "created" ? `re-assigned the subscription of user ${a.user_id}` : undefined;
   }
-  if (action === "recreate_channel" && gid !== undefined) {
-    // The host may keep a deleted name: the new channel gets a suffixed one, and the record
-    // follows it (name and id), so the next preview and import find it and reuse it.
-    const name = `${baseName(row.name)}-r${Date.now().toString(36)}`;
-    const ch = await h.adapter.createChannel({
-      name,
-      description: ownershipTag(h.ctx.installId, h.def.provider_id, row.batchId ?? ""),
-      groupIds: [gid],
-      modelPricing: mapProvider(h.def, { version: h.version, caps: h.caps }).pricing,
-    });
-    await updateResource(h.ctx, row.id, {
-      hostResourceId: ch.id,
-      name,
-      attrs: { ...row.attrs, group_ids: ch.groupIds },
-    });
-    return `re-created channel for group #${gid} as ${name} (#${ch.id})`;
-  }
+  if (action === "recreate_channel" && gid !== undefined) return recreateChannel(h, row, gid);
   return undefined;
+}
+
+/**
+ * A hand-deleted channel re-created as the saga creates (#29 R1): the host may keep the deleted
+ * name, so the new one is suffixed; the intent — that exact name, no host id — is recorded before
+ * the call and the host id after. A lost answer or a kill after sending leaves the record
+ * `create_pending` under the name sent: recovery and rollback find it by that name and the batch's
+ * tag, and reconcile adopts it when it shows up (resolve.ts), so no channel is left that no
+ * command removes, and the next heal never meets its own earlier channel as a stranger.
+ */
+async function recreateChannel(h: Healer, row: ResourceRow, gid: number): Promise<string> {
+  const name = `${baseName(row.name)}-r${h.ctx.clock().getTime().toString(36)}`;
+  const pending = await recordRecreateIntent(h.ctx, row, name);
+  const ch = await sendRecorded(
+    h.ctx,
+    pending,
+    (r) =>
+      h.adapter.createChannel({
+        name: r.name,
+        description: ownershipTag(h.ctx.installId, h.def.provider_id, r.batchId ?? ""),
+        groupIds: [gid],
+        modelPricing: mapProvider(h.def, { version: h.version, caps: h.caps }).pricing,
+      }),
+    (made) => ({ ...pending.attrs, group_ids: made.groupIds }),
+  );
+  return `re-created channel for group #${gid} as ${name} (#${ch.id})`;
+}
+
+/** The record of a re-create that never reached the host (resolve.ts neverArrived): no host id yet. */
+async function neverArrived(h: Healer, f: Finding): Promise<ResourceRow | undefined> {
+  if (f.kind !== "missing" || f.resource_type !== "channel" || f.host_resource_id !== null) return undefined;
+  return (await resourcesOf(h.ctx, h.def.provider_id, h.hostId)).find(
+    (r) => r.resourceType === "channel" && r.name === f.name && r.hostResourceId === null,
+  );
 }
 
 /** A channel re-created twice is `…-r<a>`, not `…-r<a>-r<b>`. */

@@ -172,9 +172,10 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     run.ignored = ignored;
     // A create whose answer was lost is settled always (its record says what it was for);
     // drift the operator did not ask relay to make is repaired only with --heal.
-    const settled = await resolveLostCreates(ctx, adapter, host.id, install.providerId, findings);
+    const where = { hostId: host.id, providerId: install.providerId, observed };
+    const settled = await resolveLostCreates(ctx, adapter, where, findings);
     const repaired = run.options.heal
-      ? await heal({ ctx, adapter, def, caps, version: host.version, rows }, findings)
+      ? await heal({ ctx, adapter, def, caps, version: host.version, rows, hostId: host.id }, findings)
       : [];
     ctx.metrics.heals.inc(findings.filter((f) => f.healed).length);
     const healed = [...settled, ...repaired];

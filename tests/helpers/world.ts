@@ -37,8 +37,9 @@ export function deepseekKey(): string {
 }
 
 const TAG = "managed-by=sub2api-cn-relay-manager";
-/** A name relay gives: `relay-<provider>-<install>-g<n>` or `<provider>-<key8>-<install>[-g<n>]`. */
-const MARKED = /^(relay-[a-z0-9-]+-[0-9a-f]{8}-g\d+|[a-z0-9][a-z0-9-]*-[0-9a-f]{8}-[0-9a-f]{8}(-g\d+)?)$/;
+/** A name relay gives: `relay-<provider>-<install>-g<n>[-r<heal>]` or `<provider>-<key8>-<install>[-g<n>]`. */
+const MARKED =
+  /^(relay-[a-z0-9-]+-[0-9a-f]{8}-g\d+(-r[0-9a-z]+)?|[a-z0-9][a-z0-9-]*-[0-9a-f]{8}-[0-9a-f]{8}(-g\d+)?)$/;
 
 /**
  * Live resources on the simulated host that relay made (for this batch), judged from the host

@@ -260,6 +260,44 @@ describe("subscriptions", () => {
   });
 });
 
+describe("subscriptions against the batch that owns the group (#29 R5)", () => {
+  it("an `access assign` was recorded against the newest batch: rolling back a later one-key batch revoked the user's access while the group stayed", async () => {
+    w = await makeWorld();
+    const s = w.sim.sim.state;
+    const dana = s.addUser({ email: "dana@example.com", password: "dana-password" });
+    const first = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey(), deepseekKey()],
+      mode: "strict",
+    });
+    const later = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey()],
+      mode: "strict",
+    });
+    expect([first.status, later.status]).toEqual(["succeeded", "succeeded"]);
+    const [grant] = await assignSubscriptions(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      users: [{ userId: dana.id, days: 30 }],
+    });
+    expect(grant?.action).toBe("created");
+    await rollbackBatch(w.t.ctx, later.batch_id);
+    // From the host: the group of the first batch is live and dana's subscription to it too.
+    const live = liveOnHost(w.sim);
+    expect(live.groups).toHaveLength(1);
+    const danas = [...s.subscriptions.values()].filter((x) => x.userId === dana.id);
+    expect(danas.map((x) => [x.id, x.status, x.groupId])).toEqual([
+      [grant?.subscription_id, "active", live.groups[0]?.id],
+    ]);
+    // …and rolling back the batch that owns the group takes the grant with it.
+    await rollbackBatch(w.t.ctx, first.batch_id);
+    expect(danas.map((x) => s.subscriptions.get(x.id)?.status)).not.toContain("active");
+  });
+});
+
 describe("secrets of the probe identity", () => {
   it("the probe password and the probe key are never stored in plaintext", async () => {
     w = await makeWorld();

@@ -350,4 +350,6 @@ export interface OwnershipSizes {
   sequences: number;
   sequenceLength: number;
   seed: number;
+  /** Heal's channel re-create under the modes and a kill, and the look-alike accounts (heal-saga.ts). */
+  heal?: boolean;
 }

@@ -4,9 +4,11 @@
  * refused cleanly.
  */
 import { startPostgresServer } from "../helpers/pg-server.js";
+import { hostileLists } from "./hostile-lists.js";
 import { hostileRound2 } from "./hostile-round2.js";
 import { WRITE_ROUTES } from "./lost-answers.js";
 import { ownershipSuite, PROFILES } from "./ownership-run.js";
+import { restoreScenario } from "./restore.js";
 import { crashSuite, faultSuite, hostileSuite, SecretLedger } from "./suite.js";
 
 const FAULT_OPERATIONS = Number(process.env.RELIABILITY_FAULT_OPS ?? 220);
@@ -34,10 +36,19 @@ process.stdout.write(
   "hostile input suite, round 2 (packs, hosts, files, callers; each bounded in time and memory)…\n",
 );
 const hostile2 = await hostileRound2(ledger);
+process.stdout.write(
+  "hostile host lists (endless, densely packed, 10^7 announced pages; memory is the verdict)…\n",
+);
+const hostile3 = await hostileLists(ledger);
+process.stdout.write(
+  `  extra MB ${JSON.stringify(hostile3.extraMb)}, list requests for 10^7 pages: ${hostile3.listCalls}\n`,
+);
+process.stdout.write("restore of an older database: found, offered, adopted, rolled back…\n");
+const restored = process.env.RELAY_TEST_STORE === "postgres" ? undefined : await restoreScenario(ledger);
 const hostile = {
-  tried: hostile1.tried + hostile2.tried,
-  refused: hostile1.refused + hostile2.refused,
-  problems: [...hostile1.problems, ...hostile2.problems],
+  tried: hostile1.tried + hostile2.tried + hostile3.tried + (restored?.tried ?? 0),
+  refused: hostile1.refused + hostile2.refused + hostile3.refused + (restored?.refused ?? 0),
+  problems: [...hostile1.problems, ...hostile2.problems, ...hostile3.problems, ...(restored?.problems ?? [])],
 };
 const secrets = ledger.scan();
 
@@ -60,6 +71,7 @@ for (const profile of PROFILES) {
       sequences: SEQUENCES,
       sequenceLength: 8,
       seed: SEED,
+      heal: true,
     }),
   );
 }

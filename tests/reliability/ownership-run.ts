@@ -1,4 +1,5 @@
 import type { ProfileName } from "../sim/sub2api/profiles.js";
+import { healChannelKill, healChannelLostAnswers, lookAlikeAccounts } from "./heal-saga.js";
 import {
   emptyFigures,
   lostAnswerScenarios,
@@ -9,8 +10,9 @@ import {
 import { concurrentRounds, killPoints, randomSequences, secondInstall } from "./ownership-suite.js";
 import { SecretLedger } from "./suite.js";
 
-// Profiles on which relay writes (on dec-2025 and v0.1.126 every import is refused before a write).
-export const PROFILES: ProfileName[] = ["v0.1.179", "v0.1.150"];
+// Profiles on which relay writes (on dec-2025 and v0.1.126 every import is refused before a write);
+// v0.1.178 has CN platforms whose account test is broken, so relay writes there through the fallback.
+export const PROFILES: ProfileName[] = ["v0.1.179", "v0.1.150", "v0.1.178"];
 
 /** Everything of the ownership suite on one host profile, with its own secret ledger. */
 export async function ownershipSuite(
@@ -26,6 +28,13 @@ export async function ownershipSuite(
       modes: sizes.modes,
       importModes: sizes.importModes,
     });
+    if (sizes.heal) {
+      // Heal's channel re-create under every lost answer and a kill after sending; look-alikes.
+      await healChannelLostAnswers(w, f, ledger, [...sizes.modes, "refuse"]);
+      await healChannelKill(w, f, ledger, "drop");
+      await healChannelKill(w, f, ledger, "refuse");
+      await lookAlikeAccounts(w, f, ledger);
+    }
     await killPoints(w, f, ledger, {
       importModes: sizes.importModes,
       variants: sizes.killVariants,

@@ -2,7 +2,7 @@ import type { AdaptiveLimit } from "../../util/aimd.js";
 import { printable } from "../../util/sanitize.js";
 import { describeBody, sub2apiError } from "./error-body.js";
 import { HostError } from "./errors.js";
-import { isRecord, tryParseJson } from "./json.js";
+import { exceedsJsonValues, isRecord, tryParseJson } from "./json.js";
 import { nodeTransport, type Transport, TransportTimeout, TransportTooLarge } from "./transport.js";
 
 /**
@@ -27,6 +27,8 @@ export interface RequestSpec {
   retry: RetryClass;
   /** Byte limit of the answer; default by the kind of call (see `answerLimit`). */
   maxBytes?: number;
+  /** A list page: refused unparsed when it holds more JSON values than this (json.ts exceedsJsonValues). */
+  maxValues?: number;
   idempotencyKey?: string;
   timeoutMs?: number;
   /**
@@ -186,8 +188,18 @@ export class HostClient {
               : value !== undefined && (value.status === 429 || value.status >= 500),
           )
         : await call();
+      if (spec.maxValues !== undefined && exceedsJsonValues(res.text, spec.maxValues)) {
+        throw new HostError({
+          kind: "parse",
+          operation: spec.operation,
+          code: "RESPONSE_TOO_LARGE",
+          message: `${spec.operation}: the host's page holds more than ${spec.maxValues} JSON values, more than a page of this size can; relay did not parse it`,
+          attempts: attempt,
+        });
+      }
       return { status: res.status, headers: res.headers, text: res.text, json: tryParseJson(res.text) };
     } catch (err) {
+      if (err instanceof HostError) throw err;
       if (err instanceof TransportTooLarge) {
         throw new HostError({
           kind: "parse",

@@ -53,22 +53,23 @@ export function nodeTransport(): Transport {
       };
       let settled = false;
       const req = mod.request(r.url, { method: r.method, headers, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
         const declared = Number(res.headers["content-length"] ?? 0);
         if (declared > r.maxBytes) {
           req.destroy();
           fail(new TransportTooLarge(r.maxBytes));
           return;
         }
+        // One growing buffer, not a list of chunks: a hostile host sending millions of tiny
+        // chunks would otherwise cost an object (and its slab) per chunk, far beyond maxBytes.
+        const body = new GrowingBuffer(declared > 0 ? declared : 16 * 1024);
         res.on("data", (c: Buffer) => {
-          size += c.length;
-          if (size > r.maxBytes) {
+          if (settled) return;
+          if (body.size + c.length > r.maxBytes) {
             req.destroy();
             fail(new TransportTooLarge(r.maxBytes));
             return;
           }
-          chunks.push(c);
+          body.append(c);
         });
         res.on("error", fail);
         res.on("end", () => {
@@ -84,7 +85,7 @@ export function nodeTransport(): Transport {
                 return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
               },
             },
-            text: Buffer.concat(chunks).toString("utf8"),
+            text: body.text(),
           });
         });
       });
@@ -101,4 +102,28 @@ export function nodeTransport(): Transport {
       req.on("error", fail);
       req.end(r.body);
     });
+}
+
+/** Bytes appended into one buffer that doubles as it fills. */
+class GrowingBuffer {
+  #buf: Buffer;
+  size = 0;
+
+  constructor(initial: number) {
+    this.#buf = Buffer.allocUnsafe(initial);
+  }
+
+  append(chunk: Buffer): void {
+    if (this.size + chunk.length > this.#buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.size + chunk.length));
+      this.#buf.copy(next, 0, 0, this.size);
+      this.#buf = next;
+    }
+    chunk.copy(this.#buf, this.size);
+    this.size += chunk.length;
+  }
+
+  text(): string {
+    return this.#buf.toString("utf8", 0, this.size);
+  }
 }

@@ -81,6 +81,7 @@ function healText(f: Finding): HTMLElement {
   if (f.heal_action === "reassign_subscription")
     return h("span", { class: "heal" }, t("heal.reassign_subscription"));
   if (f.heal_action === "recreate_channel") return h("span", { class: "heal" }, t("heal.recreate_channel"));
+  if (f.heal_action === "adopt_restored") return h("span", { class: "heal" }, t("heal.adopt_restored"));
   if (f.kind === "missing" && f.resource_type === "account")
     return h("span", { class: "muted" }, t("heal.reimport"));
   return h("span", { class: "muted" }, t("heal.none"));

@@ -42,7 +42,9 @@ const Finding = Type.Object({
   message: Str(),
   healed: Opt(Bool()),
   /** What `reconcile --heal` would do about it; null: nothing (see docs/operations.md). */
-  heal_action: Nullable(StringEnum(["rebind_account", "reassign_subscription", "recreate_channel"])),
+  heal_action: Nullable(
+    StringEnum(["rebind_account", "reassign_subscription", "recreate_channel", "adopt_restored"]),
+  ),
   /** What the operator can do while it stays (a `relay …` command); null once healed. */
   next_step: Nullable(Str()),
 });
