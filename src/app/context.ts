@@ -8,6 +8,7 @@ import {
   Sub2apiAdapter,
 } from "../host/sub2api/index.js";
 import type { Db } from "../store/db.js";
+import { pausedByRelay } from "../store/health.js";
 import { statusByHost } from "../store/installs.js";
 import { reconcileTimesByHost } from "../store/reconcile-runs.js";
 import { installId } from "../store/settings.js";
@@ -63,7 +64,11 @@ export function createContext(parts: ContextParts): AppContext {
   if (first) throw new ConfigError(first.variable, [first, ...rest].map((p) => p.problem).join("; "));
   const timeoutMs = parts.config.hostTimeoutMs;
   const metrics = new Metrics(
-    { providerStatuses: () => statusByHost(parts.db), reconcileTimes: () => reconcileTimesByHost(parts.db) },
+    {
+      providerStatuses: () => statusByHost(parts.db),
+      reconcileTimes: () => reconcileTimesByHost(parts.db),
+      pausedByRelay: () => pausedByRelay(parts.db),
+    },
     {
       version: packageVersion(),
       processMetrics: parts.processMetrics === true,

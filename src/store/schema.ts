@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { AccessState, StoredEvidence } from "../domain/access.js";
 import type { Finding, ReconcileOutcome, ReconcileTrigger } from "../domain/drift.js";
+import type { ActionKind, HealthState } from "../domain/health-policy.js";
 import type { PackManifest, ProviderDefinition } from "../domain/pack/schema.js";
 import type { BatchSummary } from "../domain/plan.js";
 import type { ItemStatus, ResourceState, ResourceType } from "../domain/resources.js";
@@ -214,6 +215,35 @@ export const settings = sqliteTable("settings", {
   updatedAt: text("updated_at").notNull(),
 });
 
+export const healthPolicies = sqliteTable("health_policies", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  hostId: text("host_id").notNull(),
+  providerId: text("provider_id").notNull(),
+  enforce: integer("enforce", { mode: "boolean" }).notNull().default(false),
+  failAfter: integer("fail_after").notNull().default(3),
+  resumeAfter: integer("resume_after").notNull().default(2),
+  health: text("health").notNull().$type<HealthState>().default("unknown"),
+  healthReason: text("health_reason").notNull().default(""),
+  healthChangedAt: text("health_changed_at"),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const accountHealth = sqliteTable("account_health", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  hostId: text("host_id").notNull(),
+  providerId: text("provider_id").notNull(),
+  accountId: integer("account_id").notNull(),
+  accountName: text("account_name").notNull(),
+  failStreak: integer("fail_streak").notNull().default(0),
+  passStreak: integer("pass_streak").notNull().default(0),
+  resumes: integer("resumes").notNull().default(0),
+  latched: integer("latched", { mode: "boolean" }).notNull().default(false),
+  latchReason: text("latch_reason"),
+  latchedAt: text("latched_at"),
+  lastAction: text("last_action").$type<ActionKind>(),
+  updatedAt: text("updated_at").notNull(),
+});
+
 export const allTables = {
   hosts,
   host_capability_snapshots: hostCapabilitySnapshots,
@@ -229,6 +259,8 @@ export const allTables = {
   locks,
   events,
   settings,
+  health_policies: healthPolicies,
+  account_health: accountHealth,
 };
 
 export type HostRow = typeof hosts.$inferSelect;

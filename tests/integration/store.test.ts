@@ -52,7 +52,13 @@ describe("migrations", () => {
     const again = migrate(sqlite, join(projectRoot(), "migrations"));
     expect(again).toEqual([]);
     const versions = sqlite.prepare("SELECT version FROM schema_migrations").all();
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(versions).toEqual([
+      { version: 1 },
+      { version: 2 },
+      { version: 3 },
+      { version: 4 },
+      { version: 5 },
+    ]);
     sqlite.close();
     // Reopening through openDb also applies nothing and keeps the data.
     const reopened = openDb(t.dbPath);
@@ -64,7 +70,10 @@ describe("migrations", () => {
     expect(storeKind(t.ctx.db)).toBe("postgres");
     const again = migrate(t.ctx.db.$client, join(projectRoot(), "migrations", "postgres"));
     expect(again).toEqual([]);
-    expect(t.ctx.db.$client.prepare("SELECT version FROM schema_migrations").all()).toEqual([{ version: 1 }]);
+    expect(t.ctx.db.$client.prepare("SELECT version FROM schema_migrations").all()).toEqual([
+      { version: 1 },
+      { version: 5 },
+    ]);
   });
 
   it("create every table the drizzle schema declares: same columns, types and NULL rules (both stores: one schema)", () => {
