@@ -32,3 +32,7 @@ CREATE TABLE account_health (
   updated_at    TEXT NOT NULL,
   UNIQUE (host_id, provider_id, account_id)
 );
+
+-- A NULL id takes the next identity value, as in 0001 (relay_fill_id).
+CREATE TRIGGER health_policies_fill_id BEFORE INSERT ON health_policies FOR EACH ROW EXECUTE FUNCTION relay_fill_id();
+CREATE TRIGGER account_health_fill_id BEFORE INSERT ON account_health FOR EACH ROW EXECUTE FUNCTION relay_fill_id();

@@ -169,6 +169,20 @@ describe("health policy against the simulated host (5 accounts in a group)", () 
     expect(((await res.json()) as { mode: string }).mode).toBe("observe");
   });
 
+  it("revoked keys: the accounts the host put in error are reported for rotation, never touched", async () => {
+    const { keys, ids } = await fiveAccounts();
+    configurePolicy(w.t.ctx, { hostRef: "sim", providerId: "deepseek", enforce: true });
+    w.sim.sim.upstream.revoke(keys[0] as string);
+    await ticks(2); // the first test's 401 makes the host set error + unschedulable (0.1.130+)
+    const host = liveOnHost(w.sim).accounts.find((a) => a.id === ids[0]);
+    expect(host).toMatchObject({ status: "error", schedulable: false });
+    const v = policy();
+    const a = v.accounts.find((x) => x.account_id === ids[0]);
+    expect(a).toMatchObject({ latched: false, last_action: "untouched" });
+    expect(v.events.find((e) => e.data.account_id === ids[0])?.message).toMatch(/error .*rotate its key/);
+    expect(v.health).toBe("degraded");
+  });
+
   it("release hands control back: what relay paused is schedulable again, the hand-paused one untouched, latches gone", async () => {
     const { keys, ids } = await fiveAccounts();
     configurePolicy(w.t.ctx, { hostRef: "sim", providerId: "deepseek", enforce: true, failAfter: 1 });
