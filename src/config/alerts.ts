@@ -65,17 +65,18 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
 
 export function parseAlertConfig(env: NodeJS.ProcessEnv): AlertConfig {
   const webhooks: WebhookTarget[] = [];
-  const inline = env.RELAY_ALERT_WEBHOOKS?.trim();
-  if (inline) webhooks.push(...parseWebhooks("RELAY_ALERT_WEBHOOKS", inline));
-  const file = env.RELAY_ALERT_WEBHOOKS_FILE?.trim();
+  const [INLINE, FILE] = ["RELAY_ALERT_WEBHOOKS", "RELAY_ALERT_WEBHOOKS_FILE"] as const;
+  const inline = env[INLINE]?.trim();
+  if (inline) webhooks.push(...parseWebhooks(INLINE, inline));
+  const file = env[FILE]?.trim();
   if (file) {
     let text: string;
     try {
       text = readFileSync(resolve(file), "utf8");
     } catch (err) {
-      throw new ConfigError("RELAY_ALERT_WEBHOOKS_FILE", `cannot read ${file}: ${(err as Error).message}`);
+      throw new ConfigError(FILE, `cannot read ${file}: ${(err as Error).message}`);
     }
-    webhooks.push(...parseWebhooks("RELAY_ALERT_WEBHOOKS_FILE", text));
+    webhooks.push(...parseWebhooks(FILE, text));
   }
   return {
     webhooks,

@@ -14,6 +14,7 @@ const TONES: Record<string, "good" | "warn" | "bad"> = {
   reused: "good",
   live: "good",
   native: "good",
+  healthy: "good",
   degraded: "warn",
   drifted: "warn",
   drift: "warn",
@@ -30,6 +31,7 @@ const TONES: Record<string, "good" | "warn" | "bad"> = {
   account_failing: "bad",
   access_broken: "bad",
   incompatible: "bad",
+  down: "bad",
 };
 
 const MARK = { good: "●", warn: "▲", bad: "✖", neutral: "○" } as const;

@@ -90,6 +90,11 @@ const en = {
   "heal.none": "nothing: reported only",
   "heal.reimport": "nothing: relay keeps no key, import the key again",
   "time.never": "never",
+  "col.health": "Health policy",
+  "policy.enforce": "enforced",
+  "policy.observe": "observe mode (writes nothing)",
+  "policy.paused": "paused by relay",
+  "action.policy": "Policy",
 };
 
 type Key = keyof typeof en;
@@ -179,6 +184,11 @@ const zh: Record<Key, string> = {
   "heal.none": "不处理：仅报告",
   "heal.reimport": "不处理：relay 不保存密钥，请重新导入该密钥",
   "time.never": "从未",
+  "col.health": "健康策略",
+  "policy.enforce": "已执行",
+  "policy.observe": "观察模式（不写入主机）",
+  "policy.paused": "由 relay 暂停",
+  "action.policy": "策略",
 };
 
 /** Status words as the API spells them, with their labels; an unknown one shows as it is. */
@@ -225,6 +235,9 @@ const statusWords: Record<Lang, Record<string, string>> = {
     incompatible: "不兼容",
     native: "原生",
     fallback: "兼容模式",
+    healthy: "健康",
+    down: "不可用",
+    unknown: "未知",
   },
 };
 

@@ -3,7 +3,7 @@ import { h, link, table } from "../dom";
 import { action, badge, section, when } from "../format";
 import { t } from "../i18n";
 import { lastProof, mapLimited, providerViews } from "../load";
-import type { AccessStatus, BatchSummary, ProviderHostStatus } from "../types";
+import type { AccessStatus, BatchSummary, PolicyView, ProviderHostStatus } from "../types";
 
 /** Providers per host: status with reason and since, access with the last proof, last reconcile, batches. */
 export async function providersPage(): Promise<HTMLElement> {
@@ -16,25 +16,29 @@ export async function providersPage(): Promise<HTMLElement> {
     );
   const cards = await mapLimited(views, 4, async ({ provider, status }) => {
     const rows = await mapLimited(status.hosts, 4, async (hs) => {
-      const [proof, batches] = await Promise.all([
+      const [proof, batches, policy] = await Promise.all([
         lastProof(provider.provider_id, hs.host_id),
         get<{ items: BatchSummary[] }>(
           `/api/providers/${seg(provider.provider_id)}/import-batches?host_id=${encodeURIComponent(hs.host_id)}&limit=5`,
         ),
+        get<PolicyView>(
+          `/api/providers/${seg(provider.provider_id)}/policy?host_id=${encodeURIComponent(hs.host_id)}`,
+        ),
       ]);
-      return { hs, proof, batches };
+      return { hs, proof, batches, policy };
     });
     return h(
       "article",
       { class: "card", "data-provider": provider.provider_id },
       h("h3", {}, provider.display_name, " ", h("code", { class: "muted" }, provider.provider_id)),
       table(
-        [t("col.host"), t("col.status"), t("col.access"), t("col.reconcile")],
-        rows.map(({ hs, proof }) => [
+        [t("col.host"), t("col.status"), t("col.access"), t("col.reconcile"), t("col.health")],
+        rows.map(({ hs, proof, policy }) => [
           h("strong", {}, hs.host_name),
           statusCell(hs),
           accessCell(provider.provider_id, hs, proof),
           reconcileCell(provider.provider_id, hs),
+          healthCell(provider.provider_id, hs, policy),
         ]),
       ),
       ...rows.map(({ hs, batches }) => batchList(hs.host_name, batches.items)),
@@ -94,6 +98,22 @@ function reconcileCell(providerId: string, hs: ProviderHostStatus): HTMLElement 
         )
       : h("span", { class: "muted" }, t("reconcile.none")),
     action(t("action.reconcile"), ["reconcile", "run", providerId, "--host", hs.host_name]),
+  );
+}
+
+/** The health policy: health, mode, what relay paused, the newest event (what it did or would do). */
+function healthCell(providerId: string, hs: ProviderHostStatus, p: PolicyView): HTMLElement {
+  const paused = p.accounts.filter((a) => a.latched).length;
+  const last = p.events[0];
+  return h(
+    "div",
+    { class: "health-cell" },
+    badge(p.health),
+    h("div", { class: "small" }, p.health_reason),
+    h("div", { class: "muted small" }, p.mode === "enforce" ? t("policy.enforce") : t("policy.observe")),
+    paused > 0 ? h("div", { class: "small" }, `${paused} ${t("policy.paused")}`) : null,
+    last ? h("div", { class: "muted small" }, when(last.at), ` · ${last.message}`) : null,
+    action(t("action.policy"), ["provider", "policy", providerId, "--host", hs.host_name]),
   );
 }
 
