@@ -115,6 +115,10 @@ describe("health policy against the simulated host (5 accounts in a group)", () 
     expect(v.accounts.find((a) => a.account_id === ids[4])?.last_action).toBe("untouched");
     expect(v.events.filter((e) => e.kind === "policy.pause")).toHaveLength(3);
     expect(health().map((b) => [b.from, b.to])).toEqual([["healthy", "degraded"]]);
+    const metrics = await w.t.ctx.metrics.registry.metrics();
+    expect(metrics).toContain('relay_policy_paused_accounts{host="sim",provider="deepseek"} 3');
+    expect(metrics).toContain('relay_policy_actions_total{action="pause",mode="enforce"} 3');
+    expect(metrics).toContain('relay_alerts_total{format="generic",outcome="sent"} 2');
     // Reconcile expects what relay paused to be unschedulable: no drift from relay's own pauses.
     const r = await reconcileProvider(
       w.t.ctx,
