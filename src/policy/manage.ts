@@ -42,9 +42,9 @@ export interface PolicyView {
   events: PolicyEvent[];
 }
 
-function target(ctx: AppContext, hostRef: string, providerId: string): HostRow {
-  const host = findHost(ctx, hostRef);
-  if (!getInstall(ctx, host.id, providerId))
+async function target(ctx: AppContext, hostRef: string, providerId: string): Promise<HostRow> {
+  const host = await findHost(ctx, hostRef);
+  if (!(await getInstall(ctx, host.id, providerId)))
     throw new AppError(
       "not_found",
       "PROVIDER_NOT_ON_HOST",
@@ -54,9 +54,12 @@ function target(ctx: AppContext, hostRef: string, providerId: string): HostRow {
 }
 
 /** The policy of a provider on a host: its mode, thresholds, health, every watched account, the recent events. */
-export function policyStatus(ctx: AppContext, input: { hostRef: string; providerId: string }): PolicyView {
-  const host = target(ctx, input.hostRef, input.providerId);
-  const p = getPolicy(ctx, host.id, input.providerId);
+export async function policyStatus(
+  ctx: AppContext,
+  input: { hostRef: string; providerId: string },
+): Promise<PolicyView> {
+  const host = await target(ctx, input.hostRef, input.providerId);
+  const p = await getPolicy(ctx, host.id, input.providerId);
   return {
     host_id: host.id,
     host_name: host.name,
@@ -68,7 +71,7 @@ export function policyStatus(ctx: AppContext, input: { hostRef: string; provider
     health: p.health,
     health_reason: p.healthReason,
     health_changed_at: p.healthChangedAt,
-    accounts: accountStates(ctx, host.id, input.providerId).map((a) => ({
+    accounts: (await accountStates(ctx, host.id, input.providerId)).map((a) => ({
       account_id: a.accountId,
       name: a.name,
       fail_streak: a.failStreak,
@@ -79,7 +82,7 @@ export function policyStatus(ctx: AppContext, input: { hostRef: string; provider
       latched_at: a.latch?.at ?? null,
       last_action: a.lastAction,
     })),
-    events: policyEvents(ctx, host.id, input.providerId),
+    events: await policyEvents(ctx, host.id, input.providerId),
   };
 }
 
@@ -89,19 +92,19 @@ const THRESHOLD = (name: string, v: number | undefined) => {
 };
 
 /** Switches enforcement on or off (observe is the default) and sets the thresholds; an event says who changed what. */
-export function configurePolicy(
+export async function configurePolicy(
   ctx: AppContext,
   input: { hostRef: string; providerId: string; enforce?: boolean; failAfter?: number; resumeAfter?: number },
-): PolicyView {
+): Promise<PolicyView> {
   THRESHOLD("--fail-after", input.failAfter);
   THRESHOLD("--resume-after", input.resumeAfter);
-  const host = target(ctx, input.hostRef, input.providerId);
-  const p = setPolicy(ctx, host.id, input.providerId, {
+  const host = await target(ctx, input.hostRef, input.providerId);
+  const p = await setPolicy(ctx, host.id, input.providerId, {
     ...(input.enforce !== undefined ? { enforce: input.enforce } : {}),
     ...(input.failAfter !== undefined ? { failAfter: input.failAfter } : {}),
     ...(input.resumeAfter !== undefined ? { resumeAfter: input.resumeAfter } : {}),
   });
-  appendEvent(ctx, {
+  await appendEvent(ctx, {
     kind: "policy.configured",
     message: `health policy: ${p.enforce ? "enforce" : "observe"}, pause after ${p.failAfter} failed tests, resume after ${p.resumeAfter} passing`,
     hostId: host.id,
@@ -130,15 +133,15 @@ export async function releaseProvider(
   ctx: AppContext,
   input: { hostRef: string; providerId: string },
 ): Promise<ReleaseResult> {
-  const host = target(ctx, input.hostRef, input.providerId);
+  const host = await target(ctx, input.hostRef, input.providerId);
   const key = { hostId: host.id, providerId: input.providerId, hostName: host.name };
   return withProviderLock(
     ctx,
     key,
     "enforcement",
     async (held) => {
-      setPolicy(held, host.id, input.providerId, { enforce: false });
-      const adapter = hostAdapterFor(held, host);
+      await setPolicy(held, host.id, input.providerId, { enforce: false });
+      const adapter = await hostAdapterFor(held, host);
       const onHost = new Map(
         (await adapter.listAccounts({ search: `${input.providerId}-` })).map((a) => [a.id, a]),
       );
@@ -146,7 +149,7 @@ export async function releaseProvider(
         ...{ host_id: host.id, host_name: host.name, provider_id: input.providerId },
         ...{ resumed: [], already: [], failed: [] },
       };
-      for (const s of accountStates(held, host.id, input.providerId)) {
+      for (const s of await accountStates(held, host.id, input.providerId)) {
         const a = onHost.get(s.accountId);
         const who = { account_id: s.accountId, name: s.name };
         if (s.latch && a && !a.schedulable) {
@@ -159,9 +162,9 @@ export async function releaseProvider(
             continue;
           }
         } else if (s.latch) out.already.push(who);
-        forgetAccount(held, host.id, input.providerId, s.accountId);
+        await forgetAccount(held, host.id, input.providerId, s.accountId);
       }
-      appendEvent(held, {
+      await appendEvent(held, {
         kind: "policy.released",
         message: `control handed back: enforcement off, ${out.resumed.length} account(s) relay paused resumed${out.failed.length ? `, ${out.failed.length} refused by the host (latch kept)` : ""}`,
         hostId: host.id,

@@ -71,8 +71,8 @@ const MODE = (enforce: boolean) => (enforce ? "enforce" : "observe");
  * Every decided action is an event (once per change); a health transition is an alert.
  */
 export async function runHealthPolicy(ctx: AppContext, input: PolicyRunInput): Promise<PolicyRunResult> {
-  const host = findHost(ctx, input.hostRef);
-  if (!getInstall(ctx, host.id, input.providerId))
+  const host = await findHost(ctx, input.hostRef);
+  if (!(await getInstall(ctx, host.id, input.providerId)))
     throw new AppError(
       "not_found",
       "PROVIDER_NOT_ON_HOST",
@@ -92,18 +92,18 @@ export async function runHealthPolicy(ctx: AppContext, input: PolicyRunInput): P
 }
 
 async function policyLocked(ctx: AppContext, host: HostRow, input: PolicyRunInput): Promise<PolicyRunResult> {
-  const settings = getPolicy(ctx, host.id, input.providerId);
-  const adapter = hostAdapterFor(ctx, host);
-  const { definition: def } = getProviderDefinition(ctx, input.providerId);
-  const rows = liveResources(ctx, host.id, input.providerId).filter(
+  const settings = await getPolicy(ctx, host.id, input.providerId);
+  const adapter = await hostAdapterFor(ctx, host);
+  const { definition: def } = await getProviderDefinition(ctx, input.providerId);
+  const rows = (await liveResources(ctx, host.id, input.providerId)).filter(
     (r) => r.resourceType === "account" && r.hostResourceId !== null,
   );
   const recorded = new Map(rows.map((r) => [r.hostResourceId as number, r]));
   const listed = input.accounts ?? (await adapter.listAccounts({ search: `${input.providerId}-` }));
   const onHost = listed.filter((a) => recorded.has(a.id));
-  const before = new Map(accountStates(ctx, host.id, input.providerId).map((s) => [s.accountId, s]));
+  const before = new Map((await accountStates(ctx, host.id, input.providerId)).map((s) => [s.accountId, s]));
   for (const id of before.keys())
-    if (!onHost.some((a) => a.id === id)) forgetAccount(ctx, host.id, input.providerId, id);
+    if (!onHost.some((a) => a.id === id)) await forgetAccount(ctx, host.id, input.providerId, id);
   const tests = await testsFor(adapter, def.smoke_test_model, onHost, before, input.tests);
   const facts: AccountFacts[] = onHost.map((a) => factsOf(a, tests.get(a.id), before.get(a.id)));
   const now = ctx.clock().toISOString();
@@ -115,7 +115,7 @@ async function policyLocked(ctx: AppContext, host: HostRow, input: PolicyRunInpu
   }));
   // The latch is recorded before the host call: a crash between leaves a latch on a schedulable
   // account, which the next run drops — never a pause nobody owns.
-  saveAccountStates(ctx, host.id, input.providerId, entries);
+  await saveAccountStates(ctx, host.id, input.providerId, entries);
   const actions = settings.enforce
     ? await enforce(ctx, adapter, { host, providerId: input.providerId }, decision, before)
     : decision.actions.map((a) => view(a, false));
@@ -127,7 +127,7 @@ async function policyLocked(ctx: AppContext, host: HostRow, input: PolicyRunInpu
     if (!changed && !settings.enforce) continue;
     const acted = actions.find((x) => x.account_id === a.accountId);
     ctx.metrics.policyActions.inc({ action: a.kind, mode });
-    appendEvent(ctx, {
+    await appendEvent(ctx, {
       kind: `policy.${settings.enforce ? a.kind : `would_${a.kind}`}`,
       message: `${settings.enforce ? "" : "observe mode, would: "}${a.kind.replace("_", " ")} ${a.name} (#${a.accountId}): ${a.reason}${acted?.error ? ` — host refused: ${acted.error}` : ""}`,
       hostId: host.id,
@@ -135,9 +135,9 @@ async function policyLocked(ctx: AppContext, host: HostRow, input: PolicyRunInpu
       data: { account_id: a.accountId, action: a.kind, mode, reason: a.reason, done: acted?.done ?? false },
     });
   }
-  const previous = recordHealth(ctx, host.id, input.providerId, decision.health, decision.healthReason);
+  const previous = await recordHealth(ctx, host.id, input.providerId, decision.health, decision.healthReason);
   if (previous !== decision.health)
-    appendEvent(ctx, {
+    await appendEvent(ctx, {
       kind: "policy.health",
       message: `health ${previous} → ${decision.health}: ${decision.healthReason}`,
       hostId: host.id,
@@ -233,7 +233,7 @@ async function enforce(
         a.kind === "pause"
           ? { ...next, latch: null, lastAction: null }
           : { ...next, latch: prior.latch, resumes: prior.resumes, lastAction: null };
-      saveAccountStates(ctx, target.host.id, target.providerId, [
+      await saveAccountStates(ctx, target.host.id, target.providerId, [
         { accountId: a.accountId, name: a.name, state },
       ]);
       out.push(view(a, false, err.message));

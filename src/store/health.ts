@@ -1,13 +1,10 @@
-import { and, desc, eq, like } from "drizzle-orm";
 import {
   type AccountHealthState,
   DEFAULT_POLICY,
   type HealthState,
   type PolicySettings,
 } from "../domain/health-policy.js";
-import { type Db, nowIso, type StoreContext } from "./db.js";
-import { accountHealth, events, healthPolicies } from "./schema.js";
-import { stmt } from "./statements.js";
+import { type Db, inTransaction, nowIso, type StoreContext, write } from "./db.js";
 
 /** The health policy of a provider on a host, its last health, and whether a row exists yet. */
 export interface StoredPolicy extends PolicySettings {
@@ -16,13 +13,13 @@ export interface StoredPolicy extends PolicySettings {
   healthChangedAt: string | null;
 }
 
-const policyWhere = (hostId: string, providerId: string) =>
-  and(eq(healthPolicies.hostId, hostId), eq(healthPolicies.providerId, providerId));
-const accountsWhere = (hostId: string, providerId: string) =>
-  and(eq(accountHealth.hostId, hostId), eq(accountHealth.providerId, providerId));
-
-export function getPolicy(s: StoreContext, hostId: string, providerId: string): StoredPolicy {
-  const row = s.db.select().from(healthPolicies).where(policyWhere(hostId, providerId)).get();
+export async function getPolicy(s: StoreContext, hostId: string, providerId: string): Promise<StoredPolicy> {
+  const row = await s.db.q
+    .selectFrom("health_policies")
+    .selectAll()
+    .where("hostId", "=", hostId)
+    .where("providerId", "=", providerId)
+    .executeTakeFirst();
   if (!row) return { ...DEFAULT_POLICY, health: "unknown", healthReason: "", healthChangedAt: null };
   return {
     enforce: row.enforce,
@@ -36,36 +33,38 @@ export function getPolicy(s: StoreContext, hostId: string, providerId: string): 
 }
 
 /** Switches enforcement or changes thresholds (the rest keeps its value, or the default). */
-export function setPolicy(
+export async function setPolicy(
   s: StoreContext,
   hostId: string,
   providerId: string,
   change: Partial<Pick<PolicySettings, "enforce" | "failAfter" | "resumeAfter">>,
-): StoredPolicy {
-  const current = getPolicy(s, hostId, providerId);
+): Promise<StoredPolicy> {
+  const current = await getPolicy(s, hostId, providerId);
   const values = {
     enforce: change.enforce ?? current.enforce,
     failAfter: change.failAfter ?? current.failAfter,
     resumeAfter: change.resumeAfter ?? current.resumeAfter,
     updatedAt: nowIso(s),
   };
-  s.db
-    .insert(healthPolicies)
-    .values({ hostId, providerId, ...values })
-    .onConflictDoUpdate({ target: [healthPolicies.hostId, healthPolicies.providerId], set: values })
-    .run();
+  await write(s, (q) =>
+    q
+      .insertInto("health_policies")
+      .values({ hostId, providerId, ...values })
+      .onConflict((oc) => oc.columns(["hostId", "providerId"]).doUpdateSet(values))
+      .execute(),
+  );
   return getPolicy(s, hostId, providerId);
 }
 
 /** Records the provider's health; answers the one it had before (a transition when they differ). */
-export function recordHealth(
+export async function recordHealth(
   s: StoreContext,
   hostId: string,
   providerId: string,
   health: HealthState,
   reason: string,
-): HealthState {
-  const before = getPolicy(s, hostId, providerId);
+): Promise<HealthState> {
+  const before = await getPolicy(s, hostId, providerId);
   const now = nowIso(s);
   const values = {
     health,
@@ -73,11 +72,13 @@ export function recordHealth(
     healthChangedAt: before.health === health ? before.healthChangedAt : now,
     updatedAt: now,
   };
-  s.db
-    .insert(healthPolicies)
-    .values({ hostId, providerId, ...values })
-    .onConflictDoUpdate({ target: [healthPolicies.hostId, healthPolicies.providerId], set: values })
-    .run();
+  await write(s, (q) =>
+    q
+      .insertInto("health_policies")
+      .values({ hostId, providerId, ...values })
+      .onConflict((oc) => oc.columns(["hostId", "providerId"]).doUpdateSet(values))
+      .execute(),
+  );
   return before.health;
 }
 
@@ -87,34 +88,39 @@ export interface StoredAccountHealth extends AccountHealthState {
   updatedAt: string;
 }
 
-export function accountStates(s: StoreContext, hostId: string, providerId: string): StoredAccountHealth[] {
-  return s.db
-    .select()
-    .from(accountHealth)
-    .where(accountsWhere(hostId, providerId))
-    .orderBy(accountHealth.accountId)
-    .all()
-    .map((r) => ({
-      accountId: r.accountId,
-      name: r.accountName,
-      failStreak: r.failStreak,
-      passStreak: r.passStreak,
-      resumes: r.resumes,
-      latch: r.latched ? { reason: r.latchReason ?? "", at: r.latchedAt ?? "" } : null,
-      lastAction: r.lastAction,
-      updatedAt: r.updatedAt,
-    }));
+export async function accountStates(
+  s: StoreContext,
+  hostId: string,
+  providerId: string,
+): Promise<StoredAccountHealth[]> {
+  const rows = await s.db.q
+    .selectFrom("account_health")
+    .selectAll()
+    .where("hostId", "=", hostId)
+    .where("providerId", "=", providerId)
+    .orderBy("accountId")
+    .execute();
+  return rows.map((r) => ({
+    accountId: r.accountId,
+    name: r.accountName,
+    failStreak: r.failStreak,
+    passStreak: r.passStreak,
+    resumes: r.resumes,
+    latch: r.latched ? { reason: r.latchReason ?? "", at: r.latchedAt ?? "" } : null,
+    lastAction: r.lastAction,
+    updatedAt: r.updatedAt,
+  }));
 }
 
 /** Writes every account's state of one run in one transaction. */
-export function saveAccountStates(
+export async function saveAccountStates(
   s: StoreContext,
   hostId: string,
   providerId: string,
   entries: { accountId: number; name: string; state: AccountHealthState }[],
-): void {
+): Promise<void> {
   const now = nowIso(s);
-  s.db.transaction((tx) => {
+  await inTransaction(s, async (tx) => {
     for (const e of entries) {
       const values = {
         accountName: e.name,
@@ -127,33 +133,42 @@ export function saveAccountStates(
         lastAction: e.state.lastAction,
         updatedAt: now,
       };
-      tx.insert(accountHealth)
+      await tx.db.q
+        .insertInto("account_health")
         .values({ hostId, providerId, accountId: e.accountId, ...values })
-        .onConflictDoUpdate({
-          target: [accountHealth.hostId, accountHealth.providerId, accountHealth.accountId],
-          set: values,
-        })
-        .run();
+        .onConflict((oc) => oc.columns(["hostId", "providerId", "accountId"]).doUpdateSet(values))
+        .execute();
     }
   });
 }
 
 /** Forgets one account (released or gone from the host). */
-export function forgetAccount(s: StoreContext, hostId: string, providerId: string, accountId: number): void {
-  s.db
-    .delete(accountHealth)
-    .where(and(accountsWhere(hostId, providerId), eq(accountHealth.accountId, accountId)))
-    .run();
+export async function forgetAccount(
+  s: StoreContext,
+  hostId: string,
+  providerId: string,
+  accountId: number,
+): Promise<void> {
+  await write(s, (q) =>
+    q
+      .deleteFrom("account_health")
+      .where("hostId", "=", hostId)
+      .where("providerId", "=", providerId)
+      .where("accountId", "=", accountId)
+      .execute(),
+  );
 }
 
 /** Accounts held by relay's latches, per host name and provider: the `relay_policy_paused_accounts` gauge. */
-export function pausedByRelay(db: Db): { host: string; provider: string; count: number }[] {
-  return (
-    stmt(
-      db.$client,
-      "SELECT h.name AS host, a.provider_id AS provider, count(*) AS count FROM account_health a JOIN hosts h ON h.id = a.host_id WHERE a.latched = 1 GROUP BY h.name, a.provider_id",
-    ).all() as { host: string; provider: string; count: number | string }[]
-  ).map((r) => ({ ...r, count: Number(r.count) }));
+export async function pausedByRelay(db: Db): Promise<{ host: string; provider: string; count: number }[]> {
+  const rows = await db.q
+    .selectFrom("account_health as a")
+    .innerJoin("hosts as h", "h.id", "a.hostId")
+    .where("a.latched", "=", true)
+    .groupBy(["h.name", "a.providerId"])
+    .select((eb) => ["h.name as host", "a.providerId as provider", eb.fn.countAll<number>().as("count")])
+    .execute();
+  return rows.map((r) => ({ ...r, count: Number(r.count) }));
 }
 
 export interface PolicyEvent {
@@ -164,24 +179,31 @@ export interface PolicyEvent {
 }
 
 /** The newest health-policy events of a provider on a host (kinds `policy.*`), newest first. */
-export function policyEvents(s: StoreContext, hostId: string, providerId: string, limit = 50): PolicyEvent[] {
-  return s.db
-    .select({ at: events.at, kind: events.kind, message: events.message, data: events.data })
-    .from(events)
-    .where(and(eq(events.hostId, hostId), eq(events.providerId, providerId), like(events.kind, "policy.%")))
-    .orderBy(desc(events.id))
+export function policyEvents(
+  s: StoreContext,
+  hostId: string,
+  providerId: string,
+  limit = 50,
+): Promise<PolicyEvent[]> {
+  return s.db.q
+    .selectFrom("events")
+    .select(["at", "kind", "message", "data"])
+    .where("hostId", "=", hostId)
+    .where("providerId", "=", providerId)
+    .where("kind", "like", "policy.%")
+    .orderBy("id", "desc")
     .limit(limit)
-    .all();
+    .execute();
 }
 
 /** Host ids of the accounts relay's policy holds paused (reconcile expects them unschedulable). */
-export function latchedIds(s: StoreContext, hostId: string, providerId: string): Set<number> {
-  return new Set(
-    s.db
-      .select({ id: accountHealth.accountId })
-      .from(accountHealth)
-      .where(and(accountsWhere(hostId, providerId), eq(accountHealth.latched, true)))
-      .all()
-      .map((r) => r.id),
-  );
+export async function latchedIds(s: StoreContext, hostId: string, providerId: string): Promise<Set<number>> {
+  const rows = await s.db.q
+    .selectFrom("account_health")
+    .select("accountId")
+    .where("hostId", "=", hostId)
+    .where("providerId", "=", providerId)
+    .where("latched", "=", true)
+    .execute();
+  return new Set(rows.map((r) => r.accountId));
 }

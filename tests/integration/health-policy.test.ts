@@ -96,9 +96,9 @@ const policy = () => policyStatus(w.t.ctx, { hostRef: "sim", providerId: "deepse
 describe("health policy against the simulated host (5 accounts in a group)", () => {
   it("enforced: pauses exactly the 3 out of balance, never a 4th, never the hand-paused one; the floor keeps one; resolved at the end", async () => {
     const { keys, ids } = await fiveAccounts();
-    configurePolicy(w.t.ctx, { hostRef: "sim", providerId: "deepseek", enforce: true });
+    await configurePolicy(w.t.ctx, { hostRef: "sim", providerId: "deepseek", enforce: true });
     await ticks(1);
-    expect(policy().health).toBe("healthy");
+    expect((await policy()).health).toBe("healthy");
     // The hand pause is drift (the records say schedulable): one sync message; the first health
     // verdict (unknown → healthy) is no news.
     expect(rx?.bodies.map((b) => [b.topic, b.from, b.to])).toEqual([["sync", "active", "drifted"]]);
@@ -110,7 +110,7 @@ describe("health policy against the simulated host (5 accounts in a group)", () 
     expect(schedulable(ids)).toEqual([ids[3]]);
     await ticks(3); // more runs change nothing: never a 4th, never the hand-paused one
     expect(schedulable(ids)).toEqual([ids[3]]);
-    const v = policy();
+    const v = await policy();
     expect(v.accounts.filter((a) => a.latched).map((a) => a.account_id)).toEqual(ids.slice(0, 3));
     expect(v.accounts.find((a) => a.account_id === ids[4])?.last_action).toBe("untouched");
     expect(v.events.filter((e) => e.kind === "policy.pause")).toHaveLength(3);
@@ -133,14 +133,14 @@ describe("health policy against the simulated host (5 accounts in a group)", () 
     outOfBalance(keys);
     await ticks(3);
     expect(schedulable(ids)).toEqual([ids[3]]);
-    expect(policy().health).toBe("down");
-    expect(policy().events.some((e) => e.kind === "policy.floor_held")).toBe(true);
+    expect((await policy()).health).toBe("down");
+    expect((await policy()).events.some((e) => e.kind === "policy.floor_held")).toBe(true);
 
     // Keys topped up: relay resumes the three it paused after two passing tests; the hand-paused one stays.
     w.sim.sim.upstream.failing.clear();
     await ticks(2);
     expect(schedulable(ids)).toEqual(ids.slice(0, 4));
-    expect(policy().health).toBe("healthy");
+    expect((await policy()).health).toBe("healthy");
     expect(health().map((b) => [b.to, b.resolved])).toEqual([
       ["degraded", false],
       ["down", false],
@@ -157,7 +157,7 @@ describe("health policy against the simulated host (5 accounts in a group)", () 
     const before = w.sim.sim.requestCount;
     await ticks(4);
     expect(schedulable(ids)).toEqual(ids.slice(0, 4));
-    const v = policy();
+    const v = await policy();
     expect(v.mode).toBe("observe");
     expect(v.accounts.some((a) => a.latched)).toBe(false);
     expect(v.events.filter((e) => e.kind === "policy.would_pause").map((e) => e.data.account_id)).toEqual(
@@ -175,12 +175,12 @@ describe("health policy against the simulated host (5 accounts in a group)", () 
 
   it("revoked keys: the accounts the host put in error are reported for rotation, never touched", async () => {
     const { keys, ids } = await fiveAccounts();
-    configurePolicy(w.t.ctx, { hostRef: "sim", providerId: "deepseek", enforce: true });
+    await configurePolicy(w.t.ctx, { hostRef: "sim", providerId: "deepseek", enforce: true });
     w.sim.sim.upstream.revoke(keys[0] as string);
     await ticks(2); // the first test's 401 makes the host set error + unschedulable (0.1.130+)
     const host = liveOnHost(w.sim).accounts.find((a) => a.id === ids[0]);
     expect(host).toMatchObject({ status: "error", schedulable: false });
-    const v = policy();
+    const v = await policy();
     const a = v.accounts.find((x) => x.account_id === ids[0]);
     expect(a).toMatchObject({ latched: false, last_action: "untouched" });
     expect(v.events.find((e) => e.data.account_id === ids[0])?.message).toMatch(/error .*rotate its key/);
@@ -189,14 +189,14 @@ describe("health policy against the simulated host (5 accounts in a group)", () 
 
   it("release hands control back: what relay paused is schedulable again, the hand-paused one untouched, latches gone", async () => {
     const { keys, ids } = await fiveAccounts();
-    configurePolicy(w.t.ctx, { hostRef: "sim", providerId: "deepseek", enforce: true, failAfter: 1 });
+    await configurePolicy(w.t.ctx, { hostRef: "sim", providerId: "deepseek", enforce: true, failAfter: 1 });
     outOfBalance(keys.slice(0, 2));
     await ticks(1);
     expect(schedulable(ids)).toEqual(ids.slice(2, 4));
     const r = await releaseProvider(w.t.ctx, { hostRef: "sim", providerId: "deepseek" });
     expect(r.resumed.map((a) => a.account_id)).toEqual(ids.slice(0, 2));
     expect(schedulable(ids)).toEqual(ids.slice(0, 4));
-    const v = policy();
+    const v = await policy();
     expect(v.mode).toBe("observe");
     expect(v.accounts).toEqual([]);
     expect(v.events[0]?.kind).toBe("policy.released");

@@ -99,14 +99,14 @@ export function configurePolicyCommands(provider: Command) {
           const resumeAfter = wholeNumber("--resume-after", opts.resumeAfter);
           const m = await loadManage();
           const v = change
-            ? m.configurePolicy(ctx, {
+            ? await m.configurePolicy(ctx, {
                 hostRef: opts.host,
                 providerId,
                 ...(enforce !== undefined ? { enforce } : {}),
                 ...(failAfter !== undefined ? { failAfter } : {}),
                 ...(resumeAfter !== undefined ? { resumeAfter } : {}),
               })
-            : m.policyStatus(ctx, { hostRef: opts.host, providerId });
+            : await m.policyStatus(ctx, { hostRef: opts.host, providerId });
           return { data: v, human: () => renderPolicy(v) };
         });
       },
