@@ -8,6 +8,7 @@ import {
   Sub2apiAdapter,
 } from "../host/sub2api/index.js";
 import type { Db } from "../store/db.js";
+import { pausedByRelay } from "../store/health.js";
 import { statusByHost } from "../store/installs.js";
 import { reconcileTimesByHost } from "../store/reconcile-runs.js";
 import { installId } from "../store/settings.js";
@@ -70,6 +71,7 @@ export async function createContext(parts: ContextParts): Promise<AppContext> {
       providerStatuses: async () => await statusByHost(parts.db),
       reconcileTimes: async () => await reconcileTimesByHost(parts.db),
       axes: async () => (self ? await axesGauges(self) : { providers: [], hosts: [] }),
+      pausedByRelay: async () => await pausedByRelay(parts.db),
     },
     {
       version: packageVersion(),

@@ -5,6 +5,7 @@ import { configureBatchCommand } from "./commands/batch.js";
 import { configureHostCommand } from "./commands/host.js";
 import { configureMaintenanceCommand } from "./commands/maintenance.js";
 import { configurePackCommand } from "./commands/pack.js";
+import { configurePolicyCommands } from "./commands/policy.js";
 import { configureProviderCommand } from "./commands/provider.js";
 import { configureReconcileCommand } from "./commands/reconcile.js";
 import { configureServeCommand } from "./commands/serve.js";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   configureBatchCommand(program);
   configureAccessCommand(program);
   configureReconcileCommand(program, provider);
+  configurePolicyCommands(provider);
   configureMaintenanceCommand(program);
   configureServeCommand(program);
   documentEveryCommand(program);

@@ -12,16 +12,10 @@ import { dirname, resolve } from "node:path";
 import { Cron } from "croner";
 import { decodeMasterKey } from "../util/secrets.js";
 
-/** Raised for a bad environment variable; the message always names the variable. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = "ConfigError";
-  }
-}
+import { type AlertConfig, parseAlertConfig } from "./alerts.js";
+import { ConfigError } from "./errors.js";
+
+export { ConfigError };
 
 import type { LogLevel } from "../util/logger.js";
 
@@ -60,6 +54,8 @@ export interface Config {
   leaseMs: number;
   /** `relay serve` on SIGTERM/SIGINT: how long accepted work may go on before it is left to recovery. */
   shutdownGraceMs: number;
+  /** RELAY_ALERT_WEBHOOKS(_FILE), RELAY_ALERT_RETRIES, …: where health and sync transitions are sent. */
+  alerts: AlertConfig;
   /** PostgreSQL: RELAY_PG_POOL_SIZE connections per process, RELAY_PG_STATEMENT_TIMEOUT_MS per statement. */
   pgPoolSize: number;
   pgStatementTimeoutMs: number;
@@ -184,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     driftIgnore,
     shutdownGraceMs,
     leaseMs,
+    alerts: parseAlertConfig(env),
     pgPoolSize,
     pgStatementTimeoutMs,
   };

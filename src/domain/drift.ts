@@ -78,7 +78,8 @@ export type Expectation =
       base_url: string;
       model_mapping: Record<string, string>;
       status: "active";
-      schedulable: true;
+      /** false for an account relay's health policy paused (its latch). */
+      schedulable: boolean;
     }
   | { type: "channel"; group_id: number }
   | { type: "plan"; group_id: number }

@@ -23,6 +23,8 @@ export function expectations(
   def: ProviderDefinition,
   host: HostFacts,
   installId: string,
+  /** Accounts relay's health policy paused (store/health.ts latches): expected unschedulable. */
+  latched: ReadonlySet<number> = new Set(),
 ): RecordedResource[] {
   const mapping = mapProvider(def, host);
   const out: RecordedResource[] = [];
@@ -47,7 +49,7 @@ export function expectations(
             base_url: mapping.baseUrl,
             model_mapping: mapping.modelMapping,
             status: "active",
-            schedulable: true,
+            schedulable: !latched.has(r.hostResourceId as number),
           };
         break;
       case "channel":

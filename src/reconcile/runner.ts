@@ -15,9 +15,9 @@ import { describeFindings } from "../domain/next-steps.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { formatRetest, pickRetests, type RetestPolicy, SCHEDULED_RETEST } from "../domain/retest.js";
 import { reconcileOutcome } from "../domain/status.js";
-import type { HostAdapter } from "../host/sub2api/index.js";
-import { isHostError } from "../host/sub2api/index.js";
+import type { HostAccount } from "../host/sub2api/index.js";
 import { runAccessProbe } from "../steps/access-proof.js";
+import { latchedIds } from "../store/health.js";
 import { findHost, latestCapabilities, listHostRows } from "../store/hosts.js";
 import {
   getInstall,
@@ -29,13 +29,14 @@ import {
 import { withProviderLock } from "../store/locks.js";
 import { getProviderDefinition } from "../store/packs.js";
 import { accountsFailingBefore, discardRun, finishRun, openRun } from "../store/reconcile-runs.js";
-import { liveResources, type ResourceRow } from "../store/resources.js";
+import { liveResources } from "../store/resources.js";
 import type { HostRow } from "../store/schema.js";
 import { mapLimit } from "../util/concurrency.js";
 import { heal } from "./heal.js";
 import { HostPass } from "./host-pass.js";
 import { compatibility, expectations, observe } from "./observe.js";
 import { resolveLostCreates } from "./resolve.js";
+import { retest, type TestOutcomes } from "./retest.js";
 
 export interface ReconcileOptions {
   trigger: ReconcileTrigger;
@@ -46,6 +47,8 @@ export interface ReconcileOptions {
   testConcurrency?: number;
   /** A pass over all providers of the host: list calls and the probe login shared (reconcileAll). */
   pass?: HostPass;
+  /** Handed each provider's account tests of this run (the health policy counts them, src/policy/). */
+  onTested?: (hostId: string, providerId: string, tests: TestOutcomes, accounts: HostAccount[]) => void;
 }
 
 export interface ReconcileResult {
@@ -163,7 +166,13 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
       (await observe(adapter, install.providerId, caps, rows));
     const differences = diffResources(
       { installId: ctx.installId, providerId: install.providerId },
-      expectations(rows, def, { version: host.version, caps }, ctx.installId),
+      expectations(
+        rows,
+        def,
+        { version: host.version, caps },
+        ctx.installId,
+        await latchedIds(ctx, host.id, install.providerId),
+      ),
       observed,
       ctx.clock().getTime(),
     );
@@ -189,43 +198,18 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     run.tested = accounts.length;
     // The re-tests and the gateway proof are independent: they run side by side.
     const accessFindings: Finding[] = [];
+    const outcomes: TestOutcomes = new Map();
     const [tested, access] = await Promise.all([
-      retest(adapter, def, accounts, run.options.testConcurrency ?? ctx.config.hostConcurrency),
+      retest(adapter, def, accounts, run.options.testConcurrency ?? ctx.config.hostConcurrency, outcomes),
       reprove(counting, host.id, install.providerId, accessFindings, run.options.pass),
     ]);
+    run.options.onTested?.(host.id, install.providerId, outcomes, observed.accounts);
     findings.push(...tested, ...accessFindings);
     return await finish(run, "ok", findings, healed, "", access);
   } catch (err) {
     await finish(run, "error", [], [], err instanceof Error ? err.message : String(err), null);
     throw fromHostError(err, host.baseUrl);
   }
-}
-
-/** Re-tests the accounts still on the host; a failing one is a finding. */
-async function retest(
-  adapter: HostAdapter,
-  def: ProviderDefinition,
-  accounts: ResourceRow[],
-  concurrency: number,
-): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  const failing = (r: ResourceRow, message: string) =>
-    findings.push({
-      kind: "account_failing",
-      resource_type: "account",
-      name: r.name,
-      host_resource_id: r.hostResourceId,
-      message,
-    });
-  await mapLimit(accounts, concurrency, async (r) => {
-    try {
-      const t = await adapter.testAccount(r.hostResourceId as number, def.smoke_test_model);
-      if (!t.success) failing(r, `account ${r.name} (#${r.hostResourceId}) fails its test: ${t.error}`);
-    } catch (err) {
-      failing(r, `account ${r.name} could not be tested: ${isHostError(err) ? err.message : String(err)}`);
-    }
-  });
-  return findings;
 }
 
 /** Re-proves access through the gateway; a broken or failed proof is a finding. */

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Selectable } from "kysely";
 import type { AccessState, StoredEvidence } from "../domain/access.js";
 import type { Finding, ReconcileOutcome, ReconcileTrigger } from "../domain/drift.js";
+import type { ActionKind, HealthState } from "../domain/health-policy.js";
 import type { PackManifest, ProviderDefinition } from "../domain/pack/schema.js";
 import type { BatchSummary } from "../domain/plan.js";
 import type { ItemStatus, ResourceState, ResourceType } from "../domain/resources.js";
@@ -222,6 +223,33 @@ export const tables = {
   settings: {
     key: text(),
     value: text(),
+    updatedAt: text(),
+  },
+  health_policies: {
+    id: generated(integer()),
+    hostId: text(),
+    providerId: text(),
+    enforce: generated(boolean()),
+    failAfter: generated(integer()),
+    resumeAfter: generated(integer()),
+    health: generated(text<HealthState>()),
+    healthReason: generated(text()),
+    healthChangedAt: nullable(text()),
+    updatedAt: text(),
+  },
+  account_health: {
+    id: generated(integer()),
+    hostId: text(),
+    providerId: text(),
+    accountId: integer(),
+    accountName: text(),
+    failStreak: generated(integer()),
+    passStreak: generated(integer()),
+    resumes: generated(integer()),
+    latched: generated(boolean()),
+    latchReason: nullable(text()),
+    latchedAt: nullable(text()),
+    lastAction: nullable(text<ActionKind>()),
     updatedAt: text(),
   },
 } as const;

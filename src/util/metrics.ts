@@ -62,6 +62,18 @@ export class Metrics {
     help: "Repairs made by reconcile --heal",
     registers: [this.registry],
   });
+  readonly alerts = new Counter({
+    name: "relay_alerts_total",
+    help: "Alert deliveries to webhooks by format and outcome (sent, failed after its retries)",
+    labelNames: ["format", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly policyActions = new Counter({
+    name: "relay_policy_actions_total",
+    help: "Health policy decisions by action (pause, resume, floor_held, held_back, …) and mode (enforce, observe)",
+    labelNames: ["action", "mode"] as const,
+    registers: [this.registry],
+  });
   readonly providerStatus: Gauge<"host" | "provider" | "status">;
   readonly #axes: Gauge[];
   readonly #lastRuns: Gauge<"host">;
@@ -111,6 +123,18 @@ export class Metrics {
       labelNames: ["host"] as const,
       registers: [this.registry],
       collect: times("lastSuccess"),
+    });
+    const paused = sources.pausedByRelay ?? (async () => []);
+    new Gauge({
+      name: "relay_policy_paused_accounts",
+      help: "Accounts relay's health policy paused and holds (its latches), per host and provider",
+      labelNames: ["host", "provider"] as const,
+      registers: [this.registry],
+      async collect() {
+        const rows = await paused();
+        this.reset();
+        for (const p of rows) this.set({ host: p.host, provider: p.provider }, p.count);
+      },
     });
     this.providerStatus = new Gauge({
       name: "relay_provider_status",
@@ -247,6 +271,8 @@ export interface MetricSources {
   providerStatuses?: () => Promise<{ host: string; provider: string; status: string }[]>;
   /** Per host name, when its last reconcile finished and its last successful one (ms since epoch). */
   reconcileTimes?: () => Promise<{ host: string; lastRun: number | null; lastSuccess: number | null }[]>;
+  /** Accounts held by relay's latches, per host name and provider: `relay_policy_paused_accounts`. */
+  pausedByRelay?: () => Promise<{ host: string; provider: string; count: number }[]>;
 }
 
 /** What one `relay reconcile run` did, for its textfile. */

@@ -2,6 +2,7 @@ import { Cron } from "croner";
 import type { AppContext } from "../app/context.js";
 import { AppError } from "../domain/errors.js";
 import { checkHost } from "../hosts/hosts.js";
+import { runPolicyPass, testCollector } from "../policy/pass.js";
 import { recoverBatches } from "../provision/recover.js";
 import { type ReconcileResult, reconcileAll } from "../reconcile/runner.js";
 import { listHostRows } from "../store/hosts.js";
@@ -20,7 +21,8 @@ export async function runReconcileTick(
   const jitter = Math.floor(Math.random() * (options.jitterMs ?? 0));
   if (jitter > 0) await new Promise((r) => setTimeout(r, jitter));
   await probeHosts(ctx);
-  const results = await reconcileAll(ctx, { trigger: "schedule" });
+  const collect = testCollector();
+  const results = await reconcileAll(ctx, { trigger: "schedule", onTested: collect.onTested });
   for (const r of results) {
     const level = r.outcome === "ok" || r.outcome === "skipped" ? "info" : "warn";
     ctx.logger[level](
@@ -34,6 +36,13 @@ export async function runReconcileTick(
       "scheduled reconcile",
     );
   }
+  // The leader's health policy, fed with this tick's tests: observe mode unless enforced per provider.
+  for (const p of await runPolicyPass(ctx, results, collect.tests))
+    if (p.result && p.result.actions.length > 0)
+      ctx.logger.info(
+        { host_id: p.host_id, provider_id: p.provider_id, mode: p.result.mode, health: p.result.health },
+        "health policy",
+      );
   return results;
 }
 

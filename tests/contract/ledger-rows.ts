@@ -161,6 +161,16 @@ export const LEDGER: LedgerRow[] = [
     source: `${ADMIN}:106 ${DEC}`,
   },
   {
+    method: "setAccountSchedulable",
+    http: "POST /api/v1/admin/accounts/:id/schedulable",
+    sent: "schedulable (true or false, nothing else)",
+    read: "data (account)",
+    relied:
+      "sets only the schedulable column (status, credentials and runtime pauses stay); a passing test does not set it back after a 401 took it away (0.1.130+), so relay's health policy resumes what it paused through this call",
+    builds: "all",
+    source: `${ADMIN}:115 ${DEC}; ${ADMIN}:393, handler/admin/account_handler.go:2533-2560, repository/account_repo.go:2497-2511 @67380eafd`,
+  },
+  {
     method: "bulkUpdateAccountGroups",
     http: "POST /api/v1/admin/accounts/bulk-update",
     sent: "account_ids, group_ids (nothing else)",

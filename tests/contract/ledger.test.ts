@@ -332,6 +332,13 @@ const CASES: Record<string, Case> = {
     sent: (s) => expect(s.body).toEqual({ group_ids: [3] }),
     read: (r) => expect(r).toMatchObject({ id: 11 }),
   },
+  setAccountSchedulable: {
+    route: ["post", "/api/v1/admin/accounts/11/schedulable"],
+    answer: (seen) => ok({ ...acct, schedulable: seen.body?.schedulable }),
+    call: (a) => a.setAccountSchedulable(11, false),
+    sent: (s) => expect(s.body).toEqual({ schedulable: false }),
+    read: (r) => expect(r).toMatchObject({ id: 11, schedulable: false, status: "active" }),
+  },
   bulkUpdateAccountGroups: {
     route: ["post", "/api/v1/admin/accounts/bulk-update"],
     answer: () =>

@@ -218,6 +218,13 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     expect(await card.locator(".access-cell .badge").first().getAttribute("data-status")).toBe(
       "subscription_ready",
     );
+    // The health policy: no run yet (unknown), observe mode, and the command that shows it.
+    const policy = card.locator(".policy-cell").first();
+    expect(await policy.locator(".badge").getAttribute("data-status")).toBe("unknown");
+    expect(await policy.textContent()).toMatch(/observe mode/);
+    expect(await card.locator("details.action code.cmd").allTextContents()).toContain(
+      "relay provider policy deepseek --host sim",
+    );
     await shot(page, "2-providers-active");
 
     await card.locator(`a[href="#/batches/${batchId}"]`).click();

@@ -13,12 +13,13 @@ export const LAYERS: string[][] = [
   ["domain"],
   ["store"],
   ["app"],
+  ["alerts"],
   ["steps"],
-  ["hosts", "packs", "provision", "access", "reconcile"],
+  ["hosts", "packs", "provision", "access", "reconcile", "policy"],
   ["api", "worker"],
   ["cli"],
 ];
-export const FEATURES = new Set(LAYERS[7]);
+export const FEATURES = new Set(LAYERS[8]);
 
 export interface SourceFile {
   /** Path relative to the project root, `/`-separated. */

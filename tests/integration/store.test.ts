@@ -56,6 +56,7 @@ describe("migrations", () => {
       { version: 2 },
       { version: 3 },
       { version: 4 },
+      { version: 5 },
     ]);
     // Reopening through openDb also applies nothing and keeps the data.
     const reopened = await openDb(t.dbPath);
@@ -66,7 +67,10 @@ describe("migrations", () => {
   it.skipIf(!onPostgres)("apply once on PostgreSQL, and again find nothing to do", async () => {
     expect(storeKind(t.ctx.db)).toBe("postgres");
     expect(await migrate(t.ctx.db, join(projectRoot(), "migrations", "postgres"), noScript)).toEqual([]);
-    expect(await rows(t.ctx, sql`SELECT version FROM schema_migrations`)).toEqual([{ version: 1 }]);
+    expect(await rows(t.ctx, sql`SELECT version FROM schema_migrations`)).toEqual([
+      { version: 1 },
+      { version: 5 },
+    ]);
   });
 
   it("create every table the schema declares: same columns, types and NULL rules (both stores: one schema)", async () => {

@@ -100,7 +100,9 @@ describe(".env.example", () => {
     const { readFileSync } = await import("node:fs");
     const { join } = await import("node:path");
     const { projectRoot } = await import("../../src/util/paths.js");
-    const source = readFileSync(join(projectRoot(), "src", "config", "index.ts"), "utf8");
+    const source = ["index.ts", "alerts.ts"]
+      .map((f) => readFileSync(join(projectRoot(), "src", "config", f), "utf8"))
+      .join("\n");
     const read = new Set([...source.matchAll(/"(RELAY_[A-Z_]+)"/g)].map((m) => m[1]));
     const example = readFileSync(join(projectRoot(), ".env.example"), "utf8");
     const documented = new Set([...example.matchAll(/^(RELAY_[A-Z_]+)=/gm)].map((m) => m[1]));

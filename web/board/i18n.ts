@@ -115,6 +115,11 @@ const en = {
   "batch.host": "Host",
   "batch.now": "On the host now",
   "batch.liveState": "Now",
+  "col.policy": "Health policy",
+  "policy.enforce": "enforced",
+  "policy.observe": "observe mode (writes nothing)",
+  "policy.paused": "paused by relay",
+  "action.policy": "Policy",
 };
 
 type Key = keyof typeof en;
@@ -229,6 +234,11 @@ const zh: Record<Key, string> = {
   "batch.host": "主机",
   "batch.now": "主机上的现状",
   "batch.liveState": "现状",
+  "col.policy": "健康策略",
+  "policy.enforce": "已执行",
+  "policy.observe": "观察模式（不写入主机）",
+  "policy.paused": "由 relay 暂停",
+  "action.policy": "策略",
 };
 
 /** Status words as the API spells them, with their labels; an unknown one shows as it is. */

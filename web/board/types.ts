@@ -129,3 +129,13 @@ export interface Batch {
   }[];
   events: { at: string; kind: string; message: string }[];
 }
+
+/** GET /api/providers/{id}/policy?host_id= (the health policy; docs/operations.md "Health policy"). */
+export interface PolicyView {
+  mode: "enforce" | "observe";
+  health: string;
+  health_reason: string;
+  health_changed_at: string | null;
+  accounts: { account_id: number; name: string; latched: boolean; last_action: string | null }[];
+  events: { at: string; kind: string; message: string }[];
+}

@@ -16,6 +16,7 @@ import { loggedPath } from "./redact.js";
 import { accessRoutes } from "./routes/access.js";
 import { hostRoutes } from "./routes/hosts.js";
 import { packRoutes } from "./routes/packs.js";
+import { policyRoutes } from "./routes/policy.js";
 import { batchRoutes, providerRoutes } from "./routes/providers.js";
 import { reconcileRoutes } from "./routes/reconcile.js";
 
@@ -163,6 +164,7 @@ export function createApp(ctx: AppContext, serve: ServeHooks = {}) {
   app.route("/api/providers", providerRoutes(ctx, serve.track));
   app.route("/api/providers", accessRoutes(ctx));
   app.route("/api/providers", reconcileRoutes(ctx));
+  app.route("/api/providers", policyRoutes(ctx));
   app.route("/api/import-batches", batchRoutes(ctx));
   // The status board: static files; the data comes from /api/* with the token (never in a URL).
   app.route("/", boardRoutes());

@@ -312,6 +312,38 @@ function accessAndReconcilePaths() {
         parameters: [provider, onHost, ...paging()],
       }),
     },
+    ...policyPaths(provider),
+  };
+}
+
+/** The health policy (docs/operations.md "Health policy"): observe by default, enforced per provider. */
+function policyPaths(provider: Schema) {
+  return {
+    "/api/providers/{provider_id}/policy": {
+      get: op(
+        "Health policy of the provider on a host: mode, health, watched accounts, events",
+        "getPolicy",
+        okJson("PolicyView"),
+        {
+          parameters: [provider, query("host_id", "the host", true)],
+        },
+      ),
+      put: op("Switch enforcement on or off, set the thresholds", "setPolicy", okJson("PolicyView"), {
+        parameters: [provider],
+        ...body("PolicyRequest"),
+      }),
+    },
+    "/api/providers/{provider_id}/policy/release": {
+      post: op(
+        "Hand control back: enforcement off, what relay paused resumed, latches cleared",
+        "releasePolicy",
+        okJson("PolicyRelease"),
+        {
+          parameters: [provider],
+          ...body("ReleaseRequest"),
+        },
+      ),
+    },
   };
 }
 

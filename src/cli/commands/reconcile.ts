@@ -1,14 +1,17 @@
 import type { Command } from "commander";
 import { ExitCode, invalidInput } from "../../domain/errors.js";
 import { parseRetest } from "../../domain/retest.js";
+import type { PolicyPassItem } from "../../policy/pass.js";
 import type { ReconcileOptions, ReconcileResult } from "../../reconcile/runner.js";
 import type { ProviderListItem, ProviderStatusView, ResourceView } from "../../reconcile/status.js";
 import { table } from "../format.js";
 import { runCommand, runReadOnly } from "../run.js";
+import { renderPolicyPass } from "./policy.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
 const loadRunner = () => import("../../reconcile/runner.js");
 const loadStatus = () => import("../../reconcile/status.js");
+const loadPolicy = () => import("../../policy/pass.js");
 
 export function renderReconcile(results: ReconcileResult[]): string {
   const lines = [
@@ -95,6 +98,10 @@ export function configureReconcileCommand(program: Command, provider: Command) {
       "--retest <policy>",
       "accounts to re-test: all (default), failed (those that failed last run), none, or sample:N (N at random plus last run's failures)",
     )
+    .option(
+      "--enforce",
+      "then run the health policy: pause/resume where `relay provider policy … --enforce on`, else say what it would do",
+    )
     .description("for cron: exit 0 all good, 2 drift or degradation on any host, else 1 if a run failed")
     .addHelpText(
       "after",
@@ -103,11 +110,20 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .action(
       async (
         providerId: string | undefined,
-        opts: { all?: boolean; host?: string; heal?: boolean; retest?: string; metricsFile?: string },
+        opts: {
+          all?: boolean;
+          host?: string;
+          heal?: boolean;
+          retest?: string;
+          metricsFile?: string;
+          enforce?: boolean;
+        },
         cmd: Command,
       ) => {
-        await runCommand<{ items: ReconcileResult[] }>(cmd, async (ctx) => {
+        await runCommand<{ items: ReconcileResult[]; policy?: PolicyPassItem[] }>(cmd, async (ctx) => {
           let items: ReconcileResult[];
+          const collect = opts.enforce ? (await loadPolicy()).testCollector() : undefined;
+          const onTested = collect ? { onTested: collect.onTested } : {};
           if (opts.all) {
             if (providerId)
               throw invalidInput(
@@ -116,6 +132,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
               );
             items = await (await loadRunner()).reconcileAll(ctx, {
               ...cliOptions(opts),
+              ...onTested,
               ...(opts.host ? { hostRef: opts.host } : {}),
               onResult: (r) => {
                 if (process.stderr.isTTY)
@@ -131,10 +148,13 @@ export function configureReconcileCommand(program: Command, provider: Command) {
               await (await loadRunner()).reconcileProvider(
                 ctx,
                 { hostRef: opts.host, providerId },
-                cliOptions(opts),
+                { ...cliOptions(opts), ...onTested },
               ),
             ];
           }
+          const policy = collect
+            ? await (await loadPolicy()).runPolicyPass(ctx, items, collect.tests)
+            : undefined;
           const exitCode = exitForReconcile(items);
           if (opts.metricsFile)
             await writeMetricsFile(
@@ -152,8 +172,11 @@ export function configureReconcileCommand(program: Command, provider: Command) {
               }),
             );
           return {
-            data: { items },
-            human: () => (items.length === 0 ? "nothing to reconcile" : renderReconcile(items)),
+            data: { items, ...(policy ? { policy } : {}) },
+            human: () =>
+              items.length === 0
+                ? "nothing to reconcile"
+                : [renderReconcile(items), ...(policy ? [renderPolicyPass(policy)] : [])].join("\n"),
             exitCode,
           };
         });

@@ -180,6 +180,27 @@ export async function updateAccountGroups(
 }
 
 /**
+ * `POST /admin/accounts/:id/schedulable {schedulable}` (routes/admin.go:393@67380eafd, :115@d3e73f1;
+ * handler account_handler.go:2533-2560, repository account_repo.go:2497-2511@67380eafd): sets the
+ * one column and answers the account; `status`, credentials and the runtime pause fields stay as
+ * they are. Setting the same value twice changes nothing, so a retry is safe.
+ */
+export async function setAccountSchedulable(
+  client: HostClient,
+  id: number,
+  schedulable: boolean,
+): Promise<HostAccount> {
+  const data = await client.envelope({
+    operation: "accounts.schedulable",
+    method: "POST",
+    path: `${BASE}/${id}/schedulable`,
+    body: { schedulable },
+    retry: "read",
+  });
+  return toAccount("accounts.schedulable", data);
+}
+
+/**
  * `POST /admin/accounts/bulk-update {account_ids, group_ids}`: the service binds groups account by
  * account and reports each (`results[].account_id, success, error`), answering 200 either way
  * (account_handler.go:95-106,560-599, admin_service.go:681-731 @d3e73f1). Only `group_ids` is

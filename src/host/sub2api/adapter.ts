@@ -115,6 +115,9 @@ export class Sub2apiAdapter implements HostAdapter {
   updateAccountGroups(id: number, groupIds: number[]) {
     return accounts.updateAccountGroups(this.#client, id, groupIds);
   }
+  setAccountSchedulable(id: number, schedulable: boolean) {
+    return accounts.setAccountSchedulable(this.#client, id, schedulable);
+  }
   bulkUpdateAccountGroups(ids: number[], groupIds: number[]) {
     return accounts.bulkUpdateAccountGroups(this.#client, ids, groupIds);
   }

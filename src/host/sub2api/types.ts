@@ -340,6 +340,8 @@ export interface HostAdapter {
   createAccount(input: CreateAccountInput, idempotencyKey: string): Promise<HostAccount>;
   createAccountsBatch(inputs: CreateAccountInput[], idempotencyKey: string): Promise<BatchCreateResult>;
   updateAccountGroups(id: number, groupIds: number[]): Promise<HostAccount>;
+  /** `POST /admin/accounts/:id/schedulable {schedulable}`: in or out of scheduling, nothing else. */
+  setAccountSchedulable(id: number, schedulable: boolean): Promise<HostAccount>;
   /** `bulk-update` of group bindings only: the ids the host re-bound, and its reason for each other one. */
   bulkUpdateAccountGroups(ids: number[], groupIds: number[]): Promise<BatchResult>;
   deleteAccount(id: number): Promise<"deleted" | "already_gone">;

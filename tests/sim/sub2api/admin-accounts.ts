@@ -333,6 +333,20 @@ export function registerAccounts(
     return success(c, accountJson(a, sim));
   });
 
+  // POST /:id/schedulable {schedulable} (routes/admin.go:393, handler/admin/account_handler.go:2533-2560,
+  // repository/account_repo.go:2497-2511 @67380eafd; routes/admin.go:115@d3e73f1): the one column,
+  // then the account as GetByID reads it; an unknown id is not found.
+  route(sim, "POST", `${BASE}/:id/schedulable`, async (c) => {
+    const a = findLive(sim, c);
+    if (a === "bad") return badRequest(c, "Invalid account ID");
+    const body = await readJson(c);
+    if (typeof body === "string") return badRequest(c, `Invalid request: ${body}`);
+    if (!a) return fail(c, 404, "Account not found", "ACCOUNT_NOT_FOUND");
+    a.schedulable = body.schedulable === true;
+    a.updatedAt = Date.now();
+    return success(c, accountJson(a, sim));
+  });
+
   route(sim, "DELETE", `${BASE}/:id`, (c) => {
     const a = findLive(sim, c);
     if (a === "bad") return badRequest(c, "Invalid account ID");

@@ -4,7 +4,14 @@ import { action, badge, section, when } from "../format";
 import { t } from "../i18n";
 import { liveBar } from "../live";
 import { lastProof, mapLimited, providerViews } from "../load";
-import type { AccessStatus, BatchSummary, Host, ProviderHostStatus, ProviderListItem } from "../types";
+import type {
+  AccessStatus,
+  BatchSummary,
+  Host,
+  PolicyView,
+  ProviderHostStatus,
+  ProviderListItem,
+} from "../types";
 import { sentence } from "../words";
 import { filterBar, type RowFilter, summary } from "./triage";
 
@@ -12,6 +19,7 @@ interface Row {
   hs: ProviderHostStatus;
   proof: AccessStatus | null;
   batches: BatchSummary[];
+  policy: PolicyView;
 }
 interface Card {
   provider: ProviderListItem;
@@ -31,14 +39,17 @@ async function load(): Promise<{ cards: Card[]; hosts: Host[] }> {
   const cards = await mapLimited(views, 4, async ({ provider, status }) => ({
     provider,
     rows: await mapLimited(status.hosts, 4, async (hs) => {
-      const [proof, batches] = await Promise.all([
+      const [proof, batches, policy] = await Promise.all([
         // Never configured: no proof to show (and no 404 in the console at every refresh).
         hs.access_state === "not_configured" ? null : lastProof(provider.provider_id, hs.host_id),
         get<{ items: BatchSummary[] }>(
           `/api/providers/${seg(provider.provider_id)}/import-batches?host_id=${encodeURIComponent(hs.host_id)}&limit=5`,
         ),
+        get<PolicyView>(
+          `/api/providers/${seg(provider.provider_id)}/policy?host_id=${encodeURIComponent(hs.host_id)}`,
+        ),
       ]);
-      return { hs, proof, batches: batches.items };
+      return { hs, proof, batches: batches.items, policy };
     }),
   }));
   return { cards, hosts };
@@ -124,8 +135,16 @@ function cardsOf(cards: Card[], f: RowFilter): HTMLElement[] {
       },
       h("h3", {}, provider.display_name, " ", h("code", { class: "muted" }, provider.provider_id)),
       table(
-        [t("col.host"), t("col.health"), t("col.sync"), t("col.status"), t("col.access"), t("col.reconcile")],
-        rows.map(({ hs, proof }) => [
+        [
+          t("col.host"),
+          t("col.health"),
+          t("col.sync"),
+          t("col.status"),
+          t("col.access"),
+          t("col.reconcile"),
+          t("col.policy"),
+        ],
+        rows.map(({ hs, proof, policy }) => [
           h(
             "div",
             {},
@@ -137,6 +156,7 @@ function cardsOf(cards: Card[], f: RowFilter): HTMLElement[] {
           statusCell(hs),
           accessCell(provider.provider_id, hs, proof),
           reconcileCell(provider.provider_id, hs),
+          policyCell(provider.provider_id, hs, policy),
         ]),
       ),
       ...rows.map(({ hs, batches }) => batchList(hs.host_name, batches)),
@@ -206,6 +226,22 @@ function reconcileCell(providerId: string, hs: ProviderHostStatus): HTMLElement 
         )
       : h("span", { class: "muted" }, t("reconcile.none")),
     action(t("action.reconcile"), ["reconcile", "run", providerId, "--host", hs.host_name]),
+  );
+}
+
+/** The health policy: health, mode, what relay paused, the newest event (what it did or would do). */
+function policyCell(providerId: string, hs: ProviderHostStatus, p: PolicyView): HTMLElement {
+  const paused = p.accounts.filter((a) => a.latched).length;
+  const last = p.events[0];
+  return h(
+    "div",
+    { class: "policy-cell" },
+    badge(p.health),
+    h("div", { class: "small" }, p.health_reason),
+    h("div", { class: "muted small" }, p.mode === "enforce" ? t("policy.enforce") : t("policy.observe")),
+    paused > 0 ? h("div", { class: "small" }, `${paused} ${t("policy.paused")}`) : null,
+    last ? h("div", { class: "muted small" }, when(last.at), ` · ${last.message}`) : null,
+    action(t("action.policy"), ["provider", "policy", providerId, "--host", hs.host_name]),
   );
 }
 

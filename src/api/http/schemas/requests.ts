@@ -113,6 +113,25 @@ export const ReconcileRequest = Type.Object(
 );
 export type ReconcileRequest = Static<typeof ReconcileRequest>;
 
+const Threshold = Type.Integer({ minimum: 1, maximum: 100 });
+export const PolicyRequest = Type.Object(
+  {
+    host_id: Id,
+    enforce: Type.Optional(
+      Type.Boolean({
+        description: "true: relay pauses and resumes the accounts it made; false: observe mode",
+      }),
+    ),
+    fail_after: Type.Optional(Threshold),
+    resume_after: Type.Optional(Threshold),
+  },
+  { additionalProperties: false },
+);
+export type PolicyRequest = Static<typeof PolicyRequest>;
+
+export const ReleaseRequest = Type.Object({ host_id: Id }, { additionalProperties: false });
+export type ReleaseRequest = Static<typeof ReleaseRequest>;
+
 /** The body of a write route that takes no fields (remove a host or a pack, probe a host): none, or `{}`. */
 export const EmptyRequest = Type.Object({}, { additionalProperties: false });
 export type EmptyRequest = Static<typeof EmptyRequest>;
@@ -135,4 +154,6 @@ export const requestSchemas = {
   ImportRequest,
   AccessRequest,
   ReconcileRequest,
+  PolicyRequest,
+  ReleaseRequest,
 };

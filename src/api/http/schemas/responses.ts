@@ -2,6 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { HealthAxis, HealthState, HostReachabilityFields, Reachable, SyncAxis, SyncState } from "./axes.js";
 import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
 import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
+import { PolicyRelease, PolicyView } from "./policy.js";
 import { StringEnum } from "./requests.js";
 
 /**
@@ -389,6 +390,8 @@ export const responseSchemas = {
     description: "the batch after the rollback, or with dry_run what a rollback would delete",
   }),
   ProviderList: Type.Object({ items: Type.Array(ProviderListItem), next_cursor: Nullable(Str()) }),
+  PolicyView,
+  PolicyRelease,
 };
 
 /** The body a handler answers with, typed from the documented schema. */
