@@ -2,6 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
 import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
 import { StringEnum } from "./requests.js";
+import { ImportTriage, KeyClass, PlanKeyTriage } from "./triage.js";
 
 /**
  * Response bodies, each declared once: the OpenAPI document embeds them, the handlers are checked
@@ -159,6 +160,8 @@ export const ImportPlan = Type.Object({
   blocked_reasons: Type.Array(Str()),
   warnings: Type.Array(Str()),
   fingerprint: Str({ pattern: "^[0-9a-f]{64}$" }),
+  /** With `precheck`: each new key's class from its provider's answer (not bound by the fingerprint). */
+  key_triage: Type.Optional(PlanKeyTriage),
 });
 
 export const ImportResult = Type.Object({
@@ -176,12 +179,17 @@ export const ImportResult = Type.Object({
   keys: Type.Array(
     Type.Object({
       key: Str({ maxLength: 16 }),
+      line: Nullable(Int()),
       status: Str(),
       account_id: Nullable(Int()),
       error_code: Nullable(Str()),
       error: Nullable(Str()),
+      class: Nullable(KeyClass()),
+      next_step: Nullable(Str()),
+      suggested_provider: Nullable(Str()),
     }),
   ),
+  triage: ImportTriage,
   summary: Type.Object({ working: Int(), failed: Int(), reused: Int(), skipped: Int() }),
   subscriptions: Type.Array(
     Type.Object({
