@@ -18,7 +18,10 @@ export type FindingKind =
   | "unexpected"
   | "account_failing"
   | "access_broken"
-  | "incompatible";
+  | "incompatible"
+  | "smoke_model_missing"
+  | "model_retired"
+  | "model_added";
 
 export type ReconcileTrigger = "manual" | "schedule" | "cli";
 export type ReconcileOutcome = "ok" | "drift" | "degraded" | "error" | "skipped";
@@ -292,12 +295,15 @@ export function statusFromFindings(
         .join("; ")}`,
     };
   }
-  const degraded = count("account_failing") + count("access_broken");
+  // A smoke model the upstream no longer lists fails every test and proof; a retired or added
+  // model of the catalogue is reported without changing the status.
+  const degrading = ["account_failing", "access_broken", "smoke_model_missing"];
+  const degraded = findings.filter((f) => degrading.includes(f.kind)).length;
   if (degraded > 0) {
     return {
       status: "degraded",
       reason: findings
-        .filter((f) => ["account_failing", "access_broken"].includes(f.kind))
+        .filter((f) => degrading.includes(f.kind))
         .map((f) => f.message)
         .slice(0, 3)
         .join("; "),

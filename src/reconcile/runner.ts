@@ -34,7 +34,7 @@ import type { HostRow } from "../store/schema.js";
 import { mapLimit } from "../util/concurrency.js";
 import { heal } from "./heal.js";
 import { HostPass } from "./host-pass.js";
-import { expectations, observe } from "./observe.js";
+import { expectations, liveAccountsOf, observe, upstreamModelFindings } from "./observe.js";
 import { resolveLostCreates } from "./resolve.js";
 
 export interface ReconcileOptions {
@@ -184,11 +184,12 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     run.tested = accounts.length;
     // The re-tests and the gateway proof are independent: they run side by side.
     const accessFindings: Finding[] = [];
-    const [tested, access] = await Promise.all([
+    const [tested, access, models] = await Promise.all([
       retest(adapter, def, accounts, run.options.testConcurrency ?? ctx.config.hostConcurrency),
       reprove(counting, host.id, install.providerId, accessFindings, run.options.pass),
+      upstreamModelFindings(adapter, def, { version: host.version, caps }, liveAccountsOf(rows, observed)),
     ]);
-    findings.push(...tested, ...accessFindings);
+    findings.push(...tested, ...accessFindings, ...models);
     return finish(run, "ok", findings, healed, "", access);
   } catch (err) {
     finish(run, "error", [], [], err instanceof Error ? err.message : String(err), null);

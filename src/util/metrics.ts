@@ -52,6 +52,12 @@ export class Metrics {
     labelNames: ["host", "provider", "class"] as const,
     registers: [this.registry],
   });
+  readonly accountBalance = new Gauge({
+    name: "relay_account_balance",
+    help: "Lowest provider balance among a provider's relay accounts on a host, per currency, as the host last read it (Kimi and DeepSeek pay-as-you-go, sub2api 0.1.178+)",
+    labelNames: ["host", "provider", "currency"] as const,
+    registers: [this.registry],
+  });
   readonly rollbacks = new Counter({
     name: "relay_rollbacks_total",
     help: "Rollbacks by outcome (rolled_back, incomplete)",

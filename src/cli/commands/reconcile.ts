@@ -3,6 +3,7 @@ import { ExitCode, invalidInput } from "../../domain/errors.js";
 import { parseRetest } from "../../domain/retest.js";
 import type { ReconcileOptions, ReconcileResult } from "../../reconcile/runner.js";
 import type { ProviderListItem, ProviderStatusView, ResourceView } from "../../reconcile/status.js";
+import { printable } from "../../util/sanitize.js";
 import { table } from "../format.js";
 import { runCommand, runReadOnly } from "../run.js";
 
@@ -212,11 +213,18 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .command("status")
     .argument("<provider_id>", "provider from an installed pack")
     .option("--host <host>", "only this host")
+    .option(
+      "--balance",
+      "also ask each host for the accounts' provider balances (sub2api 0.1.178+, Kimi and DeepSeek pay-as-you-go)",
+    )
     .description("provider status per host: status, reason, access, last reconcile and its findings")
-    .addHelpText("after", "\nExample:\n  relay provider status deepseek")
-    .action(async (providerId: string, opts: { host?: string }, cmd: Command) => {
+    .addHelpText("after", "\nExample:\n  relay provider status deepseek --balance")
+    .action(async (providerId: string, opts: { host?: string; balance?: boolean }, cmd: Command) => {
       await runReadOnly<ProviderStatusView>(cmd, async (ctx) => {
-        const v = (await loadStatus()).providerStatus(ctx, providerId, opts.host);
+        const plain = (await loadStatus()).providerStatus(ctx, providerId, opts.host);
+        const v = opts.balance
+          ? await (await import("../../reconcile/balance.js")).withBalances(ctx, plain)
+          : plain;
         return {
           data: v,
           human: () =>
@@ -232,6 +240,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
                   h.reason,
                 ]),
               ),
+              ...v.hosts.flatMap((h) => balanceLines(h.host_name, h.balances)),
               ...v.hosts.flatMap((h) =>
                 (h.last_reconcile?.findings ?? []).flatMap((f) => [
                   `  ${h.host_name}: ${f.kind} — ${f.message}`,
@@ -270,4 +279,14 @@ export function configureReconcileCommand(program: Command, provider: Command) {
         };
       });
     });
+}
+
+/** "  prod: deepseek-1a2b3c4d-… 110 CNY, 2.5 USD" per account, or the host's reason it could not tell. */
+function balanceLines(host: string, balances: ProviderStatusView["hosts"][number]["balances"]): string[] {
+  if (!balances) return [];
+  return balances.map((b) => {
+    const amounts = b.balances.map((x) => `${x.balance} ${x.currency}`).join(", ");
+    const said = b.success ? amounts || "no balance given" : `unknown (${b.error ?? "no answer"})`;
+    return `  ${host}: ${b.account_name} balance ${printable(said)}${b.available === false ? " (not available)" : ""}`;
+  });
 }

@@ -263,6 +263,16 @@ export class FakeUpstream {
     this.revoked.delete(key);
   }
 
+  /** Balances a test set per key; otherwise CNY 100, or 0 for an `emptyBalance` key. */
+  readonly balances = new Map<string, { currency: string; balance: number }[]>();
+
+  /** What the provider's balance endpoint answers for this key (DeepSeek `balance_infos`, Kimi CNY). */
+  balanceOf(apiKey: string, platform: string): { currency: string; balance: number }[] {
+    const set = this.balances.get(apiKey);
+    if (set) return platform === "kimi" ? set.slice(0, 1) : set;
+    return [{ currency: "CNY", balance: this.emptyBalance.has(apiKey) ? 0 : 100 }];
+  }
+
   /** Whether the upstream (at this URL's origin, when given) would accept this key at all. */
   authorized(apiKey: string, url?: string): boolean {
     if (apiKey === "" || this.revoked.has(apiKey)) return false;
@@ -280,9 +290,19 @@ export class FakeUpstream {
     return this.rateLimited.has(apiKey) ? 429 : 200;
   }
 
+  /** A provider's catalogue as changed by a test (a model retired, one added), by origin. */
+  readonly catalogues = new Map<string, string[]>();
+
   /** The model list of the provider behind a base URL (what a models sync reads). */
   models(baseUrl: string): string[] | undefined {
-    return providerOf(baseUrl)?.models;
+    const o = origin(baseUrl);
+    return (o !== undefined ? this.catalogues.get(o) : undefined) ?? providerOf(baseUrl)?.models;
+  }
+
+  /** The provider behind this base URL now serves exactly these models (it retires the others). */
+  setModels(baseUrl: string, models: string[]) {
+    const o = origin(baseUrl);
+    if (o !== undefined) this.catalogues.set(o, models);
   }
 
   /** POST to a full upstream URL. Only a provider's chat paths exist; everything else is 404. */
@@ -317,7 +337,7 @@ export class FakeUpstream {
       return { ok: false, status: 402, body: errorBody("Insufficient Balance", "insufficient_balance") };
     if (failure === 429)
       return { ok: false, status: 429, body: errorBody("Rate limit reached", "rate_limit_error") };
-    if (provider && !provider.models.includes(model)) {
+    if (provider && !(this.models(url) ?? provider.models).includes(model)) {
       return {
         ok: false,
         status: 400,

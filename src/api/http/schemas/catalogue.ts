@@ -1,7 +1,21 @@
 import { Type } from "@sinclair/typebox";
 import { KEY_CLASSES } from "../../../domain/pack/schema.js";
-import { Int, Nullable, Str } from "./build.js";
+import { Bool, Int, Nullable, Num, Str } from "./build.js";
 import { StringEnum } from "./requests.js";
+
+/** The kinds of reconcile finding (domain/drift.ts FindingKind). */
+export const FindingKind = () =>
+  StringEnum([
+    "missing",
+    "changed",
+    "unexpected",
+    "account_failing",
+    "access_broken",
+    "incompatible",
+    "smoke_model_missing",
+    "model_retired",
+    "model_added",
+  ]);
 
 /** What a key turned out to be, from its provider's answer (docs/import.md, key triage). */
 export const KeyClass = () => StringEnum([...KEY_CLASSES]);
@@ -30,5 +44,20 @@ export const PlanKeyTriage = Type.Array(
     reason: Str(),
     next_step: Str(),
     suggested_provider: Nullable(Str()),
+  }),
+);
+
+/** With `balance=true`: each relay account's provider balance, where the host knows it (0.1.178+, Kimi and DeepSeek). */
+export const AccountBalances = Type.Array(
+  Type.Object({
+    account_id: Int(),
+    account_name: Str(),
+    success: Bool(),
+    balance: Nullable(Num()),
+    currency: Nullable(Str()),
+    balances: Type.Array(Type.Object({ currency: Str(), balance: Num() })),
+    available: Nullable(Bool()),
+    fetched_at: Nullable(Int()),
+    error: Nullable(Str()),
   }),
 );

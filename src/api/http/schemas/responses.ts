@@ -1,8 +1,8 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
+import { AccountBalances, FindingKind, ImportTriage, KeyClass, PlanKeyTriage } from "./catalogue.js";
 import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
 import { StringEnum } from "./requests.js";
-import { ImportTriage, KeyClass, PlanKeyTriage } from "./triage.js";
 
 /**
  * Response bodies, each declared once: the OpenAPI document embeds them, the handlers are checked
@@ -32,7 +32,7 @@ const Action = () => StringEnum(["create", "reuse", "conflict", "skip"]);
 
 const Reason = Type.Object({ code: Str(), message: Str(), hint: Opt(Str()) });
 const Finding = Type.Object({
-  kind: StringEnum(["missing", "changed", "unexpected", "account_failing", "access_broken", "incompatible"]),
+  kind: FindingKind(),
   resource_type: Str(),
   name: Str(),
   host_resource_id: Nullable(Int()),
@@ -349,6 +349,7 @@ export const ProviderStatus = Type.Object({
           findings: Type.Array(Finding),
         }),
       ),
+      balances: Type.Optional(AccountBalances),
     }),
   ),
 });
