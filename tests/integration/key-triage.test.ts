@@ -113,6 +113,32 @@ describe("a partial import sorts keys by what their provider says", () => {
     expect(liveOnHost(w.sim, r.batch_id).accounts.map((x) => x.credentials.api_key)).toEqual([valid]);
   });
 
+  it("finds the region from the account test too (--no-precheck): a .ai key on Kimi's .cn platform", async () => {
+    w = await makeWorld();
+    const [cn, ai] = [KEY.kimi?.(), KEY.kimi?.()] as string[];
+    w.sim.sim.upstream.homes.set(ai as string, "https://api.moonshot.ai");
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "kimi",
+      keys: [cn, ai] as string[],
+      mode: "partial",
+      precheck: false,
+    });
+    expect(r.keys[1]).toMatchObject({
+      class: "wrong_region",
+      error_code: "ACCOUNT_TEST_FAILED",
+      suggested_provider: "kimi-intl",
+    });
+    expect(r.triage.groups).toEqual([
+      expect.objectContaining({
+        class: "wrong_region",
+        suggested_provider: "kimi-intl",
+        keys: [{ key: r.keys[1]?.key, line: 2 }],
+      }),
+    ]);
+    expect(liveOnHost(w.sim, r.batch_id).accounts.map((a) => a.credentials.api_key)).toEqual([cn]);
+  });
+
   it("leaves a Zhipu 429 to the account test: without the body, 429 could be arrears or a rate limit", async () => {
     w = await makeWorld();
     const up = w.sim.sim.upstream;
