@@ -60,6 +60,9 @@ export interface Config {
   leaseMs: number;
   /** `relay serve` on SIGTERM/SIGINT: how long accepted work may go on before it is left to recovery. */
   shutdownGraceMs: number;
+  /** PostgreSQL: RELAY_PG_POOL_SIZE connections per process, RELAY_PG_STATEMENT_TIMEOUT_MS per statement. */
+  pgPoolSize: number;
+  pgStatementTimeoutMs: number;
 }
 
 export interface LoadOptions {
@@ -77,6 +80,8 @@ export const DEFAULTS = {
   reconcileJitterMs: 30_000,
   shutdownGraceMs: 30_000,
   leaseMs: 60_000,
+  pgPoolSize: 10,
+  pgStatementTimeoutMs: 30_000,
 };
 
 const MIN_API_TOKEN_LENGTH = 16;
@@ -141,6 +146,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
   );
   const leaseMs = parseIntVar(env, "RELAY_LEASE_MS", DEFAULTS.leaseMs, 1_000, 3_600_000);
   const shutdownGraceMs = parseIntVar(env, "RELAY_SHUTDOWN_GRACE_MS", DEFAULTS.shutdownGraceMs, 0, 3_600_000);
+  const pgPoolSize = parseIntVar(env, "RELAY_PG_POOL_SIZE", DEFAULTS.pgPoolSize, 1, 100);
+  const pgStatementTimeoutMs = parseIntVar(
+    env,
+    "RELAY_PG_STATEMENT_TIMEOUT_MS",
+    DEFAULTS.pgStatementTimeoutMs,
+    100,
+    3_600_000,
+  );
   const allowInsecureHosts = parseBool(env, "RELAY_ALLOW_INSECURE_HOSTS", false);
   const allowLinkLocalHosts = parseBool(env, "RELAY_ALLOW_LINK_LOCAL_HOSTS", false);
   const allowLoopbackUpstreams = parseBool(env, "RELAY_ALLOW_LOOPBACK_UPSTREAMS", false);
@@ -171,6 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     driftIgnore,
     shutdownGraceMs,
     leaseMs,
+    pgPoolSize,
+    pgStatementTimeoutMs,
   };
 }
 
@@ -306,6 +321,12 @@ function resolveMasterKey(env: NodeJS.ProcessEnv, dbPath: string): { key: Buffer
 
 /** What `openDb` opens: the PostgreSQL URL when one is set, else the SQLite file. */
 export const storeTarget = (c: Pick<Config, "databaseUrl" | "dbPath">): string => c.databaseUrl ?? c.dbPath;
+
+/** How `openDb` opens PostgreSQL (ignored for SQLite). */
+export const storeOptions = (c: Pick<Config, "pgPoolSize" | "pgStatementTimeoutMs">) => ({
+  poolSize: c.pgPoolSize,
+  statementTimeoutMs: c.pgStatementTimeoutMs,
+});
 
 /** The store for logs and messages: the file, or the URL without its password. */
 export function describeStore(c: Pick<Config, "databaseUrl" | "dbPath">): string {

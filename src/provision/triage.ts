@@ -27,9 +27,12 @@ export const READY: KeyTriage = {
 };
 
 /** The other regions of this provider's family in the installed packs (kimi → kimi-intl). */
-export function siblingProviders(ctx: AppContext, def: ProviderDefinition): ProviderDefinition[] {
+export async function siblingProviders(
+  ctx: AppContext,
+  def: ProviderDefinition,
+): Promise<ProviderDefinition[]> {
   if (!def.family) return [];
-  return currentProviderDefinitions(ctx).filter(
+  return (await currentProviderDefinitions(ctx)).filter(
     (p) => p.family === def.family && p.provider_id !== def.provider_id,
   );
 }
@@ -64,7 +67,7 @@ async function regionOf(
   internals: PlanInternals,
   secret: string,
 ): Promise<{ found?: string; siblings: string[] }> {
-  const siblings = siblingProviders(ctx, internals.def);
+  const siblings = await siblingProviders(ctx, internals.def);
   if (siblings.length === 0 || !internals.caps.models_preview) return { siblings: siblings.map(id) };
   for (const sibling of siblings) {
     const answer = await previewAnswer(internals, sibling, secret);

@@ -26,17 +26,17 @@ export async function hostBalances(
   hostRef: string,
   providerId: string,
 ): Promise<AccountBalanceView[] | undefined> {
-  const host = findHost(ctx, hostRef);
+  const host = await findHost(ctx, hostRef);
   const version = host.version ? parseHostVersion(host.version) : undefined;
   if (!version || compareVersions(version, FIRST_BALANCE_BUILD) < 0) return undefined;
-  const { definition: def } = getProviderDefinition(ctx, providerId);
-  const caps = latestCapabilities(ctx, host.id);
+  const { definition: def } = await getProviderDefinition(ctx, providerId);
+  const caps = await latestCapabilities(ctx, host.id);
   const mapping = mapProvider(def, { version: host.version, caps });
   if (!BALANCE_PLATFORMS.includes(mapping.platform) || def.account_mode === "coding") return undefined;
-  const accounts = liveResources(ctx, host.id, providerId).filter(
+  const accounts = (await liveResources(ctx, host.id, providerId)).filter(
     (r) => r.resourceType === "account" && r.hostResourceId !== null,
   );
-  const adapter = hostAdapterFor(ctx, host);
+  const adapter = await hostAdapterFor(ctx, host);
   let missing = false;
   const out: AccountBalanceView[] = [];
   await mapLimit(accounts, 4, async (r) => {

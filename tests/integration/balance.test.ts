@@ -54,7 +54,7 @@ describe("provider status shows each account's balance where the host knows it",
     expect(plain.hosts[0].balances).toBeUndefined();
     // A key revoked since: the host answers success:false with its reason, still 200.
     up.revoke(rich);
-    const again = await withBalances(w.t.ctx, providerStatus(w.t.ctx, "deepseek"));
+    const again = await withBalances(w.t.ctx, await providerStatus(w.t.ctx, "deepseek"));
     expect(again.hosts[0]?.balances?.find((b) => b.account_id === byKey.get(rich))).toMatchObject({
       success: false,
       balance: null,
@@ -65,7 +65,7 @@ describe("provider status shows each account's balance where the host knows it",
 
   it("an older build (0.1.150, OpenAI fallback, no balance route): the field is absent and nothing fails", async () => {
     await imported("openai-compat");
-    const v = await withBalances(w.t.ctx, providerStatus(w.t.ctx, "deepseek"));
+    const v = await withBalances(w.t.ctx, await providerStatus(w.t.ctx, "deepseek"));
     expect(v.hosts[0]).toBeDefined();
     expect(v.hosts[0]?.balances).toBeUndefined();
   });

@@ -190,7 +190,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .addHelpText("after", "\nExample:\n  relay provider list --host prod")
     .action(async (opts: { host?: string }, cmd: Command) => {
       await runReadOnly<{ items: ProviderListItem[] }>(cmd, async (ctx) => {
-        const items = (await loadStatus()).listProviders(ctx, opts.host);
+        const items = await (await loadStatus()).listProviders(ctx, opts.host);
         return {
           data: { items },
           human: () =>
@@ -221,7 +221,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .addHelpText("after", "\nExample:\n  relay provider status deepseek --balance")
     .action(async (providerId: string, opts: { host?: string; balance?: boolean }, cmd: Command) => {
       await runReadOnly<ProviderStatusView>(cmd, async (ctx) => {
-        const plain = (await loadStatus()).providerStatus(ctx, providerId, opts.host);
+        const plain = await (await loadStatus()).providerStatus(ctx, providerId, opts.host);
         const v = opts.balance
           ? await (await import("../../reconcile/balance.js")).withBalances(ctx, plain)
           : plain;
@@ -260,7 +260,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .addHelpText("after", "\nExample:\n  relay provider resources deepseek --host prod --json")
     .action(async (providerId: string, opts: { host?: string }, cmd: Command) => {
       await runReadOnly<{ items: ResourceView[] }>(cmd, async (ctx) => {
-        const items = (await loadStatus()).providerResources(ctx, providerId, opts.host);
+        const items = await (await loadStatus()).providerResources(ctx, providerId, opts.host);
         return {
           data: { items },
           human: () =>
