@@ -36,6 +36,7 @@ export type HealthCode =
   | "all_accounts_unusable"
   | "no_accounts"
   | "access_broken"
+  | "smoke_model_missing"
   | "nothing_installed"
   | "host_unreachable";
 
@@ -130,6 +131,9 @@ export function deriveHealth(f: AxisFacts): HealthAxis {
       "some_accounts_unusable",
       `${unusable} of ${total} account(s) unusable: ${some(messages)}`,
     );
+  // The upstream no longer lists the smoke model: tests and proofs with it will fail (#27).
+  const smoke = (f.findings ?? []).find((x) => x.kind === "smoke_model_missing");
+  if (smoke) return axis("degraded", "smoke_model_missing", smoke.message);
   const proven = f.proof && f.proof.state !== "not_configured" ? "; access proven" : "";
   return axis("healthy", "serving", `${total} account(s), none failing${proven}`);
 }

@@ -18,7 +18,10 @@ export type FindingKind =
   | "unexpected"
   | "account_failing"
   | "access_broken"
-  | "incompatible";
+  | "incompatible"
+  | "smoke_model_missing"
+  | "model_retired"
+  | "model_added";
 
 export type ReconcileTrigger = "manual" | "schedule" | "cli";
 export type ReconcileOutcome = "ok" | "drift" | "degraded" | "error" | "skipped";

@@ -32,6 +32,14 @@ export function nextStep(f: Finding, t: Target): string | null {
       return `check the key of ${f.name} with its provider; relay provider reconcile ${on} --retest failed follows it`;
     case "access_broken":
       return `relay access status ${on} --probe`;
+    case "smoke_model_missing":
+      return `install a pack version whose smoke_test_model ${t.providerId} still serves (relay pack install PATH), then relay provider reconcile ${on}`;
+    case "model_retired":
+      return typeof f.expected === "string"
+        ? `move users from ${f.name} to ${f.expected}: install a pack version without ${f.name} and re-import, then relay provider reconcile ${on}`
+        : `drop ${f.name} from the pack's default_models in a new pack version, then relay provider reconcile ${on}`;
+    case "model_added":
+      return `add ${f.name} to the pack's default_models in a new pack version if users should reach it; nothing to do otherwise`;
     case "incompatible":
       return `relay pack install PATH (a pack whose host.version_range includes the host), or upgrade sub2api and run relay host probe ${t.hostName}`;
   }

@@ -296,7 +296,8 @@ export function editedAt(reviewed: unknown, fresh: unknown): string | undefined 
   const plain = (v: unknown) => JSON.parse(JSON.stringify(v ?? null)) as unknown;
   const strip = (v: unknown) => {
     if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
-    const { host_name: _display, ...rest } = v as Record<string, unknown>;
+    // The host's name is display; a preview's key triage is an observation the fingerprint does not bind.
+    const { host_name: _display, key_triage: _triage, ...rest } = v as Record<string, unknown>;
     return rest;
   };
   return firstDifference(strip(plain(reviewed)), strip(plain(fresh)), "");

@@ -9,6 +9,7 @@ import { type Intent, type ResourceRow, recordIntents, updateResource } from "..
 import { chunk, mapLimit } from "../util/concurrency.js";
 import type { IntakeKey } from "./keys.js";
 import { adopt, describe, intent, type SagaContext, StepFailed, step } from "./saga.js";
+import { READY, testFailureTriage } from "./triage.js";
 
 interface Pending {
   key: IntakeKey;
@@ -46,7 +47,10 @@ async function recordAccountIntents(s: SagaContext): Promise<Pending[]> {
     const lk = logicalKey(gen, "account", key.hash);
     if (p.action === "reuse") {
       await adopt(s, "account", lk, p.account_name, p.host_resource_id as number, key.hash);
-      await setItem(ctx, batchId, key.hash, { status: "reused", result: { account_id: p.host_resource_id } });
+      await setItem(ctx, batchId, key.hash, {
+        status: "reused",
+        result: { account_id: p.host_resource_id, triage: READY },
+      });
     } else if (p.action === "create") {
       const stale = internals.records.get(`account|${lk}`);
       if (stale && ["created", "reused"].includes(stale.state))
@@ -266,8 +270,10 @@ function accountTests(s: SagaContext, hostIds: Map<number, number>): AccountTest
     } catch (err) {
       outcome.error = describe(err);
     }
+    // The class from the provider's own answer, in its words (the raw body stays in the probe row).
+    const triage = outcome.ok ? READY : await testFailureTriage(ctx, internals, p.key.secret, outcome.error);
     tested += 1;
-    const verdict = outcome.ok ? "ok" : `failed (${outcome.error})`;
+    const verdict = outcome.ok ? "ok" : `failed (${triage.class}: ${triage.reason})`;
     progress({ phase: "test", message: `${p.key.mask}: ${verdict}`, done: tested, total: started });
     if (!outcome.ok) {
       failed.push(p);
@@ -276,18 +282,19 @@ function accountTests(s: SagaContext, hostIds: Map<number, number>): AccountTest
         await setItem(tx, batchId, p.key.hash, {
           status: "failed",
           errorCode: "ACCOUNT_TEST_FAILED",
-          errorMessage: outcome.error ?? "test failed",
+          errorMessage: triage.reason,
+          result: { triage },
         });
       });
       if (req.mode === "strict") {
-        strictFailure ??= new StepFailed("account test", `${p.key.mask}: ${outcome.error}`);
+        strictFailure ??= new StepFailed("account test", `${p.key.mask}: ${triage.reason}`);
       }
       return;
     }
     const served = await modelsOf(id, p.key.mask);
     await queue(async (tx) => {
       await recordAccountTest(tx, { ...test, resourceId: p.row.id, accountId: id, ...outcome });
-      await setItem(tx, batchId, p.key.hash, { status: "tested", result: { models: served } });
+      await setItem(tx, batchId, p.key.hash, { status: "tested", result: { models: served, triage } });
     });
   };
   return {

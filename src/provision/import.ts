@@ -82,6 +82,8 @@ export async function importKeys(
       const started = Date.now();
       const result = await runSaga(sagaContext(ctx, req, plan, internals, options));
       ctx.metrics.imports.inc({ status: result.status });
+      for (const [cls, n] of Object.entries(result.triage.counts))
+        ctx.metrics.keys.set({ host: host.name, provider: req.providerId, class: cls }, n);
       ctx.metrics.importSeconds.observe((Date.now() - started) / 1000);
       return result;
     },

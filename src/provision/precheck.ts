@@ -4,7 +4,8 @@ import { setItem } from "../store/batches.js";
 import { inTransaction } from "../store/db.js";
 import { mapLimit } from "../util/concurrency.js";
 import { describe, type SagaContext, StepFailed } from "./saga.js";
-import type { ImportPlan, PlanInternals } from "./types.js";
+import { type KeyTriage, previewAnswer, READY, triageAnswer } from "./triage.js";
+import type { ImportPlan, PlanInternals, PlannedKeyTriage } from "./types.js";
 
 /**
  * Before the batch opens: one key shown to its upstream through the host's model preview, which
@@ -59,33 +60,24 @@ function precheckWanted(s: SagaContext): boolean {
 
 /**
  * Step 0 of the saga, before the group exists: each key to be created is shown to its upstream
- * through `sync-upstream-preview`, which stores nothing on the host. A key the upstream refuses
- * (401/403 behind the host's 502) is marked failed and left out of the plan; any other answer
- * (a platform that cannot list models, a host error) proves nothing and the key goes on to its
- * account test. Strict mode stops before any write when a key is refused.
+ * through `sync-upstream-preview`, which stores nothing on the host. The host relays the
+ * upstream's HTTP status only (not its body), so a key is left out of the plan only when its
+ * status alone decides its class under the provider's `key_triage` rules (revoked, wrong region,
+ * no balance, rate limited); any other answer proves nothing and the key goes on to its account
+ * test, which sees the body. Strict mode stops before any write when a key is left out.
  */
 export async function precheckKeys(s: SagaContext): Promise<void> {
   if (!precheckWanted(s)) return;
   const { ctx, req, options, progress, internals, planned, batchId, warnings } = s;
-  const { adapter, mapping, keys } = internals;
-  const toCheck = keys.filter((k) => planned.get(k.position)?.action === "create");
-  const refused: { hash: string; position: number; mask: string; reason: string }[] = [];
+  const toCheck = internals.keys.filter((k) => planned.get(k.position)?.action === "create");
+  const refused: { hash: string; position: number; mask: string; triage: KeyTriage }[] = [];
   let inconclusive = 0;
   let done = 0;
   await mapLimit(toCheck, options.testConcurrency ?? ctx.config.hostConcurrency, async (key) => {
-    try {
-      await adapter.previewUpstreamModels({
-        platform: mapping.platform,
-        baseUrl: mapping.baseUrl,
-        apiKey: key.secret,
-      });
-    } catch (err) {
-      if (upstreamRefusedKey(err)) {
-        refused.push({ hash: key.hash, position: key.position, mask: key.mask, reason: describe(err) });
-      } else {
-        inconclusive += 1;
-      }
-    }
+    const triage = await precheckOne(ctx, internals, key.secret);
+    if (triage === undefined) inconclusive += 1;
+    else if (triage !== "passed")
+      refused.push({ hash: key.hash, position: key.position, mask: key.mask, triage });
     done += 1;
     progress({ phase: "precheck", message: `${key.mask}: checked`, done, total: toCheck.length });
   });
@@ -100,18 +92,67 @@ export async function precheckKeys(s: SagaContext): Promise<void> {
       await setItem(tx, batchId, r.hash, {
         status: "failed",
         errorCode: "KEY_REFUSED_BY_UPSTREAM",
-        errorMessage: r.reason,
+        errorMessage: r.triage.reason,
+        result: { triage: r.triage },
       });
       planned.delete(r.position);
     }
   });
   if (req.mode === "strict") {
-    throw new StepFailed("key precheck", `${refused.map((r) => r.mask).join(", ")} refused by the upstream`);
+    throw new StepFailed(
+      "key precheck",
+      `${refused.map((r) => `${r.mask} (${r.triage.class})`).join(", ")} refused by the upstream`,
+    );
   }
 }
 
-/** The host's 502 carrying the upstream's 401/403: the key itself is bad. */
-function upstreamRefusedKey(err: unknown): boolean {
-  if (!isHostError(err) || err.status !== 502) return false;
-  return /\b(401|403)\b|unauthori[sz]ed|invalid[_ ]api[_ ]key|authentication/i.test(err.message);
+/** "passed", the triage of a key its status decides, or undefined when the answer proves nothing. */
+export async function precheckOne(
+  ctx: SagaContext["ctx"],
+  internals: PlanInternals,
+  secret: string,
+): Promise<"passed" | KeyTriage | undefined> {
+  const answer = await previewAnswer(internals, internals.def, secret);
+  if (!answer) return undefined;
+  if (answer.status === 200) return "passed";
+  const { ambiguous: _ambiguous, ...triage } = await triageAnswer(ctx, internals, secret, answer);
+  return triage.class === "unknown" ? undefined : triage;
+}
+
+/**
+ * Preview with `precheck`: every key the plan would create shown to its upstream, nothing written
+ * anywhere. "ready" here means the upstream accepted the key for listing models; the account
+ * test at import also makes a chat call, which is where an empty balance shows.
+ */
+export async function previewTriage(
+  ctx: SagaContext["ctx"],
+  internals: PlanInternals,
+  plan: ImportPlan,
+): Promise<PlannedKeyTriage[]> {
+  if (!internals.caps.models_preview) return [];
+  const byPosition = new Map(internals.keys.map((k) => [k.position, k]));
+  const creating = plan.keys.filter((k) => k.action === "create");
+  const out: PlannedKeyTriage[] = [];
+  await mapLimit(creating, ctx.config.hostConcurrency, async (k) => {
+    const key = byPosition.get(k.position);
+    if (!key) return;
+    const t = await precheckOne(ctx, internals, key.secret);
+    const triage: KeyTriage =
+      t === "passed"
+        ? {
+            ...READY,
+            reason:
+              "the provider accepted the key (models listed); the import's account test makes a chat call",
+          }
+        : (t ?? {
+            class: "unknown",
+            reason: "the model preview proves nothing for this key; its account test at import decides",
+            next_step: "none before the import",
+            suggested_provider: null,
+            upstream_status: null,
+          });
+    const { upstream_status: _s, ...shown } = triage;
+    out.push({ position: k.position, line: k.line, key: k.key, ...shown });
+  });
+  return out.sort((a, b) => a.position - b.position);
 }

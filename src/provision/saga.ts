@@ -8,6 +8,7 @@ import { nowIso } from "../store/db.js";
 import { appendEvent } from "../store/events.js";
 import { getInstall } from "../store/installs.js";
 import { findResource, type Intent, recordIntent, updateResource } from "../store/resources.js";
+import { classCounts, recordedTriage, triageGroups } from "./triage.js";
 import type {
   ImportOptions,
   ImportPlan,
@@ -159,13 +160,22 @@ export async function importResult(
 ): Promise<ImportResult> {
   const { ctx, batchId, internals } = s;
   const batch = await getBatchRow(ctx, batchId);
-  const keys = (await listItems(ctx, batchId)).map((i) => ({
-    key: i.keyMask,
-    status: i.status,
-    account_id: (i.result as { account_id?: number }).account_id ?? null,
-    error_code: i.errorCode,
-    error: i.errorMessage,
-  }));
+  const lines = new Map(s.plan.keys.map((k) => [k.position, k.line]));
+  const keys = (await listItems(ctx, batchId)).map((i) => {
+    const triage = recordedTriage(i.status, i.result);
+    return {
+      key: i.keyMask,
+      line: lines.get(i.position) ?? null,
+      status: i.status,
+      account_id: (i.result as { account_id?: number }).account_id ?? null,
+      error_code: i.errorCode,
+      error: i.errorMessage,
+      class: triage?.class ?? null,
+      next_step: triage && triage.class !== "ready" ? triage.next_step : null,
+      suggested_provider: triage?.suggested_provider ?? null,
+      triage,
+    };
+  });
   const rolledBack = batch.status === "rolled_back" || batch.status === "failed";
   return {
     batch_id: batchId,
@@ -175,7 +185,11 @@ export async function importResult(
       (await getInstall(ctx, internals.host.id, internals.def.provider_id))?.status ?? "validated",
     access_closure_status: access ?? "not_verified",
     created: rolledBack ? { group_id: null, channel_id: null, plan_id: null, account_ids: [] } : s.created,
-    keys,
+    keys: keys.map(({ triage: _t, ...k }) => k),
+    triage: {
+      counts: classCounts(keys.map((k) => k.class)),
+      groups: triageGroups(keys),
+    },
     summary: {
       working: keys.filter((k) => ["tested", "reused"].includes(k.status)).length,
       failed: keys.filter((k) => k.status === "failed").length,

@@ -1,6 +1,7 @@
 import type { AccessState } from "../domain/access.js";
+import type { TriageGroup } from "../domain/key-triage.js";
 import type { HostMapping } from "../domain/mapping.js";
-import type { ProviderDefinition } from "../domain/pack/schema.js";
+import type { KeyClass, ProviderDefinition } from "../domain/pack/schema.js";
 import type {
   Observed,
   PlannedKey,
@@ -57,6 +58,21 @@ export interface ImportPlan {
   blocked_reasons: string[];
   warnings: string[];
   fingerprint: string;
+  /**
+   * With `precheck`: each new key's class from its upstream's answer to the host's model preview.
+   * Not bound by the fingerprint (a rate limit may be gone by the import).
+   */
+  key_triage?: PlannedKeyTriage[];
+}
+
+export interface PlannedKeyTriage {
+  position: number;
+  line: number;
+  key: string;
+  class: KeyClass;
+  reason: string;
+  next_step: string;
+  suggested_provider: string | null;
 }
 
 /** Everything execute needs beyond the printable plan; holds the key secrets in memory only. */
@@ -119,11 +135,20 @@ export interface ImportResult {
   };
   keys: {
     key: string;
+    /** Line in the key file (1-based). */
+    line: number | null;
     status: string;
     account_id: number | null;
     error_code: string | null;
     error: string | null;
+    /** What the provider's answer says the key is (null: the key never reached the provider). */
+    class: KeyClass | null;
+    /** What to do about it ("fund …", "replace …", "use provider …"); null for ready keys. */
+    next_step: string | null;
+    suggested_provider: string | null;
   }[];
+  /** Keys per class, and the ones that need something done grouped with what to do. */
+  triage: { counts: Record<KeyClass, number>; groups: TriageGroup[] };
   summary: { working: number; failed: number; reused: number; skipped: number };
   /** One line per subscription target: assigned, already subscribed, skipped, or failed with why. */
   subscriptions: SubscriptionOutcome[];

@@ -2,6 +2,7 @@ import type { HostFacts } from "../domain/compat.js";
 import type { Expectation, Finding, Observed, RecordedResource } from "../domain/drift.js";
 import type { ManagedFields } from "../domain/drift-fields.js";
 import { type HostMapping, mapProvider } from "../domain/mapping.js";
+import { modelFindings } from "../domain/model-findings.js";
 import { ownershipTag } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { parseHostVersion, parseRange, satisfies } from "../domain/pack/version-range.js";
@@ -170,4 +171,40 @@ export function compatibility(host: HostRow, providerId: string, versionRange: s
       message: `the pack supports sub2api ${versionRange}; the host runs ${host.version}`,
     },
   ];
+}
+
+/**
+ * What the provider's upstream lists now, read through the host from one of the provider's live
+ * accounts (`POST /admin/accounts/:id/models/sync-upstream`, which fetches and returns the list
+ * without storing it, account_handler.go:2750-2790@67380eafd) — relay never calls a provider and
+ * keeps no key. The first account whose listing works decides; up to three are asked. Undefined
+ * when the host cannot list (no route, no account, every listing refused): nothing is concluded.
+ */
+export async function upstreamModelFindings(
+  adapter: HostAdapter,
+  def: ProviderDefinition,
+  host: HostFacts & { caps: HostCapabilities },
+  accounts: { id: number; name: string }[],
+): Promise<Finding[]> {
+  if (!host.caps.models_sync) return [];
+  const mapping = mapProvider(def, host);
+  for (const account of accounts.slice(0, 3)) {
+    let listed: string[];
+    try {
+      listed = await adapter.syncAccountModels(account.id);
+    } catch {
+      continue;
+    }
+    if (listed.length === 0) continue;
+    return modelFindings(def, mapping.modelMapping, listed, account);
+  }
+  return [];
+}
+
+/** The provider's recorded accounts the host still lists, by id and name. */
+export function liveAccountsOf(rows: ResourceRow[], observed: Observed): { id: number; name: string }[] {
+  const present = new Set(observed.accounts.map((a) => a.id));
+  return rows
+    .filter((r) => r.resourceType === "account" && present.has(r.hostResourceId as number))
+    .map((r) => ({ id: r.hostResourceId as number, name: r.name }));
 }

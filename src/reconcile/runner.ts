@@ -34,7 +34,7 @@ import type { HostRow } from "../store/schema.js";
 import { mapLimit } from "../util/concurrency.js";
 import { heal } from "./heal.js";
 import { HostPass } from "./host-pass.js";
-import { compatibility, expectations, observe } from "./observe.js";
+import { compatibility, expectations, liveAccountsOf, observe, upstreamModelFindings } from "./observe.js";
 import { resolveLostCreates } from "./resolve.js";
 import { retest, type TestOutcomes } from "./retest.js";
 
@@ -199,12 +199,13 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     // The re-tests and the gateway proof are independent: they run side by side.
     const accessFindings: Finding[] = [];
     const outcomes: TestOutcomes = new Map();
-    const [tested, access] = await Promise.all([
+    const [tested, access, models] = await Promise.all([
       retest(adapter, def, accounts, run.options.testConcurrency ?? ctx.config.hostConcurrency, outcomes),
       reprove(counting, host.id, install.providerId, accessFindings, run.options.pass),
+      upstreamModelFindings(adapter, def, { version: host.version, caps }, liveAccountsOf(rows, observed)),
     ]);
     run.options.onTested?.(host.id, install.providerId, outcomes, observed.accounts);
-    findings.push(...tested, ...accessFindings);
+    findings.push(...tested, ...accessFindings, ...models);
     return await finish(run, "ok", findings, healed, "", access);
   } catch (err) {
     await finish(run, "error", [], [], err instanceof Error ? err.message : String(err), null);

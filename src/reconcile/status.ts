@@ -9,6 +9,19 @@ import { findHost, listHostRows } from "../store/hosts.js";
 import { getInstall, type InstallRow, listInstalls, providerStatusRows } from "../store/installs.js";
 import { currentProviderDefinitions, getProviderDefinition, providerOwners } from "../store/packs.js";
 import { resourcesOf } from "../store/resources.js";
+/** One relay account's provider balance, as the host read it. */
+export interface AccountBalanceView {
+  account_id: number;
+  account_name: string;
+  success: boolean;
+  balance: number | null;
+  currency: string | null;
+  balances: { currency: string; balance: number }[];
+  available: boolean | null;
+  fetched_at: number | null;
+  error: string | null;
+}
+
 export interface ProviderHostStatus {
   host_id: string;
   host_name: string;
@@ -32,6 +45,8 @@ export interface ProviderHostStatus {
     host_calls: number;
     findings: DescribedFinding[];
   } | null;
+  /** Each relay account's provider balance, read from the host when asked (`balance`); absent where the host cannot tell. */
+  balances?: AccountBalanceView[];
 }
 
 export interface ProviderStatusView {

@@ -46,6 +46,18 @@ export class Metrics {
     buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800],
     registers: [this.registry],
   });
+  readonly keys = new Gauge({
+    name: "relay_keys",
+    help: "Keys of the latest import of a provider on a host, by class (ready, revoked, balance_empty, wrong_region, rate_limited, unknown)",
+    labelNames: ["host", "provider", "class"] as const,
+    registers: [this.registry],
+  });
+  readonly accountBalance = new Gauge({
+    name: "relay_account_balance",
+    help: "Lowest provider balance among a provider's relay accounts on a host, per currency, as the host last read it (Kimi and DeepSeek pay-as-you-go, sub2api 0.1.178+)",
+    labelNames: ["host", "provider", "currency"] as const,
+    registers: [this.registry],
+  });
   readonly rollbacks = new Counter({
     name: "relay_rollbacks_total",
     help: "Rollbacks by outcome (rolled_back, incomplete)",

@@ -223,9 +223,20 @@ export const LEDGER: LedgerRow[] = [
     http: "POST /api/v1/admin/accounts/:id/models/sync-upstream",
     sent: "id",
     read: "data.models[]",
-    relied: "one call per batch: every account of a batch has the same base URL and mapping",
+    relied:
+      "one call per batch: every account of a batch has the same base URL and mapping; reconcile reads the upstream's catalogue with it, since the handler fetches and returns the list without storing it",
     builds: "0.1.127+",
     source: "first release 0.1.127 (issue #13)",
+  },
+  {
+    method: "getAccountBalance",
+    http: "GET /api/v1/admin/cn-providers/accounts/:id/balance",
+    sent: "id",
+    read: "data.success, balance, currency, balances[], available, fetched_at, error",
+    relied:
+      "kimi/deepseek pay-as-you-go accounts only (400 otherwise); a refused key is success:false under 200; Kimi is always asked at api.moonshot.cn; the host stores the result in the account's extra",
+    builds: "0.1.178+ (absent before: Gin's 404, read as no balance)",
+    source: `${ADMIN}:489-497, handler/admin/cn_provider_handler.go:53-69, service/cn_provider_balance_service.go:40-58,118-244 @67380eafd`,
   },
   {
     method: "previewUpstreamModels",

@@ -401,6 +401,40 @@ const CASES: Record<string, Case> = {
     sent: (s) => expect(s.method).toBe("POST"),
     read: (r) => expect(r).toEqual(["m", "n"]),
   },
+  getAccountBalance: {
+    route: ["get", "/api/v1/admin/cn-providers/accounts/11/balance"],
+    // CNProviderBalanceResult of a DeepSeek account with CNY and USD (cn_provider_balance_service.go:40-58@67380eafd).
+    answer: () =>
+      ok({
+        provider: "deepseek",
+        success: true,
+        balance: 110,
+        currency: "CNY",
+        balances: [
+          { currency: "CNY", balance: 110 },
+          { currency: "USD", balance: 2.5 },
+        ],
+        available: true,
+        status_code: 200,
+        fetched_at: 1764633600,
+        persisted: true,
+      }),
+    call: (a) => a.getAccountBalance(11),
+    sent: (s) => expect(s.method).toBe("GET"),
+    read: (r) =>
+      expect(r).toEqual({
+        success: true,
+        balance: 110,
+        currency: "CNY",
+        balances: [
+          { currency: "CNY", balance: 110 },
+          { currency: "USD", balance: 2.5 },
+        ],
+        available: true,
+        fetchedAt: 1764633600,
+        error: undefined,
+      }),
+  },
   previewUpstreamModels: {
     route: ["post", "/api/v1/admin/accounts/models/sync-upstream-preview"],
     answer: () => ok({ models: ["m"] }),

@@ -179,9 +179,14 @@ describe("partial import", () => {
       "pre-checked (the default)",
       undefined,
       "KEY_REFUSED_BY_UPSTREAM",
-      /Upstream model list request failed with HTTP 401/,
+      /^rejected by DeepSeek: HTTP 401 \(the host's model preview relays no message\)$/,
     ],
-    ["found by its account test (--no-precheck)", false, "ACCOUNT_TEST_FAILED", /returned 401/],
+    [
+      "found by its account test (--no-precheck)",
+      false,
+      "ACCOUNT_TEST_FAILED",
+      /^rejected by DeepSeek: HTTP 401 Authentication Fails/,
+    ],
   ] as const)(
     "keeps the working keys and names the revoked one with the host's reason: %s",
     async (_, precheck, code, error) => {

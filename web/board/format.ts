@@ -37,6 +37,8 @@ const TONES: Record<string, "good" | "warn" | "bad"> = {
   account_failing: "bad",
   access_broken: "bad",
   incompatible: "bad",
+  smoke_model_missing: "bad",
+  model_retired: "warn",
 };
 
 const MARK = { good: "●", warn: "▲", bad: "✖", neutral: "○" } as const;

@@ -26,6 +26,9 @@ const zh: Record<string, string> = {
   changed: "relay 设置的字段在主机上被修改",
   unexpected: "带有本安装标记的资源不在 relay 的记录中",
   account_failing: "账号测试失败或被主机暂停",
+  smoke_model_missing: "上游不再提供冒烟测试模型：测试和验证将失败",
+  model_retired: "资源包中的模型已被供应商下线",
+  model_added: "上游提供了资源包中没有的新模型",
 };
 
 /** The sentence for a code in the current language, or null (English needs none: the text says it). */

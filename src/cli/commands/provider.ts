@@ -9,6 +9,7 @@ import { confirmOrRefuse } from "../confirm.js";
 import { parseUserTarget, table } from "../format.js";
 import { readPlanFile, requestFromPlan, writePlanFile } from "../plan-file.js";
 import { globalOptions, runCommand, runReadOnly } from "../run.js";
+import { renderPlanTriage, renderTriage } from "../triage-render.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
 const loadImport = () => import("../../provision/import.js");
@@ -107,6 +108,7 @@ export function renderPlan(plan: ImportPlan): string {
     lines.push(
       `${plan.subscriptions.length} subscription target(s): ${subs("create")} assign, ${subs("reuse")} already subscribed, ${subs("conflict")} conflict, ${subs("skip")} skip`,
     );
+  lines.push(...renderPlanTriage(plan.key_triage));
   for (const w of plan.warnings) lines.push(`! ${w}`);
   if (plan.blocked) lines.push(...plan.blocked_reasons.map((r) => `✗ ${r}`));
   lines.push(`fingerprint ${plan.fingerprint}`);
@@ -131,6 +133,7 @@ export function renderImport(r: ImportResult): string {
         r.subscriptions.map((x) => [x.user_id, x.status, x.reason]),
       ),
     );
+  lines.push(...renderTriage(r.triage));
   for (const w of r.warnings) lines.push(`! ${w}`);
   if (r.status === "rolled_back" || r.status === "failed")
     lines.push(
@@ -197,6 +200,10 @@ export function configureProviderCommand(program: Command): Command {
     .option("--subscribe <user[:days]>", "user to subscribe (repeatable)", parseUserTarget)
     .option("--out <file>", "also write the plan (no key material) for `relay provider import --plan FILE`")
     .option("--detailed-exitcode", "exit 2 when the plan has changes (0 when it has none)")
+    .option(
+      "--precheck",
+      "also show each new key to its upstream through the host's model preview and classify it (ready, revoked, balance_empty, wrong_region, rate_limited, unknown); writes nothing",
+    )
     .description("show what an import would do; reads the host, writes nothing on it")
     .addHelpText(
       "after",
@@ -205,7 +212,13 @@ export function configureProviderCommand(program: Command): Command {
     .action(async (providerId: string, opts: Record<string, unknown>, cmd: Command) => {
       await runReadOnly<ImportPlan>(cmd, async (ctx) => {
         const { req } = await requestFrom(providerId, { mode: "strict", ...opts });
-        const { plan } = await (await loadPreview()).buildPlan(ctx, req);
+        const { plan, internals } = await (await loadPreview()).buildPlan(ctx, req);
+        if (opts.precheck === true)
+          plan.key_triage = await (await import("../../provision/precheck.js")).previewTriage(
+            ctx,
+            internals,
+            plan,
+          );
         if (typeof opts.out === "string") writePlanFile(opts.out, req, plan);
         return { data: plan, human: renderPlan, exitCode: previewExit(plan, opts.detailedExitcode === true) };
       });

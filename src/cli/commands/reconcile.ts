@@ -4,6 +4,7 @@ import { parseRetest } from "../../domain/retest.js";
 import type { PolicyPassItem } from "../../policy/pass.js";
 import type { ReconcileOptions, ReconcileResult } from "../../reconcile/runner.js";
 import type { ProviderListItem, ProviderStatusView, ResourceView } from "../../reconcile/status.js";
+import { printable } from "../../util/sanitize.js";
 import { table } from "../format.js";
 import { runCommand, runReadOnly } from "../run.js";
 import { renderPolicyPass } from "./policy.js";
@@ -242,13 +243,20 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .command("status")
     .argument("<provider_id>", "provider from an installed pack")
     .option("--host <host>", "only this host")
+    .option(
+      "--balance",
+      "also ask each host for the accounts' provider balances (sub2api 0.1.178+, Kimi and DeepSeek pay-as-you-go)",
+    )
     .description(
       "provider status per host: health and sync (docs/operations.md), status, access, last reconcile and its findings",
     )
-    .addHelpText("after", "\nExample:\n  relay provider status deepseek")
-    .action(async (providerId: string, opts: { host?: string }, cmd: Command) => {
+    .addHelpText("after", "\nExample:\n  relay provider status deepseek --balance")
+    .action(async (providerId: string, opts: { host?: string; balance?: boolean }, cmd: Command) => {
       await runReadOnly<ProviderStatusView>(cmd, async (ctx) => {
-        const v = await (await loadStatus()).providerStatus(ctx, providerId, opts.host);
+        const plain = await (await loadStatus()).providerStatus(ctx, providerId, opts.host);
+        const v = opts.balance
+          ? await (await import("../../reconcile/balance.js")).withBalances(ctx, plain)
+          : plain;
         return {
           data: v,
           human: () =>
@@ -270,6 +278,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
                 `  ${h.host_name}: health ${h.health.state} — ${h.health.reason}`,
                 `  ${h.host_name}: sync ${h.sync.state} — ${h.sync.reason}`,
               ]),
+              ...v.hosts.flatMap((h) => balanceLines(h.host_name, h.balances)),
               ...v.hosts.flatMap((h) =>
                 (h.last_reconcile?.findings ?? []).flatMap((f) => [
                   `  ${h.host_name}: ${f.kind} — ${f.message}`,
@@ -308,4 +317,14 @@ export function configureReconcileCommand(program: Command, provider: Command) {
         };
       });
     });
+}
+
+/** "  prod: deepseek-1a2b3c4d-… 110 CNY, 2.5 USD" per account, or the host's reason it could not tell. */
+function balanceLines(host: string, balances: ProviderStatusView["hosts"][number]["balances"]): string[] {
+  if (!balances) return [];
+  return balances.map((b) => {
+    const amounts = b.balances.map((x) => `${x.balance} ${x.currency}`).join(", ");
+    const said = b.success ? amounts || "no balance given" : `unknown (${b.error ?? "no answer"})`;
+    return `  ${host}: ${b.account_name} balance ${printable(said)}${b.available === false ? " (not available)" : ""}`;
+  });
 }

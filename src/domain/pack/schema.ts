@@ -60,6 +60,43 @@ export const ModelLifecycleSchema = Type.Object(
 );
 export type ModelLifecycle = Static<typeof ModelLifecycleSchema>;
 
+/** What a key can turn out to be, from its provider's answer (src/domain/key-triage.ts). */
+export const KEY_CLASSES = [
+  "ready",
+  "revoked",
+  "balance_empty",
+  "wrong_region",
+  "rate_limited",
+  "unknown",
+] as const;
+export type KeyClass = (typeof KEY_CLASSES)[number];
+
+/**
+ * One shape of a provider's refusal: an HTTP status, and where the status alone is not enough a
+ * business code in the body (`error.code`, `error.type`, `code` or `base_resp.status_code`). The
+ * first rule that matches decides; a key no rule matches is `unknown`.
+ */
+export const KeyTriageRuleSchema = Type.Object(
+  {
+    status: Type.Integer({ minimum: 100, maximum: 599, description: "the upstream's HTTP status" }),
+    body_code: Type.Optional(
+      Type.String({ pattern: "^[A-Za-z0-9_.-]{1,64}$", description: "business code in the body" }),
+    ),
+    class: Type.Union([
+      Type.Literal("revoked"),
+      Type.Literal("balance_empty"),
+      Type.Literal("wrong_region"),
+      Type.Literal("rate_limited"),
+    ]),
+    source: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 500, description: "where the shape was read" }),
+    ),
+    read_at: Type.Optional(IsoDate),
+  },
+  { additionalProperties: false },
+);
+export type KeyTriageRule = Static<typeof KeyTriageRuleSchema>;
+
 export const ProviderDefinitionSchema = Type.Object(
   {
     provider_id: Id,
@@ -86,6 +123,8 @@ export const ProviderDefinitionSchema = Type.Object(
       Type.Record(Type.String({ minLength: 1, maxLength: 200 }), ModelLifecycleSchema),
     ),
     key_pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    /** How this provider says "revoked", "no balance", "rate limited" (first match wins). */
+    key_triage: Type.Optional(Type.Array(KeyTriageRuleSchema, { maxItems: 32 })),
     account_defaults: Type.Object(
       {
         concurrency: Type.Integer({ minimum: 1, maximum: 1000 }),

@@ -4,6 +4,7 @@ import { CHECKSUMS_FILE, renderChecksums, sha256, verifyChecksums } from "./chec
 import { type Add, familyChecks, lifecycleChecks, retirementWarnings } from "./lifecycle.js";
 import { checkKeyPatterns, type PatternCheckOptions } from "./pattern.js";
 import { type PackManifest, type ProviderDefinition, validateManifest, validateProvider } from "./schema.js";
+import { triageChecks } from "./triage-rules.js";
 import { parseRange } from "./version-range.js";
 
 /** A pack as read from a directory or a zip, before anything in it is trusted. */
@@ -177,6 +178,7 @@ function providerChecks(
       identityChecks(p.provider_id, path, packId, seenIds, options, error);
     semanticProviderChecks(p, path, error, warn, options.allowLoopbackHttp === true);
     lifecycleChecks(p, path, error);
+    triageChecks(p, path, error);
     if (options.now) retirementWarnings(p, path, options.now.toISOString().slice(0, 10), warn);
     parsed.push({ path, p });
     if (typeof p.key_pattern === "string" && validRegExp(p.key_pattern, path, error))

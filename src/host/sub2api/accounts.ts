@@ -1,8 +1,10 @@
 import type { HostClient } from "./client.js";
+import { isHostError } from "./errors.js";
 import { deleteById } from "./groups.js";
 import { isRecord, tryParseJson } from "./json.js";
 import { listAll } from "./paginate.js";
 import type {
+  AccountBalance,
   AccountTestResult,
   BatchCreateResult,
   BatchResult,
@@ -338,4 +340,43 @@ export async function syncAccountModels(client: HostClient, id: number): Promise
   return Wire.of("accounts.models_sync", data)
     .array("models")
     .filter((m): m is string => typeof m === "string");
+}
+
+/**
+ * `GET /admin/cn-providers/accounts/:id/balance` (0.1.178+, routes/admin.go:489-497@67380eafd):
+ * the host asks the provider (Kimi `users/me/balance`, DeepSeek `user/balance`) with the
+ * account's key and answers `CNProviderBalanceResult` (cn_provider_balance_service.go:40-58):
+ * `success`, `balance`, `currency`, `balances[]`, `available`, `fetched_at`, `error`; a refused key
+ * is `success: false` with `error`, still HTTP 200. Other platforms and coding accounts are 400
+ * (`CN_BALANCE_NO_ENDPOINT`, `CN_BALANCE_CODING_PLAN`). The host also keeps the result in the
+ * account's `extra` (`<platform>_balance`, …). A build without the route: undefined, no error.
+ */
+export async function getAccountBalance(client: HostClient, id: number): Promise<AccountBalance | undefined> {
+  let data: unknown;
+  try {
+    data = await client.envelope({
+      operation: "accounts.balance",
+      method: "GET",
+      path: `/api/v1/admin/cn-providers/accounts/${id}/balance`,
+      retry: "read",
+    });
+  } catch (err) {
+    if (isHostError(err) && err.routeMissing) return undefined;
+    throw err;
+  }
+  const w = Wire.of("accounts.balance", data);
+  const balances = w.array("balances").flatMap((b, i) => {
+    const bw = Wire.of("accounts.balance", b, `data.balances[${i}]`);
+    const balance = bw.optNum("balance", Number.NaN);
+    return Number.isFinite(balance) ? [{ currency: bw.str("currency", ""), balance }] : [];
+  });
+  return {
+    success: w.bool("success", false),
+    balance: w.optNum("balance", 0),
+    currency: w.optStr("currency") || undefined,
+    balances,
+    available: w.bool("available", true),
+    fetchedAt: w.optNum("fetched_at", 0),
+    error: w.optStr("error") || undefined,
+  };
 }

@@ -139,6 +139,9 @@ export class Sub2apiAdapter implements HostAdapter {
   previewUpstreamModels(input: UpstreamPreviewInput) {
     return accounts.previewUpstreamModels(this.#client, input);
   }
+  getAccountBalance(id: number) {
+    return accounts.getAccountBalance(this.#client, id);
+  }
 
   listSubscriptions(query?: ListQuery) {
     return subscriptions.listSubscriptions(this.#client, this.#pageSize, query);

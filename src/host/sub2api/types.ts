@@ -313,6 +313,21 @@ export interface UpstreamPreviewInput {
   apiKey: string;
 }
 
+/** One account's provider balance as the host read it (Kimi and DeepSeek pay-as-you-go only). */
+export interface AccountBalance {
+  /** Whether the host could read it; `error` says why not (a revoked key, a bad answer). */
+  success: boolean;
+  /** The main currency's balance (the first of `balances`). */
+  balance: number;
+  currency: string | undefined;
+  balances: { currency: string; balance: number }[];
+  /** DeepSeek's `is_available`; always true for Kimi. */
+  available: boolean;
+  /** Unix seconds. */
+  fetchedAt: number;
+  error: string | undefined;
+}
+
 export interface HostAdapter {
   readonly baseUrl: string;
 
@@ -351,6 +366,8 @@ export interface HostAdapter {
   syncAccountModels(id: number): Promise<string[]>;
   /** Lists the upstream's models with credentials no account holds yet (0.1.134+): a key check before any write. */
   previewUpstreamModels(input: UpstreamPreviewInput): Promise<string[]>;
+  /** The account's provider balance (0.1.178+); undefined on builds without the route. */
+  getAccountBalance(id: number): Promise<AccountBalance | undefined>;
 
   // subscriptions
   listSubscriptions(query?: ListQuery): Promise<HostSubscription[]>;

@@ -418,6 +418,13 @@ export function registerAccounts(
       if (disallowed) return void events.push({ type: "error", error: `Invalid base URL: ${disallowed}` });
       const url = upstreamUrl(profile, a, "test");
       const r = upstream.post(url, apiKey, model);
+      if (!r.ok && r.status === 200) {
+        // A refusal under HTTP 200 (MiniMax's base_resp) is plain JSON, not SSE: the test reads no
+        // `data:` line and says only this (processOpenAIChatCompletionsStream,
+        // account_test_service.go:2706-2724@67380eafd); the provider's code is not relayed.
+        const text = "Invalid Chat Completions response from /v1/chat/completions: expected SSE JSON data";
+        return void events.push({ type: "error", error: text });
+      }
       if (!r.ok) {
         // The chat test names its endpoint (account_test_service.go:2005-2009@67380eafd).
         const text = url.endsWith("/chat/completions")
@@ -481,9 +488,10 @@ export function registerAccounts(
       // for http://127.0.0.1 and for https://api.deepseek.com alike).
       const disallowed = allowlistError(sim.options.urlAllowlist, String(body.base_url ?? ""));
       if (disallowed) return fail(c, 400, "Invalid OpenAI base URL");
-      if (!upstream.authorized(String(body.api_key))) {
-        return fail(c, 502, "Upstream model list request failed with HTTP 401");
-      }
+      // A non-2xx listing is 502 with its status only; the body is dropped
+      // (upstream_models.go:112-116, account_handler.go:2821-2832@67380eafd).
+      const listed = upstream.listStatus(String(body.base_url ?? ""), String(body.api_key));
+      if (listed !== 200) return fail(c, 502, `Upstream model list request failed with HTTP ${listed}`);
       const models = upstream.models(String(body.base_url ?? ""));
       if (!models) return fail(c, 400, "upstream model listing is not supported for this account");
       return success(c, { models });
@@ -500,9 +508,8 @@ export function registerAccounts(
         return fail(c, 400, `Unsupported platform for upstream model sync: ${a.platform}`);
       const disallowed = allowlistError(sim.options.urlAllowlist, baseUrl);
       if (disallowed) return fail(c, 400, `Invalid base URL: ${disallowed}`);
-      if (!upstream.authorized(String(a.credentials.api_key ?? ""))) {
-        return fail(c, 502, "Upstream model list request failed with HTTP 401");
-      }
+      const listed = upstream.listStatus(baseUrl, String(a.credentials.api_key ?? ""));
+      if (listed !== 200) return fail(c, 502, `Upstream model list request failed with HTTP ${listed}`);
       const models = upstream.models(baseUrl);
       if (!models) return fail(c, 400, "upstream model listing is not supported for this account");
       a.syncedModels = models;

@@ -36,6 +36,8 @@ export interface SimProfile {
   urlJoin: "v1_only" | "version_dir";
   /** `POST /admin/accounts/models/sync-upstream-preview` (0.1.134+). */
   modelsPreview: boolean;
+  /** `GET /admin/cn-providers/accounts/:id/balance` (0.1.178+, routes/admin.go:489-497@67380eafd). */
+  cnBalance?: boolean;
   /**
    * Group delete from 0.1.129: the group and its subscriptions are soft-deleted and API keys stay
    * bound (the gateway answers 403 GROUP_DELETED); older builds unbind the keys.
@@ -168,6 +170,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     name: "v0.1.178",
     version: "0.1.178",
     modelsPreview: true,
+    cnBalance: true,
     groupSoftDelete: true,
     openaiChat: "mode_flag",
     openaiTest: "per_mode",
@@ -184,6 +187,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     name: "v0.1.179",
     version: "0.1.179",
     modelsPreview: true,
+    cnBalance: true,
     groupSoftDelete: true,
     openaiChat: "mode_flag",
     openaiTest: "per_mode",
@@ -200,6 +204,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     name: "v0.2.4",
     version: "0.2.4",
     modelsPreview: true,
+    cnBalance: true,
     groupSoftDelete: true,
     openaiChat: "mode_flag",
     openaiTest: "per_mode",

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { registerAccounts } from "./admin-accounts.js";
 import { complianceMetadata, registerGroups, registerSystem } from "./admin-core.js";
 import { registerChannels, registerPlans, registerSubscriptions, registerUsers } from "./admin-resources.js";
+import { registerCnBalance } from "./cn-balance.js";
 import { type Ctx, type FaultOptions, isKnownRoute, type Sim, type SimOptions } from "./context.js";
 import { registerGateway } from "./gateway.js";
 import { fail, ginNotFound, middlewareError } from "./gin.js";
@@ -276,6 +277,7 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
   registerSystem(sim);
   registerGroups(sim);
   registerAccounts(sim, idempotent);
+  registerCnBalance(sim);
   registerChannels(sim);
   registerPlans(sim);
   registerSubscriptions(sim, idempotent);

@@ -16,18 +16,93 @@ export interface UpstreamCall {
 interface Provider {
   chatPaths: string[];
   models: string[];
+  /** How this provider refuses a key (../shared/docs/evidence/providers-2026-12.md §4.3). */
+  refusals?: Refusals;
 }
+
+interface Answer {
+  status: number;
+  body: string;
+}
+interface Refusals {
+  auth: Answer;
+  balance: Answer;
+  rateLimit: Answer;
+}
+
+const json = (status: number, body: unknown): Answer => ({ status, body: JSON.stringify(body) });
+const openai = (status: number, message: string, type: string, code: string | null = null) =>
+  json(status, { error: { message, type, param: null, code } });
+
+/**
+ * Each provider's own refusals, as the evidence notes give them (§4.3, read 2026-12-02): the
+ * status and business code are the documented ones; message texts where the notes give none are
+ * illustrative. DeepSeek: 401 "Authentication Fails", 402 "Insufficient Balance", 429
+ * (api-docs.deepseek.com/quick_start/error_codes).
+ */
+const DEEPSEEK: Refusals = {
+  auth: openai(401, "Authentication Fails, Your api key is invalid", "authentication_error"),
+  balance: openai(402, "Insufficient Balance", "unknown_error", "invalid_request_error"),
+  rateLimit: openai(429, "Rate limit reached for requests", "rate_limit_error"),
+};
+/** Kimi: 401 invalid_authentication_error; 403 "typically … insufficient account balance"; 429. */
+const KIMI: Refusals = {
+  auth: json(401, { error: { message: "Invalid Authentication", type: "invalid_authentication_error" } }),
+  balance: json(403, {
+    error: {
+      message: "Your account is suspended, please check your balance",
+      type: "permission_denied_error",
+    },
+  }),
+  rateLimit: json(429, { error: { message: "rate limit reached", type: "rate_limit_reached_error" } }),
+};
+/** Zhipu (docs.bigmodel.cn api-code): 401 with 1002; arrears are 1113 under HTTP 429; 1302 rate limit. */
+const ZHIPU: Refusals = {
+  auth: json(401, {
+    error: { code: "1002", message: "Authorization Token非法，请确认Authorization Token正确传递。" },
+  }),
+  balance: json(429, { error: { code: "1113", message: "您的账户已欠费，请充值后重试。" } }),
+  rateLimit: json(429, { error: { code: "1302", message: "您当前使用该API的并发数过高，请降低并发。" } }),
+};
+/** Qwen compatible mode: 401 invalid_api_key (other region too); Arrearage under HTTP 400; 429 Throttling. */
+const QWEN: Refusals = {
+  auth: openai(401, "Incorrect API key provided. ", "invalid_request_error", "invalid_api_key"),
+  balance: openai(
+    400,
+    "Access denied, please make sure your account is in good standing.",
+    "Arrearage",
+    "Arrearage",
+  ),
+  rateLimit: openai(
+    429,
+    "Requests rate limit exceeded, please try again later.",
+    "Throttling.RateQuota",
+    "Throttling.RateQuota",
+  ),
+};
+/** MiniMax: business errors in base_resp, 1008 "余额不足" under HTTP 200 (errorcode.md); 1002 rate limit. */
+const MINIMAX: Refusals = {
+  auth: json(401, { base_resp: { status_code: 1004, status_msg: "login fail: invalid api key" } }),
+  balance: json(200, {
+    id: "",
+    choices: null,
+    base_resp: { status_code: 1008, status_msg: "insufficient balance" },
+  }),
+  rateLimit: json(429, { base_resp: { status_code: 1002, status_msg: "rate limit exceeded(RPM)" } }),
+};
 
 const PROVIDERS: Record<string, Provider> = {
   // What each provider answers as of 2026-12-02 (docs/packs.md lists the sources).
   // DeepSeek serves both paths (its docs give https://api.deepseek.com and …/v1 as base URLs).
   // deepseek-v4-flash still answers (served by V4.1 Flash); deepseek-chat/-reasoner retired 2026-07-24.
   "https://api.deepseek.com": {
+    refusals: DEEPSEEK,
     chatPaths: ["/chat/completions", "/v1/chat/completions"],
     models: ["deepseek-flash", "deepseek-v4-pro", "deepseek-v4-flash"],
   },
   // Moonshot's two platforms (.cn China, .ai international) serve the same catalogue.
   "https://api.moonshot.cn": {
+    refusals: KIMI,
     chatPaths: ["/v1/chat/completions"],
     models: [
       "kimi-k3",
@@ -39,6 +114,7 @@ const PROVIDERS: Record<string, Provider> = {
     ],
   },
   "https://api.moonshot.ai": {
+    refusals: KIMI,
     chatPaths: ["/v1/chat/completions"],
     models: [
       "kimi-k3",
@@ -50,27 +126,33 @@ const PROVIDERS: Record<string, Provider> = {
     ],
   },
   "https://open.bigmodel.cn": {
+    refusals: ZHIPU,
     chatPaths: ["/api/paas/v4/chat/completions"],
     models: ["glm-5.2", "glm-5.1", "glm-5", "glm-4.7"],
   },
   "https://api.z.ai": {
+    refusals: ZHIPU,
     chatPaths: ["/api/paas/v4/chat/completions"],
     models: ["glm-5.2", "glm-5.1", "glm-5", "glm-4.7"],
   },
   // Model Studio: Beijing, Singapore, Virginia (qwen-turbo went offline 2026-10-10).
   "https://dashscope.aliyuncs.com": {
+    refusals: QWEN,
     chatPaths: ["/compatible-mode/v1/chat/completions"],
     models: ["qwen-plus", "qwen-flash", "qwen3.6-plus", "qwen3.6-flash", "qwen3.7-max", "qwen3.7-flash"],
   },
   "https://dashscope-intl.aliyuncs.com": {
+    refusals: QWEN,
     chatPaths: ["/compatible-mode/v1/chat/completions"],
     models: ["qwen-plus", "qwen-flash", "qwen3.6-plus", "qwen3.6-flash", "qwen3.7-max", "qwen3.7-flash"],
   },
   "https://dashscope-us.aliyuncs.com": {
+    refusals: QWEN,
     chatPaths: ["/compatible-mode/v1/chat/completions"],
     models: ["qwen-plus", "qwen-flash", "qwen3.6-plus", "qwen3.6-flash", "qwen3.7-max", "qwen3.7-flash"],
   },
   "https://api.minimaxi.com": {
+    refusals: MINIMAX,
     chatPaths: ["/v1/chat/completions"],
     models: [
       "MiniMax-M3",
@@ -81,6 +163,7 @@ const PROVIDERS: Record<string, Provider> = {
     ],
   },
   "https://api.minimax.io": {
+    refusals: MINIMAX,
     chatPaths: ["/v1/chat/completions"],
     models: [
       "MiniMax-M3",
@@ -159,6 +242,15 @@ export class FakeUpstream {
   readonly lowBalance = new Set<string>();
   /** Keys the provider answers with this status (402 insufficient balance, 429 rate limit). */
   readonly failing = new Map<string, 402 | 429>();
+  /** Keys whose account has no balance: chat calls get the provider's own refusal; listing models still works. */
+  readonly emptyBalance = new Set<string>();
+  /** Keys the provider rate-limits now, on every endpoint. */
+  readonly rateLimited = new Set<string>();
+  /**
+   * Keys of one region: valid only at this origin; every other origin answers 401, as a revoked
+   * key (Qwen and Kimi keys are region-specific, evidence §4.1). Keys not listed work anywhere.
+   */
+  readonly homes = new Map<string, string>();
   calls = 0;
   /** Every URL called, newest last (tests read which path a build used). */
   readonly urls: string[] = [];
@@ -171,14 +263,46 @@ export class FakeUpstream {
     this.revoked.delete(key);
   }
 
-  /** Whether the upstream would accept this key at all. */
-  authorized(apiKey: string): boolean {
-    return apiKey !== "" && !this.revoked.has(apiKey);
+  /** Balances a test set per key; otherwise CNY 100, or 0 for an `emptyBalance` key. */
+  readonly balances = new Map<string, { currency: string; balance: number }[]>();
+
+  /** What the provider's balance endpoint answers for this key (DeepSeek `balance_infos`, Kimi CNY). */
+  balanceOf(apiKey: string, platform: string): { currency: string; balance: number }[] {
+    const set = this.balances.get(apiKey);
+    if (set) return platform === "kimi" ? set.slice(0, 1) : set;
+    return [{ currency: "CNY", balance: this.emptyBalance.has(apiKey) ? 0 : 100 }];
   }
+
+  /** Whether the upstream (at this URL's origin, when given) would accept this key at all. */
+  authorized(apiKey: string, url?: string): boolean {
+    if (apiKey === "" || this.revoked.has(apiKey)) return false;
+    const home = this.homes.get(apiKey);
+    return home === undefined || url === undefined || origin(url) === home;
+  }
+
+  /**
+   * The status of `GET …/models` with this key, as the host's model sync and preview read it:
+   * 401 for a key refused here, 429 when rate-limited; listing costs nothing, so an empty
+   * balance does not stop it (an assumption: the evidence notes give no listing refusals).
+   */
+  listStatus(baseUrl: string, apiKey: string): number {
+    if (!this.authorized(apiKey, baseUrl)) return 401;
+    return this.rateLimited.has(apiKey) ? 429 : 200;
+  }
+
+  /** A provider's catalogue as changed by a test (a model retired, one added), by origin. */
+  readonly catalogues = new Map<string, string[]>();
 
   /** The model list of the provider behind a base URL (what a models sync reads). */
   models(baseUrl: string): string[] | undefined {
-    return providerOf(baseUrl)?.models;
+    const o = origin(baseUrl);
+    return (o !== undefined ? this.catalogues.get(o) : undefined) ?? providerOf(baseUrl)?.models;
+  }
+
+  /** The provider behind this base URL now serves exactly these models (it retires the others). */
+  setModels(baseUrl: string, models: string[]) {
+    const o = origin(baseUrl);
+    if (o !== undefined) this.catalogues.set(o, models);
   }
 
   /** POST to a full upstream URL. Only a provider's chat paths exist; everything else is 404. */
@@ -196,19 +320,24 @@ export class FakeUpstream {
     const served = provider ? provider.chatPaths.includes(path) : path.endsWith("/chat/completions");
     if (!served)
       return { ok: false, status: 404, body: errorBody(`Not Found: ${path}`, "invalid_request_error") };
-    if (!this.authorized(apiKey)) {
-      return {
-        ok: false,
-        status: 401,
-        body: errorBody("Authentication Fails, Your api key is invalid", "authentication_error"),
-      };
+    const refusals = provider?.refusals;
+    if (!this.authorized(apiKey, url)) {
+      return refusals
+        ? { ok: false, ...refusals.auth }
+        : {
+            ok: false,
+            status: 401,
+            body: errorBody("Authentication Fails, Your api key is invalid", "authentication_error"),
+          };
     }
+    if (refusals && this.emptyBalance.has(apiKey)) return { ok: false, ...refusals.balance };
+    if (refusals && this.rateLimited.has(apiKey)) return { ok: false, ...refusals.rateLimit };
     const failure = this.failing.get(apiKey);
     if (failure === 402)
       return { ok: false, status: 402, body: errorBody("Insufficient Balance", "insufficient_balance") };
     if (failure === 429)
       return { ok: false, status: 429, body: errorBody("Rate limit reached", "rate_limit_error") };
-    if (provider && !provider.models.includes(model)) {
+    if (provider && !(this.models(url) ?? provider.models).includes(model)) {
       return {
         ok: false,
         status: 400,
@@ -216,6 +345,14 @@ export class FakeUpstream {
       };
     }
     return { ok: true, status: 200, body: "", content: `Hello from ${model} (simulated upstream).` };
+  }
+}
+
+function origin(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
 import { importKeys } from "../../../provision/import.js";
+import { previewTriage } from "../../../provision/precheck.js";
 import { buildPlan } from "../../../provision/preview.js";
 import { rollbackBatch, rollbackPreview } from "../../../provision/rollback.js";
 import type { ImportRequest } from "../../../provision/types.js";
@@ -38,7 +39,12 @@ export function providerRoutes(
   const app = new Hono();
   app.post("/:provider_id/preview-import", async (c) => {
     const body = await jsonBody(c, validateImport);
-    const { plan } = await buildPlan(ctx, toImportRequest(c.req.param("provider_id"), body, "strict"));
+    const { plan, internals } = await buildPlan(
+      ctx,
+      toImportRequest(c.req.param("provider_id"), body, "strict"),
+    );
+    // `precheck: true` on a preview: each new key's class, read through the host's model preview.
+    if (body.precheck === true) plan.key_triage = await previewTriage(ctx, internals, plan);
     return c.json(plan satisfies Body<"ImportPlan">);
   });
   // 202 with the batch to poll once the batch is recorded; `?wait=true` answers with the result.

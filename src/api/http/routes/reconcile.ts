@@ -2,11 +2,12 @@ import { Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
 import { parseRetest } from "../../../domain/retest.js";
+import { withBalances } from "../../../reconcile/balance.js";
 import { reconcileProvider } from "../../../reconcile/runner.js";
 import { listProviders, providerResources, providerStatus } from "../../../reconcile/status.js";
 import { ReconcileRequest } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
-import { jsonBody, page, validator } from "../validate.js";
+import { boolQuery, jsonBody, page, validator } from "../validate.js";
 
 const validateReconcile = validator<ReconcileRequest>(ReconcileRequest);
 
@@ -32,15 +33,12 @@ export function reconcileRoutes(ctx: AppContext) {
       )) satisfies Body<"ReconcileResult">,
     );
   });
-  app.get("/:provider_id/status", async (c) =>
-    c.json(
-      (await providerStatus(
-        ctx,
-        c.req.param("provider_id"),
-        c.req.query("host_id") || undefined,
-      )) satisfies Body<"ProviderStatus">,
-    ),
-  );
+  // `balance=true` asks each host for the accounts' provider balances (where the host knows them).
+  app.get("/:provider_id/status", async (c) => {
+    const wantBalance = boolQuery(c, "balance");
+    const view = await providerStatus(ctx, c.req.param("provider_id"), c.req.query("host_id") || undefined);
+    return c.json((wantBalance ? await withBalances(ctx, view) : view) satisfies Body<"ProviderStatus">);
+  });
   app.get("/:provider_id/resources", async (c) => {
     const hostId = c.req.query("host_id");
     if (hostId === "") throw invalidInput("HOST_REQUIRED", "host_id must not be empty");

@@ -28,6 +28,7 @@ export const HealthAxis = Type.Object({
     "all_accounts_unusable",
     "no_accounts",
     "access_broken",
+    "smoke_model_missing",
     "nothing_installed",
     "host_unreachable",
   ]),

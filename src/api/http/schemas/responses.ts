@@ -1,6 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { HealthAxis, HealthState, HostReachabilityFields, Reachable, SyncAxis, SyncState } from "./axes.js";
 import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
+import { AccountBalances, FindingKind, ImportTriage, KeyClass, PlanKeyTriage } from "./catalogue.js";
 import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
 import { PolicyRelease, PolicyView } from "./policy.js";
 import { StringEnum } from "./requests.js";
@@ -33,7 +34,7 @@ const Action = () => StringEnum(["create", "reuse", "conflict", "skip"]);
 
 const Reason = Type.Object({ code: Str(), message: Str(), hint: Opt(Str()) });
 const Finding = Type.Object({
-  kind: StringEnum(["missing", "changed", "unexpected", "account_failing", "access_broken", "incompatible"]),
+  kind: FindingKind(),
   resource_type: Str(),
   name: Str(),
   host_resource_id: Nullable(Int()),
@@ -164,6 +165,8 @@ export const ImportPlan = Type.Object({
   blocked_reasons: Type.Array(Str()),
   warnings: Type.Array(Str()),
   fingerprint: Str({ pattern: "^[0-9a-f]{64}$" }),
+  /** With `precheck`: each new key's class from its provider's answer (not bound by the fingerprint). */
+  key_triage: Type.Optional(PlanKeyTriage),
 });
 
 export const ImportResult = Type.Object({
@@ -181,12 +184,17 @@ export const ImportResult = Type.Object({
   keys: Type.Array(
     Type.Object({
       key: Str({ maxLength: 16 }),
+      line: Nullable(Int()),
       status: Str(),
       account_id: Nullable(Int()),
       error_code: Nullable(Str()),
       error: Nullable(Str()),
+      class: Nullable(KeyClass()),
+      next_step: Nullable(Str()),
+      suggested_provider: Nullable(Str()),
     }),
   ),
+  triage: ImportTriage,
   summary: Type.Object({ working: Int(), failed: Int(), reused: Int(), skipped: Int() }),
   subscriptions: Type.Array(
     Type.Object({
@@ -348,6 +356,7 @@ export const ProviderStatus = Type.Object({
           findings: Type.Array(Finding),
         }),
       ),
+      balances: Type.Optional(AccountBalances),
     }),
   ),
 });
