@@ -1,17 +1,12 @@
 import type { AppContext } from "../app/context.js";
 import { AppError, conflict } from "../domain/errors.js";
-import {
-  type BatchView,
-  getBatch,
-  getBatchRow,
-  markItemsRolledBack,
-  setBatchStatus,
-} from "../store/batches.js";
+import { type BatchView, getBatch, getBatchRow, markItemsRolledBack } from "../store/batches.js";
 import { appendEvent } from "../store/events.js";
 import { findHost } from "../store/hosts.js";
 import { bumpGeneration, refreshProviderState } from "../store/installs.js";
 import { withProviderLock } from "../store/locks.js";
 import { batchResources, liveResources } from "../store/resources.js";
+import { advanceBatch } from "./batch-status.js";
 import { deleteRows, deleter, UNDONE } from "./deletion.js";
 
 /** Reverse dependency order (design §7). */
@@ -90,7 +85,7 @@ async function rollbackSteps(
   const batch = getBatchRow(ctx, batchId);
   const host = findHost(ctx, batch.hostId);
   const where = { batchId, hostId: host.id, providerId: batch.providerId };
-  setBatchStatus(ctx, batchId, "rollback_running", reason);
+  advanceBatch(ctx, batchId, { kind: "rollback_started", reason });
   appendEvent(ctx, { kind: "rollback_started", message: reason, ...where });
   const del = deleter(ctx, host, batchId);
   const rows = batchResources(ctx, batchId).filter((r) => r.origin === "created" && UNDONE.includes(r.state));
@@ -108,8 +103,7 @@ async function rollbackSteps(
     if (failures.length > 0) break;
   }
   if (failures.length > 0) {
-    const why = `rollback incomplete: ${failures.join("; ")}`;
-    setBatchStatus(ctx, batchId, "failed", why);
+    const why = advanceBatch(ctx, batchId, { kind: "rollback_incomplete", failures }).reason;
     refreshProviderState(ctx, host.id, batch.providerId);
     appendEvent(ctx, { kind: "rollback_failed", message: why, ...where });
     throw new AppError("host_rejected", "ROLLBACK_INCOMPLETE", why, {
@@ -118,7 +112,7 @@ async function rollbackSteps(
   }
   markItemsRolledBack(ctx, batchId);
   if (rows.some((r) => r.resourceType === "group")) bumpGeneration(ctx, host.id, batch.providerId);
-  setBatchStatus(ctx, batchId, "rolled_back", reason);
+  advanceBatch(ctx, batchId, { kind: "rollback_done", reason });
   refreshProviderState(ctx, host.id, batch.providerId);
   appendEvent(ctx, { kind: "rolled_back", message: `rolled back ${rows.length} resource(s)`, ...where });
   return getBatch(ctx, batchId);
