@@ -75,7 +75,7 @@ export async function importKeys(
       if (plan.blocked) {
         throw conflict("IMPORT_BLOCKED", `the import cannot run: ${plan.blocked_reasons.join("; ")}`, {
           details: { plan },
-          hint: "Run `relay provider preview` to see each conflict.",
+          hint: `Run \`relay provider preview ${plan.provider_id} --host ${host.name} --keys-file FILE --mode ${req.mode}\` to see each conflict.`,
         });
       }
       await refuseDisallowedBaseUrl(internals, plan);

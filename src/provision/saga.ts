@@ -117,6 +117,7 @@ export function openBatch(
         : null,
       errorMessage: skipped ? (p?.reason ?? null) : null,
       accountName: p?.account_name,
+      line: p?.line,
     };
   });
   insertBatch(
@@ -153,7 +154,9 @@ export function openBatch(
 export function importResult(s: SagaContext, access?: ImportResult["access_closure_status"]): ImportResult {
   const { ctx, batchId, internals } = s;
   const batch = getBatchRow(ctx, batchId);
+  const lines = new Map(s.plan.keys.map((k) => [k.position, k.line]));
   const keys = listItems(ctx, batchId).map((i) => ({
+    line: lines.get(i.position) ?? null,
     key: i.keyMask,
     status: i.status,
     account_id: (i.result as { account_id?: number }).account_id ?? null,

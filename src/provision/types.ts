@@ -118,6 +118,8 @@ export interface ImportResult {
     account_ids: number[];
   };
   keys: {
+    /** The key's line in the key file (the key itself is never shown; `key` is its mask). */
+    line: number | null;
     key: string;
     status: string;
     account_id: number | null;

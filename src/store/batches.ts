@@ -5,7 +5,7 @@ import type { ItemStatus } from "../domain/resources.js";
 import { type BatchStatus, FINAL_BATCH_STATUSES } from "../domain/status.js";
 import { nowIso, type StoreContext, storeKind } from "./db.js";
 import { batchResources } from "./resources.js";
-import { events, importBatches, importBatchItems, managedResources, probeResults } from "./schema.js";
+import { events, hosts, importBatches, importBatchItems, managedResources, probeResults } from "./schema.js";
 import { stmt } from "./statements.js";
 
 export type BatchRow = typeof importBatches.$inferSelect;
@@ -19,6 +19,8 @@ export interface ItemSeed {
   errorCode: string | null;
   errorMessage: string | null;
   accountName: string | undefined;
+  /** The key's line in the key file, kept so that a failure can be found again there. */
+  line?: number | undefined;
 }
 
 export type NewBatch = Pick<
@@ -56,7 +58,7 @@ export function insertBatch(s: StoreContext, batch: NewBatch, items: ItemSeed[])
         i.status,
         i.errorCode,
         i.errorMessage,
-        JSON.stringify({ account_name: i.accountName }),
+        JSON.stringify({ account_name: i.accountName, ...(i.line ? { line: i.line } : {}) }),
         now,
       );
     }
@@ -187,6 +189,8 @@ export function setItem(
 export interface BatchView {
   batch_id: string;
   host_id: string;
+  /** The host's name as registered (its id when the host has since been removed). */
+  host_name: string;
   provider_id: string;
   pack_version: string;
   mode: string;
@@ -232,6 +236,8 @@ export function getBatch(s: StoreContext, batchId: string): BatchView {
   return {
     batch_id: b.id,
     host_id: b.hostId,
+    host_name:
+      s.db.select({ name: hosts.name }).from(hosts).where(eq(hosts.id, b.hostId)).get()?.name ?? b.hostId,
     provider_id: b.providerId,
     pack_version: b.packVersion,
     mode: b.mode,

@@ -175,6 +175,7 @@ export const ImportResult = Type.Object({
   }),
   keys: Type.Array(
     Type.Object({
+      line: Nullable(Int()),
       key: Str({ maxLength: 16 }),
       status: Str(),
       account_id: Nullable(Int()),
@@ -208,6 +209,7 @@ export const BatchSummary = Type.Object({
 export const Batch = Type.Object({
   batch_id: Str(),
   host_id: Str(),
+  host_name: Str(),
   provider_id: Str(),
   pack_version: Str(),
   mode: Str(),
