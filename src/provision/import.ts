@@ -234,13 +234,16 @@ async function finishImport(s: SagaContext): Promise<ImportResult> {
     // The closure: a real end-user call through the host; the provider becomes active only if it works.
     s.progress({ phase: "done", message: "proving access through the gateway" });
     try {
-      access = (
-        await runAccessProbe(ctx, {
-          hostRef: internals.host.id,
-          providerId: internals.def.provider_id,
-          batchId,
-        })
-      ).access_state;
+      const proof = await runAccessProbe(ctx, {
+        hostRef: internals.host.id,
+        providerId: internals.def.provider_id,
+        batchId,
+      });
+      access = proof.access_state;
+      if (proof.evidence.probe_user_created === true)
+        s.warnings.push(
+          `relay created its probe user ${String(proof.evidence.probe_user)} on host ${internals.host.name} to prove access (see \`relay host show ${internals.host.name}\`)`,
+        );
       final = advanceBatch(ctx, batchId, { ...finished, access });
     } catch (err) {
       s.warnings.push(`access probe failed: ${describe(err)}`);

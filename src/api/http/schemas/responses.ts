@@ -79,6 +79,7 @@ export const Host = Type.Object({
     }),
   ),
   probe_identity: StringEnum(["auto", "user", "none"]),
+  probe_user: Nullable(Type.Object({ email: Str(), user_id: Nullable(Int()), created_by_relay: Bool() })),
   admin_key_hint: Str({ maxLength: 16 }),
   install_id: Str({ pattern: "^[0-9a-f]{8}$" }),
   created_at: Str(),
