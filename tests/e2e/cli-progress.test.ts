@@ -111,4 +111,23 @@ describe("output for people: a 300-key import (issue #25 item 6)", () => {
     expect(r.stdout).toMatch(/300 key\(s\): 300 working/);
     expect(r.stdout.split("\n").length).toBeLessThanOrEqual(20);
   }, 300_000);
+
+  it("a blocked import prints its reason and the command to run, not the whole plan", async () => {
+    w = await makeWorld();
+    const file = keysFile([deepseekKey()]);
+    const args = ["provider", "import", "deepseek", "--host", "sim", "--keys-file", file, "--mode", "strict"];
+    const r = await runRelay([...args, "--subscribe", "999999", "--yes"], { env: w.t.env });
+    expect(r.code).toBe(4);
+    // Progress lines (indented) aside, the refusal is three lines.
+    const lines = r.stderr.split("\n").filter((l) => l !== "" && !l.startsWith("  "));
+    expect(lines[0]).toMatch(/^error: the import cannot run: .*999999/);
+    expect(lines[1]).toBe(
+      "hint: Run `relay provider preview deepseek --host sim --keys-file FILE --mode strict` to see each conflict.",
+    );
+    expect(lines[2]).toBe("details: run the same command with --json to see them in full");
+    expect(lines).toHaveLength(3);
+    // The plan is still there for machines.
+    const json = await runRelay(["--json", ...args, "--subscribe", "999999", "--yes"], { env: w.t.env });
+    expect(JSON.parse(json.stdout).error.details.plan.fingerprint).toMatch(/\S/);
+  }, 120_000);
 });
