@@ -280,6 +280,7 @@ export function getBatch(s: StoreContext, batchId: string): BatchView {
 export interface BatchSummaryView {
   batch_id: string;
   host_id: string;
+  host_name: string;
   provider_id: string;
   mode: string;
   status: BatchStatus;
@@ -297,6 +298,13 @@ export function listBatches(
     ...(filter.providerId ? [eq(importBatches.providerId, filter.providerId)] : []),
     ...(filter.hostId ? [eq(importBatches.hostId, filter.hostId)] : []),
   ];
+  const names = new Map(
+    s.db
+      .select({ id: hosts.id, name: hosts.name })
+      .from(hosts)
+      .all()
+      .map((h) => [h.id, h.name]),
+  );
   return s.db
     .select()
     .from(importBatches)
@@ -306,6 +314,7 @@ export function listBatches(
     .map((b) => ({
       batch_id: b.id,
       host_id: b.hostId,
+      host_name: names.get(b.hostId) ?? b.hostId,
       provider_id: b.providerId,
       mode: b.mode,
       status: b.status,

@@ -79,10 +79,11 @@ export function configureBatchCommand(program: Command) {
             items.length === 0
               ? "no import batches"
               : table(
-                  ["BATCH", "PROVIDER", "MODE", "STATUS", "KEYS", "CREATED", "REASON"],
+                  ["BATCH", "PROVIDER", "HOST", "MODE", "STATUS", "KEYS", "CREATED", "REASON"],
                   items.map((b) => [
                     b.batch_id,
                     b.provider_id,
+                    b.host_name,
                     b.mode,
                     b.status,
                     b.keys,

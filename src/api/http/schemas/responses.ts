@@ -198,6 +198,7 @@ export const ImportResult = Type.Object({
 export const BatchSummary = Type.Object({
   batch_id: Str(),
   host_id: Str(),
+  host_name: Str(),
   provider_id: Str(),
   mode: Str(),
   status: BatchStatus(),
