@@ -66,7 +66,8 @@ function terminalLine(stream: NodeJS.WriteStream): ProgressOutput {
   const bar = new cliProgress.SingleBar({
     stream,
     format: () => tally.line(),
-    hideCursor: true,
+    // The cursor stays visible: an import stopped with Ctrl-C must not leave the terminal without one.
+    hideCursor: false,
     clearOnComplete: true,
     linewrap: false,
     fps: 8,
