@@ -18,7 +18,7 @@ import { Sub2apiAdapter } from "../../src/host/sub2api/index.js";
 import { addHost } from "../../src/hosts/hosts.js";
 import { installPack } from "../../src/packs/packs.js";
 import { importKeys } from "../../src/provision/import.js";
-import { openDb } from "../../src/store/db.js";
+import { closeDb, openDb } from "../../src/store/db.js";
 import { createLogger } from "../../src/util/logger.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { startPostgresServer } from "../../tests/helpers/pg-server.js";
@@ -32,10 +32,10 @@ const MANY = 5000;
 const TEST_CONCURRENCY = 16;
 const CHUNK = 50;
 
-export function benchContext(env: Record<string, string>, onCall?: () => void) {
+export async function benchContext(env: Record<string, string>, onCall?: () => void) {
   const config = loadConfig(env);
-  return createContext({
-    db: openDb(storeTarget(config)),
+  return await createContext({
+    db: await openDb(storeTarget(config)),
     config,
     logger: createLogger("silent"),
     hostAdapter: (o) => new Sub2apiAdapter({ ...o, ...(onCall ? { onCall } : {}) }),
@@ -44,10 +44,10 @@ export function benchContext(env: Record<string, string>, onCall?: () => void) {
 
 /** Installs the pack and adds the host: what an operator has done before the import. */
 export async function prepareDatabase(env: Record<string, string>, hostUrl: string, adminKey: string) {
-  const ctx = benchContext(env);
+  const ctx = await benchContext(env);
   await installPack(ctx, { kind: "path", path: join(projectRoot(), "packs", "openai-cn-pack") });
   await addHost(ctx, { name: "bench", baseUrl: hostUrl, adminKey });
-  ctx.db.$client.close();
+  await closeDb(ctx.db);
 }
 
 /**
@@ -69,7 +69,7 @@ export async function benchImportOnce(
 ) {
   const dir = mkdtempSync(join(tmpdir(), "relay-bench-import-"));
   const sim = await startSimProcess(["--latency", String(latencyMs)]);
-  const database = postgresServer ? createDatabase(postgresServer) : undefined;
+  const database = postgresServer ? await createDatabase(postgresServer) : undefined;
   let calls = 0;
   try {
     const env = {
@@ -87,7 +87,7 @@ export async function benchImportOnce(
         },
       );
     else await prepareDatabase(env, sim.url, sim.key);
-    const ctx = benchContext(env, () => (calls += 1));
+    const ctx = await benchContext(env, () => (calls += 1));
     const keys = Array.from({ length: count }, () => `sk-${randomBytes(16).toString("hex")}`);
     calls = 0;
     const cpu0 = process.cpuUsage();
@@ -112,11 +112,11 @@ export async function benchImportOnce(
     const cpu = process.cpuUsage(cpu0);
     if (result.summary.working !== count)
       throw new Error(`bench import: ${result.summary.working}/${count} working (${result.status_reason})`);
-    ctx.db.$client.close();
+    await closeDb(ctx.db);
     return { wallMs, calls, cpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
     sim.child.kill();
-    database?.drop();
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -45,7 +45,7 @@ export async function benchLive(): Promise<BenchResult[]> {
       RELAY_MASTER_KEY: randomBytes(32).toString("base64"),
       RELAY_ALLOW_LOOPBACK_UPSTREAMS: "1",
     };
-    const ctx = benchContext(env);
+    const ctx = await benchContext(env);
     await installPack(ctx, { kind: "path", path: writeLivePack(join(dir, "pack"), ups) });
     await addHost(ctx, { name: "live-bench", baseUrl, adminKey });
     const keys = Array.from({ length: KEYS }, () => `sk-${randomBytes(16).toString("hex")}`);

@@ -15,7 +15,7 @@ import { createContext } from "../../src/app/context.js";
 import { loadConfig } from "../../src/config/index.js";
 import { loadPack } from "../../src/packs/archive.js";
 import { installPack } from "../../src/packs/packs.js";
-import { openDb } from "../../src/store/db.js";
+import { closeDb, openDb } from "../../src/store/db.js";
 import { createLogger } from "../../src/util/logger.js";
 import { writeSignedPack } from "../../tests/fixtures/packs/write.js";
 import { writeZip } from "../../tests/fixtures/packs/zip-writer.js";
@@ -96,17 +96,17 @@ export async function benchPacks(): Promise<BenchResult[]> {
   try {
     const packDir = join(dir, "pack");
     generatePack(packDir, 200);
-    const db = openDb(join(dir, "relay.db"));
+    const db = await openDb(join(dir, "relay.db"));
     const config = loadConfig({
       RELAY_DB_PATH: join(dir, "relay.db"),
       RELAY_MASTER_KEY: randomBytes(32).toString("base64"),
     });
-    const ctx = createContext({ db, config, logger: createLogger("silent") });
+    const ctx = await createContext({ db, config, logger: createLogger("silent") });
     const t0 = performance.now();
     const result = await installPack(ctx, { kind: "path", path: packDir });
     const installMs = performance.now() - t0;
     if (result.pack.providers.length !== 200) throw new Error("bench pack did not install 200 providers");
-    db.$client.close();
+    await closeDb(db);
 
     const zipPath = join(dir, "gigabyte.zip");
     await writeGigabyteZip(zipPath);

@@ -78,7 +78,11 @@ export async function benchReconcile(): Promise<BenchResult[]> {
       RELAY_HOST_CONCURRENCY: String(HOST_CONCURRENCY),
     });
     const ops: string[] = [];
-    const base = createContext({ db: openDb(config.dbPath), config, logger: createLogger("silent") });
+    const base = await createContext({
+      db: await openDb(config.dbPath),
+      config,
+      logger: createLogger("silent"),
+    });
     const ctx: typeof base = {
       ...base,
       hostAdapter: (o) =>

@@ -4,6 +4,7 @@
  * load comes from this one over keep-alive connections, the two endpoints alternately so drift
  * hits both. The provider has a real import behind it (accounts, tests, a reconcile run).
  */
+
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { importKeys } from "../../src/provision/import.js";
 import { reconcileAll } from "../../src/reconcile/runner.js";
+import { closeDb } from "../../src/store/db.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { benchContext, prepareDatabase } from "./import.js";
 import type { BenchResult } from "./packs.js";
@@ -66,11 +68,11 @@ export async function benchStatus(): Promise<BenchResult[]> {
   let server: ReturnType<typeof spawn> | undefined;
   try {
     await prepareDatabase(env, sim.url, sim.key);
-    const ctx = benchContext(env);
+    const ctx = await benchContext(env);
     const keys = Array.from({ length: 40 }, () => `sk-${randomBytes(16).toString("hex")}`);
     await importKeys(ctx, { hostRef: "bench", providerId: "deepseek", keys, mode: "partial" });
     await reconcileAll(ctx, { trigger: "manual" });
-    ctx.db.$client.close();
+    await closeDb(ctx.db);
     const port = await freePort();
     server = spawn(process.execPath, [join(projectRoot(), "dist", "bin", "relay.mjs"), "serve"], {
       env: { ...process.env, ...env, RELAY_LISTEN: `127.0.0.1:${port}` },

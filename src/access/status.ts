@@ -8,9 +8,13 @@ import { lastAccessRecord } from "../store/probes.js";
 export { type AccessStatusView, runAccessProbe } from "../steps/access-proof.js";
 
 /** The last recorded access proof, without calling the host. */
-export function lastAccessStatus(ctx: AppContext, hostRef: string, providerId: string): AccessStatusView {
-  const host = findHost(ctx, hostRef);
-  const row = lastAccessRecord(ctx, host.id, providerId);
+export async function lastAccessStatus(
+  ctx: AppContext,
+  hostRef: string,
+  providerId: string,
+): Promise<AccessStatusView> {
+  const host = await findHost(ctx, hostRef);
+  const row = await lastAccessRecord(ctx, host.id, providerId);
   if (!row)
     throw notFound("NO_ACCESS_RECORD", `access of ${providerId} on ${host.name} was never checked`, {
       hint: "Prove it now: `relay access status PROVIDER --host HOST --probe` (API: ?probe=true).",
@@ -24,7 +28,7 @@ export function lastAccessStatus(ctx: AppContext, hostRef: string, providerId: s
     reason: row.reason,
     evidence,
     gateway: gateway ?? null,
-    provider_status: getInstall(ctx, host.id, providerId)?.status ?? "validated",
+    provider_status: (await getInstall(ctx, host.id, providerId))?.status ?? "validated",
     checked_at: row.createdAt,
   };
 }

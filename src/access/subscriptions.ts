@@ -29,11 +29,11 @@ export interface AccessPreview {
   probe: { identity: string; chat_completions: boolean; steps: string[] };
 }
 
-function context(ctx: AppContext, hostRef: string, providerId: string) {
-  const host = findHost(ctx, hostRef);
-  const { definition: def } = getProviderDefinition(ctx, providerId);
-  const gen = getInstall(ctx, host.id, providerId)?.generation ?? 1;
-  const group = findResource(ctx, host.id, providerId, "group", logicalKey(gen, "group"));
+async function context(ctx: AppContext, hostRef: string, providerId: string) {
+  const host = await findHost(ctx, hostRef);
+  const { definition: def } = await getProviderDefinition(ctx, providerId);
+  const gen = (await getInstall(ctx, host.id, providerId))?.generation ?? 1;
+  const group = await findResource(ctx, host.id, providerId, "group", logicalKey(gen, "group"));
   const live =
     group && ["created", "reused"].includes(group.state) && group.hostResourceId !== null ? group : undefined;
   return { host, def, gen, group: live };
@@ -54,12 +54,12 @@ export async function previewAccess(
   ctx: AppContext,
   input: { hostRef: string; providerId: string; users: SubscriptionTarget[] },
 ): Promise<AccessPreview> {
-  const { host, def, group } = context(ctx, input.hostRef, input.providerId);
-  const caps = latestCapabilities(ctx, host.id);
+  const { host, def, group } = await context(ctx, input.hostRef, input.providerId);
+  const caps = await latestCapabilities(ctx, host.id);
   let subs: HostSubscription[] = [];
   if (group) {
     try {
-      const adapter = hostAdapterFor(ctx, host);
+      const adapter = await hostAdapterFor(ctx, host);
       subs = await adapter.listSubscriptions({ groupId: group.hostResourceId as number });
       // The same refusal the assignment would give, found without writing.
       await refuseUnknownUsers(adapter, host.name, input.users, subs);
@@ -116,7 +116,7 @@ export async function assignSubscriptions(
   input: { hostRef: string; providerId: string; users: SubscriptionTarget[]; batchId?: string },
 ): Promise<AssignmentOutcome[]> {
   validate(input.users);
-  const { host, def, gen, group } = context(ctx, input.hostRef, input.providerId);
+  const { host, def, gen, group } = await context(ctx, input.hostRef, input.providerId);
   if (!group)
     throw new AppError(
       "not_found",
@@ -132,12 +132,12 @@ export async function assignSubscriptions(
   }
   const batchId =
     input.batchId ??
-    listBatches(ctx, { hostId: host.id, providerId: def.provider_id }).find((b) =>
+    (await listBatches(ctx, { hostId: host.id, providerId: def.provider_id })).find((b) =>
       ["succeeded", "partially_succeeded"].includes(b.status),
     )?.batch_id ??
     group.batchId;
   const groupId = group.hostResourceId as number;
-  const adapter = hostAdapterFor(ctx, host);
+  const adapter = await hostAdapterFor(ctx, host);
   const out: AssignmentOutcome[] = [];
   try {
     const existing = await adapter.listSubscriptions({ groupId });

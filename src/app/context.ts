@@ -57,13 +57,16 @@ function hostLabel(options: { baseUrl: string; hostName?: string }): string {
   }
 }
 
-export function createContext(parts: ContextParts): AppContext {
+export async function createContext(parts: ContextParts): Promise<AppContext> {
   // The rules' syntax was checked with the config; what they name is checked here, at start.
   const [first, ...rest] = unknownIgnoreTargets(parts.config.driftIgnore);
   if (first) throw new ConfigError(first.variable, [first, ...rest].map((p) => p.problem).join("; "));
   const timeoutMs = parts.config.hostTimeoutMs;
   const metrics = new Metrics(
-    { providerStatuses: () => statusByHost(parts.db), reconcileTimes: () => reconcileTimesByHost(parts.db) },
+    {
+      providerStatuses: async () => await statusByHost(parts.db),
+      reconcileTimes: async () => await reconcileTimesByHost(parts.db),
+    },
     {
       version: packageVersion(),
       processMetrics: parts.processMetrics === true,
@@ -86,8 +89,8 @@ export function createContext(parts: ContextParts): AppContext {
     db: parts.db,
     config: parts.config,
     logger: parts.logger,
-    secrets: openSecretBox(parts.db, parts.config.masterKey),
-    installId: installId(parts.db),
+    secrets: await openSecretBox(parts.db, parts.config.masterKey),
+    installId: await installId(parts.db),
     clock: parts.clock ?? (() => new Date()),
     metrics,
     // Every host call is counted and timed, whoever makes it.

@@ -6,8 +6,8 @@ import { SECRET_PURPOSE } from "../util/secrets.js";
 import type { AppContext } from "./context.js";
 
 /** The adapter for a stored host: its admin key decrypted, configured from its latest capability snapshot. */
-export function hostAdapterFor(ctx: AppContext, row: HostRow): HostAdapter {
-  const caps = latestSnapshot(ctx, row.id)?.capabilities;
+export async function hostAdapterFor(ctx: AppContext, row: HostRow): Promise<HostAdapter> {
+  const caps = (await latestSnapshot(ctx, row.id))?.capabilities;
   let adminKey: string;
   try {
     adminKey = ctx.secrets.open(row.adminTokenSealed, SECRET_PURPOSE.adminToken);

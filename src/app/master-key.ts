@@ -10,13 +10,17 @@ const HMAC_SETTING = "key_hmac_secret";
  * secret that identifies provider keys is stored sealed in `settings` (seeded on first use), so
  * that a master key rotation leaves every recorded key hash valid.
  */
-export function openSecretBox(db: Db, masterKey: Buffer): SecretBox {
+export async function openSecretBox(db: Db, masterKey: Buffer): Promise<SecretBox> {
   const bootstrap = new SecretBox(masterKey);
-  const sealed = getSetting(db, HMAC_SETTING);
+  const sealed = await getSetting(db, HMAC_SETTING);
   if (sealed === undefined) {
     const seed = SecretBox.derivedMacKey(masterKey);
-    putSettingIfAbsent(db, HMAC_SETTING, bootstrap.seal(seed.toString("base64"), SECRET_PURPOSE.hmacSecret));
-    return openSecretBox(db, masterKey);
+    await putSettingIfAbsent(
+      db,
+      HMAC_SETTING,
+      bootstrap.seal(seed.toString("base64"), SECRET_PURPOSE.hmacSecret),
+    );
+    return await openSecretBox(db, masterKey);
   }
   let mac: string;
   try {
@@ -34,12 +38,16 @@ export function openSecretBox(db: Db, masterKey: Buffer): SecretBox {
  * Re-encrypts every secret under a new master key in one transaction: host admin tokens, probe
  * passwords and the HMAC secret. Afterwards the process must be started with the new key.
  */
-export function rotateMasterKey(db: Db, oldKey: Buffer, newKey: Buffer): { hosts: number; secrets: number } {
-  const from = openSecretBox(db, oldKey);
+export async function rotateMasterKey(
+  db: Db,
+  oldKey: Buffer,
+  newKey: Buffer,
+): Promise<{ hosts: number; secrets: number }> {
+  const from = await openSecretBox(db, oldKey);
   const old = new SecretBox(oldKey);
   const to = new SecretBox(newKey);
   const reseal = (sealed: string, purpose: string) => to.seal(from.open(sealed, purpose), purpose);
-  return resealAll(db, [HMAC_SETTING], {
+  return await resealAll(db, [HMAC_SETTING], {
     host: (h) => ({
       adminTokenSealed: reseal(h.adminTokenSealed, SECRET_PURPOSE.adminToken),
       probePasswordSealed: h.probePasswordSealed

@@ -1,5 +1,5 @@
 import type { AppContext } from "../app/context.js";
-import { describeStore } from "../config/index.js";
+import { describeStore, storeOptions } from "../config/index.js";
 import { invalidInput } from "../domain/errors.js";
 import { copyStore, type StoreCopy } from "../store/copy.js";
 import { closeDb, isPostgresUrl, openDb, storeKind } from "../store/db.js";
@@ -10,11 +10,11 @@ import type { CommandResult } from "./run.js";
  * The URL's password never travels in argv (main.ts refuses one there, in the user part or the
  * query): PGPASSWORD, or the whole URL in a named variable.
  */
-export function migrateStore(
+export async function migrateStore(
   ctx: AppContext,
   opts: { to?: string; toEnv?: string },
   env: NodeJS.ProcessEnv,
-): CommandResult<StoreCopy & { from: string; to: string; next: string }> {
+): Promise<CommandResult<StoreCopy & { from: string; to: string; next: string }>> {
   if (storeKind(ctx.db) !== "sqlite")
     throw invalidInput("SOURCE_NOT_SQLITE", "the state to copy is read from the SQLite file", {
       hint: "Run without RELAY_DATABASE_URL (or with --db FILE) so that relay opens the SQLite state.",
@@ -24,9 +24,9 @@ export function migrateStore(
   const url = opts.to ?? env[opts.toEnv as string] ?? "";
   if (!isPostgresUrl(url))
     throw invalidInput("INVALID_TARGET", `${opts.to ? "--to" : opts.toEnv} must be a postgres:// URL`);
-  const target = openDb(url);
+  const target = await openDb(url, storeOptions(ctx.config));
   try {
-    const copy = copyStore(ctx.db, target, ctx.clock());
+    const copy = await copyStore(ctx.db, target, ctx.clock());
     const to = describeStore({ databaseUrl: url, dbPath: "" });
     const next = `Start every replica with RELAY_DATABASE_URL=${to} (password included) and the master key this state was opened with (${ctx.config.masterKeySource === "env" ? "RELAY_MASTER_KEY" : "the key file's content, as RELAY_MASTER_KEY"}).`;
     return {
@@ -39,6 +39,6 @@ export function migrateStore(
         ].join("\n"),
     };
   } finally {
-    closeDb(target);
+    await closeDb(target);
   }
 }

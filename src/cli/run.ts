@@ -79,7 +79,7 @@ export async function runCommand<T>(
     // The store, the context and the logger load here, when a command runs, not at start-up.
     const opener = await import("./open.js");
     close = opener.closeContext;
-    ctx = opener.openContext(config);
+    ctx = await opener.openContext(config);
     const result = await action(ctx);
     // JSON escapes control characters itself; human text from hosts and packs is made printable.
     const out = opts.json ? jsonText(result.data) : printable(result.human(result.data), { lines: true });

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { Command } from "commander";
 import { createContext } from "../app/context.js";
-import { describeStore, storeTarget } from "../config/index.js";
+import { describeStore, storeOptions, storeTarget } from "../config/index.js";
 import { isLoopback } from "../hosts/hosts.js";
 import { recoverBatches } from "../provision/recover.js";
 import { closeDb, openDb } from "../store/db.js";
@@ -20,9 +20,9 @@ export async function runServe(cmd: Command): Promise<void> {
     ]);
     const config = loadCliConfig(opts, { requireApiToken: true });
     const logger = createLogger(config.logLevel);
-    const db = openDb(storeTarget(config));
-    const ctx = createContext({ db, config, logger, processMetrics: true });
-    const scheduler = startScheduler(ctx, config.reconcileCron, config.reconcileJitterMs);
+    const db = await openDb(storeTarget(config), storeOptions(config));
+    const ctx = await createContext({ db, config, logger, processMetrics: true });
+    const scheduler = await startScheduler(ctx, config.reconcileCron, config.reconcileJitterMs);
     const work = new InFlight();
     let draining = false;
     const app = createApp(ctx, {
@@ -81,7 +81,7 @@ export async function runServe(cmd: Command): Promise<void> {
       server.close();
       // Kept-alive connections (a board left open) would hold the close; nothing is in flight now.
       (server as Server).closeAllConnections();
-      closeDb(db);
+      await closeDb(db);
       process.exit(0);
     };
     process.on("SIGINT", () => void stop("SIGINT"));

@@ -49,6 +49,8 @@ export const RelayEnv = Type.Object({
   RELAY_HOST_TIMEOUT_MS: int(100, 600_000),
   RELAY_SHUTDOWN_GRACE_MS: int(0, 3_600_000),
   RELAY_LEASE_MS: int(1_000, 3_600_000),
+  RELAY_PG_POOL_SIZE: int(1, 100),
+  RELAY_PG_STATEMENT_TIMEOUT_MS: int(100, 3_600_000),
 });
 
 export type RelayEnvValues = Static<typeof RelayEnv>;

@@ -59,6 +59,9 @@ export interface Config {
   leaseMs: number;
   /** `relay serve` on SIGTERM/SIGINT: how long accepted work may go on before it is left to recovery. */
   shutdownGraceMs: number;
+  /** PostgreSQL: RELAY_PG_POOL_SIZE connections per process, RELAY_PG_STATEMENT_TIMEOUT_MS per statement. */
+  pgPoolSize: number;
+  pgStatementTimeoutMs: number;
 }
 
 export interface LoadOptions {
@@ -76,6 +79,8 @@ export const DEFAULTS = {
   reconcileJitterMs: 30_000,
   shutdownGraceMs: 30_000,
   leaseMs: 60_000,
+  pgPoolSize: 10,
+  pgStatementTimeoutMs: 30_000,
 };
 
 const MIN_API_TOKEN_LENGTH = 16;
@@ -140,6 +145,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
     driftIgnore: parseDriftIgnore(v.RELAY_DRIFT_IGNORE, v.RELAY_DRIFT_IGNORE_FILE),
     shutdownGraceMs: v.RELAY_SHUTDOWN_GRACE_MS ?? DEFAULTS.shutdownGraceMs,
     leaseMs: v.RELAY_LEASE_MS ?? DEFAULTS.leaseMs,
+    pgPoolSize: v.RELAY_PG_POOL_SIZE ?? DEFAULTS.pgPoolSize,
+    pgStatementTimeoutMs: v.RELAY_PG_STATEMENT_TIMEOUT_MS ?? DEFAULTS.pgStatementTimeoutMs,
   };
 }
 
@@ -268,6 +275,12 @@ function resolveMasterKey(env: NodeJS.ProcessEnv, dbPath: string): { key: Buffer
 
 /** What `openDb` opens: the PostgreSQL URL when one is set, else the SQLite file. */
 export const storeTarget = (c: Pick<Config, "databaseUrl" | "dbPath">): string => c.databaseUrl ?? c.dbPath;
+
+/** How `openDb` opens PostgreSQL (ignored for SQLite). */
+export const storeOptions = (c: Pick<Config, "pgPoolSize" | "pgStatementTimeoutMs">) => ({
+  poolSize: c.pgPoolSize,
+  statementTimeoutMs: c.pgStatementTimeoutMs,
+});
 
 /** The store for logs and messages: the file, or the URL without its password. */
 export function describeStore(c: Pick<Config, "databaseUrl" | "dbPath">): string {

@@ -73,7 +73,7 @@ export interface ProviderSupportView {
   first_working_version: string | null;
 }
 
-function supportViews(ctx: AppContext, version: string | null, caps: Record<string, unknown>) {
+async function supportViews(ctx: AppContext, version: string | null, caps: Record<string, unknown>) {
   const facts = {
     version,
     caps: {
@@ -81,7 +81,7 @@ function supportViews(ctx: AppContext, version: string | null, caps: Record<stri
       chat_completions: caps.chat_completions === true,
     },
   };
-  return currentProviderDefinitions(ctx).map((def): ProviderSupportView => {
+  return (await currentProviderDefinitions(ctx)).map((def): ProviderSupportView => {
     const s = providerSupport(def, facts);
     return s.status === "supported"
       ? {
@@ -131,7 +131,7 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
       hint: "Give a plain address such as probe@example.com: ASCII letters, digits and . _ + - only, no spaces or control characters.",
     });
   }
-  if (hostNameTaken(ctx, name)) {
+  if (await hostNameTaken(ctx, name)) {
     throw conflict("HOST_EXISTS", `a host named "${name}" is already registered`, {
       hint: `Use \`relay host probe ${name}\` to refresh it.`,
     });
@@ -141,7 +141,7 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
   const adapter = ctx.hostAdapter({ hostName: name, baseUrl, adminKey });
   const report = await probe(adapter, baseUrl, "the host was not registered");
   const assessment = assessCapabilities(report, probeIdentity);
-  for (const twin of hostsWithUrl(ctx, baseUrl)) {
+  for (const twin of await hostsWithUrl(ctx, baseUrl)) {
     assessment.warnings.push({
       code: "SAME_URL",
       message: `host "${twin.name}" is registered with the same URL: one sub2api under two names is imported into and reconciled twice`,
@@ -169,22 +169,22 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
     updatedAt: now,
     lastProbedAt: now,
   };
-  insertHost(ctx, row, snapshotRow(row.id, report, assessment, now));
+  await insertHost(ctx, row, snapshotRow(row.id, report, assessment, now));
   ctx.logger.info(
     { host_id: row.id, name, status: assessment.status, version: report.version },
     "host registered",
   );
-  return getHost(ctx, row.id);
+  return await getHost(ctx, row.id);
 }
 
 export async function probeHost(ctx: AppContext, ref: string): Promise<HostView> {
-  const row = findHost(ctx, ref);
-  const adapter = hostAdapterFor(ctx, row);
+  const row = await findHost(ctx, ref);
+  const adapter = await hostAdapterFor(ctx, row);
   const kept = "the last snapshot is kept";
   const report = await probe(adapter, row.baseUrl, kept);
   // A rate limiter in the way is a passing state, not what the host is: a host probed before
   // keeps what it was last seen to be (a first probe records the blocker, with its hint).
-  if (report.blockers.includes("rate_limited") && latestSnapshot(ctx, row.id))
+  if (report.blockers.includes("rate_limited") && (await latestSnapshot(ctx, row.id)))
     throw new AppError(
       "host_rejected",
       "HOST_RATE_LIMITED",
@@ -194,22 +194,22 @@ export async function probeHost(ctx: AppContext, ref: string): Promise<HostView>
       },
     );
   const assessment = assessCapabilities(report, row.probeIdentity);
-  recordProbe(
+  await recordProbe(
     ctx,
     row.id,
     { version: report.version ?? row.version, status: assessment.status, statusReasons: assessment.reasons },
     snapshotRow(row.id, report, assessment, nowIso(ctx)),
   );
   ctx.logger.info({ host_id: row.id, status: assessment.status }, "host probed");
-  return getHost(ctx, row.id);
+  return await getHost(ctx, row.id);
 }
 
-export function listHosts(ctx: AppContext): HostView[] {
-  return listHostRows(ctx).map((row) => toView(ctx, row));
+export async function listHosts(ctx: AppContext): Promise<HostView[]> {
+  return Promise.all((await listHostRows(ctx)).map(async (row) => await toView(ctx, row)));
 }
 
-export function getHost(ctx: AppContext, ref: string): HostView {
-  return toView(ctx, findHost(ctx, ref));
+export async function getHost(ctx: AppContext, ref: string): Promise<HostView> {
+  return await toView(ctx, await findHost(ctx, ref));
 }
 
 /** The capability report; a probe that failed records nothing (`unrecorded` says what that means). */
@@ -256,8 +256,8 @@ function snapshotRow(
   };
 }
 
-function toView(ctx: AppContext, row: HostRow): HostView {
-  const snapshot = latestSnapshot(ctx, row.id);
+async function toView(ctx: AppContext, row: HostRow): Promise<HostView> {
+  const snapshot = await latestSnapshot(ctx, row.id);
   return {
     host_id: row.id,
     name: row.name,
@@ -269,7 +269,7 @@ function toView(ctx: AppContext, row: HostRow): HostView {
     warnings: snapshot?.warnings ?? [],
     capabilities: snapshot?.capabilities ?? {},
     blockers: snapshot?.blockers ?? [],
-    providers: snapshot ? supportViews(ctx, row.version, snapshot.capabilities) : [],
+    providers: snapshot ? await supportViews(ctx, row.version, snapshot.capabilities) : [],
     probe_identity: row.probeIdentity,
     probe_user: row.probeUserEmail
       ? {
@@ -298,15 +298,19 @@ export interface HostRemoval {
  * relay's records say resources it made are live there (roll those batches back first); `force`
  * only forgets them — nothing is ever deleted on the host by this verb.
  */
-export function removeHost(ctx: AppContext, ref: string, options: { force?: boolean } = {}): HostRemoval {
-  const row = findHost(ctx, ref);
-  const live = liveResourceCount(ctx, row.id);
+export async function removeHost(
+  ctx: AppContext,
+  ref: string,
+  options: { force?: boolean } = {},
+): Promise<HostRemoval> {
+  const row = await findHost(ctx, ref);
+  const live = await liveResourceCount(ctx, row.id);
   if (live > 0 && !options.force) {
     throw conflict("HOST_IN_USE", `${live} resource(s) relay made are still live on ${row.name}`, {
       hint: `Roll back its batches first (\`relay batch list --host ${row.name}\`), or add --force to forget them (they stay on the host).`,
     });
   }
-  forgetHost(ctx, row.id);
+  await forgetHost(ctx, row.id);
   ctx.logger.warn({ host_id: row.id, name: row.name, live_resources_forgotten: live }, "host removed");
   return { host_id: row.id, name: row.name, live_resources_forgotten: live };
 }

@@ -58,13 +58,13 @@ export async function lintPack(
 ): Promise<PackReport> {
   return validatePack(
     await readPackSource(source),
-    validateOptions(ctx, source, options.asOf ?? ctx.clock()),
+    await validateOptions(ctx, source, options.asOf ?? ctx.clock()),
   );
 }
 
-function validateOptions(ctx: AppContext, source: PackSource, now: Date): ValidateOptions {
+async function validateOptions(ctx: AppContext, source: PackSource, now: Date): Promise<ValidateOptions> {
   return {
-    installedProviders: providerOwners(ctx),
+    installedProviders: await providerOwners(ctx),
     allowLoopbackHttp: ctx.config.allowLoopbackUpstreams,
     now,
     onPatternAnalysis: (count) =>
@@ -99,13 +99,13 @@ export async function installPack(
   options: { force?: boolean } = {},
 ): Promise<InstallResult> {
   const files = await readPackSource(source);
-  const report = await validatePack(files, validateOptions(ctx, source, ctx.clock()));
+  const report = await validatePack(files, await validateOptions(ctx, source, ctx.clock()));
   if (!report.ok || !report.manifest) throw rejectReport(report);
   const manifest = report.manifest;
   const sourceLabel = source.kind === "path" ? (source.shown ?? source.path) : source.label;
   const warnings = report.issues.filter((i) => i.severity === "warning");
 
-  const rows = packRows(ctx, manifest.pack_id);
+  const rows = await packRows(ctx, manifest.pack_id);
   const current = rows.find((r) => r.isCurrent);
   const sameVersion = rows.find((r) => r.version === manifest.version);
   if (sameVersion && sameVersion.contentHash !== report.content_hash) {
@@ -121,7 +121,7 @@ export async function installPack(
     return {
       outcome: "unchanged",
       previous_version: current.version,
-      pack: getPack(ctx, manifest.pack_id),
+      pack: await getPack(ctx, manifest.pack_id),
       warnings,
     };
   }
@@ -144,15 +144,15 @@ export async function installPack(
   }
 
   const newIds = new Set(report.providers.map((p) => p.provider_id));
-  const removed = providerIdsOfPack(ctx, manifest.pack_id).filter((id) => !newIds.has(id));
+  const removed = (await providerIdsOfPack(ctx, manifest.pack_id)).filter((id) => !newIds.has(id));
   for (const id of removed) {
-    if (providerInUse(ctx, id)) {
+    if (await providerInUse(ctx, id)) {
       throw conflict("PROVIDER_IN_USE", `this version drops provider "${id}", which is in use on a host`, {
         hint: "Roll back that provider's batches first, or keep the provider in the pack.",
       });
     }
   }
-  writePackInstall(ctx, {
+  await writePackInstall(ctx, {
     manifest,
     providers: report.providers,
     contentHash: report.content_hash,
@@ -164,17 +164,17 @@ export async function installPack(
   return {
     outcome,
     previous_version: current?.version ?? null,
-    pack: getPack(ctx, manifest.pack_id),
+    pack: await getPack(ctx, manifest.pack_id),
     warnings,
   };
 }
 
-export function listPacks(ctx: AppContext): PackView[] {
-  return currentPackIds(ctx).map((id) => getPack(ctx, id));
+export async function listPacks(ctx: AppContext): Promise<PackView[]> {
+  return Promise.all((await currentPackIds(ctx)).map(async (id) => await getPack(ctx, id)));
 }
 
-export function getPack(ctx: AppContext, packId: string): PackView {
-  const rows = packRows(ctx, packId);
+export async function getPack(ctx: AppContext, packId: string): Promise<PackView> {
+  const rows = await packRows(ctx, packId);
   const current = rows.find((r) => r.isCurrent);
   if (!current) throw packNotFound(packId);
   return {
@@ -191,18 +191,22 @@ export function getPack(ctx: AppContext, packId: string): PackView {
   };
 }
 
-export function listPackProviders(ctx: AppContext, packId: string): ProviderDefinition[] {
-  getPack(ctx, packId);
-  return providerDefinitionsOfPack(ctx, packId);
+export async function listPackProviders(ctx: AppContext, packId: string): Promise<ProviderDefinition[]> {
+  await getPack(ctx, packId);
+  return await providerDefinitionsOfPack(ctx, packId);
 }
 
 /**
  * Removes an installed pack. Refused while any host has a record of one of its providers: the
  * definitions are what relay reads those resources with (roll the batches back first).
  */
-export function removePack(ctx: AppContext, packId: string): { pack_id: string; removed_versions: number } {
-  const pack = getPack(ctx, packId);
-  const inUse = pack.providers.filter((id) => providerInUse(ctx, id));
+export async function removePack(
+  ctx: AppContext,
+  packId: string,
+): Promise<{ pack_id: string; removed_versions: number }> {
+  const pack = await getPack(ctx, packId);
+  const inUse: string[] = [];
+  for (const id of pack.providers) if (await providerInUse(ctx, id)) inUse.push(id);
   if (inUse.length > 0) {
     throw conflict(
       "PACK_IN_USE",
@@ -212,7 +216,7 @@ export function removePack(ctx: AppContext, packId: string): { pack_id: string; 
       },
     );
   }
-  deletePack(ctx, packId);
+  await deletePack(ctx, packId);
   ctx.logger.info({ pack_id: packId }, "pack removed");
   return { pack_id: packId, removed_versions: pack.history.length };
 }

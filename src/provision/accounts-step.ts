@@ -3,7 +3,7 @@ import { idempotencyKey, logicalKey } from "../domain/naming.js";
 import type { CreateAccountInput, HostAccount } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
 import { setItem } from "../store/batches.js";
-import { inTransaction } from "../store/db.js";
+import { inTransaction, type StoreContext } from "../store/db.js";
 import { recordAccountTest } from "../store/probes.js";
 import { type Intent, type ResourceRow, recordIntents, updateResource } from "../store/resources.js";
 import { chunk, mapLimit } from "../util/concurrency.js";
@@ -22,7 +22,7 @@ interface Pending {
  * a chunk's tests run while the next chunk is created.
  */
 export async function provisionAccounts(s: SagaContext, groupId: number): Promise<void> {
-  const toCreate = recordAccountIntents(s);
+  const toCreate = await recordAccountIntents(s);
   const hostIds = new Map<number, number>();
   const tests = accountTests(s, hostIds);
   try {
@@ -37,7 +37,7 @@ export async function provisionAccounts(s: SagaContext, groupId: number): Promis
 }
 
 /** Reused keys are adopted; every new one is recorded as intended, all in one transaction. */
-function recordAccountIntents(s: SagaContext): Pending[] {
+async function recordAccountIntents(s: SagaContext): Promise<Pending[]> {
   const { ctx, internals, planned, gen, batchId } = s;
   const intents: (Intent & { key: IntakeKey })[] = [];
   for (const key of internals.keys) {
@@ -45,12 +45,12 @@ function recordAccountIntents(s: SagaContext): Pending[] {
     if (!p) continue;
     const lk = logicalKey(gen, "account", key.hash);
     if (p.action === "reuse") {
-      adopt(s, "account", lk, p.account_name, p.host_resource_id as number, key.hash);
-      setItem(ctx, batchId, key.hash, { status: "reused", result: { account_id: p.host_resource_id } });
+      await adopt(s, "account", lk, p.account_name, p.host_resource_id as number, key.hash);
+      await setItem(ctx, batchId, key.hash, { status: "reused", result: { account_id: p.host_resource_id } });
     } else if (p.action === "create") {
       const stale = internals.records.get(`account|${lk}`);
       if (stale && ["created", "reused"].includes(stale.state))
-        updateResource(ctx, stale.id, { state: "gone" });
+        await updateResource(ctx, stale.id, { state: "gone" });
       intents.push({
         ...intent(s, "account", lk, p.account_name),
         rawKeyHash: key.hash,
@@ -59,7 +59,7 @@ function recordAccountIntents(s: SagaContext): Pending[] {
       });
     }
   }
-  const rows = recordIntents(ctx, intents);
+  const rows = await recordIntents(ctx, intents);
   return intents.map((i) => ({ key: i.key, row: rows.get(i.logicalKey) as ResourceRow }));
 }
 
@@ -95,22 +95,24 @@ async function createAccounts(
   const { ctx, req, options, progress, internals, batchId, created } = s;
   const { adapter, caps, def } = internals;
   let done = 0;
-  const succeeded = ({ key, row }: Pending, id: number) => {
+  // `c`: the context to write with (inside a transaction, the transaction's).
+  const succeeded = async (c: StoreContext, { key, row }: Pending, id: number) => {
     hostIds.set(row.id, id);
-    updateResource(ctx, row.id, { hostResourceId: id, state: "created" });
-    setItem(ctx, batchId, key.hash, { status: "created", result: { account_id: id } });
+    await updateResource(c, row.id, { hostResourceId: id, state: "created" });
+    await setItem(c, batchId, key.hash, { status: "created", result: { account_id: id } });
     created.account_ids.push(id);
   };
-  const refused = ({ key, row }: Pending, code: string, message: string) => {
-    updateResource(ctx, row.id, { state: "failed" });
-    setItem(ctx, batchId, key.hash, { status: "failed", errorCode: code, errorMessage: message });
+  const refused = async (c: StoreContext, { key, row }: Pending, code: string, message: string) => {
+    await updateResource(c, row.id, { state: "failed" });
+    await setItem(c, batchId, key.hash, { status: "failed", errorCode: code, errorMessage: message });
     progress({ phase: "accounts", message: `${key.mask}: ${message}` });
     if (req.mode === "strict") throw new StepFailed("account create", `${key.mask}: ${message}`);
   };
   const one = async (p: Pending) => {
     tests.throwIfFailed();
     try {
-      succeeded(
+      await succeeded(
+        ctx,
         p,
         (await adapter.createAccount(accountInput(s, p.key, p.row.name, groupId), p.row.idempotencyKey)).id,
       );
@@ -120,7 +122,7 @@ async function createAccounts(
       // The host may have acted (or is still acting): stop and let rollback look for it by name
       // rather than call it refused.
       if (hostMayHaveActed(err)) throw new StepFailed("account create", describe(err));
-      refused(p, isHostError(err) ? err.machineCode : "ERROR", describe(err));
+      await refused(ctx, p, isHostError(err) ? err.machineCode : "ERROR", describe(err));
     }
     done += 1;
     progress({ phase: "accounts", message: `created ${p.key.mask}`, done, total: toCreate.length });
@@ -144,11 +146,12 @@ async function createAccounts(
         adapter.listAccounts({ search: `${def.provider_id}-` }),
       ))
         listed.set(a.name, a);
-      const leftovers = part.filter((p) => {
+      const leftovers: Pending[] = [];
+      for (const p of part) {
         const a = listed.get(p.row.name);
-        if (a) succeeded(p, a.id);
-        return !a;
-      });
+        if (a) await succeeded(ctx, p, a.id);
+        else leftovers.push(p);
+      }
       if (leftovers.length > 0)
         s.warnings.push("the host's batch create created nothing; accounts were created one by one");
       tests.start(part.filter((p) => hostIds.has(p.row.id)));
@@ -156,11 +159,11 @@ async function createAccounts(
       continue;
     }
     const byName = new Map(result.results.map((x) => [x.name, x]));
-    inTransaction(ctx, () => {
+    await inTransaction(ctx, async (tx) => {
       for (const p of part) {
         const r = byName.get(p.row.name);
-        if (r?.success && r.id !== undefined) succeeded(p, r.id);
-        else refused(p, "ACCOUNT_CREATE_FAILED", r?.error ?? "no result from host");
+        if (r?.success && r.id !== undefined) await succeeded(tx, p, r.id);
+        else await refused(tx, p, "ACCOUNT_CREATE_FAILED", r?.error ?? "no result from host");
         done += 1;
       }
     });
@@ -222,18 +225,18 @@ function accountTests(s: SagaContext, hostIds: Map<number, number>): AccountTest
   const running: Promise<void>[] = [];
   const failed: Pending[] = [];
   let strictFailure: StepFailed | undefined;
-  let evidence: (() => void)[] = [];
-  const flush = () => {
+  let evidence: ((tx: StoreContext) => Promise<void>)[] = [];
+  const flush = async () => {
     const pending = evidence;
     evidence = [];
     if (pending.length > 0)
-      inTransaction(ctx, () => {
-        for (const write of pending) write();
+      await inTransaction(ctx, async (tx) => {
+        for (const write of pending) await write(tx);
       });
   };
-  const queue = (write: () => void) => {
+  const queue = async (write: (tx: StoreContext) => Promise<void>) => {
     evidence.push(write);
-    if (evidence.length >= 32) flush();
+    if (evidence.length >= 32) await flush();
   };
   const test = { hostId: host.id, providerId: def.provider_id, batchId, model: def.smoke_test_model };
   // Every account of a batch has the provider's base URL and model mapping, so they serve the same
@@ -268,9 +271,9 @@ function accountTests(s: SagaContext, hostIds: Map<number, number>): AccountTest
     progress({ phase: "test", message: `${p.key.mask}: ${verdict}`, done: tested, total: started });
     if (!outcome.ok) {
       failed.push(p);
-      queue(() => {
-        recordAccountTest(ctx, { ...test, resourceId: p.row.id, accountId: id, ...outcome });
-        setItem(ctx, batchId, p.key.hash, {
+      await queue(async (tx) => {
+        await recordAccountTest(tx, { ...test, resourceId: p.row.id, accountId: id, ...outcome });
+        await setItem(tx, batchId, p.key.hash, {
           status: "failed",
           errorCode: "ACCOUNT_TEST_FAILED",
           errorMessage: outcome.error ?? "test failed",
@@ -282,9 +285,9 @@ function accountTests(s: SagaContext, hostIds: Map<number, number>): AccountTest
       return;
     }
     const served = await modelsOf(id, p.key.mask);
-    queue(() => {
-      recordAccountTest(ctx, { ...test, resourceId: p.row.id, accountId: id, ...outcome });
-      setItem(ctx, batchId, p.key.hash, { status: "tested", result: { models: served } });
+    await queue(async (tx) => {
+      await recordAccountTest(tx, { ...test, resourceId: p.row.id, accountId: id, ...outcome });
+      await setItem(tx, batchId, p.key.hash, { status: "tested", result: { models: served } });
     });
   };
   return {
@@ -299,7 +302,7 @@ function accountTests(s: SagaContext, hostIds: Map<number, number>): AccountTest
     async finish() {
       // Tests queued behind a strict failure return at once without calling the host.
       const settled = await Promise.allSettled(running);
-      flush();
+      await flush();
       if (strictFailure) throw strictFailure;
       const broken = settled.find((r) => r.status === "rejected");
       if (broken) throw broken.reason;
@@ -315,7 +318,7 @@ async function removeFailed(s: SagaContext, failed: Pending[], hostIds: Map<numb
     if (id === undefined) continue;
     try {
       await s.internals.adapter.deleteAccount(id);
-      updateResource(s.ctx, row.id, { state: "deleted" });
+      await updateResource(s.ctx, row.id, { state: "deleted" });
       s.created.account_ids = s.created.account_ids.filter((x) => x !== id);
     } catch (err) {
       s.warnings.push(`failed account #${id} could not be removed: ${describe(err)}`);

@@ -23,15 +23,15 @@ export interface Deleter {
   probeSession: () => Promise<UserSession>;
 }
 
-export function deleter(ctx: AppContext, host: HostRow, batchId: string): Deleter {
-  const adapter = hostAdapterFor(ctx, host);
+export async function deleter(ctx: AppContext, host: HostRow, batchId: string): Promise<Deleter> {
+  const adapter = await hostAdapterFor(ctx, host);
   let session: Promise<UserSession> | undefined;
   return {
     ctx,
     host,
     adapter,
     batchId,
-    batchDelete: latestCapabilities(ctx, host.id).batch_delete,
+    batchDelete: (await latestCapabilities(ctx, host.id)).batch_delete,
     // The probe key belongs to the probe user: only a session of that user can delete it.
     probeSession: () => {
       session ??= (async () => {
@@ -53,17 +53,17 @@ export async function deleteRows(d: Deleter, type: string, rows: ResourceRow[], 
   // A row without a host id was being created when the process stopped: find it by name.
   for (const row of rows.filter((r) => r.hostResourceId === null)) {
     const id = await locateByName(d, type, row);
-    if (id === undefined) updateResource(ctx, row.id, { state: "gone" });
-    else updateResource(ctx, row.id, { hostResourceId: id, state: "delete_pending" });
+    if (id === undefined) await updateResource(ctx, row.id, { state: "gone" });
+    else await updateResource(ctx, row.id, { hostResourceId: id, state: "delete_pending" });
   }
-  const pending = batchResources(ctx, batchId).filter(
+  const pending = (await batchResources(ctx, batchId)).filter(
     (r) =>
       r.resourceType === type &&
       r.origin === "created" &&
       UNDONE.includes(r.state) &&
       r.hostResourceId !== null,
   );
-  for (const r of pending) updateResource(ctx, r.id, { state: "delete_pending" });
+  for (const r of pending) await updateResource(ctx, r.id, { state: "delete_pending" });
   if (type === "account" && d.batchDelete && pending.length > 0) {
     await deleteAccountsInBatches(d, pending, failures);
     return;
@@ -72,7 +72,7 @@ export async function deleteRows(d: Deleter, type: string, rows: ResourceRow[], 
     const id = r.hostResourceId as number;
     try {
       await deleteHostResource(d.adapter, type, id, d.probeSession);
-      updateResource(ctx, r.id, { state: "deleted" });
+      await updateResource(ctx, r.id, { state: "deleted" });
     } catch (err) {
       failures.push(`${type} ${r.name} (#${id}): ${isHostError(err) ? err.message : String(err)}`);
     }
@@ -88,7 +88,7 @@ async function deleteAccountsInBatches(d: Deleter, pending: ResourceRow[], failu
       const id = r.hostResourceId as number;
       const error = failed.get(id);
       if (deleted.has(id) || (error !== undefined && /not found/i.test(error)))
-        updateResource(d.ctx, r.id, { state: "deleted" });
+        await updateResource(d.ctx, r.id, { state: "deleted" });
       else failures.push(`account ${r.name} (#${id}): ${error ?? "not deleted"}`);
     }
   }

@@ -41,10 +41,10 @@ export async function importKeys(
   options: ImportOptions = {},
 ): Promise<ImportResult> {
   const progress = options.onProgress ?? (() => {});
-  const host = findHost(ctx, req.hostRef);
+  const host = await findHost(ctx, req.hostRef);
   const key = { hostId: host.id, providerId: req.providerId, hostName: host.name };
   // Inside, `ctx` is the lease holder's: each of its writes checks the lease is still held (fencing).
-  return withProviderLock(
+  return await withProviderLock(
     ctx,
     key,
     "import",
@@ -128,8 +128,8 @@ const PLANNED: Record<Action, SubscriptionOutcome["status"]> = {
 
 async function runSaga(s: SagaContext): Promise<ImportResult> {
   const { ctx, req, plan, internals } = s;
-  ensureInstall(ctx, internals.host.id, internals.def.provider_id);
-  openBatch(ctx, req, plan, internals, s.batchId);
+  await ensureInstall(ctx, internals.host.id, internals.def.provider_id);
+  await openBatch(ctx, req, plan, internals, s.batchId);
   s.options.onBatchOpened?.(s.batchId);
   try {
     await precheckKeys(s);
@@ -137,7 +137,7 @@ async function runSaga(s: SagaContext): Promise<ImportResult> {
     await channelStep(s, groupId);
     await planStep(s, groupId);
     await provisionAccounts(s, groupId);
-    const statuses = itemStatuses(ctx, s.batchId);
+    const statuses = await itemStatuses(ctx, s.batchId);
     const working = [...statuses.values()].filter((x) => x === "tested" || x === "reused").length;
     if (working === 0) throw new StepFailed("accounts", "no account works");
     await subscriptionsStep(s, groupId);
@@ -147,7 +147,7 @@ async function runSaga(s: SagaContext): Promise<ImportResult> {
     if (err instanceof AppError && err.code === "LEASE_LOST") throw err;
     await failImport(s, err);
     if (!(err instanceof StepFailed) && !isHostError(err) && !(err instanceof AppError)) throw err;
-    return importResult(s);
+    return await importResult(s);
   }
 }
 
@@ -209,7 +209,7 @@ async function subscriptionsStep(s: SagaContext, groupId: number): Promise<void>
 async function finishImport(s: SagaContext): Promise<ImportResult> {
   const { ctx, internals, batchId } = s;
   const counts = { working: 0, failed: 0, skipped: 0 };
-  for (const x of itemStatuses(ctx, batchId).values()) {
+  for (const x of (await itemStatuses(ctx, batchId)).values()) {
     if (x === "tested" || x === "reused") counts.working += 1;
     else if (x === "failed") counts.failed += 1;
     else if (x === "skipped") counts.skipped += 1;
@@ -219,9 +219,11 @@ async function finishImport(s: SagaContext): Promise<ImportResult> {
     ...counts,
     refusedSubscriptions: s.subscriptions.filter((x) => x.status === "failed").length,
   };
-  const unproven = advanceBatch(ctx, batchId, finished, { summary: { ...s.plan.summary, ...counts } });
-  refreshProviderState(ctx, internals.host.id, internals.def.provider_id);
-  appendEvent(ctx, {
+  const unproven = await advanceBatch(ctx, batchId, finished, {
+    summary: { ...s.plan.summary, ...counts },
+  });
+  await refreshProviderState(ctx, internals.host.id, internals.def.provider_id);
+  await appendEvent(ctx, {
     kind: "import_finished",
     message: unproven.reason,
     batchId,
@@ -244,32 +246,32 @@ async function finishImport(s: SagaContext): Promise<ImportResult> {
         s.warnings.push(
           `relay created its probe user ${String(proof.evidence.probe_user)} on host ${internals.host.name} to prove access (see \`relay host show ${internals.host.name}\`)`,
         );
-      final = advanceBatch(ctx, batchId, { ...finished, access });
+      final = await advanceBatch(ctx, batchId, { ...finished, access });
     } catch (err) {
       s.warnings.push(`access probe failed: ${describe(err)}`);
     }
   }
   s.progress({ phase: "done", message: final.reason });
-  return importResult(s, access);
+  return await importResult(s, access);
 }
 
 /** Any failure: the batch is failed and rolled back; the provider's status says why. */
 async function failImport(s: SagaContext, err: unknown): Promise<void> {
   const { ctx, internals, batchId } = s;
   const why = err instanceof StepFailed ? err.message : `unexpected failure: ${describe(err)}`;
-  appendEvent(ctx, {
+  await appendEvent(ctx, {
     kind: "import_failed",
     message: why,
     batchId,
     hostId: internals.host.id,
     providerId: internals.def.provider_id,
   });
-  advanceBatch(ctx, batchId, { kind: "import_failed", why });
+  await advanceBatch(ctx, batchId, { kind: "import_failed", why });
   s.progress({ phase: "rollback", message: `rolling back: ${why}` });
   try {
     await rollbackUnlocked(ctx, batchId, `import failed (${why}); rolled back`);
   } catch (rollbackErr) {
     s.warnings.push(`rollback incomplete: ${describe(rollbackErr)}`);
   }
-  refreshProviderState(ctx, internals.host.id, internals.def.provider_id);
+  await refreshProviderState(ctx, internals.host.id, internals.def.provider_id);
 }

@@ -95,9 +95,9 @@ export async function precheckKeys(s: SagaContext): Promise<void> {
     );
   }
   if (refused.length === 0) return;
-  inTransaction(ctx, () => {
+  await inTransaction(ctx, async (tx) => {
     for (const r of refused) {
-      setItem(ctx, batchId, r.hash, {
+      await setItem(tx, batchId, r.hash, {
         status: "failed",
         errorCode: "KEY_REFUSED_BY_UPSTREAM",
         errorMessage: r.reason,

@@ -34,21 +34,21 @@ export async function buildPlan(
   ctx: AppContext,
   req: ImportRequest,
 ): Promise<{ plan: ImportPlan; internals: PlanInternals }> {
-  const host = findHost(ctx, req.hostRef);
+  const host = await findHost(ctx, req.hostRef);
   const {
     definition: def,
     packVersion,
     versionRange,
     keyPatternChecked,
-  } = getProviderDefinition(ctx, req.providerId);
+  } = await getProviderDefinition(ctx, req.providerId);
   checkRequest(host, def, versionRange, req);
-  const caps = latestCapabilities(ctx, host.id);
+  const caps = await latestCapabilities(ctx, host.id);
   refuseUnservable(host, def, caps);
   const mapping = mapProvider(def, { version: host.version, caps });
   const intake = await intakeKeys(req.keys, ctx.secrets, def.key_pattern, req.maxKeys, keyPatternChecked);
   // Read-only: the install row is created when an import actually runs.
-  const gen = getInstall(ctx, host.id, req.providerId)?.generation ?? 1;
-  const records = resourceIndex(ctx, host.id, def.provider_id);
+  const gen = (await getInstall(ctx, host.id, req.providerId))?.generation ?? 1;
+  const records = await resourceIndex(ctx, host.id, def.provider_id);
   // A live record keeps its name: a channel `reconcile --heal` re-created carries a suffix.
   const recordedName = (type: SharedResourceType, fresh: string) => {
     const r = records.get(`${type}|${logicalKey(gen, type)}`);
@@ -59,7 +59,7 @@ export async function buildPlan(
     channel: recordedName("channel", channelName(def.provider_id, ctx.installId, gen)),
     plan: recordedName("plan", planName(def.provider_id, ctx.installId, gen)),
   };
-  const adapter = hostAdapterFor(ctx, host);
+  const adapter = await hostAdapterFor(ctx, host);
   const subscriptionGroup = def.group_defaults.subscription_type === "subscription";
   let observed: Observed;
   try {

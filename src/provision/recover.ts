@@ -46,10 +46,10 @@ export interface RecoveryOutcome {
  */
 export async function recoverBatches(ctx: AppContext): Promise<RecoveryOutcome[]> {
   const outcomes: RecoveryOutcome[] = [];
-  for (const b of unfinishedBatches(ctx))
+  for (const b of await unfinishedBatches(ctx))
     outcomes.push(await underLease(ctx, b, "its import or rollback is still running", recoverOne));
   const seen = new Set(outcomes.map((o) => o.batch_id));
-  for (const b of batchesWithPendingCreates(ctx).filter((x) => !seen.has(x.id)))
+  for (const b of (await batchesWithPendingCreates(ctx)).filter((x) => !seen.has(x.id)))
     outcomes.push(await underLease(ctx, b, "its provider is busy", settlePendingCreates));
   return outcomes;
 }
@@ -63,7 +63,7 @@ async function underLease(
 ): Promise<RecoveryOutcome> {
   const key = { hostId: b.hostId, providerId: b.providerId };
   const skipped = { batch_id: b.id, previous_status: b.status, status: b.status };
-  if (providerLockIsLive(ctx, key)) return { ...skipped, action: "skipped_live", detail: busy };
+  if (await providerLockIsLive(ctx, key)) return { ...skipped, action: "skipped_live", detail: busy };
   try {
     // The lease holder's ctx: each write checks the lease is still held (fencing).
     return await withProviderLock(ctx, key, "recover", (held) => fn(held, b), ctx.config.leaseMs);
@@ -79,13 +79,13 @@ async function underLease(
  * live, and its rollback then deletes it by id), absent → `gone`.
  */
 async function settlePendingCreates(ctx: AppContext, b: BatchRow): Promise<RecoveryOutcome> {
-  const status = getBatchRow(ctx, b.id).status;
-  const d = deleter(ctx, findHost(ctx, b.hostId), b.id);
+  const status = (await getBatchRow(ctx, b.id)).status;
+  const d = await deleter(ctx, await findHost(ctx, b.hostId), b.id);
   const settled: string[] = [];
   try {
-    for (const row of batchResources(ctx, b.id).filter((r) => r.state === "create_pending")) {
+    for (const row of (await batchResources(ctx, b.id)).filter((r) => r.state === "create_pending")) {
       const id = await locateByName(d, row.resourceType, row);
-      settlePendingCreate(ctx, row.id, id);
+      await settlePendingCreate(ctx, row.id, id);
       settled.push(`${row.resourceType} ${row.name}: ${id === undefined ? "not on the host" : `#${id}`}`);
     }
   } catch (err) {
@@ -97,9 +97,9 @@ async function settlePendingCreates(ctx: AppContext, b: BatchRow): Promise<Recov
       detail: `could not look up unfinished creates on the host: ${(err as Error).message}`,
     };
   } finally {
-    refreshProviderState(ctx, b.hostId, b.providerId);
+    await refreshProviderState(ctx, b.hostId, b.providerId);
   }
-  appendEvent(ctx, {
+  await appendEvent(ctx, {
     kind: "recovery",
     message: `settled creates a crash left unrecorded: ${settled.join("; ")}`,
     batchId: b.id,
@@ -116,7 +116,7 @@ async function settlePendingCreates(ctx: AppContext, b: BatchRow): Promise<Recov
 }
 
 async function recoverOne(ctx: AppContext, b: BatchRow): Promise<RecoveryOutcome> {
-  appendEvent(ctx, {
+  await appendEvent(ctx, {
     kind: "recovery",
     message: `recovering a batch left ${b.status}`,
     batchId: b.id,
@@ -131,15 +131,15 @@ async function recoverOne(ctx: AppContext, b: BatchRow): Promise<RecoveryOutcome
     detail: (err as Error).message,
   });
   if (b.mode === "partial" && b.status === "running") {
-    const kept = keepPassingAccounts(ctx, b.id);
+    const kept = await keepPassingAccounts(ctx, b.id);
     if (kept > 0) {
       try {
         await rollbackUnlocked(ctx, b.id, "interrupted; removing what was not finished");
       } catch (err) {
         // The unfinished part could not be removed: the batch stays `failed` (rollback_failed)
         // so that the next recovery or `relay batch rollback` finishes the job.
-        restoreKept(ctx, b.id);
-        refreshProviderState(ctx, b.hostId, b.providerId);
+        await restoreKept(ctx, b.id);
+        await refreshProviderState(ctx, b.hostId, b.providerId);
         return failed(err);
       }
       return finishPartial(ctx, b.id, b.hostId, b.providerId, kept);
@@ -163,23 +163,23 @@ async function recoverOne(ctx: AppContext, b: BatchRow): Promise<RecoveryOutcome
  * Marks the tested accounts of an interrupted partial batch as kept: their rows become `reused`
  * (origin stays the batch) so the rollback that follows skips them, and are restored afterwards.
  */
-function keepPassingAccounts(ctx: AppContext, batchId: string): number {
-  const passed = passedAccountTests(ctx, batchId);
-  const rows = batchResources(ctx, batchId);
+async function keepPassingAccounts(ctx: AppContext, batchId: string): Promise<number> {
+  const passed = await passedAccountTests(ctx, batchId);
+  const rows = await batchResources(ctx, batchId);
   const keep = rows.filter((r) => r.resourceType === "account" && r.state === "created" && passed.has(r.id));
   // With no passing account nothing is kept: the group, channel and plan go with the rest.
   if (keep.length === 0) return 0;
   const parents = rows.filter(
     (r) => ["group", "channel", "plan"].includes(r.resourceType) && r.state === "created",
   );
-  for (const r of [...keep, ...parents]) updateResource(ctx, r.id, { state: "reused" });
+  for (const r of [...keep, ...parents]) await updateResource(ctx, r.id, { state: "reused" });
   return keep.length;
 }
 
 /** Undoes keepPassingAccounts' marking when the clean-up could not run. */
-function restoreKept(ctx: AppContext, batchId: string) {
-  for (const r of batchResources(ctx, batchId))
-    if (r.state === "reused" && r.origin === "created") updateResource(ctx, r.id, { state: "created" });
+async function restoreKept(ctx: AppContext, batchId: string) {
+  for (const r of await batchResources(ctx, batchId))
+    if (r.state === "reused" && r.origin === "created") await updateResource(ctx, r.id, { state: "created" });
 }
 
 async function finishPartial(
@@ -189,10 +189,10 @@ async function finishPartial(
   providerId: string,
   kept: number,
 ): Promise<RecoveryOutcome> {
-  for (const r of batchResources(ctx, batchId)) {
-    if (r.state === "reused" && r.origin === "created") updateResource(ctx, r.id, { state: "created" });
+  for (const r of await batchResources(ctx, batchId)) {
+    if (r.state === "reused" && r.origin === "created") await updateResource(ctx, r.id, { state: "created" });
     if (r.resourceType === "account" && r.rawKeyHash) {
-      setItem(
+      await setItem(
         ctx,
         batchId,
         r.rawKeyHash,
@@ -206,12 +206,12 @@ async function finishPartial(
       );
     }
   }
-  const { reason } = advanceBatch(ctx, batchId, { kind: "recovery_kept", kept });
-  refreshProviderState(ctx, hostId, providerId);
+  const { reason } = await advanceBatch(ctx, batchId, { kind: "recovery_kept", kept });
+  await refreshProviderState(ctx, hostId, providerId);
   return {
     batch_id: batchId,
     previous_status: "running",
-    status: getBatch(ctx, batchId).status,
+    status: (await getBatch(ctx, batchId)).status,
     action: "kept_working_accounts",
     detail: reason,
   };

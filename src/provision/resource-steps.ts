@@ -13,9 +13,9 @@ export async function createRecorded(
   name: string,
   call: (row: ResourceRow) => Promise<{ id: number; attrs?: Record<string, unknown> }>,
 ): Promise<number> {
-  const row = recordIntent(s.ctx, intent(s, type, lk, name));
+  const row = await recordIntent(s.ctx, intent(s, type, lk, name));
   const made = await step(type, () => call(row));
-  updateResource(s.ctx, row.id, {
+  await updateResource(s.ctx, row.id, {
     hostResourceId: made.id,
     state: "created",
     ...(made.attrs ? { attrs: made.attrs } : {}),
@@ -28,9 +28,9 @@ function planned(s: SagaContext, type: SharedResourceType): PlannedResource | un
 }
 
 /** A shared resource the plan reuses: recorded (adopted) and its host id returned. */
-function reuse(s: SagaContext, p: PlannedResource): number {
+async function reuse(s: SagaContext, p: PlannedResource): Promise<number> {
   const id = p.host_resource_id as number;
-  adopt(s, p.type, logicalKey(s.gen, p.type), p.name, id);
+  await adopt(s, p.type, logicalKey(s.gen, p.type), p.name, id);
   return id;
 }
 
@@ -50,7 +50,7 @@ function limits(g: {
 export async function groupStep(s: SagaContext): Promise<number> {
   s.progress({ phase: "group", message: "group" });
   const p = planned(s, "group");
-  if (p?.action === "reuse") return reuse(s, p);
+  if (p?.action === "reuse") return await reuse(s, p);
   const { def, mapping, adapter } = s.internals;
   let made: HostGroup | undefined;
   const id = await createRecorded(s, "group", logicalKey(s.gen, "group"), p?.name ?? "", async (row) => {
@@ -84,7 +84,7 @@ export async function groupStep(s: SagaContext): Promise<number> {
 /** Step 2: the channel that carries the pack's pricing, where the host has channels. */
 export async function channelStep(s: SagaContext, groupId: number): Promise<void> {
   const p = planned(s, "channel");
-  if (p?.action === "reuse") reuse(s, p);
+  if (p?.action === "reuse") await reuse(s, p);
   if (p?.action !== "create") return;
   s.progress({ phase: "channel", message: "channel" });
   const { mapping, adapter } = s.internals;
@@ -108,7 +108,7 @@ export async function channelStep(s: SagaContext, groupId: number): Promise<void
 /** Step 3: the payment plan (a storefront item), when asked for and the host has plans. */
 export async function planStep(s: SagaContext, groupId: number): Promise<void> {
   const p = planned(s, "plan");
-  if (p?.action === "reuse") reuse(s, p);
+  if (p?.action === "reuse") await reuse(s, p);
   const offer = s.internals.def.plan;
   if (p?.action !== "create" || !offer) return;
   s.progress({ phase: "plan_resource", message: "payment plan" });

@@ -18,14 +18,19 @@ export interface RollbackPreview {
 }
 
 /** A rollback's dry run (`relay batch rollback --dry-run`, the API's `dry_run`): nothing changes. */
-export function rollbackPreview(ctx: AppContext, batchId: string): RollbackPreview {
-  return { batch_id: batchId, would_delete: rollbackPlan(ctx, batchId) };
+export async function rollbackPreview(ctx: AppContext, batchId: string): Promise<RollbackPreview> {
+  return { batch_id: batchId, would_delete: await rollbackPlan(ctx, batchId) };
 }
 
 /** What a rollback of this batch would delete, in the order it would: read from the records only. */
-export function rollbackPlan(ctx: AppContext, batchId: string): RollbackPreview["would_delete"] {
-  getBatchRow(ctx, batchId); // BATCH_NOT_FOUND for an unknown id
-  const rows = batchResources(ctx, batchId).filter((r) => r.origin === "created" && UNDONE.includes(r.state));
+export async function rollbackPlan(
+  ctx: AppContext,
+  batchId: string,
+): Promise<RollbackPreview["would_delete"]> {
+  await getBatchRow(ctx, batchId); // BATCH_NOT_FOUND for an unknown id
+  const rows = (await batchResources(ctx, batchId)).filter(
+    (r) => r.origin === "created" && UNDONE.includes(r.state),
+  );
   return ORDER.flatMap((type) =>
     rows
       .filter((r) => r.resourceType === type)
@@ -43,16 +48,16 @@ export async function rollbackBatch(
   batchId: string,
   options: { reason?: string; onProgress?: (message: string) => void } = {},
 ): Promise<BatchView> {
-  const batch = getBatchRow(ctx, batchId);
-  if (batch.status === "rolled_back") return getBatch(ctx, batchId);
-  const host = findHost(ctx, batch.hostId);
+  const batch = await getBatchRow(ctx, batchId);
+  if (batch.status === "rolled_back") return await getBatch(ctx, batchId);
+  const host = await findHost(ctx, batch.hostId);
   const key = { hostId: host.id, providerId: batch.providerId, hostName: host.name };
-  return withProviderLock(
+  return await withProviderLock(
     ctx,
     key,
     "rollback",
     async (ctx) => {
-      refuseIfOthersDepend(ctx, batch.id, batch.hostId, batch.providerId);
+      await refuseIfOthersDepend(ctx, batch.id, batch.hostId, batch.providerId);
       return rollbackUnlocked(ctx, batchId, options.reason ?? "rolled back on request", options.onProgress);
     },
     ctx.config.leaseMs,
@@ -82,13 +87,15 @@ async function rollbackSteps(
   reason: string,
   onProgress?: (message: string) => void,
 ): Promise<BatchView> {
-  const batch = getBatchRow(ctx, batchId);
-  const host = findHost(ctx, batch.hostId);
+  const batch = await getBatchRow(ctx, batchId);
+  const host = await findHost(ctx, batch.hostId);
   const where = { batchId, hostId: host.id, providerId: batch.providerId };
-  advanceBatch(ctx, batchId, { kind: "rollback_started", reason });
-  appendEvent(ctx, { kind: "rollback_started", message: reason, ...where });
-  const del = deleter(ctx, host, batchId);
-  const rows = batchResources(ctx, batchId).filter((r) => r.origin === "created" && UNDONE.includes(r.state));
+  await advanceBatch(ctx, batchId, { kind: "rollback_started", reason });
+  await appendEvent(ctx, { kind: "rollback_started", message: reason, ...where });
+  const del = await deleter(ctx, host, batchId);
+  const rows = (await batchResources(ctx, batchId)).filter(
+    (r) => r.origin === "created" && UNDONE.includes(r.state),
+  );
   const failures: string[] = [];
   for (const type of ORDER) {
     const ofType = rows.filter((r) => r.resourceType === type);
@@ -103,24 +110,28 @@ async function rollbackSteps(
     if (failures.length > 0) break;
   }
   if (failures.length > 0) {
-    const why = advanceBatch(ctx, batchId, { kind: "rollback_incomplete", failures }).reason;
-    refreshProviderState(ctx, host.id, batch.providerId);
-    appendEvent(ctx, { kind: "rollback_failed", message: why, ...where });
+    const why = (await advanceBatch(ctx, batchId, { kind: "rollback_incomplete", failures })).reason;
+    await refreshProviderState(ctx, host.id, batch.providerId);
+    await appendEvent(ctx, { kind: "rollback_failed", message: why, ...where });
     throw new AppError("host_rejected", "ROLLBACK_INCOMPLETE", why, {
       hint: `Run \`relay batch rollback ${batchId}\` again once the host is healthy.`,
     });
   }
-  markItemsRolledBack(ctx, batchId);
-  if (rows.some((r) => r.resourceType === "group")) bumpGeneration(ctx, host.id, batch.providerId);
-  advanceBatch(ctx, batchId, { kind: "rollback_done", reason });
-  refreshProviderState(ctx, host.id, batch.providerId);
-  appendEvent(ctx, { kind: "rolled_back", message: `rolled back ${rows.length} resource(s)`, ...where });
-  return getBatch(ctx, batchId);
+  await markItemsRolledBack(ctx, batchId);
+  if (rows.some((r) => r.resourceType === "group")) await bumpGeneration(ctx, host.id, batch.providerId);
+  await advanceBatch(ctx, batchId, { kind: "rollback_done", reason });
+  await refreshProviderState(ctx, host.id, batch.providerId);
+  await appendEvent(ctx, {
+    kind: "rolled_back",
+    message: `rolled back ${rows.length} resource(s)`,
+    ...where,
+  });
+  return await getBatch(ctx, batchId);
 }
 
 /** Rolling back a batch whose group other live batches' accounts sit in would strand them. */
-function refuseIfOthersDepend(ctx: AppContext, batchId: string, hostId: string, providerId: string) {
-  const mine = batchResources(ctx, batchId).filter(
+async function refuseIfOthersDepend(ctx: AppContext, batchId: string, hostId: string, providerId: string) {
+  const mine = (await batchResources(ctx, batchId)).filter(
     (r) =>
       ["group", "channel", "plan"].includes(r.resourceType) &&
       r.origin === "created" &&
@@ -128,7 +139,7 @@ function refuseIfOthersDepend(ctx: AppContext, batchId: string, hostId: string, 
   );
   if (mine.length === 0) return;
   const generations = new Set(mine.map((r) => r.logicalKey.split(":")[0]));
-  const dependents = liveResources(ctx, hostId, providerId).filter(
+  const dependents = (await liveResources(ctx, hostId, providerId)).filter(
     (r) =>
       r.batchId !== batchId && r.resourceType === "account" && generations.has(r.logicalKey.split(":")[0]),
   );

@@ -73,7 +73,7 @@ export function intent(s: SagaContext, type: ResourceType, lk: string, name: str
  * A reused resource: a live record stays as it is; an orphan left by a crashed batch (on the host,
  * with our tag, not recorded as live) is recorded as created by this batch so rollback covers it.
  */
-export function adopt(
+export async function adopt(
   s: SagaContext,
   type: ResourceType,
   lk: string,
@@ -82,25 +82,28 @@ export function adopt(
   hash?: string,
 ) {
   const { ctx, internals } = s;
-  const existing = findResource(ctx, internals.host.id, internals.def.provider_id, type, lk);
+  const existing = await findResource(ctx, internals.host.id, internals.def.provider_id, type, lk);
   if (
     existing &&
     ["created", "reused"].includes(existing.state) &&
     existing.hostResourceId === hostResourceId
   )
     return;
-  const row = recordIntent(ctx, { ...intent(s, type, lk, name), ...(hash ? { rawKeyHash: hash } : {}) });
-  updateResource(ctx, row.id, { hostResourceId, state: "created" });
+  const row = await recordIntent(ctx, {
+    ...intent(s, type, lk, name),
+    ...(hash ? { rawKeyHash: hash } : {}),
+  });
+  await updateResource(ctx, row.id, { hostResourceId, state: "created" });
 }
 
 /** Records the batch and one item per key (skipped keys already final) before any host write. */
-export function openBatch(
+export async function openBatch(
   ctx: AppContext,
   req: ImportRequest,
   plan: ImportPlan,
   internals: PlanInternals,
   batchId: string,
-): void {
+): Promise<void> {
   const planned = new Map(plan.keys.map((k) => [k.position, k]));
   const items: ItemSeed[] = internals.keys.map((k) => {
     const p = planned.get(k.position);
@@ -120,7 +123,7 @@ export function openBatch(
       line: p?.line,
     };
   });
-  insertBatch(
+  await insertBatch(
     ctx,
     {
       id: batchId,
@@ -141,7 +144,7 @@ export function openBatch(
     },
     items,
   );
-  appendEvent(ctx, {
+  await appendEvent(ctx, {
     kind: "import_started",
     message: `${req.mode} import of ${plan.keys.length} key(s)`,
     batchId,
@@ -151,11 +154,14 @@ export function openBatch(
 }
 
 /** The answer of an import, read back from what was recorded. */
-export function importResult(s: SagaContext, access?: ImportResult["access_closure_status"]): ImportResult {
+export async function importResult(
+  s: SagaContext,
+  access?: ImportResult["access_closure_status"],
+): Promise<ImportResult> {
   const { ctx, batchId, internals } = s;
-  const batch = getBatchRow(ctx, batchId);
+  const batch = await getBatchRow(ctx, batchId);
   const lines = new Map(s.plan.keys.map((k) => [k.position, k.line]));
-  const keys = listItems(ctx, batchId).map((i) => ({
+  const keys = (await listItems(ctx, batchId)).map((i) => ({
     line: lines.get(i.position) ?? null,
     key: i.keyMask,
     status: i.status,
@@ -168,7 +174,8 @@ export function importResult(s: SagaContext, access?: ImportResult["access_closu
     batch_id: batchId,
     status: batch.status,
     status_reason: batch.statusReason,
-    provider_status: getInstall(ctx, internals.host.id, internals.def.provider_id)?.status ?? "validated",
+    provider_status:
+      (await getInstall(ctx, internals.host.id, internals.def.provider_id))?.status ?? "validated",
     access_closure_status: access ?? "not_verified",
     created: rolledBack ? { group_id: null, channel_id: null, plan_id: null, account_ids: [] } : s.created,
     keys,

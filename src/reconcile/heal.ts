@@ -118,7 +118,7 @@ async function healOne(h: Healer, f: Finding, row: ResourceRow): Promise<string 
       groupIds: [gid],
       modelPricing: mapProvider(h.def, { version: h.version, caps: h.caps }).pricing,
     });
-    updateResource(h.ctx, row.id, {
+    await updateResource(h.ctx, row.id, {
       hostResourceId: ch.id,
       name,
       attrs: { ...row.attrs, group_ids: ch.groupIds },

@@ -40,7 +40,7 @@ export class HostPass {
   ): Promise<Observed | undefined> {
     this.#snapshot ??= this.#take(adapter, caps);
     const s = await this.#snapshot;
-    if (changedSince(this.ctx, this.hostId, providerId, s.takenAt)) return undefined;
+    if (await changedSince(this.ctx, this.hostId, providerId, s.takenAt)) return undefined;
     const groupIds = new Set(
       rows.filter((r) => r.resourceType === "group").map((r) => r.hostResourceId as number),
     );

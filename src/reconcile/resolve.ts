@@ -21,24 +21,24 @@ export async function resolveLostCreates(
   providerId: string,
   findings: Finding[],
 ): Promise<string[]> {
-  const records = resourcesOf(ctx, providerId, hostId);
+  const records = await resourcesOf(ctx, providerId, hostId);
   const done: string[] = [];
   const orphans = findings
     .filter((f) => f.kind === "unexpected" && f.host_resource_id !== null)
     .sort((a, b) => DELETE_ORDER.indexOf(a.resource_type) - DELETE_ORDER.indexOf(b.resource_type));
   for (const f of orphans) {
     const record = records.find((r) => r.resourceType === f.resource_type && r.name === f.name);
-    const batch = record?.batchId ? getBatchRow(ctx, record.batchId) : undefined;
+    const batch = record?.batchId ? await getBatchRow(ctx, record.batchId) : undefined;
     const action = orphanAction(record, batch?.status);
     if (action === "report" || !record || !batch) continue;
     const id = f.host_resource_id as number;
     try {
       if (action === "adopt") {
-        updateResource(ctx, record.id, { hostResourceId: id, state: "created" });
+        await updateResource(ctx, record.id, { hostResourceId: id, state: "created" });
         f.message = `${f.resource_type} ${f.name} (#${id}) was created but its answer was lost; adopted into batch ${batch.id}`;
       } else {
         await deleteHostResource(adapter, f.resource_type, id);
-        updateResource(ctx, record.id, { hostResourceId: id, state: "deleted" });
+        await updateResource(ctx, record.id, { hostResourceId: id, state: "deleted" });
         f.message = `${f.resource_type} ${f.name} (#${id}) was created after batch ${batch.id} gave it up; deleted`;
       }
       f.healed = true;

@@ -92,15 +92,15 @@ export async function reconcileProvider(
   input: { hostRef: string; providerId: string },
   options: ReconcileOptions,
 ): Promise<ReconcileResult> {
-  const host = findHost(ctx, input.hostRef);
-  const install = getInstall(ctx, host.id, input.providerId);
+  const host = await findHost(ctx, input.hostRef);
+  const install = await getInstall(ctx, host.id, input.providerId);
   if (!install)
     throw new AppError(
       "not_found",
       "PROVIDER_NOT_ON_HOST",
       `${input.providerId} was never imported on ${host.name}`,
     );
-  const runId = openRun(ctx, {
+  const runId = await openRun(ctx, {
     hostId: host.id,
     providerId: input.providerId,
     trigger: options.trigger,
@@ -111,7 +111,7 @@ export async function reconcileProvider(
     ...{ started: Date.now(), calls: 0, policy: retestPolicy(options), tested: 0, ignored: [] },
   };
   if (install.status === "disabled")
-    return finish(run, "skipped", [], [], "provider is disabled on this host", null);
+    return await finish(run, "skipped", [], [], "provider is disabled on this host", null);
   const key = { hostId: host.id, providerId: input.providerId, hostName: host.name };
   try {
     return await withProviderLock(
@@ -124,7 +124,7 @@ export async function reconcileProvider(
   } catch (err) {
     if (err instanceof AppError && err.code === "PROVIDER_BUSY") {
       if (options.trigger === "schedule")
-        return finish(
+        return await finish(
           run,
           "skipped",
           [],
@@ -132,7 +132,7 @@ export async function reconcileProvider(
           "an import, rollback or reconcile of this provider is running",
           null,
         );
-      discardRun(ctx, runId);
+      await discardRun(ctx, runId);
     }
     throw err;
   }
@@ -145,15 +145,16 @@ function retestPolicy(options: ReconcileOptions): RetestPolicy {
 async function reconcileLocked(run: Run): Promise<ReconcileResult> {
   const { ctx, host, install } = run;
   try {
-    const { definition: def, versionRange } = getProviderDefinition(ctx, install.providerId);
-    const caps = latestCapabilities(ctx, host.id);
+    const { definition: def, versionRange } = await getProviderDefinition(ctx, install.providerId);
+    const caps = await latestCapabilities(ctx, host.id);
     const findings = compatibility(host, install.providerId, versionRange);
     const counting: AppContext = {
       ...ctx,
       hostAdapter: (o) => ctx.hostAdapter({ ...o, onCall: () => (run.calls += 1) }),
     };
-    const adapter = hostAdapterFor(counting, host);
-    const rows = liveResources(ctx, host.id, install.providerId).filter((r) => r.hostResourceId !== null);
+    const adapter = await hostAdapterFor(counting, host);
+    const live = await liveResources(ctx, host.id, install.providerId);
+    const rows = live.filter((r) => r.hostResourceId !== null);
     const observed =
       (await run.options.pass?.observe(adapter, install.providerId, caps, rows)) ??
       (await observe(adapter, install.providerId, caps, rows));
@@ -178,7 +179,7 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
     const accounts = pickRetests(
       rows.filter((r) => r.resourceType === "account" && present.has(r.hostResourceId as number)),
       (r) => r.hostResourceId as number,
-      accountsFailingBefore(ctx, host.id, install.providerId, run.runId),
+      await accountsFailingBefore(ctx, host.id, install.providerId, run.runId),
       run.policy,
     );
     run.tested = accounts.length;
@@ -189,9 +190,9 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
       reprove(counting, host.id, install.providerId, accessFindings, run.options.pass),
     ]);
     findings.push(...tested, ...accessFindings);
-    return finish(run, "ok", findings, healed, "", access);
+    return await finish(run, "ok", findings, healed, "", access);
   } catch (err) {
-    finish(run, "error", [], [], err instanceof Error ? err.message : String(err), null);
+    await finish(run, "error", [], [], err instanceof Error ? err.message : String(err), null);
     throw fromHostError(err, host.baseUrl);
   }
 }
@@ -266,29 +267,29 @@ async function reprove(
 }
 
 /** Records the run, recomputes the provider's status from it, and counts it in the metrics. */
-function finish(
+async function finish(
   run: Run,
   outcome: ReconcileOutcome,
   findings: Finding[],
   healed: string[],
   reason: string,
   access: string | null,
-): ReconcileResult {
+): Promise<ReconcileResult> {
   const { ctx, host, install } = run;
   const durationMs = Date.now() - run.started;
   const record = (o: ReconcileOutcome, status: string | null) =>
     finishRun(ctx, run.runId, { outcome: o, newStatus: status, findings, hostCalls: run.calls, durationMs });
-  let status: string | null = getInstall(ctx, host.id, install.providerId)?.status ?? null;
+  let status: string | null = (await getInstall(ctx, host.id, install.providerId))?.status ?? null;
   if (outcome === "ok") {
     // The run's findings are facts the status is decided from: record them, then decide.
-    record(outcome, status);
-    const next = refreshProviderState(ctx, host.id, install.providerId);
+    await record(outcome, status);
+    const next = await refreshProviderState(ctx, host.id, install.providerId);
     outcome = reconcileOutcome(next.status, findings);
     status = next.status;
     reason = next.reason;
   }
-  record(outcome, status);
-  if (outcome !== "skipped") markReconciled(ctx, host.id, install.providerId);
+  await record(outcome, status);
+  if (outcome !== "skipped") await markReconciled(ctx, host.id, install.providerId);
   ctx.metrics.reconcileRuns.inc({ trigger: run.options.trigger, outcome });
   ctx.logger.info(
     {
@@ -324,13 +325,13 @@ function finish(
 }
 
 /** Every (host, provider) not disabled — on one host when `hostRef` is given — for `--all` and the scheduler. */
-export function reconcileTargets(
+export async function reconcileTargets(
   ctx: AppContext,
   hostRef?: string,
-): { hostId: string; hostName: string; providerId: string }[] {
-  const only = hostRef === undefined ? undefined : findHost(ctx, hostRef);
-  const names = new Map(listHostRows(ctx).map((h) => [h.id, h.name]));
-  return listInstalls(ctx)
+): Promise<{ hostId: string; hostName: string; providerId: string }[]> {
+  const only = hostRef === undefined ? undefined : await findHost(ctx, hostRef);
+  const names = new Map((await listHostRows(ctx)).map((h) => [h.id, h.name]));
+  return (await listInstalls(ctx))
     .filter((r) => r.status !== "disabled" && (only === undefined || r.hostId === only.id))
     .map(({ hostId, providerId }) => ({ hostId, hostName: names.get(hostId) ?? hostId, providerId }));
 }
@@ -349,8 +350,8 @@ export async function reconcileAll(
     onResult?: (r: ReconcileResult) => void;
   },
 ): Promise<ReconcileResult[]> {
-  const byHost = new Map<string, ReturnType<typeof reconcileTargets>>();
-  for (const t of reconcileTargets(ctx, options.hostRef))
+  const byHost = new Map<string, Awaited<ReturnType<typeof reconcileTargets>>>();
+  for (const t of await reconcileTargets(ctx, options.hostRef))
     byHost.set(t.hostId, [...(byHost.get(t.hostId) ?? []), t]);
   const perHost = await mapLimit([...byHost], 4, ([hostId, targets]) => {
     const pass = new HostPass(ctx, hostId);

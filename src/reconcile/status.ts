@@ -31,10 +31,14 @@ export interface ProviderStatusView {
   hosts: ProviderHostStatus[];
 }
 
-export function providerStatus(ctx: AppContext, providerId: string, hostRef?: string): ProviderStatusView {
-  const rows = providerStatusRows(ctx, providerId, hostRef);
+export async function providerStatus(
+  ctx: AppContext,
+  providerId: string,
+  hostRef?: string,
+): Promise<ProviderStatusView> {
+  const rows = await providerStatusRows(ctx, providerId, hostRef);
   if (rows.length === 0) {
-    if (hostRef) findHost(ctx, hostRef); // HOST_NOT_FOUND when the host itself is unknown
+    if (hostRef) await findHost(ctx, hostRef); // HOST_NOT_FOUND when the host itself is unknown
     throw notFound(
       "PROVIDER_NOT_ON_HOST",
       `${providerId} has never been imported${hostRef ? ` on ${hostRef}` : ""}`,
@@ -43,26 +47,26 @@ export function providerStatus(ctx: AppContext, providerId: string, hostRef?: st
   return {
     provider_id: providerId,
     hosts: rows.map((r) => ({
-      host_id: r.host_id,
-      host_name: r.host_name,
+      host_id: r.hostId,
+      host_name: r.hostName,
       status: r.status,
-      reason: r.status_reason,
-      status_changed_at: r.status_changed_at,
-      access_state: r.access_state as AccessState,
+      reason: r.statusReason,
+      status_changed_at: r.statusChangedAt,
+      access_state: r.accessState as AccessState,
       generation: r.generation,
       last_reconcile:
-        r.run_id === null
+        r.runId === null
           ? null
           : {
-              run_id: r.run_id,
-              trigger: r.run_trigger as string,
-              outcome: r.run_outcome as string,
-              started_at: r.run_started_at as string,
-              duration_ms: r.run_duration_ms,
-              host_calls: r.run_host_calls ?? 0,
-              findings: describeFindings(JSON.parse(r.run_findings ?? "[]") as Finding[], {
+              run_id: r.runId,
+              trigger: r.runTrigger as string,
+              outcome: r.runOutcome as string,
+              started_at: r.runStartedAt as string,
+              duration_ms: r.runDurationMs,
+              host_calls: r.runHostCalls ?? 0,
+              findings: describeFindings(JSON.parse(r.runFindings ?? "[]") as Finding[], {
                 providerId,
-                hostName: r.host_name,
+                hostName: r.hostName,
               }),
             },
     })),
@@ -81,10 +85,14 @@ export interface ResourceView {
   updated_at: string;
 }
 
-export function providerResources(ctx: AppContext, providerId: string, hostRef?: string): ResourceView[] {
-  getProviderDefinition(ctx, providerId); // 404 for a provider no installed pack defines
-  const hostId = hostRef ? findHost(ctx, hostRef).id : undefined;
-  return resourcesOf(ctx, providerId, hostId).map((r) => ({
+export async function providerResources(
+  ctx: AppContext,
+  providerId: string,
+  hostRef?: string,
+): Promise<ResourceView[]> {
+  await getProviderDefinition(ctx, providerId); // 404 for a provider no installed pack defines
+  const hostId = hostRef ? (await findHost(ctx, hostRef)).id : undefined;
+  return (await resourcesOf(ctx, providerId, hostId)).map((r) => ({
     host_id: r.hostId,
     type: r.resourceType,
     name: r.name,
@@ -105,12 +113,12 @@ export interface ProviderListItem {
 }
 
 /** Every provider of the installed packs, with its status on each host it was imported to. */
-export function listProviders(ctx: AppContext, hostRef?: string): ProviderListItem[] {
-  const only = hostRef === undefined ? undefined : findHost(ctx, hostRef);
-  const names = new Map(listHostRows(ctx).map((h) => [h.id, h.name]));
-  const owners = providerOwners(ctx);
-  const installs = listInstalls(ctx).filter((i) => only === undefined || i.hostId === only.id);
-  return currentProviderDefinitions(ctx).map((def) => ({
+export async function listProviders(ctx: AppContext, hostRef?: string): Promise<ProviderListItem[]> {
+  const only = hostRef === undefined ? undefined : await findHost(ctx, hostRef);
+  const names = new Map((await listHostRows(ctx)).map((h) => [h.id, h.name]));
+  const owners = await providerOwners(ctx);
+  const installs = (await listInstalls(ctx)).filter((i) => only === undefined || i.hostId === only.id);
+  return (await currentProviderDefinitions(ctx)).map((def) => ({
     provider_id: def.provider_id,
     display_name: def.display_name,
     pack_id: owners.get(def.provider_id) ?? "",

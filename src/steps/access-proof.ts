@@ -88,29 +88,29 @@ export async function runAccessProbe(
   input: { hostRef: string; providerId: string; batchId?: string },
   shared: ProbeSessionCache = {},
 ): Promise<AccessStatusView> {
-  const host = findHost(ctx, input.hostRef);
-  const { definition: def } = getProviderDefinition(ctx, input.providerId);
-  const gen = ensureInstall(ctx, host.id, def.provider_id).generation;
-  const groupRow = findResource(ctx, host.id, def.provider_id, "group", logicalKey(gen, "group"));
+  const host = await findHost(ctx, input.hostRef);
+  const { definition: def } = await getProviderDefinition(ctx, input.providerId);
+  const gen = (await ensureInstall(ctx, host.id, def.provider_id)).generation;
+  const groupRow = await findResource(ctx, host.id, def.provider_id, "group", logicalKey(gen, "group"));
   const evidence: ProofEvidence = { subscription: "not_applicable", selfService: "not_applicable" };
-  const finish = (batchId: string | null, gateway: GatewayRecord | null = null) =>
-    record(ctx, host.id, def.provider_id, batchId, evidence, gateway);
+  const finish = async (batchId: string | null, gateway: GatewayRecord | null = null) =>
+    await record(ctx, host.id, def.provider_id, batchId, evidence, gateway);
   if (!groupRow || !["created", "reused"].includes(groupRow.state) || groupRow.hostResourceId === null) {
     evidence.unverifiable = `provider ${def.provider_id} is not imported on this host (no ${groupName(def.provider_id, ctx.installId, gen)})`;
-    return finish(input.batchId ?? null);
+    return await finish(input.batchId ?? null);
   }
   const batchId = input.batchId ?? (groupRow.batchId as string);
   evidence.group_id = groupRow.hostResourceId;
   evidence.subscription_type = def.group_defaults.subscription_type;
-  if (!latestCapabilities(ctx, host.id).chat_completions) {
+  if (!(await latestCapabilities(ctx, host.id)).chat_completions) {
     evidence.unverifiable = "the host has no /v1/chat/completions (Dec 2025 build)";
-    return finish(batchId);
+    return await finish(batchId);
   }
   const p: Probe = {
     ctx,
     host,
     def,
-    adapter: hostAdapterFor(ctx, host),
+    adapter: await hostAdapterFor(ctx, host),
     groupId: groupRow.hostResourceId,
     batchId,
     groupBatchId: groupRow.batchId ?? batchId,
@@ -122,13 +122,13 @@ export async function runAccessProbe(
     const identity = await shareOnce(shared, "identity", () => ensureProbeIdentity(ctx, host, p.adapter));
     if ("unverifiable" in identity) {
       evidence.unverifiable = identity.unverifiable;
-      return finish(batchId);
+      return await finish(batchId);
     }
     evidence.probe_user = identity.email;
     if (identity.created) evidence.probe_user_created = true;
     await grantProbeAccess(p, identity);
     await callThroughGateway(p, identity, shared);
-    return finish(batchId, p.gateway);
+    return await finish(batchId, p.gateway);
   } catch (err) {
     throw fromHostError(err, host.baseUrl);
   }
@@ -153,7 +153,7 @@ async function grantProbeAccess(p: Probe, identity: ProbeIdentity): Promise<void
     return;
   }
   const lk = logicalKey(p.gen, "subscription", `probe:${identity.userId}`);
-  const existing = findResource(ctx, host.id, def.provider_id, "subscription", lk);
+  const existing = await findResource(ctx, host.id, def.provider_id, "subscription", lk);
   if (existing && ["created", "reused"].includes(existing.state)) return;
   await assignAndRecord(ctx, adapter, {
     hostId: host.id,
@@ -212,8 +212,11 @@ async function callThroughGateway(
     evidence.subscription = ok ? "ok" : "failed";
     // Self-service on a subscription group: users can buy the subscription (a plan for sale on a
     // host with payments) and then bind their own key — as the probe user just did.
-    const plan = liveResources(p.ctx, p.host.id, def.provider_id).some((r) => r.resourceType === "plan");
-    if (plan && latestCapabilities(p.ctx, p.host.id).plans) evidence.selfService = ok ? "ok" : "failed";
+    const plan = (await liveResources(p.ctx, p.host.id, def.provider_id)).some(
+      (r) => r.resourceType === "plan",
+    );
+    if (plan && (await latestCapabilities(p.ctx, p.host.id)).plans)
+      evidence.selfService = ok ? "ok" : "failed";
   } else {
     evidence.selfService = ok ? "ok" : "failed";
   }
@@ -227,7 +230,7 @@ async function callThroughGateway(
 async function ensureProbeKey(p: Probe, session: UserSession, keys: UserApiKey[]): Promise<UserApiKey> {
   const { ctx, host, def, adapter } = p;
   const name = probeKeyName(def.provider_id, ctx.installId, p.gen);
-  const row = recordIntent(ctx, {
+  const row = await recordIntent(ctx, {
     hostId: host.id,
     providerId: def.provider_id,
     batchId: p.groupBatchId,
@@ -240,20 +243,20 @@ async function ensureProbeKey(p: Probe, session: UserSession, keys: UserApiKey[]
   const existing = keys.find((k) => k.name === name && k.groupId === p.groupId && k.status === "active");
   const key = existing ?? (await adapter.createUserKey(session, { name, groupId: p.groupId }));
   if (row.hostResourceId !== key.id || row.state !== "created")
-    updateResource(ctx, row.id, { hostResourceId: key.id, state: "created" });
+    await updateResource(ctx, row.id, { hostResourceId: key.id, state: "created" });
   return key;
 }
 
-function record(
+async function record(
   ctx: AppContext,
   hostId: string,
   providerId: string,
   batchId: string | null,
   evidence: ProofEvidence,
   gateway: GatewayRecord | null,
-): AccessStatusView {
+): Promise<AccessStatusView> {
   const { state, reason } = deriveAccessState(evidence);
-  const at = recordAccessProof(ctx, {
+  const at = await recordAccessProof(ctx, {
     hostId,
     providerId,
     batchId,
@@ -262,10 +265,10 @@ function record(
     evidence: { ...evidence },
     gateway,
   });
-  const next = refreshProviderState(ctx, hostId, providerId);
+  const next = await refreshProviderState(ctx, hostId, providerId);
   return {
     host_id: hostId,
-    host_name: findHost(ctx, hostId).name,
+    host_name: (await findHost(ctx, hostId)).name,
     provider_id: providerId,
     access_state: state,
     reason,

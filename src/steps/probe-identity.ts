@@ -49,7 +49,8 @@ export async function ensureProbeIdentity(
   if (stored) {
     const user = await adapter.findUserByEmail(stored.email);
     if (user) {
-      if (user.id !== host.probeUserId) saveIdentity(ctx, host.id, stored.email, stored.password, user.id);
+      if (user.id !== host.probeUserId)
+        await saveIdentity(ctx, host.id, stored.email, stored.password, user.id);
       return { ...stored, userId: user.id, balance: user.balance };
     }
   }
@@ -58,7 +59,7 @@ export async function ensureProbeIdentity(
   const email = `relay-probe-${host.id.replace(/^host_/, "")}@relay.invalid`;
   const fresh = ctx.secrets.seal(randomBytes(24).toString("base64url"), SECRET_PURPOSE.probePassword);
   const password = ctx.secrets.open(
-    claimProbeIdentity(ctx, host.id, email, fresh),
+    await claimProbeIdentity(ctx, host.id, email, fresh),
     SECRET_PURPOSE.probePassword,
   );
   try {
@@ -68,8 +69,8 @@ export async function ensureProbeIdentity(
       username: "relay-probe",
       notes: `${OWNER_TAG} install=${ctx.installId} probe user; not a real person`,
     });
-    saveIdentity(ctx, host.id, email, password, user.id);
-    appendEvent(ctx, {
+    await saveIdentity(ctx, host.id, email, password, user.id);
+    await appendEvent(ctx, {
       kind: "probe_user_created",
       message: `created relay's probe user ${email} (#${user.id}) to prove access`,
       hostId: host.id,
@@ -82,19 +83,19 @@ export async function ensureProbeIdentity(
     const user = await adapter.findUserByEmail(email);
     if (!user) throw err;
     await adapter.resetUserPassword(user.id, password);
-    saveIdentity(ctx, host.id, email, password, user.id);
+    await saveIdentity(ctx, host.id, email, password, user.id);
     return { email, password, userId: user.id, balance: user.balance };
   }
 }
 
-function saveIdentity(
+async function saveIdentity(
   ctx: AppContext,
   hostId: string,
   email: string,
   password: string,
   userId: number | null,
 ) {
-  saveProbeIdentity(ctx, hostId, {
+  await saveProbeIdentity(ctx, hostId, {
     email,
     userId,
     passwordSealed: ctx.secrets.seal(password, SECRET_PURPOSE.probePassword),

@@ -55,7 +55,8 @@ export async function assignManyAndRecord(
     for (const g of grants) out.set(g.userId, await assignAndRecord(ctx, adapter, g));
     return out;
   }
-  const rows = new Map(grants.map((g) => [g.userId, recordIntent(ctx, intentOf(g))]));
+  const rows = new Map<number, ResourceRow>();
+  for (const g of grants) rows.set(g.userId, await recordIntent(ctx, intentOf(g)));
   let answer: BulkAssignResult | undefined;
   try {
     answer = await adapter.bulkAssignSubscriptions({
@@ -71,13 +72,13 @@ export async function assignManyAndRecord(
     const row = rows.get(g.userId) as ResourceRow;
     const made = answer?.assigned.find((x) => x.userId === g.userId);
     if (made) {
-      updateResource(ctx, row.id, { hostResourceId: made.id, state: "created" });
+      await updateResource(ctx, row.id, { hostResourceId: made.id, state: "created" });
       out.set(g.userId, { action: "created", subscriptionId: made.id, reason: "assigned" });
       continue;
     }
     const refusal = answer?.failed.find((f) => f.userId === g.userId);
     if (refusal && !/already exists|conflict/i.test(refusal.reason)) {
-      updateResource(ctx, row.id, { state: "failed" });
+      await updateResource(ctx, row.id, { state: "failed" });
       out.set(g.userId, { action: "failed", subscriptionId: null, reason: refusal.reason });
       continue;
     }
@@ -97,11 +98,11 @@ export async function assignAndRecord(
   adapter: HostAdapter,
   g: SubscriptionGrant,
 ): Promise<GrantOutcome> {
-  const row = recordIntent(ctx, intentOf(g));
+  const row = await recordIntent(ctx, intentOf(g));
   // A heal re-assigns a live record; a refusal then leaves the record for reconcile to report.
   const healing = row.state === "created" || row.state === "reused";
-  const refused = () => {
-    if (!healing) updateResource(ctx, row.id, { state: "failed" });
+  const refused = async () => {
+    if (!healing) await updateResource(ctx, row.id, { state: "failed" });
   };
   let outcome: Awaited<ReturnType<HostAdapter["assignSubscription"]>>;
   try {
@@ -114,13 +115,13 @@ export async function assignAndRecord(
   } catch (err) {
     if (!isHostError(err) || err.kind !== "http" || (err.status ?? 500) >= 500 || err.status === 429)
       throw err;
-    refused();
+    await refused();
     return { action: "failed", subscriptionId: null, reason: `${err.machineCode}: ${err.message}` };
   }
   if (outcome.kind === "assigned") {
-    updateResource(ctx, row.id, { hostResourceId: outcome.subscription.id, state: "created" });
+    await updateResource(ctx, row.id, { hostResourceId: outcome.subscription.id, state: "created" });
     return { action: "created", subscriptionId: outcome.subscription.id, reason: "assigned" };
   }
-  refused();
+  await refused();
   return { action: "conflict", subscriptionId: null, reason: `${outcome.code}: ${outcome.reason}` };
 }

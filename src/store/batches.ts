@@ -1,15 +1,14 @@
-import { and, desc, eq, inArray, ne } from "drizzle-orm";
+import { sql } from "kysely";
 import { notFound } from "../domain/errors.js";
 import type { BatchSummary } from "../domain/plan.js";
 import type { ItemStatus } from "../domain/resources.js";
 import { type BatchStatus, FINAL_BATCH_STATUSES } from "../domain/status.js";
-import { nowIso, type StoreContext, storeKind } from "./db.js";
+import { inTransaction, nowIso, type StoreContext, write } from "./db.js";
 import { batchResources } from "./resources.js";
-import { events, hosts, importBatches, importBatchItems, managedResources, probeResults } from "./schema.js";
-import { stmt } from "./statements.js";
+import type { Row } from "./schema.js";
 
-export type BatchRow = typeof importBatches.$inferSelect;
-export type ItemRow = typeof importBatchItems.$inferSelect;
+export type BatchRow = Row<"import_batches">;
+export type ItemRow = Row<"import_batch_items">;
 
 export interface ItemSeed {
   position: number;
@@ -39,40 +38,49 @@ export type NewBatch = Pick<
 >;
 
 /** A batch, already `running`, and its items, in one transaction before any host write. */
-export function insertBatch(s: StoreContext, batch: NewBatch, items: ItemSeed[]): void {
+export async function insertBatch(s: StoreContext, batch: NewBatch, items: ItemSeed[]): Promise<void> {
   const now = nowIso(s);
-  s.db.transaction((tx) => {
-    tx.insert(importBatches)
+  await inTransaction(s, async ({ db: { q } }) => {
+    await q
+      .insertInto("import_batches")
       .values({ ...batch, status: "running", statusReason: "import running", createdAt: now, updatedAt: now })
-      .run();
-    for (const i of items) {
-      stmt(
-        s.db.$client,
-        `INSERT INTO import_batch_items (batch_id, position, raw_key_hash, key_mask, status, error_code, error_message, result, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        batch.id,
-        i.position,
-        i.hash,
-        i.mask,
-        i.status,
-        i.errorCode,
-        i.errorMessage,
-        JSON.stringify({ account_name: i.accountName, ...(i.line ? { line: i.line } : {}) }),
-        now,
-      );
+      .execute();
+    // A few hundred rows a statement: one round trip for a batch of keys, not one per key.
+    for (let at = 0; at < items.length; at += ITEMS_PER_INSERT) {
+      await q
+        .insertInto("import_batch_items")
+        .values(
+          items.slice(at, at + ITEMS_PER_INSERT).map((i) => ({
+            batchId: batch.id,
+            position: i.position,
+            rawKeyHash: i.hash,
+            keyMask: i.mask,
+            status: i.status,
+            errorCode: i.errorCode,
+            errorMessage: i.errorMessage,
+            result: {
+              ...(i.accountName === undefined ? {} : { account_name: i.accountName }),
+              ...(i.line ? { line: i.line } : {}),
+            },
+            updatedAt: now,
+          })),
+        )
+        .execute();
     }
   });
 }
 
+/** SQLite binds at most 32,766 values a statement; 9 columns × 500 rows stays far below. */
+const ITEMS_PER_INSERT = 500;
+
 /** Batches a crash left half-way, oldest first. */
-export function unfinishedBatches(s: StoreContext): BatchRow[] {
-  return s.db
-    .select()
-    .from(importBatches)
-    .where(inArray(importBatches.status, ["pending", "previewed", "running", "rollback_running"]))
-    .orderBy(importBatches.createdAt)
-    .all();
+export function unfinishedBatches(s: StoreContext): Promise<BatchRow[]> {
+  return s.db.q
+    .selectFrom("import_batches")
+    .selectAll()
+    .where("status", "in", ["pending", "previewed", "running", "rollback_running"])
+    .orderBy("createdAt")
+    .execute();
 }
 
 /**
@@ -81,53 +89,60 @@ export function unfinishedBatches(s: StoreContext): BatchRow[] {
  * assign`, a heal — and a process that died between one and its record left it `create_pending`.
  * Oldest first.
  */
-export function batchesWithPendingCreates(s: StoreContext): BatchRow[] {
-  const pending = s.db
-    .select({ batchId: managedResources.batchId })
-    .from(managedResources)
-    .where(eq(managedResources.state, "create_pending"));
-  return s.db
-    .select()
-    .from(importBatches)
-    .where(
-      and(
-        inArray(importBatches.status, ["succeeded", "partially_succeeded", "failed"]),
-        inArray(importBatches.id, pending),
-      ),
+export function batchesWithPendingCreates(s: StoreContext): Promise<BatchRow[]> {
+  return s.db.q
+    .selectFrom("import_batches")
+    .selectAll()
+    .where("status", "in", ["succeeded", "partially_succeeded", "failed"])
+    .where("id", "in", (eb) =>
+      eb
+        .selectFrom("managed_resources")
+        .select("batchId")
+        .where("state", "=", "create_pending")
+        .where("batchId", "is not", null)
+        .$narrowType<{ batchId: string }>(),
     )
-    .orderBy(importBatches.createdAt)
-    .all();
+    .orderBy("createdAt")
+    .execute();
 }
 
-export function listItems(s: StoreContext, batchId: string): ItemRow[] {
-  return s.db
-    .select()
-    .from(importBatchItems)
-    .where(eq(importBatchItems.batchId, batchId))
-    .orderBy(importBatchItems.position)
-    .all();
+export function listItems(s: StoreContext, batchId: string): Promise<ItemRow[]> {
+  return s.db.q
+    .selectFrom("import_batch_items")
+    .selectAll()
+    .where("batchId", "=", batchId)
+    .orderBy("position")
+    .execute();
 }
 
 /** key hash → status of every item of a batch, in one query. */
-export function itemStatuses(s: StoreContext, batchId: string): Map<string, ItemStatus> {
-  const rows = stmt(
-    s.db.$client,
-    "SELECT raw_key_hash, status FROM import_batch_items WHERE batch_id = ?",
-  ).all(batchId) as { raw_key_hash: string; status: ItemStatus }[];
-  return new Map(rows.map((r) => [r.raw_key_hash, r.status]));
+export async function itemStatuses(s: StoreContext, batchId: string): Promise<Map<string, ItemStatus>> {
+  const rows = await s.db.q
+    .selectFrom("import_batch_items")
+    .select(["rawKeyHash", "status"])
+    .where("batchId", "=", batchId)
+    .execute();
+  return new Map(rows.map((r) => [r.rawKeyHash, r.status]));
 }
 
 /** After a complete rollback every key that was not skipped reads `rolled_back`. */
-export function markItemsRolledBack(s: StoreContext, batchId: string): void {
-  s.db
-    .update(importBatchItems)
-    .set({ status: "rolled_back" })
-    .where(and(eq(importBatchItems.batchId, batchId), ne(importBatchItems.status, "skipped")))
-    .run();
+export async function markItemsRolledBack(s: StoreContext, batchId: string): Promise<void> {
+  await write(s, (q) =>
+    q
+      .updateTable("import_batch_items")
+      .set({ status: "rolled_back" })
+      .where("batchId", "=", batchId)
+      .where("status", "!=", "skipped")
+      .execute(),
+  );
 }
 
-export function getBatchRow(s: StoreContext, batchId: string): BatchRow {
-  const row = s.db.select().from(importBatches).where(eq(importBatches.id, batchId)).get();
+export async function getBatchRow(s: StoreContext, batchId: string): Promise<BatchRow> {
+  const row = await s.db.q
+    .selectFrom("import_batches")
+    .selectAll()
+    .where("id", "=", batchId)
+    .executeTakeFirst();
   if (!row)
     throw notFound("BATCH_NOT_FOUND", `no import batch "${batchId}"`, {
       hint: "List batches with `relay batch list`.",
@@ -135,24 +150,26 @@ export function getBatchRow(s: StoreContext, batchId: string): BatchRow {
   return row;
 }
 
-export function setBatchStatus(
+export async function setBatchStatus(
   s: StoreContext,
   batchId: string,
   status: BatchStatus,
   reason: string,
   extra: Partial<BatchRow> = {},
-) {
+): Promise<void> {
   const now = nowIso(s);
   // A rollback later does not move the end of the import: `duration_ms` stays the import's own.
   const final = FINAL_BATCH_STATUSES.includes(status) && status !== "rolled_back";
-  s.db
-    .update(importBatches)
-    .set({ status, statusReason: reason, updatedAt: now, ...(final ? { finishedAt: now } : {}), ...extra })
-    .where(eq(importBatches.id, batchId))
-    .run();
+  await write(s, (q) =>
+    q
+      .updateTable("import_batches")
+      .set({ status, statusReason: reason, updatedAt: now, ...(final ? { finishedAt: now } : {}), ...extra })
+      .where("id", "=", batchId)
+      .execute(),
+  );
 }
 
-export function setItem(
+export async function setItem(
   s: StoreContext,
   batchId: string,
   hash: string,
@@ -162,27 +179,26 @@ export function setItem(
     errorMessage?: string | null;
     result?: Record<string, unknown>;
   },
-) {
-  // One call per key during an import: a cached statement; `result` is merged (top-level keys).
-  const merge =
-    storeKind(s.db) === "postgres" ? "(result::jsonb || ?::jsonb)::text" : "json_patch(result, ?)";
-  stmt(
-    s.db.$client,
-    `UPDATE import_batch_items SET status = coalesce(?, status),
-       error_code = CASE WHEN ? = 1 THEN ? ELSE error_code END,
-       error_message = CASE WHEN ? = 1 THEN ? ELSE error_message END,
-       result = ${merge}, updated_at = ?
-     WHERE batch_id = ? AND raw_key_hash = ?`,
-  ).run(
-    patch.status ?? null,
-    patch.errorCode !== undefined ? 1 : 0,
-    patch.errorCode ?? null,
-    patch.errorMessage !== undefined ? 1 : 0,
-    patch.errorMessage ?? null,
-    JSON.stringify(patch.result ?? {}),
-    nowIso(s),
-    batchId,
-    hash,
+): Promise<void> {
+  // `result` is merged (top-level keys), in the statement: each engine's JSON merge.
+  const more = JSON.stringify(patch.result ?? {});
+  const merged =
+    s.db.kind === "postgres"
+      ? sql<Record<string, unknown>>`(result::jsonb || ${more}::jsonb)::text`
+      : sql<Record<string, unknown>>`json_patch(result, ${more})`;
+  await write(s, (q) =>
+    q
+      .updateTable("import_batch_items")
+      .set({
+        ...(patch.status !== undefined ? { status: patch.status } : {}),
+        ...(patch.errorCode !== undefined ? { errorCode: patch.errorCode } : {}),
+        ...(patch.errorMessage !== undefined ? { errorMessage: patch.errorMessage } : {}),
+        result: merged,
+        updatedAt: nowIso(s),
+      })
+      .where("batchId", "=", batchId)
+      .where("rawKeyHash", "=", hash)
+      .execute(),
   );
 }
 
@@ -223,21 +239,27 @@ export interface BatchView {
   events: { at: string; kind: string; message: string }[];
 }
 
-export function getBatch(s: StoreContext, batchId: string): BatchView {
-  const b = getBatchRow(s, batchId);
-  const items = listItems(s, batchId);
-  const probes = s.db
-    .select()
-    .from(probeResults)
-    .where(eq(probeResults.batchId, batchId))
-    .orderBy(probeResults.id)
-    .all();
-  const log = s.db.select().from(events).where(eq(events.batchId, batchId)).orderBy(events.id).all();
+export async function getBatch(s: StoreContext, batchId: string): Promise<BatchView> {
+  const b = await getBatchRow(s, batchId);
+  const items = await listItems(s, batchId);
+  const probes = await s.db.q
+    .selectFrom("probe_results")
+    .selectAll()
+    .where("batchId", "=", batchId)
+    .orderBy("id")
+    .execute();
+  const log = await s.db.q
+    .selectFrom("events")
+    .selectAll()
+    .where("batchId", "=", batchId)
+    .orderBy("id")
+    .execute();
+  const resources = await batchResources(s, batchId);
+  const host = await s.db.q.selectFrom("hosts").select("name").where("id", "=", b.hostId).executeTakeFirst();
   return {
     batch_id: b.id,
     host_id: b.hostId,
-    host_name:
-      s.db.select({ name: hosts.name }).from(hosts).where(eq(hosts.id, b.hostId)).get()?.name ?? b.hostId,
+    host_name: host?.name ?? b.hostId,
     provider_id: b.providerId,
     pack_version: b.packVersion,
     mode: b.mode,
@@ -257,7 +279,7 @@ export function getBatch(s: StoreContext, batchId: string): BatchView {
       error: i.errorMessage,
       result: i.result,
     })),
-    resources: batchResources(s, batchId).map((r) => ({
+    resources: resources.map((r) => ({
       type: r.resourceType,
       name: r.name,
       host_resource_id: r.hostResourceId,
@@ -290,37 +312,26 @@ export interface BatchSummaryView {
   finished_at: string | null;
 }
 
-export function listBatches(
+export async function listBatches(
   s: StoreContext,
   filter: { providerId?: string; hostId?: string } = {},
-): BatchSummaryView[] {
-  const conditions = [
-    ...(filter.providerId ? [eq(importBatches.providerId, filter.providerId)] : []),
-    ...(filter.hostId ? [eq(importBatches.hostId, filter.hostId)] : []),
-  ];
-  const names = new Map(
-    s.db
-      .select({ id: hosts.id, name: hosts.name })
-      .from(hosts)
-      .all()
-      .map((h) => [h.id, h.name]),
-  );
-  return s.db
-    .select()
-    .from(importBatches)
-    .where(conditions.length > 0 ? and(...conditions) : undefined)
-    .orderBy(desc(importBatches.createdAt), desc(importBatches.id))
-    .all()
-    .map((b) => ({
-      batch_id: b.id,
-      host_id: b.hostId,
-      host_name: names.get(b.hostId) ?? b.hostId,
-      provider_id: b.providerId,
-      mode: b.mode,
-      status: b.status,
-      status_reason: b.statusReason,
-      keys: b.keyCount,
-      created_at: b.createdAt,
-      finished_at: b.finishedAt,
-    }));
+): Promise<BatchSummaryView[]> {
+  let query = s.db.q.selectFrom("import_batches").selectAll();
+  if (filter.providerId) query = query.where("providerId", "=", filter.providerId);
+  if (filter.hostId) query = query.where("hostId", "=", filter.hostId);
+  const rows = await query.orderBy("createdAt", "desc").orderBy("id", "desc").execute();
+  const hosts = await s.db.q.selectFrom("hosts").select(["id", "name"]).execute();
+  const names = new Map(hosts.map((h) => [h.id, h.name]));
+  return rows.map((b) => ({
+    batch_id: b.id,
+    host_id: b.hostId,
+    host_name: names.get(b.hostId) ?? b.hostId,
+    provider_id: b.providerId,
+    mode: b.mode,
+    status: b.status,
+    status_reason: b.statusReason,
+    keys: b.keyCount,
+    created_at: b.createdAt,
+    finished_at: b.finishedAt,
+  }));
 }

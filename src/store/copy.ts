@@ -1,67 +1,73 @@
-import { getTableColumns } from "drizzle-orm";
+import { sql } from "kysely";
 import { conflict, invalidInput } from "../domain/errors.js";
 import { chunk } from "../util/concurrency.js";
-import { type Db, storeKind } from "./db.js";
+import { type Db, inTransaction } from "./db.js";
 import { liveLeaseCount } from "./locks.js";
-import { allTables } from "./schema.js";
+import { type Column, snakeCase, type TableName, tables } from "./schema.js";
 
 /**
  * Copying relay's whole state into PostgreSQL (`relay maintenance migrate-store`): every
  * table but the leases, in an order where each row's references exist before it, ids kept, in one
  * transaction on the target, read from one consistent snapshot of the source.
  */
-type TableName = keyof typeof allTables;
-const COPIED = (Object.keys(allTables) as TableName[]).filter((t) => t !== "locks");
+const COPIED = (Object.keys(tables) as TableName[]).filter((t) => t !== "locks");
 const ROWS_PER_INSERT = 200;
 
 export interface StoreCopy {
   tables: { table: string; rows: number }[];
 }
 
-function count(db: Db, sql: string): number {
-  return (db.$client.prepare(sql).get() as { n: number }).n;
+type RawRow = Record<string, unknown>;
+
+async function count(db: Db, table: TableName): Promise<number> {
+  const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(db.q);
+  return Number(rows[0]?.n ?? 0);
 }
 
-export function copyStore(from: Db, to: Db, now: Date): StoreCopy {
-  if (storeKind(to) !== "postgres")
+/**
+ * Every column schema.ts declares, by name, with its value bound (JSON read as values is written
+ * back as JSON text, flags as 0/1: the store's value plugin, both ways).
+ */
+export async function copyStore(from: Db, to: Db, now: Date): Promise<StoreCopy> {
+  if (to.kind !== "postgres")
     throw invalidInput("SAME_STORE_KIND", "the target must be a PostgreSQL database (postgres://…)");
-  const held = liveLeaseCount({ db: from, clock: () => now });
+  const held = await liveLeaseCount({ db: from, clock: () => now });
   if (held > 0)
     throw conflict("STORE_BUSY", `${held} lease(s) are held: an import, rollback or reconcile is running`, {
       hint: "Stop `relay serve` and let running commands finish, then copy.",
     });
-  const filled = COPIED.filter((t) => count(to, `SELECT count(*) AS n FROM ${t}`) > 0);
+  const filled: string[] = [];
+  for (const t of COPIED) if ((await count(to, t)) > 0) filled.push(t);
   if (filled.length > 0)
     throw conflict("TARGET_NOT_EMPTY", `the target already holds relay state (${filled.join(", ")})`, {
       hint: "Copy into a new, empty database; relay never merges two states.",
     });
 
-  const src = from.$client;
-  const snapshot = src.transaction(() =>
-    COPIED.map((table) => ({
-      table,
-      rows: src.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[],
-    })),
-  )();
-  const dst = to.$client;
-  dst.transaction(() => {
+  const clock = () => now;
+  const snapshot = await inTransaction({ db: from, clock }, async ({ db: { q } }) => {
+    const out: { table: TableName; rows: RawRow[] }[] = [];
+    for (const table of COPIED) {
+      const columns = Object.keys(tables[table]).map((c) => sql.ref(snakeCase(c)));
+      const { rows } = await sql<RawRow>`SELECT ${sql.join(columns)} FROM ${sql.table(table)}`.execute(q);
+      out.push({ table, rows });
+    }
+    return out;
+  });
+  await inTransaction({ db: to, clock }, async ({ db: { q } }) => {
     for (const { table, rows } of snapshot) {
-      const defs = getTableColumns(allTables[table]) as Record<string, { name: string; dataType: string }>;
-      const columns = Object.values(defs).map((c) => c.name);
-      const tuple = `(${columns.map(() => "?").join(", ")})`;
+      const defs = Object.entries(tables[table]) as [string, Column<unknown>][];
+      const names = sql.join(defs.map(([c]) => sql.ref(snakeCase(c))));
       for (const part of chunk(rows, ROWS_PER_INSERT)) {
-        dst
-          .prepare(`INSERT INTO ${table} (${columns.join(", ")}) VALUES ${part.map(() => tuple).join(", ")}`)
-          .run(...part.flatMap((row) => columns.map((c) => row[c] ?? null)));
+        // The store's plugin camelCased the names it read.
+        const tuples = part.map((row) => sql`(${sql.join(defs.map(([c]) => row[c] ?? null))})`);
+        await sql`INSERT INTO ${sql.table(table)} (${names}) VALUES ${sql.join(tuples)}`.execute(q);
       }
       // Ids were copied as they were: the next one the database hands out follows the largest.
-      if (defs.id?.dataType === "number")
-        dst
-          .prepare(
-            `SELECT setval(pg_get_serial_sequence('${table}', 'id'), coalesce((SELECT max(id) FROM ${table}), 0) + 1, false)`,
-          )
-          .get();
+      if (defs.some(([c, d]) => c === "id" && d.kind === "integer"))
+        await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'), coalesce((SELECT max(id) FROM ${sql.table(table)}), 0) + 1, false)`.execute(
+          q,
+        );
     }
-  })();
+  });
   return { tables: snapshot.map(({ table, rows }) => ({ table, rows: rows.length })) };
 }

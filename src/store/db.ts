@@ -1,12 +1,31 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import Database from "better-sqlite3";
-import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import SqliteDatabase from "better-sqlite3";
+import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
 import { projectRoot } from "../util/paths.js";
-import { MIGRATION_LOCK, PgDatabase } from "./pg.js";
-import * as schema from "./schema.js";
+import type { Database } from "./schema.js";
+import { type StoreKind, StoreValues } from "./values.js";
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+export type { StoreKind };
+export type Query = Kysely<Database>;
+
+/**
+ * The store: one Kysely query builder over either engine (better-sqlite3's one connection, or a
+ * `pg.Pool`), an async API, every value bound by the driver. Inside a transaction `q` is the
+ * transaction's own connection (see `inTransaction`). A holder of a lease gets a `fence` that
+ * every write checks first (locks.ts).
+ */
+export interface Db {
+  readonly kind: StoreKind;
+  readonly q: Query;
+  /** True inside `inTransaction`: `q` is the transaction's connection. */
+  readonly inTx: boolean;
+  /** Run at the start of every write transaction of a lease holder: throws when the lease is lost. */
+  readonly fence?: ((q: Query) => Promise<void>) | undefined;
+  /** The whole pool or file, for closing. */
+  readonly root: Query;
+}
 
 /** What a repository needs: the database and the clock. `AppContext` is one. */
 export interface StoreContext {
@@ -18,38 +37,94 @@ export function nowIso(s: { clock: () => Date }): string {
   return s.clock().toISOString();
 }
 
-/** Runs synchronous writes in one transaction (never a host call inside: style §12). */
-export function inTransaction(s: StoreContext, fn: () => void): void {
-  s.db.$client.transaction(fn)();
+/** Write transactions that must not interleave (lease and tick claims): SQLite's IMMEDIATE. */
+const WRITE_LOCK = 0x72656c61; // "rela"
+const MIGRATION_LOCK = 0x72656c6d; // "relm"
+
+/**
+ * Runs `fn` in one transaction on one connection: its context's `db.q` is that connection (pass it
+ * on: a call with the outer context would wait for the connection the transaction holds). Never a
+ * host call inside (style §12: record the intent, call the host, record the result). `immediate`
+ * takes the store-wide write lock at BEGIN — SQLite's `BEGIN IMMEDIATE`, on PostgreSQL a
+ * transaction advisory lock — so claims that read then write (leases, scheduler ticks) never
+ * interleave between processes. A lease holder's transaction runs its fence first (SQLite: under
+ * BEGIN IMMEDIATE; PostgreSQL: the fence locks the lease row, which a takeover has to wait for).
+ * Nested, it runs inside the outer one.
+ */
+export async function inTransaction<C extends StoreContext, T>(
+  s: C,
+  fn: (tx: C) => Promise<T>,
+  options: { immediate?: boolean } = {},
+): Promise<T> {
+  if (s.db.inTx) return fn(s);
+  const { db } = s;
+  const immediate = options.immediate === true;
+  return db.q.connection().execute(async (conn) => {
+    const sqlite = db.kind === "sqlite";
+    await (sqlite && (immediate || db.fence) ? sql`BEGIN IMMEDIATE` : sql`BEGIN`).execute(conn);
+    try {
+      // Inside the try: a lock wait that fails (a statement timeout) rolls back, so the connection
+      // goes back to the pool outside any transaction.
+      if (!sqlite && immediate) await sql`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`.execute(conn);
+      if (db.fence) await db.fence(conn);
+      const result = await fn({ ...s, db: { ...db, q: conn, inTx: true } });
+      await sql`COMMIT`.execute(conn);
+      return result;
+    } catch (err) {
+      await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+      throw err;
+    }
+  });
 }
 
-export function closeDb(db: Db): void {
-  db.$client.close();
+/**
+ * One write: as it is, or for a lease holder in its own fenced transaction (the lease checked
+ * first). Every repository write goes through here or through `inTransaction`.
+ */
+export function write<T>(s: StoreContext, fn: (q: Query) => Promise<T>): Promise<T> {
+  if (s.db.fence && !s.db.inTx) return inTransaction(s, (tx) => fn(tx.db.q));
+  return fn(s.db.q);
 }
 
-export type StoreKind = "sqlite" | "postgres";
+export async function closeDb(db: Db): Promise<void> {
+  await db.root.destroy();
+}
 
 /** Which engine holds the state (a few statements are written per engine; most are shared). */
 export function storeKind(db: Db): StoreKind {
-  return (db.$client as unknown) instanceof PgDatabase ? "postgres" : "sqlite";
+  return db.kind;
 }
 
 export const isPostgresUrl = (target: string) => /^postgres(ql)?:\/\//i.test(target);
 
 /** Readiness: the database answers and its migrations table is there. */
-export function ping(db: Db): void {
-  db.$client.prepare("SELECT count(*) AS n FROM schema_migrations").get();
+export async function ping(db: Db): Promise<void> {
+  await sql`SELECT count(*) AS n FROM schema_migrations`.execute(db.q);
 }
 
 export interface OpenDbOptions {
   migrationsDir?: string;
+  /** PostgreSQL: connections in the pool (RELAY_PG_POOL_SIZE). */
+  poolSize?: number;
+  /** PostgreSQL: how long one statement may run before the server cancels it (RELAY_PG_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs?: number;
+}
+
+export const DEFAULT_POOL_SIZE = 10;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+const plugins = (kind: StoreKind) => [new CamelCasePlugin(), new StoreValues(kind)];
+
+function wrap(kind: StoreKind, q: Query): Db {
+  return { kind, q, root: q, inTx: false };
 }
 
 /**
  * Open the store and apply pending migrations: a `postgres://` URL (RELAY_DATABASE_URL) opens
  * PostgreSQL, anything else is the SQLite file (created if needed).
  */
-export function openDb(target: string, options: OpenDbOptions = {}): Db {
+export async function openDb(target: string, options: OpenDbOptions = {}): Promise<Db> {
   if (isPostgresUrl(target)) return openPostgres(target, options);
   const path = target;
   if (path !== ":memory:") {
@@ -58,37 +133,77 @@ export function openDb(target: string, options: OpenDbOptions = {}): Db {
     // with 0600 (SQLite would follow the umask), and the WAL and shm files follow its mode.
     if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
   }
-  const sqlite = new Database(path);
+  const sqlite = new SqliteDatabase(path);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("synchronous = NORMAL");
-  migrate(sqlite, options.migrationsDir ?? join(projectRoot(), "migrations"));
-  return drizzle(sqlite, { schema }) as Db;
-}
-
-/**
- * PostgreSQL: replicas starting together take turns on a session advisory lock, so each migration
- * is applied once; the others find it recorded and go on.
- */
-function openPostgres(url: string, options: OpenDbOptions): Db {
-  const client = new PgDatabase(url);
+  const db = wrap(
+    "sqlite",
+    new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), plugins: plugins("sqlite") }),
+  );
   try {
-    client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
-    try {
-      // The facade has the part of better-sqlite3's interface that migrate and drizzle call.
-      migrate(
-        client as unknown as Database.Database,
-        options.migrationsDir ?? join(projectRoot(), "migrations", "postgres"),
-      );
-    } finally {
-      client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]);
-    }
+    // SQLite runs a migration file (several statements) through the driver's own `exec`.
+    await migrate(db, options.migrationsDir ?? join(projectRoot(), "migrations"), async (_q, text) => {
+      sqlite.exec(text);
+    });
   } catch (err) {
-    client.close();
+    await closeDb(db);
     throw err;
   }
-  return drizzle(client as unknown as Database.Database, { schema }) as Db;
+  return db;
+}
+
+/** COUNT(*) and SUM() are int8 and AVG() numeric: numbers, as SQLite gives them (relay's counts fit). */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === 20 || oid === 1700
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * PostgreSQL: a pool of connections, each with a statement timeout. A dropped connection (server
+ * restart, network) is discarded by the pool and the next query gets a new one; the query that met
+ * the drop fails, as on any driver, and its caller retries at its own pace. Replicas starting
+ * together take turns on a session advisory lock, so each migration is applied once.
+ */
+async function openPostgres(url: string, options: OpenDbOptions): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
+    statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    // A server that accepts nothing (a black-holed address) fails the query, not the process.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    types: pgTypes,
+  });
+  // An idle connection that drops is removed by the pool; the error is not the process's end.
+  pool.on("error", () => undefined);
+  const db = wrap(
+    "postgres",
+    new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: plugins("postgres") }),
+  );
+  try {
+    await db.q.connection().execute(async (conn) => {
+      await sql`SELECT pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
+      try {
+        await migrate(
+          { ...db, q: conn },
+          options.migrationsDir ?? join(projectRoot(), "migrations", "postgres"),
+          // A file's text, no parameters: the driver sends it as one simple query.
+          async (q, text) => {
+            await sql.raw(text).execute(q);
+          },
+        );
+      } finally {
+        await sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
+      }
+    });
+  } catch (err) {
+    await closeDb(db);
+    throw err;
+  }
+  return db;
 }
 
 export interface AppliedMigration {
@@ -96,33 +211,41 @@ export interface AppliedMigration {
   name: string;
 }
 
+/** Runs one migration file's statements on the connection given. */
+export type ScriptRunner = (q: Query, text: string) => Promise<void>;
+
 /**
- * Apply every `NNNN_name.sql` not yet recorded in `schema_migrations`, each in its own transaction.
- * Idempotent: running it again applies nothing. A failing migration rolls back and stops start-up.
+ * Apply every `NNNN_name.sql` not yet recorded in `schema_migrations`, each in its own transaction,
+ * on one connection. Idempotent: running it again applies nothing. A failing migration rolls back
+ * and stops start-up. The one runner of both engines; each engine has its own files.
  */
-export function migrate(sqlite: Database.Database, dir: string): AppliedMigration[] {
-  sqlite.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
-  const done = new Set(
-    (sqlite.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map(
-      (r) => r.version,
-    ),
-  );
-  const files = readdirSync(dir)
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
-    .sort();
-  const applied: AppliedMigration[] = [];
-  for (const file of files) {
-    const version = Number(file.slice(0, 4));
-    if (done.has(version)) continue;
-    const sql = readFileSync(join(dir, file), "utf8");
-    sqlite.transaction(() => {
-      sqlite.exec(sql);
-      sqlite
-        .prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
-        .run(version, file, new Date().toISOString());
-    })();
-    applied.push({ version, name: file });
-  }
-  return applied;
+export async function migrate(db: Db, dir: string, run: ScriptRunner): Promise<AppliedMigration[]> {
+  return db.q.connection().execute(async (q) => {
+    await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`.execute(q);
+    const recorded = await sql<{ version: number }>`SELECT version FROM schema_migrations`.execute(q);
+    const done = new Set(recorded.rows.map((r) => r.version));
+    const files = readdirSync(dir)
+      .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+      .sort();
+    const applied: AppliedMigration[] = [];
+    for (const file of files) {
+      const version = Number(file.slice(0, 4));
+      if (done.has(version)) continue;
+      const text = readFileSync(join(dir, file), "utf8");
+      await sql`BEGIN`.execute(q);
+      try {
+        await run(q, text);
+        await sql`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${version}, ${file}, ${new Date().toISOString()})`.execute(
+          q,
+        );
+        await sql`COMMIT`.execute(q);
+      } catch (err) {
+        await sql`ROLLBACK`.execute(q).catch(() => undefined);
+        throw err;
+      }
+      applied.push({ version, name: file });
+    }
+    return applied;
+  });
 }

@@ -1,11 +1,10 @@
-import { nowIso, type StoreContext } from "./db.js";
-import { events } from "./schema.js";
+import { nowIso, type StoreContext, write } from "./db.js";
 
 /**
  * One line of a batch's, host's or provider's history, shown by `relay batch show`; also one log
  * line (imports, rollbacks, recoveries, heals) with the ids an operator searches logs by.
  */
-export function appendEvent(
+export async function appendEvent(
   s: StoreContext & { logger?: { info: (obj: object, msg: string) => void } },
   e: {
     kind: string;
@@ -15,19 +14,21 @@ export function appendEvent(
     batchId?: string;
     data?: Record<string, unknown>;
   },
-) {
-  s.db
-    .insert(events)
-    .values({
-      at: nowIso(s),
-      kind: e.kind,
-      message: e.message,
-      hostId: e.hostId ?? null,
-      providerId: e.providerId ?? null,
-      batchId: e.batchId ?? null,
-      data: e.data ?? {},
-    })
-    .run();
+): Promise<void> {
+  await write(s, (q) =>
+    q
+      .insertInto("events")
+      .values({
+        at: nowIso(s),
+        kind: e.kind,
+        message: e.message,
+        hostId: e.hostId ?? null,
+        providerId: e.providerId ?? null,
+        batchId: e.batchId ?? null,
+        data: e.data ?? {},
+      })
+      .execute(),
+  );
   s.logger?.info(
     { event: e.kind, batch_id: e.batchId, host_id: e.hostId, provider_id: e.providerId },
     e.message,

@@ -1,19 +1,18 @@
-import { and, desc, eq, isNull, ne, or } from "drizzle-orm";
 import { AppError, notFound } from "../domain/errors.js";
 import { LIVE_STATES } from "../domain/resources.js";
 import type { HostCapabilities } from "../host/sub2api/index.js";
-import { nowIso, type StoreContext } from "./db.js";
-import { type CapabilitySnapshotRow, type HostRow, hostCapabilitySnapshots, hosts } from "./schema.js";
+import { inTransaction, nowIso, type StoreContext, write } from "./db.js";
+import type { CapabilitySnapshotRow, HostRow } from "./schema.js";
 
 export type SnapshotInput = Omit<CapabilitySnapshotRow, "id">;
 
 /** Resolves a host by id or by name. */
-export function findHost(s: StoreContext, ref: string): HostRow {
-  const row = s.db
-    .select()
-    .from(hosts)
-    .where(or(eq(hosts.id, ref), eq(hosts.name, ref)))
-    .get();
+export async function findHost(s: StoreContext, ref: string): Promise<HostRow> {
+  const row = await s.db.q
+    .selectFrom("hosts")
+    .selectAll()
+    .where((eb) => eb.or([eb("id", "=", ref), eb("name", "=", ref)]))
+    .executeTakeFirst();
   if (!row)
     throw notFound("HOST_NOT_FOUND", `no host "${ref}"`, {
       hint: "List the registered hosts with `relay host list`.",
@@ -21,54 +20,57 @@ export function findHost(s: StoreContext, ref: string): HostRow {
   return row;
 }
 
-export function hostNameTaken(s: StoreContext, name: string): boolean {
-  return s.db.select({ id: hosts.id }).from(hosts).where(eq(hosts.name, name)).get() !== undefined;
+export async function hostNameTaken(s: StoreContext, name: string): Promise<boolean> {
+  return (
+    (await s.db.q.selectFrom("hosts").select("id").where("name", "=", name).executeTakeFirst()) !== undefined
+  );
 }
 
-export function listHostRows(s: StoreContext): HostRow[] {
-  return s.db.select().from(hosts).orderBy(hosts.name).all();
+export function listHostRows(s: StoreContext): Promise<HostRow[]> {
+  return s.db.q.selectFrom("hosts").selectAll().orderBy("name").execute();
 }
 
 /** A new host and its first capability snapshot, in one transaction. */
-export function insertHost(s: StoreContext, row: HostRow, snapshot: SnapshotInput): void {
-  s.db.transaction((tx) => {
-    tx.insert(hosts).values(row).run();
-    tx.insert(hostCapabilitySnapshots).values(snapshot).run();
+export async function insertHost(s: StoreContext, row: HostRow, snapshot: SnapshotInput): Promise<void> {
+  await inTransaction(s, async ({ db: { q } }) => {
+    await q.insertInto("hosts").values(row).execute();
+    await q.insertInto("host_capability_snapshots").values(snapshot).execute();
   });
 }
 
 /** A re-probe: the host's version and status move, and a new snapshot is kept beside the old ones. */
-export function recordProbe(
+export async function recordProbe(
   s: StoreContext,
   hostId: string,
   patch: Pick<HostRow, "version" | "status" | "statusReasons">,
   snapshot: SnapshotInput,
-): void {
+): Promise<void> {
   const now = nowIso(s);
-  s.db.transaction((tx) => {
-    tx.update(hosts)
+  await inTransaction(s, async ({ db: { q } }) => {
+    await q
+      .updateTable("hosts")
       .set({ ...patch, updatedAt: now, lastProbedAt: now })
-      .where(eq(hosts.id, hostId))
-      .run();
-    tx.insert(hostCapabilitySnapshots).values(snapshot).run();
+      .where("id", "=", hostId)
+      .execute();
+    await q.insertInto("host_capability_snapshots").values(snapshot).execute();
   });
 }
 
-export function latestSnapshot(s: StoreContext, hostId: string): CapabilitySnapshotRow | undefined {
-  return s.db
-    .select()
-    .from(hostCapabilitySnapshots)
-    .where(eq(hostCapabilitySnapshots.hostId, hostId))
-    .orderBy(desc(hostCapabilitySnapshots.id))
+export function latestSnapshot(s: StoreContext, hostId: string): Promise<CapabilitySnapshotRow | undefined> {
+  return s.db.q
+    .selectFrom("host_capability_snapshots")
+    .selectAll()
+    .where("hostId", "=", hostId)
+    .orderBy("id", "desc")
     .limit(1)
-    .get();
+    .executeTakeFirst();
 }
 
 export type StoredCapabilities = HostCapabilities & { max_page_size?: number };
 
 /** The capability matrix of a host's latest probe. */
-export function latestCapabilities(s: StoreContext, hostId: string): StoredCapabilities {
-  const snapshot = latestSnapshot(s, hostId);
+export async function latestCapabilities(s: StoreContext, hostId: string): Promise<StoredCapabilities> {
+  const snapshot = await latestSnapshot(s, hostId);
   if (!snapshot)
     throw new AppError("internal", "NO_SNAPSHOT", `host ${hostId} has never been probed`, {
       hint: "Run `relay host probe`.",
@@ -77,21 +79,23 @@ export function latestCapabilities(s: StoreContext, hostId: string): StoredCapab
 }
 
 /** The probe user relay owns (or was given) on a host; the password arrives already sealed. */
-export function saveProbeIdentity(
+export async function saveProbeIdentity(
   s: StoreContext,
   hostId: string,
   identity: { email: string; userId: number | null; passwordSealed: string },
-): void {
-  s.db
-    .update(hosts)
-    .set({
-      probeUserEmail: identity.email,
-      probeUserId: identity.userId,
-      probePasswordSealed: identity.passwordSealed,
-      updatedAt: nowIso(s),
-    })
-    .where(eq(hosts.id, hostId))
-    .run();
+): Promise<void> {
+  await write(s, (q) =>
+    q
+      .updateTable("hosts")
+      .set({
+        probeUserEmail: identity.email,
+        probeUserId: identity.userId,
+        probePasswordSealed: identity.passwordSealed,
+        updatedAt: nowIso(s),
+      })
+      .where("id", "=", hostId)
+      .execute(),
+  );
 }
 
 /**
@@ -99,56 +103,59 @@ export function saveProbeIdentity(
  * unless one for the same email is stored already, in one statement, so concurrent callers agree on
  * one password. Returns the sealed password in force.
  */
-export function claimProbeIdentity(
+export async function claimProbeIdentity(
   s: StoreContext,
   hostId: string,
   email: string,
   passwordSealed: string,
-): string {
-  s.db
-    .update(hosts)
-    .set({
-      probeUserEmail: email,
-      probePasswordSealed: passwordSealed,
-      probeUserId: null,
-      updatedAt: nowIso(s),
-    })
-    .where(and(eq(hosts.id, hostId), or(isNull(hosts.probePasswordSealed), ne(hosts.probeUserEmail, email))))
-    .run();
-  return findHost(s, hostId).probePasswordSealed as string;
+): Promise<string> {
+  await write(s, (q) =>
+    q
+      .updateTable("hosts")
+      .set({
+        probeUserEmail: email,
+        probePasswordSealed: passwordSealed,
+        probeUserId: null,
+        updatedAt: nowIso(s),
+      })
+      .where("id", "=", hostId)
+      .where((eb) => eb.or([eb("probePasswordSealed", "is", null), eb("probeUserEmail", "!=", email)]))
+      .execute(),
+  );
+  return (await findHost(s, hostId)).probePasswordSealed as string;
 }
 
 /** How many resources relay made are still live on a host, by its records. */
-export function liveResourceCount(s: StoreContext, hostId: string): number {
-  const row = s.db.$client
-    .prepare(
-      `SELECT COUNT(*) AS n FROM managed_resources
-       WHERE host_id = ? AND state IN (${LIVE_STATES.map(() => "?").join(", ")})`,
-    )
-    .get(hostId, ...LIVE_STATES) as { n: number };
-  return row.n;
+export async function liveResourceCount(s: StoreContext, hostId: string): Promise<number> {
+  const row = await s.db.q
+    .selectFrom("managed_resources")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("hostId", "=", hostId)
+    .where("state", "in", [...LIVE_STATES])
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
+const HOST_TABLES = [
+  "probe_results",
+  "access_closure_records",
+  "reconcile_runs",
+  "events",
+  "managed_resources",
+  "import_batches",
+  "provider_installs",
+  "host_capability_snapshots",
+] as const;
+
 /** Forgets a host and everything relay recorded about it, in one transaction. Never calls the host. */
-export function forgetHost(s: StoreContext, hostId: string): void {
-  const db = s.db.$client;
-  db.transaction(() => {
-    for (const table of [
-      "probe_results",
-      "access_closure_records",
-      "reconcile_runs",
-      "events",
-      "managed_resources",
-      "import_batches",
-      "provider_installs",
-      "host_capability_snapshots",
-    ])
-      db.prepare(`DELETE FROM ${table} WHERE host_id = ?`).run(hostId);
-    db.prepare("DELETE FROM hosts WHERE id = ?").run(hostId);
-  })();
+export async function forgetHost(s: StoreContext, hostId: string): Promise<void> {
+  await inTransaction(s, async ({ db: { q } }) => {
+    for (const table of HOST_TABLES) await q.deleteFrom(table).where("hostId", "=", hostId).execute();
+    await q.deleteFrom("hosts").where("id", "=", hostId).execute();
+  });
 }
 
 /** Other hosts registered with the same base URL (the same sub2api under two names). */
-export function hostsWithUrl(s: StoreContext, baseUrl: string): HostRow[] {
-  return s.db.select().from(hosts).where(eq(hosts.baseUrl, baseUrl)).all();
+export function hostsWithUrl(s: StoreContext, baseUrl: string): Promise<HostRow[]> {
+  return s.db.q.selectFrom("hosts").selectAll().where("baseUrl", "=", baseUrl).execute();
 }

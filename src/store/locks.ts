@@ -1,9 +1,8 @@
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
+import { sql } from "kysely";
 import { AppError } from "../domain/errors.js";
-import { type StoreContext, storeKind } from "./db.js";
-import { fencedDb } from "./fence.js";
-import { stmt } from "./statements.js";
+import { inTransaction, type Query, type StoreContext } from "./db.js";
 
 /**
  * Provider leases: one holder per (host, provider) for imports, rollbacks, recoveries and
@@ -62,8 +61,17 @@ function ownerIsDead(o: LockOwner | undefined): boolean {
 
 interface LockRow {
   owner: string;
-  expires_at: string;
+  expiresAt: string;
 }
+
+/** The lease's row; `share`: locked against a takeover until the transaction ends (PostgreSQL). */
+const readLock = (q: Query, name: string, share = false): Promise<LockRow | undefined> =>
+  q
+    .selectFrom("locks")
+    .select(["owner", "expiresAt"])
+    .where("name", "=", name)
+    .$if(share, (qb) => qb.forShare())
+    .executeTakeFirst();
 
 const isBusy = (err: unknown) =>
   (err as { code?: string }).code === "SQLITE_BUSY" || (err as { code?: string }).code === "SQLITE_LOCKED";
@@ -73,30 +81,47 @@ const isBusy = (err: unknown) =>
  * write happen in one IMMEDIATE transaction: a deferred one would read, then fail to upgrade
  * to a write while another process writes (SQLITE_BUSY, which busy_timeout does not cover).
  */
-function tryAcquire(s: StoreContext, name: string, owner: LockOwner, ttlMs: number): LockRow | undefined {
-  const sqlite = s.db.$client;
-  const attempt = sqlite.transaction((): LockRow | undefined => {
-    const now = s.clock();
-    const row = stmt(sqlite, "SELECT owner, expires_at FROM locks WHERE name = ?").get(name) as
-      | LockRow
-      | undefined;
-    if (row && Date.parse(row.expires_at) > now.getTime() && !ownerIsDead(decode(row.owner))) return row;
-    stmt(
-      sqlite,
-      `INSERT INTO locks (name, owner, acquired_at, expires_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, acquired_at = excluded.acquired_at,
-         expires_at = excluded.expires_at`,
-    ).run(name, JSON.stringify(owner), now.toISOString(), new Date(now.getTime() + ttlMs).toISOString());
-    return undefined;
-  });
-  return attempt.immediate();
+function tryAcquire(
+  s: StoreContext,
+  name: string,
+  owner: LockOwner,
+  ttlMs: number,
+): Promise<LockRow | undefined> {
+  // The lease itself is never fenced: it is what the fence checks.
+  const free = { ...s, db: { ...s.db, fence: undefined } };
+  return inTransaction(
+    free,
+    async ({ db: { q } }): Promise<LockRow | undefined> => {
+      const now = s.clock();
+      const row = await readLock(q, name);
+      if (row && Date.parse(row.expiresAt) > now.getTime() && !ownerIsDead(decode(row.owner))) return row;
+      await q
+        .insertInto("locks")
+        .values({
+          name,
+          owner: JSON.stringify(owner),
+          acquiredAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
+        })
+        .onConflict((oc) =>
+          oc.column("name").doUpdateSet((eb) => ({
+            owner: eb.ref("excluded.owner"),
+            acquiredAt: eb.ref("excluded.acquiredAt"),
+            expiresAt: eb.ref("excluded.expiresAt"),
+          })),
+        )
+        .execute();
+      return undefined;
+    },
+    { immediate: true },
+  );
 }
 
 async function acquire(s: StoreContext, name: string, owner: LockOwner, ttlMs: number) {
   const deadline = Date.now() + BUSY_RETRY_MS;
   for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
     try {
-      return tryAcquire(s, name, owner, ttlMs);
+      return await tryAcquire(s, name, owner, ttlMs);
     } catch (err) {
       if (!isBusy(err) || Date.now() > deadline) throw err;
       await sleep(wait);
@@ -106,24 +131,28 @@ async function acquire(s: StoreContext, name: string, owner: LockOwner, ttlMs: n
 
 /** The holder id inside the `owner` JSON, as each engine reads it. */
 const holderId = (s: StoreContext) =>
-  storeKind(s.db) === "postgres" ? "(owner::json ->> 'id')" : "json_extract(owner, '$.id')";
+  s.db.kind === "postgres" ? sql<string>`(owner::json ->> 'id')` : sql<string>`json_extract(owner, '$.id')`;
 
 /**
  * Pushes the lease's expiry forward only while this owner still holds it, unexpired (one
  * statement: no takeover slips in between). False when the lease is lost (expired, taken over or
  * released); a database that does not answer (busy, unreachable) throws.
  */
-function renew(s: StoreContext, name: string, owner: LockOwner, ttlMs: number): boolean {
+async function renew(s: StoreContext, name: string, owner: LockOwner, ttlMs: number): Promise<boolean> {
   const now = s.clock().getTime();
-  const rows = stmt(
-    s.db.$client,
-    `UPDATE locks SET expires_at = ? WHERE name = ? AND ${holderId(s)} = ? AND expires_at > ? RETURNING name`,
-  ).all(new Date(now + ttlMs).toISOString(), name, owner.id, new Date(now).toISOString());
+  const rows = await s.db.q
+    .updateTable("locks")
+    .set({ expiresAt: new Date(now + ttlMs).toISOString() })
+    .where("name", "=", name)
+    .where(holderId(s), "=", owner.id)
+    .where("expiresAt", ">", new Date(now).toISOString())
+    .returning("name")
+    .execute();
   return rows.length > 0;
 }
 
-function release(s: StoreContext, name: string, owner: LockOwner) {
-  stmt(s.db.$client, `DELETE FROM locks WHERE name = ? AND ${holderId(s)} = ?`).run(name, owner.id);
+async function release(s: StoreContext, name: string, owner: LockOwner): Promise<void> {
+  await s.db.q.deleteFrom("locks").where("name", "=", name).where(holderId(s), "=", owner.id).execute();
 }
 
 export function providerBusy(key: ProviderKey, held?: LockOwner): AppError {
@@ -152,14 +181,12 @@ export function leaseLost(key: ProviderKey, purpose: LockPurpose): AppError {
 }
 
 /** Whether `owner` still holds the lease `name`, unexpired: read in the writer's own transaction. */
-function holds(s: StoreContext, name: string, owner: LockOwner): boolean {
-  const row = stmt(s.db.$client, "SELECT owner, expires_at FROM locks WHERE name = ?").get(name) as
-    | LockRow
-    | undefined;
+async function holds(q: Query, s: StoreContext, name: string, owner: LockOwner): Promise<boolean> {
+  // On PostgreSQL the row stays share-locked to the writer's commit: a takeover (which updates it)
+  // waits for it, and a writer after the takeover reads the new holder. SQLite: BEGIN IMMEDIATE.
+  const row = await readLock(q, name, s.db.kind === "postgres");
   return (
-    row !== undefined &&
-    decode(row.owner)?.id === owner.id &&
-    Date.parse(row.expires_at) > s.clock().getTime()
+    row !== undefined && decode(row.owner)?.id === owner.id && Date.parse(row.expiresAt) > s.clock().getTime()
   );
 }
 
@@ -167,8 +194,8 @@ function holds(s: StoreContext, name: string, owner: LockOwner): boolean {
  * Runs `fn` holding the provider's lease, renewing it while `fn` runs and releasing it after.
  * Throws `PROVIDER_BUSY` (conflict: HTTP 409, exit 4) when someone alive holds it.
  *
- * Fencing: `fn` gets the context with a fenced database (store/fence.ts): every write it makes
- * checks, in its own transaction, that this lease is still held — so a process that stalled past
+ * Fencing: `fn` gets the context with a fenced database (`Db.fence`): every write it makes
+ * checks, in its transaction (its own, for a single write), that this lease is still held — so a process that stalled past
  * its lease (SIGSTOP, a long pause) and was recovered meanwhile writes nothing more; its next
  * write throws `LEASE_LOST`, and as every host write is recorded as intended first, it sends
  * nothing more to the host either. A renewal that finds the lease gone marks it lost at once.
@@ -185,36 +212,41 @@ export async function withProviderLock<C extends StoreContext, T>(
   const taken = await acquire(s, name, owner, ttlMs);
   if (taken) throw providerBusy(key, decode(taken.owner));
   let lost = false;
+  let beating: Promise<void> | undefined;
   const heartbeat = setInterval(() => {
-    try {
-      if (!lost && !renew(s, name, owner, ttlMs)) lost = true;
-    } catch {
+    if (lost || beating) return; // one renewal at a time
+    beating = renew(s, name, owner, ttlMs)
+      .then((held) => {
+        if (!held) lost = true;
+      })
       // A busy or unreachable database skips one beat (never thrown: this runs on a timer); the
       // next one renews, or finds the lease expired and lost.
-    }
+      .catch(() => undefined)
+      .finally(() => {
+        beating = undefined;
+      });
   }, ttlMs / 4);
   heartbeat.unref();
-  const check = () => {
-    if (lost || !holds(s, name, owner)) {
+  const fence = async (q: Query) => {
+    if (lost || !(await holds(q, s, name, owner))) {
       lost = true;
       throw leaseLost(key, purpose);
     }
   };
   try {
-    return await fn({ ...s, db: fencedDb(s.db, check) });
+    return await fn({ ...s, db: { ...s.db, fence } });
   } finally {
     clearInterval(heartbeat);
-    release(s, name, owner);
+    await beating;
+    await release(s, name, owner);
   }
 }
 
 /** Whether someone alive holds the lease right now (recovery leaves live work alone). */
-export function providerLockIsLive(s: StoreContext, key: ProviderKey): boolean {
-  const row = stmt(s.db.$client, "SELECT owner, expires_at FROM locks WHERE name = ?").get(
-    providerLockName(key.hostId, key.providerId),
-  ) as LockRow | undefined;
+export async function providerLockIsLive(s: StoreContext, key: ProviderKey): Promise<boolean> {
+  const row = await readLock(s.db.q, providerLockName(key.hostId, key.providerId));
   if (!row) return false;
-  return Date.parse(row.expires_at) > s.clock().getTime() && !ownerIsDead(decode(row.owner));
+  return Date.parse(row.expiresAt) > s.clock().getTime() && !ownerIsDead(decode(row.owner));
 }
 
 const SCHEDULER_LEASE = "scheduler";
@@ -225,43 +257,52 @@ const SCHEDULER_LEASE = "scheduler";
  * (its lease expired, or its process is gone from this machine) is replaced by the next replica
  * that asks. Returns whether this process leads now.
  */
-export function holdSchedulerLease(s: StoreContext, owner: LockOwner, ttlMs: number): boolean {
+export async function holdSchedulerLease(s: StoreContext, owner: LockOwner, ttlMs: number): Promise<boolean> {
   try {
-    const held = tryAcquire(s, SCHEDULER_LEASE, owner, ttlMs);
+    const held = await tryAcquire(s, SCHEDULER_LEASE, owner, ttlMs);
     if (!held) return true;
     if (decode(held.owner)?.id !== owner.id) return false;
-    return renew(s, SCHEDULER_LEASE, owner, ttlMs);
+    return await renew(s, SCHEDULER_LEASE, owner, ttlMs);
   } catch (err) {
     if (isBusy(err)) return false; // asked again at the next heartbeat
     throw err;
   }
 }
 
-export function releaseSchedulerLease(s: StoreContext, owner: LockOwner): void {
-  release(s, SCHEDULER_LEASE, owner);
+export async function releaseSchedulerLease(s: StoreContext, owner: LockOwner): Promise<void> {
+  await release(s, SCHEDULER_LEASE, owner);
 }
 
 /**
  * Claims one scheduled tick (its planned time, `slot`) for this process: true for exactly one
  * caller per slot, across processes, however close together their clocks fire.
  */
-export function claimTick(s: StoreContext, slot: string): boolean {
-  const sqlite = s.db.$client;
+export async function claimTick(s: StoreContext, slot: string): Promise<boolean> {
   try {
-    return sqlite
-      .transaction((): boolean => {
-        const last = stmt(sqlite, "SELECT value FROM settings WHERE key = 'scheduler.last_tick'").get() as
-          | { value: string }
-          | undefined;
+    return await inTransaction(
+      s,
+      async ({ db: { q } }): Promise<boolean> => {
+        const last = await q
+          .selectFrom("settings")
+          .select("value")
+          .where("key", "=", "scheduler.last_tick")
+          .executeTakeFirst();
         if (last && last.value >= slot) return false;
-        stmt(
-          sqlite,
-          `INSERT INTO settings (key, value, updated_at) VALUES ('scheduler.last_tick', ?, ?)
-           ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-        ).run(slot, s.clock().toISOString());
+        const updatedAt = s.clock().toISOString();
+        await q
+          .insertInto("settings")
+          .values({ key: "scheduler.last_tick", value: slot, updatedAt })
+          .onConflict((oc) =>
+            oc.column("key").doUpdateSet((eb) => ({
+              value: eb.ref("excluded.value"),
+              updatedAt: eb.ref("excluded.updatedAt"),
+            })),
+          )
+          .execute();
         return true;
-      })
-      .immediate();
+      },
+      { immediate: true },
+    );
   } catch (err) {
     if (isBusy(err)) return false;
     throw err;
@@ -271,12 +312,11 @@ export function claimTick(s: StoreContext, slot: string): boolean {
 export { newOwner as schedulerOwner };
 
 /** Leases held right now, by anyone (a copy of the whole state waits until there are none). */
-export function liveLeaseCount(s: StoreContext): number {
-  return (
-    stmt(s.db.$client, "SELECT count(*) AS n FROM locks WHERE expires_at > ?").get(
-      s.clock().toISOString(),
-    ) as {
-      n: number;
-    }
-  ).n;
+export async function liveLeaseCount(s: StoreContext): Promise<number> {
+  const row = await s.db.q
+    .selectFrom("locks")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("expiresAt", ">", s.clock().toISOString())
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

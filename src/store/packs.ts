@@ -1,75 +1,73 @@
-import { and, desc, eq } from "drizzle-orm";
 import { notFound } from "../domain/errors.js";
 import type { PackManifest, ProviderDefinition } from "../domain/pack/schema.js";
-import { nowIso, type StoreContext } from "./db.js";
-import { type PackRow, packs, providerInstalls, providers } from "./schema.js";
+import { inTransaction, nowIso, type StoreContext } from "./db.js";
+import type { PackRow } from "./schema.js";
 
 /** provider_id → the pack that installed it. */
-export function providerOwners(s: StoreContext): Map<string, string> {
-  return new Map(
-    s.db
-      .select({ providerId: providers.providerId, packId: providers.packId })
-      .from(providers)
-      .all()
-      .map((r) => [r.providerId, r.packId]),
-  );
+export async function providerOwners(s: StoreContext): Promise<Map<string, string>> {
+  const rows = await s.db.q.selectFrom("providers").select(["providerId", "packId"]).execute();
+  return new Map(rows.map((r) => [r.providerId, r.packId]));
 }
 
 /** Every installed version of a pack, newest first. */
-export function packRows(s: StoreContext, packId: string): PackRow[] {
-  return s.db.select().from(packs).where(eq(packs.packId, packId)).orderBy(desc(packs.id)).all();
+export function packRows(s: StoreContext, packId: string): Promise<PackRow[]> {
+  return s.db.q.selectFrom("packs").selectAll().where("packId", "=", packId).orderBy("id", "desc").execute();
 }
 
-export function currentPackIds(s: StoreContext): string[] {
-  return s.db
-    .select({ packId: packs.packId })
-    .from(packs)
-    .where(eq(packs.isCurrent, true))
-    .orderBy(packs.packId)
-    .all()
-    .map((r) => r.packId);
+export async function currentPackIds(s: StoreContext): Promise<string[]> {
+  const rows = await s.db.q
+    .selectFrom("packs")
+    .select("packId")
+    .where("isCurrent", "=", true)
+    .orderBy("packId")
+    .execute();
+  return rows.map((r) => r.packId);
 }
 
-export function providerIdsOfPack(s: StoreContext, packId: string): string[] {
-  return s.db
-    .select({ providerId: providers.providerId })
-    .from(providers)
-    .where(eq(providers.packId, packId))
-    .orderBy(providers.providerId)
-    .all()
-    .map((r) => r.providerId);
+export async function providerIdsOfPack(s: StoreContext, packId: string): Promise<string[]> {
+  const rows = await s.db.q
+    .selectFrom("providers")
+    .select("providerId")
+    .where("packId", "=", packId)
+    .orderBy("providerId")
+    .execute();
+  return rows.map((r) => r.providerId);
 }
 
-export function providerDefinitionsOfPack(s: StoreContext, packId: string): ProviderDefinition[] {
-  return s.db
-    .select()
-    .from(providers)
-    .where(eq(providers.packId, packId))
-    .orderBy(providers.providerId)
-    .all()
-    .map((r) => r.definition);
+export async function providerDefinitionsOfPack(
+  s: StoreContext,
+  packId: string,
+): Promise<ProviderDefinition[]> {
+  const rows = await s.db.q
+    .selectFrom("providers")
+    .select("definition")
+    .where("packId", "=", packId)
+    .orderBy("providerId")
+    .execute();
+  return rows.map((r) => r.definition);
 }
 
 /** The provider definitions of every current pack, by provider id. */
-export function currentProviderDefinitions(s: StoreContext): ProviderDefinition[] {
-  return s.db
-    .select({ definition: providers.definition })
-    .from(providers)
-    .innerJoin(packs, and(eq(packs.packId, providers.packId), eq(packs.isCurrent, true)))
-    .orderBy(providers.providerId)
-    .all()
-    .map((r) => r.definition);
+export async function currentProviderDefinitions(s: StoreContext): Promise<ProviderDefinition[]> {
+  const rows = await s.db.q
+    .selectFrom("providers")
+    .innerJoin("packs", (join) =>
+      join.onRef("packs.packId", "=", "providers.packId").on("packs.isCurrent", "=", true),
+    )
+    .select("providers.definition")
+    .orderBy("providers.providerId")
+    .execute();
+  return rows.map((r) => r.definition);
 }
 
 /** Whether any host has a record of this provider (then a pack may not drop it). */
-export function providerInUse(s: StoreContext, providerId: string): boolean {
-  return (
-    s.db
-      .select({ id: providerInstalls.id })
-      .from(providerInstalls)
-      .where(eq(providerInstalls.providerId, providerId))
-      .get() !== undefined
-  );
+export async function providerInUse(s: StoreContext, providerId: string): Promise<boolean> {
+  const row = await s.db.q
+    .selectFrom("provider_installs")
+    .select("id")
+    .where("providerId", "=", providerId)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export interface PackWrite {
@@ -83,18 +81,20 @@ export interface PackWrite {
 }
 
 /** Makes a pack version current and its providers the installed ones, in one transaction. */
-export function writePackInstall(s: StoreContext, w: PackWrite): void {
+export async function writePackInstall(s: StoreContext, w: PackWrite): Promise<void> {
   const now = nowIso(s);
   const { manifest } = w;
-  s.db.transaction((tx) => {
-    tx.update(packs).set({ isCurrent: false }).where(eq(packs.packId, manifest.pack_id)).run();
+  await inTransaction(s, async ({ db: { q } }) => {
+    await q.updateTable("packs").set({ isCurrent: false }).where("packId", "=", manifest.pack_id).execute();
     if (w.sameVersionId !== undefined) {
-      tx.update(packs)
+      await q
+        .updateTable("packs")
         .set({ isCurrent: true, installedAt: now, source: w.source })
-        .where(eq(packs.id, w.sameVersionId))
-        .run();
+        .where("id", "=", w.sameVersionId)
+        .execute();
     } else {
-      tx.insert(packs)
+      await q
+        .insertInto("packs")
         .values({
           packId: manifest.pack_id,
           version: manifest.version,
@@ -106,9 +106,10 @@ export function writePackInstall(s: StoreContext, w: PackWrite): void {
           isCurrent: true,
           installedAt: now,
         })
-        .run();
+        .execute();
     }
-    for (const id of w.removedProviders) tx.delete(providers).where(eq(providers.providerId, id)).run();
+    for (const id of w.removedProviders)
+      await q.deleteFrom("providers").where("providerId", "=", id).execute();
     for (const p of w.providers) {
       const values = {
         packId: manifest.pack_id,
@@ -120,10 +121,11 @@ export function writePackInstall(s: StoreContext, w: PackWrite): void {
         // Written only after validation, which refuses an unsafe key_pattern.
         keyPatternChecked: true,
       };
-      tx.insert(providers)
+      await q
+        .insertInto("providers")
         .values(values)
-        .onConflictDoUpdate({ target: [providers.packId, providers.providerId], set: values })
-        .run();
+        .onConflict((oc) => oc.columns(["packId", "providerId"]).doUpdateSet(values))
+        .execute();
     }
   });
 }
@@ -145,17 +147,22 @@ export function packNotFound(packId: string) {
 }
 
 /** The installed definition of a provider, with its pack's host version range. */
-export function getProviderDefinition(s: StoreContext, providerId: string): InstalledProvider {
-  const row = s.db.select().from(providers).where(eq(providers.providerId, providerId)).get();
+export async function getProviderDefinition(s: StoreContext, providerId: string): Promise<InstalledProvider> {
+  const row = await s.db.q
+    .selectFrom("providers")
+    .selectAll()
+    .where("providerId", "=", providerId)
+    .executeTakeFirst();
   if (!row)
     throw notFound("PROVIDER_NOT_FOUND", `no provider "${providerId}" is installed`, {
       hint: "Install a pack that defines it with `relay pack install`.",
     });
-  const pack = s.db
-    .select({ manifest: packs.manifest })
-    .from(packs)
-    .where(and(eq(packs.packId, row.packId), eq(packs.isCurrent, true)))
-    .get();
+  const pack = await s.db.q
+    .selectFrom("packs")
+    .select("manifest")
+    .where("packId", "=", row.packId)
+    .where("isCurrent", "=", true)
+    .executeTakeFirst();
   if (!pack) throw packNotFound(row.packId);
   return {
     definition: row.definition,
@@ -167,9 +174,9 @@ export function getProviderDefinition(s: StoreContext, providerId: string): Inst
 }
 
 /** Removes a pack (every installed version) and its provider definitions, in one transaction. */
-export function deletePack(s: StoreContext, packId: string): void {
-  s.db.transaction((tx) => {
-    tx.delete(providers).where(eq(providers.packId, packId)).run();
-    tx.delete(packs).where(eq(packs.packId, packId)).run();
+export async function deletePack(s: StoreContext, packId: string): Promise<void> {
+  await inTransaction(s, async ({ db: { q } }) => {
+    await q.deleteFrom("providers").where("packId", "=", packId).execute();
+    await q.deleteFrom("packs").where("packId", "=", packId).execute();
   });
 }

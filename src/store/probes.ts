@@ -1,8 +1,6 @@
-import { and, desc, eq } from "drizzle-orm";
 import type { AccessState, GatewayEvidence, ProofEvidence } from "../domain/access.js";
-import { nowIso, type StoreContext } from "./db.js";
-import { accessClosureRecords, probeResults } from "./schema.js";
-import { stmt } from "./statements.js";
+import { inTransaction, nowIso, type StoreContext, write } from "./db.js";
+import type { Row } from "./schema.js";
 
 export interface AccountTestRecord {
   hostId: string;
@@ -17,43 +15,39 @@ export interface AccountTestRecord {
   latency: number | null;
 }
 
-/** One account test's evidence (a cached statement: it runs once per key). */
-export function recordAccountTest(s: StoreContext, t: AccountTestRecord): void {
-  stmt(
-    s.db.$client,
-    `INSERT INTO probe_results (host_id, provider_id, batch_id, kind, resource_id, success, error_code, message,
-         model, latency_ms, detail, created_at) VALUES (?, ?, ?, 'account_test', ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    t.hostId,
-    t.providerId,
-    t.batchId,
-    t.resourceId,
-    t.ok ? 1 : 0,
-    t.ok ? null : "ACCOUNT_TEST_FAILED",
-    t.ok ? null : (t.error ?? null),
-    t.model,
-    t.latency,
-    JSON.stringify({ account_id: t.accountId }),
-    nowIso(s),
+/** One account test's evidence (it runs once per key). */
+export async function recordAccountTest(s: StoreContext, t: AccountTestRecord): Promise<void> {
+  await write(s, (q) =>
+    q
+      .insertInto("probe_results")
+      .values({
+        hostId: t.hostId,
+        providerId: t.providerId,
+        batchId: t.batchId,
+        kind: "account_test",
+        resourceId: t.resourceId,
+        success: t.ok,
+        errorCode: t.ok ? null : "ACCOUNT_TEST_FAILED",
+        message: t.ok ? null : (t.error ?? null),
+        model: t.model,
+        latencyMs: t.latency,
+        detail: { account_id: t.accountId },
+        createdAt: nowIso(s),
+      })
+      .execute(),
   );
 }
 
 /** managed_resources ids of a batch's accounts whose smoke test passed. */
-export function passedAccountTests(s: StoreContext, batchId: string): Set<number> {
-  return new Set(
-    s.db
-      .select({ resourceId: probeResults.resourceId })
-      .from(probeResults)
-      .where(
-        and(
-          eq(probeResults.batchId, batchId),
-          eq(probeResults.kind, "account_test"),
-          eq(probeResults.success, true),
-        ),
-      )
-      .all()
-      .flatMap((p) => (p.resourceId === null ? [] : [p.resourceId])),
-  );
+export async function passedAccountTests(s: StoreContext, batchId: string): Promise<Set<number>> {
+  const rows = await s.db.q
+    .selectFrom("probe_results")
+    .select("resourceId")
+    .where("batchId", "=", batchId)
+    .where("kind", "=", "account_test")
+    .where("success", "=", true)
+    .execute();
+  return new Set(rows.flatMap((p) => (p.resourceId === null ? [] : [p.resourceId])));
 }
 
 export type GatewayRecord = GatewayEvidence;
@@ -68,14 +62,15 @@ export interface AccessRecordInput {
   gateway: GatewayRecord | null;
 }
 
-export type AccessRecordRow = typeof accessClosureRecords.$inferSelect;
+export type AccessRecordRow = Row<"access_closure_records">;
 
 /** The result of one access proof: the gateway call's evidence, if one was made, and the derived state. */
-export function recordAccessProof(s: StoreContext, r: AccessRecordInput): string {
+export async function recordAccessProof(s: StoreContext, r: AccessRecordInput): Promise<string> {
   const now = nowIso(s);
-  s.db.transaction((tx) => {
+  await inTransaction(s, async ({ db: { q } }) => {
     if (r.gateway) {
-      tx.insert(probeResults)
+      await q
+        .insertInto("probe_results")
         .values({
           hostId: r.hostId,
           providerId: r.providerId,
@@ -90,9 +85,10 @@ export function recordAccessProof(s: StoreContext, r: AccessRecordInput): string
           detail: {},
           createdAt: now,
         })
-        .run();
+        .execute();
     }
-    tx.insert(accessClosureRecords)
+    await q
+      .insertInto("access_closure_records")
       .values({
         hostId: r.hostId,
         providerId: r.providerId,
@@ -102,7 +98,7 @@ export function recordAccessProof(s: StoreContext, r: AccessRecordInput): string
         evidence: { ...r.evidence, gateway: r.gateway },
         createdAt: now,
       })
-      .run();
+      .execute();
   });
   return now;
 }
@@ -111,12 +107,13 @@ export function lastAccessRecord(
   s: StoreContext,
   hostId: string,
   providerId: string,
-): AccessRecordRow | undefined {
-  return s.db
-    .select()
-    .from(accessClosureRecords)
-    .where(and(eq(accessClosureRecords.hostId, hostId), eq(accessClosureRecords.providerId, providerId)))
-    .orderBy(desc(accessClosureRecords.id))
+): Promise<AccessRecordRow | undefined> {
+  return s.db.q
+    .selectFrom("access_closure_records")
+    .selectAll()
+    .where("hostId", "=", hostId)
+    .where("providerId", "=", providerId)
+    .orderBy("id", "desc")
     .limit(1)
-    .get();
+    .executeTakeFirst();
 }

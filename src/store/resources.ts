@@ -1,11 +1,10 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { sql } from "kysely";
 import { LIVE_STATES, type ResourceType } from "../domain/resources.js";
-import { nowIso, type StoreContext } from "./db.js";
-import { managedResources } from "./schema.js";
-import { stmt } from "./statements.js";
+import { inTransaction, nowIso, type StoreContext, write } from "./db.js";
+import type { Row } from "./schema.js";
 
 export type { ResourceType };
-export type ResourceRow = typeof managedResources.$inferSelect;
+export type ResourceRow = Row<"managed_resources">;
 
 export interface Intent {
   hostId: string;
@@ -24,9 +23,9 @@ export interface Intent {
  * left behind by a rolled-back batch under the same logical key is taken over; a live one is
  * returned unchanged so the caller can reuse it.
  */
-export function recordIntent(s: StoreContext, intent: Intent): ResourceRow {
+export async function recordIntent(s: StoreContext, intent: Intent): Promise<ResourceRow> {
   const now = nowIso(s);
-  const existing = findResource(s, intent.hostId, intent.providerId, intent.type, intent.logicalKey);
+  const existing = await findResource(s, intent.hostId, intent.providerId, intent.type, intent.logicalKey);
   if (existing && LIVE_STATES.includes(existing.state)) return existing;
   const values = {
     batchId: intent.batchId,
@@ -39,22 +38,29 @@ export function recordIntent(s: StoreContext, intent: Intent): ResourceRow {
     attrs: intent.attrs ?? {},
     updatedAt: now,
   };
-  if (existing) {
-    s.db.update(managedResources).set(values).where(eq(managedResources.id, existing.id)).run();
-  } else {
-    s.db
-      .insert(managedResources)
-      .values({
-        ...values,
-        hostId: intent.hostId,
-        providerId: intent.providerId,
-        resourceType: intent.type,
-        logicalKey: intent.logicalKey,
-        createdAt: now,
-      })
-      .run();
-  }
-  return findResource(s, intent.hostId, intent.providerId, intent.type, intent.logicalKey) as ResourceRow;
+  await write(s, async (q) => {
+    if (existing)
+      await q.updateTable("managed_resources").set(values).where("id", "=", existing.id).execute();
+    else
+      await q
+        .insertInto("managed_resources")
+        .values({
+          ...values,
+          hostId: intent.hostId,
+          providerId: intent.providerId,
+          resourceType: intent.type,
+          logicalKey: intent.logicalKey,
+          createdAt: now,
+        })
+        .execute();
+  });
+  return (await findResource(
+    s,
+    intent.hostId,
+    intent.providerId,
+    intent.type,
+    intent.logicalKey,
+  )) as ResourceRow;
 }
 
 export function findResource(
@@ -63,44 +69,29 @@ export function findResource(
   providerId: string,
   type: ResourceType,
   logicalKey: string,
-) {
-  return s.db
-    .select()
-    .from(managedResources)
-    .where(
-      and(
-        eq(managedResources.hostId, hostId),
-        eq(managedResources.providerId, providerId),
-        eq(managedResources.resourceType, type),
-        eq(managedResources.logicalKey, logicalKey),
-      ),
-    )
-    .get();
+): Promise<ResourceRow | undefined> {
+  return s.db.q
+    .selectFrom("managed_resources")
+    .selectAll()
+    .where("hostId", "=", hostId)
+    .where("providerId", "=", providerId)
+    .where("resourceType", "=", type)
+    .where("logicalKey", "=", logicalKey)
+    .executeTakeFirst();
 }
 
-export function updateResource(
+export async function updateResource(
   s: StoreContext,
   id: number,
   patch: Partial<Pick<ResourceRow, "state" | "hostResourceId" | "attrs" | "origin" | "batchId" | "name">>,
-) {
-  if (
-    patch.attrs === undefined &&
-    patch.origin === undefined &&
-    patch.batchId === undefined &&
-    patch.name === undefined
-  ) {
-    // Hot path (one per account): a cached statement instead of a freshly built query.
-    stmt(
-      s.db.$client,
-      "UPDATE managed_resources SET state = coalesce(?, state), host_resource_id = coalesce(?, host_resource_id), updated_at = ? WHERE id = ?",
-    ).run(patch.state ?? null, patch.hostResourceId ?? null, nowIso(s), id);
-    return;
-  }
-  s.db
-    .update(managedResources)
-    .set({ ...patch, updatedAt: nowIso(s) })
-    .where(eq(managedResources.id, id))
-    .run();
+): Promise<void> {
+  await write(s, (q) =>
+    q
+      .updateTable("managed_resources")
+      .set({ ...patch, updatedAt: nowIso(s) })
+      .where("id", "=", id)
+      .execute(),
+  );
 }
 
 /**
@@ -108,109 +99,135 @@ export function updateResource(
  * `created`, not found → `gone`. Only while the record is still `create_pending`: a process that
  * is still making it (the access verbs hold no lease) records its own answer, and that one stands.
  */
-export function settlePendingCreate(s: StoreContext, id: number, hostResourceId: number | undefined) {
-  stmt(
-    s.db.$client,
-    "UPDATE managed_resources SET state = ?, host_resource_id = ?, updated_at = ? WHERE id = ? AND state = 'create_pending'",
-  ).run(hostResourceId === undefined ? "gone" : "created", hostResourceId ?? null, nowIso(s), id);
+export async function settlePendingCreate(
+  s: StoreContext,
+  id: number,
+  hostResourceId: number | undefined,
+): Promise<void> {
+  await write(s, (q) =>
+    q
+      .updateTable("managed_resources")
+      .set({
+        state: hostResourceId === undefined ? "gone" : "created",
+        hostResourceId: hostResourceId ?? null,
+        updatedAt: nowIso(s),
+      })
+      .where("id", "=", id)
+      .where("state", "=", "create_pending")
+      .execute(),
+  );
 }
 
 /** Every recorded resource of a provider on a host, by `type|logical_key`, in one query. */
-export function resourceIndex(s: StoreContext, hostId: string, providerId: string): Map<string, ResourceRow> {
-  const rows = s.db
-    .select()
-    .from(managedResources)
-    .where(and(eq(managedResources.hostId, hostId), eq(managedResources.providerId, providerId)))
-    .all();
+export async function resourceIndex(
+  s: StoreContext,
+  hostId: string,
+  providerId: string,
+): Promise<Map<string, ResourceRow>> {
+  const rows = await s.db.q
+    .selectFrom("managed_resources")
+    .selectAll()
+    .where("hostId", "=", hostId)
+    .where("providerId", "=", providerId)
+    .execute();
   return new Map(rows.map((r) => [`${r.resourceType}|${r.logicalKey}`, r]));
 }
+
+/** 14 columns a row: a few hundred rows a statement stays far below either engine's limit. */
+const INTENTS_PER_INSERT = 200;
 
 /**
  * Records many intents in one transaction (the bulk form of recordIntent): new rows are inserted,
  * rows of rolled-back batches are taken over, live rows are left alone. Returns rows by logical key.
  */
-export function recordIntents(s: StoreContext, intents: Intent[]): Map<string, ResourceRow> {
+export async function recordIntents(s: StoreContext, intents: Intent[]): Promise<Map<string, ResourceRow>> {
   const first = intents[0];
   if (!first) return new Map();
   const now = nowIso(s);
-  const upsert = stmt(
-    s.db.$client,
-    `INSERT INTO managed_resources (host_id, provider_id, batch_id, resource_type, logical_key, name, host_resource_id,
-       state, origin, idempotency_key, raw_key_hash, attrs, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, NULL, 'create_pending', 'created', ?, ?, '{}', ?, ?)
-     ON CONFLICT (host_id, provider_id, resource_type, logical_key) DO UPDATE SET
-       batch_id = excluded.batch_id, name = excluded.name, host_resource_id = NULL, state = 'create_pending',
-       origin = 'created', idempotency_key = excluded.idempotency_key, raw_key_hash = excluded.raw_key_hash,
-       attrs = '{}', updated_at = excluded.updated_at
-     WHERE managed_resources.state NOT IN ('create_pending', 'created', 'reused', 'delete_pending')`,
-  );
-  s.db.$client.transaction(() => {
-    for (const i of intents) {
-      upsert.run(
-        i.hostId,
-        i.providerId,
-        i.batchId,
-        i.type,
-        i.logicalKey,
-        i.name,
-        i.idempotencyKey,
-        i.rawKeyHash ?? null,
-        now,
-        now,
-      );
+  await inTransaction(s, async ({ db: { q } }) => {
+    for (let at = 0; at < intents.length; at += INTENTS_PER_INSERT) {
+      const part = intents.slice(at, at + INTENTS_PER_INSERT);
+      await q
+        .insertInto("managed_resources")
+        .values(
+          part.map((i) => ({
+            hostId: i.hostId,
+            providerId: i.providerId,
+            batchId: i.batchId,
+            resourceType: i.type,
+            logicalKey: i.logicalKey,
+            name: i.name,
+            hostResourceId: null,
+            state: "create_pending" as const,
+            origin: "created" as const,
+            idempotencyKey: i.idempotencyKey,
+            rawKeyHash: i.rawKeyHash ?? null,
+            attrs: {},
+            createdAt: now,
+            updatedAt: now,
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(["hostId", "providerId", "resourceType", "logicalKey"])
+            .doUpdateSet((eb) => ({
+              batchId: eb.ref("excluded.batchId"),
+              name: eb.ref("excluded.name"),
+              hostResourceId: null,
+              state: "create_pending",
+              origin: "created",
+              idempotencyKey: eb.ref("excluded.idempotencyKey"),
+              rawKeyHash: eb.ref("excluded.rawKeyHash"),
+              attrs: sql<Record<string, unknown>>`'{}'`,
+              updatedAt: eb.ref("excluded.updatedAt"),
+            }))
+            .where("managed_resources.state", "not in", [...LIVE_STATES]),
+        )
+        .execute();
     }
-  })();
-  const index = resourceIndex(s, first.hostId, first.providerId);
+  });
+  const index = await resourceIndex(s, first.hostId, first.providerId);
   return new Map(intents.map((i) => [i.logicalKey, index.get(`${i.type}|${i.logicalKey}`) as ResourceRow]));
 }
 
-export function batchResources(s: StoreContext, batchId: string): ResourceRow[] {
-  return s.db
-    .select()
-    .from(managedResources)
-    .where(eq(managedResources.batchId, batchId))
-    .orderBy(managedResources.id)
-    .all();
+export function batchResources(s: StoreContext, batchId: string): Promise<ResourceRow[]> {
+  return s.db.q
+    .selectFrom("managed_resources")
+    .selectAll()
+    .where("batchId", "=", batchId)
+    .orderBy("id")
+    .execute();
 }
 
-export function liveResources(s: StoreContext, hostId: string, providerId: string): ResourceRow[] {
-  return s.db
-    .select()
-    .from(managedResources)
-    .where(
-      and(
-        eq(managedResources.hostId, hostId),
-        eq(managedResources.providerId, providerId),
-        inArray(managedResources.state, [...LIVE_STATES]),
-      ),
-    )
-    .orderBy(managedResources.id)
-    .all();
+export function liveResources(s: StoreContext, hostId: string, providerId: string): Promise<ResourceRow[]> {
+  return s.db.q
+    .selectFrom("managed_resources")
+    .selectAll()
+    .where("hostId", "=", hostId)
+    .where("providerId", "=", providerId)
+    .where("state", "in", [...LIVE_STATES])
+    .orderBy("id")
+    .execute();
 }
 
 /** Every recorded resource of a provider (on one host, or on all). */
-export function resourcesOf(s: StoreContext, providerId: string, hostId?: string): ResourceRow[] {
-  return s.db
-    .select()
-    .from(managedResources)
-    .where(
-      and(
-        eq(managedResources.providerId, providerId),
-        ...(hostId ? [eq(managedResources.hostId, hostId)] : []),
-      ),
-    )
-    .orderBy(managedResources.id)
-    .all();
+export function resourcesOf(s: StoreContext, providerId: string, hostId?: string): Promise<ResourceRow[]> {
+  let query = s.db.q.selectFrom("managed_resources").selectAll().where("providerId", "=", providerId);
+  if (hostId) query = query.where("hostId", "=", hostId);
+  return query.orderBy("id").execute();
 }
 
 /** Whether relay's records of a provider on a host changed at or after `iso` (a resource or a batch). */
-export function changedSince(s: StoreContext, hostId: string, providerId: string, iso: string): boolean {
-  const row = stmt(
-    s.db.$client,
-    `SELECT 1 FROM managed_resources WHERE host_id = ? AND provider_id = ? AND updated_at >= ?
-     UNION ALL
-     SELECT 1 FROM import_batches WHERE host_id = ? AND provider_id = ? AND updated_at >= ?
-     LIMIT 1`,
-  ).get(hostId, providerId, iso, hostId, providerId, iso);
-  return row !== undefined;
+export async function changedSince(
+  s: StoreContext,
+  hostId: string,
+  providerId: string,
+  iso: string,
+): Promise<boolean> {
+  const { rows } = await sql`SELECT 1 AS changed FROM managed_resources
+      WHERE host_id = ${hostId} AND provider_id = ${providerId} AND updated_at >= ${iso}
+    UNION ALL
+    SELECT 1 FROM import_batches WHERE host_id = ${hostId} AND provider_id = ${providerId} AND updated_at >= ${iso}
+    LIMIT 1`.execute(s.db.q);
+  return rows.length > 0;
 }

@@ -1,5 +1,4 @@
-import { sql } from "drizzle-orm";
-import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { ColumnType, Generated, Selectable } from "kysely";
 import type { AccessState, StoredEvidence } from "../domain/access.js";
 import type { Finding, ReconcileOutcome, ReconcileTrigger } from "../domain/drift.js";
 import type { PackManifest, ProviderDefinition } from "../domain/pack/schema.js";
@@ -8,29 +7,34 @@ import type { ItemStatus, ResourceState, ResourceType } from "../domain/resource
 import type { BatchStatus, ProviderStatus } from "../domain/status.js";
 import type { HostCapabilities } from "../host/sub2api/index.js";
 
-// Mirrors migrations/*.sql (the SQL is the source of truth for constraints; a test checks that
-// every column declared here exists in the migrated database with the same name).
+/**
+ * The one description of the store's tables, for both engines: each column's kind and NULL rule
+ * (the migrations, one set per engine, are the source of truth for constraints;
+ * tests/integration/store.test.ts checks that both engines' migrated tables have exactly these
+ * columns, kinds and NULL rules). Keys are the columns' names in code (camelCase); in SQL they are
+ * snake_case (Kysely's CamelCasePlugin maps them). `json` columns hold JSON text and `boolean`
+ * columns 0/1 on both engines: the store's value plugin (db.ts) writes and reads them as values.
+ */
+export type ColumnKind = "text" | "integer" | "json" | "boolean";
 
-const json = <T>(name: string) => text(name, { mode: "json" }).$type<T>();
+export interface Column<T> {
+  readonly kind: ColumnKind;
+  readonly nullable: boolean;
+  /** Type only: what the column holds in code. */
+  readonly __type?: T;
+}
 
-export const hosts = sqliteTable("hosts", {
-  id: text("id").primaryKey(),
-  name: text("name").notNull(),
-  baseUrl: text("base_url").notNull(),
-  authType: text("auth_type").notNull().$type<"admin_api_key">(),
-  adminTokenSealed: text("admin_token_sealed").notNull(),
-  adminTokenHint: text("admin_token_hint").notNull(),
-  probeIdentity: text("probe_identity").notNull().$type<"auto" | "user" | "none">(),
-  probeUserEmail: text("probe_user_email"),
-  probeUserId: integer("probe_user_id"),
-  probePasswordSealed: text("probe_password_sealed"),
-  version: text("version"),
-  status: text("status").notNull().$type<"supported" | "unsupported">(),
-  statusReasons: json<HostReason[]>("status_reasons").notNull(),
-  createdAt: text("created_at").notNull(),
-  updatedAt: text("updated_at").notNull(),
-  lastProbedAt: text("last_probed_at"),
-});
+const col =
+  <T>(kind: ColumnKind) =>
+  (): Column<T> => ({ kind, nullable: false });
+const text = <T extends string = string>() => col<T>("text")();
+const integer = () => col<number>("integer")();
+const json = <T>() => col<T>("json")();
+const boolean = () => col<boolean>("boolean")();
+/** A column that may be NULL. */
+const nullable = <T>(c: Column<T>): Column<T | null> => ({ kind: c.kind, nullable: true });
+/** A column the database fills when an insert leaves it out (an identity id, a DEFAULT). */
+const generated = <T>(c: Column<T>): Column<Generated<T>> => ({ kind: c.kind, nullable: c.nullable });
 
 export interface HostReason {
   code: string;
@@ -38,199 +42,213 @@ export interface HostReason {
   hint?: string;
 }
 
-export const hostCapabilitySnapshots = sqliteTable("host_capability_snapshots", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  hostId: text("host_id").notNull(),
-  version: text("version"),
-  profile: text("profile"),
-  status: text("status").notNull().$type<"supported" | "unsupported">(),
-  capabilities: json<SnapshotCapabilities>("capabilities").notNull(),
-  blockers: json<string[]>("blockers").notNull(),
-  reasons: json<HostReason[]>("reasons").notNull(),
-  warnings: json<HostReason[]>("warnings").notNull(),
-  probedAt: text("probed_at").notNull(),
-});
-
 /** The capability matrix as a probe stored it, with how the version was found and the page size. */
 export type SnapshotCapabilities = HostCapabilities & {
   max_page_size?: number;
   version_source?: string | null;
 };
 
-export const packs = sqliteTable("packs", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  packId: text("pack_id").notNull(),
-  version: text("version").notNull(),
-  name: text("name").notNull(),
-  description: text("description").notNull(),
-  manifest: json<PackManifest & { providers: ProviderDefinition[] }>("manifest").notNull(),
-  contentHash: text("content_hash").notNull(),
-  source: text("source").notNull(),
-  isCurrent: integer("is_current", { mode: "boolean" }).notNull(),
-  installedAt: text("installed_at").notNull(),
-});
+export const tables = {
+  hosts: {
+    id: text(),
+    name: text(),
+    baseUrl: text(),
+    authType: text<"admin_api_key">(),
+    adminTokenSealed: text(),
+    adminTokenHint: text(),
+    probeIdentity: text<"auto" | "user" | "none">(),
+    probeUserEmail: nullable(text()),
+    probeUserId: nullable(integer()),
+    probePasswordSealed: nullable(text()),
+    version: nullable(text()),
+    status: text<"supported" | "unsupported">(),
+    statusReasons: json<HostReason[]>(),
+    createdAt: text(),
+    updatedAt: text(),
+    lastProbedAt: nullable(text()),
+  },
+  host_capability_snapshots: {
+    id: generated(integer()),
+    hostId: text(),
+    version: nullable(text()),
+    profile: nullable(text()),
+    status: text<"supported" | "unsupported">(),
+    capabilities: json<SnapshotCapabilities>(),
+    blockers: json<string[]>(),
+    reasons: json<HostReason[]>(),
+    warnings: json<HostReason[]>(),
+    probedAt: text(),
+  },
+  packs: {
+    id: generated(integer()),
+    packId: text(),
+    version: text(),
+    name: text(),
+    description: text(),
+    manifest: json<PackManifest & { providers: ProviderDefinition[] }>(),
+    contentHash: text(),
+    source: text(),
+    isCurrent: boolean(),
+    installedAt: text(),
+  },
+  providers: {
+    id: generated(integer()),
+    packId: text(),
+    providerId: text(),
+    packVersion: text(),
+    displayName: text(),
+    definition: json<ProviderDefinition>(),
+    updatedAt: text(),
+    /** The key_pattern passed the ReDoS check at install (0 for rows from before the check). */
+    keyPatternChecked: generated(boolean()),
+  },
+  provider_installs: {
+    id: generated(integer()),
+    hostId: text(),
+    providerId: text(),
+    status: text<ProviderStatus>(),
+    statusReason: text(),
+    statusChangedAt: text(),
+    accessState: text<AccessState>(),
+    accessReason: generated(text()),
+    generation: integer(),
+    lastReconcileAt: nullable(text()),
+    createdAt: text(),
+    updatedAt: text(),
+  },
+  import_batches: {
+    id: text(),
+    hostId: text(),
+    providerId: text(),
+    packVersion: text(),
+    mode: text<"strict" | "partial">(),
+    accessMode: nullable(text<"subscription" | "self-service">()),
+    status: text<BatchStatus>(),
+    statusReason: text(),
+    planFingerprint: nullable(text()),
+    options: json<Record<string, unknown>>(),
+    keyCount: integer(),
+    summary: json<BatchSummary>(),
+    createdAt: text(),
+    startedAt: nullable(text()),
+    finishedAt: nullable(text()),
+    updatedAt: text(),
+  },
+  import_batch_items: {
+    id: generated(integer()),
+    batchId: text(),
+    position: integer(),
+    rawKeyHash: text(),
+    keyMask: text(),
+    status: text<ItemStatus>(),
+    errorCode: nullable(text()),
+    errorMessage: nullable(text()),
+    result: json<Record<string, unknown>>(),
+    updatedAt: text(),
+  },
+  managed_resources: {
+    id: generated(integer()),
+    hostId: text(),
+    providerId: text(),
+    batchId: nullable(text()),
+    resourceType: text<ResourceType>(),
+    logicalKey: text(),
+    name: text(),
+    hostResourceId: nullable(integer()),
+    state: text<ResourceState>(),
+    origin: text<"created" | "reused">(),
+    idempotencyKey: text(),
+    rawKeyHash: nullable(text()),
+    attrs: json<Record<string, unknown>>(),
+    createdAt: text(),
+    updatedAt: text(),
+  },
+  probe_results: {
+    id: generated(integer()),
+    hostId: text(),
+    providerId: text(),
+    batchId: nullable(text()),
+    kind: text<"account_test" | "gateway">(),
+    resourceId: nullable(integer()),
+    success: boolean(),
+    httpStatus: nullable(integer()),
+    errorCode: nullable(text()),
+    message: nullable(text()),
+    model: nullable(text()),
+    latencyMs: nullable(integer()),
+    detail: json<Record<string, unknown>>(),
+    createdAt: text(),
+  },
+  access_closure_records: {
+    id: generated(integer()),
+    hostId: text(),
+    providerId: text(),
+    batchId: nullable(text()),
+    state: text<AccessState>(),
+    reason: text(),
+    evidence: json<StoredEvidence>(),
+    createdAt: text(),
+  },
+  reconcile_runs: {
+    id: generated(integer()),
+    hostId: text(),
+    providerId: text(),
+    trigger: text<ReconcileTrigger>(),
+    outcome: text<ReconcileOutcome | "running">(),
+    previousStatus: nullable(text()),
+    newStatus: nullable(text()),
+    findings: json<Finding[]>(),
+    hostCalls: integer(),
+    startedAt: text(),
+    finishedAt: nullable(text()),
+    durationMs: nullable(integer()),
+  },
+  locks: {
+    name: text(),
+    owner: text(),
+    acquiredAt: text(),
+    expiresAt: text(),
+  },
+  events: {
+    id: generated(integer()),
+    at: text(),
+    kind: text(),
+    hostId: nullable(text()),
+    providerId: nullable(text()),
+    batchId: nullable(text()),
+    message: text(),
+    data: generated(json<Record<string, unknown>>()),
+  },
+  settings: {
+    key: text(),
+    value: text(),
+    updatedAt: text(),
+  },
+} as const;
 
-export const providers = sqliteTable("providers", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  packId: text("pack_id").notNull(),
-  providerId: text("provider_id").notNull(),
-  packVersion: text("pack_version").notNull(),
-  displayName: text("display_name").notNull(),
-  definition: json<ProviderDefinition>("definition").notNull(),
-  updatedAt: text("updated_at").notNull(),
-  /** The key_pattern passed the ReDoS check at install (0 for rows from before the check). */
-  keyPatternChecked: integer("key_pattern_checked", { mode: "boolean" }).notNull().default(false),
-});
+export type TableName = keyof typeof tables;
 
-export const providerInstalls = sqliteTable("provider_installs", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  hostId: text("host_id").notNull(),
-  providerId: text("provider_id").notNull(),
-  status: text("status").notNull().$type<ProviderStatus>(),
-  statusReason: text("status_reason").notNull(),
-  statusChangedAt: text("status_changed_at").notNull(),
-  accessState: text("access_state").notNull().$type<AccessState>(),
-  accessReason: text("access_reason").notNull().default(""),
-  generation: integer("generation").notNull(),
-  lastReconcileAt: text("last_reconcile_at"),
-  createdAt: text("created_at").notNull(),
-  updatedAt: text("updated_at").notNull(),
-});
+type ColumnsOf<C> = { [K in keyof C]: C[K] extends Column<infer T> ? T : never };
 
-export const importBatches = sqliteTable("import_batches", {
-  id: text("id").primaryKey(),
-  hostId: text("host_id").notNull(),
-  providerId: text("provider_id").notNull(),
-  packVersion: text("pack_version").notNull(),
-  mode: text("mode").notNull().$type<"strict" | "partial">(),
-  accessMode: text("access_mode").$type<"subscription" | "self-service">(),
-  status: text("status").notNull().$type<BatchStatus>(),
-  statusReason: text("status_reason").notNull(),
-  planFingerprint: text("plan_fingerprint"),
-  options: json<Record<string, unknown>>("options").notNull(),
-  keyCount: integer("key_count").notNull(),
-  summary: json<BatchSummary>("summary").notNull(),
-  createdAt: text("created_at").notNull(),
-  startedAt: text("started_at"),
-  finishedAt: text("finished_at"),
-  updatedAt: text("updated_at").notNull(),
-});
+/** The store's tables as Kysely reads and writes them (one typed database for both engines). */
+export type Database = { [T in TableName]: ColumnsOf<(typeof tables)[T]> };
 
-export const importBatchItems = sqliteTable("import_batch_items", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  batchId: text("batch_id").notNull(),
-  position: integer("position").notNull(),
-  rawKeyHash: text("raw_key_hash").notNull(),
-  keyMask: text("key_mask").notNull(),
-  status: text("status").notNull().$type<ItemStatus>(),
-  errorCode: text("error_code"),
-  errorMessage: text("error_message"),
-  result: json<Record<string, unknown>>("result").notNull(),
-  updatedAt: text("updated_at").notNull(),
-});
+/** Text in SQL: a column name in code → its name in the database. */
+export const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-export const managedResources = sqliteTable("managed_resources", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  hostId: text("host_id").notNull(),
-  providerId: text("provider_id").notNull(),
-  batchId: text("batch_id"),
-  resourceType: text("resource_type").notNull().$type<ResourceType>(),
-  logicalKey: text("logical_key").notNull(),
-  name: text("name").notNull(),
-  hostResourceId: integer("host_resource_id"),
-  state: text("state").notNull().$type<ResourceState>(),
-  origin: text("origin").notNull().$type<"created" | "reused">(),
-  idempotencyKey: text("idempotency_key").notNull(),
-  rawKeyHash: text("raw_key_hash"),
-  attrs: json<Record<string, unknown>>("attrs").notNull(),
-  createdAt: text("created_at").notNull(),
-  updatedAt: text("updated_at").notNull(),
-});
+/** Column names (in code) of one kind in any table: the value plugin converts these. */
+function columnsOfKind(kind: ColumnKind): Set<string> {
+  const names = new Set<string>();
+  for (const columns of Object.values(tables))
+    for (const [name, c] of Object.entries(columns) as [string, Column<unknown>][])
+      if (c.kind === kind) names.add(name);
+  return names;
+}
+export const JSON_COLUMNS = columnsOfKind("json");
+export const BOOLEAN_COLUMNS = columnsOfKind("boolean");
 
-export const probeResults = sqliteTable("probe_results", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  hostId: text("host_id").notNull(),
-  providerId: text("provider_id").notNull(),
-  batchId: text("batch_id"),
-  kind: text("kind").notNull().$type<"account_test" | "gateway">(),
-  resourceId: integer("resource_id"),
-  success: integer("success", { mode: "boolean" }).notNull(),
-  httpStatus: integer("http_status"),
-  errorCode: text("error_code"),
-  message: text("message"),
-  model: text("model"),
-  latencyMs: integer("latency_ms"),
-  detail: json<Record<string, unknown>>("detail").notNull(),
-  createdAt: text("created_at").notNull(),
-});
-
-export const accessClosureRecords = sqliteTable("access_closure_records", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  hostId: text("host_id").notNull(),
-  providerId: text("provider_id").notNull(),
-  batchId: text("batch_id"),
-  state: text("state").notNull().$type<AccessState>(),
-  reason: text("reason").notNull(),
-  evidence: json<StoredEvidence>("evidence").notNull(),
-  createdAt: text("created_at").notNull(),
-});
-
-export const reconcileRuns = sqliteTable("reconcile_runs", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  hostId: text("host_id").notNull(),
-  providerId: text("provider_id").notNull(),
-  trigger: text("trigger").notNull().$type<ReconcileTrigger>(),
-  outcome: text("outcome").notNull().$type<ReconcileOutcome | "running">(),
-  previousStatus: text("previous_status"),
-  newStatus: text("new_status"),
-  findings: json<Finding[]>("findings").notNull(),
-  hostCalls: integer("host_calls").notNull(),
-  startedAt: text("started_at").notNull(),
-  finishedAt: text("finished_at"),
-  durationMs: integer("duration_ms"),
-});
-
-export const locks = sqliteTable("locks", {
-  name: text("name").primaryKey(),
-  owner: text("owner").notNull(),
-  acquiredAt: text("acquired_at").notNull(),
-  expiresAt: text("expires_at").notNull(),
-});
-
-export const events = sqliteTable("events", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  at: text("at").notNull(),
-  kind: text("kind").notNull(),
-  hostId: text("host_id"),
-  providerId: text("provider_id"),
-  batchId: text("batch_id"),
-  message: text("message").notNull(),
-  data: json<Record<string, unknown>>("data").notNull().default(sql`'{}'`),
-});
-
-export const settings = sqliteTable("settings", {
-  key: text("key").primaryKey(),
-  value: text("value").notNull(),
-  updatedAt: text("updated_at").notNull(),
-});
-
-export const allTables = {
-  hosts,
-  host_capability_snapshots: hostCapabilitySnapshots,
-  packs,
-  providers,
-  provider_installs: providerInstalls,
-  import_batches: importBatches,
-  import_batch_items: importBatchItems,
-  managed_resources: managedResources,
-  probe_results: probeResults,
-  access_closure_records: accessClosureRecords,
-  reconcile_runs: reconcileRuns,
-  locks,
-  events,
-  settings,
-};
-
-export type HostRow = typeof hosts.$inferSelect;
-export type CapabilitySnapshotRow = typeof hostCapabilitySnapshots.$inferSelect;
-export type PackRow = typeof packs.$inferSelect;
+export type HostRow = Selectable<Database["hosts"]>;
+export type CapabilitySnapshotRow = Selectable<Database["host_capability_snapshots"]>;
+export type PackRow = Selectable<Database["packs"]>;
+export type Row<T extends TableName> = Selectable<Database[T]>;
+export type { ColumnType };

@@ -1,15 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { eq } from "drizzle-orm";
-import type { Db } from "./db.js";
-import { type HostRow, hosts, settings } from "./schema.js";
+import { type Db, inTransaction } from "./db.js";
+import type { HostRow } from "./schema.js";
 
-export function getSetting(db: Db, key: string): string | undefined {
-  return db.select().from(settings).where(eq(settings.key, key)).get()?.value;
+export async function getSetting(db: Db, key: string): Promise<string | undefined> {
+  return (await db.q.selectFrom("settings").select("value").where("key", "=", key).executeTakeFirst())?.value;
 }
 
 /** Stores a value unless one is there already (two processes starting together agree on the first). */
-export function putSettingIfAbsent(db: Db, key: string, value: string): void {
-  db.insert(settings).values({ key, value, updatedAt: new Date().toISOString() }).onConflictDoNothing().run();
+export async function putSettingIfAbsent(db: Db, key: string, value: string): Promise<void> {
+  await db.q
+    .insertInto("settings")
+    .values({ key, value, updatedAt: new Date().toISOString() })
+    .onConflict((oc) => oc.column("key").doNothing())
+    .execute();
 }
 
 const INSTALL_ID = "install_id";
@@ -19,11 +22,11 @@ const INSTALL_ID = "install_id";
  * It is part of every name relay gives a host resource, so two installations never take each
  * other's resources for their own.
  */
-export function installId(db: Db): string {
-  const existing = getSetting(db, INSTALL_ID);
+export async function installId(db: Db): Promise<string> {
+  const existing = await getSetting(db, INSTALL_ID);
   if (existing) return existing;
-  putSettingIfAbsent(db, INSTALL_ID, randomBytes(4).toString("hex"));
-  return getSetting(db, INSTALL_ID) as string;
+  await putSettingIfAbsent(db, INSTALL_ID, randomBytes(4).toString("hex"));
+  return (await getSetting(db, INSTALL_ID)) as string;
 }
 
 export interface Reseal {
@@ -32,22 +35,27 @@ export interface Reseal {
 }
 
 /** Re-encrypts every sealed secret (host tokens, probe passwords, sealed settings) in one transaction. */
-export function resealAll(db: Db, settingKeys: string[], reseal: Reseal): { hosts: number; secrets: number } {
+export async function resealAll(
+  db: Db,
+  settingKeys: string[],
+  reseal: Reseal,
+): Promise<{ hosts: number; secrets: number }> {
   let count = 0;
-  const rows = db.select().from(hosts).all();
-  db.transaction((tx) => {
+  const rows = await db.q.selectFrom("hosts").selectAll().execute();
+  await inTransaction({ db, clock: () => new Date() }, async ({ db: { q } }) => {
     for (const h of rows) {
       const next = reseal.host(h);
-      tx.update(hosts).set(next).where(eq(hosts.id, h.id)).run();
+      await q.updateTable("hosts").set(next).where("id", "=", h.id).execute();
       count += next.probePasswordSealed ? 2 : 1;
     }
     for (const key of settingKeys) {
-      const row = tx.select().from(settings).where(eq(settings.key, key)).get();
+      const row = await q.selectFrom("settings").selectAll().where("key", "=", key).executeTakeFirst();
       if (!row) continue;
-      tx.update(settings)
+      await q
+        .updateTable("settings")
         .set({ value: reseal.setting(key, row.value), updatedAt: new Date().toISOString() })
-        .where(eq(settings.key, key))
-        .run();
+        .where("key", "=", key)
+        .execute();
       count += 1;
     }
   });

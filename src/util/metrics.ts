@@ -71,8 +71,8 @@ export class Metrics {
     sources: MetricSources = {},
     build: { version: string; processMetrics?: boolean } = { version: "unknown" },
   ) {
-    const providerStatuses = sources.providerStatuses ?? (() => []);
-    const reconcileTimes = sources.reconcileTimes ?? (() => []);
+    const providerStatuses = sources.providerStatuses ?? (async () => []);
+    const reconcileTimes = sources.reconcileTimes ?? (async () => []);
     // Process metrics (CPU, memory, event loop, handles) describe a long-running server: only
     // `relay serve` asks for them (a CLI command, or its --metrics-file, would report a process
     // that is about to exit, and would pay for the collectors at every start).
@@ -87,9 +87,11 @@ export class Metrics {
     // From relay's records, not this process's memory: a cron run's textfile knows when a host
     // last succeeded even when this run failed on it.
     const times = (pick: "lastRun" | "lastSuccess") =>
-      function (this: Gauge<"host">) {
+      async function (this: Gauge<"host">) {
+        // Read before the reset: a scrape never sees the gauge empty while the store answers.
+        const rows = await reconcileTimes();
         this.reset();
-        for (const t of reconcileTimes()) {
+        for (const t of rows) {
           const at = t[pick];
           if (at !== null) this.set({ host: t.host }, at / 1000);
         }
@@ -113,10 +115,10 @@ export class Metrics {
       help: "1 for the current status of each provider on each host",
       labelNames: ["host", "provider", "status"] as const,
       registers: [this.registry],
-      collect() {
+      async collect() {
+        const rows = await providerStatuses();
         this.reset();
-        for (const p of providerStatuses())
-          this.set({ host: p.host, provider: p.provider, status: p.status }, 1);
+        for (const p of rows) this.set({ host: p.host, provider: p.provider, status: p.status }, 1);
       },
     });
   }
@@ -176,9 +178,9 @@ export class Metrics {
 
 export interface MetricSources {
   /** host name, provider, status of every install: `relay_provider_status`. */
-  providerStatuses?: () => { host: string; provider: string; status: string }[];
+  providerStatuses?: () => Promise<{ host: string; provider: string; status: string }[]>;
   /** Per host name, when its last reconcile finished and its last successful one (ms since epoch). */
-  reconcileTimes?: () => { host: string; lastRun: number | null; lastSuccess: number | null }[];
+  reconcileTimes?: () => Promise<{ host: string; lastRun: number | null; lastSuccess: number | null }[]>;
 }
 
 /** What one `relay reconcile run` did, for its textfile. */

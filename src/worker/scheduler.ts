@@ -32,6 +32,30 @@ export async function runReconcileTick(
   return results;
 }
 
+/**
+ * Finishing batches another process left when it died (their leases lapsed), by the rules of
+ * `relay batch recover`, one run at a time; a batch whose holder is alive is left alone.
+ */
+function batchRecovery(ctx: AppContext): {
+  run: () => Promise<void>;
+  running: () => Promise<void> | undefined;
+} {
+  let recovering: Promise<void> | undefined;
+  const run = () => {
+    recovering ??= recoverBatches(ctx)
+      .then((outcomes) => {
+        for (const o of outcomes.filter((x) => x.action !== "skipped_live"))
+          ctx.logger.warn({ ...o }, "recovered a batch another process left");
+      })
+      .catch((err) => ctx.logger.error({ err }, "batch recovery failed"))
+      .finally(() => {
+        recovering = undefined;
+      });
+    return recovering;
+  };
+  return { run, running: () => recovering };
+}
+
 export interface Scheduler {
   nextRun(): Date | null;
   /** Whether this process holds the scheduler lease (runs the ticks) right now. */
@@ -51,30 +75,19 @@ export interface Scheduler {
  * machine) and the next replica to renew takes over. `protect: true`: a tick still running when
  * the next is due makes the next one wait.
  */
-export function startScheduler(
+export async function startScheduler(
   ctx: AppContext,
   cron: string,
   jitterMs: number,
   leaseTtlMs = Math.max(30_000, 3 * jitterMs),
-): Scheduler {
+): Promise<Scheduler> {
   const owner = schedulerOwner("scheduler");
-  let leader = holdSchedulerLease(ctx, owner, leaseTtlMs);
+  let leader = await holdSchedulerLease(ctx, owner, leaseTtlMs);
   // The leader also finishes batches another process left when it died (their leases lapsed), by
   // the rules of `relay batch recover`; a batch whose holder is alive is left alone. Before each
   // tick too, so a scheduled reconcile never holds the provider ahead of its recovery.
-  let recovering: Promise<void> | undefined;
-  const recoverLeft = () => {
-    recovering ??= recoverBatches(ctx)
-      .then((outcomes) => {
-        for (const o of outcomes.filter((x) => x.action !== "skipped_live"))
-          ctx.logger.warn({ ...o }, "recovered a batch another process left");
-      })
-      .catch((err) => ctx.logger.error({ err }, "batch recovery failed"))
-      .finally(() => {
-        recovering = undefined;
-      });
-    return recovering;
-  };
+  const recovery = batchRecovery(ctx);
+  const recoverLeft = recovery.run;
   // The heartbeat never throws: with the database away (a restart, the network) this replica
   // stops leading — it cannot prove it holds the lease — and asks again, sooner at first, then at
   // the usual pace, until the database answers. /readyz says the database is unavailable meanwhile.
@@ -83,10 +96,10 @@ export function startScheduler(
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let ticking: Promise<void> | undefined;
-  const renewLeadership = (): boolean => {
+  const renewLeadership = async (): Promise<boolean> => {
     const was = leader;
     try {
-      leader = holdSchedulerLease(ctx, owner, leaseTtlMs);
+      leader = await holdSchedulerLease(ctx, owner, leaseTtlMs);
       if (failures > 0) ctx.logger.info({ failures }, "the database answers again");
       failures = 0;
     } catch (err) {
@@ -101,22 +114,32 @@ export function startScheduler(
       );
     return leader;
   };
-  const beat = () => {
-    if (renewLeadership()) void recoverLeft();
+  // The beat in flight (renewing is a round trip): `stop` waits for it before releasing the lease.
+  let beating: Promise<void> | undefined;
+  const beat = async () => {
+    if ((await renewLeadership()) && !stopped) void recoverLeft();
     if (stopped) return;
-    timer = setTimeout(beat, failures === 0 ? beatMs : Math.min(beatMs, 100 * 2 ** Math.min(failures, 10)));
+    timer = setTimeout(
+      schedule,
+      failures === 0 ? beatMs : Math.min(beatMs, 100 * 2 ** Math.min(failures, 10)),
+    );
     timer.unref();
   };
-  timer = setTimeout(beat, beatMs);
+  const schedule = () => {
+    beating = beat().finally(() => {
+      beating = undefined;
+    });
+  };
+  timer = setTimeout(schedule, beatMs);
   timer.unref();
   const job = new Cron(
     cron,
     { protect: true, catch: (err) => ctx.logger.error({ err }, "scheduled reconcile failed") },
     async (self: Cron) => {
       if (stopped) return;
-      renewLeadership();
+      await renewLeadership();
       const slot = (self.currentRun() ?? new Date()).toISOString();
-      if (!leader || !claimTick(ctx, slot)) return;
+      if (!leader || !(await claimTick(ctx, slot))) return;
       ctx.metrics.schedulerTicks.inc();
       ticking = (async () => {
         await recoverLeft();
@@ -136,9 +159,9 @@ export function startScheduler(
       stopped = true;
       job.stop();
       clearTimeout(timer);
-      await Promise.allSettled([ticking, recovering]);
+      await Promise.allSettled([beating, ticking, recovery.running()]);
       try {
-        releaseSchedulerLease(ctx, owner);
+        await releaseSchedulerLease(ctx, owner);
       } catch (err) {
         // Unreleased, the lease lapses at its expiry; the next replica takes over then.
         ctx.logger.warn({ err }, "could not release the scheduler lease");

@@ -11,7 +11,7 @@ let t: TestEnv | undefined;
 let s: RunningSim | undefined;
 afterEach(async () => {
   await s?.close();
-  t?.cleanup();
+  await t?.cleanup();
 });
 
 // The issue's acceptance: on these builds `relay host add` says which providers cannot be served
@@ -27,7 +27,7 @@ describe("relay on builds that cannot serve a provider", () => {
       /✗ deepseek: cannot be served — sub2api 0\.1\.126 has no deepseek platform.*\(works from 0\.1\.130\)/,
     ],
   ] as const)("%s", async (profile, line) => {
-    t = makeTestEnv();
+    t = await makeTestEnv();
     s = await startSimulator({ profile });
     const env = t.env;
     const adminKey = join(t.dir, "admin.key");

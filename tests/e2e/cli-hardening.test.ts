@@ -25,8 +25,8 @@ function tempDir(): string {
 }
 
 /** An empty SQLite state (migrated), whatever store the suite's pass uses. */
-function sqliteState(dir: string): Record<string, string> {
-  closeDb(openDb(join(dir, "relay.db")));
+async function sqliteState(dir: string): Promise<Record<string, string>> {
+  await closeDb(await openDb(join(dir, "relay.db")));
   return {
     RELAY_DB_PATH: join(dir, "relay.db"),
     RELAY_DATABASE_URL: "",
@@ -38,7 +38,7 @@ function sqliteState(dir: string): Record<string, string> {
 describe("#29 R10: credentials in URL arguments, stack traces", () => {
   it("--to 'postgres://u@h/db?password=…' passed the argv check: refused, in every URL-valued flag", async () => {
     const dir = tempDir();
-    const env = sqliteState(dir);
+    const env = await sqliteState(dir);
     const secret = "hunter2-Zq8vT2";
     const cases: [string[], string, RegExp][] = [
       [
@@ -71,7 +71,7 @@ describe("#29 R10: credentials in URL arguments, stack traces", () => {
 
   it("a connection dropped during migrate-store printed a stack trace: now one line and a hint", async () => {
     const dir = tempDir();
-    const env = sqliteState(dir);
+    const env = await sqliteState(dir);
     // Accepts the connection, reads the start-up message, hangs up.
     const server: Server = createServer((socket) => socket.once("data", () => socket.destroy()));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

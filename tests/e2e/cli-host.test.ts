@@ -9,14 +9,14 @@ let t: TestEnv;
 const sims: Record<string, RunningSim> = {};
 
 beforeAll(async () => {
-  t = makeTestEnv();
+  t = await makeTestEnv();
   for (const profile of ["cn-native", "openai-compat", "legacy"] as const)
     sims[profile] = await startSimulator({ profile });
   sims.locked = await startSimulator({ profile: "cn-native", complianceLocked: true });
 });
 afterAll(async () => {
   await Promise.all(Object.values(sims).map((s) => s.close()));
-  t.cleanup();
+  await t.cleanup();
 });
 
 const env = () => ({ ...t.env, SIM_KEY: "" });
@@ -84,7 +84,7 @@ describe("relay host add --json", () => {
 
 describe("failures: clear message, non-zero exit, nothing stored", () => {
   it("a wrong admin key", async () => {
-    const before = rowCount(t.ctx, "hosts");
+    const before = await rowCount(t.ctx, "hosts");
     const s = sims["cn-native"] as RunningSim;
     const r = await runRelay(
       ["host", "add", "--name", "wrong", "--base-url", s.url, "--admin-key-env", "BAD"],
@@ -95,7 +95,7 @@ describe("failures: clear message, non-zero exit, nothing stored", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/refused the admin API key \(INVALID_ADMIN_KEY\)/);
     expect(r.stderr).toMatch(/hint: /);
-    expect(rowCount(t.ctx, "hosts")).toBe(before);
+    expect(await rowCount(t.ctx, "hosts")).toBe(before);
   });
 
   it("an unreachable URL", async () => {
@@ -218,7 +218,7 @@ describe("relay host probe meets a transient error (R6)", () => {
       const before = JSON.parse(add.stdout);
       expect(before.profile).toBe("cn-native");
       expect(before.capabilities.cn_platforms.length).toBeGreaterThan(0);
-      const snapshots = rowCount(t.ctx, "host_capability_snapshots");
+      const snapshots = await rowCount(t.ctx, "host_capability_snapshots");
       // The platform probes are POSTs to /admin/groups; every one of them fails, whatever the retries.
       const platformProbes = /^POST \/api\/v1\/admin\/groups$/;
       for (const faults of [
@@ -236,7 +236,7 @@ describe("relay host probe meets a transient error (R6)", () => {
         );
         expect(shown.profile).toBe("cn-native");
         expect(shown.capabilities.cn_platforms).toEqual(before.capabilities.cn_platforms);
-        expect(rowCount(t.ctx, "host_capability_snapshots")).toBe(snapshots);
+        expect(await rowCount(t.ctx, "host_capability_snapshots")).toBe(snapshots);
       }
       // With the host well again, a probe records as before.
       const ok = await runRelay(["--json", "host", "probe", "flaky"], { env: env() });

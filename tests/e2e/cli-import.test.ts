@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runRelay } from "../helpers/cli.js";
-import { storedBytes } from "../helpers/context.js";
+import { rowCount, storedBytes } from "../helpers/context.js";
 import { deepseekKey, liveCount, makeWorld, type World } from "../helpers/world.js";
 
 let w: World;
@@ -97,7 +97,7 @@ describe("relay provider preview|import and relay batch", () => {
     expect(liveCount(w.sim)).toBe(0);
 
     // No output and no byte of the state file holds a key.
-    const db = storedBytes(w.t);
+    const db = await storedBytes(w.t);
     for (const key of [a, b, bad]) {
       for (const out of outputs) expect(out).not.toContain(key);
       expect(db.includes(Buffer.from(key))).toBe(false);
@@ -133,7 +133,7 @@ describe("relay provider preview|import and relay batch", () => {
     );
     // Wait until the first import holds the provider lock (bounded polling on the condition).
     const deadline = Date.now() + 60_000;
-    while ((w.t.ctx.db.$client.prepare("SELECT count(*) AS n FROM locks").get() as { n: number }).n === 0) {
+    while ((await rowCount(w.t.ctx, "locks")) === 0) {
       if (Date.now() > deadline) throw new Error("the first import never took the provider lock");
       await new Promise((r) => setTimeout(r, 20));
     }

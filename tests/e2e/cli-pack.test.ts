@@ -9,8 +9,8 @@ import { makeTestEnv, type TestEnv } from "../helpers/context.js";
 const SHIPPED = join(projectRoot(), "packs", "openai-cn-pack");
 const FIXTURES = join(projectRoot(), "tests", "fixtures", "packs");
 let t: TestEnv;
-beforeAll(() => {
-  t = makeTestEnv();
+beforeAll(async () => {
+  t = await makeTestEnv();
 });
 afterAll(() => t.cleanup());
 

@@ -16,7 +16,7 @@ let base = "";
 
 describe.skipIf(!haveBrowser)("/docs in a browser: Swagger UI from this origin only", () => {
   beforeAll(async () => {
-    t = makeTestEnv();
+    t = await makeTestEnv();
     await new Promise<void>((resolve) => {
       server = serve({ fetch: createApp(t.ctx).fetch, hostname: "127.0.0.1", port: 0 }, (info) => {
         base = `http://127.0.0.1:${info.port}`;
@@ -26,7 +26,7 @@ describe.skipIf(!haveBrowser)("/docs in a browser: Swagger UI from this origin o
   });
   afterAll(async () => {
     await new Promise((r) => server?.close(r));
-    t?.cleanup();
+    await t?.cleanup();
   });
 
   it("renders the reference with its schemas, under the page's CSP, with no request to another origin", async () => {

@@ -13,16 +13,16 @@ const SHIPPED = join(projectRoot(), "packs", "openai-cn-pack");
 
 let t: TestEnv | undefined;
 let server: ChildProcess | undefined;
-afterEach(() => {
+afterEach(async () => {
   server?.kill("SIGKILL");
   server = undefined;
-  t?.cleanup();
+  await t?.cleanup();
   t = undefined;
 });
 
 describe("key pattern checks on a busy machine", () => {
   it("lint --strict passes the shipped pack in 8 CLI processes at once, with two cores kept busy", async () => {
-    t = makeTestEnv();
+    t = await makeTestEnv();
     const env = t.env;
     const burners = startBurners(2);
     try {
@@ -88,7 +88,7 @@ function slowPatternPack(): Buffer {
 
 describe("relay serve while a pack's key patterns are analysed", () => {
   it("answers /healthz while an install of 20 slow patterns is in flight", async () => {
-    t = makeTestEnv();
+    t = await makeTestEnv();
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     server = spawn(process.execPath, [RELAY_BIN, "serve"], {

@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { RELAY_BIN, runRelay } from "../helpers/cli.js";
+import { row, rowCount, rows } from "../helpers/context.js";
 import { deepseekKey, liveCount, makeWorld, type World } from "../helpers/world.js";
 
 /**
@@ -64,28 +66,29 @@ describe("lease fencing", () => {
     expect(liveCount(world.sim)).toBeGreaterThan(0);
 
     zombie.kill("SIGSTOP");
-    const db = world.t.ctx.db.$client;
     // Bounded polling on the store's own clock: the lease the stopped importer holds has expired.
-    const leaseExpired = () => {
-      const row = db.prepare("SELECT expires_at FROM locks WHERE name LIKE 'provider:%'").get() as
-        | { expires_at: string }
-        | undefined;
-      return !row || Date.parse(row.expires_at) < Date.now();
+    const leaseExpired = async () => {
+      const lease = await row<{ expiresAt: string }>(
+        world.t.ctx,
+        sql`SELECT expires_at FROM locks WHERE name LIKE 'provider:%'`,
+      );
+      return !lease || Date.parse(lease.expiresAt) < Date.now();
     };
-    for (let i = 0; i < 600 && !leaseExpired(); i++) await sleep(100);
-    expect(leaseExpired()).toBe(true);
+    for (let i = 0; i < 600 && !(await leaseExpired()); i++) await sleep(100);
+    expect(await leaseExpired()).toBe(true);
 
     const recovered = await runRelay(["--json", "batch", "recover"], { env });
     expect(recovered.code).toBe(0);
     expect(liveCount(world.sim)).toBe(0);
-    const records = () => ({
-      batches: db.prepare("SELECT id, status, status_reason, updated_at FROM import_batches").all(),
-      items: db.prepare("SELECT raw_key_hash, status, error_code, result FROM import_batch_items").all(),
-      resources: db.prepare("SELECT id, state, host_resource_id FROM managed_resources ORDER BY id").all(),
-      probes: db.prepare("SELECT count(*) AS n FROM probe_results").get(),
-      events: db.prepare("SELECT count(*) AS n FROM events").get(),
+    const c = world.t.ctx;
+    const records = async () => ({
+      batches: await rows(c, sql`SELECT id, status, status_reason, updated_at FROM import_batches`),
+      items: await rows(c, sql`SELECT raw_key_hash, status, error_code, result FROM import_batch_items`),
+      resources: await rows(c, sql`SELECT id, state, host_resource_id FROM managed_resources ORDER BY id`),
+      probes: await rowCount(c, "probe_results"),
+      events: await rowCount(c, "events"),
     });
-    const after = records();
+    const after = await records();
     expect((after.batches as { status: string }[]).map((b) => b.status)).toEqual(["rolled_back"]);
     const writes = world.sim.sim.writes.length;
 
@@ -98,6 +101,6 @@ describe("lease fencing", () => {
     // Judged from the host and the records: nothing changed after recovery.
     expect(liveCount(world.sim)).toBe(0);
     expect(world.sim.sim.writes.slice(writes).filter((x) => !/\/test$/.test(x))).toEqual([]);
-    expect(records()).toEqual(after);
+    expect(await records()).toEqual(after);
   }, 240_000);
 });

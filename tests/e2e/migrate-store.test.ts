@@ -25,10 +25,10 @@ describe.skipIf(!onPostgres)("relay maintenance migrate-store (PostgreSQL pass)"
   it("copies a live SQLite state into an empty PostgreSQL database that then works in its place", async () => {
     const sim: RunningSim = await startSimulator({ profile: "cn-native" });
     const dir = mkdtempSync(join(tmpdir(), "relay-migrate-"));
-    const target = createTestDatabase();
+    const target = await createTestDatabase();
     cleanup = async () => {
       await sim.close();
-      target.drop();
+      await target.drop();
       rmSync(dir, { recursive: true, force: true });
     };
     const sqlite = {

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { RELAY_BIN } from "../helpers/cli.js";
-import { makeTestEnv, TEST_API_TOKEN, type TestEnv } from "../helpers/context.js";
+import { makeTestEnv, row, TEST_API_TOKEN, type TestEnv } from "../helpers/context.js";
 import { freePort } from "../helpers/net.js";
 import { TEST_STORE } from "../helpers/postgres.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
@@ -19,7 +20,7 @@ const children: ChildProcess[] = [];
 afterEach(async () => {
   for (const c of children) c.kill("SIGKILL");
   children.length = 0;
-  t?.cleanup();
+  await t?.cleanup();
   t = undefined;
   await w?.close();
   w = undefined;
@@ -66,7 +67,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("replicas on one database", () => {
   it("a fast schedule ticks once per period in total, not once per replica; leadership moves when the leader dies", async () => {
-    t = makeTestEnv();
+    t = await makeTestEnv();
     const t0 = Date.now(); // every tick counted below happened after this
     const replicas = [await startReplica(), await startReplica(), await startReplica()];
     const leaders = async () => (await Promise.all(replicas.map(ready))).map((s) => s.scheduler_leader);
@@ -144,16 +145,15 @@ describe("replicas on one database", () => {
     await new Promise((r) => importer.once("exit", r));
     // Judged from the host: the replica's recovery removes everything the dead import made; the
     // batch reads rolled_back once the last delete is recorded.
-    const status = () =>
-      (world.t.ctx.db.$client.prepare("SELECT status FROM import_batches").get() as { status: string })
-        .status;
+    const status = async () =>
+      (await row<{ status: string }>(world.t.ctx, sql`SELECT status FROM import_batches`))?.status;
     const liveCount = () => {
       const live = liveOnHost(world.sim);
       return live.groups.length + live.accounts.length + live.channels.length;
     };
-    for (let i = 0; i < 200 && (liveCount() > 0 || status() !== "rolled_back"); i++) await sleep(100);
+    for (let i = 0; i < 200 && (liveCount() > 0 || (await status()) !== "rolled_back"); i++) await sleep(100);
     expect(liveCount()).toBe(0);
-    expect(status()).toBe("rolled_back");
+    expect(await status()).toBe("rolled_back");
   }, 40_000);
 
   it("imports through different replicas at once: two providers both run, the same provider twice gets one 409", async () => {

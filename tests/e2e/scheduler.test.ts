@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { importKeys } from "../../src/provision/import.js";
 import { RELAY_BIN, runRelay } from "../helpers/cli.js";
+import { rows } from "../helpers/context.js";
 import { freePort } from "../helpers/net.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
@@ -33,13 +35,12 @@ describe("relay serve runs scheduled reconciles", () => {
     });
     try {
       const deadline = Date.now() + 15_000;
-      let runs: { outcome: string; started_at: string; finished_at: string | null; trigger: string }[] = [];
+      let runs: { outcome: string; startedAt: string; finishedAt: string | null; trigger: string }[] = [];
       while (Date.now() < deadline) {
-        runs = w.t.ctx.db.$client
-          .prepare(
-            "SELECT outcome, started_at, finished_at, trigger FROM reconcile_runs WHERE trigger = 'schedule' AND outcome != 'running' ORDER BY id",
-          )
-          .all() as typeof runs;
+        runs = await rows<(typeof runs)[number]>(
+          w.t.ctx,
+          sql`SELECT outcome, started_at, finished_at, trigger FROM reconcile_runs WHERE trigger = 'schedule' AND outcome != 'running' ORDER BY id`,
+        );
         if (runs.length >= 3) break;
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -47,8 +48,8 @@ describe("relay serve runs scheduled reconciles", () => {
       const done = runs.filter((r) => r.outcome !== "skipped");
       expect(done.every((r) => r.outcome === "ok")).toBe(true);
       for (let i = 1; i < done.length; i++) {
-        expect(Date.parse(done[i]?.started_at as string)).toBeGreaterThanOrEqual(
-          Date.parse(done[i - 1]?.finished_at as string),
+        expect(Date.parse(done[i]?.startedAt as string)).toBeGreaterThanOrEqual(
+          Date.parse(done[i - 1]?.finishedAt as string),
         );
       }
     } finally {

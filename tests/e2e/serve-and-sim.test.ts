@@ -8,10 +8,10 @@ import { freePort } from "../helpers/net.js";
 
 let t: TestEnv | undefined;
 let child: ChildProcess | undefined;
-afterEach(() => {
+afterEach(async () => {
   child?.kill("SIGKILL");
   child = undefined;
-  t?.cleanup();
+  await t?.cleanup();
   t = undefined;
 });
 
@@ -29,7 +29,7 @@ async function waitFor(url: string, ms = 10_000): Promise<Response> {
 
 describe("relay serve", () => {
   it("refuses to start without RELAY_API_TOKEN, naming the variable", async () => {
-    t = makeTestEnv();
+    t = await makeTestEnv();
     const { RELAY_API_TOKEN: _omit, ...env } = t.env;
     const r = await runRelay(["serve"], { env });
     expect(r.code).toBe(1);
@@ -37,7 +37,7 @@ describe("relay serve", () => {
   });
 
   it("serves health without auth, the API with the bearer token, and stops on SIGTERM", async () => {
-    t = makeTestEnv();
+    t = await makeTestEnv();
     const port = await freePort();
     child = spawn(process.execPath, [RELAY_BIN, "serve"], {
       env: { ...t.env, RELAY_LISTEN: `127.0.0.1:${port}`, PATH: process.env.PATH ?? "" },
@@ -64,7 +64,7 @@ describe("relay serve", () => {
 
 describe("relay serve beyond loopback", () => {
   it("0.0.0.0 over plain HTTP started without a warning: now it warns that the token crosses the network unencrypted", async () => {
-    t = makeTestEnv();
+    t = await makeTestEnv();
     const port = await freePort();
     child = spawn(process.execPath, [RELAY_BIN, "serve"], {
       env: {

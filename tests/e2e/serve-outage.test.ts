@@ -19,7 +19,7 @@ afterEach(async () => {
   child = undefined;
   await proxy?.close();
   proxy = undefined;
-  t?.cleanup();
+  await t?.cleanup();
   t = undefined;
 });
 
@@ -49,7 +49,7 @@ const statusOf = async (url: string) => {
 
 describe.runIf(onPostgres)("relay serve through a database outage (PostgreSQL)", () => {
   it("stays alive: readyz goes 503 while the database is away and 200 when it is back; healthz answers throughout", async () => {
-    t = makeTestEnv();
+    t = await makeTestEnv();
     const direct = new URL(t.env.RELAY_DATABASE_URL as string);
     proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port) });
     const port = await freePort();

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { RELAY_BIN, runRelay } from "../helpers/cli.js";
-import { TEST_API_TOKEN } from "../helpers/context.js";
+import { row, TEST_API_TOKEN } from "../helpers/context.js";
 import { freePort } from "../helpers/net.js";
 import { deepseekKey, liveCount, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
@@ -97,10 +98,11 @@ describe("relay serve on SIGTERM", () => {
 
     release();
     expect(await exited).toBe(0);
-    const batch = world.t.ctx.db.$client
-      .prepare("SELECT status, status_reason FROM import_batches WHERE id = ?")
-      .get(batch_id) as { status: string; status_reason: string };
-    expect(batch.status).toBe("succeeded");
+    const batch = await row<{ status: string }>(
+      world.t.ctx,
+      sql`SELECT status, status_reason FROM import_batches WHERE id = ${batch_id}`,
+    );
+    expect(batch?.status).toBe("succeeded");
     expect(liveOnHost(world.sim, batch_id).accounts).toHaveLength(2);
   }, 240_000);
 
@@ -142,16 +144,17 @@ describe("relay serve on SIGTERM", () => {
     await hit;
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
-    const status = () =>
+    const status = async () =>
       (
-        world.t.ctx.db.$client.prepare("SELECT status FROM import_batches WHERE id = ?").get(batch_id) as {
-          status: string;
-        }
-      ).status;
-    expect(status()).toBe("running");
+        await row<{ status: string }>(
+          world.t.ctx,
+          sql`SELECT status FROM import_batches WHERE id = ${batch_id}`,
+        )
+      )?.status;
+    expect(await status()).toBe("running");
     const recovered = await runRelay(["batch", "recover"], { env: world.t.env });
     expect(recovered.code).toBe(0);
-    expect(status()).toBe("rolled_back");
+    expect(await status()).toBe("rolled_back");
     expect(liveCount(world.sim, batch_id)).toBe(0);
   }, 240_000);
 });

@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type RawBuilder, sql } from "kysely";
 import { type AppContext, createContext } from "../../src/app/context.js";
 import { loadConfig } from "../../src/config/index.js";
-import { openDb } from "../../src/store/db.js";
+import { closeDb, type Db, openDb } from "../../src/store/db.js";
 import { createLogger } from "../../src/util/logger.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { createTestDatabase, onPostgres } from "./postgres.js";
@@ -16,7 +17,7 @@ export interface TestEnv {
   dbPath: string;
   ctx: AppContext;
   env: Record<string, string>;
-  cleanup(): void;
+  cleanup(): Promise<void>;
 }
 
 /**
@@ -24,10 +25,10 @@ export interface TestEnv {
  * directory, or with RELAY_TEST_STORE=postgres a fresh database on the test PostgreSQL server
  * (`env` then carries RELAY_DATABASE_URL, so CLI processes use it too).
  */
-export function makeTestEnv(extraEnv: Record<string, string> = {}): TestEnv {
+export async function makeTestEnv(extraEnv: Record<string, string> = {}): Promise<TestEnv> {
   const dir = mkdtempSync(join(tmpdir(), "relay-test-"));
   const dbPath = join(dir, "relay.db");
-  const pg = onPostgres ? createTestDatabase() : undefined;
+  const pg = onPostgres ? await createTestDatabase() : undefined;
   const env = {
     RELAY_DB_PATH: dbPath,
     ...(pg ? { RELAY_DATABASE_URL: pg.url } : {}),
@@ -39,39 +40,61 @@ export function makeTestEnv(extraEnv: Record<string, string> = {}): TestEnv {
     ...extraEnv,
   };
   const config = loadConfig(env);
-  const db = openDb(pg?.url ?? dbPath);
-  const ctx = createContext({ db, config, logger: createLogger("silent") });
+  const db = await openDb(pg?.url ?? dbPath);
+  const ctx = await createContext({ db, config, logger: createLogger("silent") });
   return {
     dir,
     dbPath,
     ctx,
     env,
-    cleanup() {
-      db.$client.close();
-      pg?.drop();
+    async cleanup() {
+      await closeDb(db);
+      await pg?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-export function rowCount(ctx: AppContext, table: string): number {
-  return (ctx.db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+/**
+ * Rows of a statement written in tests (`sql` binds every value), as the store reads them: the
+ * column names camelCased, JSON and flag columns parsed.
+ */
+export async function rows<T = Record<string, unknown>>(ctx: { db: Db }, query: RawBuilder<T>): Promise<T[]> {
+  return (await query.execute(ctx.db.q)).rows;
+}
+
+/** The first row of a statement, or undefined. */
+export async function row<T = Record<string, unknown>>(
+  ctx: { db: Db },
+  query: RawBuilder<T>,
+): Promise<T | undefined> {
+  return (await rows(ctx, query))[0];
+}
+
+/** A statement for its effect (a test's own write). */
+export async function exec(ctx: { db: Db }, query: RawBuilder<unknown>): Promise<void> {
+  await query.execute(ctx.db.q);
+}
+
+export async function rowCount(ctx: { db: Db }, table: string): Promise<number> {
+  return Number((await row<{ n: number }>(ctx, sql`SELECT count(*) AS n FROM ${sql.table(table)}`))?.n);
 }
 
 /**
  * Everything the store holds, as bytes, for "no secret at rest" checks: the SQLite file with its
  * WAL folded in, or on PostgreSQL every row of every table.
  */
-export function storedBytes(t: TestEnv): Buffer {
-  const c = t.ctx.db.$client;
+export async function storedBytes(t: TestEnv): Promise<Buffer> {
   if (onPostgres) {
-    const tables = c
-      .prepare("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'")
-      .all() as { name: string }[];
-    return Buffer.from(
-      tables.map(({ name }) => JSON.stringify(c.prepare(`SELECT * FROM ${name}`).all())).join("\n"),
+    const tables = await rows<{ name: string }>(
+      t.ctx,
+      sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'`,
     );
+    const all: string[] = [];
+    for (const { name } of tables)
+      all.push(JSON.stringify(await rows(t.ctx, sql`SELECT * FROM ${sql.table(name)}`)));
+    return Buffer.from(all.join("\n"));
   }
-  c.pragma("wal_checkpoint(TRUNCATE)");
+  await exec(t.ctx, sql`PRAGMA wal_checkpoint(TRUNCATE)`);
   return readFileSync(t.dbPath);
 }

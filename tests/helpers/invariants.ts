@@ -1,5 +1,7 @@
+import { sql } from "kysely";
 import type { AppContext } from "../../src/app/context.js";
 import type { RunningSim } from "../sim/sub2api/server.js";
+import { rows } from "./context.js";
 import { liveOnHost } from "./world.js";
 
 export interface Consistency {
@@ -14,20 +16,19 @@ export interface Consistency {
 }
 
 /** Compares the simulated host with the store: what a crash or a fault must never break. */
-export function checkConsistency(ctx: AppContext, sim: RunningSim): Consistency {
+export async function checkConsistency(ctx: AppContext, sim: RunningSim): Promise<Consistency> {
   const live = liveOnHost(sim);
-  const rows = ctx.db.$client
-    .prepare(
-      "SELECT resource_type AS type, host_resource_id AS id, state, batch_id AS batch FROM managed_resources",
-    )
-    .all() as { type: string; id: number | null; state: string; batch: string }[];
+  const resources = await rows<{ type: string; id: number | null; state: string; batch: string }>(
+    ctx,
+    sql`SELECT resource_type AS type, host_resource_id AS id, state, batch_id AS batch FROM managed_resources`,
+  );
   const liveRows = new Set(
-    rows
+    resources
       .filter((r) => ["created", "reused"].includes(r.state) && r.id !== null)
       .map((r) => `${r.type}:${r.id}`),
   );
   const batches = new Set(
-    (ctx.db.$client.prepare("SELECT id FROM import_batches").all() as { id: string }[]).map((b) => b.id),
+    (await rows<{ id: string }>(ctx, sql`SELECT id FROM import_batches`)).map((b) => b.id),
   );
   const onHost: [string, number, string][] = [
     ...live.groups.map((g) => ["group", g.id, g.description] as [string, number, string]),
@@ -45,11 +46,10 @@ export function checkConsistency(ctx: AppContext, sim: RunningSim): Consistency 
     ),
   ];
   const unfinished = (
-    ctx.db.$client
-      .prepare(
-        "SELECT id, status FROM import_batches WHERE status NOT IN ('succeeded','partially_succeeded','failed','rolled_back')",
-      )
-      .all() as { id: string; status: string }[]
+    await rows<{ id: string; status: string }>(
+      ctx,
+      sql`SELECT id, status FROM import_batches WHERE status NOT IN ('succeeded','partially_succeeded','failed','rolled_back')`,
+    )
   ).map((b) => `${b.id}:${b.status}`);
   const hostIds = new Set(onHost.map(([type, id]) => `${type}:${id}`));
   const phantoms = [...liveRows].filter((k) => !hostIds.has(k) && !k.startsWith("probe_"));

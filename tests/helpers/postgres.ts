@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { PgDatabase } from "../../src/store/pg.js";
+import pg from "pg";
 
 /** The store this test run uses: `RELAY_TEST_STORE=postgres` runs the suite on PostgreSQL. */
 export const TEST_STORE: "sqlite" | "postgres" =
@@ -15,30 +15,32 @@ export function testServerUrl(): string {
 }
 
 /** A fresh, empty database on the test server, dropped again by `drop()`. */
-export function createTestDatabase(): { url: string; drop(): void } {
-  return createDatabase(testServerUrl());
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  return await createDatabase(testServerUrl());
+}
+
+/** One statement on the server `url` names, on a connection of its own. */
+export async function onServer(url: string, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text, values);
+  } finally {
+    await client.end();
+  }
 }
 
 /** A fresh, empty database on the server `serverUrl` names (a role that may create databases). */
-export function createDatabase(serverUrl: string): { url: string; drop(): void } {
+export async function createDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  // The name is made here of hex digits: an identifier, which no statement takes as a parameter.
   const name = `relay_t_${randomBytes(6).toString("hex")}`;
-  const admin = new PgDatabase(serverUrl);
-  try {
-    admin.exec(`CREATE DATABASE ${name}`);
-  } finally {
-    admin.close();
-  }
+  await onServer(serverUrl, `CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop() {
-      const a = new PgDatabase(serverUrl);
-      try {
-        a.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        a.close();
-      }
+    async drop() {
+      await onServer(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }

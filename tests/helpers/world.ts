@@ -16,7 +16,7 @@ export interface World {
 
 /** A test database with the shipped pack installed and a simulated host registered. */
 export async function makeWorld(simOptions: CreateSimOptions = {}): Promise<World> {
-  const t = makeTestEnv();
+  const t = await makeTestEnv();
   const sim = await startSimulator(simOptions);
   await installPack(t.ctx, { kind: "path", path: join(projectRoot(), "packs", "openai-cn-pack") });
   const host = await addHost(t.ctx, { name: "sim", baseUrl: sim.url, adminKey: sim.sim.state.adminApiKey });
@@ -26,7 +26,7 @@ export async function makeWorld(simOptions: CreateSimOptions = {}): Promise<Worl
     hostId: host.host_id,
     async close() {
       await sim.close();
-      t.cleanup();
+      await t.cleanup();
     },
   };
 }

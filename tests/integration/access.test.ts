@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { assignSubscriptions, previewAccess } from "../../src/access/subscriptions.js";
 import { addHost } from "../../src/hosts/hosts.js";
@@ -7,7 +8,7 @@ import { importKeys } from "../../src/provision/import.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
 import { runAccessProbe } from "../../src/steps/access-proof.js";
 import { standardPack, writeSignedPack } from "../fixtures/packs/write.js";
-import { storedBytes } from "../helpers/context.js";
+import { row, storedBytes } from "../helpers/context.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
 let w: World;
@@ -15,11 +16,12 @@ afterEach(async () => {
   await w?.close();
 });
 
-const providerStatus = (world: World) =>
-  world.t.ctx.db.$client.prepare("SELECT status, access_state FROM provider_installs").get() as {
-    status: string;
-    access_state: string;
-  };
+/** The install's row, with the store's column names (status, accessState). */
+const providerStatus = async (world: World) =>
+  await row<{ status: string; accessState: string }>(
+    world.t.ctx,
+    sql`SELECT status, access_state FROM provider_installs`,
+  );
 
 /** A pack whose provider bills by balance (a standard group): the self-service path. */
 function installStandardPack(world: World) {
@@ -58,16 +60,16 @@ describe("access states, each from real evidence", () => {
       mode: "strict",
       accessMode: "subscription",
     });
-    expect(providerStatus(w)).toEqual({ status: "active", access_state: "subscription_ready" });
+    expect(await providerStatus(w)).toEqual({ status: "active", accessState: "subscription_ready" });
     await rollbackBatch(w.t.ctx, r.batch_id);
     // Judged from the host: nothing of the batch is live there any more.
     expect(Object.values(liveOnHost(w.sim, r.batch_id)).flat()).toEqual([]);
-    expect(providerStatus(w)).toEqual({ status: "not_installed", access_state: "not_configured" });
+    expect(await providerStatus(w)).toEqual({ status: "not_installed", accessState: "not_configured" });
     // A later access check cannot resurrect the old proof.
     expect((await runAccessProbe(w.t.ctx, { hostRef: "sim", providerId: "deepseek" })).access_state).toBe(
       "not_configured",
     );
-    expect(providerStatus(w)).toEqual({ status: "not_installed", access_state: "not_configured" });
+    expect(await providerStatus(w)).toEqual({ status: "not_installed", accessState: "not_configured" });
   });
 
   it("imports of several providers at once on a fresh host all prove access (one probe user, no lost password)", async () => {
@@ -135,7 +137,7 @@ describe("access states, each from real evidence", () => {
     expect(s.access_state).toBe("broken");
     expect(s.gateway).toMatchObject({ status: 403, error_code: "SUBSCRIPTION_NOT_FOUND" });
     expect(s.reason).toMatch(/SUBSCRIPTION_NOT_FOUND/);
-    expect(providerStatus(w)).toEqual({ status: "degraded", access_state: "broken" });
+    expect(await providerStatus(w)).toEqual({ status: "degraded", accessState: "broken" });
   });
 
   it("not_configured on a host without a probe identity", async () => {
@@ -276,7 +278,7 @@ describe("secrets of the probe identity", () => {
     const probeUser = [...w.sim.sim.state.users.values()].find((u) => u.email.startsWith("relay-probe-"));
     const probeKey = w.sim.sim.state.liveKeys().find((k) => k.userId === probeUser?.id);
     if (!probeUser || !probeKey) throw new Error("the probe user and its key should exist on the host");
-    const db = storedBytes(w.t);
+    const db = await storedBytes(w.t);
     expect(db.includes(Buffer.from(probeUser.password))).toBe(false);
     expect(db.includes(Buffer.from(probeKey.key))).toBe(false);
     expect(db.includes(Buffer.from(probeKey.key.slice(3, 40)))).toBe(false);

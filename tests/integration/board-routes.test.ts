@@ -7,8 +7,8 @@ import { BOARD_CSP, boardRoutes } from "../../src/api/http/board.js";
 import { makeTestEnv, type TestEnv } from "../helpers/context.js";
 
 let t: TestEnv;
-beforeEach(() => {
-  t = makeTestEnv();
+beforeEach(async () => {
+  t = await makeTestEnv();
 });
 afterEach(() => t.cleanup());
 

@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AppContext } from "../../src/app/context.js";
 import { isAppError } from "../../src/domain/errors.js";
 import { importKeys } from "../../src/provision/import.js";
 import { buildPlan } from "../../src/provision/preview.js";
 import { assignManyAndRecord } from "../../src/steps/subscriptions.js";
+import { exec } from "../helpers/context.js";
 import { liveOnHost, makeWorld, type World } from "../helpers/world.js";
 import { makeProxiedWorld } from "../reliability/lost-answers.js";
 import { SecretLedger } from "../reliability/suite.js";
@@ -199,7 +201,7 @@ describe("keys checked with their upstream before any write (sync-upstream-previ
 
   it("a build without the route tests every key the old way", async () => {
     w = await makeWorld({ profile: "v0.1.126" });
-    const host = (await import("../../src/hosts/hosts.js")).getHost(w.t.ctx, "sim");
+    const host = await (await import("../../src/hosts/hosts.js")).getHost(w.t.ctx, "sim");
     expect(host.capabilities.models_preview).toBe(false);
   });
 });
@@ -236,7 +238,7 @@ describe("subscription targets in one bulk call", () => {
       try {
         const { hostAdapterFor } = await import("../../src/app/host-access.js");
         const { findHost } = await import("../../src/store/hosts.js");
-        const adapter = hostAdapterFor(pw.ctx, findHost(pw.ctx, "sim"));
+        const adapter = await hostAdapterFor(pw.ctx, await findHost(pw.ctx, "sim"));
         const group = pw.sim.sim.state.liveGroups().find((g) => g.subscriptionType === "subscription");
         if (!group) throw new Error("the foreign fixture has no subscription group");
         const userId = pw.sim.sim.state.addUser({ email: "x@example.com", password: "pw-123456" }).id;
@@ -265,7 +267,7 @@ describe("subscription targets in one bulk call", () => {
       try {
         const { hostAdapterFor } = await import("../../src/app/host-access.js");
         const { findHost } = await import("../../src/store/hosts.js");
-        const host = findHost(pw.ctx, "sim");
+        const host = await findHost(pw.ctx, "sim");
         // A group made by hand stands in for the import's (Dec 2025 builds refuse every import).
         const group = pw.sim.sim.state.liveGroups().find((g) => g.subscriptionType === "subscription");
         if (!group) throw new Error("the foreign fixture has no subscription group");
@@ -276,10 +278,10 @@ describe("subscription targets in one bulk call", () => {
           (x) => x.groupId === group.id,
         ).length;
         pw.proxy.arm({ match: /^POST \/api\/v1\/admin\/subscriptions\/bulk-assign$/, mode: "drop" });
-        const batchId = importBatchRow(pw.ctx, host.id).id;
+        const batchId = (await importBatchRow(pw.ctx, host.id)).id;
         const out = await assignManyAndRecord(
           pw.ctx,
-          hostAdapterFor(pw.ctx, host),
+          await hostAdapterFor(pw.ctx, host),
           users.map((userId) => ({
             hostId: host.id,
             providerId: "deepseek",
@@ -304,14 +306,14 @@ describe("subscription targets in one bulk call", () => {
 });
 
 /** A batch row for grants made outside an import (the resources' batch must exist). */
-function importBatchRow(ctx: AppContext, hostId: string) {
+async function importBatchRow(ctx: AppContext, hostId: string) {
   const id = `b_test_${Date.now().toString(36)}`;
-  ctx.db.$client
-    .prepare(
-      `INSERT INTO import_batches (id, host_id, provider_id, pack_version, mode, status, status_reason, options,
+  const now = new Date().toISOString();
+  await exec(
+    ctx,
+    sql`INSERT INTO import_batches (id, host_id, provider_id, pack_version, mode, status, status_reason, options,
          key_count, summary, created_at, updated_at)
-       VALUES (?, ?, 'deepseek', '1.0.0', 'strict', 'running', '', '{}', 0, '{}', ?, ?)`,
-    )
-    .run(id, hostId, new Date().toISOString(), new Date().toISOString());
+       VALUES (${id}, ${hostId}, 'deepseek', '1.0.0', 'strict', 'running', '', '{}', 0, '{}', ${now}, ${now})`,
+  );
   return { id };
 }

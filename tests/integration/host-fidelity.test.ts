@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { hostAdapterFor } from "../../src/app/host-access.js";
 import { installPack } from "../../src/packs/packs.js";
@@ -8,6 +9,7 @@ import { reconcileProvider } from "../../src/reconcile/runner.js";
 import { runAccessProbe } from "../../src/steps/access-proof.js";
 import { findHost, latestCapabilities } from "../../src/store/hosts.js";
 import { standardPack, writeSignedPack } from "../fixtures/packs/write.js";
+import { row } from "../helpers/context.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 import { makeProxiedWorld } from "../reliability/lost-answers.js";
 import { SecretLedger } from "../reliability/suite.js";
@@ -71,12 +73,14 @@ describe("host fidelity: idempotency, deletes, probe, pack rules", () => {
 
   it("login captcha was discovered only when the login failed: now at probe time", async () => {
     w = await makeWorld({ captchaEnabled: true });
-    const caps = latestCapabilities(w.t.ctx, w.hostId);
+    const caps = await latestCapabilities(w.t.ctx, w.hostId);
     expect(caps.user_login).toBe(false);
-    const host = w.t.ctx.db.$client.prepare("SELECT warnings FROM host_capability_snapshots").get() as {
-      warnings: string;
-    };
-    expect(JSON.parse(host.warnings).map((x: { code: string }) => x.code)).toContain("USER_LOGIN_BLOCKED");
+    // The store reads `warnings` as JSON (a json column).
+    const host = (await row<{ warnings: { code: string }[] }>(
+      w.t.ctx,
+      sql`SELECT warnings FROM host_capability_snapshots`,
+    )) as { warnings: { code: string }[] };
+    expect(host.warnings.map((x: { code: string }) => x.code)).toContain("USER_LOGIN_BLOCKED");
   });
 
   it("rate_multiplier: 0 was allowed by the pack schema; the host answers 500 'rate_multiplier must be > 0'", async () => {
@@ -130,7 +134,7 @@ describe("host fidelity, Dec 2026 review", () => {
     const sub = liveOnHost(w.sim, r.batch_id).subscriptions[0];
     if (!sub) throw new Error("no subscription");
     const before = sub.expiresAt;
-    const adapter = hostAdapterFor(w.t.ctx, findHost(w.t.ctx, "sim"));
+    const adapter = await hostAdapterFor(w.t.ctx, await findHost(w.t.ctx, "sim"));
     await adapter.extendSubscription(sub.id, 5);
     await adapter.extendSubscription(sub.id, 5); // a second extend by the same days is a new extend
     expect(Math.round((sub.expiresAt - before) / 86_400_000)).toBe(10);
@@ -142,7 +146,7 @@ describe("host fidelity, Dec 2026 review", () => {
   ])("D4: %s whose answer is lost is retried with its key and replayed, not done twice", async (_, match) => {
     const pw = await makeProxiedWorld("v0.1.179", new SecretLedger());
     try {
-      const adapter = hostAdapterFor(pw.ctx, findHost(pw.ctx, "sim"));
+      const adapter = await hostAdapterFor(pw.ctx, await findHost(pw.ctx, "sim"));
       const state = pw.sim.sim.state;
       const group = state.liveGroups().find((g) => g.subscriptionType === "subscription");
       if (!group) throw new Error("the foreign fixture has no subscription group");
@@ -307,13 +311,13 @@ describe("host fidelity, Dec 2026 review", () => {
 
   it("v0.2.4 (standard run mode): minimax imports on the verified fallback although the build accepts the platform; host add warns the build is newer than verified", async () => {
     w = await makeWorld({ profile: "v0.2.4" });
-    const host = w.t.ctx.db.$client.prepare("SELECT warnings FROM host_capability_snapshots").get() as {
-      warnings: string;
-    };
-    expect(JSON.parse(host.warnings).map((x: { code: string }) => x.code)).toContain(
-      "HOST_NEWER_THAN_VERIFIED",
-    );
-    expect(latestCapabilities(w.t.ctx, w.hostId).cn_platforms).toContain("minimax");
+    // The store reads `warnings` as JSON (a json column).
+    const host = (await row<{ warnings: { code: string }[] }>(
+      w.t.ctx,
+      sql`SELECT warnings FROM host_capability_snapshots`,
+    )) as { warnings: { code: string }[] };
+    expect(host.warnings.map((x: { code: string }) => x.code)).toContain("HOST_NEWER_THAN_VERIFIED");
+    expect((await latestCapabilities(w.t.ctx, w.hostId)).cn_platforms).toContain("minimax");
     const r = await importKeys(w.t.ctx, {
       hostRef: "sim",
       providerId: "minimax",

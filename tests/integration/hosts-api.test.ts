@@ -8,13 +8,13 @@ import { type RunningSim, startSimulator } from "../sim/sub2api/server.js";
 
 let t: TestEnv;
 let sims: RunningSim[] = [];
-beforeEach(() => {
-  t = makeTestEnv();
+beforeEach(async () => {
+  t = await makeTestEnv();
   sims = [];
 });
 afterEach(async () => {
   await Promise.all(sims.map((s) => s.close()));
-  t.cleanup();
+  await t.cleanup();
 });
 
 async function sim(opts: Parameters<typeof startSimulator>[0] = {}) {
@@ -192,8 +192,8 @@ describe("refusals store nothing", () => {
     expect(body.error).toMatchObject({ code: "HOST_AUTH_FAILED" });
     expect(body.error.hint).toMatch(/admin API key/i);
     expect(body.error.request_id).toBeTruthy();
-    expect(rowCount(t.ctx, "hosts")).toBe(0);
-    expect(rowCount(t.ctx, "host_capability_snapshots")).toBe(0);
+    expect(await rowCount(t.ctx, "hosts")).toBe(0);
+    expect(await rowCount(t.ctx, "host_capability_snapshots")).toBe(0);
   });
 
   it.each([
@@ -223,7 +223,7 @@ describe("refusals store nothing", () => {
       expect(body).toContain(
         `500 with JSON that is not a sub2api error (application/json, ${text.length} bytes)`,
       );
-      expect(rowCount(t.ctx, "hosts")).toBe(0);
+      expect(await rowCount(t.ctx, "hosts")).toBe(0);
     } finally {
       await new Promise((resolve) => fake.close(resolve));
     }
@@ -257,7 +257,7 @@ describe("refusals store nothing", () => {
       expect(said).not.toMatch(/probe@@|exa mple/);
       expect(s.sim.requestCount).toBe(before);
     }
-    expect(rowCount(t.ctx, "hosts")).toBe(0);
+    expect(await rowCount(t.ctx, "hosts")).toBe(0);
     const ok = await api("POST", "/api/hosts", withUser("probe+relay@example.com"));
     expect(ok.status).toBe(201);
     expect((await json(ok)).probe_identity).toBe("user");
@@ -272,7 +272,7 @@ describe("refusals store nothing", () => {
     });
     expect(res.status).toBe(502);
     expect((await json(res)).error.code).toBe("HOST_UNREACHABLE");
-    expect(rowCount(t.ctx, "hosts")).toBe(0);
+    expect(await rowCount(t.ctx, "hosts")).toBe(0);
   });
 
   it.each([
@@ -289,7 +289,7 @@ describe("refusals store nothing", () => {
     });
     expect(res.status).toBe(400);
     expect((await json(res)).error.code).toBe(code);
-    expect(rowCount(t.ctx, "hosts")).toBe(0);
+    expect(await rowCount(t.ctx, "hosts")).toBe(0);
   });
 
   it("invalid bodies: every problem reported with a pointer", async () => {
@@ -299,7 +299,7 @@ describe("refusals store nothing", () => {
     expect(body.error.code).toBe("INVALID_REQUEST");
     const pointers = body.error.details.map((d: { pointer: string }) => d.pointer);
     expect(pointers).toEqual(expect.arrayContaining(["/", "/name", "/auth"]));
-    expect(rowCount(t.ctx, "hosts")).toBe(0);
+    expect(await rowCount(t.ctx, "hosts")).toBe(0);
   });
 
   it("a duplicate name: 409", async () => {
@@ -308,7 +308,7 @@ describe("refusals store nothing", () => {
     const res = await api("POST", "/api/hosts", addBody(s));
     expect(res.status).toBe(409);
     expect((await json(res)).error.code).toBe("HOST_EXISTS");
-    expect(rowCount(t.ctx, "hosts")).toBe(1);
+    expect(await rowCount(t.ctx, "hosts")).toBe(1);
   });
 });
 
@@ -328,7 +328,7 @@ describe("blocked hosts", () => {
     s.sim.state.complianceAcknowledged = true; // an operator accepted it in the panel
     const probed = await json(api("POST", `/api/hosts/${host.host_id}/probe`));
     expect(probed.status).toBe("supported");
-    expect(rowCount(t.ctx, "host_capability_snapshots")).toBe(2);
+    expect(await rowCount(t.ctx, "host_capability_snapshots")).toBe(2);
   });
 
   it("the step-up build is unsupported: API-key automation cannot manage accounts or users", async () => {
@@ -350,7 +350,7 @@ describe("reading hosts", () => {
     expect((await api("GET", "/api/hosts/nope")).status).toBe(404);
     await api("POST", "/api/hosts/h1/probe");
     await api("POST", "/api/hosts/h1/probe");
-    expect(rowCount(t.ctx, "host_capability_snapshots")).toBe(3);
+    expect(await rowCount(t.ctx, "host_capability_snapshots")).toBe(3);
   });
 });
 
@@ -378,7 +378,7 @@ describe("secrets at rest", () => {
     const s = await sim();
     await api("POST", "/api/hosts", addBody(s));
     await api("POST", "/api/hosts/h1/probe");
-    const bytes = storedBytes(t);
+    const bytes = await storedBytes(t);
     const key = s.sim.state.adminApiKey;
     expect(bytes.includes(Buffer.from(key))).toBe(false);
     expect(bytes.includes(Buffer.from(key.slice(6)))).toBe(false); // nor its 64 hex characters

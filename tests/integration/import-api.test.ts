@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/http/app.js";
 import { createContext } from "../../src/app/context.js";
 import { createLogger } from "../../src/util/logger.js";
-import { TEST_API_TOKEN } from "../helpers/context.js";
+import { rowCount, TEST_API_TOKEN } from "../helpers/context.js";
 import { json } from "../helpers/json.js";
 import { deepseekKey, liveCount, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
@@ -12,7 +12,7 @@ afterEach(async () => {
   await w?.close();
 });
 
-function appWithLogCapture(world: World) {
+async function appWithLogCapture(world: World) {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -20,7 +20,7 @@ function appWithLogCapture(world: World) {
       done();
     },
   });
-  const ctx = createContext({
+  const ctx = await createContext({
     db: world.t.ctx.db,
     config: world.t.ctx.config,
     logger: createLogger("trace", sink),
@@ -41,7 +41,7 @@ function appWithLogCapture(world: World) {
 describe("import over HTTP", () => {
   it("preview, import, list, show and roll back; no key in any response or log line", async () => {
     w = await makeWorld();
-    const { call, lines } = appWithLogCapture(w);
+    const { call, lines } = await appWithLogCapture(w);
     const [a, bad] = [deepseekKey(), deepseekKey()];
     w.sim.sim.upstream.revoke(bad);
     const bodies: string[] = [];
@@ -111,7 +111,7 @@ describe("import over HTTP", () => {
 
   it("import was one synchronous request: now 202 with a Location to poll until the batch ends", async () => {
     w = await makeWorld({ faults: { latencyMs: 30 } });
-    const { call } = appWithLogCapture(w);
+    const { call } = await appWithLogCapture(w);
     const res = await call("POST", "/api/providers/deepseek/import", {
       host_id: w.hostId,
       keys: [deepseekKey(), deepseekKey()],
@@ -133,6 +133,9 @@ describe("import over HTTP", () => {
     }
     expect(batch.status).toBe("succeeded");
     expect(liveCount(w.sim, accepted.batch_id)).toBeGreaterThan(0);
+    // The import has ended once it gives its lease back (a round trip after the batch's last write).
+    for (let i = 0; i < 400 && (await rowCount(w.t.ctx, "locks")) > 0; i++)
+      await new Promise((r) => setTimeout(r, 25));
     // Refusals come before the batch exists, as errors, with or without wait.
     const refused = await call("POST", "/api/providers/deepseek/import", {
       host_id: w.hostId,
@@ -143,7 +146,7 @@ describe("import over HTTP", () => {
 
   it("refuses a stale plan, a blocked plan and bad bodies without touching the host", async () => {
     w = await makeWorld();
-    const { call } = appWithLogCapture(w);
+    const { call } = await appWithLogCapture(w);
     const stale = await call("POST", "/api/providers/deepseek/import", {
       host_id: w.hostId,
       keys: [deepseekKey()],
@@ -180,14 +183,14 @@ describe("import over HTTP", () => {
       expect.arrayContaining(["/keys", "/mode"]),
     );
     expect(liveCount(w.sim)).toBe(0);
-    expect(w.t.ctx.db.$client.prepare("SELECT count(*) AS n FROM import_batches").get()).toEqual({ n: 0 });
+    expect(await rowCount(w.t.ctx, "import_batches")).toBe(0);
   });
 });
 
 describe("rollback over HTTP", () => {
   it("{dry_run: true} rolled the batch back for real: now it answers what would go and the host keeps it all", async () => {
     w = await makeWorld();
-    const { call } = appWithLogCapture(w);
+    const { call } = await appWithLogCapture(w);
     const result = await json(
       call("POST", "/api/providers/deepseek/import?wait=true", {
         host_id: w.hostId,
@@ -219,7 +222,7 @@ describe("rollback over HTTP", () => {
 describe("access over HTTP", () => {
   it("preview, assign-subscriptions and status (cached and probed)", async () => {
     w = await makeWorld();
-    const { call } = appWithLogCapture(w);
+    const { call } = await appWithLogCapture(w);
     const user = w.sim.sim.state.addUser({ email: "zhang@example.com", password: "zhang-password" });
     await call("POST", "/api/providers/deepseek/import?wait=1", { host_id: w.hostId, keys: [deepseekKey()] });
     const never = await call("GET", `/api/providers/deepseek/access/status?host_id=${w.hostId}`);

@@ -1,9 +1,10 @@
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { importKeys } from "../../src/provision/import.js";
 import { buildPlan } from "../../src/provision/preview.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
 import { getBatch } from "../../src/store/batches.js";
-import { rowCount } from "../helpers/context.js";
+import { exec, row, rowCount } from "../helpers/context.js";
 import { deepseekKey, liveCount, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
 let w: World;
@@ -48,7 +49,7 @@ describe("strict import succeeds on every host profile", () => {
     expect(live.channels).toHaveLength(1);
     expect(live.channels[0]?.modelPricing[0]?.input_price).toBeCloseTo(0.28e-6, 12);
     expect(live.subscriptions.map((s) => s.userId)).toEqual([1]);
-    const batch = getBatch(w.t.ctx, r.batch_id);
+    const batch = await getBatch(w.t.ctx, r.batch_id);
     expect(batch.probes.filter((p) => p.kind === "account_test" && p.success)).toHaveLength(3);
     expect(batch.keys.every((k) => k.status === "tested")).toBe(true);
   });
@@ -73,7 +74,9 @@ describe("strict failure rolls back: nothing of the batch stays on the host", ()
     expect(liveCount(w.sim, r.batch_id)).toBe(0);
     expect(liveCount(w.sim)).toBe(0);
     expect(
-      getBatch(w.t.ctx, r.batch_id).resources.every((x) => ["deleted", "gone", "failed"].includes(x.state)),
+      (await getBatch(w.t.ctx, r.batch_id)).resources.every((x) =>
+        ["deleted", "gone", "failed"].includes(x.state),
+      ),
     ).toBe(true);
   });
 
@@ -311,8 +314,8 @@ describe("rollback", () => {
     });
     w.sim.sim.options.faults = { errorRate: 1, match: /^DELETE \/api\/v1\/admin\/groups\/\d+$/ };
     await expect(rollbackBatch(w.t.ctx, r.batch_id)).rejects.toMatchObject({ code: "ROLLBACK_INCOMPLETE" });
-    expect(getBatch(w.t.ctx, r.batch_id).status).toBe("failed");
-    expect(w.t.ctx.db.$client.prepare("SELECT status FROM provider_installs").get()).toEqual({
+    expect((await getBatch(w.t.ctx, r.batch_id)).status).toBe("failed");
+    expect(await row(w.t.ctx, sql`SELECT status FROM provider_installs`)).toEqual({
       status: "drifted",
     });
     w.sim.sim.options.faults = {};
@@ -385,7 +388,7 @@ describe("key intake", () => {
     ).rejects.toMatchObject({
       code: "KEY_LINE_TOO_LONG",
     });
-    expect(rowCount(w.t.ctx, "import_batches")).toBe(0);
+    expect(await rowCount(w.t.ctx, "import_batches")).toBe(0);
     expect(liveCount(w.sim)).toBe(0);
   });
 });
@@ -413,7 +416,7 @@ describe("preview", () => {
     expect(plan.subscriptions[0]).toMatchObject({ user_id: 1, action: "create", validity_days: 30 });
     expect(plan.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(w.sim.sim.state.liveCounts()).toEqual(before);
-    w.t.ctx.db.$client.prepare("UPDATE hosts SET version = '2.0.0'").run();
+    await exec(w.t.ctx, sql`UPDATE hosts SET version = '2.0.0'`);
     await expect(
       buildPlan(w.t.ctx, {
         hostRef: "sim",

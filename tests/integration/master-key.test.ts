@@ -27,12 +27,14 @@ describe("master key rotation", () => {
     });
     const hashBefore = w.t.ctx.secrets.keyHash(keys[0] as string);
     const newKey = randomBytes(32);
-    const r = rotateMasterKey(w.t.ctx.db, w.t.ctx.config.masterKey, newKey);
+    const r = await rotateMasterKey(w.t.ctx.db, w.t.ctx.config.masterKey, newKey);
     expect(r).toEqual({ hosts: 1, secrets: 3 }); // admin token, probe password, HMAC secret
 
-    expect(() => openSecretBox(w.t.ctx.db, w.t.ctx.config.masterKey)).toThrow(/does not match this database/);
+    await expect(openSecretBox(w.t.ctx.db, w.t.ctx.config.masterKey)).rejects.toThrow(
+      /does not match this database/,
+    );
     const config = loadConfig({ ...w.t.env, RELAY_MASTER_KEY: newKey.toString("base64") });
-    const ctx = createContext({ db: w.t.ctx.db, config, logger: createLogger("silent") });
+    const ctx = await createContext({ db: w.t.ctx.db, config, logger: createLogger("silent") });
     expect(ctx.secrets.keyHash(keys[0] as string)).toBe(hashBefore);
     expect((await probeHost(ctx, "sim")).status).toBe("supported");
     const { plan } = await buildPlan(ctx, { hostRef: "sim", providerId: "deepseek", keys, mode: "strict" });

@@ -95,7 +95,7 @@ describe("truthful ownership (each test is named after what went wrong before)",
     const before = liveOnHost(w.sim);
 
     // A second relay database (another installation) registers the same host.
-    const second = makeTestEnv();
+    const second = await makeTestEnv();
     extra.push(second);
     await installPack(second.ctx, { kind: "path", path: join(projectRoot(), "packs", "openai-cn-pack") });
     await addHost(second.ctx, { name: "sim", baseUrl: w.sim.url, adminKey: w.sim.sim.state.adminApiKey });

@@ -11,8 +11,8 @@ import { json } from "../helpers/json.js";
 
 const SHIPPED = join(projectRoot(), "packs", "openai-cn-pack");
 let t: TestEnv;
-beforeEach(() => {
-  t = makeTestEnv();
+beforeEach(async () => {
+  t = await makeTestEnv();
 });
 afterEach(() => t.cleanup());
 
@@ -47,8 +47,8 @@ describe("POST /api/packs/install", () => {
     expect(raw.status).toBe(201);
     expect((await json(raw)).pack.pack_id).toBe("fixture-pack");
 
-    t.cleanup();
-    t = makeTestEnv();
+    await t.cleanup();
+    t = await makeTestEnv();
     const form = new FormData();
     form.set("file", new File([zip], "fixture-pack.zip", { type: "application/zip" }));
     const multi = await request("POST", "/api/packs/install", { body: form });
@@ -70,7 +70,7 @@ describe("POST /api/packs/install", () => {
       file: "providers/fixture-llm.json",
       pointer: "/base_url",
     });
-    expect(rowCount(t.ctx, "packs")).toBe(0);
+    expect(await rowCount(t.ctx, "packs")).toBe(0);
   });
 
   it("refuses hostile archives with their specific code", async () => {
@@ -87,7 +87,7 @@ describe("POST /api/packs/install", () => {
       ];
       expect(codes, h.name).toContain(h.code);
     }
-    expect(rowCount(t.ctx, "packs")).toBe(0);
+    expect(await rowCount(t.ctx, "packs")).toBe(0);
   });
 
   it("refuses bodies over the archive limit, wrong content types, unknown fields and empty bodies", async () => {
@@ -127,7 +127,7 @@ describe("POST /api/packs/install", () => {
       type: "application/zip",
     });
     expect((await json(empty)).error.code).toBe("EMPTY_BODY");
-    expect(rowCount(t.ctx, "packs")).toBe(0);
+    expect(await rowCount(t.ctx, "packs")).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ZipFile } from "yazl";
 import { isAppError } from "../../src/domain/errors.js";
@@ -8,19 +9,22 @@ import { getPack, installPack, lintPack, listPackProviders, listPacks } from "..
 import { projectRoot } from "../../src/util/paths.js";
 import { hostileArchives } from "../fixtures/packs/hostile.js";
 import { writeSignedPack } from "../fixtures/packs/write.js";
-import { makeTestEnv, rowCount, type TestEnv } from "../helpers/context.js";
+import { makeTestEnv, rowCount, rows, type TestEnv } from "../helpers/context.js";
 
 const FIXTURES = join(projectRoot(), "tests", "fixtures", "packs");
 const SHIPPED = join(projectRoot(), "packs", "openai-cn-pack");
 const expected: Record<string, string> = JSON.parse(readFileSync(join(FIXTURES, "expected.json"), "utf8"));
 
 let t: TestEnv;
-beforeEach(() => {
-  t = makeTestEnv();
+beforeEach(async () => {
+  t = await makeTestEnv();
 });
 afterEach(() => t.cleanup());
 
-const counts = () => ({ packs: rowCount(t.ctx, "packs"), providers: rowCount(t.ctx, "providers") });
+const counts = async () => ({
+  packs: await rowCount(t.ctx, "packs"),
+  providers: await rowCount(t.ctx, "providers"),
+});
 
 async function refusal(p: Promise<unknown>): Promise<{ code: string; issues: PackIssue[] }> {
   try {
@@ -131,8 +135,8 @@ describe("the shipped openai-cn-pack", () => {
   it("installs from its directory; listing shows its providers; reinstalling is a no-op", async () => {
     const first = await installPack(t.ctx, { kind: "path", path: SHIPPED });
     expect(first.outcome).toBe("installed");
-    expect(listPacks(t.ctx).map((p) => p.pack_id)).toEqual(["openai-cn-pack"]);
-    expect(listPackProviders(t.ctx, "openai-cn-pack").map((p) => p.provider_id)).toEqual([
+    expect((await listPacks(t.ctx)).map((p) => p.pack_id)).toEqual(["openai-cn-pack"]);
+    expect((await listPackProviders(t.ctx, "openai-cn-pack")).map((p) => p.provider_id)).toEqual([
       "deepseek",
       "kimi",
       "kimi-intl",
@@ -144,17 +148,15 @@ describe("the shipped openai-cn-pack", () => {
       "zhipu",
       "zhipu-intl",
     ]);
-    const before = counts();
+    const before = await counts();
     const again = await installPack(t.ctx, { kind: "path", path: SHIPPED });
     expect(again.outcome).toBe("unchanged");
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it("records that each key_pattern passed the ReDoS check, so imports need not load the checker", async () => {
     await installPack(t.ctx, { kind: "path", path: SHIPPED });
-    const flags = t.ctx.db.$client.prepare("SELECT key_pattern_checked AS c FROM providers").all() as {
-      c: number;
-    }[];
+    const flags = await rows<{ c: number }>(t.ctx, sql`SELECT key_pattern_checked AS c FROM providers`);
     expect(flags).toHaveLength(10);
     expect(flags.every((f) => f.c === 1)).toBe(true);
     // A row stored before the check (0) is checked again at import: tests/reliability/hostile-round2.ts.
@@ -180,17 +182,17 @@ describe("the shipped openai-cn-pack", () => {
     });
     const up = await installPack(t.ctx, { kind: "path", path: v2 });
     expect(up).toMatchObject({ outcome: "upgraded", previous_version: "1.2.0" });
-    expect(getPack(t.ctx, "openai-cn-pack").history.map((h) => [h.version, h.current])).toEqual([
+    expect((await getPack(t.ctx, "openai-cn-pack")).history.map((h) => [h.version, h.current])).toEqual([
       ["1.3.0", true],
       ["1.2.0", false],
     ]);
-    const before = counts();
+    const before = await counts();
     const down = await refusal(installPack(t.ctx, { kind: "path", path: SHIPPED }));
     expect(down.code).toBe("PACK_DOWNGRADE");
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
     const forced = await installPack(t.ctx, { kind: "path", path: SHIPPED }, { force: true });
     expect(forced.outcome).toBe("downgraded");
-    expect(getPack(t.ctx, "openai-cn-pack").version).toBe("1.2.0");
+    expect((await getPack(t.ctx, "openai-cn-pack")).version).toBe("1.2.0");
   });
 
   it("refuses the same version with different content", async () => {
@@ -206,14 +208,14 @@ describe("the shipped openai-cn-pack", () => {
 describe("the bad-pack corpus: each refused with its code, nothing written", () => {
   it.each(Object.entries(expected))("%s → %s", async (name, code) => {
     if (name === "provider-from-other-pack") await installPack(t.ctx, { kind: "path", path: SHIPPED });
-    const before = counts();
+    const before = await counts();
     const r = await refusal(installPack(t.ctx, { kind: "path", path: join(FIXTURES, name) }));
     expect(r.code).toBe("PACK_INVALID");
     expect(r.issues.map((i) => i.code)).toContain(code);
     const issue = r.issues.find((i) => i.code === code);
     expect(issue?.severity).toBe("error");
     expect(issue?.message.length).toBeGreaterThan(10);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it("reports every problem of a pack in one pass, with files and pointers", async () => {
@@ -249,11 +251,11 @@ describe("the bad-pack corpus: each refused with its code, nothing written", () 
 
 describe("hostile archives and files: refused before anything is read or written", () => {
   it.each(hostileArchives().map((h) => [h.name, h] as const))("%s", async (_name, h) => {
-    const before = counts();
+    const before = await counts();
     const r = await refusal(installPack(t.ctx, { kind: "zip", data: h.zip, label: "upload" }));
     const codes = [r.code, ...r.issues.map((i) => i.code)];
     expect(codes).toContain(h.code);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it("a 50 MB pack.json in a directory", async () => {
@@ -262,7 +264,7 @@ describe("hostile archives and files: refused before anything is read or written
     writeFileSync(join(dir, "pack.json"), Buffer.alloc(50 * 1024 * 1024, 0x20));
     const r = await refusal(installPack(t.ctx, { kind: "path", path: dir }));
     expect(r.code).toBe("ENTRY_TOO_LARGE");
-    expect(counts()).toEqual({ packs: 0, providers: 0 });
+    expect(await counts()).toEqual({ packs: 0, providers: 0 });
   });
 
   it("a symlink inside a pack directory", async () => {

@@ -83,18 +83,28 @@ describe("reconcile per host: one pass shares the list calls and the probe login
       mode: "strict",
     });
     const ctx = w.t.ctx;
-    const host = findHost(ctx, "sim");
-    const adapter = hostAdapterFor(ctx, host);
-    const caps = latestCapabilities(ctx, host.id);
+    const host = await findHost(ctx, "sim");
+    const adapter = await hostAdapterFor(ctx, host);
+    const caps = await latestCapabilities(ctx, host.id);
     const pass = new HostPass(ctx, host.id);
-    const first = await pass.observe(adapter, "deepseek", caps, liveResources(ctx, host.id, "deepseek"));
+    const first = await pass.observe(
+      adapter,
+      "deepseek",
+      caps,
+      await liveResources(ctx, host.id, "deepseek"),
+    );
     expect(first?.accounts).toHaveLength(1);
     // kimi is imported after the snapshot was taken: its records are newer than the snapshot.
     await new Promise((r) => setTimeout(r, 5));
     await importKeys(ctx, { hostRef: "sim", providerId: "kimi", keys: [deepseekKey()], mode: "strict" });
-    const kimi = await pass.observe(adapter, "kimi", caps, liveResources(ctx, host.id, "kimi"));
+    const kimi = await pass.observe(adapter, "kimi", caps, await liveResources(ctx, host.id, "kimi"));
     expect(kimi).toBeUndefined(); // the runner then lists kimi's resources itself
-    const again = await pass.observe(adapter, "deepseek", caps, liveResources(ctx, host.id, "deepseek"));
+    const again = await pass.observe(
+      adapter,
+      "deepseek",
+      caps,
+      await liveResources(ctx, host.id, "deepseek"),
+    );
     expect(again?.accounts).toHaveLength(1);
   });
 });

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/http/app.js";
 import { importKeys } from "../../src/provision/import.js";
@@ -5,7 +6,7 @@ import { rollbackBatch } from "../../src/provision/rollback.js";
 import { reconcileProvider } from "../../src/reconcile/runner.js";
 import { providerResources, providerStatus } from "../../src/reconcile/status.js";
 import { runReconcileTick } from "../../src/worker/scheduler.js";
-import { TEST_API_TOKEN } from "../helpers/context.js";
+import { rows, TEST_API_TOKEN } from "../helpers/context.js";
 import { checkConsistency } from "../helpers/invariants.js";
 import { json } from "../helpers/json.js";
 import { deepseekKey, liveCount, liveOnHost, makeWorld, type World } from "../helpers/world.js";
@@ -101,7 +102,7 @@ describe("reconcile against the simulated host", () => {
         host_resource_id: victim.id,
       }),
     );
-    expect(providerStatus(w.t.ctx, "deepseek").hosts[0]).toMatchObject({
+    expect((await providerStatus(w.t.ctx, "deepseek")).hosts[0]).toMatchObject({
       status: "drifted",
       last_reconcile: { outcome: "drift" },
     });
@@ -193,14 +194,16 @@ describe("reconcile against the simulated host", () => {
     const rb = await rollbackBatch(w.t.ctx, batch.batch_id);
     expect(rb.status).toBe("rolled_back");
     expect(liveCount(w.sim)).toBe(0);
-    expect(checkConsistency(w.t.ctx, w.sim)).toEqual({
+    expect(await checkConsistency(w.t.ctx, w.sim)).toEqual({
       orphans: [],
       lostBatches: [],
       unfinished: [],
       phantoms: [],
     });
     expect(
-      providerResources(w.t.ctx, "deepseek").every((x) => ["deleted", "gone", "failed"].includes(x.state)),
+      (await providerResources(w.t.ctx, "deepseek")).every((x) =>
+        ["deleted", "gone", "failed"].includes(x.state),
+      ),
     ).toBe(true);
   });
 
@@ -234,14 +237,13 @@ describe("scheduler tick and interfaces", () => {
     const [a, b] = await Promise.all([runReconcileTick(w.t.ctx), runReconcileTick(w.t.ctx)]);
     const outcomes = [...(a ?? []), ...(b ?? [])].map((r) => r.outcome).sort();
     expect(outcomes).toEqual(["ok", "skipped"]);
-    const runs = w.t.ctx.db.$client
-      .prepare(
-        "SELECT outcome, started_at, finished_at FROM reconcile_runs WHERE outcome != 'skipped' ORDER BY id",
-      )
-      .all() as { started_at: string; finished_at: string }[];
+    const runs = await rows<{ startedAt: string; finishedAt: string }>(
+      w.t.ctx,
+      sql`SELECT outcome, started_at, finished_at FROM reconcile_runs WHERE outcome != 'skipped' ORDER BY id`,
+    );
     for (let i = 1; i < runs.length; i++)
-      expect(Date.parse(runs[i]?.started_at as string)).toBeGreaterThanOrEqual(
-        Date.parse(runs[i - 1]?.finished_at as string),
+      expect(Date.parse(runs[i]?.startedAt as string)).toBeGreaterThanOrEqual(
+        Date.parse(runs[i - 1]?.finishedAt as string),
       );
   });
 

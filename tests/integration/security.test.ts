@@ -119,9 +119,9 @@ describe("access control", () => {
     // Nothing was done: no host write, the batch, the host and the pack are all still there.
     expect(liveCount(w.sim)).toBe(liveBefore);
     expect(w.sim.sim.writes.slice(hostWrites)).toEqual([]);
-    expect(getBatch(w.t.ctx, batch.batch_id).status).toBe("succeeded");
-    expect(listHosts(w.t.ctx)).toHaveLength(1);
-    expect(listPacks(w.t.ctx)).toHaveLength(1);
+    expect((await getBatch(w.t.ctx, batch.batch_id)).status).toBe("succeeded");
+    expect(await listHosts(w.t.ctx)).toHaveLength(1);
+    expect(await listPacks(w.t.ctx)).toHaveLength(1);
   });
 
   it("a key pasted into a URL was written to the access log and echoed in the 404: now in neither", async () => {
@@ -133,7 +133,11 @@ describe("access control", () => {
         done();
       },
     });
-    const ctx = createContext({ db: w.t.ctx.db, config: w.t.ctx.config, logger: createLogger("info", sink) });
+    const ctx = await createContext({
+      db: w.t.ctx.db,
+      config: w.t.ctx.config,
+      logger: createLogger("info", sink),
+    });
     const app = createApp(ctx);
     const key = deepseekKey();
     const admin = `admin-${"5e".repeat(32)}`;

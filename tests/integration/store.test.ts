@@ -1,13 +1,11 @@
 import { join } from "node:path";
-import Database from "better-sqlite3";
-import { getTableColumns } from "drizzle-orm";
+import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrate, openDb, ping, storeKind } from "../../src/store/db.js";
-import { PgDatabase } from "../../src/store/pg.js";
-import { allTables } from "../../src/store/schema.js";
+import { inTransaction, migrate, openDb, ping, storeKind } from "../../src/store/db.js";
+import { BOOLEAN_COLUMNS, type Column, JSON_COLUMNS, snakeCase, tables } from "../../src/store/schema.js";
 import { projectRoot } from "../../src/util/paths.js";
-import { makeTestEnv, rowCount, type TestEnv } from "../helpers/context.js";
-import { onPostgres, testServerUrl } from "../helpers/postgres.js";
+import { exec, makeTestEnv, row, rowCount, rows, type TestEnv } from "../helpers/context.js";
+import { onPostgres, onServer, testServerUrl } from "../helpers/postgres.js";
 
 // The same constraint, in each engine's words.
 const UNIQUE = /UNIQUE|unique constraint/;
@@ -17,237 +15,290 @@ const NOW = "2026-11-21T00:00:00.000Z";
 const HASH = "a".repeat(64);
 
 let t: TestEnv;
-beforeEach(() => {
-  t = makeTestEnv();
-  const db = t.ctx.db.$client;
-  db.prepare(
-    `INSERT INTO hosts (id, name, base_url, auth_type, admin_token_sealed, admin_token_hint, status, created_at, updated_at)
-     VALUES ('h1', 'one', 'https://h', 'admin_api_key', 'v1:x:y:z', 'admin-…abcd', 'supported', ?, ?)`,
-  ).run(NOW, NOW);
-  db.prepare(
-    `INSERT INTO import_batches (id, host_id, provider_id, pack_version, mode, status, created_at, updated_at)
-     VALUES ('b1', 'h1', 'deepseek', '1.0.0', 'strict', 'pending', ?, ?)`,
-  ).run(NOW, NOW);
+beforeEach(async () => {
+  t = await makeTestEnv();
+  await exec(
+    t.ctx,
+    sql`INSERT INTO hosts (id, name, base_url, auth_type, admin_token_sealed, admin_token_hint, status, created_at, updated_at)
+     VALUES ('h1', 'one', 'https://h', 'admin_api_key', 'v1:x:y:z', 'admin-…abcd', 'supported', ${NOW}, ${NOW})`,
+  );
+  await exec(
+    t.ctx,
+    sql`INSERT INTO import_batches (id, host_id, provider_id, pack_version, mode, status, created_at, updated_at)
+     VALUES ('b1', 'h1', 'deepseek', '1.0.0', 'strict', 'pending', ${NOW}, ${NOW})`,
+  );
 });
 afterEach(() => t.cleanup());
 
-const insertItem = (hash: string, mask = "sk-…abcd", batch = "b1") =>
-  t.ctx.db.$client
-    .prepare(
-      `INSERT INTO import_batch_items (batch_id, position, raw_key_hash, key_mask, status, updated_at) VALUES (?, 0, ?, ?, 'pending', ?)`,
-    )
-    .run(batch, hash, mask, NOW);
+const insertItem = (hash: string, mask = "sk-…abcd", batch = "b1", c = t.ctx) =>
+  exec(
+    c,
+    sql`INSERT INTO import_batch_items (batch_id, position, raw_key_hash, key_mask, status, updated_at) VALUES (${batch}, 0, ${hash}, ${mask}, 'pending', ${NOW})`,
+  );
 
-const insertResource = (logicalKey: string, hash: string | null = null) =>
-  t.ctx.db.$client
-    .prepare(
-      `INSERT INTO managed_resources (host_id, provider_id, batch_id, resource_type, logical_key, name, state, idempotency_key, raw_key_hash, created_at, updated_at)
-       VALUES ('h1', 'deepseek', 'b1', 'account', ?, 'deepseek-aaaaaaaa', 'create_pending', 'idem', ?, ?, ?)`,
-    )
-    .run(logicalKey, hash, NOW, NOW);
+const insertResource = (logicalKey: string, hash: string | null = null, c = t.ctx) =>
+  exec(
+    c,
+    sql`INSERT INTO managed_resources (host_id, provider_id, batch_id, resource_type, logical_key, name, state, idempotency_key, raw_key_hash, created_at, updated_at)
+       VALUES ('h1', 'deepseek', 'b1', 'account', ${logicalKey}, 'deepseek-aaaaaaaa', 'create_pending', 'idem', ${hash}, ${NOW}, ${NOW})`,
+  );
+
+/** SQLite applies a migration file through better-sqlite3's own `exec` (openDb does); this runner is never reached here. */
+const noScript = async () => {
+  throw new Error("a migration was applied again");
+};
 
 describe("migrations", () => {
-  it.skipIf(onPostgres)("apply once and are idempotent on a real file", () => {
-    const sqlite = new Database(t.dbPath);
-    const again = migrate(sqlite, join(projectRoot(), "migrations"));
-    expect(again).toEqual([]);
-    const versions = sqlite.prepare("SELECT version FROM schema_migrations").all();
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
-    sqlite.close();
+  it.skipIf(onPostgres)("apply once and are idempotent on a real file", async () => {
+    expect(await migrate(t.ctx.db, join(projectRoot(), "migrations"), noScript)).toEqual([]);
+    expect(await rows(t.ctx, sql`SELECT version FROM schema_migrations`)).toEqual([
+      { version: 1 },
+      { version: 2 },
+      { version: 3 },
+      { version: 4 },
+    ]);
     // Reopening through openDb also applies nothing and keeps the data.
-    const reopened = openDb(t.dbPath);
-    expect((reopened.$client.prepare("SELECT name FROM hosts").get() as { name: string }).name).toBe("one");
-    reopened.$client.close();
+    const reopened = await openDb(t.dbPath);
+    expect((await row<{ name: string }>({ db: reopened }, sql`SELECT name FROM hosts`))?.name).toBe("one");
+    await reopened.root.destroy();
   });
 
-  it.skipIf(!onPostgres)("apply once on PostgreSQL, and again find nothing to do", () => {
+  it.skipIf(!onPostgres)("apply once on PostgreSQL, and again find nothing to do", async () => {
     expect(storeKind(t.ctx.db)).toBe("postgres");
-    const again = migrate(t.ctx.db.$client, join(projectRoot(), "migrations", "postgres"));
-    expect(again).toEqual([]);
-    expect(t.ctx.db.$client.prepare("SELECT version FROM schema_migrations").all()).toEqual([{ version: 1 }]);
+    expect(await migrate(t.ctx.db, join(projectRoot(), "migrations", "postgres"), noScript)).toEqual([]);
+    expect(await rows(t.ctx, sql`SELECT version FROM schema_migrations`)).toEqual([{ version: 1 }]);
   });
 
-  it("create every table the drizzle schema declares: same columns, types and NULL rules (both stores: one schema)", () => {
+  it("create every table the schema declares: same columns, types and NULL rules (both stores: one schema)", async () => {
     // Each column as "name type null|not null"; primary keys are never null (SQLite's rowid alias
     // reports them nullable).
     const describe = (name: string, type: string, notNull: boolean, pk: boolean) =>
       `${name} ${/int/i.test(type) ? "integer" : "text"} ${notNull || pk ? "not null" : "null"}`;
-    const columnsOf = (table: string) =>
+    const columnsOf = async (table: string) =>
       onPostgres
         ? (
-            t.ctx.db.$client
-              .prepare(
-                `SELECT c.column_name AS name, c.data_type AS type, c.is_nullable AS nullable,
+            await rows<{ name: string; type: string; nullable: string; pk: boolean }>(
+              t.ctx,
+              sql`SELECT c.column_name AS name, c.data_type AS type, c.is_nullable AS nullable,
                         EXISTS (SELECT 1 FROM information_schema.key_column_usage k
                                 JOIN information_schema.table_constraints tc ON tc.constraint_name = k.constraint_name
                                 WHERE tc.constraint_type = 'PRIMARY KEY' AND k.table_name = c.table_name
                                   AND k.column_name = c.column_name) AS pk
-                   FROM information_schema.columns c WHERE c.table_name = ?`,
-              )
-              .all(table) as { name: string; type: string; nullable: string; pk: boolean }[]
+                   FROM information_schema.columns c WHERE c.table_name = ${table}`,
+            )
           ).map((c) => describe(c.name, c.type, c.nullable === "NO", c.pk))
         : (
-            t.ctx.db.$client.prepare(`PRAGMA table_info(${table})`).all() as {
-              name: string;
-              type: string;
-              notnull: number;
-              pk: number;
-            }[]
+            await rows<{ name: string; type: string; notnull: number; pk: number }>(
+              t.ctx,
+              sql`SELECT name, type, "notnull", pk FROM pragma_table_info(${table})`,
+            )
           ).map((c) => describe(c.name, c.type, c.notnull === 1, c.pk > 0));
-    for (const [table, def] of Object.entries(allTables)) {
-      const declared = Object.values(getTableColumns(def)).map((c) =>
+    for (const [table, columns] of Object.entries(tables)) {
+      const declared = (Object.entries(columns) as [string, Column<unknown>][]).map(([name, c]) =>
         describe(
-          c.name,
-          c.columnType === "SQLiteInteger" || c.columnType === "SQLiteBoolean" ? "int" : "text",
-          c.notNull,
-          c.primary,
+          snakeCase(name),
+          c.kind === "integer" || c.kind === "boolean" ? "int" : "text",
+          !c.nullable,
+          false,
         ),
       );
-      expect(columnsOf(table).sort(), table).toEqual([...declared].sort());
+      expect((await columnsOf(table)).sort(), table).toEqual([...declared].sort());
     }
+  });
+
+  it("declares each column name with one kind in every table (the value plugin converts by name)", () => {
+    const kinds = new Map<string, Set<string>>();
+    for (const columns of Object.values(tables))
+      for (const [name, c] of Object.entries(columns) as [string, Column<unknown>][])
+        kinds.set(name, (kinds.get(name) ?? new Set()).add(c.kind));
+    const mixed = [...kinds].filter(
+      ([name, k]) => k.size > 1 && (JSON_COLUMNS.has(name) || BOOLEAN_COLUMNS.has(name)),
+    );
+    expect(mixed).toEqual([]);
+    expect(JSON_COLUMNS.has("statusReasons")).toBe(true);
+    expect(BOOLEAN_COLUMNS.has("isCurrent")).toBe(true);
   });
 });
 
-describe.skipIf(!onPostgres)("the PostgreSQL connection", () => {
-  it("stores any text exactly, whether a write is sent at once or queued in a transaction", () => {
-    const c = t.ctx.db.$client;
+describe("values", () => {
+  it("stores any text exactly, bound as a parameter (inside a transaction or not)", async () => {
     const texts = [
       `it's \\ a ? "x" on conflict ("t"."c") $1 '; DROP TABLE hosts; --`,
       "E'\\x00' \\' ''",
       "漢字 ñ 🙂 \u202e",
       "",
     ];
-    const put = c.prepare("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)");
-    texts.forEach((v, i) => {
-      put.run(`now-${i}`, v, NOW);
+    const put = (c: { db: TestEnv["ctx"]["db"] }, key: string, v: string) =>
+      exec(c, sql`INSERT INTO settings (key, value, updated_at) VALUES (${key}, ${v}, ${NOW})`);
+    for (const [i, v] of texts.entries()) await put(t.ctx, `now-${i}`, v);
+    await inTransaction(t.ctx, async (tx) => {
+      for (const [i, v] of texts.entries()) await put(tx, `tx-${i}`, v);
     });
-    c.transaction(() => {
-      texts.forEach((v, i) => {
-        put.run(`queued-${i}`, v, NOW);
-      });
-    })();
-    const read = (key: string) =>
-      (c.prepare("SELECT value FROM settings WHERE key = ?").get(key) as { value: string }).value;
-    texts.forEach((v, i) => {
-      expect(read(`now-${i}`)).toBe(v);
-      expect(read(`queued-${i}`)).toBe(v);
-    });
-    expect(rowCount(t.ctx, "hosts")).toBe(1);
+    const read = async (key: string) =>
+      (await row<{ value: string }>(t.ctx, sql`SELECT value FROM settings WHERE key = ${key}`))?.value;
+    for (const [i, v] of texts.entries()) {
+      expect(await read(`now-${i}`)).toBe(v);
+      expect(await read(`tx-${i}`)).toBe(v);
+    }
+    expect(await rowCount(t.ctx, "hosts")).toBe(1);
   });
 
-  it("a transaction that fails leaves nothing, whether its writes were sent or still queued", () => {
-    const c = t.ctx.db.$client;
-    const put = c.prepare("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)");
-    // Queued only: the failure is the COMMIT's (a duplicate key in the batch).
-    expect(() =>
-      c.transaction(() => {
-        put.run("a", "1", NOW);
-        put.run("a", "2", NOW);
-      })(),
-    ).toThrow(UNIQUE);
-    // Sent by a read in between, then a failure in code: rolled back on the server.
-    expect(() =>
-      c.transaction(() => {
-        put.run("b", "1", NOW);
-        c.prepare("SELECT count(*) AS n FROM settings").get();
+  it("writes objects as JSON text and flags as 0/1, and reads them back as values", async () => {
+    await t.ctx.db.q
+      .insertInto("packs")
+      .values({
+        packId: "p",
+        version: "1.0.0",
+        name: "p",
+        description: "",
+        manifest: { pack_id: "p" } as never,
+        contentHash: "h",
+        source: "s",
+        isCurrent: true,
+        installedAt: NOW,
+      })
+      .execute();
+    expect(await row(t.ctx, sql`SELECT manifest AS text, is_current AS flag FROM packs`)).toEqual({
+      text: '{"pack_id":"p"}',
+      flag: 1,
+    });
+    const read = await t.ctx.db.q.selectFrom("packs").select(["manifest", "isCurrent"]).executeTakeFirst();
+    expect(read).toEqual({ manifest: { pack_id: "p" }, isCurrent: true });
+  });
+
+  it.skipIf(!onPostgres)(
+    "refuses text with U+0000 on PostgreSQL as bad input, before sending it",
+    async () => {
+      await expect(
+        exec(t.ctx, sql`INSERT INTO settings (key, value, updated_at) VALUES ('nul', ${"a\u0000b"}, ${NOW})`),
+      ).rejects.toMatchObject({ code: "INVALID_TEXT" });
+      expect(await row(t.ctx, sql`SELECT key FROM settings WHERE key = 'nul'`)).toBeUndefined();
+    },
+  );
+});
+
+describe("transactions", () => {
+  it("a transaction that fails leaves nothing behind, whether a statement or the code failed", async () => {
+    await expect(
+      inTransaction(t.ctx, async (tx) => {
+        await insertItem(HASH, undefined, undefined, tx);
+        await insertResource("key:1", HASH, tx);
+        await insertItem(HASH, undefined, undefined, tx); // violates the per-batch uniqueness
+      }),
+    ).rejects.toThrow(UNIQUE);
+    await expect(
+      inTransaction(t.ctx, async (tx) => {
+        await insertResource("key:2", HASH, tx);
         throw new Error("changed my mind");
-      })(),
-    ).toThrow(/changed my mind/);
-    // A failing savepoint inside a transaction that goes on.
-    c.transaction(() => {
-      put.run("c", "1", NOW);
-      expect(() =>
-        c.transaction(() => {
-          put.run("d", "1", NOW);
-          throw new Error("inner");
-        })(),
-      ).toThrow(/inner/);
-    })();
-    const keys = (
-      c.prepare("SELECT key FROM settings WHERE key IN ('a', 'b', 'c', 'd') ORDER BY key").all() as {
-        key: string;
-      }[]
-    ).map((r) => r.key);
-    expect(keys).toEqual(["c"]);
+      }),
+    ).rejects.toThrow(/changed my mind/);
+    expect(await rowCount(t.ctx, "import_batch_items")).toBe(0);
+    expect(await rowCount(t.ctx, "managed_resources")).toBe(0);
   });
 
-  it("a dropped connection (server restart, network) is opened again by the next statement", () => {
-    const backend = () =>
-      (t.ctx.db.$client.prepare("SELECT pg_backend_pid() AS pid").get() as { pid: number }).pid;
-    const before = backend();
-    const admin = new PgDatabase(testServerUrl());
-    admin.query("SELECT pg_terminate_backend($1)", [before]);
-    admin.close();
+  it("an IMMEDIATE transaction keeps another one from interleaving its read and write", async () => {
+    // Two claims that read a counter and write it back: serialised, neither loses the other's write.
+    await exec(t.ctx, sql`INSERT INTO settings (key, value, updated_at) VALUES ('n', '0', ${NOW})`);
+    const bump = () =>
+      inTransaction(
+        t.ctx,
+        async (tx) => {
+          const n = Number(
+            (await row<{ value: string }>(tx, sql`SELECT value FROM settings WHERE key = 'n'`))?.value,
+          );
+          await exec(tx, sql`UPDATE settings SET value = ${String(n + 1)} WHERE key = 'n'`);
+        },
+        { immediate: true },
+      );
+    await Promise.all(Array.from({ length: 8 }, bump));
+    expect(
+      (await row<{ value: string }>(t.ctx, sql`SELECT value FROM settings WHERE key = 'n'`))?.value,
+    ).toBe("8");
+  });
+});
+
+describe.skipIf(!onPostgres)("the PostgreSQL pool", () => {
+  it("a dropped connection (server restart, network) is replaced by the pool", async () => {
+    const backends = async () =>
+      (
+        await rows<{ pid: number }>(
+          t.ctx,
+          sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`,
+        )
+      ).map((r) => r.pid);
+    const before = (await row<{ pid: number }>(t.ctx, sql`SELECT pg_backend_pid() AS pid`))?.pid;
+    await onServer(
+      testServerUrl(),
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+      [new URL(t.env.RELAY_DATABASE_URL as string).pathname.slice(1)],
+    );
     // The statement that meets the drop may fail; the next runs on a new connection.
     try {
-      ping(t.ctx.db);
+      await ping(t.ctx.db);
     } catch {}
-    ping(t.ctx.db);
-    expect(backend()).not.toBe(before);
-    expect(rowCount(t.ctx, "hosts")).toBe(1); // the same database, its data intact
+    await ping(t.ctx.db);
+    expect(await backends()).not.toContain(before);
+    expect(await rowCount(t.ctx, "hosts")).toBe(1); // the same database, its data intact
+  });
+
+  it("cancels a statement past the statement timeout, and the pool goes on", async () => {
+    const db = await openDb(t.env.RELAY_DATABASE_URL as string, { statementTimeoutMs: 200, poolSize: 2 });
+    try {
+      await expect(sql`SELECT pg_sleep(5)`.execute(db.q)).rejects.toThrow(/statement timeout/);
+      expect((await row<{ n: number }>({ db }, sql`SELECT count(*) AS n FROM hosts`))?.n).toBe(1);
+    } finally {
+      await db.root.destroy();
+    }
   });
 });
 
 describe("constraints", () => {
-  it("providers are unique on (pack_id, provider_id) and provider_id across packs", () => {
-    const ins = t.ctx.db.$client.prepare(
-      `INSERT INTO providers (pack_id, provider_id, pack_version, display_name, definition, updated_at) VALUES (?, ?, '1.0.0', 'x', '{}', ?)`,
+  it("providers are unique on (pack_id, provider_id) and provider_id across packs", async () => {
+    const ins = (pack: string, provider: string) =>
+      exec(
+        t.ctx,
+        sql`INSERT INTO providers (pack_id, provider_id, pack_version, display_name, definition, updated_at) VALUES (${pack}, ${provider}, '1.0.0', 'x', '{}', ${NOW})`,
+      );
+    await ins("p1", "deepseek");
+    await expect(ins("p1", "deepseek")).rejects.toThrow(UNIQUE);
+    await expect(ins("p2", "deepseek")).rejects.toThrow(UNIQUE);
+    await ins("p1", "kimi");
+    expect(await rowCount(t.ctx, "providers")).toBe(2);
+  });
+
+  it("managed_resources are unique on (host, provider, type, logical key)", async () => {
+    await insertResource("key:1");
+    await expect(insertResource("key:1")).rejects.toThrow(UNIQUE);
+    await insertResource("key:2");
+    expect(await rowCount(t.ctx, "managed_resources")).toBe(2);
+  });
+
+  it("a raw key hash is unique within one batch but may repeat across batches", async () => {
+    await insertItem(HASH);
+    await expect(insertItem(HASH)).rejects.toThrow(UNIQUE);
+    await exec(
+      t.ctx,
+      sql`INSERT INTO import_batches (id, host_id, provider_id, pack_version, mode, status, created_at, updated_at) VALUES ('b2','h1','deepseek','1.0.0','partial','pending',${NOW},${NOW})`,
     );
-    ins.run("p1", "deepseek", NOW);
-    expect(() => ins.run("p1", "deepseek", NOW)).toThrow(UNIQUE);
-    expect(() => ins.run("p2", "deepseek", NOW)).toThrow(UNIQUE);
-    ins.run("p1", "kimi", NOW);
-    expect(rowCount(t.ctx, "providers")).toBe(2);
+    await insertItem(HASH, "sk-…abcd", "b2");
+    expect(await rowCount(t.ctx, "import_batch_items")).toBe(2);
   });
 
-  it("managed_resources are unique on (host, provider, type, logical key)", () => {
-    insertResource("key:1");
-    expect(() => insertResource("key:1")).toThrow(UNIQUE);
-    insertResource("key:2");
-    expect(rowCount(t.ctx, "managed_resources")).toBe(2);
-  });
-
-  it("a raw key hash is unique within one batch but may repeat across batches", () => {
-    insertItem(HASH);
-    expect(() => insertItem(HASH)).toThrow(UNIQUE);
-    t.ctx.db.$client
-      .prepare(
-        `INSERT INTO import_batches (id, host_id, provider_id, pack_version, mode, status, created_at, updated_at) VALUES ('b2','h1','deepseek','1.0.0','partial','pending',?,?)`,
-      )
-      .run(NOW, NOW);
-    insertItem(HASH, "sk-…abcd", "b2");
-    expect(rowCount(t.ctx, "import_batch_items")).toBe(2);
-  });
-
-  it("no column accepts a plaintext provider key", () => {
+  it("no column accepts a plaintext provider key", async () => {
     const plaintext = "sk-0123456789abcdef0123456789abcdef";
-    expect(() => insertItem(plaintext)).toThrow(CHECK);
-    expect(() => insertItem("Z".repeat(64))).toThrow(CHECK);
-    expect(() => insertItem(HASH.replace(/a$/, "b"), plaintext)).toThrow(CHECK);
-    expect(() => insertResource("key:x", plaintext)).toThrow(CHECK);
-    expect(() =>
-      t.ctx.db.$client
-        .prepare(`UPDATE hosts SET admin_token_sealed = ? WHERE id = 'h1'`)
-        .run(`admin-${"0".repeat(64)}`),
-    ).toThrow(CHECK);
-    expect(rowCount(t.ctx, "import_batch_items")).toBe(0);
+    await expect(insertItem(plaintext)).rejects.toThrow(CHECK);
+    await expect(insertItem("Z".repeat(64))).rejects.toThrow(CHECK);
+    await expect(insertItem(HASH.replace(/a$/, "b"), plaintext)).rejects.toThrow(CHECK);
+    await expect(insertResource("key:x", plaintext)).rejects.toThrow(CHECK);
+    await expect(
+      exec(t.ctx, sql`UPDATE hosts SET admin_token_sealed = ${`admin-${"0".repeat(64)}`} WHERE id = 'h1'`),
+    ).rejects.toThrow(CHECK);
+    expect(await rowCount(t.ctx, "import_batch_items")).toBe(0);
   });
 
-  it("a failing transaction leaves nothing behind", () => {
-    const sqlite = t.ctx.db.$client;
-    const tx = sqlite.transaction(() => {
-      insertItem(HASH);
-      insertResource("key:1", HASH);
-      insertItem(HASH); // violates the per-batch uniqueness: the whole transaction rolls back
-    });
-    expect(() => tx()).toThrow(UNIQUE);
-    expect(rowCount(t.ctx, "import_batch_items")).toBe(0);
-    expect(rowCount(t.ctx, "managed_resources")).toBe(0);
-  });
-
-  it("rejects unknown states", () => {
-    expect(() =>
-      t.ctx.db.$client.prepare(`UPDATE import_batches SET status = 'done' WHERE id = 'b1'`).run(),
-    ).toThrow(CHECK);
+  it("rejects unknown states", async () => {
+    await expect(exec(t.ctx, sql`UPDATE import_batches SET status = 'done' WHERE id = 'b1'`)).rejects.toThrow(
+      CHECK,
+    );
   });
 });

@@ -3,18 +3,20 @@
  * round 2"). Every case must end in a clear refusal within a second and under 100 MB of extra
  * memory, with no server file name, page body or terminal escape in any output, changing nothing.
  */
+
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { dirname, join } from "node:path";
+import { sql } from "kysely";
 import { createApp } from "../../src/api/http/app.js";
 import { storeKind } from "../../src/store/db.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { writeSignedPack } from "../fixtures/packs/write.js";
 import { writeZip } from "../fixtures/packs/zip-writer.js";
 import { RELAY_BIN } from "../helpers/cli.js";
-import { makeTestEnv, TEST_API_TOKEN } from "../helpers/context.js";
+import { exec, makeTestEnv, rowCount, TEST_API_TOKEN } from "../helpers/context.js";
 import { deepseekKey, makeWorld } from "../helpers/world.js";
 import type { HostileFigures, SecretLedger } from "./suite.js";
 
@@ -122,14 +124,23 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
   const w = await makeWorld();
   const app = createApp(w.t.ctx);
   const closers: (() => Promise<void>)[] = [];
-  const snapshot = () =>
+  const snapshot = async () =>
     JSON.stringify({
-      db: ["hosts", "packs", "providers", "import_batches", "managed_resources"].map(
-        (t) => (w.t.ctx.db.$client.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n,
+      db: await Promise.all(
+        ["hosts", "packs", "providers", "import_batches", "managed_resources"].map(
+          async (t) => await rowCount(w.t.ctx, t),
+        ),
       ),
       host: w.sim.sim.state.liveCounts(),
     });
-  const judge = (name: string, ok: boolean, output: string, ms: number, extraMb: number, before: string) => {
+  const judge = async (
+    name: string,
+    ok: boolean,
+    output: string,
+    ms: number,
+    extraMb: number,
+    before: string,
+  ) => {
     figures.tried += 1;
     ledger.text(output);
     const leak = LEAKS.find((re) => re.test(output));
@@ -138,12 +149,12 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
       figures.problems.push(`${name}: output shows ${leak}: ${JSON.stringify(output.slice(0, 200))}`);
     else if (ms > maxMs) figures.problems.push(`${name}: took ${ms.toFixed(0)} ms`);
     else if (extraMb > BOUNDS.extraMb) figures.problems.push(`${name}: used ${extraMb.toFixed(0)} MB more`);
-    else if (snapshot() !== before) figures.problems.push(`${name}: changed the store or the host`);
+    else if ((await snapshot()) !== before) figures.problems.push(`${name}: changed the store or the host`);
     else figures.refused += 1;
   };
   /** An API call that must be refused with an error body (4xx, or 502 for a host). */
   const api = async (name: string, method: string, path: string, body: unknown, expect?: RegExp) => {
-    const before = snapshot();
+    const before = await snapshot();
     const rss = process.memoryUsage().rss;
     const t0 = performance.now();
     const res = await app.request(path, {
@@ -162,7 +173,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
       }
     })();
     const ok = res.status >= 400 && res.status !== 500 && code !== "" && (!expect || expect.test(code));
-    judge(name, ok, `${res.status} ${text}`, ms, (process.memoryUsage().rss - rss) / 1048576, before);
+    await judge(name, ok, `${res.status} ${text}`, ms, (process.memoryUsage().rss - rss) / 1048576, before);
   };
   // A CLI case is judged beyond what starting the CLI and opening its database cost
   // (`relay host list`, the slower of two runs).
@@ -177,9 +188,9 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
     env: Record<string, string> = {},
     stdin?: string,
   ) => {
-    const before = snapshot();
+    const before = await snapshot();
     const r = await runCli(args, { ...w.t.env, ...env }, stdin);
-    judge(
+    await judge(
       name,
       r.code !== 0 && r.code !== null && expect.test(r.out),
       r.out,
@@ -211,13 +222,13 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
     symlinkSync("/etc", join(allowed, "escape"));
     spawnSync("mkfifo", [join(allowed, "fifo.zip")]);
     writeFileSync(join(allowed, "not-a-pack.zip"), "plain text");
-    const t2 = makeTestEnv({ RELAY_PACKS_DIR: allowed });
+    const t2 = await makeTestEnv({ RELAY_PACKS_DIR: allowed });
     const app2 = createApp(t2.ctx);
-    const noDir = makeTestEnv({ RELAY_PACKS_DIR: "" });
+    const noDir = await makeTestEnv({ RELAY_PACKS_DIR: "" });
     const app3 = createApp(noDir.ctx);
     closers.push(async () => {
-      t2.cleanup();
-      noDir.cleanup();
+      await t2.cleanup();
+      await noDir.cleanup();
     });
     for (const [label, a, path, code] of [
       ["a symlink out of RELAY_PACKS_DIR", app2, "escape", /PACK_PATH_NOT_ALLOWED/],
@@ -232,7 +243,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
         /PACK_PATH_INSTALL_DISABLED/,
       ],
     ] as const) {
-      const before = snapshot();
+      const before = await snapshot();
       const t0 = performance.now();
       const res = await a.request("/api/packs/install", {
         method: "POST",
@@ -240,7 +251,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
         body: JSON.stringify({ path }),
       });
       const text = await res.text();
-      judge(
+      await judge(
         `pack path: ${label}`,
         res.status >= 400 && res.status < 500 && code.test(text),
         text,
@@ -264,7 +275,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
     for (const [i, pattern] of vulnerable.entries()) {
       const files = provider(`redos-${i}`, pattern);
       const zip = writeZip([...files].map(([name, data]) => ({ name, data })));
-      const before = snapshot();
+      const before = await snapshot();
       const t0 = performance.now();
       const res = await app.request("/api/packs/install", {
         method: "POST",
@@ -272,7 +283,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
         body: zip,
       });
       const text = await res.text();
-      judge(
+      await judge(
         `ReDoS pattern ${pattern}: install`,
         res.status === 422 && /KEY_PATTERN_UNSAFE/.test(text),
         text,
@@ -287,13 +298,12 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
     // A pack installed before patterns were checked: the pattern is refused before any key is matched.
     const setPattern =
       storeKind(w.t.ctx.db) === "postgres"
-        ? `jsonb_set(definition::jsonb, '{key_pattern}', '"^(a+)+$"')::text`
-        : "json_set(definition, '$.key_pattern', '^(a+)+$')";
-    w.t.ctx.db.$client
-      .prepare(
-        `UPDATE providers SET definition = ${setPattern}, key_pattern_checked = 0 WHERE provider_id = 'kimi'`,
-      )
-      .run();
+        ? sql`jsonb_set(definition::jsonb, '{key_pattern}', '"^(a+)+$"')::text`
+        : sql`json_set(definition, '$.key_pattern', '^(a+)+$')`;
+    await exec(
+      w.t.ctx,
+      sql`UPDATE providers SET definition = ${setPattern}, key_pattern_checked = 0 WHERE provider_id = 'kimi'`,
+    );
     await api(
       "an unsafe pattern stored before the check, with a 32-character attack key",
       "POST",
@@ -503,13 +513,13 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
     mkdirSync(lonely);
     writeFileSync(join(lonely, "relay.db"), "");
     const { RELAY_MASTER_KEY: _k, ...noKey } = w.t.env;
-    const before = snapshot();
+    const before = await snapshot();
     const r = await runCli(["host", "list"], {
       ...noKey,
       RELAY_DB_PATH: join(lonely, "relay.db"),
       RELAY_DATABASE_URL: "",
     });
-    judge(
+    await judge(
       "a database without its master key",
       r.code !== 0 &&
         /no master key for the existing database/.test(r.out) &&
@@ -520,13 +530,13 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
       before,
     );
     // PostgreSQL: replicas share one key, so none is ever generated; refused before connecting.
-    const beforeShared = snapshot();
+    const beforeShared = await snapshot();
     const shared = await runCli(["host", "list"], {
       ...noKey,
       RELAY_DATABASE_URL: "postgres://relay@127.0.0.1:1/relay",
       RELAY_MASTER_KEY_FILE: join(lonely, "none.key"),
     });
-    judge(
+    await judge(
       "PostgreSQL without a master key",
       shared.code !== 0 &&
         /RELAY_MASTER_KEY: is required with RELAY_DATABASE_URL/.test(shared.out) &&

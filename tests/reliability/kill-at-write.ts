@@ -5,9 +5,11 @@
  * relay made there is in its records as live; after every batch is rolled back nothing relay made
  * is live, and the operator's own resources are as they were.
  */
+import { sql } from "kysely";
 import { rollbackBatch } from "../../src/provision/rollback.js";
 import { getBatchRow, listBatches } from "../../src/store/batches.js";
 import { runRelay } from "../helpers/cli.js";
+import { rows } from "../helpers/context.js";
 import { checkConsistency } from "../helpers/invariants.js";
 import { deepseekKey, liveOnHost } from "../helpers/world.js";
 import type { ProxiedWorld } from "./lost-answers.js";
@@ -55,7 +57,7 @@ export async function killAtWrite(
 ): Promise<KillFigures> {
   const f: KillFigures = { unrecorded: 0, liveAfterRollback: 0, foreignTouched: 0, problems: [] };
   const foreignBefore = w.foreign();
-  const before = new Set(listBatches(w.ctx).map((b) => b.batch_id));
+  const before = new Set((await listBatches(w.ctx)).map((b) => b.batch_id));
   const file = keysFile(w, "kill-at-write", [deepseekKey(), deepseekKey()], ledger);
   const killed = await runKilledAt(
     w,
@@ -66,7 +68,7 @@ export async function killAtWrite(
     point.match,
   );
   await w.proxy.settle();
-  const batch = listBatches(w.ctx).find((b) => !before.has(b.batch_id));
+  const batch = (await listBatches(w.ctx)).find((b) => !before.has(b.batch_id));
   if (!killed || !batch) {
     f.problems.push(`the import never reached ${point.name}`);
     return f;
@@ -82,14 +84,13 @@ export async function killAtWrite(
     f.problems.push(`recovery exit ${recover.code}: ${recover.stdout}${recover.stderr}`);
 
   // From the host: every live resource relay made is one its records hold as live.
-  const c = checkConsistency(w.ctx, w.sim);
+  const c = await checkConsistency(w.ctx, w.sim);
   const recordedKeys = new Set(
     (
-      w.ctx.db.$client
-        .prepare(
-          "SELECT host_resource_id AS id FROM managed_resources WHERE resource_type = 'probe_key' AND state IN ('created', 'reused')",
-        )
-        .all() as { id: number }[]
+      await rows<{ id: number }>(
+        w.ctx,
+        sql`SELECT host_resource_id AS id FROM managed_resources WHERE resource_type = 'probe_key' AND state IN ('created', 'reused')`,
+      )
     ).map((r) => r.id),
   );
   const unrecorded = [
@@ -103,8 +104,8 @@ export async function killAtWrite(
   for (const u of unrecorded) f.problems.push(`after recovery, live on the host but not recorded: ${u}`);
   for (const u of [...c.unfinished, ...c.phantoms]) f.problems.push(`after recovery: ${u}`);
 
-  for (const b of listBatches(w.ctx)) {
-    if (getBatchRow(w.ctx, b.batch_id).status === "rolled_back") continue;
+  for (const b of await listBatches(w.ctx)) {
+    if ((await getBatchRow(w.ctx, b.batch_id)).status === "rolled_back") continue;
     await rollbackBatch(w.ctx, b.batch_id).catch((err: Error) =>
       f.problems.push(`rollback ${b.batch_id}: ${err.message}`),
     );

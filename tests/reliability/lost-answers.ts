@@ -40,14 +40,14 @@ export interface ProxiedWorld {
 }
 
 /** A context whose host client gives up after 300 ms (the proxy holds for 700) and whose logs are kept. */
-export function proxiedContext(t: TestEnv, ledger: SecretLedger): AppContext {
+export async function proxiedContext(t: TestEnv, ledger: SecretLedger): Promise<AppContext> {
   const sink = new Writable({
     write(chunk, _e, done) {
       ledger.text(String(chunk));
       done();
     },
   });
-  return createContext({
+  return await createContext({
     db: t.ctx.db,
     config: t.ctx.config,
     logger: createLogger("info", sink),
@@ -59,8 +59,8 @@ export function proxiedContext(t: TestEnv, ledger: SecretLedger): AppContext {
 export async function makeProxiedWorld(profile: ProfileName, ledger: SecretLedger): Promise<ProxiedWorld> {
   const sim = await startSimulator({ profile });
   const proxy = await FaultProxy.start(sim.url);
-  const t = makeTestEnv({ RELAY_HOST_TIMEOUT_MS: "300" });
-  const ctx = proxiedContext(t, ledger);
+  const t = await makeTestEnv({ RELAY_HOST_TIMEOUT_MS: "300" });
+  const ctx = await proxiedContext(t, ledger);
   await installPack(ctx, { kind: "path", path: join(projectRoot(), "packs", "openai-cn-pack") });
   await addHost(ctx, { name: "sim", baseUrl: proxy.url, adminKey: sim.sim.state.adminApiKey });
   const foreign = await makeForeign(sim);
@@ -75,7 +75,7 @@ export async function makeProxiedWorld(profile: ProfileName, ledger: SecretLedge
     async close() {
       await proxy.close();
       await sim.close();
-      t.cleanup();
+      await t.cleanup();
     },
   };
 }
@@ -219,8 +219,8 @@ export function runImport(w: ProxiedWorld, mode: "strict" | "partial", ledger: S
 }
 
 /** Counts what is wrong on the host right now while batches may be live: relay-made resources it has no record of. */
-export function recordsLost(w: ProxiedWorld, f: ProfileFigures, label: string): void {
-  const c = checkConsistency(w.ctx, w.sim);
+export async function recordsLost(w: ProxiedWorld, f: ProfileFigures, label: string): Promise<void> {
+  const c = await checkConsistency(w.ctx, w.sim);
   const lost = [...c.orphans, ...c.lostBatches];
   f.recordsLost += lost.length;
   for (const p of lost) f.problems.push(`${w.profile} ${label}: not recorded while its batch is live: ${p}`);
@@ -235,7 +235,7 @@ export async function settleAndRollBackAll(w: ProxiedWorld): Promise<string[]> {
   await w.proxy.settle();
   await recoverBatches(w.ctx);
   for (let round = 0; round < 3; round++) {
-    for (const b of listBatches(w.ctx, {})) {
+    for (const b of await listBatches(w.ctx, {})) {
       if (b.status === "rolled_back") continue;
       try {
         await rollbackBatch(w.ctx, b.batch_id);
@@ -333,7 +333,7 @@ export async function lostAnswerScenarios(
         await reconcileProvider(w.ctx, { hostRef: "sim", providerId: "deepseek" }, { trigger: "cli" }).catch(
           () => undefined,
         );
-        recordsLost(w, f, label);
+        await recordsLost(w, f, label);
         for (const n of await settleAndRollBackAll(w)) f.problems.push(`${w.profile} ${label}: ${n}`);
         judgeHost(w, f, label, foreignBefore);
         if (hit) f.lostAnswerScenarios += 1;

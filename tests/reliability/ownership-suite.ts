@@ -162,7 +162,7 @@ async function afterKill(
   await reconcileProvider(w.ctx, { hostRef: "sim", providerId: "deepseek" }, { trigger: "cli" }).catch(
     () => undefined,
   );
-  recordsLost(w, f, label);
+  await recordsLost(w, f, label);
   for (const n of await settleAndRollBackAll(w)) f.problems.push(`${w.profile} ${label}: ${n}`);
   judgeHost(w, f, label, foreignBefore);
 }
@@ -195,7 +195,7 @@ export async function concurrentRounds(
       if (r.code !== 0 || /database is locked|internal error/i.test(r.stderr))
         f.problems.push(`${w.profile} concurrent round ${round}: exit ${r.code}: ${r.stderr.slice(0, 300)}`);
     }
-    recordsLost(w, f, `concurrent round ${round}`);
+    await recordsLost(w, f, `concurrent round ${round}`);
     for (const n of await settleAndRollBackAll(w))
       f.problems.push(`${w.profile} concurrent round ${round}: ${n}`);
     judgeHost(w, f, `concurrent round ${round}`, foreignBefore);
@@ -207,9 +207,9 @@ export async function concurrentRounds(
 export async function secondInstall(w: ProxiedWorld, f: ProfileFigures, ledger: SecretLedger) {
   const first = await runImport(w, "strict", ledger);
   const before = JSON.stringify(liveOnHost(w.sim, first.batch_id));
-  const t2 = makeTestEnv({ RELAY_HOST_TIMEOUT_MS: "300" });
+  const t2 = await makeTestEnv({ RELAY_HOST_TIMEOUT_MS: "300" });
   try {
-    const ctx2 = proxiedContext(t2, ledger);
+    const ctx2 = await proxiedContext(t2, ledger);
     await installPack(ctx2, { kind: "path", path: join(projectRoot(), "packs", "openai-cn-pack") });
     await addHost(ctx2, { name: "sim", baseUrl: w.proxy.url, adminKey: w.sim.sim.state.adminApiKey });
     const keys = [deepseekKey()];
@@ -222,7 +222,7 @@ export async function secondInstall(w: ProxiedWorld, f: ProfileFigures, ledger: 
       f.problems.push(`${w.profile} second install: the first install's resources changed`);
     }
   } finally {
-    t2.cleanup();
+    await t2.cleanup();
   }
   const foreignBefore = w.foreign();
   for (const n of await settleAndRollBackAll(w)) f.problems.push(`${w.profile} second install: ${n}`);
@@ -311,7 +311,7 @@ async function runStep(w: ProxiedWorld, s: Step, ledger: SecretLedger): Promise<
       return;
     }
     case "rollback": {
-      const live = listBatches(w.ctx, {}).filter((b) => b.status !== "rolled_back");
+      const live = (await listBatches(w.ctx, {})).filter((b) => b.status !== "rolled_back");
       const b = live[s.pick % Math.max(live.length, 1)];
       if (b) ledger.text(JSON.stringify(await rollbackBatch(w.ctx, b.batch_id)));
       return;
@@ -344,7 +344,7 @@ export async function randomSequences(
         await w.proxy.settle();
         if (w.foreign() !== foreignBefore)
           problems.push(`step ${i} ${s.kind}: the operator's resources changed`);
-        const lost = checkConsistency(w.ctx, w.sim).lostBatches;
+        const lost = (await checkConsistency(w.ctx, w.sim)).lostBatches;
         if (lost.length > 0)
           problems.push(`step ${i} ${s.kind}: host resources name unknown batches ${lost}`);
       }

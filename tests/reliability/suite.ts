@@ -3,11 +3,13 @@
  * Used twice: a fast subset inside `npm test`, and at full size by `npm run test:reliability`,
  * which prints the figures. Every suite runs the real services, CLI, SQLite and simulator.
  */
+
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { sql } from "kysely";
 import { createApp } from "../../src/api/http/app.js";
 import { type AppContext, createContext } from "../../src/app/context.js";
 import { isAppError } from "../../src/domain/errors.js";
@@ -21,7 +23,7 @@ import { createLogger } from "../../src/util/logger.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { hostileArchives } from "../fixtures/packs/hostile.js";
 import { RELAY_BIN, runRelay } from "../helpers/cli.js";
-import { TEST_API_TOKEN } from "../helpers/context.js";
+import { row, rowCount, rows, TEST_API_TOKEN } from "../helpers/context.js";
 import { checkConsistency } from "../helpers/invariants.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
@@ -81,14 +83,14 @@ export class SecretLedger {
 }
 
 /** A context whose host client gives up quickly, and whose logs are captured. */
-export function fastContext(w: World, ledger: SecretLedger): AppContext {
+export async function fastContext(w: World, ledger: SecretLedger): Promise<AppContext> {
   const sink = new Writable({
     write(chunk, _e, done) {
       ledger.text(String(chunk));
       done();
     },
   });
-  return createContext({
+  return await createContext({
     db: w.t.ctx.db,
     config: w.t.ctx.config,
     logger: createLogger("debug", sink),
@@ -121,7 +123,7 @@ export async function faultSuite(
 ): Promise<FaultFigures> {
   const random = mulberry32(seed);
   const w = await makeWorld({ profile: "cn-native" });
-  const ctx = fastContext(w, ledger);
+  const ctx = await fastContext(w, ledger);
   const figures: FaultFigures = {
     operations: 0,
     failedOperations: 0,
@@ -186,14 +188,14 @@ export async function faultSuite(
       // Faults off: finish what was interrupted, as an operator would, then compare.
       w.sim.sim.options.faults = {};
       await settle(ctx);
-      const c = checkConsistency(ctx, w.sim);
+      const c = await checkConsistency(ctx, w.sim);
       figures.orphans += c.orphans.length + c.phantoms.length;
       figures.lostRecords += c.lostBatches.length;
       figures.unfinished += c.unfinished.length;
       for (const p of [...c.orphans, ...c.phantoms, ...c.lostBatches, ...c.unfinished])
         figures.problems.push(`op ${i}: ${p}`);
       for (const b of batches) {
-        const status = getBatchRow(ctx, b).status;
+        const status = (await getBatchRow(ctx, b)).status;
         if (status === "rolled_back") {
           const alive = liveOnHost(w.sim, b);
           const n =
@@ -221,16 +223,13 @@ export async function faultSuite(
 /** Recovery and re-run rollbacks until every batch is final (faults are off). */
 async function settle(ctx: AppContext) {
   await recoverBatches(ctx);
-  const failed = ctx.db.$client.prepare("SELECT id FROM import_batches WHERE status = 'failed'").all() as {
-    id: string;
-  }[];
+  const failed = await rows<{ id: string }>(ctx, sql`SELECT id FROM import_batches WHERE status = 'failed'`);
   for (const b of failed) {
-    const live = ctx.db.$client
-      .prepare(
-        "SELECT count(*) AS n FROM managed_resources WHERE batch_id = ? AND state IN ('created','create_pending','delete_pending')",
-      )
-      .get(b.id) as { n: number };
-    if (live.n > 0) await rollbackBatch(ctx, b.id).catch(() => undefined);
+    const live = await row<{ n: number }>(
+      ctx,
+      sql`SELECT count(*) AS n FROM managed_resources WHERE batch_id = ${b.id} AND state IN ('created','create_pending','delete_pending')`,
+    );
+    if (Number(live?.n) > 0) await rollbackBatch(ctx, b.id).catch(() => undefined);
   }
 }
 
@@ -331,7 +330,7 @@ export async function crashSuite(points: number, seed: number, ledger: SecretLed
       ledger.text(recover.stdout + recover.stderr);
       if (recover.code !== 0)
         figures.problems.push(`crash ${i}: recovery exit ${recover.code}: ${recover.stdout}`);
-      const c = checkConsistency(w.t.ctx, w.sim);
+      const c = await checkConsistency(w.t.ctx, w.sim);
       figures.orphans += c.orphans.length + c.phantoms.length;
       figures.lostRecords += c.lostBatches.length;
       figures.unfinished += c.unfinished.length;
@@ -362,17 +361,19 @@ export async function hostileSuite(ledger: SecretLedger): Promise<HostileFigures
   });
   await new Promise<void>((r) => redirect.listen(0, "127.0.0.1", () => r()));
   const redirectUrl = `http://127.0.0.1:${(redirect.address() as { port: number }).port}`;
-  const snapshot = () =>
+  const snapshot = async () =>
     JSON.stringify({
-      db: [
-        "hosts",
-        "packs",
-        "providers",
-        "import_batches",
-        "managed_resources",
-        "provider_installs",
-        "host_capability_snapshots",
-      ].map((t) => (w.t.ctx.db.$client.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n),
+      db: await Promise.all(
+        [
+          "hosts",
+          "packs",
+          "providers",
+          "import_batches",
+          "managed_resources",
+          "provider_installs",
+          "host_capability_snapshots",
+        ].map(async (t) => await rowCount(w.t.ctx, t)),
+      ),
       host: w.sim.sim.state.liveCounts(),
     });
   const http = async (
@@ -384,7 +385,7 @@ export async function hostileSuite(ledger: SecretLedger): Promise<HostileFigures
     expectStatus?: number,
   ) => {
     figures.tried += 1;
-    const before = snapshot();
+    const before = await snapshot();
     const res = await app.request(path, {
       method,
       headers: { authorization: `Bearer ${TEST_API_TOKEN}`, ...(type ? { "content-type": type } : {}) },
@@ -404,7 +405,7 @@ export async function hostileSuite(ledger: SecretLedger): Promise<HostileFigures
       !!code &&
       (expectStatus === undefined || res.status === expectStatus);
     if (!ok) figures.problems.push(`${name}: answered ${res.status} ${text.slice(0, 120)}`);
-    else if (snapshot() !== before) figures.problems.push(`${name}: changed the store or the host`);
+    else if ((await snapshot()) !== before) figures.problems.push(`${name}: changed the store or the host`);
     else figures.refused += 1;
   };
   const json = "application/json";
@@ -662,18 +663,18 @@ export async function hostileSuite(ledger: SecretLedger): Promise<HostileFigures
       ["host", "add", "--name", "x", "--base-url", "https://x.example", "--token", "admin-cli-secret-4"],
     ]) {
       figures.tried += 1;
-      const before = snapshot();
+      const before = await snapshot();
       const r = await runRelay(args, { env: w.t.env });
       ledger.text(r.stdout + r.stderr);
       if (r.code === 0 || /cli-secret/.test(r.stdout + r.stderr))
         figures.problems.push(`cli ${args.join(" ")}: accepted or echoed the secret`);
-      else if (snapshot() !== before) figures.problems.push(`cli ${args.join(" ")}: changed state`);
+      else if ((await snapshot()) !== before) figures.problems.push(`cli ${args.join(" ")}: changed state`);
       else figures.refused += 1;
     }
     figures.tried += 1;
     const junk = join(w.t.dir, "junk.keys");
     writeFileSync(junk, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0xff, 0xfe]));
-    const before = snapshot();
+    const before = await snapshot();
     const r = await runRelay(
       ["provider", "import", "deepseek", "--host", "sim", "--keys-file", junk, "--mode", "strict", "--yes"],
       { env: w.t.env },
@@ -681,7 +682,7 @@ export async function hostileSuite(ledger: SecretLedger): Promise<HostileFigures
     if (
       r.code !== 1 ||
       !/not UTF-8 text|NUL bytes|control characters/.test(r.stderr) ||
-      snapshot() !== before
+      (await snapshot()) !== before
     )
       figures.problems.push(`binary key file: ${r.code} ${r.stderr}`);
     else figures.refused += 1;

@@ -45,7 +45,7 @@ describe("the layers of src/ (docs/architecture.md)", () => {
     const sqlPackages = files.filter(
       (f) =>
         !f.path.startsWith("src/store/") &&
-        f.packages.some((p) => p === "drizzle-orm" || p.startsWith("drizzle-orm/") || p === "better-sqlite3"),
+        f.packages.some((p) => ["kysely", "pg", "better-sqlite3"].includes(p)),
     );
     expect(sqlPackages.map((f) => f.path)).toEqual([]);
     const schemaValues = files.filter(
@@ -55,6 +55,13 @@ describe("the layers of src/ (docs/architecture.md)", () => {
     );
     expect(schemaValues.map((f) => f.path)).toEqual([]);
     expect(occurrencesOutside(files, /\$client|\.prepare\(/, storeFiles)).toEqual([]);
+  });
+
+  it("never writes a value into SQL text: raw SQL only for a migration file's own text", () => {
+    // Kysely's `sql` template binds every `${value}`; `sql.raw` and `sql.lit` put text in as it is.
+    expect(occurrencesOutside(files, /sql\.(raw|lit)\(|\.unsafe\(/, ["src/store/db.ts"])).toEqual([]);
+    const db = files.find((f) => f.path === "src/store/db.ts")?.text ?? "";
+    expect(db.match(/sql\.raw\(([^)]*)\)/g)).toEqual(["sql.raw(text)"]);
   });
 
   it("decides a provider's status in one function and writes it in one place", () => {

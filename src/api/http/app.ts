@@ -123,10 +123,10 @@ export function createApp(ctx: AppContext, serve: ServeHooks = {}) {
   const doc = buildOpenApi(packageVersion());
   app.get("/openapi.json", (c) => c.json(doc));
   app.route("/", docsRoutes(`${doc.info.title} ${doc.info.version}`));
-  app.get("/readyz", (c) => {
+  app.get("/readyz", async (c) => {
     if (serve.isDraining?.()) return c.json({ status: "not_ready", reason: "shutting down" }, 503);
     try {
-      ping(ctx.db);
+      await ping(ctx.db);
       // The store, and whether this replica runs the scheduled reconciles (one replica does).
       return c.json({
         status: "ready",

@@ -170,7 +170,7 @@ export function configureAccessCommand(program: Command) {
       await runReadOnly<AccessStatusView>(cmd, async (ctx) => {
         const s = opts.probe
           ? await (await loadStatus()).runAccessProbe(ctx, { hostRef: opts.host, providerId })
-          : (await loadStatus()).lastAccessStatus(ctx, opts.host, providerId);
+          : await (await loadStatus()).lastAccessStatus(ctx, opts.host, providerId);
         return {
           data: s,
           human: renderAccess,

@@ -68,8 +68,8 @@ export function configureBatchCommand(program: Command) {
     .addHelpText("after", "\nExample:\n  relay batch list --provider deepseek")
     .action(async (opts: { provider?: string; host?: string }, cmd: Command) => {
       await runReadOnly<{ items: BatchSummaryView[] }>(cmd, async (ctx) => {
-        const hostId = opts.host ? (await loadHosts()).findHost(ctx, opts.host).id : undefined;
-        const items = (await loadBatches()).listBatches(ctx, {
+        const hostId = opts.host ? (await (await loadHosts()).findHost(ctx, opts.host)).id : undefined;
+        const items = await (await loadBatches()).listBatches(ctx, {
           ...(opts.provider ? { providerId: opts.provider } : {}),
           ...(hostId ? { hostId } : {}),
         });
@@ -102,7 +102,7 @@ export function configureBatchCommand(program: Command) {
     .addHelpText("after", "\nExample:\n  relay batch show b_20261121_0a1b2c3d4e")
     .action(async (id: string, _opts, cmd: Command) => {
       await runReadOnly<BatchView>(cmd, async (ctx) => ({
-        data: (await loadBatches()).getBatch(ctx, id),
+        data: await (await loadBatches()).getBatch(ctx, id),
         human: renderBatch,
       }));
     });
@@ -120,15 +120,16 @@ export function configureBatchCommand(program: Command) {
     .action(async (id: string, opts: { dryRun?: boolean; yes?: boolean }, cmd: Command) => {
       const rollback = await loadRollback();
       if (opts.dryRun) {
-        await runReadOnly<RollbackPreview>(cmd, (ctx) => ({
-          data: rollback.rollbackPreview(ctx, id),
+        await runReadOnly<RollbackPreview>(cmd, async (ctx) => ({
+          data: await rollback.rollbackPreview(ctx, id),
           human: ({ would_delete }) => renderWouldDelete(id, would_delete),
         }));
         return;
       }
       await runCommand<BatchView>(cmd, async (ctx) => {
+        const plan = await rollback.rollbackPlan(ctx, id);
         await confirmOrRefuse(opts.yes === true, "Delete these from the host? [y/N] ", () =>
-          printable(renderWouldDelete(id, rollback.rollbackPlan(ctx, id)), { lines: true }),
+          printable(renderWouldDelete(id, plan), { lines: true }),
         );
         const started = Date.now();
         const view = await rollback.rollbackBatch(ctx, id, {

@@ -144,7 +144,7 @@ Example:
     .addHelpText("after", "\nExample:\n  relay host list --json")
     .action(async (_opts, cmd: Command) => {
       await runReadOnly<{ items: HostView[] }>(cmd, async (ctx) => ({
-        data: { items: (await loadHosts()).listHosts(ctx) },
+        data: { items: await (await loadHosts()).listHosts(ctx) },
         human: ({ items }) =>
           items.length === 0
             ? "no hosts registered; add one with `relay host add`"
@@ -162,7 +162,7 @@ Example:
     .addHelpText("after", "\nExample:\n  relay host show prod")
     .action(async (ref: string, _opts, cmd: Command) => {
       await runReadOnly<HostView>(cmd, async (ctx) => ({
-        data: (await loadHosts()).getHost(ctx, ref),
+        data: await (await loadHosts()).getHost(ctx, ref),
         human: renderHost,
       }));
     });
@@ -183,13 +183,13 @@ Example:
     .action(async (ref: string, opts: { force?: boolean; yes?: boolean }, cmd: Command) => {
       await runCommand<HostRemoval>(cmd, async (ctx) => {
         const hosts = await loadHosts();
-        const host = hosts.getHost(ctx, ref);
+        const host = await hosts.getHost(ctx, ref);
         await confirmOrRefuse(
           opts.yes === true,
           `Remove host ${host.name}? [y/N] `,
           () => `relay forgets host ${host.name} (${host.base_url}) and everything it recorded there`,
         );
-        const r = hosts.removeHost(ctx, ref, { force: opts.force === true });
+        const r = await hosts.removeHost(ctx, ref, { force: opts.force === true });
         return {
           data: r,
           human: () =>

@@ -38,7 +38,7 @@ export function configureMaintenanceCommand(program: Command) {
             process.env,
           ),
         );
-        const r = (await loadMasterKey()).rotateMasterKey(ctx.db, ctx.config.masterKey, newKey);
+        const r = await (await loadMasterKey()).rotateMasterKey(ctx.db, ctx.config.masterKey, newKey);
         const next =
           "Now replace RELAY_MASTER_KEY (or the key file) with the new key before the next start; the old key no longer opens this database.";
         return {
@@ -61,7 +61,7 @@ export function configureMigrateStoreCommand(m: Command) {
       "\nStop `relay serve` first. The SQLite file is only read: keep it as the backup until the replicas run.\nEvery replica then needs RELAY_DATABASE_URL and the same master key as this state.\n\nExample:\n  PGPASSWORD=… relay maintenance migrate-store --to postgres://relay@db:5432/relay",
     )
     .action(async (opts: { to?: string; toEnv?: string }, cmd: Command) => {
-      await runCommand(cmd, async (ctx) => (await loadCopy()).migrateStore(ctx, opts, process.env), {
+      await runCommand(cmd, async (ctx) => await (await loadCopy()).migrateStore(ctx, opts, process.env), {
         state: "existing",
       });
     });

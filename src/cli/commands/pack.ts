@@ -129,7 +129,7 @@ export function configurePackCommand(program: Command) {
     .addHelpText("after", "\nExample:\n  relay pack list --json")
     .action(async (_opts, cmd: Command) => {
       await runReadOnly<{ items: PackView[] }>(cmd, async (ctx) => ({
-        data: { items: (await loadPacks()).listPacks(ctx) },
+        data: { items: await (await loadPacks()).listPacks(ctx) },
         human: ({ items }) =>
           items.length === 0
             ? "no packs installed; install one with `relay pack install packs/openai-cn-pack`"
@@ -156,7 +156,7 @@ export function configurePackCommand(program: Command) {
     )
     .action(async (packId: string, _opts, cmd: Command) => {
       await runReadOnly<{ pack_id: string; removed_versions: number }>(cmd, async (ctx) => {
-        const r = (await loadPacks()).removePack(ctx, packId);
+        const r = await (await loadPacks()).removePack(ctx, packId);
         return { data: r, human: () => `removed pack ${r.pack_id} (${r.removed_versions} version(s))` };
       });
     });
@@ -168,8 +168,8 @@ export function configurePackCommand(program: Command) {
     .addHelpText("after", "\nExample:\n  relay pack show openai-cn-pack")
     .action(async (packId: string, _opts, cmd: Command) => {
       await runReadOnly<PackView & { provider_definitions: unknown[] }>(cmd, async (ctx) => {
-        const view = (await loadPacks()).getPack(ctx, packId);
-        const defs = (await loadPacks()).listPackProviders(ctx, packId);
+        const view = await (await loadPacks()).getPack(ctx, packId);
+        const defs = await (await loadPacks()).listPackProviders(ctx, packId);
         return {
           data: { ...view, provider_definitions: defs },
           human: () =>

@@ -189,7 +189,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .addHelpText("after", "\nExample:\n  relay provider list --host prod")
     .action(async (opts: { host?: string }, cmd: Command) => {
       await runReadOnly<{ items: ProviderListItem[] }>(cmd, async (ctx) => {
-        const items = (await loadStatus()).listProviders(ctx, opts.host);
+        const items = await (await loadStatus()).listProviders(ctx, opts.host);
         return {
           data: { items },
           human: () =>
@@ -216,7 +216,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .addHelpText("after", "\nExample:\n  relay provider status deepseek")
     .action(async (providerId: string, opts: { host?: string }, cmd: Command) => {
       await runReadOnly<ProviderStatusView>(cmd, async (ctx) => {
-        const v = (await loadStatus()).providerStatus(ctx, providerId, opts.host);
+        const v = await (await loadStatus()).providerStatus(ctx, providerId, opts.host);
         return {
           data: v,
           human: () =>
@@ -251,7 +251,7 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .addHelpText("after", "\nExample:\n  relay provider resources deepseek --host prod --json")
     .action(async (providerId: string, opts: { host?: string }, cmd: Command) => {
       await runReadOnly<{ items: ResourceView[] }>(cmd, async (ctx) => {
-        const items = (await loadStatus()).providerResources(ctx, providerId, opts.host);
+        const items = await (await loadStatus()).providerResources(ctx, providerId, opts.host);
         return {
           data: { items },
           human: () =>

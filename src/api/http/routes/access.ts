@@ -38,7 +38,7 @@ export function accessRoutes(ctx: AppContext) {
     // Without ?probe=true this reads the last recorded proof and never calls the host.
     if (boolQuery(c, "probe"))
       return c.json((await runAccessProbe(ctx, { hostRef, providerId })) satisfies Body<"AccessStatus">);
-    return c.json(lastAccessStatus(ctx, hostRef, providerId) satisfies Body<"AccessStatus">);
+    return c.json((await lastAccessStatus(ctx, hostRef, providerId)) satisfies Body<"AccessStatus">);
   });
   return app;
 }

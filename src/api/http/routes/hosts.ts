@@ -21,12 +21,16 @@ export function hostRoutes(ctx: AppContext) {
     });
     return c.json(host satisfies Body<"Host">, 201);
   });
-  app.get("/", (c) => c.json(page(c, listHosts(ctx)) satisfies Body<"HostList">));
-  app.get("/:host_id", (c) => c.json(getHost(ctx, c.req.param("host_id")) satisfies Body<"Host">));
+  app.get("/", async (c) => c.json(page(c, await listHosts(ctx)) satisfies Body<"HostList">));
+  app.get("/:host_id", async (c) =>
+    c.json((await getHost(ctx, c.req.param("host_id"))) satisfies Body<"Host">),
+  );
   app.delete("/:host_id", async (c) => {
     await jsonBody(c, validateEmpty, { optional: true });
     return c.json(
-      removeHost(ctx, c.req.param("host_id"), { force: boolQuery(c, "force") }) satisfies Body<"HostRemoval">,
+      (await removeHost(ctx, c.req.param("host_id"), {
+        force: boolQuery(c, "force"),
+      })) satisfies Body<"HostRemoval">,
     );
   });
   app.post("/:host_id/probe", async (c) => {

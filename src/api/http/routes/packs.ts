@@ -107,12 +107,16 @@ export function packRoutes(ctx: AppContext) {
     const result = await installPack(ctx, source, { force });
     return c.json(result satisfies Body<"PackInstallResult">, result.outcome === "unchanged" ? 200 : 201);
   });
-  app.get("/", (c) => c.json(page(c, listPacks(ctx)) satisfies Body<"PackList">));
+  app.get("/", async (c) => c.json(page(c, await listPacks(ctx)) satisfies Body<"PackList">));
   app.delete("/:pack_id", async (c) => {
     await jsonBody(c, validateEmpty, { optional: true });
-    return c.json(removePack(ctx, c.req.param("pack_id")) satisfies Body<"PackRemoval">);
+    return c.json((await removePack(ctx, c.req.param("pack_id"))) satisfies Body<"PackRemoval">);
   });
-  app.get("/:pack_id", (c) => c.json(getPack(ctx, c.req.param("pack_id")) satisfies Body<"Pack">));
-  app.get("/:pack_id/providers", (c) => c.json({ items: listPackProviders(ctx, c.req.param("pack_id")) }));
+  app.get("/:pack_id", async (c) =>
+    c.json((await getPack(ctx, c.req.param("pack_id"))) satisfies Body<"Pack">),
+  );
+  app.get("/:pack_id/providers", async (c) =>
+    c.json({ items: await listPackProviders(ctx, c.req.param("pack_id")) }),
+  );
   return app;
 }

@@ -63,13 +63,13 @@ export function providerRoutes(
     c.header("Location", location);
     return c.json({ batch_id: batchId, status: "running", location } satisfies Body<"ImportAccepted">, 202);
   });
-  app.get("/:provider_id/import-batches", (c) => {
+  app.get("/:provider_id/import-batches", async (c) => {
     const hostRef = c.req.query("host_id");
-    const hostId = hostRef ? findHost(ctx, hostRef).id : undefined;
+    const hostId = hostRef ? (await findHost(ctx, hostRef)).id : undefined;
     return c.json(
       page(
         c,
-        listBatches(ctx, { providerId: c.req.param("provider_id"), ...(hostId ? { hostId } : {}) }),
+        await listBatches(ctx, { providerId: c.req.param("provider_id"), ...(hostId ? { hostId } : {}) }),
       ) satisfies Body<"BatchSummaryList">,
     );
   });
@@ -78,12 +78,14 @@ export function providerRoutes(
 
 export function batchRoutes(ctx: AppContext) {
   const app = new Hono();
-  app.get("/:batch_id", (c) => c.json(getBatch(ctx, c.req.param("batch_id")) satisfies Body<"Batch">));
+  app.get("/:batch_id", async (c) =>
+    c.json((await getBatch(ctx, c.req.param("batch_id"))) satisfies Body<"Batch">),
+  );
   // `{"dry_run": true}` answers what would be deleted, from relay's records; the host is not called.
   app.post("/:batch_id/rollback", async (c) => {
     const body = await jsonBody(c, validateRollback, { optional: true });
     const id = c.req.param("batch_id");
-    if (body.dry_run) return c.json(rollbackPreview(ctx, id) satisfies Body<"RollbackPreview">);
+    if (body.dry_run) return c.json((await rollbackPreview(ctx, id)) satisfies Body<"RollbackPreview">);
     return c.json((await rollbackBatch(ctx, id)) satisfies Body<"Batch">);
   });
   return app;

@@ -13,8 +13,10 @@ const validateReconcile = validator<ReconcileRequest>(ReconcileRequest);
 /** Mounted under /api/providers: reconcile, status and resources of one provider. */
 export function reconcileRoutes(ctx: AppContext) {
   const app = new Hono();
-  app.get("/", (c) =>
-    c.json(page(c, listProviders(ctx, c.req.query("host_id") || undefined)) satisfies Body<"ProviderList">),
+  app.get("/", async (c) =>
+    c.json(
+      page(c, await listProviders(ctx, c.req.query("host_id") || undefined)) satisfies Body<"ProviderList">,
+    ),
   );
   app.post("/:provider_id/reconcile", async (c) => {
     const body = await jsonBody(c, validateReconcile);
@@ -30,20 +32,23 @@ export function reconcileRoutes(ctx: AppContext) {
       )) satisfies Body<"ReconcileResult">,
     );
   });
-  app.get("/:provider_id/status", (c) =>
+  app.get("/:provider_id/status", async (c) =>
     c.json(
-      providerStatus(
+      (await providerStatus(
         ctx,
         c.req.param("provider_id"),
         c.req.query("host_id") || undefined,
-      ) satisfies Body<"ProviderStatus">,
+      )) satisfies Body<"ProviderStatus">,
     ),
   );
-  app.get("/:provider_id/resources", (c) => {
+  app.get("/:provider_id/resources", async (c) => {
     const hostId = c.req.query("host_id");
     if (hostId === "") throw invalidInput("HOST_REQUIRED", "host_id must not be empty");
     return c.json(
-      page(c, providerResources(ctx, c.req.param("provider_id"), hostId)) satisfies Body<"ResourceList">,
+      page(
+        c,
+        await providerResources(ctx, c.req.param("provider_id"), hostId),
+      ) satisfies Body<"ResourceList">,
     );
   });
   return app;
