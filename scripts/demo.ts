@@ -96,7 +96,7 @@ try {
 
   banner("list hosts");
   const list = await relay(["host", "list"]);
-  check(list.code === 0 && /demo\s+supported\s+0\.1\.179/.test(list.out), "host listed");
+  check(list.code === 0 && /demo\s+supported\s+yes\s+0\.1\.179/.test(list.out), "host listed, reachable");
 
   banner("probe again (records a new capability snapshot)");
   const probe = await relay(["--json", "host", "probe", "demo"]);
@@ -211,7 +211,10 @@ try {
     "the finding names the deleted account",
   );
   const status = await relay(["provider", "status", "deepseek"]);
-  check(/demo\s+drifted/.test(status.out), "provider status shows drifted with the reason");
+  check(
+    /demo\s+down\s+out_of_sync\s+drifted/.test(status.out),
+    "provider status: health down (its only account is gone), out of sync, status drifted",
+  );
 
   banner("roll the batch back: the host is clean again");
   const rb = await relay(["batch", "rollback", result.batch_id, "--yes"]);

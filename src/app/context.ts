@@ -16,6 +16,7 @@ import type { Logger } from "../util/logger.js";
 import { Metrics } from "../util/metrics.js";
 import { packageVersion } from "../util/paths.js";
 import type { SecretBox } from "../util/secrets.js";
+import { axesGauges } from "./axes.js";
 import { openSecretBox } from "./master-key.js";
 
 /** `hostName`: the registered host's name, the `host` label of its call metrics. */
@@ -62,10 +63,13 @@ export async function createContext(parts: ContextParts): Promise<AppContext> {
   const [first, ...rest] = unknownIgnoreTargets(parts.config.driftIgnore);
   if (first) throw new ConfigError(first.variable, [first, ...rest].map((p) => p.problem).join("; "));
   const timeoutMs = parts.config.hostTimeoutMs;
+  // The axes are read through the context being built (bound below, before any scrape).
+  let self: AppContext | undefined;
   const metrics = new Metrics(
     {
       providerStatuses: async () => await statusByHost(parts.db),
       reconcileTimes: async () => await reconcileTimesByHost(parts.db),
+      axes: async () => (self ? await axesGauges(self) : { providers: [], hosts: [] }),
     },
     {
       version: packageVersion(),
@@ -85,7 +89,7 @@ export async function createContext(parts: ContextParts): Promise<AppContext> {
     }
     return gate;
   };
-  return {
+  self = {
     db: parts.db,
     config: parts.config,
     logger: parts.logger,
@@ -107,6 +111,7 @@ export async function createContext(parts: ContextParts): Promise<AppContext> {
         },
       }),
   };
+  return self;
 }
 
 /** One line per host call (operation, outcome, status; never a URL, body or key): RELAY_HOST_CALL_TRACE. */

@@ -268,46 +268,6 @@ function unexpected(
     }));
 }
 
-export type ProviderHealth = "active" | "installed" | "degraded" | "drifted" | "failed";
-
-/** Provider status from findings: drift outranks degradation; a clean run is active when access is proven. */
-export function statusFromFindings(
-  findings: Finding[],
-  accessProven: boolean,
-): { status: ProviderHealth; reason: string } {
-  const count = (k: FindingKind) => findings.filter((f) => f.kind === k).length;
-  if (count("incompatible") > 0)
-    return {
-      status: "failed",
-      reason: findings.find((f) => f.kind === "incompatible")?.message ?? "incompatible",
-    };
-  const drift = count("missing") + count("changed") + count("unexpected");
-  if (drift > 0) {
-    return {
-      status: "drifted",
-      reason: `${drift} drift finding(s): ${findings
-        .filter((f) => ["missing", "changed", "unexpected"].includes(f.kind))
-        .map((f) => f.message)
-        .slice(0, 3)
-        .join("; ")}`,
-    };
-  }
-  const degraded = count("account_failing") + count("access_broken");
-  if (degraded > 0) {
-    return {
-      status: "degraded",
-      reason: findings
-        .filter((f) => ["account_failing", "access_broken"].includes(f.kind))
-        .map((f) => f.message)
-        .slice(0, 3)
-        .join("; "),
-    };
-  }
-  return accessProven
-    ? { status: "active", reason: "all resources match and access is proven" }
-    : { status: "installed", reason: "all resources match; access not proven" };
-}
-
 export type OrphanAction = "adopt" | "delete" | "report";
 
 /**

@@ -1,5 +1,6 @@
 import type { AccessState } from "./access.js";
-import { type Finding, type ReconcileOutcome, statusFromFindings } from "./drift.js";
+import { type Axes, type AxisFacts, deriveAxes } from "./axes.js";
+import type { Finding, ReconcileOutcome } from "./drift.js";
 
 /**
  * A provider's life on one host. `not_installed`: relay installed it once and every batch has
@@ -34,23 +35,16 @@ export const FINAL_BATCH_STATUSES: readonly BatchStatus[] = [
 ];
 
 /** Everything the provider's status and access state are decided from, read from the store. */
-export interface ProviderFacts {
+export interface ProviderFacts extends AxisFacts {
   disabled: boolean;
-  /** Recorded resources still live on the host (the probe user, shared by providers, is not counted). */
-  live: { groups: number; accounts: number };
+  findings?: Finding[];
   /** The newest batch of the provider on the host. */
   lastBatch?: { id: string; status: BatchStatus; reason: string; importFailed: boolean };
-  /** A batch whose rollback stopped half-way: it is `failed` and still has live resources it created. */
-  unfinishedRollback?: string;
-  /** The newest access proof made after the live group was created. */
-  proof?: { state: AccessState; reason: string };
-  /** Findings of the newest reconcile run that finished after the last batch changed. */
-  findings?: Finding[];
   /** The provider and the host's name, for the command a reason names. */
   names?: { providerId: string; hostName: string };
 }
 
-export interface ProviderState {
+export interface ProviderState extends Axes {
   status: ProviderStatus;
   reason: string;
   access: AccessState;
@@ -61,26 +55,38 @@ const PROVEN: readonly AccessState[] = ["subscription_ready", "self_service_read
 
 /**
  * The only place a provider status or access state is decided. Every operation (import,
- * rollback, recovery, access probe, reconcile) ends by recomputing it from stored facts.
+ * rollback, recovery, access probe, reconcile) ends by recomputing it from stored facts: first
+ * the two axes (domain/axes.ts), then the status from them by `statusFromAxes`.
  */
 export function nextProviderState(f: ProviderFacts): ProviderState {
   const installed = f.live.groups + f.live.accounts > 0;
   const access = installed
     ? (f.proof ?? { state: "not_configured" as const, reason: "no access proof attempted yet" })
     : { state: "not_configured" as const, reason: "nothing of this provider is installed on the host" };
-  const state = (status: ProviderStatus, reason: string): ProviderState => ({
-    status,
-    reason,
-    access: access.state,
-    accessReason: access.reason,
-  });
+  // A status is about relay's records and the host's answers, not about the last probe of the host.
+  const axes = deriveAxes({ ...f, host: undefined });
+  const { status, reason } = statusFromAxes(f, axes, access);
+  return { status, reason, access: access.state, accessReason: access.reason, ...axes };
+}
+
+/**
+ * The design's provider status, derived from the two axes by one rule, so clients that read
+ * `status` keep its meaning: out of sync is `drifted` (an incompatible host version is `failed`),
+ * a `down` or `degraded` health is `degraded`, else `active` with access proven or `installed`.
+ * Without anything installed the status tells the batch history (validated, failed, not_installed).
+ */
+export function statusFromAxes(
+  f: Pick<ProviderFacts, "disabled" | "live" | "lastBatch" | "names" | "unfinishedRollback">,
+  axes: Axes,
+  access: { state: AccessState; reason: string },
+): { status: ProviderStatus; reason: string } {
+  const state = (status: ProviderStatus, reason: string) => ({ status, reason });
   if (f.disabled) return state("disabled", "reconcile is disabled for this provider on this host");
-  if (f.unfinishedRollback)
-    return state(
-      "drifted",
-      `rollback of ${f.unfinishedRollback} incomplete; run \`relay batch rollback ${f.unfinishedRollback}\` again`,
-    );
-  if (!installed) {
+  if (f.unfinishedRollback) {
+    const id = f.unfinishedRollback;
+    return state("drifted", `rollback of ${id} incomplete; run \`relay batch rollback ${id}\` again`);
+  }
+  if (f.live.groups + f.live.accounts === 0) {
     const b = f.lastBatch;
     if (!b) return state("validated", "pack compatible with host; nothing imported yet");
     if (b.importFailed) {
@@ -96,29 +102,24 @@ export function nextProviderState(f: ProviderFacts): ProviderState {
       return state("not_installed", `batch ${b.id} rolled back; nothing of this provider is installed`);
     return state("failed", `batch ${b.id} is ${b.status}: ${b.reason}; see \`relay batch show ${b.id}\``);
   }
-  const proven = PROVEN.includes(access.state);
-  // Access is judged by the newest proof, not by the reconcile that may have run before it.
-  const findings = (f.findings ?? []).filter((x) => x.kind !== "access_broken");
-  if (findings.length > 0) {
-    const decided = statusFromFindings(findings, proven);
-    if (decided.status !== "active" && decided.status !== "installed")
-      return state(decided.status, decided.reason);
+  if (axes.sync.code === "incompatible") return state("failed", axes.sync.reason);
+  if (axes.sync.state === "out_of_sync") return state("drifted", axes.sync.reason);
+  if (axes.health.state === "down" || axes.health.state === "degraded") {
+    const h = axes.health;
+    return state("degraded", h.code === "access_broken" ? `access broken: ${access.reason}` : h.reason);
   }
-  if (proven) return state("active", `access proven: ${access.reason}`);
-  if (access.state === "broken") return state("degraded", `access broken: ${access.reason}`);
-  const n = f.live.accounts;
-  return state("installed", `${n} working account(s); access not verified`);
+  if (PROVEN.includes(access.state)) return state("active", `access proven: ${access.reason}`);
+  return state("installed", `${f.live.accounts} working account(s); access not verified`);
 }
 
 /**
- * A reconcile's outcome (and `relay reconcile run`'s exit code) says what is on the host now:
- * drift when something there differs from the records (a drift or incompatibility finding, or a
- * rollback that left resources), degraded when accounts or access fail. A `failed` status with
- * nothing on the host (a strict import that rolled back cleanly) has nothing to report: ok.
+ * A reconcile's outcome (and `relay reconcile run`'s exit code) reads the same two axes: drift
+ * when the host is out of sync with the records, degraded when its health is down or degraded.
+ * A `failed` status with nothing on the host (a strict import that rolled back cleanly) has
+ * nothing to report: ok.
  */
-export function reconcileOutcome(status: ProviderStatus, findings: Finding[]): ReconcileOutcome {
-  if (status === "drifted") return "drift";
-  if (status === "degraded") return "degraded";
-  if (status === "failed" && findings.some((x) => x.kind === "incompatible")) return "drift";
+export function reconcileOutcome(axes: Axes): ReconcileOutcome {
+  if (axes.sync.state === "out_of_sync") return "drift";
+  if (axes.health.state === "down" || axes.health.state === "degraded") return "degraded";
   return "ok";
 }

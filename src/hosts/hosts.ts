@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { reachabilityOf, recordProbeFailure } from "../app/axes.js";
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
+import type { HostReachability } from "../domain/axes.js";
 import { providerSupport } from "../domain/compat.js";
 import { AppError, conflict, invalidInput } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
@@ -17,6 +19,7 @@ import {
   latestSnapshot,
   listHostRows,
   liveResourceCount,
+  markProbeAnswered,
   recordProbe,
   type SnapshotInput,
 } from "../store/hosts.js";
@@ -61,6 +64,10 @@ export interface HostView {
   created_at: string;
   updated_at: string;
   last_probed_at: string | null;
+  /** Whether the host answered its newest probe (`no`: it did not; a refusal is an answer). */
+  reachable: HostReachability["reachable"];
+  last_probe_ok_at: string | null;
+  last_error: HostReachability["last_error"];
 }
 
 export interface ProviderSupportView {
@@ -181,7 +188,10 @@ export async function probeHost(ctx: AppContext, ref: string): Promise<HostView>
   const row = await findHost(ctx, ref);
   const adapter = await hostAdapterFor(ctx, row);
   const kept = "the last snapshot is kept";
-  const report = await probe(adapter, row.baseUrl, kept);
+  const report = await probe(adapter, row.baseUrl, kept).catch(async (err: unknown) => {
+    await recordProbeFailure(ctx, row, err);
+    throw err;
+  });
   // A rate limiter in the way is a passing state, not what the host is: a host probed before
   // keeps what it was last seen to be (a first probe records the blocker, with its hint).
   if (report.blockers.includes("rate_limited") && (await latestSnapshot(ctx, row.id)))
@@ -212,10 +222,33 @@ export async function getHost(ctx: AppContext, ref: string): Promise<HostView> {
   return await toView(ctx, await findHost(ctx, ref));
 }
 
+/**
+ * The scheduler's probe, before each tick: one version read, so a host that stopped answering is
+ * unreachable from this tick on (and one that answers again is back). A version that changed
+ * takes a full probe, with a new capability snapshot.
+ */
+export async function checkHost(ctx: AppContext, ref: string): Promise<HostView> {
+  const row = await findHost(ctx, ref);
+  const adapter = await hostAdapterFor(ctx, row);
+  const version = await asked(() => adapter.getVersion(), row.baseUrl, "nothing changed").catch(
+    async (err: unknown) => {
+      await recordProbeFailure(ctx, row, err);
+      throw err;
+    },
+  );
+  if (version.version !== row.version) return await probeHost(ctx, row.id);
+  await markProbeAnswered(ctx, row.id);
+  return await getHost(ctx, row.id);
+}
+
 /** The capability report; a probe that failed records nothing (`unrecorded` says what that means). */
-async function probe(adapter: HostAdapter, baseUrl: string, unrecorded: string): Promise<CapabilityReport> {
+function probe(adapter: HostAdapter, baseUrl: string, unrecorded: string): Promise<CapabilityReport> {
+  return asked(() => adapter.probeCapabilities(), baseUrl, unrecorded);
+}
+
+async function asked<T>(call: () => Promise<T>, baseUrl: string, unrecorded: string): Promise<T> {
   try {
-    return await adapter.probeCapabilities();
+    return await call();
   } catch (err) {
     const mapped = fromHostError(err, baseUrl);
     if (!isHostError(err) || !(mapped instanceof AppError)) throw mapped;
@@ -283,6 +316,7 @@ async function toView(ctx: AppContext, row: HostRow): Promise<HostView> {
     created_at: row.createdAt,
     updated_at: row.updatedAt,
     last_probed_at: row.lastProbedAt,
+    ...(await reachabilityOf(ctx, row)),
   };
 }
 

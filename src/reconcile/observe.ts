@@ -1,11 +1,13 @@
 import type { HostFacts } from "../domain/compat.js";
-import type { Expectation, Observed, RecordedResource } from "../domain/drift.js";
+import type { Expectation, Finding, Observed, RecordedResource } from "../domain/drift.js";
 import type { ManagedFields } from "../domain/drift-fields.js";
 import { type HostMapping, mapProvider } from "../domain/mapping.js";
 import { ownershipTag } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
+import { parseHostVersion, parseRange, satisfies } from "../domain/pack/version-range.js";
 import type { HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
 import type { ResourceRow } from "../store/resources.js";
+import type { HostRow } from "../store/schema.js";
 
 const generationOf = (r: ResourceRow) => r.logicalKey.split(":")[0];
 
@@ -150,4 +152,20 @@ export async function observe(
     await Promise.all(groupIds.map((gid) => adapter.listSubscriptions({ groupId: gid })))
   ).flat();
   return { groups, accounts, channels, plans, subscriptions };
+}
+
+/** An `incompatible` finding when the host's version left the pack's `host.version_range`. */
+export function compatibility(host: HostRow, providerId: string, versionRange: string): Finding[] {
+  const hv = host.version ? parseHostVersion(host.version) : undefined;
+  const range = parseRange(versionRange);
+  if (hv && typeof range !== "string" && satisfies(hv, range)) return [];
+  return [
+    {
+      kind: "incompatible",
+      resource_type: "pack",
+      name: providerId,
+      host_resource_id: null,
+      message: `the pack supports sub2api ${versionRange}; the host runs ${host.version}`,
+    },
+  ];
 }

@@ -1,5 +1,6 @@
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
+import type { HealthState, SyncState } from "../domain/axes.js";
 import {
   type DescribedFinding,
   diffResources,
@@ -12,7 +13,6 @@ import { AppError } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { describeFindings } from "../domain/next-steps.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
-import { parseHostVersion, parseRange, satisfies } from "../domain/pack/version-range.js";
 import { formatRetest, pickRetests, type RetestPolicy, SCHEDULED_RETEST } from "../domain/retest.js";
 import { reconcileOutcome } from "../domain/status.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
@@ -34,7 +34,7 @@ import type { HostRow } from "../store/schema.js";
 import { mapLimit } from "../util/concurrency.js";
 import { heal } from "./heal.js";
 import { HostPass } from "./host-pass.js";
-import { expectations, observe } from "./observe.js";
+import { compatibility, expectations, observe } from "./observe.js";
 import { resolveLostCreates } from "./resolve.js";
 
 export interface ReconcileOptions {
@@ -58,6 +58,9 @@ export interface ReconcileResult {
   new_status: string | null;
   reason: string;
   access_state: string | null;
+  /** The two axes after the run (docs/operations.md); null when the run failed or was skipped. */
+  health: HealthState | null;
+  sync: SyncState | null;
   findings: DescribedFinding[];
   /** Differences an ignore rule (RELAY_DRIFT_IGNORE) hid: not findings, but never hidden silently. */
   ignored: IgnoredDifference[];
@@ -197,21 +200,6 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
   }
 }
 
-function compatibility(host: HostRow, providerId: string, versionRange: string): Finding[] {
-  const hv = host.version ? parseHostVersion(host.version) : undefined;
-  const range = parseRange(versionRange);
-  if (hv && typeof range !== "string" && satisfies(hv, range)) return [];
-  return [
-    {
-      kind: "incompatible",
-      resource_type: "pack",
-      name: providerId,
-      host_resource_id: null,
-      message: `the pack supports sub2api ${versionRange}; the host runs ${host.version}`,
-    },
-  ];
-}
-
 /** Re-tests the accounts still on the host; a failing one is a finding. */
 async function retest(
   adapter: HostAdapter,
@@ -280,11 +268,13 @@ async function finish(
   const record = (o: ReconcileOutcome, status: string | null) =>
     finishRun(ctx, run.runId, { outcome: o, newStatus: status, findings, hostCalls: run.calls, durationMs });
   let status: string | null = (await getInstall(ctx, host.id, install.providerId))?.status ?? null;
+  let axes: { health: HealthState; sync: SyncState } | null = null;
   if (outcome === "ok") {
     // The run's findings are facts the status is decided from: record them, then decide.
     await record(outcome, status);
     const next = await refreshProviderState(ctx, host.id, install.providerId);
-    outcome = reconcileOutcome(next.status, findings);
+    outcome = reconcileOutcome(next);
+    axes = { health: next.health.state, sync: next.sync.state };
     status = next.status;
     reason = next.reason;
   }
@@ -315,6 +305,7 @@ async function finish(
     new_status: status,
     reason,
     access_state: access,
+    ...(axes ?? { health: null, sync: null }),
     findings: describeFindings(findings, { providerId: install.providerId, hostName: host.name }),
     ignored: run.ignored,
     healed,
@@ -386,7 +377,7 @@ async function reconcileOrReport(
       previous_status: null,
       new_status: null,
       reason: err instanceof Error ? err.message : String(err),
-      access_state: null,
+      ...{ access_state: null, health: null, sync: null },
       findings: [],
       ignored: [],
       healed: [],

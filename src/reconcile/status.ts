@@ -1,10 +1,12 @@
+import { axesOn, hostReachabilities } from "../app/axes.js";
 import type { AppContext } from "../app/context.js";
 import type { AccessState } from "../domain/access.js";
+import type { Axes, Reachable } from "../domain/axes.js";
 import type { DescribedFinding, Finding } from "../domain/drift.js";
 import { notFound } from "../domain/errors.js";
 import { describeFindings } from "../domain/next-steps.js";
 import { findHost, listHostRows } from "../store/hosts.js";
-import { listInstalls, providerStatusRows } from "../store/installs.js";
+import { getInstall, type InstallRow, listInstalls, providerStatusRows } from "../store/installs.js";
 import { currentProviderDefinitions, getProviderDefinition, providerOwners } from "../store/packs.js";
 import { resourcesOf } from "../store/resources.js";
 export interface ProviderHostStatus {
@@ -14,6 +16,12 @@ export interface ProviderHostStatus {
   reason: string;
   status_changed_at: string;
   access_state: AccessState;
+  /** Is the host as relay recorded it? (domain/axes.ts) */
+  sync: Axes["sync"];
+  /** Can users be served? `down` when no working account remains or the gateway proof failed. */
+  health: Axes["health"];
+  /** Whether the host answered its newest probe. */
+  host_reachable: Reachable;
   generation: number;
   last_reconcile: {
     run_id: number;
@@ -44,15 +52,19 @@ export async function providerStatus(
       `${providerId} has never been imported${hostRef ? ` on ${hostRef}` : ""}`,
     );
   }
-  return {
-    provider_id: providerId,
-    hosts: rows.map((r) => ({
+  const reach = await hostReachabilities(ctx);
+  const hosts: ProviderHostStatus[] = [];
+  for (const r of rows) {
+    const install = (await getInstall(ctx, r.hostId, providerId)) as InstallRow;
+    hosts.push({
       host_id: r.hostId,
       host_name: r.hostName,
       status: r.status,
       reason: r.statusReason,
       status_changed_at: r.statusChangedAt,
       access_state: r.accessState as AccessState,
+      ...(await axesOn(ctx, install, reach.get(r.hostId))),
+      host_reachable: reach.get(r.hostId)?.reachable ?? "unknown",
       generation: r.generation,
       last_reconcile:
         r.runId === null
@@ -69,8 +81,9 @@ export async function providerStatus(
                 hostName: r.hostName,
               }),
             },
-    })),
-  };
+    });
+  }
+  return { provider_id: providerId, hosts };
 }
 
 export interface ResourceView {
@@ -109,7 +122,14 @@ export interface ProviderListItem {
   provider_id: string;
   display_name: string;
   pack_id: string;
-  hosts: { host_name: string; status: string; access_state: string }[];
+  hosts: {
+    host_name: string;
+    status: string;
+    access_state: string;
+    sync: Axes["sync"]["state"];
+    health: Axes["health"]["state"];
+    host_reachable: Reachable;
+  }[];
 }
 
 /** Every provider of the installed packs, with its status on each host it was imported to. */
@@ -118,16 +138,25 @@ export async function listProviders(ctx: AppContext, hostRef?: string): Promise<
   const names = new Map((await listHostRows(ctx)).map((h) => [h.id, h.name]));
   const owners = await providerOwners(ctx);
   const installs = (await listInstalls(ctx)).filter((i) => only === undefined || i.hostId === only.id);
+  const reach = await hostReachabilities(ctx);
+  const onHosts = new Map<number, ProviderListItem["hosts"][number]>();
+  for (const i of installs) {
+    const axes = await axesOn(ctx, i, reach.get(i.hostId));
+    onHosts.set(i.id, {
+      host_name: names.get(i.hostId) ?? i.hostId,
+      status: i.status,
+      access_state: i.accessState,
+      sync: axes.sync.state,
+      health: axes.health.state,
+      host_reachable: reach.get(i.hostId)?.reachable ?? "unknown",
+    });
+  }
   return (await currentProviderDefinitions(ctx)).map((def) => ({
     provider_id: def.provider_id,
     display_name: def.display_name,
     pack_id: owners.get(def.provider_id) ?? "",
     hosts: installs
       .filter((i) => i.providerId === def.provider_id)
-      .map((i) => ({
-        host_name: names.get(i.hostId) ?? i.hostId,
-        status: i.status,
-        access_state: i.accessState,
-      })),
+      .map((i) => onHosts.get(i.id) as ProviderListItem["hosts"][number]),
   }));
 }

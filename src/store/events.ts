@@ -34,3 +34,19 @@ export async function appendEvent(
     e.message,
   );
 }
+
+/** The newest event of a kind about a host (e.g. `host_probe_failed`), or undefined. */
+export function lastHostEvent(
+  s: StoreContext,
+  hostId: string,
+  kind: string,
+): Promise<{ at: string; message: string; data: Record<string, unknown> } | undefined> {
+  return s.db.q
+    .selectFrom("events")
+    .select(["at", "message", "data"])
+    .where("hostId", "=", hostId)
+    .where("kind", "=", kind)
+    .orderBy("id", "desc")
+    .limit(1)
+    .executeTakeFirst();
+}

@@ -56,6 +56,17 @@ export async function recordProbe(
   });
 }
 
+/** A probe that found the host answering as before: only the time of the last good probe moves. */
+export async function markProbeAnswered(s: StoreContext, hostId: string): Promise<void> {
+  await write(s, (q) =>
+    q
+      .updateTable("hosts")
+      .set({ lastProbedAt: nowIso(s) })
+      .where("id", "=", hostId)
+      .execute(),
+  );
+}
+
 export function latestSnapshot(s: StoreContext, hostId: string): Promise<CapabilitySnapshotRow | undefined> {
   return s.db.q
     .selectFrom("host_capability_snapshots")

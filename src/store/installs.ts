@@ -97,6 +97,7 @@ export async function providerFacts(s: StoreContext, install: InstallRow): Promi
   const host = await q.selectFrom("hosts").select("name").where("id", "=", hostId).executeTakeFirst();
   const facts: ProviderFacts = {
     disabled: install.status === "disabled",
+    lastReconcileAt: install.lastReconcileAt,
     ...(host ? { names: { providerId, hostName: host.name } } : {}),
     live: { groups: groups.length, accounts: live.filter((r) => r.resourceType === "account").length },
     ...(failedWithLeftovers ? { unfinishedRollback: failedWithLeftovers.id } : {}),

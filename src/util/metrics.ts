@@ -63,6 +63,7 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly providerStatus: Gauge<"host" | "provider" | "status">;
+  readonly #axes: Gauge[];
   readonly #lastRuns: Gauge<"host">;
   readonly #lastSuccesses: Gauge<"host">;
   readonly #buildInfo: Gauge<"version" | "node">;
@@ -73,6 +74,7 @@ export class Metrics {
   ) {
     const providerStatuses = sources.providerStatuses ?? (async () => []);
     const reconcileTimes = sources.reconcileTimes ?? (async () => []);
+    const axes = sources.axes ?? (async () => ({ providers: [], hosts: [] }));
     // Process metrics (CPU, memory, event loop, handles) describe a long-running server: only
     // `relay serve` asks for them (a CLI command, or its --metrics-file, would report a process
     // that is about to exit, and would pay for the collectors at every start).
@@ -121,6 +123,7 @@ export class Metrics {
         for (const p of rows) this.set({ host: p.host, provider: p.provider, status: p.status }, 1);
       },
     });
+    this.#axes = axisGauges(this.registry, axes);
   }
 
   /**
@@ -130,7 +133,13 @@ export class Metrics {
    */
   async textfile(run: RunSummary): Promise<string> {
     const registry = new Registry();
-    for (const m of [this.#buildInfo, this.providerStatus, this.#lastRuns, this.#lastSuccesses])
+    for (const m of [
+      this.#buildInfo,
+      this.providerStatus,
+      ...this.#axes,
+      this.#lastRuns,
+      this.#lastSuccesses,
+    ])
       registry.registerMetric(m);
     const providers = new Gauge({
       name: "relay_reconcile_run_providers",
@@ -176,7 +185,64 @@ export class Metrics {
   }
 }
 
+/** Both axes per provider and host, and each host's reachability (docs/operations.md). */
+function axisGauges(registry: Registry, axes: NonNullable<MetricSources["axes"]>): Gauge[] {
+  // One read of the records per scrape: a registry starts collecting its metrics in one
+  // synchronous pass (each metric's collect is called before any of them awaits), so the three
+  // gauges share the read the first one started, and the next scrape reads afresh.
+  let shared: ReturnType<typeof axes> | undefined;
+  const read = () => {
+    if (!shared) {
+      shared = axes();
+      queueMicrotask(() => {
+        shared = undefined;
+      });
+    }
+    return shared;
+  };
+  const health = new Gauge({
+    name: "relay_provider_health",
+    help: "1 for the current health of each provider on each host (healthy, degraded, down, unknown)",
+    labelNames: ["host", "provider", "health"] as const,
+    registers: [registry],
+    async collect() {
+      const { providers } = await read();
+      this.reset();
+      for (const p of providers) this.set({ host: p.host, provider: p.provider, health: p.health }, 1);
+    },
+  });
+  const sync = new Gauge({
+    name: "relay_provider_sync",
+    help: "1 for the current sync state of each provider on each host (in_sync, out_of_sync, unknown)",
+    labelNames: ["host", "provider", "sync"] as const,
+    registers: [registry],
+    async collect() {
+      const { providers } = await read();
+      this.reset();
+      for (const p of providers) this.set({ host: p.host, provider: p.provider, sync: p.sync }, 1);
+    },
+  });
+  const reachable = new Gauge({
+    name: "relay_host_reachable",
+    help: "1 when the host answered its newest probe, 0 when it did not (absent: never probed)",
+    labelNames: ["host"] as const,
+    registers: [registry],
+    async collect() {
+      const { hosts } = await read();
+      this.reset();
+      for (const h of hosts)
+        if (h.reachable !== "unknown") this.set({ host: h.host }, h.reachable === "yes" ? 1 : 0);
+    },
+  });
+  return [health, sync, reachable] as Gauge[];
+}
+
 export interface MetricSources {
+  /** Per install: host name, provider, health and sync; per host: reachable (yes, no, unknown). */
+  axes?: () => Promise<{
+    providers: { host: string; provider: string; health: string; sync: string }[];
+    hosts: { host: string; reachable: string }[];
+  }>;
   /** host name, provider, status of every install: `relay_provider_status`. */
   providerStatuses?: () => Promise<{ host: string; provider: string; status: string }[]>;
   /** Per host name, when its last reconcile finished and its last successful one (ms since epoch). */

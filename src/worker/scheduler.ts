@@ -1,8 +1,12 @@
 import { Cron } from "croner";
 import type { AppContext } from "../app/context.js";
+import { AppError } from "../domain/errors.js";
+import { checkHost } from "../hosts/hosts.js";
 import { recoverBatches } from "../provision/recover.js";
 import { type ReconcileResult, reconcileAll } from "../reconcile/runner.js";
+import { listHostRows } from "../store/hosts.js";
 import { claimTick, holdSchedulerLease, releaseSchedulerLease, schedulerOwner } from "../store/locks.js";
+import { mapLimit } from "../util/concurrency.js";
 
 /**
  * One scheduled reconcile of every provider on every host. Exported so tests call it directly;
@@ -15,6 +19,7 @@ export async function runReconcileTick(
 ): Promise<ReconcileResult[]> {
   const jitter = Math.floor(Math.random() * (options.jitterMs ?? 0));
   if (jitter > 0) await new Promise((r) => setTimeout(r, jitter));
+  await probeHosts(ctx);
   const results = await reconcileAll(ctx, { trigger: "schedule" });
   for (const r of results) {
     const level = r.outcome === "ok" || r.outcome === "skipped" ? "info" : "warn";
@@ -30,6 +35,21 @@ export async function runReconcileTick(
     );
   }
   return results;
+}
+
+/**
+ * Each tick probes every host first (one version read, `checkHost`): a host that stopped answering
+ * is unreachable from this tick on in every view, and one that answers again is back.
+ */
+async function probeHosts(ctx: AppContext): Promise<void> {
+  await mapLimit(await listHostRows(ctx), 4, async (host) => {
+    try {
+      await checkHost(ctx, host.id);
+    } catch (err) {
+      const code = err instanceof AppError ? err.code : "INTERNAL";
+      ctx.logger.warn({ host: host.name, code, reason: (err as Error).message }, "scheduled probe failed");
+    }
+  });
 }
 
 /**

@@ -43,6 +43,13 @@ let base = "";
 let browser: Browser;
 let batchId = "";
 let deletedAccount = "";
+const qwenKeys = [deepseekKey(), deepseekKey()]; // qwen's key pattern is DeepSeek's
+/** The providers' cards in the order the page shows them. */
+async function cardOrder(page: Page): Promise<(string | null)[]> {
+  const cards = await page.locator("article[data-provider]").all();
+  return Promise.all(cards.map((c) => c.getAttribute("data-provider")));
+}
+const count = (page: Page, state: string) => page.locator(`#summary [data-count=${state}] .n`).textContent();
 const requests: string[] = [];
 const problems: string[] = [];
 
@@ -122,6 +129,20 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     const result = JSON.parse(imp.stdout) as { batch_id: string; provider_status: string };
     expect(result.provider_status).toBe("active");
     batchId = result.batch_id;
+    // Two more providers, for the summary and the severity order: kimi stays healthy, qwen loses
+    // its keys one by one (qwen sorts after kimi by name, before it by severity).
+    for (const [provider, ks] of [
+      ["kimi", [deepseekKey()]],
+      ["qwen", qwenKeys],
+    ] as const) {
+      const file = join(w.t.dir, `${provider}.keys`);
+      writeFileSync(file, `${ks.join("\n")}\n`);
+      const r = await runRelay(
+        ["provider", "import", provider, "--host", "sim", "--keys-file", file, "--mode", "strict", "--yes"],
+        { env: w.t.env, timeoutMs: 60_000 },
+      );
+      expect(r.code, r.stderr).toBe(0);
+    }
 
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -220,7 +241,7 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
   });
 
   it("after an account is deleted on the host and reconcile runs: drifted, with the finding and what --heal does", async () => {
-    const account = w.sim.sim.state.liveAccounts()[0];
+    const account = w.sim.sim.state.liveAccounts().find((a) => a.name.startsWith("deepseek-"));
     expect(account).toBeDefined();
     if (!account) return;
     account.deletedAt = Date.now();
@@ -254,6 +275,74 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     await page.context().close();
   });
 
+  it("sums up what is broken, shows the worst first, and filters by text and state", async () => {
+    w.sim.sim.upstream.revoke(qwenKeys[0] as string);
+    const rec = await runRelay(["reconcile", "run", "--all"], { env: w.t.env, timeoutMs: 60_000 });
+    expect(rec.code, rec.stderr).toBe(2);
+    const page = await newPage();
+    await signIn(page);
+    await page.goto(`${base}/#/providers`);
+    await page.locator("article[data-provider=kimi]").waitFor();
+    // deepseek: its one account deleted (down, out of sync); qwen: 1 of 2 keys revoked (degraded).
+    expect(await count(page, "down")).toBe("1");
+    expect(await count(page, "degraded")).toBe("1");
+    expect(await count(page, "out_of_sync")).toBe("1");
+    expect(await count(page, "unreachable")).toBe("0");
+    expect(await cardOrder(page)).toEqual(["deepseek", "qwen", "kimi"]); // not alphabetical
+    const qwen = page.locator("article[data-provider=qwen]");
+    expect(await qwen.locator(".health-cell .badge").getAttribute("data-status")).toBe("degraded");
+    expect(await qwen.locator(".health-cell .reason").textContent()).toMatch(/1 of 2 account\(s\) unusable/);
+    expect(await qwen.locator(".sync-cell .badge").getAttribute("data-status")).toBe("in_sync");
+    const deepseek = page.locator("article[data-provider=deepseek]");
+    expect(await deepseek.locator(".health-cell .badge").getAttribute("data-status")).toBe("down");
+    expect(await deepseek.locator(".sync-cell .badge").getAttribute("data-status")).toBe("out_of_sync");
+
+    await page.locator("#filter").fill("KIM");
+    expect(await cardOrder(page)).toEqual(["kimi"]);
+    await page.locator("#filter").fill("sim"); // the host's name matches every provider on it
+    expect(await cardOrder(page)).toEqual(["deepseek", "qwen", "kimi"]);
+    await page.locator("#filter").fill("");
+    await page.locator("#state").selectOption("degraded");
+    expect(await cardOrder(page)).toEqual(["qwen"]);
+    await page.locator("#state").selectOption("");
+    await page.locator("#summary [data-count=down]").click(); // a count is a filter
+    expect(await cardOrder(page)).toEqual(["deepseek"]);
+    expect(await page.locator("#state").inputValue()).toBe("down");
+    await page.locator("#filter").fill("nothing-like-this");
+    expect(await page.locator("#no-match").count()).toBe(1);
+    await shot(page, "5a-providers-triage");
+    await page.context().close();
+  });
+
+  it("refreshes without a reload: a change on the host shows with the time it was read; the pause button toggles", async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.goto(`${base}/#/providers?every=2`);
+    const qwen = page.locator("article[data-provider=qwen]");
+    await qwen.waitFor();
+    expect(await qwen.locator(".health-cell .badge").getAttribute("data-status")).toBe("degraded");
+    await page.evaluate("window.__sameDocument = 1");
+    const before = (await page.locator("#updated").getAttribute("datetime")) ?? "";
+    expect(before).toMatch(/^\d{4}-/);
+    // qwen's last key revoked upstream; the next reconcile finds it; the open page shows it.
+    w.sim.sim.upstream.revoke(qwenKeys[1] as string);
+    const rec = await runRelay(["reconcile", "run", "qwen", "--host", "sim"], {
+      env: w.t.env,
+      timeoutMs: 60_000,
+    });
+    expect(rec.code, rec.stderr).toBe(2);
+    await qwen.locator(".health-cell .badge[data-status=down]").waitFor({ timeout: 60_000 });
+    expect(await page.evaluate("window.__sameDocument")).toBe(1); // no reload
+    expect(((await page.locator("#updated").getAttribute("datetime")) ?? "") > before).toBe(true);
+    expect(await qwen.locator(".health-cell").getAttribute("data-code")).toBe("all_accounts_unusable");
+    expect(await count(page, "down")).toBe("2");
+    await page.locator("#pause").click();
+    expect(await page.locator("#pause").getAttribute("aria-pressed")).toBe("true");
+    expect(await page.locator("#pause").textContent()).toBe("Resume");
+    expect(await page.locator("#live-note").textContent()).toBe("paused");
+    await page.context().close();
+  });
+
   it("fits a phone width and reads in Chinese", async () => {
     const page = await newPage({ width: 390, height: 844 }, "zh-CN");
     await signIn(page);
@@ -264,12 +353,49 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     const text = (await page.locator("main").textContent()) ?? "";
     expect(text).toContain("供应商");
     expect(text).toContain("已漂移");
+    // New labels, and Chinese sentences for the reason codes (the free text stays as it is).
+    expect(text).toContain("哪里出了问题");
+    expect(text).toContain("未同步");
+    expect(text).toContain("所有账号都不可用");
+    expect(text).toContain("all 2 account(s) unusable");
+    expect(await page.locator("#pause").textContent()).toBe("暂停");
+    expect(await page.locator("label[for=filter]").textContent()).toBe("筛选");
     await shot(page, "6-providers-phone-zh");
+    await page.goto(`${base}/#/drift`);
+    await page.locator("article[data-provider=deepseek][data-host=sim]").waitFor();
+    expect((await page.locator("main").textContent()) ?? "").toContain("记录中的资源已不在主机上");
+    const driftWidths = await page.evaluate<number[]>(WIDTHS);
+    expect(driftWidths[0]).toBeLessThanOrEqual(driftWidths[1] as number);
     await page.goto(`${base}/#/batches/${batchId}`);
     await page.locator("#batch-keys").waitFor();
     const batchWidths = await page.evaluate<number[]>(WIDTHS);
     expect(batchWidths[0]).toBeLessThanOrEqual(batchWidths[1] as number);
+    expect((await page.locator("#batch").textContent()) ?? "").toContain("主机上的现状");
+    await page.goto(`${base}/#/hosts`);
+    await page.locator("#hosts").waitFor();
+    const hostWidths = await page.evaluate<number[]>(WIDTHS);
+    expect(hostWidths[0]).toBeLessThanOrEqual(hostWidths[1] as number);
     await shot(page, "7-batch-phone-zh");
+    await page.context().close();
+  });
+
+  it("a host that stops answering shows unreachable on the open hosts page after one probe", async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.goto(`${base}/#/hosts?every=2`);
+    const row = page.locator("#hosts tbody tr").first();
+    await row.locator(".host-state .badge[data-status=supported]").waitFor();
+    await w.sim.close();
+    const probe = await runRelay(["host", "probe", "sim"], { env: w.t.env, timeoutMs: 60_000 });
+    expect(probe.code).toBe(1);
+    await row.locator(".host-state .badge[data-status=unreachable]").waitFor({ timeout: 60_000 });
+    expect(await row.locator(".last-error").textContent()).toMatch(/HOST_UNREACHABLE/);
+    await page.goto(`${base}/#/providers`);
+    await page.locator("article[data-provider=kimi]").waitFor();
+    expect(await count(page, "unreachable")).toBe("1");
+    const kimi = page.locator("article[data-provider=kimi]");
+    expect(await kimi.locator(".health-cell").getAttribute("data-code")).toBe("host_unreachable");
+    await shot(page, "8-host-unreachable");
     await page.context().close();
   });
 

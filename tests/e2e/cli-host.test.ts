@@ -165,8 +165,10 @@ describe("relay host list|show|probe", () => {
   it("lists as a table and as JSON, shows and probes by name", async () => {
     const table = await runRelay(["host", "list"], { env: env() });
     expect(table.code).toBe(0);
-    expect(table.stdout.split("\n")[0]).toMatch(/^NAME\s+STATUS\s+VERSION\s+PROFILE\s+URL/);
-    expect(table.stdout).toMatch(/cn-native\s+supported\s+0\.1\.179/);
+    expect(table.stdout.split("\n")[0]).toMatch(
+      /^NAME\s+STATUS\s+REACHABLE\s+VERSION\s+PROFILE\s+URL\s+LAST PROBE OK\s+LAST ERROR/,
+    );
+    expect(table.stdout).toMatch(/cn-native\s+supported\s+yes\s+0\.1\.179/);
 
     const list = JSON.parse((await runRelay(["--json", "host", "list"], { env: env() })).stdout);
     expect(list.items.map((h: { name: string }) => h.name)).toEqual(

@@ -67,14 +67,23 @@ describe("verbs", () => {
     });
     const r = await runRelay(["provider", "list"], { env: w.t.env });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/deepseek\s+DeepSeek\s+openai-cn-pack\s+sim: installed/);
+    expect(r.stdout).toMatch(
+      /deepseek\s+DeepSeek\s+openai-cn-pack\s+sim: health=healthy sync=unknown status=installed/,
+    );
     expect(r.stdout).toMatch(/kimi\s+.*openai-cn-pack\s+-/);
     const app = createApp(w.t.ctx);
     const body = await json(
       app.request("/api/providers", { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } }),
     );
     expect(body.items.find((p: { provider_id: string }) => p.provider_id === "deepseek").hosts).toEqual([
-      { host_name: "sim", status: "installed", access_state: "not_configured" },
+      {
+        host_name: "sim",
+        status: "installed",
+        access_state: "not_configured",
+        health: "healthy",
+        sync: "unknown",
+        host_reachable: "yes",
+      },
     ]);
   });
 

@@ -72,7 +72,7 @@ describe("relay reconcile run and relay provider status|resources|reconcile", ()
     });
     const ok = await runRelay(["reconcile", "run", "--all"], { env: w.t.env });
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/deepseek\s+\S+\s+ok\s+active → active\s+0\s+2 \(all\)/);
+    expect(ok.stdout).toMatch(/deepseek\s+\S+\s+ok\s+healthy\s+in_sync\s+active → active\s+0\s+2 \(all\)/);
     const sampled = await runRelay(["--json", "reconcile", "run", "--all", "--retest", "sample:1"], {
       env: w.t.env,
     });
@@ -88,7 +88,8 @@ describe("relay reconcile run and relay provider status|resources|reconcile", ()
     expect(drift.code).toBe(2);
     expect(JSON.parse(drift.stdout).findings[0]).toMatchObject({ kind: "missing", name: victim?.name });
     const status = await runRelay(["provider", "status", "deepseek"], { env: w.t.env });
-    expect(status.stdout).toMatch(/sim\s+drifted/);
+    // 1 of 2 accounts gone: health degraded, sync out_of_sync, the design's status drifted.
+    expect(status.stdout).toMatch(/sim\s+degraded\s+out_of_sync\s+drifted/);
     expect(status.stdout).toMatch(new RegExp(`missing — account ${victim?.name}`));
     const resources = await runRelay(["--json", "provider", "resources", "deepseek", "--host", "sim"], {
       env: w.t.env,

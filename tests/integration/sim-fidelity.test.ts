@@ -350,19 +350,40 @@ describe("security.url_allowlist (config.go:2021-2033, account_test_service.go:1
   });
 });
 
-describe("runtime pauses (ratelimit_cn_providers.go:54-69,122-141, dto/types.go:223-230@67380eafd)", () => {
-  it.each([402, 429] as const)(
-    "an upstream %d in the gateway rate-limits the account; status and schedulable stay",
-    async (code) => {
+describe("runtime pauses (ratelimit_cn_providers.go:54-79,122-141, ratelimit_service.go case 402, dto/types.go:223-230@67380eafd)", () => {
+  // The 402 cases were met live on 2bc139ab5, 67380eafd and 49504adc9 (tests/live/host-pause.live.test.ts).
+  it.each([
+    [429, "deepseek", {}, { status: "active", schedulable: true, rate_limit_reset_at: expect.any(String) }],
+    [
+      402,
+      "deepseek",
+      {},
+      {
+        status: "active",
+        schedulable: true,
+        temp_unschedulable_until: expect.any(String),
+        temp_unschedulable_reason: "cn_balance_low: Insufficient Balance",
+      },
+    ],
+    [
+      402,
+      "openai",
+      // relay's fallback account: the gateway sends chat completions unchanged.
+      { openai_responses_mode: "force_chat_completions" },
+      { status: "error", schedulable: false, error_message: "Payment required (402): Insufficient Balance" },
+    ],
+  ] as const)(
+    "an upstream %d in the gateway on a %s account pauses it as the host does",
+    async (code, platform, extra, expected) => {
       const { s: h, call } = await sim("v0.1.179");
       const g = await call("POST", "/api/v1/admin/groups", {
         name: "g",
-        platform: "deepseek",
+        platform,
         rate_multiplier: 1,
       });
       const made = await call("POST", "/api/v1/admin/accounts", {
-        ...account([g.body.data.id]),
-        platform: "deepseek",
+        ...account([g.body.data.id], { extra }),
+        platform,
       });
       const user = h.sim.state.addUser({ email: "p@example.com", password: "pw-123456", balance: 10 });
       const now = Date.now();
@@ -386,8 +407,7 @@ describe("runtime pauses (ratelimit_cn_providers.go:54-69,122-141, dto/types.go:
       await chat();
       const listed = await call("GET", "/api/v1/admin/accounts");
       const a = listed.body.data.items.find((x: Json) => x.id === made.body.data.id);
-      expect(a).toMatchObject({ status: "active", schedulable: true });
-      expect(a.rate_limit_reset_at).toEqual(expect.any(String));
+      expect(a).toMatchObject(expected);
       // The scheduler skips it now: no other account, so 503.
       h.sim.upstream.failing.delete("sk-x");
       expect((await chat()).status).toBe(503);

@@ -9,7 +9,8 @@ import { join } from "node:path";
  * `/v1`, Kimi `/v1`, Zhipu `/api/paas/v4`, Qwen `/compatible-mode/v1`, MiniMax `/v1`). A real
  * sub2api is pointed at them through a pack whose base URLs name these servers, so its account
  * tests, model previews and gateway calls reach something that answers like the provider, with
- * keys the test controls. Revoked keys answer 401 in the provider's error shape.
+ * keys the test controls. Revoked keys answer 401 in the provider's error shape; depleted keys
+ * answer their chat completions 402.
  */
 export interface FakeProvider {
   id: string;
@@ -59,6 +60,11 @@ export interface RunningUpstream {
 
 export class FakeUpstreams {
   readonly revoked = new Set<string>();
+  /**
+   * Keys whose account has run out of money: their chat completions answer 402 the way DeepSeek
+   * does ("Insufficient Balance", its documented 402), while their model list still answers.
+   */
+  readonly depleted = new Set<string>();
   readonly requests: UpstreamRequest[] = [];
   readonly running = new Map<string, RunningUpstream>();
 
@@ -138,6 +144,16 @@ export class FakeUpstreams {
       if (req.method !== "POST" || !chatPaths.includes(url.pathname)) {
         return json(res, 404, {
           error: { message: `Not Found: ${url.pathname}`, type: "invalid_request_error" },
+        });
+      }
+      if (this.depleted.has(key)) {
+        return json(res, 402, {
+          error: {
+            message: "Insufficient Balance",
+            type: "unknown_error",
+            param: null,
+            code: "invalid_request_error",
+          },
         });
       }
       if (!model || !provider.models.includes(model)) {

@@ -10,7 +10,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runRelay } from "../helpers/cli.js";
 import { FakeUpstreams, fakeProvidersFromPack } from "./fake-upstream.js";
@@ -23,6 +22,7 @@ import {
   snapshot,
   touched,
 } from "./host-admin.js";
+import { type LiveUser, liveKey, makeUser, userClient } from "./host-user.js";
 import { liveHostFromEnv, writeVerifiedCalls } from "./live-env.js";
 import { SHIPPED_PACK, writeLivePack } from "./live-pack.js";
 
@@ -35,11 +35,16 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
   let env: Record<string, string>;
   let ups: FakeUpstreams;
   let before: HostSnapshot;
-  let user: { id: number; email: string; password: string };
+  let user: LiveUser;
+  /** A second user subscribed by the same import: two users make relay use the bulk assign. */
+  let user2: LiveUser;
   const batches: string[] = [];
   let version = "unknown";
   /** What relay decided per provider for this build (`relay host show`), after the pack install. */
-  const support = new Map<string, { status: string; reason_code: string | null }>();
+  const support = new Map<
+    string,
+    { status: string; reason_code: string | null; mode?: string; platform?: string }
+  >();
   /**
    * On a build that cannot serve a provider, relay must refuse its import before any host write;
    * the steps that need that provider's batch are then skipped, and say why.
@@ -71,6 +76,16 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
     return file;
   };
 
+  const subscribeBoth = () => ["--subscribe", `${user.id}:30`, "--subscribe", `${user2.id}:30`];
+  /** The users' active subscriptions on the host, read from the host. */
+  const subscriptionsOf = async (ids: number[]) =>
+    (
+      await listAll<{ id: number; user_id: number; group_id: number; status: string; expires_at: string }>(
+        live,
+        "/subscriptions",
+      )
+    ).filter((x) => ids.includes(x.user_id) && x.status === "active");
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "relay-live-"));
     env = {
@@ -84,15 +99,9 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
     writeLivePack(join(dir, "pack"), ups);
 
     before = await snapshot(live);
-    // An ordinary user of the host, made by hand as an operator would.
-    const email = `live-${Date.now().toString(36)}@example.com`;
-    const password = "live-user-password-1";
-    const made = await admin<{ id: number }>(live, "POST", "/users", {
-      email,
-      password,
-      username: email.split("@")[0],
-    });
-    user = { id: made.id, email, password };
+    // Ordinary users of the host, made by hand as an operator would.
+    user = await makeUser(live, "flow");
+    user2 = await makeUser(live, "flow2");
   }, LONG);
 
   afterAll(async () => {
@@ -121,7 +130,7 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
     const install = await relay(["pack", "install", join(dir, "pack")]);
     expect(install.code, install.stderr).toBe(0);
     const show = json(await relay(["host", "show", "live"])) as {
-      providers: { provider_id: string; status: string; reason_code: string | null }[];
+      providers: { provider_id: string; status: string; reason_code: string | null; mode?: string }[];
     };
     for (const p of show.providers) support.set(p.provider_id, p);
     version = String((show as { version?: unknown }).version ?? "unknown");
@@ -145,8 +154,8 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
         "strict",
         "--access-mode",
         "subscription",
-        "--subscribe",
-        `${user.id}:30`,
+        // Two users with the same validity: relay assigns them in one bulk-assign call.
+        ...subscribeBoth(),
         "--yes",
       ),
     );
@@ -155,6 +164,51 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
     batches.push(String(result.batch_id));
     expect(result).toMatchObject({ status: "succeeded", access_closure_status: "subscription_ready" });
     expect(ups.chatCalls("deepseek").length).toBeGreaterThan(0);
+    // Judged on the host: each user holds one active subscription to the same group.
+    const held = await subscriptionsOf([user.id, user2.id]);
+    expect(held, JSON.stringify(held)).toHaveLength(2);
+    expect(new Set(held.map((x) => x.group_id)).size).toBe(1);
+    // The group is on the platform relay chose for this build: 0.1.178 tests CN-platform accounts
+    // against the Claude endpoint, so DeepSeek goes through the OpenAI fallback there (D2).
+    const group = (await listAll<{ id: number; platform: string }>(live, "/groups")).find(
+      (g) => g.id === held[0]?.group_id,
+    );
+    const chosen = support.get("deepseek");
+    expect(group?.platform).toBe(chosen?.platform);
+    if (version === "0.1.178") expect(chosen).toMatchObject({ mode: "fallback", platform: "openai" });
+  });
+
+  it("a second import over the same users adds its account and leaves their subscriptions as they are", {
+    timeout: LONG,
+  }, async (t) => {
+    if (support.get("deepseek")?.status === "unsupported") return t.skip("no DeepSeek batch on this build");
+    const was = await subscriptionsOf([user.id, user2.id]);
+    const keys = keyFile("deepseek-2.keys", [liveKey("deepseek")]);
+    const imp = await relay(
+      keysArgs(
+        "import",
+        "deepseek",
+        keys,
+        "strict",
+        "--access-mode",
+        "subscription",
+        ...subscribeBoth(),
+        "--yes",
+      ),
+    );
+    expect(imp.code, `${imp.stdout}\n${imp.stderr}`).toBe(0);
+    const result = json(imp);
+    batches.push(String(result.batch_id));
+    expect(result.status).toBe("succeeded");
+    // Both users already hold the group: relay plans no assign for them.
+    const lines = result.subscriptions as { user_id: number; status: string }[];
+    expect(
+      lines.map((x) => x.status),
+      JSON.stringify(lines),
+    ).toEqual(["already_subscribed", "already_subscribed"]);
+    const now = await subscriptionsOf([user.id, user2.id]);
+    expect(now.map((x) => x.id).sort()).toEqual(was.map((x) => x.id).sort());
+    expect(now.map((x) => x.expires_at).sort()).toEqual(was.map((x) => x.expires_at).sort());
   });
 
   it("a partial import keeps the working keys and names the revoked one", { timeout: LONG }, async (t) => {
@@ -176,33 +230,49 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
     expect(accounts.filter((a) => a.credentials?.base_url === kimiUpstream)).toHaveLength(2);
   });
 
+  it("heal re-binds an account whose group binding was removed by hand, one (update) and two (bulk-update)", {
+    timeout: LONG,
+  }, async (t) => {
+    if (support.get("kimi")?.status === "unsupported") return t.skip("no Kimi batch on this build");
+    type Acc = { id: number; group_ids?: number[] | null; credentials?: { base_url?: string } };
+    const kimi = async () =>
+      (await listAll<Acc>(live, "/accounts")).filter((a) => a.credentials?.base_url === ups.baseUrl("kimi"));
+    const bound = await kimi();
+    expect(bound).toHaveLength(2);
+    const groupId = bound[0]?.group_ids?.[0] as number;
+    expect(groupId).toBeDefined();
+    const unbind = async (ids: number[]) => {
+      for (const id of ids) await admin(live, "PUT", `/accounts/${id}`, { group_ids: [] });
+      const now = await kimi();
+      expect(now.filter((a) => ids.includes(a.id)).every((a) => !(a.group_ids ?? []).includes(groupId))).toBe(
+        true,
+      );
+    };
+    for (const ids of [[bound[0]?.id as number], bound.map((a) => a.id)]) {
+      await unbind(ids);
+      const rec = await relay(["provider", "reconcile", "kimi", "--host", "live"]);
+      expect(rec.code, rec.stdout).toBe(2);
+      expect(rec.stdout).toContain("group_ids");
+      const heal = await relay(["provider", "reconcile", "kimi", "--host", "live", "--heal"]);
+      expect([0, 2], `${heal.stdout}\n${heal.stderr}`).toContain(heal.code);
+      // Judged on the host: every Kimi account is bound to its group again.
+      const after = await kimi();
+      expect(
+        after.every((a) => (a.group_ids ?? []).includes(groupId)),
+        JSON.stringify(after),
+      ).toBe(true);
+    }
+  });
+
   it("the subscribed user calls DeepSeek through the gateway with the official openai client", {
     timeout: LONG,
   }, async (t) => {
     if (support.get("deepseek")?.status === "unsupported") return t.skip("no DeepSeek batch on this build");
-    const login = await fetch(`${live.baseUrl}/api/v1/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email: user.email, password: user.password }),
-    });
-    const session = (await login.json()) as { data: { access_token: string } };
-    expect(login.status).toBe(200);
     const groups = await listAll<{ id: number; name: string; platform: string }>(live, "/groups");
     const subs = await listAll<{ user_id: number; group_id: number }>(live, "/subscriptions");
     const groupId = subs.find((s) => s.user_id === user.id)?.group_id;
     expect(groupId, JSON.stringify({ groups, subs })).toBeDefined();
-    const keyRes = await fetch(`${live.baseUrl}/api/v1/keys`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        authorization: `Bearer ${session.data.access_token}`,
-        "Idempotency-Key": `live-${Date.now()}`,
-      },
-      body: JSON.stringify({ name: "live-user-key", group_id: groupId }),
-    });
-    const made = (await keyRes.json()) as { data: { key: string } };
-    expect(keyRes.status, JSON.stringify(made)).toBe(200);
-    const client = new OpenAI({ apiKey: made.data.key, baseURL: `${live.baseUrl}/v1`, maxRetries: 0 });
+    const client = await userClient(live, user, groupId as number);
     const answer = await client.chat.completions.create({
       model: "deepseek-v4-flash",
       messages: [{ role: "user", content: "Say hello." }],
@@ -218,15 +288,21 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
     const clean = await relay(["provider", "reconcile", "deepseek", "--host", "live"]);
     expect(clean.code, clean.stdout).toBe(0);
     const groups = await listAll<{ id: number; name: string; rate_multiplier: number }>(live, "/groups");
-    const group = groups.find((g) => g.name.startsWith("relay-deepseek-"));
-    expect(group).toBeDefined();
+    // This run's group: a host that met earlier runs holds other relay-deepseek-… groups too.
+    const group = groups.find(
+      (g) => !before.groups.some((b) => b.id === g.id) && g.name.startsWith("relay-deepseek-"),
+    );
+    expect(group, JSON.stringify(groups)).toBeDefined();
     await admin(live, "PUT", `/groups/${group?.id}`, { rate_multiplier: 3.5 });
-    const drift = await relay(["provider", "reconcile", "deepseek", "--host", "live"]);
-    expect(drift.code, drift.stdout).toBe(2);
-    const findings = (json(drift).findings ?? []) as { kind: string; message: string }[];
-    expect(JSON.stringify(findings)).toContain("rate_multiplier");
-    expect(JSON.stringify(findings)).toContain("3.5");
-    await admin(live, "PUT", `/groups/${group?.id}`, { rate_multiplier: group?.rate_multiplier });
+    try {
+      const drift = await relay(["provider", "reconcile", "deepseek", "--host", "live"]);
+      expect(drift.code, drift.stdout).toBe(2);
+      const findings = (json(drift).findings ?? []) as { kind: string; message: string }[];
+      expect(JSON.stringify(findings)).toContain("rate_multiplier");
+      expect(JSON.stringify(findings)).toContain("3.5");
+    } finally {
+      await admin(live, "PUT", `/groups/${group?.id}`, { rate_multiplier: group?.rate_multiplier });
+    }
   });
 
   it("reports an account deleted by hand; heal re-creates a channel deleted by hand", {
@@ -262,8 +338,9 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
     timeout: LONG,
   }, async () => {
     // One batch per provider this build serves; a build that serves neither is judged untouched.
-    const served = ["deepseek", "kimi"].filter((p) => support.get(p)?.status !== "unsupported");
-    expect(batches).toHaveLength(served.length);
+    // DeepSeek imports twice (the second over the same users), Kimi once.
+    const served = (p: string) => (support.get(p)?.status !== "unsupported" ? 1 : 0);
+    expect(batches).toHaveLength(2 * served("deepseek") + served("kimi"));
     for (const id of [...batches].reverse()) {
       const rb = await relay(["batch", "rollback", id, "--yes"]);
       expect(rb.code, `${rb.stdout}\n${rb.stderr}`).toBe(0);
@@ -280,15 +357,4 @@ if (!host) {
   describe("live: no host given", () => {
     it.skip("set RELAY_LIVE_BASE_URL and RELAY_LIVE_ADMIN_KEY(_FILE) to run the live suite", () => {});
   });
-}
-
-/** A key of the shape the shipped pack expects for a provider (never a real key). */
-function liveKey(provider: string): string {
-  const alnum = (n: number) =>
-    Array.from(
-      { length: n },
-      () => "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"[Math.floor(Math.random() * 57)],
-    ).join("");
-  if (provider === "deepseek") return `sk-${alnum(32)}`;
-  return `sk-${alnum(48)}`;
 }

@@ -5,7 +5,6 @@ import {
   healAction,
   type Observed,
   type RecordedResource,
-  statusFromFindings,
 } from "../../src/domain/drift.js";
 import { describeFindings } from "../../src/domain/next-steps.js";
 import type { HostAccount, HostGroup } from "../../src/host/sub2api/types.js";
@@ -183,24 +182,6 @@ describe("diffResources", () => {
       observed({ subscriptions: [], accounts: [account({ hasApiKey: false })] }),
     );
     expect(f).toEqual([expect.objectContaining({ kind: "missing", resource_type: "subscription" })]);
-  });
-});
-
-describe("statusFromFindings", () => {
-  const f = (kind: "missing" | "account_failing" | "access_broken" | "incompatible") => ({
-    kind,
-    resource_type: "x",
-    name: "x",
-    host_resource_id: 1,
-    message: kind,
-  });
-  it("ranks drift over degradation, and is active only with proven access", () => {
-    expect(statusFromFindings([], true).status).toBe("active");
-    expect(statusFromFindings([], false).status).toBe("installed");
-    expect(statusFromFindings([f("account_failing")], true).status).toBe("degraded");
-    expect(statusFromFindings([f("access_broken")], true).status).toBe("degraded");
-    expect(statusFromFindings([f("account_failing"), f("missing")], true).status).toBe("drifted");
-    expect(statusFromFindings([f("incompatible"), f("missing")], true).status).toBe("failed");
   });
 });
 

@@ -128,13 +128,16 @@ describe("nextProviderState: the one place a provider's status and access are de
 });
 
 describe("reconcileOutcome: what is on the host now", () => {
-  it("a failed import that left nothing is ok; drift, incompatibility and degradation are not", async () => {
+  it("reads the two axes: out of sync is drift, down or degraded health is degraded, the rest ok", async () => {
     const { reconcileOutcome } = await import("../../src/domain/status.js");
-    expect(reconcileOutcome("failed", [])).toBe("ok");
-    expect(reconcileOutcome("failed", [finding("incompatible")])).toBe("drift");
-    expect(reconcileOutcome("drifted", [])).toBe("drift");
-    expect(reconcileOutcome("degraded", [finding("account_failing")])).toBe("degraded");
-    expect(reconcileOutcome("active", [])).toBe("ok");
+    const outcome = (facts: ProviderFacts) => reconcileOutcome(nextProviderState(facts));
+    const nothing = { disabled: false, live: { groups: 0, accounts: 0 } };
+    const failedImport = { id: "b", status: "rolled_back" as const, reason: "x", importFailed: true };
+    expect(outcome({ ...nothing, lastBatch: failedImport, findings: [] })).toBe("ok");
+    expect(outcome(installed({ findings: [finding("incompatible")] }))).toBe("drift");
+    expect(outcome(installed({ findings: [finding("missing")] }))).toBe("drift");
+    expect(outcome(installed({ findings: [finding("account_failing")] }))).toBe("degraded");
+    expect(outcome(installed({ findings: [] }))).toBe("ok");
   });
 
   it("a failed import's reason names the command to run again", () => {

@@ -1,4 +1,11 @@
-/** The parts of relay's API answers the board reads (see docs/api/openapi.yaml for the whole). */
+/**
+ * The parts of relay's API answers the board reads (see docs/api/openapi.yaml for the whole). The
+ * two axes and a host's reachability are the domain's own types, imported type-only (erased from
+ * the bundle; src/domain/axes.ts has no runtime imports the board would pull in).
+ */
+import type { HealthAxis, HostReachability, SyncAxis } from "../../src/domain/axes";
+
+export type { HealthAxis, SyncAxis };
 export interface Reason {
   code: string;
   message: string;
@@ -18,12 +25,22 @@ export interface Host {
   blockers: string[];
   providers: { provider_id: string; status: string; mode: string | null; reason: string | null }[];
   last_probed_at: string | null;
+  reachable: HostReachability["reachable"];
+  last_probe_ok_at: string | null;
+  last_error: HostReachability["last_error"];
 }
 
 export interface ProviderListItem {
   provider_id: string;
   display_name: string;
-  hosts: { host_name: string; status: string; access_state: string }[];
+  hosts: {
+    host_name: string;
+    status: string;
+    access_state: string;
+    sync: SyncAxis["state"];
+    health: HealthAxis["state"];
+    host_reachable: HostReachability["reachable"];
+  }[];
 }
 
 export interface Finding {
@@ -32,8 +49,10 @@ export interface Finding {
   name: string;
   host_resource_id: number | null;
   message: string;
+  field?: string;
   healed?: boolean;
   heal_action: string | null;
+  next_step: string | null;
 }
 
 export interface ProviderHostStatus {
@@ -43,6 +62,9 @@ export interface ProviderHostStatus {
   reason: string;
   status_changed_at: string;
   access_state: string;
+  sync: SyncAxis;
+  health: HealthAxis;
+  host_reachable: HostReachability["reachable"];
   last_reconcile: {
     run_id: number;
     trigger: string;

@@ -35,12 +35,19 @@ function renderHost(h: HostView): string {
       ["url", h.base_url],
       ["version", h.version],
       ["profile", h.profile],
-      ["status", h.status.toUpperCase()],
+      ["status", hostState(h).toUpperCase()],
+      ["reachable", h.reachable],
+      ["last probe ok", h.last_probe_ok_at],
+      ...(h.last_error
+        ? ([["last error", `${h.last_error.at} ${h.last_error.code}: ${h.last_error.message}`]] as [
+            string,
+            string,
+          ][])
+        : []),
       ["admin key", h.admin_key_hint],
       ["install id", h.install_id],
       ["probe identity", h.probe_identity],
       ["probe user", probeUserLine(h)],
-      ["last probed", h.last_probed_at],
     ]),
     "",
     `capabilities:   ${yes.join(", ") || "-"}`,
@@ -60,6 +67,14 @@ function renderHost(h: HostView): string {
   if (h.warnings.length > 0) lines.push("");
   for (const w of h.warnings) lines.push(`! ${w.message}`);
   return lines.join("\n");
+}
+
+/**
+ * What `host list` and `host show` say first: `unreachable` when the host did not answer its
+ * newest probe (the capability verdict, `supported` or `unsupported`, is about an older answer).
+ */
+export function hostState(h: HostView): string {
+  return h.reachable === "no" ? "unreachable" : h.status;
 }
 
 /** Progress for people: on a terminal only, on stderr (stdout stays the result). */
@@ -149,8 +164,17 @@ Example:
           items.length === 0
             ? "no hosts registered; add one with `relay host add`"
             : table(
-                ["NAME", "STATUS", "VERSION", "PROFILE", "URL", "LAST PROBED"],
-                items.map((h) => [h.name, h.status, h.version, h.profile, h.base_url, h.last_probed_at]),
+                ["NAME", "STATUS", "REACHABLE", "VERSION", "PROFILE", "URL", "LAST PROBE OK", "LAST ERROR"],
+                items.map((h) => [
+                  h.name,
+                  hostState(h),
+                  h.reachable,
+                  h.version,
+                  h.profile,
+                  h.base_url,
+                  h.last_probe_ok_at,
+                  h.last_error ? `${h.last_error.code}: ${h.last_error.message}` : null,
+                ]),
               ),
       }));
     });

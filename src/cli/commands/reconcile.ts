@@ -13,11 +13,13 @@ const loadStatus = () => import("../../reconcile/status.js");
 export function renderReconcile(results: ReconcileResult[]): string {
   const lines = [
     table(
-      ["PROVIDER", "HOST", "OUTCOME", "STATUS", "FINDINGS", "RETESTED", "CALLS", "MS"],
+      ["PROVIDER", "HOST", "OUTCOME", "HEALTH", "SYNC", "STATUS", "FINDINGS", "RETESTED", "CALLS", "MS"],
       results.map((r) => [
         r.provider_id,
         r.host_name,
         r.outcome,
+        r.health ?? "-",
+        r.sync ?? "-",
         `${r.previous_status ?? "-"} → ${r.new_status ?? "-"}`,
         r.findings.length,
         `${r.retest.tested} (${r.retest.policy})`,
@@ -201,7 +203,12 @@ export function configureReconcileCommand(program: Command, provider: Command) {
                     p.provider_id,
                     p.display_name,
                     p.pack_id,
-                    p.hosts.map((h) => `${h.host_name}: ${h.status}`).join(", ") || "-",
+                    p.hosts
+                      .map(
+                        (h) =>
+                          `${h.host_name}: health=${h.health} sync=${h.sync} status=${h.status}${h.host_reachable === "no" ? " (host unreachable)" : ""}`,
+                      )
+                      .join(", ") || "-",
                   ]),
                 ),
         };
@@ -212,7 +219,9 @@ export function configureReconcileCommand(program: Command, provider: Command) {
     .command("status")
     .argument("<provider_id>", "provider from an installed pack")
     .option("--host <host>", "only this host")
-    .description("provider status per host: status, reason, access, last reconcile and its findings")
+    .description(
+      "provider status per host: health and sync (docs/operations.md), status, access, last reconcile and its findings",
+    )
     .addHelpText("after", "\nExample:\n  relay provider status deepseek")
     .action(async (providerId: string, opts: { host?: string }, cmd: Command) => {
       await runReadOnly<ProviderStatusView>(cmd, async (ctx) => {
@@ -222,9 +231,11 @@ export function configureReconcileCommand(program: Command, provider: Command) {
           human: () =>
             [
               table(
-                ["HOST", "STATUS", "SINCE", "ACCESS", "LAST RECONCILE", "REASON"],
+                ["HOST", "HEALTH", "SYNC", "STATUS", "SINCE", "ACCESS", "LAST RECONCILE", "REASON"],
                 v.hosts.map((h) => [
-                  h.host_name,
+                  h.host_reachable === "no" ? `${h.host_name} (unreachable)` : h.host_name,
+                  h.health.state,
+                  h.sync.state,
                   h.status,
                   h.status_changed_at,
                   h.access_state,
@@ -232,6 +243,10 @@ export function configureReconcileCommand(program: Command, provider: Command) {
                   h.reason,
                 ]),
               ),
+              ...v.hosts.flatMap((h) => [
+                `  ${h.host_name}: health ${h.health.state} — ${h.health.reason}`,
+                `  ${h.host_name}: sync ${h.sync.state} — ${h.sync.reason}`,
+              ]),
               ...v.hosts.flatMap((h) =>
                 (h.last_reconcile?.findings ?? []).flatMap((f) => [
                   `  ${h.host_name}: ${f.kind} — ${f.message}`,

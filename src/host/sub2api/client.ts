@@ -30,6 +30,12 @@ export interface RequestSpec {
   maxBytes?: number;
   idempotencyKey?: string;
   timeoutMs?: number;
+  /**
+   * The host's rate-limit window for this call, when known: a 429 is waited out for its
+   * Retry-After up to this long (instead of the client's `maxRetryAfterMs`), and for the whole
+   * window when it names no Retry-After (builds before 0.1.166 send none).
+   */
+  rateLimitWindowMs?: number;
 }
 
 export interface RawResponse {
@@ -222,8 +228,9 @@ export class HostClient {
     const backoff = this.#baseBackoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
     if (failure.kind === "http" && failure.status === 429) {
       // The rate limiter and the idempotency coordinator both answer 429 before doing any work.
-      if (failure.retryAfterMs === undefined) return backoff;
-      return failure.retryAfterMs <= this.#maxRetryAfterMs ? failure.retryAfterMs : undefined;
+      const window = spec.rateLimitWindowMs;
+      if (failure.retryAfterMs === undefined) return window ?? backoff;
+      return failure.retryAfterMs <= (window ?? this.#maxRetryAfterMs) ? failure.retryAfterMs : undefined;
     }
     // sub2api's idempotency coordinator is still running the first request with this key, or
     // holds it in its retry backoff (idempotency.go@3c800aaa, conflictWithRetryAfter): the host is

@@ -73,6 +73,9 @@ export async function setUserBalance(
   return toUser("users.balance", data);
 }
 
+/** sub2api's login rate-limit window (`auth-login`, 20 per minute per IP). */
+export const LOGIN_WINDOW_MS = 60_000;
+
 /** Login through the user API. Captcha, backend mode and 2FA are reported as `blocked`, never bypassed. */
 export async function login(client: HostClient, email: string, password: string): Promise<LoginOutcome> {
   let data: unknown;
@@ -84,6 +87,13 @@ export async function login(client: HostClient, email: string, password: string)
       auth: { type: "none" },
       retry: "write",
       body: { email, password },
+      // sub2api limits logins to 20 a minute per IP, fail-close, and answers 429 with the rest of
+      // the window as Retry-After (routes/auth.go:38, middleware/rate_limiter.go:100-107,164-181
+      // @67380eafd): up to 60 s, longer than relay waits for other calls; before 0.1.166
+      // (fead4c7ec) with no Retry-After at all (rate_limiter.go:114-117,131-136@9a2f11b4e). A flow
+      // that logs its probe user in many times within a minute (import, reconcile, rollback)
+      // waits the window out.
+      rateLimitWindowMs: LOGIN_WINDOW_MS,
     });
   } catch (err) {
     if (

@@ -39,6 +39,8 @@ export interface SimOptions {
   stepUpVariant: boolean;
   /** Panel rate limit for admin traffic (exempt_admin=false); undefined = exempt (the default). */
   adminRpm: number | undefined;
+  /** sub2api's login limiter (`auth-login`, 20/min per IP on a real host); undefined = not modelled. */
+  loginRpm: number | undefined;
   /** `idempotency.observe_only=false`: a missing Idempotency-Key is refused. */
   requireIdempotencyKey: boolean;
   /** `security.url_allowlist.enabled: true` with these `upstream_hosts`; undefined = disabled (the default). */

@@ -134,9 +134,26 @@ export function registerGateway(sim: Sim) {
         });
       }
       lastStatus = r.status;
-      // ratelimit_cn_providers.go:54-69,122-141@67380eafd: an upstream 402 (insufficient balance)
-      // or 429 pauses the account (SetRateLimited) without touching status or schedulable.
-      if (r.status === 402 || r.status === 429) {
+      // RateLimitService.HandleUpstreamError case 402 (ratelimit_service.go@2bc139ab5, the same at
+      // 49504adc9 and 67380eafd), met live on all three: a CN-platform account (IsCNProvider: kimi,
+      // zhipu, deepseek) is set temp-unschedulable for 2 × the balance-check interval (20 min by
+      // default) with reason `cn_balance_low: <upstream message>`, status and schedulable untouched
+      // (handleCNProviderInsufficientBalance, ratelimit_cn_providers.go:54-79); any other platform
+      // goes through handleAuthError → SetError: status=error, schedulable=false (account_repo.go).
+      if (r.status === 402) {
+        const msg = upstreamMessage(r.body);
+        if (CN_PROVIDER_PLATFORMS.includes(account.platform)) {
+          account.tempUnschedulableUntil = Date.now() + 20 * 60_000;
+          account.tempUnschedulableReason = `cn_balance_low: ${msg || "余额不足，账号临时停调"}`;
+        } else {
+          account.status = "error";
+          account.schedulable = false;
+          account.errorMessage = `Payment required (402): ${msg || "insufficient balance or billing issue"}`;
+        }
+      }
+      // ratelimit_cn_providers.go:122-141@67380eafd: a 429 pauses the account (SetRateLimited)
+      // without touching status or schedulable.
+      if (r.status === 429) {
         const now = Date.now();
         account.rateLimitedAt = now;
         account.rateLimitResetAt = now + 60_000;
@@ -163,4 +180,18 @@ export function registerGateway(sim: Sim) {
       data: [...ids].map((id) => ({ id, object: "model", owned_by: auth.group.platform })),
     });
   });
+}
+
+/** sub2api's `IsCNProvider` (service/domain_constants.go:90-97@2bc139ab5). */
+const CN_PROVIDER_PLATFORMS: readonly string[] = ["kimi", "zhipu", "deepseek"];
+
+/** `extractUpstreamErrorMessage`: the provider's `error.message` (or top-level `message`). */
+function upstreamMessage(body: string): string {
+  try {
+    const j = JSON.parse(body) as { error?: { message?: unknown }; message?: unknown };
+    const m = j.error?.message ?? j.message;
+    return typeof m === "string" ? m.trim() : "";
+  } catch {
+    return "";
+  }
 }

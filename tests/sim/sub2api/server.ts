@@ -18,6 +18,8 @@ export interface CreateSimOptions {
   complianceLocked?: boolean;
   stepUpVariant?: boolean;
   adminRpm?: number;
+  /** Logins a minute before `/api/v1/auth/login` answers 429 (a real host: 20); default unlimited. */
+  loginRpm?: number;
   /** sub2api `idempotency.observe_only: false`: a keyless call to a `RequireKey` route is refused. */
   idempotencyRequired?: boolean;
   /** Older name of `idempotencyRequired`. */
@@ -75,6 +77,7 @@ export function createSimulator(opts: CreateSimOptions = {}): Sim {
     complianceLocked: profile.compliance && (opts.complianceLocked ?? false),
     stepUpVariant: opts.stepUpVariant ?? false,
     adminRpm: opts.adminRpm,
+    loginRpm: opts.loginRpm,
     requireIdempotencyKey: opts.idempotencyRequired ?? opts.requireIdempotencyKey ?? false,
     simpleMode: profile.simpleModeAvailable && opts.runMode === "simple",
     urlAllowlist:

@@ -63,7 +63,26 @@ export function registerUserApi(
 ) {
   const { state, options, profile } = sim;
 
+  // The `auth-login` limiter: 20 a minute per IP, fail-close, in front of the handler; over it,
+  // 429 with gin.H{error, message} (not the envelope) and the window's remaining PTTL, rounded up,
+  // as Retry-After (routes/auth.go:38, middleware/rate_limiter.go:100-107,164-181 @67380eafd; the
+  // same at 2bc139ab5 and 49504adc9); before 0.1.166 (fead4c7ec) no Retry-After
+  // (rate_limiter.go:114-117,131-136@9a2f11b4e). Off unless `loginRpm` is given.
+  const loginWindow = { start: 0, count: 0 };
   route(sim, "POST", "/api/v1/auth/login", async (c) => {
+    if (options.loginRpm !== undefined) {
+      const now = Date.now();
+      if (now - loginWindow.start >= 60_000) Object.assign(loginWindow, { start: now, count: 0 });
+      loginWindow.count += 1;
+      if (loginWindow.count > options.loginRpm) {
+        const left = Math.max(1, Math.ceil((loginWindow.start + 60_000 - now) / 1000));
+        if (versionAtLeast(profile.version, [0, 1, 166])) c.header("Retry-After", String(left));
+        return c.json(
+          { error: "rate limit exceeded", message: "Too many requests, please try again later" },
+          429,
+        );
+      }
+    }
     const body = await readJson(c);
     if (typeof body === "string") return badRequest(c, body);
     const failures: { field: string; tag: string }[] = [];
@@ -161,4 +180,13 @@ export function registerUserApi(
         })),
     );
   });
+}
+
+function versionAtLeast(version: string, min: number[]): boolean {
+  const v = version.split(".").map(Number);
+  for (let i = 0; i < min.length; i++) {
+    const d = (v[i] ?? 0) - (min[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
 }

@@ -1,18 +1,85 @@
-import { get, seg } from "../api";
+import { ApiError, get, seg } from "../api";
 import { type Child, h, table } from "../dom";
 import { action, badge, section, when } from "../format";
 import { t } from "../i18n";
-import type { Batch } from "../types";
+import { liveBar } from "../live";
+import type { Batch, Host, ProviderHostStatus, ProviderStatus } from "../types";
+import { sentence } from "../words";
 
-/** One batch: every key (masked) with its status, account and error; resources; rollback state. */
+interface Now {
+  batch: Batch;
+  host: Host | null;
+  /** The provider on the batch's host now (null when relay has no record of it there any more). */
+  state: ProviderHostStatus | null;
+}
+
+async function load(batchId: string): Promise<Now> {
+  const batch = await get<Batch>(`/api/import-batches/${seg(batchId)}`);
+  const [host, status] = await Promise.all([
+    get<Host>(`/api/hosts/${seg(batch.host_id)}`).catch(() => null),
+    get<ProviderStatus>(
+      `/api/providers/${seg(batch.provider_id)}/status?host_id=${encodeURIComponent(batch.host_id)}`,
+    ).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }),
+  ]);
+  return { batch, host, state: status?.hosts[0] ?? null };
+}
+
+/**
+ * One batch: its host, the provider's health and sync there now, every key (masked) with its
+ * status, account and error; resources with what the newest reconcile found of each; rollback
+ * state. Refreshed in place (live.ts).
+ */
 export async function batchPage(batchId: string): Promise<HTMLElement> {
-  const b = await get<Batch>(`/api/import-batches/${seg(batchId)}`);
+  const box = h("div", { id: "batch" });
+  const live = await liveBar(async () => {
+    box.replaceChildren(h("div", {}, ...batchBody(await load(batchId))));
+  });
+  return section(`${t("batch.title")} ${batchId}`, live, box);
+}
+
+function nowCell(state: ProviderHostStatus | null): Child {
+  if (!state) return "—";
+  const axis = (cls: string, a: { state: string; code: string; reason: string }) =>
+    h(
+      "div",
+      { class: cls, "data-code": a.code },
+      badge(a.state),
+      " ",
+      sentence(a.code) ?? "",
+      h("div", { class: "small muted" }, a.reason),
+    );
+  return h("div", {}, axis("health-cell", state.health), axis("sync-cell", state.sync));
+}
+
+/** What the newest reconcile found of one resource (missing, changed, failing), or that it matched. */
+function resourceNow(state: ProviderHostStatus | null, r: Batch["resources"][number]): Child {
+  const run = state?.last_reconcile;
+  if (!run || r.state !== "live") return "—";
+  const kinds = [
+    ...new Set(
+      run.findings
+        .filter((f) => f.resource_type === r.type && f.host_resource_id === r.host_resource_id && !f.healed)
+        .map((f) => f.kind),
+    ),
+  ];
+  return kinds.length === 0 ? badge("ok") : h("span", {}, ...kinds.map((k) => badge(k)));
+}
+
+function batchBody({ batch: b, host, state }: Now): (Child | Child[])[] {
   const s = b.summary as Record<string, number | undefined>;
-  return section(
-    `${t("batch.title")} ${b.batch_id}`,
+  return [
     h(
       "dl",
       { class: "facts" },
+      fact(
+        t("batch.host"),
+        h("strong", {}, host?.name ?? b.host_id),
+        ...(host?.reachable === "no" ? [" ", badge("unreachable")] : []),
+      ),
+      fact(t("batch.now"), nowCell(state)),
       fact(t("col.provider"), h("code", {}, b.provider_id), ` (${b.pack_version})`),
       fact(t("col.status"), badge(b.status), " ", b.status_reason),
       fact(t("col.mode"), b.mode),
@@ -41,7 +108,7 @@ export async function batchPage(batchId: string): Promise<HTMLElement> {
     ),
     h("h3", {}, t("batch.resources")),
     table(
-      [t("col.type"), t("col.name"), t("col.state"), t("col.origin")],
+      [t("col.type"), t("col.name"), t("col.state"), t("batch.liveState"), t("col.origin")],
       b.resources.map((r) => [
         r.type,
         h(
@@ -51,6 +118,7 @@ export async function batchPage(batchId: string): Promise<HTMLElement> {
           r.host_resource_id === null ? "" : h("span", { class: "muted" }, ` #${r.host_resource_id}`),
         ),
         badge(r.state),
+        resourceNow(state, r),
         r.origin,
       ]),
       { id: "batch-resources" },
@@ -75,7 +143,7 @@ export async function batchPage(batchId: string): Promise<HTMLElement> {
       [t("col.at"), t("col.type"), t("col.event")],
       b.events.map((e) => [when(e.at), e.kind, e.message]),
     ),
-  );
+  ];
 }
 
 function fact(label: string, ...value: Child[]): HTMLElement[] {

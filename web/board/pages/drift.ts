@@ -3,6 +3,7 @@ import { action, badge, section, when } from "../format";
 import { t } from "../i18n";
 import { providerViews } from "../load";
 import type { Finding } from "../types";
+import { sentence } from "../words";
 
 /** What the last reconcile of each provider on each host found, and what `--heal` would do. */
 export async function driftPage(): Promise<HTMLElement> {
@@ -36,7 +37,13 @@ export async function driftPage(): Promise<HTMLElement> {
                 h("code", {}, f.name),
                 f.host_resource_id === null ? "" : ` #${f.host_resource_id}`,
               ),
-              f.message,
+              // In Chinese, what the kind means first; the text relay or the host wrote stays as it is.
+              h(
+                "div",
+                {},
+                sentence(f.kind) ? h("div", { class: "said" }, sentence(f.kind)) : null,
+                f.message,
+              ),
               healText(f),
             ]),
             { class: "rows findings" },

@@ -1,46 +1,158 @@
-import { get, seg } from "../api";
+import { all, get, seg } from "../api";
 import { h, link, table } from "../dom";
 import { action, badge, section, when } from "../format";
 import { t } from "../i18n";
+import { liveBar } from "../live";
 import { lastProof, mapLimited, providerViews } from "../load";
-import type { AccessStatus, BatchSummary, ProviderHostStatus } from "../types";
+import type { AccessStatus, BatchSummary, Host, ProviderHostStatus, ProviderListItem } from "../types";
+import { sentence } from "../words";
+import { filterBar, type RowFilter, summary } from "./triage";
 
-/** Providers per host: status with reason and since, access with the last proof, last reconcile, batches. */
-export async function providersPage(): Promise<HTMLElement> {
-  const views = await providerViews();
-  if (views.length === 0)
-    return section(
-      t("nav.providers"),
-      h("p", {}, t("empty.providers")),
-      h("code", { class: "cmd" }, "relay provider preview PROVIDER --host HOST --keys-file FILE"),
-    );
-  const cards = await mapLimited(views, 4, async ({ provider, status }) => {
-    const rows = await mapLimited(status.hosts, 4, async (hs) => {
+interface Row {
+  hs: ProviderHostStatus;
+  proof: AccessStatus | null;
+  batches: BatchSummary[];
+}
+interface Card {
+  provider: ProviderListItem;
+  rows: Row[];
+}
+
+/** Severity as the API's domain orders it (src/domain/axes.ts `severity`): down, degraded, out of sync, rest. */
+export function severity(hs: Pick<ProviderHostStatus, "health" | "sync">): number {
+  if (hs.health.state === "down") return 0;
+  if (hs.health.state === "degraded") return 1;
+  if (hs.sync.state === "out_of_sync") return 2;
+  return hs.health.state === "unknown" ? 3 : 4;
+}
+
+async function load(): Promise<{ cards: Card[]; hosts: Host[] }> {
+  const [views, hosts] = await Promise.all([providerViews(), all<Host>("/api/hosts")]);
+  const cards = await mapLimited(views, 4, async ({ provider, status }) => ({
+    provider,
+    rows: await mapLimited(status.hosts, 4, async (hs) => {
       const [proof, batches] = await Promise.all([
-        lastProof(provider.provider_id, hs.host_id),
+        // Never configured: no proof to show (and no 404 in the console at every refresh).
+        hs.access_state === "not_configured" ? null : lastProof(provider.provider_id, hs.host_id),
         get<{ items: BatchSummary[] }>(
           `/api/providers/${seg(provider.provider_id)}/import-batches?host_id=${encodeURIComponent(hs.host_id)}&limit=5`,
         ),
       ]);
-      return { hs, proof, batches };
-    });
-    return h(
+      return { hs, proof, batches: batches.items };
+    }),
+  }));
+  return { cards, hosts };
+}
+
+/**
+ * Providers per host, worst first: a summary of what is broken, a filter, and for each host health
+ * and sync with their reasons, status, access with the last proof, last reconcile and batches.
+ * Refreshed in place every few seconds (live.ts).
+ */
+export async function providersPage(): Promise<HTMLElement> {
+  let data: { cards: Card[]; hosts: Host[] } = { cards: [], hosts: [] };
+  const summaryBox = h("div", { id: "summary" });
+  const list = h("div", { id: "provider-list" });
+  let filter: RowFilter = { text: "", state: "" };
+  const draw = () => {
+    summaryBox.replaceChildren(
+      summary(
+        data.cards.flatMap((c) => c.rows.map((r) => r.hs)),
+        data.hosts,
+        (state) => setState(state),
+      ),
+    );
+    list.replaceChildren(...cardsOf(data.cards, filter));
+  };
+  const { bar: filters, setState } = filterBar((f) => {
+    filter = f;
+    draw();
+  });
+  const live = await liveBar(async () => {
+    data = await load();
+    draw();
+  });
+  if (data.cards.length === 0)
+    return section(
+      t("nav.providers"),
+      live,
+      h("p", {}, t("empty.providers")),
+      h("code", { class: "cmd" }, "relay provider preview PROVIDER --host HOST --keys-file FILE"),
+    );
+  return section(
+    t("nav.providers"),
+    live,
+    summaryBox,
+    filters,
+    h("p", { class: "muted" }, t("readonly")),
+    list,
+  );
+}
+
+function matches(provider: ProviderListItem, hs: ProviderHostStatus, f: RowFilter): boolean {
+  const text = f.text.trim().toLowerCase();
+  const named = [provider.provider_id, provider.display_name, hs.host_name].some((s) =>
+    s.toLowerCase().includes(text),
+  );
+  const state =
+    f.state === "" ||
+    hs.health.state === f.state ||
+    hs.sync.state === f.state ||
+    (f.state === "unreachable" && hs.host_reachable === "no");
+  return named && state;
+}
+
+function cardsOf(cards: Card[], f: RowFilter): HTMLElement[] {
+  const shown = cards
+    .map((c) => ({
+      ...c,
+      rows: c.rows
+        .filter((r) => matches(c.provider, r.hs, f))
+        .sort((a, b) => severity(a.hs) - severity(b.hs)),
+    }))
+    .filter((c) => c.rows.length > 0);
+  const worst = (c: Card) => Math.min(...c.rows.map((r) => severity(r.hs)));
+  shown.sort((a, b) => worst(a) - worst(b) || a.provider.provider_id.localeCompare(b.provider.provider_id));
+  if (shown.length === 0) return [h("p", { class: "muted", id: "no-match" }, t("filter.none"))];
+  return shown.map(({ provider, rows }) =>
+    h(
       "article",
-      { class: "card", "data-provider": provider.provider_id },
+      {
+        class: "card",
+        "data-provider": provider.provider_id,
+        "data-severity": String(worst({ provider, rows })),
+      },
       h("h3", {}, provider.display_name, " ", h("code", { class: "muted" }, provider.provider_id)),
       table(
-        [t("col.host"), t("col.status"), t("col.access"), t("col.reconcile")],
+        [t("col.host"), t("col.health"), t("col.sync"), t("col.status"), t("col.access"), t("col.reconcile")],
         rows.map(({ hs, proof }) => [
-          h("strong", {}, hs.host_name),
+          h(
+            "div",
+            {},
+            h("strong", {}, hs.host_name),
+            hs.host_reachable === "no" ? h("div", {}, badge("unreachable")) : null,
+          ),
+          axisCell("health-cell", hs.health.state, hs.health.code, hs.health.reason),
+          axisCell("sync-cell", hs.sync.state, hs.sync.code, hs.sync.reason),
           statusCell(hs),
           accessCell(provider.provider_id, hs, proof),
           reconcileCell(provider.provider_id, hs),
         ]),
       ),
-      ...rows.map(({ hs, batches }) => batchList(hs.host_name, batches.items)),
-    );
-  });
-  return section(t("nav.providers"), h("p", { class: "muted" }, t("readonly")), ...cards);
+      ...rows.map(({ hs, batches }) => batchList(hs.host_name, batches)),
+    ),
+  );
+}
+
+function axisCell(cls: string, state: string, code: string, reason: string): HTMLElement {
+  const said = sentence(code);
+  return h(
+    "div",
+    { class: cls, "data-code": code },
+    badge(state),
+    said ? h("div", { class: "small said" }, said) : null,
+    h("div", { class: "small reason" }, reason),
+  );
 }
 
 function statusCell(hs: ProviderHostStatus): HTMLElement {

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { HealthState, Reachable, SyncState } from "./axes.js";
 import { StringEnum } from "./requests.js";
 
 /**
@@ -26,7 +27,16 @@ export const ProviderListItem = Type.Object({
   provider_id: Str(),
   display_name: Str(),
   pack_id: Str(),
-  hosts: Type.Array(Type.Object({ host_name: Str(), status: Str(), access_state: Str() })),
+  hosts: Type.Array(
+    Type.Object({
+      host_name: Str(),
+      status: Str(),
+      access_state: Str(),
+      sync: SyncState(),
+      health: HealthState(),
+      host_reachable: Reachable(),
+    }),
+  ),
 });
 
 export const RollbackPreview = Type.Object({

@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { HealthAxis, HealthState, HostReachabilityFields, Reachable, SyncAxis, SyncState } from "./axes.js";
 import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
 import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
 import { StringEnum } from "./requests.js";
@@ -85,6 +86,7 @@ export const Host = Type.Object({
   created_at: Str(),
   updated_at: Str(),
   last_probed_at: Nullable(Str()),
+  ...HostReachabilityFields,
 });
 
 export const Pack = Type.Object({
@@ -304,6 +306,7 @@ export const ReconcileResult = Type.Object({
   new_status: Nullable(Str()),
   reason: Str(),
   access_state: Nullable(Str()),
+  ...{ health: Nullable(HealthState()), sync: Nullable(SyncState()) },
   findings: Type.Array(Finding),
   /** Differences an ignore rule (RELAY_DRIFT_IGNORE) hid; not findings, never hidden silently. */
   ignored: Type.Array(
@@ -333,6 +336,7 @@ export const ProviderStatus = Type.Object({
       reason: Str(),
       status_changed_at: Str(),
       access_state: AccessState(),
+      ...{ sync: SyncAxis, health: HealthAxis, host_reachable: Reachable() },
       generation: Int(),
       last_reconcile: Nullable(
         Type.Object({
