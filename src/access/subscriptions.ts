@@ -4,7 +4,7 @@ import { AppError, invalidInput } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { logicalKey } from "../domain/naming.js";
 import type { SubscriptionTarget } from "../domain/plan.js";
-import type { HostSubscription } from "../host/sub2api/index.js";
+import type { HostAdapter, HostSubscription } from "../host/sub2api/index.js";
 import { assignAndRecord } from "../steps/subscriptions.js";
 import { findHost, latestCapabilities } from "../store/hosts.js";
 import { getInstall } from "../store/installs.js";
@@ -58,9 +58,10 @@ export async function previewAccess(
   let subs: HostSubscription[] = [];
   if (group) {
     try {
-      subs = await (await hostAdapterFor(ctx, host)).listSubscriptions({
-        groupId: group.hostResourceId as number,
-      });
+      const adapter = await hostAdapterFor(ctx, host);
+      subs = await adapter.listSubscriptions({ groupId: group.hostResourceId as number });
+      // The same refusal the assignment would give, found without writing.
+      await refuseUnknownUsers(adapter, host.name, input.users, subs);
     } catch (err) {
       throw fromHostError(err, host.baseUrl);
     }
@@ -136,6 +137,7 @@ export async function assignSubscriptions(
   const out: AssignmentOutcome[] = [];
   try {
     const existing = await adapter.listSubscriptions({ groupId });
+    await refuseUnknownUsers(adapter, host.name, input.users, existing);
     for (const u of input.users) {
       const days = u.days ?? def.plan?.validity_days ?? 30;
       const active = existing.find((s) => s.userId === u.userId && s.status === "active");
@@ -171,4 +173,29 @@ export async function assignSubscriptions(
     throw fromHostError(err, host.baseUrl);
   }
   return out;
+}
+
+/**
+ * Every user to be subscribed must exist on the host, checked before any write: sub2api answers a
+ * subscription for a user it does not have with an error that names no user (a 500 on some
+ * builds), so the refusal says which ids and what to do.
+ */
+async function refuseUnknownUsers(
+  adapter: Pick<HostAdapter, "getUser">,
+  hostName: string,
+  users: SubscriptionTarget[],
+  existing: HostSubscription[],
+): Promise<void> {
+  const unknown: number[] = [];
+  for (const u of users) {
+    if (existing.some((s) => s.userId === u.userId)) continue;
+    if ((await adapter.getUser(u.userId)) === undefined) unknown.push(u.userId);
+  }
+  if (unknown.length === 0) return;
+  const which =
+    unknown.length === 1 ? `no user with id ${unknown[0]}` : `no users with ids ${unknown.join(", ")}`;
+  throw new AppError("not_found", "USER_NOT_FOUND", `${which} on host ${hostName}; nothing was assigned`, {
+    details: { user_ids: unknown },
+    hint: "Create the user in sub2api first (its admin console, or the user registering), then run this again with its id.",
+  });
 }

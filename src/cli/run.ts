@@ -112,6 +112,16 @@ export function jsonText(data: unknown): string {
 export const debugFromEnv = (env: NodeJS.ProcessEnv): boolean =>
   /^(1|true|yes|on)$/i.test(env.RELAY_DEBUG?.trim() ?? "");
 
+/** Short details inline; long ones (a whole plan, a list of keys) only under `--json`. */
+export function detailsLine(details: unknown): string {
+  const text = JSON.stringify(details);
+  return text.length <= MAX_INLINE_DETAILS
+    ? `details: ${printable(text)}`
+    : "details: run the same command with --json to see them in full";
+}
+
+const MAX_INLINE_DETAILS = 200;
+
 /**
  * The CLI's one error path: what failed and what to do, on stderr (and as JSON under `--json`).
  * An error relay did not expect is one line and a hint as well; its stack only with `debug`.
@@ -132,7 +142,7 @@ export function reportError(err: unknown, json: boolean, debug = false) {
     process.stderr.write(
       `error: ${printable(err.message)}${err.hint ? `\nhint: ${printable(err.hint)}` : ""}\n`,
     );
-    if (err.details !== undefined && !json) process.stderr.write(`details: ${JSON.stringify(err.details)}\n`);
+    if (err.details !== undefined && !json) process.stderr.write(`${detailsLine(err.details)}\n`);
     process.exitCode = exitCodeOf(err.kind);
     return;
   }

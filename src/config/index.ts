@@ -18,10 +18,9 @@ import { ConfigError } from "./errors.js";
 export { ConfigError };
 
 import type { LogLevel } from "../util/logger.js";
+import { parseEnv } from "./env-schema.js";
 
 export type { LogLevel };
-
-const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
 export interface Config {
   dbPath: string;
@@ -94,12 +93,61 @@ export function storeLocation(env: NodeJS.ProcessEnv): Pick<Config, "dbPath" | "
   };
 }
 
-/** Parse and validate the environment once. Nothing else reads process.env. */
+/**
+ * Parse and validate the environment once (the schema in env-schema.ts, then what a schema cannot
+ * say). Nothing else reads process.env.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): Config {
+  const { values: v, problems } = parseEnv(env);
+  const first = problems[0];
+  if (first)
+    throw new ConfigError(
+      first.variable,
+      [first.message, ...problems.slice(1).map((p) => `${p.variable}: ${p.message}`)].join("; "),
+    );
   const { dbPath, databaseUrl } = storeLocation(env);
-  const listen = parseListen(nonEmpty(env, "RELAY_LISTEN") ?? DEFAULTS.listen);
+  const listen = parseListen(v.RELAY_LISTEN ?? DEFAULTS.listen);
+  const apiToken = checkApiToken(v.RELAY_API_TOKEN, options);
+  const reconcileCron = v.RELAY_RECONCILE_CRON ?? DEFAULTS.reconcileCron;
+  try {
+    new Cron(reconcileCron, { paused: true }).stop();
+  } catch (err) {
+    throw new ConfigError(
+      "RELAY_RECONCILE_CRON",
+      `is not a valid cron expression (${(err as Error).message})`,
+    );
+  }
+  const { key: masterKey, source: masterKeySource } = databaseUrl
+    ? sharedMasterKey(env)
+    : resolveMasterKey(env, dbPath);
 
-  const apiToken = nonEmpty(env, "RELAY_API_TOKEN");
+  return {
+    dbPath,
+    databaseUrl,
+    listen,
+    apiToken,
+    masterKey,
+    masterKeySource,
+    reconcileCron,
+    reconcileJitterMs: v.RELAY_RECONCILE_JITTER_MS ?? DEFAULTS.reconcileJitterMs,
+    allowInsecureHosts: v.RELAY_ALLOW_INSECURE_HOSTS ?? false,
+    allowLoopbackUpstreams: v.RELAY_ALLOW_LOOPBACK_UPSTREAMS ?? false,
+    hostCallTrace: v.RELAY_HOST_CALL_TRACE,
+    allowLinkLocalHosts: v.RELAY_ALLOW_LINK_LOCAL_HOSTS ?? false,
+    packsDir: parsePacksDir(v.RELAY_PACKS_DIR),
+    logLevel: v.RELAY_LOG_LEVEL ?? DEFAULTS.logLevel,
+    hostTimeoutMs: v.RELAY_HOST_TIMEOUT_MS ?? DEFAULTS.hostTimeoutMs,
+    hostConcurrency: v.RELAY_HOST_CONCURRENCY ?? DEFAULTS.hostConcurrency,
+    driftIgnore: parseDriftIgnore(v.RELAY_DRIFT_IGNORE, v.RELAY_DRIFT_IGNORE_FILE),
+    shutdownGraceMs: v.RELAY_SHUTDOWN_GRACE_MS ?? DEFAULTS.shutdownGraceMs,
+    leaseMs: v.RELAY_LEASE_MS ?? DEFAULTS.leaseMs,
+    pgPoolSize: v.RELAY_PG_POOL_SIZE ?? DEFAULTS.pgPoolSize,
+    pgStatementTimeoutMs: v.RELAY_PG_STATEMENT_TIMEOUT_MS ?? DEFAULTS.pgStatementTimeoutMs,
+    alerts: parseAlertConfig(env),
+  };
+}
+
+function checkApiToken(apiToken: string | undefined, options: LoadOptions): string | undefined {
   if (options.requireApiToken && apiToken === undefined) {
     throw new ConfigError(
       "RELAY_API_TOKEN",
@@ -115,75 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): C
       `is too predictable (fewer than ${MIN_API_TOKEN_DISTINCT} different characters); use a random value such as \`openssl rand -hex 32\``,
     );
   }
-
-  const reconcileCron = nonEmpty(env, "RELAY_RECONCILE_CRON") ?? DEFAULTS.reconcileCron;
-  try {
-    new Cron(reconcileCron, { paused: true }).stop();
-  } catch (err) {
-    throw new ConfigError(
-      "RELAY_RECONCILE_CRON",
-      `is not a valid cron expression (${(err as Error).message})`,
-    );
-  }
-
-  const logLevel = (nonEmpty(env, "RELAY_LOG_LEVEL") ?? DEFAULTS.logLevel) as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError("RELAY_LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
-  }
-
-  const hostTimeoutMs = parseIntVar(env, "RELAY_HOST_TIMEOUT_MS", DEFAULTS.hostTimeoutMs, 100, 600_000);
-  const hostConcurrency = parseIntVar(env, "RELAY_HOST_CONCURRENCY", DEFAULTS.hostConcurrency, 1, 256);
-  const reconcileJitterMs = parseIntVar(
-    env,
-    "RELAY_RECONCILE_JITTER_MS",
-    DEFAULTS.reconcileJitterMs,
-    0,
-    3_600_000,
-  );
-  const leaseMs = parseIntVar(env, "RELAY_LEASE_MS", DEFAULTS.leaseMs, 1_000, 3_600_000);
-  const shutdownGraceMs = parseIntVar(env, "RELAY_SHUTDOWN_GRACE_MS", DEFAULTS.shutdownGraceMs, 0, 3_600_000);
-  const pgPoolSize = parseIntVar(env, "RELAY_PG_POOL_SIZE", DEFAULTS.pgPoolSize, 1, 100);
-  const pgStatementTimeoutMs = parseIntVar(
-    env,
-    "RELAY_PG_STATEMENT_TIMEOUT_MS",
-    DEFAULTS.pgStatementTimeoutMs,
-    100,
-    3_600_000,
-  );
-  const allowInsecureHosts = parseBool(env, "RELAY_ALLOW_INSECURE_HOSTS", false);
-  const allowLinkLocalHosts = parseBool(env, "RELAY_ALLOW_LINK_LOCAL_HOSTS", false);
-  const allowLoopbackUpstreams = parseBool(env, "RELAY_ALLOW_LOOPBACK_UPSTREAMS", false);
-  const hostCallTrace = nonEmpty(env, "RELAY_HOST_CALL_TRACE");
-  const packsDir = parsePacksDir(nonEmpty(env, "RELAY_PACKS_DIR"));
-  const driftIgnore = parseDriftIgnore(env);
-  const { key: masterKey, source: masterKeySource } = databaseUrl
-    ? sharedMasterKey(env)
-    : resolveMasterKey(env, dbPath);
-
-  return {
-    dbPath,
-    databaseUrl,
-    listen,
-    apiToken,
-    masterKey,
-    masterKeySource,
-    reconcileCron,
-    reconcileJitterMs,
-    allowInsecureHosts,
-    allowLoopbackUpstreams,
-    hostCallTrace,
-    allowLinkLocalHosts,
-    packsDir,
-    logLevel,
-    hostTimeoutMs,
-    hostConcurrency,
-    driftIgnore,
-    shutdownGraceMs,
-    leaseMs,
-    alerts: parseAlertConfig(env),
-    pgPoolSize,
-    pgStatementTimeoutMs,
-  };
+  return apiToken;
 }
 
 /**
@@ -224,12 +204,10 @@ export function parseIgnoreRules(variable: string, text: string): IgnoreRule[] {
 }
 
 /** Rules from the variable, then from the file (one or more a line); any bad rule stops the start. */
-function parseDriftIgnore(env: NodeJS.ProcessEnv): IgnoreRule[] {
+function parseDriftIgnore(inline: string | undefined, file: string | undefined): IgnoreRule[] {
   const rules: IgnoreRule[] = [];
   const take = (variable: string, text: string) => rules.push(...parseIgnoreRules(variable, text));
-  const inline = nonEmpty(env, "RELAY_DRIFT_IGNORE");
   if (inline) take("RELAY_DRIFT_IGNORE", inline);
-  const file = nonEmpty(env, "RELAY_DRIFT_IGNORE_FILE");
   if (file) {
     let text: string;
     try {
@@ -254,30 +232,6 @@ function parseListen(value: string): { host: string; port: number } {
     throw new ConfigError("RELAY_LISTEN", `expected HOST:PORT such as 127.0.0.1:8080, got "${value}"`);
   }
   return { host: match[1].replace(/^\[|\]$/g, ""), port };
-}
-
-function parseBool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const value = nonEmpty(env, name)?.toLowerCase();
-  if (value === undefined) return fallback;
-  if (["1", "true", "yes", "on"].includes(value)) return true;
-  if (["0", "false", "no", "off"].includes(value)) return false;
-  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
-}
-
-function parseIntVar(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const value = nonEmpty(env, name);
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(name, `must be an integer between ${min} and ${max}, got "${value}"`);
-  }
-  return n;
 }
 
 /**

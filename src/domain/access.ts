@@ -54,5 +54,7 @@ export type ProofEvidence = AccessEvidence & {
   group_id?: number;
   subscription_type?: string;
   probe_user?: string;
+  /** This proof created the probe user on the host (its first on that host, or after a removal). */
+  probe_user_created?: boolean;
 };
 export type StoredEvidence = ProofEvidence & { gateway?: GatewayEvidence | null };

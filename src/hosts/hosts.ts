@@ -51,6 +51,11 @@ export interface HostView {
   capabilities: Record<string, unknown>;
   blockers: string[];
   probe_identity: ProbeIdentity;
+  /**
+   * The user access is proven with: relay's own (`auto`, created on the first proof; user_id null
+   * until then) or the operator's (`user`). Never its password.
+   */
+  probe_user: { email: string; user_id: number | null; created_by_relay: boolean } | null;
   admin_key_hint: string;
   /** For each provider of the installed packs: whether this build can test and serve it, and how. */
   providers: ProviderSupportView[];
@@ -299,6 +304,13 @@ async function toView(ctx: AppContext, row: HostRow): Promise<HostView> {
     blockers: snapshot?.blockers ?? [],
     providers: snapshot ? await supportViews(ctx, row.version, snapshot.capabilities) : [],
     probe_identity: row.probeIdentity,
+    probe_user: row.probeUserEmail
+      ? {
+          email: row.probeUserEmail,
+          user_id: row.probeUserId,
+          created_by_relay: row.probeIdentity === "auto",
+        }
+      : null,
     admin_key_hint: row.adminTokenHint,
     install_id: ctx.installId,
     created_at: row.createdAt,

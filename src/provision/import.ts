@@ -4,16 +4,16 @@ import type { AccessState } from "../domain/access.js";
 import { AppError, conflict, invalidInput } from "../domain/errors.js";
 import { logicalKey, ownershipTag } from "../domain/naming.js";
 import { type Action, editedAt } from "../domain/plan.js";
-import type { BatchStatus } from "../domain/status.js";
 import { isHostError } from "../host/sub2api/index.js";
 import { runAccessProbe } from "../steps/access-proof.js";
 import { assignManyAndRecord, type GrantOutcome } from "../steps/subscriptions.js";
-import { itemStatuses, setBatchStatus } from "../store/batches.js";
+import { itemStatuses } from "../store/batches.js";
 import { appendEvent } from "../store/events.js";
 import { findHost } from "../store/hosts.js";
 import { ensureInstall, refreshProviderState } from "../store/installs.js";
 import { withProviderLock } from "../store/locks.js";
 import { provisionAccounts } from "./accounts-step.js";
+import { advanceBatch } from "./batch-status.js";
 import { precheckKeys, refuseDisallowedBaseUrl } from "./precheck.js";
 import { buildPlan } from "./preview.js";
 import { channelStep, groupStep, planStep } from "./resource-steps.js";
@@ -75,7 +75,7 @@ export async function importKeys(
       if (plan.blocked) {
         throw conflict("IMPORT_BLOCKED", `the import cannot run: ${plan.blocked_reasons.join("; ")}`, {
           details: { plan },
-          hint: "Run `relay provider preview` to see each conflict.",
+          hint: `Run \`relay provider preview ${plan.provider_id} --host ${host.name} --keys-file FILE --mode ${req.mode}\` to see each conflict.`,
         });
       }
       await refuseDisallowedBaseUrl(internals, plan);
@@ -216,41 +216,44 @@ async function finishImport(s: SagaContext): Promise<ImportResult> {
     else if (x === "failed") counts.failed += 1;
     else if (x === "skipped") counts.skipped += 1;
   }
-  const refused = s.subscriptions.filter((x) => x.status === "failed").length;
-  const status: BatchStatus =
-    counts.failed + counts.skipped + refused > 0 ? "partially_succeeded" : "succeeded";
-  const base = `${counts.working} working account(s)${counts.failed > 0 ? `, ${counts.failed} failed` : ""}${
-    counts.skipped > 0 ? `, ${counts.skipped} skipped` : ""
-  }${refused > 0 ? `, ${refused} subscription(s) not assigned` : ""}`;
-  await setBatchStatus(ctx, batchId, status, `${base}; access not verified yet`, {
+  const finished = {
+    kind: "import_finished" as const,
+    ...counts,
+    refusedSubscriptions: s.subscriptions.filter((x) => x.status === "failed").length,
+  };
+  const unproven = await advanceBatch(ctx, batchId, finished, {
     summary: { ...s.plan.summary, ...counts },
   });
   await refreshProviderState(ctx, internals.host.id, internals.def.provider_id);
   await appendEvent(ctx, {
     kind: "import_finished",
-    message: `${base}; access not verified yet`,
+    message: unproven.reason,
     batchId,
     hostId: internals.host.id,
     providerId: internals.def.provider_id,
   });
   let access: AccessState | undefined;
+  let final = unproven;
   if (s.req.accessMode) {
     // The closure: a real end-user call through the host; the provider becomes active only if it works.
     s.progress({ phase: "done", message: "proving access through the gateway" });
     try {
-      access = (
-        await runAccessProbe(ctx, {
-          hostRef: internals.host.id,
-          providerId: internals.def.provider_id,
-          batchId,
-        })
-      ).access_state;
-      await setBatchStatus(ctx, batchId, status, `${base}; access ${access}`);
+      const proof = await runAccessProbe(ctx, {
+        hostRef: internals.host.id,
+        providerId: internals.def.provider_id,
+        batchId,
+      });
+      access = proof.access_state;
+      if (proof.evidence.probe_user_created === true)
+        s.warnings.push(
+          `relay created its probe user ${String(proof.evidence.probe_user)} on host ${internals.host.name} to prove access (see \`relay host show ${internals.host.name}\`)`,
+        );
+      final = await advanceBatch(ctx, batchId, { ...finished, access });
     } catch (err) {
       s.warnings.push(`access probe failed: ${describe(err)}`);
     }
   }
-  s.progress({ phase: "done", message: `${base}; access ${access ?? "not verified yet"}` });
+  s.progress({ phase: "done", message: final.reason });
   return await importResult(s, access);
 }
 
@@ -265,7 +268,7 @@ async function failImport(s: SagaContext, err: unknown): Promise<void> {
     hostId: internals.host.id,
     providerId: internals.def.provider_id,
   });
-  await setBatchStatus(ctx, batchId, "failed", why);
+  await advanceBatch(ctx, batchId, { kind: "import_failed", why });
   s.progress({ phase: "rollback", message: `rolling back: ${why}` });
   try {
     await rollbackUnlocked(ctx, batchId, `import failed (${why}); rolled back`);

@@ -5,7 +5,6 @@ import {
   batchesWithPendingCreates,
   getBatch,
   getBatchRow,
-  setBatchStatus,
   setItem,
   unfinishedBatches,
 } from "../store/batches.js";
@@ -15,6 +14,7 @@ import { refreshProviderState } from "../store/installs.js";
 import { providerLockIsLive, withProviderLock } from "../store/locks.js";
 import { passedAccountTests } from "../store/probes.js";
 import { batchResources, settlePendingCreate, updateResource } from "../store/resources.js";
+import { advanceBatch } from "./batch-status.js";
 import { deleter, locateByName } from "./deletion.js";
 import { rollbackUnlocked } from "./rollback.js";
 
@@ -206,8 +206,7 @@ async function finishPartial(
       );
     }
   }
-  const reason = `interrupted; recovery kept ${kept} tested account(s) and removed the rest; re-import the missing keys`;
-  await setBatchStatus(ctx, batchId, "partially_succeeded", reason);
+  const { reason } = await advanceBatch(ctx, batchId, { kind: "recovery_kept", kept });
   await refreshProviderState(ctx, hostId, providerId);
   return {
     batch_id: batchId,

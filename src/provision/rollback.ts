@@ -1,17 +1,12 @@
 import type { AppContext } from "../app/context.js";
 import { AppError, conflict } from "../domain/errors.js";
-import {
-  type BatchView,
-  getBatch,
-  getBatchRow,
-  markItemsRolledBack,
-  setBatchStatus,
-} from "../store/batches.js";
+import { type BatchView, getBatch, getBatchRow, markItemsRolledBack } from "../store/batches.js";
 import { appendEvent } from "../store/events.js";
 import { findHost } from "../store/hosts.js";
 import { bumpGeneration, refreshProviderState } from "../store/installs.js";
 import { withProviderLock } from "../store/locks.js";
 import { batchResources, liveResources } from "../store/resources.js";
+import { advanceBatch } from "./batch-status.js";
 import { deleteRows, deleter, UNDONE } from "./deletion.js";
 
 /** Reverse dependency order (design §7). */
@@ -95,7 +90,7 @@ async function rollbackSteps(
   const batch = await getBatchRow(ctx, batchId);
   const host = await findHost(ctx, batch.hostId);
   const where = { batchId, hostId: host.id, providerId: batch.providerId };
-  await setBatchStatus(ctx, batchId, "rollback_running", reason);
+  await advanceBatch(ctx, batchId, { kind: "rollback_started", reason });
   await appendEvent(ctx, { kind: "rollback_started", message: reason, ...where });
   const del = await deleter(ctx, host, batchId);
   const rows = (await batchResources(ctx, batchId)).filter(
@@ -115,8 +110,7 @@ async function rollbackSteps(
     if (failures.length > 0) break;
   }
   if (failures.length > 0) {
-    const why = `rollback incomplete: ${failures.join("; ")}`;
-    await setBatchStatus(ctx, batchId, "failed", why);
+    const why = (await advanceBatch(ctx, batchId, { kind: "rollback_incomplete", failures })).reason;
     await refreshProviderState(ctx, host.id, batch.providerId);
     await appendEvent(ctx, { kind: "rollback_failed", message: why, ...where });
     throw new AppError("host_rejected", "ROLLBACK_INCOMPLETE", why, {
@@ -125,7 +119,7 @@ async function rollbackSteps(
   }
   await markItemsRolledBack(ctx, batchId);
   if (rows.some((r) => r.resourceType === "group")) await bumpGeneration(ctx, host.id, batch.providerId);
-  await setBatchStatus(ctx, batchId, "rolled_back", reason);
+  await advanceBatch(ctx, batchId, { kind: "rollback_done", reason });
   await refreshProviderState(ctx, host.id, batch.providerId);
   await appendEvent(ctx, {
     kind: "rolled_back",

@@ -121,6 +121,7 @@ export async function openBatch(
         : null,
       errorMessage: skipped ? (p?.reason ?? null) : null,
       accountName: p?.account_name,
+      line: p?.line,
     };
   });
   await insertBatch(

@@ -134,9 +134,9 @@ export interface ImportResult {
     account_ids: number[];
   };
   keys: {
-    key: string;
-    /** Line in the key file (1-based). */
+    /** The key's line in the key file (the key itself is never shown; `key` is its mask). */
     line: number | null;
+    key: string;
     status: string;
     account_id: number | null;
     error_code: string | null;

@@ -125,6 +125,7 @@ export async function runAccessProbe(
       return await finish(batchId);
     }
     evidence.probe_user = identity.email;
+    if (identity.created) evidence.probe_user_created = true;
     await grantProbeAccess(p, identity);
     await callThroughGateway(p, identity, shared);
     return await finish(batchId, p.gateway);

@@ -3,6 +3,7 @@ import type { AppContext } from "../app/context.js";
 import { OWNER_TAG } from "../domain/naming.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
+import { appendEvent } from "../store/events.js";
 import { claimProbeIdentity, saveProbeIdentity } from "../store/hosts.js";
 import type { HostRow } from "../store/schema.js";
 import { SECRET_PURPOSE } from "../util/secrets.js";
@@ -13,6 +14,8 @@ export interface ProbeIdentity {
   userId: number;
   /** The user's balance as the admin lookup saw it (standard groups need it above 0). */
   balance: number;
+  /** This call created the user on the host (announced once: an event, and the caller's output). */
+  created?: boolean;
 }
 
 /**
@@ -67,7 +70,12 @@ export async function ensureProbeIdentity(
       notes: `${OWNER_TAG} install=${ctx.installId} probe user; not a real person`,
     });
     await saveIdentity(ctx, host.id, email, password, user.id);
-    return { email, password, userId: user.id, balance: user.balance };
+    await appendEvent(ctx, {
+      kind: "probe_user_created",
+      message: `created relay's probe user ${email} (#${user.id}) to prove access`,
+      hostId: host.id,
+    });
+    return { email, password, userId: user.id, balance: user.balance, created: true };
   } catch (err) {
     if (!isHostError(err) || err.status !== 409) throw err;
     // The address is relay's own for this host: a user there is relay's probe user whose password

@@ -18,6 +18,8 @@ export interface ItemSeed {
   errorCode: string | null;
   errorMessage: string | null;
   accountName: string | undefined;
+  /** The key's line in the key file, kept so that a failure can be found again there. */
+  line?: number | undefined;
 }
 
 export type NewBatch = Pick<
@@ -56,7 +58,10 @@ export async function insertBatch(s: StoreContext, batch: NewBatch, items: ItemS
             status: i.status,
             errorCode: i.errorCode,
             errorMessage: i.errorMessage,
-            result: i.accountName === undefined ? {} : { account_name: i.accountName },
+            result: {
+              ...(i.accountName === undefined ? {} : { account_name: i.accountName }),
+              ...(i.line ? { line: i.line } : {}),
+            },
             updatedAt: now,
           })),
         )
@@ -200,6 +205,8 @@ export async function setItem(
 export interface BatchView {
   batch_id: string;
   host_id: string;
+  /** The host's name as registered (its id when the host has since been removed). */
+  host_name: string;
   provider_id: string;
   pack_version: string;
   mode: string;
@@ -248,9 +255,11 @@ export async function getBatch(s: StoreContext, batchId: string): Promise<BatchV
     .orderBy("id")
     .execute();
   const resources = await batchResources(s, batchId);
+  const host = await s.db.q.selectFrom("hosts").select("name").where("id", "=", b.hostId).executeTakeFirst();
   return {
     batch_id: b.id,
     host_id: b.hostId,
+    host_name: host?.name ?? b.hostId,
     provider_id: b.providerId,
     pack_version: b.packVersion,
     mode: b.mode,
@@ -293,6 +302,7 @@ export async function getBatch(s: StoreContext, batchId: string): Promise<BatchV
 export interface BatchSummaryView {
   batch_id: string;
   host_id: string;
+  host_name: string;
   provider_id: string;
   mode: string;
   status: BatchStatus;
@@ -310,9 +320,12 @@ export async function listBatches(
   if (filter.providerId) query = query.where("providerId", "=", filter.providerId);
   if (filter.hostId) query = query.where("hostId", "=", filter.hostId);
   const rows = await query.orderBy("createdAt", "desc").orderBy("id", "desc").execute();
+  const hosts = await s.db.q.selectFrom("hosts").select(["id", "name"]).execute();
+  const names = new Map(hosts.map((h) => [h.id, h.name]));
   return rows.map((b) => ({
     batch_id: b.id,
     host_id: b.hostId,
+    host_name: names.get(b.hostId) ?? b.hostId,
     provider_id: b.providerId,
     mode: b.mode,
     status: b.status,

@@ -473,6 +473,24 @@ describe("account test stream", () => {
       error: "API returned 401: invalid key",
     });
   });
+
+  it("reads an event whose data spans several lines, CRLF endings, comments and a last event without its blank line", async () => {
+    server.use(
+      http.post(
+        `${BASE}/api/v1/admin/accounts/3/test`,
+        () =>
+          new HttpResponse(
+            ': keep-alive\r\nevent: message\r\ndata: {"type":"content",\r\ndata: "text":"multi"}\r\n\r\ndata: {"type":"test_complete",\ndata:"success":true,\ndata: "model":"m2"}',
+            { headers: { "content-type": "text/event-stream" } },
+          ),
+      ),
+    );
+    await expect(adapter().testAccount(3, "deepseek-flash")).resolves.toMatchObject({
+      success: true,
+      model: "m2",
+      text: "multi",
+    });
+  });
 });
 
 describe("capability probe", () => {

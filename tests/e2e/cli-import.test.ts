@@ -72,13 +72,23 @@ describe("relay provider preview|import and relay batch", () => {
     expect(result.keys.find((k: { status: string }) => k.status === "failed").key).toBe(
       `sk-…${bad.slice(-4)}`,
     );
+    expect(result.keys.find((k: { status: string }) => k.status === "failed").line).toBe(3);
 
     const list = await runRelay(["batch", "list", "--provider", "deepseek"], { env: w.t.env });
     outputs.push(list.stdout);
-    expect(list.stdout).toContain(result.batch_id);
+    expect(list.stdout).toMatch(new RegExp(`^${result.batch_id}\\s+deepseek\\s+sim\\s+partial\\s`, "m"));
     const show = await runRelay(["batch", "show", result.batch_id], { env: w.t.env });
     outputs.push(show.stdout);
-    expect(show.stdout).toMatch(/KEY_REFUSED_BY_UPSTREAM: .*HTTP 401/);
+    // The host by name; the failed key by its line in the key file; the reason fitted to 100 columns.
+    expect(show.stdout).toMatch(/^host:\s+sim \(/m);
+    expect(show.stdout).toMatch(
+      new RegExp(`^3\\s+sk-…${bad.slice(-4)}\\s+failed\\s+KEY_REFUSED_BY_UPSTREAM: `, "m"),
+    );
+    for (const line of show.stdout.split("\n")) expect(line.length).toBeLessThanOrEqual(100);
+    // The whole reason is under --json.
+    const shown = await runRelay(["--json", "batch", "show", result.batch_id], { env: w.t.env });
+    expect(JSON.parse(shown.stdout)).toMatchObject({ host_name: "sim" });
+    expect(shown.stdout).toMatch(/KEY_REFUSED_BY_UPSTREAM.*HTTP 401/);
 
     const rb = await runRelay(["--json", "batch", "rollback", result.batch_id, "--yes"], { env: w.t.env });
     outputs.push(rb.stdout, rb.stderr);

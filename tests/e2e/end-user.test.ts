@@ -117,10 +117,27 @@ describe("an ordinary user calls DeepSeek through sub2api after `relay provider 
     );
     expect(preview.code).toBe(0);
     expect(preview.stdout).toMatch(new RegExp(`${user.id}\\s+7\\s+create`));
-    const assign = await runRelay(
-      ["--json", "access", "assign", "deepseek", "--host", "sim", "--subscribe", `${user.id}:7`],
+    // The same confirmation rules as an import: a dry run, and no write without --yes off a terminal.
+    const subsOnHost = () => [...w.sim.sim.state.subscriptions.values()].filter((x) => x.userId === user.id);
+    const args = ["access", "assign", "deepseek", "--host", "sim", "--subscribe", `${user.id}:7`];
+    const dry = await runRelay([...args, "--dry-run"], { env: w.t.env });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`${user.id}\\s+7\\s+create`));
+    const unconfirmed = await runRelay(args, { env: w.t.env });
+    expect(unconfirmed.code).toBe(1);
+    expect(unconfirmed.stderr).toMatch(/add --yes/);
+    expect(subsOnHost()).toHaveLength(0);
+    // A user the host does not have: named, with what to do, and nothing written.
+    const missing = await runRelay(
+      ["--json", "access", "assign", "deepseek", "--host", "sim", "--subscribe", "987654", "--yes"],
       { env: w.t.env },
     );
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout).error).toMatchObject({ code: "USER_NOT_FOUND" });
+    expect(missing.stderr).toMatch(
+      /no user with id 987654 on host sim; nothing was assigned\nhint: Create the user in sub2api first/,
+    );
+    const assign = await runRelay(["--json", ...args, "--yes"], { env: w.t.env });
     expect(JSON.parse(assign.stdout).items[0]).toMatchObject({ user_id: user.id, action: "created" });
     const ok = await runRelay(["access", "status", "deepseek", "--host", "sim", "--probe"], { env: w.t.env });
     expect(ok.code).toBe(0);

@@ -201,12 +201,16 @@ describe("subscriptions", () => {
         users: [{ userId: alice.id, days: 30 }],
       });
       expect(again[0]).toMatchObject({ action: "reused" });
-      const missing = await assignSubscriptions(w.t.ctx, {
-        hostRef: "sim",
-        providerId: "deepseek",
-        users: [{ userId: 9999 }],
-      });
-      expect(missing[0]?.action).toBe("failed");
+      // A user the host does not have is refused by name before any write (issue #25 item 6).
+      const before = w.sim.sim.state.subscriptions.size;
+      await expect(
+        assignSubscriptions(w.t.ctx, {
+          hostRef: "sim",
+          providerId: "deepseek",
+          users: [{ userId: alice.id }, { userId: 9999 }],
+        }),
+      ).rejects.toMatchObject({ code: "USER_NOT_FOUND", details: { user_ids: [9999] } });
+      expect(w.sim.sim.state.subscriptions.size).toBe(before);
       const preview = await previewAccess(w.t.ctx, {
         hostRef: "sim",
         providerId: "deepseek",

@@ -132,9 +132,28 @@ describe("the OpenAPI document", () => {
     await call("POST", `/api/import-batches/${result.batch_id}/rollback`);
     await call("GET", "/api/import-batches/nope");
     expect(seen.length).toBeGreaterThan(20);
-    const html = await (await app.request("/docs")).text();
-    expect(html).toMatch(
-      /<code>POST<\/code><\/td><td><code>\/api\/providers\/\{provider_id\}\/import<\/code>/,
-    );
+    // /docs is Swagger UI over this same document: its page, its assets, and a strict policy.
+    const page = await app.request("/docs");
+    const html = await page.text();
+    const csp = page.headers.get("content-security-policy") ?? "";
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    expect(csp).toMatch(/style-src 'self'(;|$)/);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https?:|\*/);
+    // No inline script or style, nothing from another origin.
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    const assets = [...html.matchAll(/(?:src|href)="(\/docs\/[^"]+)"/g)].map((m) => m[1] as string);
+    expect(assets.sort()).toEqual(["/docs/init.js", "/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"]);
+    for (const path of assets) {
+      const res = await app.request(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-security-policy"), path).toBe(csp);
+      expect((await res.text()).length, path).toBeGreaterThan(path.endsWith("init.js") ? 50 : 10_000);
+    }
+    const init = await (await app.request("/docs/init.js")).text();
+    expect(init).toMatch(/url: "\/openapi.json"/);
+    expect(await (await app.request("/docs/swagger-ui-bundle.js")).text()).toMatch(/SwaggerUIBundle/);
   });
 });

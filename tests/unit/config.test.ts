@@ -96,17 +96,51 @@ describe("loadConfig", () => {
 });
 
 describe(".env.example", () => {
-  it("documents exactly the variables the configuration reads", async () => {
+  it("documents exactly the variables of the one schema, and reads none outside it", async () => {
     const { readFileSync } = await import("node:fs");
     const { join } = await import("node:path");
     const { projectRoot } = await import("../../src/util/paths.js");
-    const source = ["index.ts", "alerts.ts"]
-      .map((f) => readFileSync(join(projectRoot(), "src", "config", f), "utf8"))
-      .join("\n");
-    const read = new Set([...source.matchAll(/"(RELAY_[A-Z_]+)"/g)].map((m) => m[1]));
+    const { RelayEnv } = await import("../../src/config/env-schema.js");
+    const schema = Object.keys(RelayEnv.properties).sort();
     const example = readFileSync(join(projectRoot(), ".env.example"), "utf8");
     const documented = new Set([...example.matchAll(/^(RELAY_[A-Z_]+)=/gm)].map((m) => m[1]));
-    expect([...read].sort()).toEqual([...documented].sort());
+    expect(schema).toEqual([...documented].sort());
+    const source = readFileSync(join(projectRoot(), "src", "config", "index.ts"), "utf8");
+    const read = new Set([...source.matchAll(/"(RELAY_[A-Z_]+)"/g)].map((m) => m[1] as string));
+    for (const name of read) expect(schema, name).toContain(name);
+  });
+
+  it("coerces through the schema: numbers, flags in their spellings, blanks as unset", () => {
+    const c = loadConfig({
+      RELAY_MASTER_KEY: KEY,
+      RELAY_HOST_TIMEOUT_MS: " 2500 ",
+      RELAY_ALLOW_INSECURE_HOSTS: "Yes",
+      RELAY_ALLOW_LINK_LOCAL_HOSTS: "off",
+      RELAY_ALLOW_LOOPBACK_UPSTREAMS: "1",
+      RELAY_LOG_LEVEL: "warn",
+      RELAY_HOST_CONCURRENCY: "",
+    });
+    expect(c.hostTimeoutMs).toBe(2500);
+    expect(c.allowInsecureHosts).toBe(true);
+    expect(c.allowLinkLocalHosts).toBe(false);
+    expect(c.allowLoopbackUpstreams).toBe(true);
+    expect(c.logLevel).toBe("warn");
+    expect(c.hostConcurrency).toBe(16);
+  });
+
+  it("names every bad variable at once, the value shown except a secret's", () => {
+    const env = {
+      RELAY_MASTER_KEY: KEY,
+      RELAY_HOST_TIMEOUT_MS: "1.5",
+      RELAY_LEASE_MS: "10",
+      RELAY_ALLOW_INSECURE_HOSTS: "maybe",
+    };
+    expect(() => loadConfig(env)).toThrow(
+      'RELAY_ALLOW_INSECURE_HOSTS: must be true or false, got "maybe"; RELAY_HOST_TIMEOUT_MS: must be an integer between 100 and 600000, got "1.5"; RELAY_LEASE_MS: must be an integer between 1000 and 3600000, got "10"',
+    );
+    expect(() => loadConfig({ RELAY_MASTER_KEY: KEY, RELAY_LOG_LEVEL: "loud" })).toThrow(
+      'RELAY_LOG_LEVEL: must be one of trace, debug, info, warn, error, fatal, silent, got "loud"',
+    );
   });
 });
 

@@ -9,7 +9,7 @@ import { ping, storeKind } from "../../store/db.js";
 import { packageVersion } from "../../util/paths.js";
 import { secretMatcher } from "../../util/secrets.js";
 import { boardRoutes } from "./board.js";
-import { renderDocsPage } from "./docs-page.js";
+import { docsRoutes } from "./docs-page.js";
 import { errorResponse } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { loggedPath } from "./redact.js";
@@ -123,7 +123,7 @@ export function createApp(ctx: AppContext, serve: ServeHooks = {}) {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   const doc = buildOpenApi(packageVersion());
   app.get("/openapi.json", (c) => c.json(doc));
-  app.get("/docs", (c) => c.html(renderDocsPage(doc)));
+  app.route("/", docsRoutes(`${doc.info.title} ${doc.info.version}`));
   app.get("/readyz", async (c) => {
     if (serve.isDraining?.()) return c.json({ status: "not_ready", reason: "shutting down" }, 503);
     try {

@@ -1,31 +1,84 @@
-import type { OpenApiDocument } from "./openapi.js";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Hono } from "hono";
 
-export function renderDocsPage(doc: OpenApiDocument): string {
+/**
+ * The API reference at /docs: Swagger UI (swagger-ui-dist, read from node_modules, so nothing is
+ * fetched from another origin) rendering /openapi.json, schemas included. The page has no inline
+ * script or style: its one start-up call is the same-origin /docs/init.js below. Swagger UI
+ * renders markdown through innerHTML, so the board's Trusted Types rule is not applied here.
+ */
+export const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** The start-up script, served as a file so that the policy can forbid inline script. */
+const INIT_JS = `window.ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  // No "validator badge": it would send the document to another origin.
+  validatorUrl: null,
+});
+`;
+
+const ASSETS: Record<string, { file: string; type: string }> = {
+  "/docs/swagger-ui.css": { file: "swagger-ui.css", type: "text/css; charset=utf-8" },
+  "/docs/swagger-ui-bundle.js": { file: "swagger-ui-bundle.js", type: "text/javascript; charset=utf-8" },
+};
+
+export function renderDocsPage(title: string): string {
   const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  const rows = Object.entries(
-    doc.paths as Record<
-      string,
-      Record<
-        string,
-        { summary: string; operationId: string; responses: Record<string, { description: string }> }
-      >
-    >,
-  )
-    .flatMap(([path, ops]) =>
-      Object.entries(ops).map(
-        ([method, o]) =>
-          `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${esc(path)}</code></td><td>${esc(o.summary)}</td><td>${Object.keys(o.responses).join(", ")}</td></tr>`,
-      ),
-    )
-    .join("\n");
-  const models = Object.entries(doc.components.schemas)
-    .map(([name, s]) => `<h3 id="${name}">${name}</h3><pre>${esc(JSON.stringify(s, null, 2))}</pre>`)
-    .join("\n");
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(doc.info.title)}</title>
-<style>body{font:14px/1.5 system-ui,sans-serif;margin:2rem;max-width:70rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}pre{background:#f6f6f6;padding:.6rem;overflow:auto}</style>
-</head><body><h1>${esc(doc.info.title)} ${esc(doc.info.version)}</h1><p>${esc(doc.info.description)}</p>
-<p>Machine-readable: <a href="/openapi.json">/openapi.json</a></p>
-<table><tr><th>method</th><th>path</th><th>what</th><th>responses</th></tr>
-${rows}
-</table><h2>Schemas</h2>${models}</body></html>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css">
+</head><body>
+<noscript>The reference needs JavaScript; the document itself is at <a href="/openapi.json">/openapi.json</a>.</noscript>
+<div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
+</body></html>
+`;
+}
+
+/** Where swagger-ui-dist is installed (beside relay's other production dependencies). */
+export function swaggerUiDir(): string {
+  return dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+}
+
+export function docsRoutes(title: string, dir: () => string = swaggerUiDir) {
+  const app = new Hono();
+  const cache = new Map<string, string>();
+  // Read on first request, not at start-up (the bundle is about 1.5 MB).
+  const load = (file: string) => {
+    let body = cache.get(file);
+    if (body === undefined) {
+      body = readFileSync(join(dir(), file), "utf8");
+      cache.set(file, body);
+    }
+    return body;
+  };
+  app.get("/docs", (c) => {
+    c.header("Content-Security-Policy", DOCS_CSP);
+    return c.html(renderDocsPage(title));
+  });
+  app.get("/docs/init.js", (c) => {
+    c.header("Content-Security-Policy", DOCS_CSP);
+    return c.body(INIT_JS, 200, { "content-type": "text/javascript; charset=utf-8" });
+  });
+  for (const [path, asset] of Object.entries(ASSETS))
+    app.get(path, (c) => {
+      c.header("Content-Security-Policy", DOCS_CSP);
+      return c.body(load(asset.file), 200, { "content-type": asset.type });
+    });
+  return app;
 }

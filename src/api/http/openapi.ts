@@ -107,8 +107,21 @@ function systemPaths() {
       },
     },
     "/openapi.json": open("This document", "openapi", { "200": jsonOf("OpenAPI 3.1", { type: "object" }) }),
-    "/docs": open("Human-readable API reference", "docs", {
+    "/docs": open("The API reference (Swagger UI, served locally, rendering /openapi.json)", "docs", {
       "200": { description: "HTML", content: { "text/html": { schema: str } } },
+    }),
+    "/docs/init.js": open(
+      "The reference page's start-up script (same origin only, under its CSP)",
+      "docsInit",
+      {
+        "200": { description: "JavaScript", content: { "text/javascript": { schema: str } } },
+      },
+    ),
+    "/docs/swagger-ui-bundle.js": open("Swagger UI (from swagger-ui-dist)", "docsScript", {
+      "200": { description: "JavaScript", content: { "text/javascript": { schema: str } } },
+    }),
+    "/docs/swagger-ui.css": open("Swagger UI's style sheet (from swagger-ui-dist)", "docsStyle", {
+      "200": { description: "CSS", content: { "text/css": { schema: str } } },
     }),
     "/": open(
       "The read-only web status board (static page; its data comes from /api/* with the token). See docs/board.md",

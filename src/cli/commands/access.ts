@@ -4,6 +4,8 @@ import { PROVEN_STATES } from "../../domain/access.js";
 import { ExitCode, invalidInput } from "../../domain/errors.js";
 import type { SubscriptionTarget } from "../../domain/plan.js";
 import type { AccessStatusView } from "../../steps/access-proof.js";
+import { printable } from "../../util/sanitize.js";
+import { confirmOrRefuse } from "../confirm.js";
 import { keyValues, parseUserTarget, table } from "../format.js";
 import { runCommand, runReadOnly } from "../run.js";
 
@@ -32,6 +34,18 @@ interface TargetFlags {
   subscribe?: SubscriptionTarget[];
   /** Former name of --subscribe. */
   user?: SubscriptionTarget[];
+}
+
+type AssignFlags = { host: string; dryRun?: boolean; yes?: boolean } & TargetFlags;
+
+function renderAssignPreview(p: AccessPreview): string {
+  return [
+    `group: ${p.group ? `${p.group.name} (#${p.group.id}, ${p.group.subscription_type})` : "none — import the provider first"}`,
+    table(
+      ["USER", "DAYS", "ACTION", "REASON"],
+      p.assign.map((a) => [a.user_id, a.validity_days, a.action, a.reason]),
+    ),
+  ].join("\n");
 }
 
 const targets = (o: TargetFlags) => [...(o.subscribe ?? []), ...(o.user ?? [])];
@@ -93,22 +107,37 @@ export function configureAccessCommand(program: Command) {
     .addOption(
       new Option("--user <user[:days]>", "former name of --subscribe").argParser(parseUserTarget).hideHelp(),
     )
+    .option("--dry-run", "show who would be assigned (as `relay access preview`); change nothing")
+    .option("--yes", "do not ask for confirmation (required when not on a terminal)")
     .description(
       "assign subscriptions to the provider's group (idempotent; conflicts are reported, never overwritten)",
     )
     .addHelpText(
       "after",
-      "\nExample:\n  relay access assign deepseek --host prod --subscribe 42:30 --subscribe 43",
+      "\nExit codes: 0 assigned (or already held), 3 some refused, 1 refused, cancelled or every assignment failed.\n\nExamples:\n  relay access assign deepseek --host prod --subscribe 42:30 --subscribe 43 --dry-run\n  relay access assign deepseek --host prod --subscribe 42:30 --yes",
     )
-    .action(async (providerId: string, opts: { host: string } & TargetFlags, cmd: Command) => {
-      await runCommand<{ items: AssignmentOutcome[] }>(cmd, async (ctx) => {
-        const users = targets(opts);
-        if (users.length === 0) throw invalidInput("USAGE", "give at least one --subscribe USER[:DAYS]");
-        const items = await (await loadSubscriptions()).assignSubscriptions(ctx, {
-          hostRef: opts.host,
-          providerId,
-          users,
+    .action(async (providerId: string, opts: AssignFlags, cmd: Command) => {
+      const users = targets(opts);
+      const input = { hostRef: opts.host, providerId, users };
+      if (opts.dryRun) {
+        await runReadOnly<AccessPreview>(cmd, async (ctx) => {
+          if (users.length === 0) throw invalidInput("USAGE", "give at least one --subscribe USER[:DAYS]");
+          const p = await (await loadSubscriptions()).previewAccess(ctx, input);
+          return { data: p, human: () => renderAssignPreview(p) };
         });
+        return;
+      }
+      await runCommand<{ items: AssignmentOutcome[] }>(cmd, async (ctx) => {
+        if (users.length === 0) throw invalidInput("USAGE", "give at least one --subscribe USER[:DAYS]");
+        const subscriptions = await loadSubscriptions();
+        if (opts.yes !== true) {
+          // The same rule as an import: ask on a terminal, refuse elsewhere; what is shown is read now.
+          const p = await subscriptions.previewAccess(ctx, input);
+          await confirmOrRefuse(false, "Assign these subscriptions? [y/N] ", () =>
+            printable(renderAssignPreview(p), { lines: true }),
+          );
+        }
+        const items = await subscriptions.assignSubscriptions(ctx, input);
         const bad = items.some((i) => i.action === "conflict" || i.action === "failed");
         return {
           data: { items },

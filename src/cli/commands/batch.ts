@@ -19,7 +19,7 @@ function renderBatch(b: BatchView): string {
     keyValues([
       ["batch", b.batch_id],
       ["provider", `${b.provider_id} (pack ${b.pack_version})`],
-      ["host", b.host_id],
+      ["host", b.host_name === b.host_id ? b.host_id : `${b.host_name} (${b.host_id})`],
       ["mode", `${b.mode}${b.access_mode ? `, access ${b.access_mode}` : ""}`],
       ["status", `${b.status.toUpperCase()} — ${b.status_reason}`],
       ["created", b.created_at],
@@ -27,8 +27,13 @@ function renderBatch(b: BatchView): string {
     ]),
     "",
     table(
-      ["#", "KEY", "STATUS", "ERROR"],
-      b.keys.map((k) => [k.position + 1, k.key, k.status, k.error ? `${k.error_code}: ${k.error}` : null]),
+      ["LINE", "KEY", "STATUS", "ERROR"],
+      b.keys.map((k) => [
+        typeof k.result.line === "number" ? k.result.line : null,
+        k.key,
+        k.status,
+        k.error ? `${k.error_code}: ${k.error}` : null,
+      ]),
     ),
     "",
     table(
@@ -74,10 +79,11 @@ export function configureBatchCommand(program: Command) {
             items.length === 0
               ? "no import batches"
               : table(
-                  ["BATCH", "PROVIDER", "MODE", "STATUS", "KEYS", "CREATED", "REASON"],
+                  ["BATCH", "PROVIDER", "HOST", "MODE", "STATUS", "KEYS", "CREATED", "REASON"],
                   items.map((b) => [
                     b.batch_id,
                     b.provider_id,
+                    b.host_name,
                     b.mode,
                     b.status,
                     b.keys,

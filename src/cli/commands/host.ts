@@ -13,7 +13,18 @@ const loadHosts = () => import("../../hosts/hosts.js");
 
 const CAPS_ORDER = [...REQUIRED_CAPABILITIES, ...OPTIONAL_CAPABILITIES];
 
-export function renderHost(h: HostView): string {
+export /** relay's probe user on the host, or the operator's; "not created yet" before the first proof. */
+function probeUserLine(h: HostView): string | null {
+  const u = h.probe_user;
+  if (!u) return null;
+  if (!u.created_by_relay)
+    return u.user_id === null ? `${u.email} (the operator's)` : `${u.email} (#${u.user_id}, the operator's)`;
+  return u.user_id === null
+    ? `${u.email} (relay's, not created yet)`
+    : `${u.email} (#${u.user_id}, created by relay to prove access)`;
+}
+
+function renderHost(h: HostView): string {
   const caps = h.capabilities as Record<string, unknown>;
   const yes = CAPS_ORDER.filter((k) => caps[k] === true);
   const no = CAPS_ORDER.filter((k) => caps[k] === false);
@@ -36,6 +47,7 @@ export function renderHost(h: HostView): string {
       ["admin key", h.admin_key_hint],
       ["install id", h.install_id],
       ["probe identity", h.probe_identity],
+      ["probe user", probeUserLine(h)],
     ]),
     "",
     `capabilities:   ${yes.join(", ") || "-"}`,

@@ -1,13 +1,14 @@
 import { type Command, Option } from "commander";
 import { ExitCode, invalidInput } from "../../domain/errors.js";
 import type { SubscriptionTarget } from "../../domain/plan.js";
-import type { ImportResult, ProgressEvent } from "../../provision/import.js";
+import type { ImportResult } from "../../provision/import.js";
 import type { ImportPlan, ImportRequest } from "../../provision/types.js";
 import { FileRefused, readBoundedFd, readBoundedFile } from "../../util/bounded-read.js";
 import { printable } from "../../util/sanitize.js";
 import { confirmOrRefuse } from "../confirm.js";
 import { parseUserTarget, table } from "../format.js";
 import { readPlanFile, requestFromPlan, writePlanFile } from "../plan-file.js";
+import { importProgress } from "../progress.js";
 import { globalOptions, runCommand, runReadOnly } from "../run.js";
 import { renderPlanTriage, renderTriage } from "../triage-render.js";
 
@@ -74,7 +75,13 @@ function previewExit(plan: ImportPlan, detailed: boolean): number {
   return detailed && changes ? ExitCode.drift : ExitCode.ok;
 }
 
-export function renderPlan(plan: ImportPlan): string {
+/**
+ * A plan for people. `exceptions`: only the keys that will not simply be created or reused (the
+ * confirmation before an import, which must stay short for hundreds of keys).
+ */
+export function renderPlan(plan: ImportPlan, keys: "all" | "exceptions" = "all"): string {
+  const shown =
+    keys === "all" ? plan.keys : plan.keys.filter((k) => k.action !== "create" && k.action !== "reuse");
   const lines = [
     `provider ${plan.provider_id} (pack ${plan.pack_version}) → host ${plan.host_name} (${plan.host_version}), mode ${plan.mode}, generation ${plan.generation}`,
     `mapping: platform ${plan.mapping.platform}${plan.mapping.via_fallback ? " (fallback: force_chat_completions)" : ""}, base URL ${plan.mapping.base_url}`,
@@ -83,11 +90,15 @@ export function renderPlan(plan: ImportPlan): string {
       ["RESOURCE", "NAME", "ACTION", "REASON"],
       plan.resources.map((r) => [r.type, r.name, r.action, r.reason]),
     ),
-    "",
-    table(
-      ["#", "KEY", "ACCOUNT", "ACTION", "REASON"],
-      plan.keys.map((k) => [k.position + 1, k.key, k.account_name, k.action, k.reason]),
-    ),
+    ...(shown.length > 0
+      ? [
+          "",
+          table(
+            ["LINE", "KEY", "ACCOUNT", "ACTION", "REASON"],
+            shown.map((k) => [k.line, k.key, k.account_name, k.action, k.reason]),
+          ),
+        ]
+      : []),
   ];
   if (plan.subscriptions.length > 0) {
     lines.push(
@@ -115,31 +126,37 @@ export function renderPlan(plan: ImportPlan): string {
   return lines.join("\n");
 }
 
+/** An import's answer for people: the verdict and counts, then only what failed (by key-file line). */
 export function renderImport(r: ImportResult): string {
+  const s = r.summary;
   const lines = [
     `batch ${r.batch_id}: ${r.status.toUpperCase()} — ${r.status_reason}`,
     `provider status: ${r.provider_status}; access: ${r.access_closure_status}`,
-    "",
-    table(
-      ["KEY", "STATUS", "ACCOUNT", "ERROR"],
-      r.keys.map((k) => [k.key, k.status, k.account_id, k.error ? `${k.error_code}: ${k.error}` : null]),
-    ),
+    `${r.keys.length} key(s): ${s.working} working (${s.reused} reused), ${s.failed} failed, ${s.skipped} skipped`,
   ];
-  if (r.subscriptions.length > 0)
+  const failed = r.keys.filter((k) => k.status === "failed" || k.status === "skipped");
+  if (failed.length > 0)
+    lines.push(
+      "",
+      table(
+        ["LINE", "KEY", "STATUS", "ERROR"],
+        failed.map((k) => [k.line, k.key, k.status, k.error ? `${k.error_code}: ${k.error}` : k.error_code]),
+      ),
+    );
+  const refused = r.subscriptions.filter((x) => x.status === "failed");
+  if (refused.length > 0)
     lines.push(
       "",
       table(
         ["USER", "SUBSCRIPTION", "REASON"],
-        r.subscriptions.map((x) => [x.user_id, x.status, x.reason]),
+        refused.map((x) => [x.user_id, x.status, x.reason]),
       ),
     );
   lines.push(...renderTriage(r.triage));
   for (const w of r.warnings) lines.push(`! ${w}`);
   if (r.status === "rolled_back" || r.status === "failed")
-    lines.push(
-      "",
-      `Nothing of this batch remains on the host. Inspect it with \`relay batch show ${r.batch_id}\`.`,
-    );
+    lines.push("", `Nothing of this batch remains on the host.`);
+  lines.push(`Every key and resource: \`relay batch show ${r.batch_id}\` (or --json).`);
   return lines.join("\n");
 }
 
@@ -147,14 +164,6 @@ export function exitForBatch(status: string): number {
   if (status === "succeeded") return ExitCode.ok;
   if (status === "partially_succeeded") return ExitCode.partial;
   return ExitCode.error;
-}
-
-function progressPrinter(enabled: boolean) {
-  return (e: ProgressEvent) => {
-    if (!enabled) return;
-    const count = e.total ? ` [${e.done ?? 0}/${e.total}]` : "";
-    process.stderr.write(`  ${e.phase.padEnd(13)}${count} ${printable(e.message)}\n`);
-  };
 }
 
 function importOptions(cmd: Command, forImport: boolean): Command {
@@ -251,17 +260,20 @@ export function configureProviderCommand(program: Command): Command {
         if (opts.yes !== true) {
           const { plan } = await (await loadPreview()).buildPlan(ctx, req);
           await confirmOrRefuse(false, "Proceed with this import? [y/N] ", () =>
-            printable(renderPlan(plan), { lines: true }),
+            printable(renderPlan(plan, "exceptions"), { lines: true }),
           );
           // What runs is what was shown: the import refuses if the host changed in between.
           expectedFingerprint ??= plan.fingerprint;
         }
-        const result = await (await loadImport()).importKeys(ctx, req, {
-          onProgress: progressPrinter(!json && process.stderr.isTTY === true),
-          ...(expectedFingerprint ? { expectedFingerprint } : {}),
-          // The file's body is checked against its fingerprint: an edited plan is refused.
-          ...(reviewed ? { reviewedPlan: reviewed } : {}),
-        });
+        const progress = importProgress({ json });
+        const result = await (await loadImport())
+          .importKeys(ctx, req, {
+            onProgress: progress.onProgress,
+            ...(expectedFingerprint ? { expectedFingerprint } : {}),
+            // The file's body is checked against its fingerprint: an edited plan is refused.
+            ...(reviewed ? { reviewedPlan: reviewed } : {}),
+          })
+          .finally(progress.stop);
         return { data: result, human: renderImport, exitCode: exitForBatch(result.status) };
       });
     });

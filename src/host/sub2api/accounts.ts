@@ -1,3 +1,4 @@
+import { createParser } from "eventsource-parser";
 import type { HostClient } from "./client.js";
 import { isHostError } from "./errors.js";
 import { deleteById } from "./groups.js";
@@ -272,15 +273,19 @@ export async function testAccount(
   return parseTestStream(res.text, res.latencyMs);
 }
 
+/**
+ * The account test's event stream, parsed by eventsource-parser (the WHATWG rules: a `data:` field
+ * may span several lines, joined with "\n"; comments and other fields are skipped). A last event
+ * the stream ended without its blank line is still read, as before.
+ */
 export function parseTestStream(text: string, latencyMs: number): AccountTestResult {
   let success = false;
   let error: string | undefined;
   let model: string | undefined;
   let content = "";
-  for (const line of text.split(/\r?\n/)) {
-    if (!line.startsWith("data:")) continue;
-    const event = tryParseJson(line.slice(5).trim());
-    if (!isRecord(event)) continue;
+  const onEvent = ({ data }: { data: string }) => {
+    const event = tryParseJson(data.trim());
+    if (!isRecord(event)) return;
     if (typeof event.model === "string") model = event.model;
     if (event.type === "content" && typeof event.text === "string") content += event.text;
     if (event.type === "test_complete") {
@@ -291,7 +296,9 @@ export function parseTestStream(text: string, latencyMs: number): AccountTestRes
       success = false;
       error = typeof event.error === "string" ? event.error : "account test failed";
     }
-  }
+  };
+  // The blank line ends a last event the stream was cut before (harmless after a complete one).
+  createParser({ onEvent }).feed(`${text}\n\n`);
   if (!success && error === undefined) error = "the test stream ended without a test_complete event";
   return { success, model, error, text: content.slice(0, 200), latencyMs };
 }

@@ -1,3 +1,4 @@
+import pRetry from "p-retry";
 import type { AdaptiveLimit } from "../../util/aimd.js";
 import { printable } from "../../util/sanitize.js";
 import { describeBody, sub2apiError } from "./error-body.js";
@@ -126,38 +127,48 @@ export class HostClient {
 
   /**
    * Performs the request with timeouts and safe retries. Resolves for 2xx; rejects with HostError
-   * for everything else (HTTP errors are parsed from either error shape).
+   * for everything else (HTTP errors are parsed from either error shape). The attempts are
+   * p-retry's (its loop, count and limit); which failure is retried and how long to wait first is
+   * decided here (`#retryDelay`): p-retry's own backoff cannot honour a Retry-After, so it is set
+   * to zero and the wait happens, through the injectable sleep, once p-retry has chosen to retry.
    */
   async raw(spec: RequestSpec): Promise<RawResponse> {
     const started = performance.now();
-    let attempt = 0;
-    for (;;) {
-      attempt += 1;
-      let failure: HostError;
-      try {
-        const res = await this.#once(spec, attempt);
-        if (res.status >= 200 && res.status < 300) {
-          const latencyMs = Math.round(performance.now() - started);
-          this.#observe(spec.operation, "ok", res.status, latencyMs, attempt);
-          return { ...res, attempts: attempt, latencyMs };
-        }
-        failure = httpError(spec.operation, res, attempt);
-      } catch (err) {
-        failure = err instanceof HostError ? err : networkError(spec.operation, err, attempt);
-      }
-      const wait = this.#retryDelay(spec, failure, attempt);
-      if (wait === undefined) {
-        const outcome = failure.kind === "http" ? "http_error" : failure.kind;
-        this.#observe(
-          spec.operation,
-          outcome,
-          failure.status,
-          Math.round(performance.now() - started),
-          attempt,
-        );
-        throw failure;
-      }
-      await this.#sleep(wait);
+    let attempts = 0;
+    try {
+      const res = await pRetry(
+        async (attempt) => {
+          attempts = attempt;
+          const res = await this.#once(spec, attempt);
+          if (res.status >= 200 && res.status < 300) return res;
+          throw httpError(spec.operation, res, attempt);
+        },
+        {
+          retries: this.#maxRetries,
+          minTimeout: 0,
+          shouldRetry: async ({ error, attemptNumber }) => {
+            const failure = asHostError(spec.operation, error, attemptNumber);
+            const wait = this.#retryDelay(spec, failure, attemptNumber);
+            if (wait === undefined) return false;
+            await this.#sleep(wait);
+            return true;
+          },
+        },
+      );
+      const latencyMs = Math.round(performance.now() - started);
+      this.#observe(spec.operation, "ok", res.status, latencyMs, attempts);
+      return { ...res, attempts, latencyMs };
+    } catch (err) {
+      const failure = asHostError(spec.operation, err, attempts);
+      const outcome = failure.kind === "http" ? "http_error" : failure.kind;
+      this.#observe(
+        spec.operation,
+        outcome,
+        failure.status,
+        Math.round(performance.now() - started),
+        attempts,
+      );
+      throw failure;
     }
   }
 
@@ -223,8 +234,8 @@ export class HostClient {
     }
   }
 
+  /** How long to wait before the next attempt, or undefined: not retried (p-retry counts the attempts). */
   #retryDelay(spec: RequestSpec, failure: HostError, attempt: number): number | undefined {
-    if (attempt > this.#maxRetries) return undefined;
     const retry = spec.retry === "idempotent-write" && !this.#idempotency ? "write" : spec.retry;
     const backoff = this.#baseBackoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
     if (failure.kind === "http" && failure.status === 429) {
@@ -321,6 +332,9 @@ function httpError(
     attempts,
   });
 }
+
+const asHostError = (operation: string, err: unknown, attempts: number): HostError =>
+  err instanceof HostError ? err : networkError(operation, err, attempts);
 
 function networkError(operation: string, err: unknown, attempts: number): HostError {
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;

@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { AccessPreview, AccessState, AccessStatus, Assignment } from "./access.js";
 import { HealthAxis, HealthState, HostReachabilityFields, Reachable, SyncAxis, SyncState } from "./axes.js";
 import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
 import { AccountBalances, FindingKind, ImportTriage, KeyClass, PlanKeyTriage } from "./catalogue.js";
@@ -21,15 +22,7 @@ const BATCH_STATUSES = [
   "rollback_running",
   "rolled_back",
 ] as const;
-const ACCESS_STATES = [
-  "not_configured",
-  "subscription_ready",
-  "self_service_ready",
-  "fully_ready",
-  "broken",
-] as const;
 const BatchStatus = () => StringEnum([...BATCH_STATUSES]);
-const AccessState = () => StringEnum([...ACCESS_STATES]);
 const Action = () => StringEnum(["create", "reuse", "conflict", "skip"]);
 
 const Reason = Type.Object({ code: Str(), message: Str(), hint: Opt(Str()) });
@@ -84,6 +77,7 @@ export const Host = Type.Object({
     }),
   ),
   probe_identity: StringEnum(["auto", "user", "none"]),
+  probe_user: Nullable(Type.Object({ email: Str(), user_id: Nullable(Int()), created_by_relay: Bool() })),
   admin_key_hint: Str({ maxLength: 16 }),
   install_id: Str({ pattern: "^[0-9a-f]{8}$" }),
   created_at: Str(),
@@ -183,8 +177,8 @@ export const ImportResult = Type.Object({
   }),
   keys: Type.Array(
     Type.Object({
-      key: Str({ maxLength: 16 }),
       line: Nullable(Int()),
+      key: Str({ maxLength: 16 }),
       status: Str(),
       account_id: Nullable(Int()),
       error_code: Nullable(Str()),
@@ -209,6 +203,7 @@ export const ImportResult = Type.Object({
 export const BatchSummary = Type.Object({
   batch_id: Str(),
   host_id: Str(),
+  host_name: Str(),
   provider_id: Str(),
   mode: Str(),
   status: BatchStatus(),
@@ -221,6 +216,7 @@ export const BatchSummary = Type.Object({
 export const Batch = Type.Object({
   batch_id: Str(),
   host_id: Str(),
+  host_name: Str(),
   provider_id: Str(),
   pack_version: Str(),
   mode: Str(),
@@ -257,50 +253,6 @@ export const Batch = Type.Object({
     }),
   ),
   events: Type.Array(Type.Object({ at: Str(), kind: Str(), message: Str() })),
-});
-
-export const AccessPreview = Type.Object({
-  host_id: Str(),
-  provider_id: Str(),
-  group: Nullable(Type.Object({ id: Int(), name: Str(), subscription_type: Str() })),
-  assign: Type.Array(
-    Type.Object({
-      user_id: Int(),
-      validity_days: Int(),
-      action: StringEnum(["create", "reuse"]),
-      reason: Str(),
-    }),
-  ),
-  already_subscribed: Type.Array(Int()),
-  probe: Type.Object({ identity: Str(), chat_completions: Bool(), steps: Type.Array(Str()) }),
-});
-
-export const Assignment = Type.Object({
-  user_id: Int(),
-  validity_days: Int(),
-  action: StringEnum(["created", "reused", "conflict", "failed"]),
-  reason: Str(),
-  subscription_id: Nullable(Int()),
-});
-
-export const AccessStatus = Type.Object({
-  host_id: Str(),
-  host_name: Str(),
-  provider_id: Str(),
-  access_state: AccessState(),
-  reason: Str(),
-  evidence: AnyObject(),
-  gateway: Nullable(
-    Type.Object({
-      status: Int(),
-      error_code: Nullable(Str()),
-      model: Nullable(Str()),
-      latency_ms: Num(),
-      completion: Nullable(Str()),
-    }),
-  ),
-  provider_status: Str(),
-  checked_at: Str(),
 });
 
 export const ReconcileResult = Type.Object({
