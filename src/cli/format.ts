@@ -18,7 +18,7 @@ export function parseUserTarget(value: string, previous: SubscriptionTarget[] = 
 type Cell = string | number | null | undefined;
 
 /** Columns whose text is free prose: shortened first when a table is wider than the terminal. */
-const PROSE = /^(REASON|ERROR|DETAIL|MESSAGE|FINDING|WHY|HINT|LAST ERROR)$/;
+const PROSE = /^(REASON|ERROR|DETAIL|MESSAGE|FINDING|WHY|HINT|LAST ERROR|NEXT STEP|HEAL)$/;
 /** A shortened column keeps at least this much (or its heading). */
 const MIN_PROSE = 12;
 
@@ -38,21 +38,14 @@ export function fitWidths(headers: string[], cells: string[][], width: number, g
     Math.max(stringWidth(h), ...cells.map((r) => stringWidth(r[i] ?? ""))),
   );
   const total = () => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
-  const shrink = (candidates: number[], floor: (i: number) => number) => {
-    while (total() > width) {
-      const i = candidates
-        .filter((c) => (widths[c] ?? 0) > floor(c))
-        .sort((a, b) => (widths[b] ?? 0) - (widths[a] ?? 0))[0];
-      if (i === undefined) return;
-      widths[i] = Math.max(floor(i), (widths[i] ?? 0) - (total() - width));
-    }
-  };
-  const all = headers.map((_, i) => i);
-  const heading = (i: number) => stringWidth(headers[i] ?? "");
-  shrink(
-    all.filter((i) => PROSE.test(headers[i] ?? "")),
-    (i) => Math.max(MIN_PROSE, heading(i)),
-  );
+  const prose = headers.map((_, i) => i).filter((i) => PROSE.test(headers[i] ?? ""));
+  const natural = [...widths];
+  const floor = (i: number) => Math.max(MIN_PROSE, stringWidth(headers[i] ?? ""));
+  // One cap for every prose column, the largest that fits: the widest are shortened first and
+  // none is cut below another's width (a long reason does not leave the next step a stub).
+  for (let cap = Math.max(0, ...prose.map((i) => natural[i] ?? 0)); cap >= 0 && total() > width; cap--)
+    for (const i of prose)
+      widths[i] = Math.max(Math.min(natural[i] ?? 0, floor(i)), Math.min(natural[i] ?? 0, cap));
   return widths;
 }
 

@@ -24,7 +24,9 @@ export type BatchEvent =
   | { kind: "rollback_incomplete"; failures: string[] }
   | { kind: "rollback_done"; reason: string }
   /** Recovery of an interrupted partial import kept its tested accounts and removed the rest. */
-  | { kind: "recovery_kept"; kept: number };
+  | { kind: "recovery_kept"; kept: number }
+  /** A batch found on the host after a database restore was recorded again (`--heal`). */
+  | { kind: "restored_adopted"; batchId: string };
 
 export interface BatchFacts {
   /** The status the batch has now. */
@@ -57,6 +59,8 @@ const FROM: Record<BatchEvent["kind"], readonly BatchStatus[]> = {
   rollback_done: ["rollback_running"],
   // Recovery removes the unfinished part with a rollback first, then records what it kept.
   recovery_kept: ["rolled_back"],
+  // `adoptRestored` inserts the batch (running) and records it finished before adopting into it.
+  restored_adopted: ["running"],
 };
 
 /** Raised when an event does not fit the batch's status: a defect, never an operator's mistake. */
@@ -96,6 +100,11 @@ export function nextBatchState({ current, event }: BatchFacts): BatchState {
       return {
         status: "partially_succeeded",
         reason: `interrupted; recovery kept ${event.kept} tested account(s) and removed the rest; re-import the missing keys`,
+      };
+    case "restored_adopted":
+      return {
+        status: "succeeded",
+        reason: `recorded again from the host after a database restore: what this installation made in it after the backup; \`relay batch rollback ${event.batchId}\` deletes it`,
       };
   }
 }

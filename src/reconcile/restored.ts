@@ -2,7 +2,8 @@ import type { AppContext } from "../app/context.js";
 import type { Finding, Observed } from "../domain/drift.js";
 import { idempotencyKey, logicalKey, nameMarker, parseOwnership } from "../domain/naming.js";
 import type { ResourceType } from "../domain/resources.js";
-import { type BatchRow, getBatchRow, insertBatch, setBatchStatus } from "../store/batches.js";
+import { advanceBatch } from "../provision/batch-status.js";
+import { type BatchRow, getBatchRow, insertBatch } from "../store/batches.js";
 import { nowIso } from "../store/db.js";
 import { appendEvent } from "../store/events.js";
 import { refreshProviderState } from "../store/installs.js";
@@ -62,12 +63,11 @@ export async function adoptRestored(
   }
   const done: string[] = [];
   for (const [batchId, items] of byBatch) {
-    const reason = `recorded again from the host after a database restore: what this installation made in it after the backup; \`relay batch rollback ${batchId}\` deletes it`;
     if (!(await findBatch(ctx, batchId))) {
       const { packVersion } = await getProviderDefinition(ctx, where.providerId);
       await insertBatch(ctx, restoredBatch(ctx, batchId, where, packVersion), []);
       // No resource recorded yet: a crash here leaves an empty batch for recovery, never a deletion.
-      await setBatchStatus(ctx, batchId, "succeeded", reason);
+      await advanceBatch(ctx, batchId, { kind: "restored_adopted", batchId });
     }
     for (const f of items) {
       const id = f.host_resource_id as number;

@@ -12,7 +12,6 @@ import { applyIgnoreRules, type IgnoredDifference } from "../domain/drift-ignore
 import { AppError } from "../domain/errors.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { describeFindings } from "../domain/next-steps.js";
-import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { formatRetest, pickRetests, type RetestPolicy, SCHEDULED_RETEST } from "../domain/retest.js";
 import { reconcileOutcome } from "../domain/status.js";
 import type { HostAccount } from "../host/sub2api/index.js";

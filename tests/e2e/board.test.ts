@@ -338,7 +338,11 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
       timeoutMs: 60_000,
     });
     expect(rec.code, rec.stderr).toBe(2);
-    await qwen.locator(".health-cell .badge[data-status=down]").waitFor({ timeout: 60_000 });
+    // The run records its gateway proof before its findings: a refresh between the two reads
+    // down for the failed proof; the settled verdict names the cause (every account unusable).
+    await qwen
+      .locator(".health-cell[data-code=all_accounts_unusable] .badge[data-status=down]")
+      .waitFor({ timeout: 60_000 });
     expect(await page.evaluate("window.__sameDocument")).toBe(1); // no reload
     expect(((await page.locator("#updated").getAttribute("datetime")) ?? "") > before).toBe(true);
     expect(await qwen.locator(".health-cell").getAttribute("data-code")).toBe("all_accounts_unusable");

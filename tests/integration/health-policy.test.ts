@@ -104,8 +104,17 @@ describe("health policy against the simulated host (5 accounts in a group)", () 
     expect(rx?.bodies.map((b) => [b.topic, b.from, b.to])).toEqual([["sync", "active", "drifted"]]);
     const health = () => rx?.bodies.filter((b) => b.topic === "health") ?? [];
     outOfBalance(keys.slice(0, 3));
-    await ticks(2);
-    expect(schedulable(ids)).toEqual(ids.slice(0, 4)); // two failed tests each: nothing paused yet
+    await ticks(1);
+    // The gateway proof met the three 402s: the host took each out for a while itself
+    // (temp_unschedulable, reason cn_balance_low, schedulable untouched); relay wrote nothing yet.
+    const hostPaused = () =>
+      liveOnHost(w.sim)
+        .accounts.filter((a) => a.tempUnschedulableReason?.startsWith("cn_balance_low"))
+        .map((a) => a.id);
+    expect(hostPaused()).toEqual(ids.slice(0, 3));
+    expect(schedulable(ids)).toEqual(ids.slice(0, 4));
+    // The next run reads them as dead on the host and pauses them at once: the host's own pause
+    // lapses after its window, relay's holds until the keys pass again.
     await ticks(1);
     expect(schedulable(ids)).toEqual([ids[3]]);
     await ticks(3); // more runs change nothing: never a 4th, never the hand-paused one
@@ -138,6 +147,11 @@ describe("health policy against the simulated host (5 accounts in a group)", () 
 
     // Keys topped up: relay resumes the three it paused after two passing tests; the hand-paused one stays.
     w.sim.sim.upstream.failing.clear();
+    // …and the host's balance pause has lapsed (it lasts 20 minutes on the host).
+    for (const a of liveOnHost(w.sim).accounts) {
+      a.tempUnschedulableUntil = undefined;
+      a.tempUnschedulableReason = undefined;
+    }
     await ticks(2);
     expect(schedulable(ids)).toEqual(ids.slice(0, 4));
     expect((await policy()).health).toBe("healthy");
