@@ -1,20 +1,20 @@
-import pLimit from "p-limit";
 import { idempotencyKey, logicalKey } from "../domain/naming.js";
 import type { CreateAccountInput, HostAccount } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
-import { setItem } from "../store/batches.js";
+import { type ItemPatch, setItem, setItems } from "../store/batches.js";
 import { inTransaction, type StoreContext } from "../store/db.js";
-import { recordAccountTest } from "../store/probes.js";
-import { type Intent, type ResourceRow, recordIntents, updateResource } from "../store/resources.js";
+import {
+  type Intent,
+  type ResourceRow,
+  recordIntents,
+  updateResource,
+  updateResources,
+} from "../store/resources.js";
 import { chunk, mapLimit } from "../util/concurrency.js";
+import { type AccountTests, accountTests, type Pending } from "./account-tests.js";
 import type { IntakeKey } from "./keys.js";
 import { adopt, describe, intent, type SagaContext, StepFailed, step } from "./saga.js";
-import { READY, testFailureTriage } from "./triage.js";
-
-interface Pending {
-  key: IntakeKey;
-  row: ResourceRow;
-}
+import { READY } from "./triage.js";
 
 /**
  * Steps 4 and 5 of the import saga: create the accounts (batch create in chunks where the host
@@ -135,50 +135,104 @@ async function createAccounts(
     await mapLimit(toCreate, 4, one);
     return;
   }
-  for (const part of chunk(toCreate, options.chunkSize ?? 50)) {
-    tests.throwIfFailed();
-    const result = await step("account create", () =>
-      adapter.createAccountsBatch(
-        part.map((p) => accountInput(s, p.key, p.row.name, groupId)),
-        batchKey(s, groupId, part),
-      ),
-    );
-    if (!result.verified) {
-      // Dec 2025 builds answer without creating anything: check by listing, create the rest one by one.
-      const listed = new Map<string, HostAccount>();
-      for (const a of await step("account verify", () =>
-        adapter.listAccounts({ search: `${def.provider_id}-` }),
-      ))
-        listed.set(a.name, a);
-      const leftovers: Pending[] = [];
-      for (const p of part) {
-        const a = listed.get(p.row.name);
-        if (a) await succeeded(ctx, p, a.id);
-        else leftovers.push(p);
+  // Each chunk's record is written while the next chunk is created: on a database a round trip
+  // away, the writes no longer hold up the host calls. All are written before this returns or
+  // throws (rollback reads them), and each account's test evidence waits for its own chunk's.
+  const writes: Promise<void>[] = [];
+  try {
+    for (const part of chunk(toCreate, options.chunkSize ?? 50)) {
+      tests.throwIfFailed();
+      const result = await step("account create", () =>
+        adapter.createAccountsBatch(
+          part.map((p) => accountInput(s, p.key, p.row.name, groupId)),
+          batchKey(s, groupId, part),
+        ),
+      );
+      if (!result.verified) {
+        // Dec 2025 builds answer without creating anything: check by listing, create the rest one by one.
+        const listed = new Map<string, HostAccount>();
+        for (const a of await step("account verify", () =>
+          adapter.listAccounts({ search: `${def.provider_id}-` }),
+        ))
+          listed.set(a.name, a);
+        const leftovers: Pending[] = [];
+        for (const p of part) {
+          const a = listed.get(p.row.name);
+          if (a) await succeeded(ctx, p, a.id);
+          else leftovers.push(p);
+        }
+        if (leftovers.length > 0)
+          s.warnings.push("the host's batch create created nothing; accounts were created one by one");
+        tests.start(part.filter((p) => hostIds.has(p.row.id)));
+        for (const p of leftovers) await one(p);
+        continue;
       }
-      if (leftovers.length > 0)
-        s.warnings.push("the host's batch create created nothing; accounts were created one by one");
-      tests.start(part.filter((p) => hostIds.has(p.row.id)));
-      for (const p of leftovers) await one(p);
-      continue;
+      const settled = settleChunk(s, part, result.results, hostIds);
+      writes.push(settled.written);
+      done += part.length;
+      tests.start(
+        part.filter((p) => hostIds.has(p.row.id)),
+        settled.written,
+      );
+      for (const { p, message } of settled.refused)
+        progress({ phase: "accounts", message: `${p.key.mask}: ${message}` });
+      const firstRefused = settled.refused[0];
+      if (firstRefused && req.mode === "strict")
+        throw new StepFailed("account create", `${firstRefused.p.key.mask}: ${firstRefused.message}`);
+      progress({
+        phase: "accounts",
+        message: `created ${done}/${toCreate.length}`,
+        done,
+        total: toCreate.length,
+      });
     }
-    const byName = new Map(result.results.map((x) => [x.name, x]));
-    await inTransaction(ctx, async (tx) => {
-      for (const p of part) {
-        const r = byName.get(p.row.name);
-        if (r?.success && r.id !== undefined) await succeeded(tx, p, r.id);
-        else await refused(tx, p, "ACCOUNT_CREATE_FAILED", r?.error ?? "no result from host");
-        done += 1;
-      }
-    });
-    tests.start(part.filter((p) => hostIds.has(p.row.id)));
-    progress({
-      phase: "accounts",
-      message: `created ${done}/${toCreate.length}`,
-      done,
-      total: toCreate.length,
-    });
+  } finally {
+    await Promise.allSettled(writes);
   }
+  await Promise.all(writes); // a write that failed fails the step
+}
+
+/**
+ * Judges what the host answered for one batch-create chunk (host ids, refusals: known at once) and
+ * starts recording it, in one transaction of two statements whatever the chunk's size: made
+ * accounts `created` with their host id, refused ones `failed`.
+ */
+function settleChunk(
+  s: SagaContext,
+  part: Pending[],
+  results: { name: string; success: boolean; id?: number | undefined; error?: string | undefined }[],
+  hostIds: Map<number, number>,
+): { refused: { p: Pending; message: string }[]; written: Promise<void> } {
+  const byName = new Map(results.map((x) => [x.name, x]));
+  const resources: { id: number; state: ResourceRow["state"]; hostResourceId?: number }[] = [];
+  const items: ItemPatch[] = [];
+  const refused: { p: Pending; message: string }[] = [];
+  for (const p of part) {
+    const r = byName.get(p.row.name);
+    if (r?.success && r.id !== undefined) {
+      hostIds.set(p.row.id, r.id);
+      resources.push({ id: p.row.id, state: "created", hostResourceId: r.id });
+      items.push({ hash: p.key.hash, status: "created", result: { account_id: r.id } });
+      s.created.account_ids.push(r.id);
+    } else {
+      const message = r?.error ?? "no result from host";
+      resources.push({ id: p.row.id, state: "failed" });
+      items.push({
+        hash: p.key.hash,
+        status: "failed",
+        errorCode: "ACCOUNT_CREATE_FAILED",
+        errorMessage: message,
+      });
+      refused.push({ p, message });
+    }
+  }
+  const written = inTransaction(s.ctx, async (tx) => {
+    await updateResources(tx, resources);
+    await setItems(tx, s.batchId, items);
+  });
+  // Awaited later (by the caller and by the tests' evidence); a failure must not go unhandled meanwhile.
+  written.catch(() => undefined);
+  return { refused, written };
 }
 
 /** A network error, a timeout, a 5xx or an idempotency record still in flight: the host may have made it. */
@@ -204,118 +258,6 @@ function batchKey(s: SagaContext, groupId: number, part: Pending[]): string {
     "account.batch",
     `${s.batchId}|${groupId}|${part.map((p) => p.row.name).join(",")}`,
   );
-}
-
-interface AccountTests {
-  /** Queues tests for accounts the host has just made. */
-  start(accounts: Pending[]): void;
-  /** Throws the strict failure, once a test has failed in strict mode. */
-  throwIfFailed(): void;
-  /** Waits for every test started, writes the evidence; returns the accounts that failed. */
-  finish(): Promise<Pending[]>;
-}
-
-/**
- * Tests new accounts with the smoke model, then reads their models, at most `testConcurrency`
- * (else the host's concurrency) at a time across all chunks. Evidence is written in transactions
- * of up to 32 keys: one commit per key would cost more CPU than the calls themselves. A crash loses
- * at most the unflushed results, and recovery then treats those accounts as untested (it removes
- * them). In strict mode the first failure skips the tests not yet begun.
- */
-function accountTests(s: SagaContext, hostIds: Map<number, number>): AccountTests {
-  const { ctx, req, options, progress, internals, batchId, warnings } = s;
-  const { adapter, caps, def, host } = internals;
-  const limit = pLimit(options.testConcurrency ?? ctx.config.hostConcurrency);
-  const running: Promise<void>[] = [];
-  const failed: Pending[] = [];
-  let strictFailure: StepFailed | undefined;
-  let evidence: ((tx: StoreContext) => Promise<void>)[] = [];
-  const flush = async () => {
-    const pending = evidence;
-    evidence = [];
-    if (pending.length > 0)
-      await inTransaction(ctx, async (tx) => {
-        for (const write of pending) await write(tx);
-      });
-  };
-  const queue = async (write: (tx: StoreContext) => Promise<void>) => {
-    evidence.push(write);
-    if (evidence.length >= 32) await flush();
-  };
-  const test = { hostId: host.id, providerId: def.provider_id, batchId, model: def.smoke_test_model };
-  // Every account of a batch has the provider's base URL and model mapping, so they serve the same
-  // models: read them once, from the first account that passes its test, not once per account.
-  let models: Promise<string[]> | undefined;
-  const modelsOf = (id: number, mask: string) => {
-    models ??= (caps.models_sync ? adapter.syncAccountModels(id) : adapter.listAccountModels(id)).catch(
-      (err) => {
-        warnings.push(`the models of the batch could not be read (through ${mask}): ${describe(err)}`);
-        return [];
-      },
-    );
-    return models;
-  };
-  let started = 0;
-  let tested = 0;
-  const run = async (p: Pending) => {
-    if (strictFailure) return;
-    const id = hostIds.get(p.row.id) as number;
-    let outcome: { ok: boolean; error?: string | undefined; latency: number | null } = {
-      ok: false,
-      latency: null,
-    };
-    try {
-      const t = await adapter.testAccount(id, def.smoke_test_model);
-      outcome = { ok: t.success, error: t.error, latency: t.latencyMs };
-    } catch (err) {
-      outcome.error = describe(err);
-    }
-    // The class from the provider's own answer, in its words (the raw body stays in the probe row).
-    const triage = outcome.ok ? READY : await testFailureTriage(ctx, internals, p.key.secret, outcome.error);
-    tested += 1;
-    const verdict = outcome.ok ? "ok" : `failed (${triage.class}: ${triage.reason})`;
-    progress({ phase: "test", message: `${p.key.mask}: ${verdict}`, done: tested, total: started });
-    if (!outcome.ok) {
-      failed.push(p);
-      await queue(async (tx) => {
-        await recordAccountTest(tx, { ...test, resourceId: p.row.id, accountId: id, ...outcome });
-        await setItem(tx, batchId, p.key.hash, {
-          status: "failed",
-          errorCode: "ACCOUNT_TEST_FAILED",
-          errorMessage: triage.reason,
-          result: { triage },
-        });
-      });
-      if (req.mode === "strict") {
-        strictFailure ??= new StepFailed("account test", `${p.key.mask}: ${triage.reason}`);
-      }
-      return;
-    }
-    const served = await modelsOf(id, p.key.mask);
-    await queue(async (tx) => {
-      await recordAccountTest(tx, { ...test, resourceId: p.row.id, accountId: id, ...outcome });
-      await setItem(tx, batchId, p.key.hash, { status: "tested", result: { models: served, triage } });
-    });
-  };
-  return {
-    start(accounts) {
-      if (strictFailure) return;
-      started += accounts.length;
-      for (const p of accounts) running.push(limit(() => run(p)));
-    },
-    throwIfFailed() {
-      if (strictFailure) throw strictFailure;
-    },
-    async finish() {
-      // Tests queued behind a strict failure return at once without calling the host.
-      const settled = await Promise.allSettled(running);
-      await flush();
-      if (strictFailure) throw strictFailure;
-      const broken = settled.find((r) => r.status === "rejected");
-      if (broken) throw broken.reason;
-      return failed;
-    },
-  };
 }
 
 /** Partial mode: accounts that failed their test are removed; only what works stays. */

@@ -38,6 +38,33 @@ export async function recordAccountTest(s: StoreContext, t: AccountTestRecord): 
   );
 }
 
+/** Many account tests' evidence in one statement (the import flushes them in groups). */
+export async function recordAccountTests(s: StoreContext, tests: AccountTestRecord[]): Promise<void> {
+  if (tests.length === 0) return;
+  const now = nowIso(s);
+  await write(s, (q) =>
+    q
+      .insertInto("probe_results")
+      .values(
+        tests.map((t) => ({
+          hostId: t.hostId,
+          providerId: t.providerId,
+          batchId: t.batchId,
+          kind: "account_test",
+          resourceId: t.resourceId,
+          success: t.ok,
+          errorCode: t.ok ? null : "ACCOUNT_TEST_FAILED",
+          message: t.ok ? null : (t.error ?? null),
+          model: t.model,
+          latencyMs: t.latency,
+          detail: { account_id: t.accountId },
+          createdAt: now,
+        })),
+      )
+      .execute(),
+  );
+}
+
 /** managed_resources ids of a batch's accounts whose smoke test passed. */
 export async function passedAccountTests(s: StoreContext, batchId: string): Promise<Set<number>> {
   const rows = await s.db.q

@@ -94,6 +94,48 @@ export async function updateResource(
   );
 }
 
+/** Rows per statement of `updateResources`. */
+const RESOURCES_PER_UPDATE = 100;
+
+/**
+ * `updateResource` for many rows in one statement per hundred rows: each row's new state and host
+ * id a CASE on its id (every value bound). A chunk of the import's accounts settles in one round trip.
+ */
+export async function updateResources(
+  s: StoreContext,
+  updates: { id: number; state: ResourceRow["state"]; hostResourceId?: number }[],
+): Promise<void> {
+  for (let at = 0; at < updates.length; at += RESOURCES_PER_UPDATE) {
+    const part = updates.slice(at, at + RESOURCES_PER_UPDATE);
+    const states = sql.join(
+      part.map((u) => sql`WHEN ${u.id} THEN ${u.state}`),
+      sql` `,
+    );
+    const withId = part.filter((u) => u.hostResourceId !== undefined);
+    const ids = sql.join(
+      withId.map((u) => sql`WHEN ${u.id} THEN CAST(${u.hostResourceId} AS INTEGER)`),
+      sql` `,
+    );
+    await write(s, (q) =>
+      q
+        .updateTable("managed_resources")
+        .set({
+          state: sql<ResourceRow["state"]>`CASE id ${states} ELSE state END`,
+          ...(withId.length > 0
+            ? { hostResourceId: sql<number | null>`CASE id ${ids} ELSE host_resource_id END` }
+            : {}),
+          updatedAt: nowIso(s),
+        })
+        .where(
+          "id",
+          "in",
+          part.map((u) => u.id),
+        )
+        .execute(),
+    );
+  }
+}
+
 /**
  * Settles a create whose answer was lost from what the host shows: found (`hostResourceId`) →
  * `created`, not found → `gone`. Only while the record is still `create_pending`: a process that

@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { setItem, setItems } from "../../src/store/batches.js";
 import { inTransaction, migrate, openDb, ping, storeKind } from "../../src/store/db.js";
+import { updateResources } from "../../src/store/resources.js";
 import { BOOLEAN_COLUMNS, type Column, JSON_COLUMNS, snakeCase, tables } from "../../src/store/schema.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { exec, makeTestEnv, row, rowCount, rows, type TestEnv } from "../helpers/context.js";
@@ -304,5 +306,63 @@ describe("constraints", () => {
     await expect(exec(t.ctx, sql`UPDATE import_batches SET status = 'done' WHERE id = 'b1'`)).rejects.toThrow(
       CHECK,
     );
+  });
+});
+
+describe("set-based writes (one statement per hundred rows)", () => {
+  it("setItems sets each key's own columns and merges each key's own result, like setItem one by one", async () => {
+    const hashes = Array.from({ length: 150 }, (_, i) => i.toString(16).padStart(64, "0"));
+    for (const h of hashes) await insertItem(h);
+    await setItem(t.ctx, "b1", hashes[0] as string, { result: { kept: true } });
+    await setItems(
+      t.ctx,
+      "b1",
+      hashes.map((hash, i) =>
+        i % 2 === 0
+          ? { hash, status: "created" as const, result: { account_id: i } }
+          : {
+              hash,
+              status: "failed" as const,
+              errorCode: "X",
+              errorMessage: `it's "refused" ${i}`,
+              result: {},
+            },
+      ),
+    );
+    await setItems(t.ctx, "b1", [{ hash: hashes[0] as string, result: { models: ["m"] } }]); // status untouched
+    const items = await rows<{
+      raw_key_hash: string;
+      status: string;
+      error_message: string | null;
+      result: string;
+    }>(
+      t.ctx,
+      sql`SELECT raw_key_hash, status, error_message, result FROM import_batch_items WHERE batch_id = 'b1' ORDER BY raw_key_hash`,
+    );
+    expect(items).toHaveLength(150);
+    expect(items[0]?.status).toBe("created");
+    expect(items[0]?.result).toEqual({ kept: true, account_id: 0, models: ["m"] });
+    expect(items[149]).toMatchObject({ status: "failed", errorMessage: `it's "refused" 149` });
+    expect(items[148]?.result).toEqual({ account_id: 148 });
+  });
+
+  it("updateResources gives each row its own state and host id, and leaves other rows alone", async () => {
+    for (const k of ["a", "b", "c"]) await insertResource(k);
+    const ids = (
+      await rows<{ id: number }>(t.ctx, sql`SELECT id FROM managed_resources ORDER BY logical_key`)
+    ).map((r) => Number(r.id));
+    await updateResources(t.ctx, [
+      { id: ids[0] as number, state: "created", hostResourceId: 41 },
+      { id: ids[1] as number, state: "failed" },
+    ]);
+    const after = await rows<{ state: string; hostResourceId: number | null }>(
+      t.ctx,
+      sql`SELECT state, host_resource_id FROM managed_resources ORDER BY logical_key`,
+    );
+    expect(after.map((r) => [r.state, r.hostResourceId === null ? null : Number(r.hostResourceId)])).toEqual([
+      ["created", 41],
+      ["failed", null],
+      ["create_pending", null],
+    ]);
   });
 });
