@@ -13,7 +13,7 @@ import { findHost } from "../store/hosts.js";
 import { ensureInstall, refreshProviderState } from "../store/installs.js";
 import { withProviderLock } from "../store/locks.js";
 import { provisionAccounts } from "./accounts-step.js";
-import { advanceBatch } from "./batch-status.js";
+import { advanceBatch } from "../steps/batch-status.js";
 import { precheckKeys, refuseDisallowedBaseUrl } from "./precheck.js";
 import { buildPlan } from "./preview.js";
 import { channelStep, groupStep, planStep } from "./resource-steps.js";

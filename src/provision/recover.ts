@@ -14,7 +14,7 @@ import { refreshProviderState } from "../store/installs.js";
 import { providerLockIsLive, withProviderLock } from "../store/locks.js";
 import { passedAccountTests } from "../store/probes.js";
 import { batchResources, settlePendingCreate, updateResource } from "../store/resources.js";
-import { advanceBatch } from "./batch-status.js";
+import { advanceBatch } from "../steps/batch-status.js";
 import { deleter, locateByName } from "./deletion.js";
 import { rollbackUnlocked } from "./rollback.js";
 

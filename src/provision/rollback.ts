@@ -6,7 +6,7 @@ import { findHost } from "../store/hosts.js";
 import { bumpGeneration, refreshProviderState } from "../store/installs.js";
 import { withProviderLock } from "../store/locks.js";
 import { batchResources, liveResources } from "../store/resources.js";
-import { advanceBatch } from "./batch-status.js";
+import { advanceBatch } from "../steps/batch-status.js";
 import { deleteRows, deleter, UNDONE } from "./deletion.js";
 
 /** Reverse dependency order (design §7). */
