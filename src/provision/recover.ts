@@ -1,5 +1,6 @@
 import type { AppContext } from "../app/context.js";
 import { AppError } from "../domain/errors.js";
+import { advanceBatch } from "../steps/batch-status.js";
 import {
   type BatchRow,
   batchesWithPendingCreates,
@@ -14,7 +15,6 @@ import { refreshProviderState } from "../store/installs.js";
 import { providerLockIsLive, withProviderLock } from "../store/locks.js";
 import { passedAccountTests } from "../store/probes.js";
 import { batchResources, settlePendingCreate, updateResource } from "../store/resources.js";
-import { advanceBatch } from "./batch-status.js";
 import { deleter, locateByName } from "./deletion.js";
 import { rollbackUnlocked } from "./rollback.js";
 

@@ -1,12 +1,12 @@
 import type { AppContext } from "../app/context.js";
 import { AppError, conflict } from "../domain/errors.js";
+import { advanceBatch } from "../steps/batch-status.js";
 import { type BatchView, getBatch, getBatchRow, markItemsRolledBack } from "../store/batches.js";
 import { appendEvent } from "../store/events.js";
 import { findHost } from "../store/hosts.js";
 import { bumpGeneration, refreshProviderState } from "../store/installs.js";
 import { withProviderLock } from "../store/locks.js";
 import { batchResources, liveResources } from "../store/resources.js";
-import { advanceBatch } from "./batch-status.js";
 import { deleteRows, deleter, UNDONE } from "./deletion.js";
 
 /** Reverse dependency order (design §7). */

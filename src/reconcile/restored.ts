@@ -2,7 +2,7 @@ import type { AppContext } from "../app/context.js";
 import type { Finding, Observed } from "../domain/drift.js";
 import { idempotencyKey, logicalKey, nameMarker, parseOwnership } from "../domain/naming.js";
 import type { ResourceType } from "../domain/resources.js";
-import { advanceBatch } from "../provision/batch-status.js";
+import { advanceBatch } from "../steps/batch-status.js";
 import { type BatchRow, getBatchRow, insertBatch } from "../store/batches.js";
 import { nowIso } from "../store/db.js";
 import { appendEvent } from "../store/events.js";

@@ -124,7 +124,7 @@ describe("nextBatchState: the one place a batch's status and reason are decided"
 });
 
 describe("batch status has one writer", () => {
-  it("only provision/batch-status.ts calls setBatchStatus, and it asks nextBatchState", () => {
+  it("only steps/batch-status.ts calls setBatchStatus, and it asks nextBatchState", () => {
     const callers: string[] = [];
     const walk = (dir: string) => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -135,7 +135,7 @@ describe("batch status has one writer", () => {
       }
     };
     walk("src");
-    expect(callers.sort()).toEqual(["src/provision/batch-status.ts", "src/store/batches.ts"]);
-    expect(readFileSync("src/provision/batch-status.ts", "utf8")).toMatch(/nextBatchState\(/);
+    expect(callers.sort()).toEqual(["src/steps/batch-status.ts", "src/store/batches.ts"]);
+    expect(readFileSync("src/steps/batch-status.ts", "utf8")).toMatch(/nextBatchState\(/);
   });
 });
