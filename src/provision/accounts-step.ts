@@ -174,11 +174,7 @@ async function createAccounts(
         part.filter((p) => hostIds.has(p.row.id)),
         settled.written,
       );
-      for (const { p, message } of settled.refused)
-        progress({ phase: "accounts", message: `${p.key.mask}: ${message}` });
-      const firstRefused = settled.refused[0];
-      if (firstRefused && req.mode === "strict")
-        throw new StepFailed("account create", `${firstRefused.p.key.mask}: ${firstRefused.message}`);
+      reportRefused(s, settled.refused);
       progress({
         phase: "accounts",
         message: `created ${done}/${toCreate.length}`,
@@ -233,6 +229,15 @@ function settleChunk(
   // Awaited later (by the caller and by the tests' evidence); a failure must not go unhandled meanwhile.
   written.catch(() => undefined);
   return { refused, written };
+}
+
+/** A chunk's refused accounts, one progress line each; in strict mode the first stops the import. */
+function reportRefused(s: SagaContext, refused: { p: Pending; message: string }[]): void {
+  for (const { p, message } of refused)
+    s.progress({ phase: "accounts", message: `${p.key.mask}: ${message}` });
+  const first = refused[0];
+  if (first && s.req.mode === "strict")
+    throw new StepFailed("account create", `${first.p.key.mask}: ${first.message}`);
 }
 
 /** A network error, a timeout, a 5xx or an idempotency record still in flight: the host may have made it. */
