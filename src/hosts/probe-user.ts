@@ -64,17 +64,21 @@ export async function removeProbeUser(
       { hint: "Delete it in sub2api yourself if it is no longer needed." },
     );
   const adapter = await hostAdapterFor(ctx, host);
+  let s: Survey;
   try {
-    const s = await survey(ctx, host, adapter);
-    const nothing = !host.probeUserEmail && s.subscriptions.length === 0 && s.keys.length === 0;
-    if (nothing) return view(s, "nothing_to_remove", options.dryRun === true);
-    if (options.dryRun) return view(s, "would_remove", true);
-    await remove(ctx, s);
-    return view(s, "removed", false);
+    s = await survey(ctx, host, adapter);
   } catch (err) {
+    throw fromHostError(err, host.baseUrl);
+  }
+  const nothing = !host.probeUserEmail && s.subscriptions.length === 0 && s.keys.length === 0;
+  if (nothing) return view(s, "nothing_to_remove", options.dryRun === true);
+  if (options.dryRun) return view(s, "would_remove", true);
+  try {
+    await remove(ctx, s);
+  } catch (err) {
+    // The intent is recorded: whatever stopped it here, the same command resumes it.
     const mapped = fromHostError(err, host.baseUrl);
-    if (!(mapped instanceof AppError) || mapped.kind === "invalid_input" || mapped.kind === "conflict")
-      throw mapped;
+    if (!(mapped instanceof AppError)) throw mapped;
     throw new AppError(
       mapped.kind,
       mapped.code,
@@ -86,6 +90,7 @@ export async function removeProbeUser(
       },
     );
   }
+  return view(s, "removed", false);
 }
 
 async function survey(ctx: AppContext, host: HostRow, adapter: HostAdapter): Promise<Survey> {

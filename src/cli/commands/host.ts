@@ -71,23 +71,33 @@ function renderHost(h: HostView): string {
   return lines.join("\n");
 }
 
+/** A list of what goes, with what happens to it; "none" when there is nothing. */
+const listOf = (items: string[], fate: string) =>
+  items.length === 0 ? "none" : `${items.join(", ")} (${fate})`;
+
 /** What a removal of the probe user removes (or removed), and what happens next. */
-function renderProbeUserRemoval(r: ProbeUserRemoval): string {
+function renderProbeUserRemoval(r: ProbeUserRemoval, asking = false): string {
   if (r.outcome === "nothing_to_remove")
     return `host ${r.host_name} has no probe user relay made; nothing to remove (the next access proof creates ${r.next_email})`;
   const u = r.probe_user;
+  const done = r.outcome === "removed";
+  const user = u
+    ? `${u.email}${u.user_id !== null ? ` (#${u.user_id})` : ""}${u.on_host ? "" : ", already gone from the host"}`
+    : "none recorded";
+  const subscriptions = r.subscriptions.map((x) => `${x.provider_id} #${x.subscription_id ?? "?"}`);
+  const keys = r.api_keys.map((k) => `${k.name} #${k.key_id ?? "?"}`);
   const lines = [
-    r.outcome === "removed"
+    done
       ? `removed relay's probe user from host ${r.host_name}:`
       : `relay would remove its probe user from host ${r.host_name}:`,
-    `  user:           ${u ? `${u.email}${u.user_id !== null ? ` (#${u.user_id})` : ""}${u.on_host ? "" : ", already gone from the host"}` : "none recorded"}`,
-    `  subscriptions:  ${r.subscriptions.length === 0 ? "none" : r.subscriptions.map((x) => `${x.provider_id} #${x.subscription_id ?? "?"}`).join(", ")} (revoked)`,
-    `  API keys:       ${r.api_keys.length === 0 ? "none" : r.api_keys.map((k) => `${k.name} #${k.key_id ?? "?"}`).join(", ")} (deleted with the user)`,
+    `  user:           ${user}`,
+    `  subscriptions:  ${listOf(subscriptions, done ? "revoked" : "to be revoked")}`,
+    `  API keys:       ${listOf(keys, done ? "deleted with the user" : "to be deleted with the user")}`,
     `  providers:      ${r.providers.join(", ") || "none"}`,
     "",
     `The next access proof creates a new probe user, ${r.next_email}. ${r.note}`,
   ];
-  if (r.outcome === "would_remove" && r.dry_run) lines.push("", "Nothing was changed (dry run).");
+  if (!done && !asking) lines.push("", "Nothing was changed (dry run).");
   return lines.join("\n");
 }
 
@@ -271,7 +281,7 @@ Example:
           const p = await verbs.removeProbeUser(ctx, ref, { dryRun: true });
           if (p.outcome !== "nothing_to_remove")
             await confirmOrRefuse(false, "Remove relay's probe user? [y/N] ", () =>
-              printable(renderProbeUserRemoval(p), { lines: true }),
+              printable(renderProbeUserRemoval(p, true), { lines: true }),
             );
         }
         return { data: await verbs.removeProbeUser(ctx, ref), human: renderProbeUserRemoval };
