@@ -59,6 +59,19 @@ describe("DELETE /api/hosts/{id}/probe-user", () => {
     expect(await json(res)).toMatchObject({ outcome: "removed", probe_user: plan.probe_user });
     expect(w.sim.sim.state.users.get(plan.probe_user.user_id)?.deletedAt).toBeDefined();
     expect((await json(await api("GET", `/api/hosts/${w.hostId}`))).probe_user).toBeNull();
+    const events = await w.t.ctx.db.q
+      .selectFrom("events")
+      .select(["kind", "message"])
+      .where("hostId", "=", w.hostId)
+      .where("kind", "like", "probe_user_%")
+      .orderBy("id")
+      .execute();
+    expect(events.map((e) => e.kind)).toEqual([
+      "probe_user_created",
+      "probe_user_removal_started",
+      "probe_user_removed",
+    ]);
+    expect(events[2]?.message).toContain(plan.next_email);
 
     const again = await api("DELETE", `/api/hosts/sim/probe-user`);
     expect(again.status).toBe(200);
