@@ -55,6 +55,17 @@ export function probeKeyName(providerId: string, installId: string, generation: 
   return `relay-probe-${providerId}-${installId}-g${generation}`;
 }
 
+/**
+ * relay's own probe user on a host (probe identity `auto`): `relay-probe-<host id>@relay.invalid`,
+ * then `relay-probe-<host id>-g<n>@relay.invalid` after each removal (`relay host
+ * remove-probe-user`). sub2api soft-deletes users, and a build whose unique index covers deleted
+ * rows refuses an address a deleted user had (contract §12): a removed address is never reused.
+ */
+export function probeUserEmail(hostId: string, generation: number): string {
+  const local = `relay-probe-${hostId.replace(/^host_/, "")}`;
+  return `${local}${generation > 1 ? `-g${generation}` : ""}@relay.invalid`;
+}
+
 export interface NameMarker {
   kind: "shared" | "account" | "probe_key";
   providerId: string;

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
-import { OWNER_TAG } from "../domain/naming.js";
+import { OWNER_TAG, probeUserEmail } from "../domain/naming.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
 import { appendEvent } from "../store/events.js";
-import { claimProbeIdentity, saveProbeIdentity } from "../store/hosts.js";
+import { claimProbeIdentity, probeUserGeneration, saveProbeIdentity } from "../store/hosts.js";
 import type { HostRow } from "../store/schema.js";
 import { SECRET_PURPOSE } from "../util/secrets.js";
 
@@ -46,6 +46,13 @@ export async function ensureProbeIdentity(
     if (!user) return { unverifiable: `probe user ${stored.email} does not exist on the host` };
     return { ...stored, userId: user.id, balance: user.balance };
   }
+  const email = probeUserEmail(host.id, await probeUserGeneration(ctx, host.id));
+  // An address of an earlier generation: its removal was begun and has not finished (the host's
+  // answer was lost, the process stopped). Neither used nor replaced until it has.
+  if (stored && stored.email.toLowerCase() !== email.toLowerCase())
+    return {
+      unverifiable: `the removal of relay's probe user ${stored.email} has not finished; run \`relay host remove-probe-user ${host.name} --yes\` again`,
+    };
   if (stored) {
     const user = await adapter.findUserByEmail(stored.email);
     if (user) {
@@ -56,7 +63,6 @@ export async function ensureProbeIdentity(
   }
   // auto: create (or re-create, if it was deleted by hand) the probe user. The password is saved
   // before the call, so a create whose answer is lost leaves a user whose password relay holds.
-  const email = `relay-probe-${host.id.replace(/^host_/, "")}@relay.invalid`;
   const fresh = ctx.secrets.seal(randomBytes(24).toString("base64url"), SECRET_PURPOSE.probePassword);
   const password = ctx.secrets.open(
     await claimProbeIdentity(ctx, host.id, email, fresh),

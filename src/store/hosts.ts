@@ -136,6 +136,47 @@ export async function claimProbeIdentity(
   return (await findHost(s, hostId)).probePasswordSealed as string;
 }
 
+const generationKey = (hostId: string) => `probe_user.generation.${hostId}`;
+
+/**
+ * The generation of relay's own probe user on a host: 1, plus one for each removal begun. It is
+ * part of the probe user's address (domain/naming.ts `probeUserEmail`), so a removed address is
+ * never asked for again.
+ */
+export async function probeUserGeneration(s: StoreContext, hostId: string): Promise<number> {
+  const row = await s.db.q
+    .selectFrom("settings")
+    .select("value")
+    .where("key", "=", generationKey(hostId))
+    .executeTakeFirst();
+  const n = Number(row?.value ?? "1");
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
+}
+
+/** A removal's intent, recorded before the host is called: the next probe user is generation `next`. */
+export async function setProbeUserGeneration(s: StoreContext, hostId: string, next: number): Promise<void> {
+  const updatedAt = nowIso(s);
+  await write(s, (q) =>
+    q
+      .insertInto("settings")
+      .values({ key: generationKey(hostId), value: String(next), updatedAt })
+      .onConflict((oc) => oc.column("key").doUpdateSet({ value: String(next), updatedAt }))
+      .execute(),
+  );
+}
+
+/** A removal's result: the host's probe identity forgotten (only if it is still the one removed). */
+export async function clearProbeIdentity(s: StoreContext, hostId: string, email: string): Promise<void> {
+  await write(s, (q) =>
+    q
+      .updateTable("hosts")
+      .set({ probeUserEmail: null, probeUserId: null, probePasswordSealed: null, updatedAt: nowIso(s) })
+      .where("id", "=", hostId)
+      .where("probeUserEmail", "=", email)
+      .execute(),
+  );
+}
+
 /** How many resources relay made are still live on a host, by its records. */
 export async function liveResourceCount(s: StoreContext, hostId: string): Promise<number> {
   const row = await s.db.q
@@ -162,6 +203,7 @@ const HOST_TABLES = [
 export async function forgetHost(s: StoreContext, hostId: string): Promise<void> {
   await inTransaction(s, async ({ db: { q } }) => {
     for (const table of HOST_TABLES) await q.deleteFrom(table).where("hostId", "=", hostId).execute();
+    await q.deleteFrom("settings").where("key", "=", generationKey(hostId)).execute();
     await q.deleteFrom("hosts").where("id", "=", hostId).execute();
   });
 }

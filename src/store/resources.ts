@@ -252,6 +252,22 @@ export function liveResources(s: StoreContext, hostId: string, providerId: strin
     .execute();
 }
 
+/** What relay recorded as live on a host, of these types, for every provider (the probe user's keys and subscriptions). */
+export function liveResourcesOnHost(
+  s: StoreContext,
+  hostId: string,
+  types: ResourceType[],
+): Promise<ResourceRow[]> {
+  return s.db.q
+    .selectFrom("managed_resources")
+    .selectAll()
+    .where("hostId", "=", hostId)
+    .where("resourceType", "in", types)
+    .where("state", "in", [...LIVE_STATES])
+    .orderBy("id")
+    .execute();
+}
+
 /** Every recorded resource of a provider (on one host, or on all). */
 export function resourcesOf(s: StoreContext, providerId: string, hostId?: string): Promise<ResourceRow[]> {
   let query = s.db.q.selectFrom("managed_resources").selectAll().where("providerId", "=", providerId);

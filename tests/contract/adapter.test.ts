@@ -646,3 +646,28 @@ describe("subscription assign after a lost answer", () => {
     ).resolves.toMatchObject({ kind: "conflict", code: "SUBSCRIPTION_ALREADY_EXISTS" });
   });
 });
+
+describe("user delete (relay's probe user)", () => {
+  it("404 USER_NOT_FOUND is already gone; an admin's refusal (500) is an error; Gin's route 404 is not gone", async () => {
+    server.use(
+      http.delete(`${BASE}/api/v1/admin/users/7`, () =>
+        HttpResponse.json(
+          { code: 404, message: "user not found", reason: "USER_NOT_FOUND" },
+          { status: 404 },
+        ),
+      ),
+      http.delete(`${BASE}/api/v1/admin/users/1`, () =>
+        HttpResponse.json({ code: 500, message: "internal error" }, { status: 500 }),
+      ),
+      http.delete(
+        `${BASE}/api/v1/admin/users/9`,
+        () => new HttpResponse("404 page not found", { status: 404 }),
+      ),
+    );
+    await expect(adapter().deleteUser(7)).resolves.toBe("already_gone");
+    const refused = await hostError(adapter({ maxRetries: 0 }).deleteUser(1));
+    expect(refused.status).toBe(500);
+    const missing = await hostError(adapter().deleteUser(9));
+    expect(missing.routeMissing).toBe(true);
+  });
+});

@@ -332,6 +332,16 @@ export const LEDGER: LedgerRow[] = [
     source: `user_handler.go:39-49 ${DEC}`,
   },
   {
+    method: "deleteUser",
+    http: "DELETE /api/v1/admin/users/:id",
+    sent: "id",
+    read: "2xx; 404 USER_NOT_FOUND = already gone",
+    relied:
+      "soft delete (email unique only among live users); 0.1.134+ deletes the user's API keys with it (705fe7d88), older builds refuse a key whose user is gone; subscriptions stay; an admin is refused (500)",
+    builds: "all",
+    source: `${ADMIN}:78 ${DEC}; routes/admin.go:302, user_handler.go:366-382, admin_user.go:351-394,422-440, user_repo.go:178-181,451-517 @67380eafd`,
+  },
+  {
     method: "setUserBalance",
     http: "POST /api/v1/admin/users/:id/balance (Idempotency-Key)",
     sent: "balance, operation `set`, notes",

@@ -525,6 +525,16 @@ const CASES: Record<string, Case> = {
     sent: (s) => expect(s.body).toEqual({ password: "new-secret" }),
     read: (r) => expect(r).toMatchObject({ id: 7 }),
   },
+  deleteUser: {
+    route: ["delete", "/api/v1/admin/users/7"],
+    answer: () => ok({ message: "User deleted successfully" }),
+    call: (a) => a.deleteUser(7),
+    sent: (s) => {
+      expect(s.method).toBe("DELETE");
+      expect(s.body).toBeUndefined();
+    },
+    read: (r) => expect(r).toBe("deleted"),
+  },
   setUserBalance: {
     route: ["post", "/api/v1/admin/users/7/balance"],
     answer: () => ok(user),

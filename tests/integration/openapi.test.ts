@@ -128,8 +128,10 @@ describe("the OpenAPI document", () => {
     await call("POST", "/api/providers/deepseek/reconcile", { host_id: w.hostId });
     await call("GET", "/api/providers/deepseek/status");
     await call("GET", "/api/providers/deepseek/resources");
+    await call("DELETE", `/api/hosts/${w.hostId}/probe-user?dry_run=true`);
     await call("POST", `/api/import-batches/${result.batch_id}/rollback`, { dry_run: true });
     await call("POST", `/api/import-batches/${result.batch_id}/rollback`);
+    await call("DELETE", `/api/hosts/${w.hostId}/probe-user`);
     await call("GET", "/api/import-batches/nope");
     expect(seen.length).toBeGreaterThan(20);
     // /docs is Swagger UI over this same document: its page, its assets, and a strict policy.

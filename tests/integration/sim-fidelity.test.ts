@@ -414,3 +414,43 @@ describe("runtime pauses (ratelimit_cn_providers.go:54-79,122-141, ratelimit_ser
     },
   );
 });
+
+describe("user delete (user_handler.go:366-382, admin_user.go:351-394,422-440@67380eafd; admin_service.go:360-370@d3e73f1)", () => {
+  const key = (userId: number, now: number) => ({
+    id: 0,
+    userId,
+    key: `sk-user-${userId}`,
+    name: "k",
+    groupId: null,
+    status: "active" as const,
+    createdAt: now,
+    updatedAt: now,
+  });
+  for (const [profile, takesKeys] of [
+    ["v0.1.179", true],
+    ["v0.1.126", false],
+  ] as const) {
+    it(`${profile}: soft delete${takesKeys ? " with its keys" : ", keys kept"}, subscriptions kept; again 404 USER_NOT_FOUND; an admin 500; the address is free again`, async () => {
+      const { s: host, call } = await sim(profile);
+      const st = host.sim.state;
+      const u = st.addUser({ email: "gone@example.com", password: "gone-pass-1" });
+      const now = Date.now();
+      const k = { ...key(u.id, now), id: st.nextId("api_keys") };
+      st.apiKeys.set(k.id, k);
+      expect((await call("DELETE", `/api/v1/admin/users/${u.id}`)).status).toBe(200);
+      expect(st.users.get(u.id)?.deletedAt).toBeDefined();
+      expect(st.apiKeys.get(k.id)?.deletedAt !== undefined).toBe(takesKeys);
+      const again = await call("DELETE", `/api/v1/admin/users/${u.id}`);
+      expect(again).toMatchObject({ status: 404, body: { reason: "USER_NOT_FOUND" } });
+      const admin = [...st.users.values()].find((x) => x.role === "admin");
+      const refused = await call("DELETE", `/api/v1/admin/users/${admin?.id}`);
+      expect(refused).toMatchObject({ status: 500, body: { message: "internal error" } });
+      expect(admin?.deletedAt).toBeUndefined();
+      const back = await call("POST", "/api/v1/admin/users", {
+        email: "gone@example.com",
+        password: "again-pass",
+      });
+      expect(back.status).toBe(200);
+    });
+  }
+});

@@ -175,6 +175,20 @@ function hostAndPackPaths() {
         },
       ),
     },
+    "/api/hosts/{host_id}/probe-user": {
+      delete: op(
+        "Remove relay's own probe user from the host: its subscriptions relay assigned are revoked, the user is deleted (sub2api deletes its API keys with it), the host's probe identity is forgotten; the next access proof creates a new probe user under a new address. 400 PROBE_USER_NOT_RELAYS for an operator's probe user; safe to repeat",
+        "removeProbeUser",
+        okJson("ProbeUserRemoval"),
+        {
+          parameters: [
+            pathParam("host_id"),
+            query("dry_run", "`true` says what would be removed and changes nothing"),
+          ],
+          ...optionalBody("EmptyRequest"),
+        },
+      ),
+    },
     "/api/hosts/{host_id}/probe": {
       post: op("Probe a host again (new capability snapshot)", "probeHost", okJson("Host"), {
         parameters: [pathParam("host_id")],

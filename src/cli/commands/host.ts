@@ -2,6 +2,7 @@ import { type Command, Option } from "commander";
 import { ExitCode } from "../../domain/errors.js";
 import { OPTIONAL_CAPABILITIES, REQUIRED_CAPABILITIES } from "../../host/sub2api/types.js";
 import type { HostRemoval, HostView } from "../../hosts/hosts.js";
+import type { ProbeUserRemoval } from "../../hosts/probe-user.js";
 import { printable } from "../../util/sanitize.js";
 import { confirmOrRefuse } from "../confirm.js";
 import { keyValues, table } from "../format.js";
@@ -10,6 +11,7 @@ import { readSecret } from "../secret-input.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
 const loadHosts = () => import("../../hosts/hosts.js");
+const loadProbeUser = () => import("../../hosts/probe-user.js");
 
 const CAPS_ORDER = [...REQUIRED_CAPABILITIES, ...OPTIONAL_CAPABILITIES];
 
@@ -66,6 +68,36 @@ function renderHost(h: HostView): string {
   for (const r of h.status_reasons) lines.push("", `✗ ${r.message}`, ...(r.hint ? [`  → ${r.hint}`] : []));
   if (h.warnings.length > 0) lines.push("");
   for (const w of h.warnings) lines.push(`! ${w.message}`);
+  return lines.join("\n");
+}
+
+/** A list of what goes, with what happens to it; "none" when there is nothing. */
+const listOf = (items: string[], fate: string) =>
+  items.length === 0 ? "none" : `${items.join(", ")} (${fate})`;
+
+/** What a removal of the probe user removes (or removed), and what happens next. */
+function renderProbeUserRemoval(r: ProbeUserRemoval, asking = false): string {
+  if (r.outcome === "nothing_to_remove")
+    return `host ${r.host_name} has no probe user relay made; nothing to remove (the next access proof creates ${r.next_email})`;
+  const u = r.probe_user;
+  const done = r.outcome === "removed";
+  const user = u
+    ? `${u.email}${u.user_id !== null ? ` (#${u.user_id})` : ""}${u.on_host ? "" : ", already gone from the host"}`
+    : "none recorded";
+  const subscriptions = r.subscriptions.map((x) => `${x.provider_id} #${x.subscription_id ?? "?"}`);
+  const keys = r.api_keys.map((k) => `${k.name} #${k.key_id ?? "?"}`);
+  const lines = [
+    done
+      ? `removed relay's probe user from host ${r.host_name}:`
+      : `relay would remove its probe user from host ${r.host_name}:`,
+    `  user:           ${user}`,
+    `  subscriptions:  ${listOf(subscriptions, done ? "revoked" : "to be revoked")}`,
+    `  API keys:       ${listOf(keys, done ? "deleted with the user" : "to be deleted with the user")}`,
+    `  providers:      ${r.providers.join(", ") || "none"}`,
+    "",
+    `The next access proof creates a new probe user, ${r.next_email}. ${r.note}`,
+  ];
+  if (!done && !asking) lines.push("", "Nothing was changed (dry run).");
   return lines.join("\n");
 }
 
@@ -219,6 +251,40 @@ Example:
           human: () =>
             `removed host ${r.name}${r.live_resources_forgotten > 0 ? `; ${r.live_resources_forgotten} resource(s) relay made stay on the host, no longer tracked` : ""}`,
         };
+      });
+    });
+
+  host
+    .command("remove-probe-user")
+    .argument("<host>", "host name or id")
+    .option("--dry-run", "say what would be removed; change nothing")
+    .option("--yes", "do not ask for confirmation (required when not on a terminal)")
+    .description(
+      "remove relay's own probe user from the host (its subscriptions relay assigned, its API keys, the user); the next access proof creates a new one",
+    )
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 removed, listed (--dry-run) or nothing to remove, 1 refused, cancelled or unfinished (run it again).\n\nExamples:\n  relay host remove-probe-user prod --dry-run\n  relay host remove-probe-user prod --yes --json",
+    )
+    .action(async (ref: string, opts: { dryRun?: boolean; yes?: boolean }, cmd: Command) => {
+      const verbs = await loadProbeUser();
+      if (opts.dryRun) {
+        await runReadOnly<ProbeUserRemoval>(cmd, async (ctx) => ({
+          data: await verbs.removeProbeUser(ctx, ref, { dryRun: true }),
+          human: renderProbeUserRemoval,
+        }));
+        return;
+      }
+      await runCommand<ProbeUserRemoval>(cmd, async (ctx) => {
+        if (opts.yes !== true) {
+          // The import's rule: ask on a terminal, refuse elsewhere; what is shown is read now.
+          const p = await verbs.removeProbeUser(ctx, ref, { dryRun: true });
+          if (p.outcome !== "nothing_to_remove")
+            await confirmOrRefuse(false, "Remove relay's probe user? [y/N] ", () =>
+              printable(renderProbeUserRemoval(p, true), { lines: true }),
+            );
+        }
+        return { data: await verbs.removeProbeUser(ctx, ref), human: renderProbeUserRemoval };
       });
     });
 

@@ -171,6 +171,9 @@ export class Sub2apiAdapter implements HostAdapter {
   resetUserPassword(id: number, password: string) {
     return users.resetUserPassword(this.#client, id, password);
   }
+  deleteUser(id: number) {
+    return users.deleteUser(this.#client, id);
+  }
   setUserBalance(userId: number, balance: number, idempotencyKey: string) {
     return users.setUserBalance(this.#client, userId, balance, idempotencyKey);
   }

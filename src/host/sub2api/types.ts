@@ -383,6 +383,8 @@ export interface HostAdapter {
   createUser(input: CreateUserInput): Promise<HostUser>;
   getUser(id: number): Promise<HostUser | undefined>;
   resetUserPassword(id: number, password: string): Promise<HostUser>;
+  /** Soft-deletes the user (and, 0.1.134+, its API keys); its subscriptions stay. 404 = already gone. */
+  deleteUser(id: number): Promise<"deleted" | "already_gone">;
   setUserBalance(userId: number, balance: number, idempotencyKey: string): Promise<HostUser>;
   login(email: string, password: string): Promise<LoginOutcome>;
   listUserKeys(session: UserSession): Promise<UserApiKey[]>;

@@ -188,6 +188,30 @@ export async function resetUserPassword(client: HostClient, id: number, password
   return toUser("users.update", data);
 }
 
+/**
+ * `DELETE /admin/users/:id`: sub2api soft-deletes the user (`deleted_at`; the email index is
+ * partial, `WHERE deleted_at IS NULL`, from migration 016) and, from 0.1.134 (705fe7d88), its API
+ * keys with it in one transaction (`service/admin_user.go:351-394,422-440`,
+ * `repository/user_repo.go:451-517`, `repository/api_key_repo.go:375-420` @67380eafd); its
+ * subscriptions are left as they are. An admin is refused (a plain error: 500 "internal error",
+ * admin_user.go:357-359). 404 USER_NOT_FOUND (a user already deleted) is "already gone", so a
+ * removal whose answer was lost can be run again.
+ */
+export async function deleteUser(client: HostClient, id: number): Promise<"deleted" | "already_gone"> {
+  try {
+    await client.envelope({
+      operation: "users.delete",
+      method: "DELETE",
+      path: `/api/v1/admin/users/${id}`,
+      retry: "read", // a second delete of the same user is a 404: safe to repeat
+    });
+    return "deleted";
+  } catch (err) {
+    if (isHostError(err) && err.status === 404 && !err.routeMissing) return "already_gone";
+    throw err;
+  }
+}
+
 /** `DELETE /api/v1/keys/:id` as the key's owner; a key already gone is fine. */
 export async function deleteUserKey(
   client: HostClient,

@@ -588,10 +588,26 @@ export function registerUsers(
     u.updatedAt = Date.now();
     return success(c, userJson(u));
   });
+  // UserHandler.Delete → adminService.DeleteUser (handler/admin/user_handler.go:366-382,
+  // service/admin_user.go:351-394 @67380eafd): GetByID skips soft-deleted users, so a second
+  // delete is 404 USER_NOT_FOUND (repository/user_repo.go:178-181, service/user_service.go:32);
+  // an admin is refused with a plain error, which ErrorFrom answers 500 "internal error"
+  // (admin_user.go:357-359, pkg/errors/errors.go:10-12,148-157); the user is soft-deleted
+  // (ent/schema/user.go:29-33 SoftDeleteMixin; email unique only WHERE deleted_at IS NULL,
+  // migrations/016) and, 0.1.134+, its keys are tombstoned and soft-deleted with it
+  // (admin_user.go:422-440, repository/api_key_repo.go:375-420). Its subscriptions stay.
   route(sim, "DELETE", `${BASE}/:id`, (c) => {
     const u = find(c);
     if (!u) return fail(c, 404, "user not found", "USER_NOT_FOUND");
-    u.deletedAt = Date.now();
+    if (u.role === "admin") return fail(c, 500, "internal error");
+    const now = Date.now();
+    if (profile.userDeleteTakesKeys)
+      for (const k of state.apiKeys.values())
+        if (k.userId === u.id && !k.deletedAt) {
+          k.key = `__deleted__${k.id}__${now}`;
+          k.deletedAt = now;
+        }
+    u.deletedAt = now;
     return success(c, { message: "User deleted successfully" });
   });
   route(

@@ -75,6 +75,12 @@ export interface SimProfile {
   testErrorUnschedules: boolean;
   /** `run_mode: simple` exists (≥ 0.2.4): group creates become standard, groups answer a reduced shape. */
   simpleModeAvailable: boolean;
+  /**
+   * Deleting a user also soft-deletes its API keys, in one transaction (0.1.134+, 705fe7d88:
+   * `service/admin_user.go:361-364,422-440`, `repository/api_key_repo.go:375-420` @67380eafd);
+   * before, only the user (`service/admin_service.go:360-370` @d3e73f1).
+   */
+  userDeleteTakesKeys: boolean;
 }
 
 const BASE_PLATFORMS = ["anthropic", "openai", "gemini"];
@@ -96,6 +102,7 @@ const LINEAGE_2026 = {
   accountNotes: true,
   testErrorUnschedules: true,
   simpleModeAvailable: false,
+  userDeleteTakesKeys: true,
 } as const;
 
 const CN = ["kimi", "zhipu", "deepseek"];
@@ -130,6 +137,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     accountNotes: false,
     testErrorUnschedules: false,
     simpleModeAvailable: false,
+    userDeleteTakesKeys: false,
   },
   "v0.1.126": {
     ...LINEAGE_2026,
@@ -148,6 +156,7 @@ export const RELEASES: Record<ReleaseName, SimProfile> = {
     modelsSync: false,
     testErrorUnschedules: false,
     simpleModeAvailable: false,
+    userDeleteTakesKeys: false, // 62ccd0ff predates 705fe7d88
   },
   "v0.1.150": {
     ...LINEAGE_2026,

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppContext } from "../../../app/context.js";
 import { addHost, getHost, listHosts, probeHost, removeHost } from "../../../hosts/hosts.js";
+import { removeProbeUser } from "../../../hosts/probe-user.js";
 import { AddHostRequest, EmptyRequest } from "../schemas/requests.js";
 import type { Body } from "../schemas/responses.js";
 import { boolQuery, jsonBody, page, validator } from "../validate.js";
@@ -31,6 +32,14 @@ export function hostRoutes(ctx: AppContext) {
       (await removeHost(ctx, c.req.param("host_id"), {
         force: boolQuery(c, "force"),
       })) satisfies Body<"HostRemoval">,
+    );
+  });
+  app.delete("/:host_id/probe-user", async (c) => {
+    await jsonBody(c, validateEmpty, { optional: true });
+    return c.json(
+      (await removeProbeUser(ctx, c.req.param("host_id"), {
+        dryRun: boolQuery(c, "dry_run"),
+      })) satisfies Body<"ProbeUserRemoval">,
     );
   });
   app.post("/:host_id/probe", async (c) => {

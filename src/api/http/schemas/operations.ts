@@ -21,6 +21,27 @@ export const HostRemoval = Type.Object({
   live_resources_forgotten: Int(),
 });
 
+const NullableInt = () => Type.Union([Int(), Type.Null()]);
+
+/** `DELETE /api/hosts/{id}/probe-user`: relay's probe user, what goes with it, and what happens next. */
+export const ProbeUserRemoval = Type.Object({
+  host_id: Str(),
+  host_name: Str(),
+  dry_run: Type.Boolean(),
+  outcome: StringEnum(["would_remove", "removed", "nothing_to_remove"]),
+  probe_user: Type.Union([
+    Type.Object({ email: Str(), user_id: NullableInt(), on_host: Type.Boolean() }),
+    Type.Null(),
+  ]),
+  subscriptions: Type.Array(
+    Type.Object({ provider_id: Str(), subscription_id: NullableInt(), group_id: NullableInt() }),
+  ),
+  api_keys: Type.Array(Type.Object({ provider_id: Str(), key_id: NullableInt(), name: Str() })),
+  providers: Type.Array(Str()),
+  next_email: Str(),
+  note: Str(),
+});
+
 export const PackRemoval = Type.Object({ pack_id: Str(), removed_versions: Int() });
 
 export const ProviderListItem = Type.Object({

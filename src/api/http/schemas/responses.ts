@@ -3,7 +3,14 @@ import { AccessPreview, AccessState, AccessStatus, Assignment } from "./access.j
 import { HealthAxis, HealthState, HostReachabilityFields, Reachable, SyncAxis, SyncState } from "./axes.js";
 import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
 import { AccountBalances, FindingKind, ImportTriage, KeyClass, PlanKeyTriage } from "./catalogue.js";
-import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
+import {
+  HostRemoval,
+  ImportAccepted,
+  PackRemoval,
+  ProbeUserRemoval,
+  ProviderListItem,
+  RollbackPreview,
+} from "./operations.js";
 import { PolicyRelease, PolicyView } from "./policy.js";
 import { StringEnum } from "./requests.js";
 
@@ -344,6 +351,7 @@ export const responseSchemas = {
   ProviderStatus,
   ResourceList: Type.Object({ items: Type.Array(Resource), next_cursor: Nullable(Str()) }),
   HostRemoval,
+  ProbeUserRemoval,
   PackRemoval,
   ImportAccepted,
   RollbackPreview,
