@@ -123,6 +123,8 @@ export function registerChannels(sim: Sim) {
         ? fail(c, 400, "price must be >= 0", "NEGATIVE_PRICE")
         : fail(c, 400, pricing, "VALIDATION_ERROR");
     }
+    const mapping = parseChannelMapping(body.model_mapping, "createChannelRequest");
+    if (typeof mapping === "string") return fail(c, 400, mapping, "VALIDATION_ERROR");
     const groupIds = Array.isArray(body.group_ids)
       ? body.group_ids.filter((x): x is number => typeof x === "number")
       : [];
@@ -136,9 +138,7 @@ export function registerChannels(sim: Sim) {
       status: "active",
       groupIds,
       modelPricing: pricing,
-      modelMapping: (typeof body.model_mapping === "object" && body.model_mapping !== null
-        ? body.model_mapping
-        : {}) as SimChannel["modelMapping"],
+      modelMapping: mapping ?? {},
       restrictModels: body.restrict_models === true,
       createdAt: now,
       updatedAt: now,
@@ -154,6 +154,9 @@ export function registerChannels(sim: Sim) {
     if (!ch) return fail(c, 404, "channel not found", "CHANNEL_NOT_FOUND");
     const body = await readJson(c);
     if (typeof body === "string") return fail(c, 400, body, "VALIDATION_ERROR");
+    const mapping = parseChannelMapping(body.model_mapping, "updateChannelRequest");
+    if (typeof mapping === "string") return fail(c, 400, mapping, "VALIDATION_ERROR");
+    if (mapping) ch.modelMapping = mapping;
     if (Array.isArray(body.group_ids)) {
       const ids = body.group_ids.filter((x): x is number => typeof x === "number");
       const clash = checkGroups(c, ids, ch.id);
@@ -600,6 +603,12 @@ export function registerUsers(
     const u = find(c);
     if (!u) return fail(c, 404, "user not found", "USER_NOT_FOUND");
     if (u.role === "admin") return fail(c, 500, "internal error");
+    // DeleteUser (service/admin_user.go:351-440@2bc139ab5): the user's API keys are deleted with
+    // it (DeleteWithAudit: soft delete, key tombstoned, repository/api_key_repo.go:344; from
+    // 0.1.134, 705fe7d88), then the user is soft-deleted; subscriptions are left as they are. Met
+    // live on 2bc139ab5 and 67380eafd (2026-12-02): the old key answers 401 INVALID_API_KEY, the
+    // user's subscription is still listed active, and the same e-mail can be created again (the
+    // unique index covers live rows only: users_email_unique_active … WHERE deleted_at IS NULL).
     const now = Date.now();
     if (profile.userDeleteTakesKeys)
       for (const k of state.apiKeys.values())
@@ -633,4 +642,35 @@ export function registerUsers(
       return success(c, userJson(u));
     }),
   );
+}
+
+/**
+ * A channel's `model_mapping` as gin binds it: `map[string]map[string]string`, platform first
+ * (channel_handler.go:35,50, the bind error as VALIDATION_ERROR at :441-444,502-505@2bc139ab5).
+ * A flat `{"old": "new"}` is refused 400 (met live on 2bc139ab5 and 67380eafd, 2026-12-02:
+ * "json: cannot unmarshal string into Go struct field updateChannelRequest.model_mapping of type
+ * map[string]string"). Undefined when absent; an update that sends it replaces the whole mapping.
+ */
+function parseChannelMapping(
+  value: unknown,
+  request: "createChannelRequest" | "updateChannelRequest",
+): SimChannel["modelMapping"] | string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const refuse = (got: string, type: string) =>
+    `json: cannot unmarshal ${got} into Go struct field ${request}.model_mapping of type ${type}`;
+  const kind = (v: unknown) => (Array.isArray(v) ? "array" : typeof v === "object" ? "object" : typeof v);
+  if (typeof value !== "object" || Array.isArray(value))
+    return refuse(kind(value), "map[string]map[string]string");
+  const out: SimChannel["modelMapping"] = {};
+  for (const [platform, inner] of Object.entries(value)) {
+    if (typeof inner !== "object" || inner === null || Array.isArray(inner))
+      return refuse(kind(inner), "map[string]string");
+    const m: Record<string, string> = {};
+    for (const [from, to] of Object.entries(inner)) {
+      if (typeof to !== "string") return refuse(kind(to), "string");
+      m[from] = to;
+    }
+    out[platform] = m;
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { paused } from "./admin-accounts.js";
 import { type Ctx, route, type Sim } from "./context.js";
 import { middlewareError, readJson } from "./gin.js";
 import { upstreamUrl } from "./routing.js";
-import type { SimApiKey, SimGroup } from "./state.js";
+import type { SimAccount, SimApiKey, SimGroup } from "./state.js";
 
 const openaiError = (c: Ctx, status: number, type: string, message: string) =>
   c.json({ error: { type, message } }, status as 400);
@@ -87,33 +87,43 @@ export function registerGateway(sim: Sim) {
     if (typeof body === "string" || typeof body.model !== "string" || !Array.isArray(body.messages)) {
       return openaiError(c, 400, "invalid_request_error", "model and messages are required");
     }
-    const model = body.model;
-    const candidates = state
+    // The channel's mapping of the group's platform first (ResolveChannelMappingAndRestrict,
+    // openai_chat_completions.go:110, channel_service.go:569-585@2bc139ab5; :111 and :569 at
+    // 67380eafd): accounts are chosen for the mapped model and the upstream receives it.
+    const model = channelMapped(sim, group, body.model);
+    const supports = (a: SimAccount) => {
+      const keys = Object.keys((a.credentials.model_mapping ?? {}) as Record<string, string>);
+      return (
+        keys.length === 0 ||
+        keys.some((k) => k === model || (k.endsWith("*") && model.startsWith(k.slice(0, -1))))
+      );
+    };
+    // Persistent eligibility only (active, schedulable), as the no-account diagnosis reads it.
+    const pool = state
       .liveAccounts()
       .filter(
         (a) =>
           a.groupIds.includes(group.id) &&
           a.platform === group.platform &&
           a.status === "active" &&
-          a.schedulable &&
-          !paused(a),
-      )
-      .filter((a) => {
-        const mapping = (a.credentials.model_mapping ?? {}) as Record<string, string>;
-        const keys = Object.keys(mapping);
-        return (
-          keys.length === 0 ||
-          keys.some((k) => k === model || (k.endsWith("*") && model.startsWith(k.slice(0, -1))))
-        );
-      })
-      .sort((x, y) => x.priority - y.priority || x.id - y.id);
-    if (candidates.length === 0)
-      return openaiError(
-        c,
-        503,
-        "api_error",
-        `No available accounts: no schedulable account supports ${model}`,
+          a.schedulable,
       );
+    const candidates = pool
+      .filter((a) => !paused(a) && supports(a))
+      .sort((x, y) => x.priority - y.priority || x.id - y.id);
+    if (candidates.length === 0) {
+      // classifyNoAccountError (handler/no_account_error.go:59-92@2bc139ab5, :108-112@67380eafd):
+      // 404 model_not_found when the group has accounts but none maps the model, else 503.
+      // Met live on both (2026-12-02) for an account whose credentials.model_mapping lacks it.
+      if (pool.length > 0 && !pool.some(supports))
+        return openaiError(
+          c,
+          404,
+          "model_not_found",
+          `Model ${JSON.stringify(body.model)} is not supported by any configured account in this group`,
+        );
+      return openaiError(c, 503, "api_error", "Service temporarily unavailable");
+    }
     let lastStatus = 502;
     for (const account of candidates) {
       const mapping = (account.credentials.model_mapping ?? {}) as Record<string, string>;
@@ -124,16 +134,23 @@ export function registerGateway(sim: Sim) {
         upstreamModel,
       );
       if (r.ok) {
+        // The upstream's body as it came (openai_gateway_chat_completions_raw.go:472@2bc139ab5):
+        // its `model` is the one the upstream served, the mapped name (met live, 2026-12-02).
         return c.json({
           id: `chatcmpl-${randomBytes(8).toString("hex")}`,
           object: "chat.completion",
           created: Math.floor(Date.now() / 1000),
-          model,
+          model: upstreamModel,
           choices: [{ index: 0, message: { role: "assistant", content: r.content }, finish_reason: "stop" }],
           usage: { prompt_tokens: 8, completion_tokens: 8, total_tokens: 16 },
         });
       }
       lastStatus = r.status;
+      // A 400 is no failover case: the client gets the upstream's status and message
+      // (handleCompatErrorResponse, openai_gateway_upstream_errors.go:706-724@2bc139ab5,
+      // :832-850@67380eafd); met live: 400 "Model Not Exist: old-model" with no mapping.
+      if (r.status === 400)
+        return openaiError(c, 400, "invalid_request_error", upstreamMessage(r.body) || "Upstream error: 400");
       // RateLimitService.HandleUpstreamError case 402 (ratelimit_service.go@2bc139ab5, the same at
       // 49504adc9 and 67380eafd), met live on all three: a CN-platform account (IsCNProvider: kimi,
       // zhipu, deepseek) is set temp-unschedulable for 2 × the balance-check interval (20 min by
@@ -180,6 +197,26 @@ export function registerGateway(sim: Sim) {
       data: [...ids].map((id) => ({ id, object: "model", owned_by: auth.group.platform })),
     });
   });
+}
+
+/**
+ * The model after the channel bound to this group maps it for the group's platform
+ * (lookupMappingAcrossPlatforms, channel_service.go:440-453@2bc139ab5: exact, lower-cased
+ * name first, then a trailing `*` wildcard); an inactive channel maps nothing.
+ */
+function channelMapped(sim: Sim, group: SimGroup, model: string): string {
+  const ch = [...sim.state.channels.values()].find(
+    (x) => x.status === "active" && x.groupIds.includes(group.id),
+  );
+  const m = ch?.modelMapping[group.platform];
+  if (!m) return model;
+  const lower = model.toLowerCase();
+  const exact = Object.entries(m).find(([k]) => k.toLowerCase() === lower);
+  if (exact) return exact[1];
+  const wild = Object.entries(m).find(
+    ([k]) => k.endsWith("*") && lower.startsWith(k.slice(0, -1).toLowerCase()),
+  );
+  return wild ? wild[1] : model;
 }
 
 /** sub2api's `IsCNProvider` (service/domain_constants.go:90-97@2bc139ab5). */

@@ -254,6 +254,8 @@ export class FakeUpstream {
   calls = 0;
   /** Every URL called, newest last (tests read which path a build used). */
   readonly urls: string[] = [];
+  /** The model of every chat POST, newest last (what the upstream was asked for). */
+  readonly askedModels: string[] = [];
 
   revoke(key: string) {
     this.revoked.add(key);
@@ -309,6 +311,7 @@ export class FakeUpstream {
   post(url: string, apiKey: string, model: string): UpstreamCall {
     this.calls += 1;
     this.urls.push(url);
+    this.askedModels.push(model);
     let parsed: URL;
     try {
       parsed = new URL(url);
