@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { createApp } from "../../src/api/http/app.js";
 import { isAppError } from "../../src/domain/errors.js";
 import { importKeys } from "../../src/provision/import.js";
 import { recoverBatches } from "../../src/provision/recover.js";
@@ -8,6 +9,7 @@ import { previewRotation, rotateKeys } from "../../src/provision/rotate.js";
 import { reconcileProvider } from "../../src/reconcile/runner.js";
 import { getBatch, listBatches } from "../../src/store/batches.js";
 import { type TableName, tables } from "../../src/store/schema.js";
+import { TEST_API_TOKEN } from "../helpers/context.js";
 import { FaultProxy } from "../helpers/fault-proxy.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
@@ -169,36 +171,81 @@ describe("relay provider rotate (the verb, against the simulated host)", () => {
     expect((await listBatches(w.t.ctx)).filter((b) => b.kind === "rotation")).toEqual([]);
   });
 
-  it("the credentials update's answer is lost after the host acted: the retry ends consistent, no key in the database", async () => {
+  it.each([
+    ["PUT", "drop"],
+    ["PUT", "503"],
+    ["schedulable", "drop"],
+    ["schedulable", "503"],
+  ] as const)(
+    "a %s whose answer is lost after the host acted (%s): the retry ends consistent, no key stored",
+    async (route, mode) => {
+      w = await makeWorld();
+      const { revoked, ids } = await fiveWithTwoRevoked(w);
+      proxy = await FaultProxy.start(w.sim.url);
+      // relay reaches the host through the proxy from now on.
+      await w.t.ctx.db.q.updateTable("hosts").set({ baseUrl: proxy.url }).where("name", "=", "sim").execute();
+      const match =
+        route === "PUT"
+          ? /^PUT \/api\/v1\/admin\/accounts\/\d+$/
+          : /^POST \/api\/v1\/admin\/accounts\/\d+\/schedulable$/;
+      proxy.arm({ match, mode });
+      const fresh = [deepseekKey(), deepseekKey()];
+      const r = await rotateKeys(w.t.ctx, {
+        hostRef: "sim",
+        providerId: "deepseek",
+        keys: fresh,
+        oldKeys: revoked,
+      });
+      expect(proxy.hits.length).toBe(1);
+      await proxy.settle();
+      expect(r.summary).toEqual({ rotated: 2, restored: 0, failed: 0 });
+      // Judged on the host: both accounts on their new keys, in service; nothing else changed.
+      const onHost = ids.map((id) => w.sim.sim.state.accounts.get(id));
+      expect(onHost.map((a) => a?.credentials.api_key).sort()).toEqual([...fresh].sort());
+      for (const a of onHost) expect(a).toMatchObject({ status: "active", schedulable: true });
+      expect(liveOnHost(w.sim).accounts.length).toBe(5);
+      expect(await recoverBatches(w.t.ctx)).toEqual([]);
+      // No key anywhere in the store: every row of every table, and the SQLite files themselves.
+      const rows: unknown[] = [];
+      for (const table of Object.keys(tables) as TableName[])
+        rows.push(await w.t.ctx.db.q.selectFrom(table).selectAll().execute());
+      const stored = JSON.stringify(rows);
+      expect(stored).toContain(r.batch_id);
+      for (const k of [...fresh, ...revoked]) expect(stored).not.toContain(k);
+      for (const f of [w.t.dbPath, `${w.t.dbPath}-wal`].filter((x) => existsSync(x))) {
+        const bytes = readFileSync(f).toString("latin1");
+        for (const k of [...fresh, ...revoked]) expect(bytes).not.toContain(k);
+      }
+    },
+  );
+  it("POST /api/providers/{id}/rotate: dry_run answers the plan, then the rotation; keys in the body, never in the answer", async () => {
     w = await makeWorld();
     const { revoked, ids } = await fiveWithTwoRevoked(w);
-    proxy = await FaultProxy.start(w.sim.url);
-    // relay reaches the host through the proxy from now on.
-    await w.t.ctx.db.q.updateTable("hosts").set({ baseUrl: proxy.url }).where("name", "=", "sim").execute();
-    proxy.arm({ match: /^PUT \/api\/v1\/admin\/accounts\/\d+$/, mode: "drop" });
+    const app = createApp(w.t.ctx);
+    const post = (body: unknown) =>
+      app.request("/api/providers/deepseek/rotate", {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_API_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const fresh = [deepseekKey(), deepseekKey()];
-    const r = await rotateKeys(w.t.ctx, {
-      hostRef: "sim",
-      providerId: "deepseek",
-      keys: fresh,
-      oldKeys: revoked,
-    });
-    expect(proxy.hits.length).toBe(1);
-    expect(r.summary).toEqual({ rotated: 2, restored: 0, failed: 0 });
-    const onHost = ids.map((id) => w.sim.sim.state.accounts.get(id));
-    expect(onHost.map((a) => a?.credentials.api_key).sort()).toEqual([...fresh].sort());
-    for (const a of onHost) expect(a).toMatchObject({ status: "active", schedulable: true });
-    expect(await recoverBatches(w.t.ctx)).toEqual([]);
-    // No key anywhere in the store: every row of every table, and the SQLite files themselves.
-    const rows: unknown[] = [];
-    for (const table of Object.keys(tables) as TableName[])
-      rows.push(await w.t.ctx.db.q.selectFrom(table).selectAll().execute());
-    const stored = JSON.stringify(rows);
-    expect(stored).toContain(r.batch_id);
-    for (const k of [...fresh, ...revoked]) expect(stored).not.toContain(k);
-    for (const f of [w.t.dbPath, `${w.t.dbPath}-wal`].filter((x) => existsSync(x))) {
-      const bytes = readFileSync(f).toString("latin1");
-      for (const k of [...fresh, ...revoked]) expect(bytes).not.toContain(k);
-    }
+    const body = { host_id: w.hostId, keys: fresh, old_keys: revoked, accounts: "revoked", max_parallel: 2 };
+    const dry = await post({ ...body, dry_run: true });
+    expect(dry.status).toBe(200);
+    const plan = (await dry.json()) as {
+      accounts: { account_id: number }[];
+      fingerprint: string;
+      max_parallel: number;
+    };
+    expect(plan.accounts.map((a) => a.account_id).sort()).toEqual([...(ids as number[])].sort());
+    expect(plan.max_parallel).toBe(2);
+    expect((await post({ ...body, bogus: 1 })).status).toBe(400);
+    const res = await post({ ...body, expected_fingerprint: plan.fingerprint });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    expect(JSON.parse(text)).toMatchObject({ status: "succeeded", summary: { rotated: 2 } });
+    for (const k of [...fresh, ...revoked]) expect(text).not.toContain(k);
+    const stale = await post({ ...body, expected_fingerprint: plan.fingerprint });
+    expect(stale.status).toBe(409);
   });
 });

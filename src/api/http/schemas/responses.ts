@@ -6,6 +6,7 @@ import { AccountBalances, FindingKind, ImportTriage, KeyClass, PlanKeyTriage } f
 import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
 import { PolicyRelease, PolicyView } from "./policy.js";
 import { StringEnum } from "./requests.js";
+import { RotationAnswer, RotationPlan, RotationResult } from "./rotation.js";
 
 /**
  * Response bodies, each declared once: the OpenAPI document embeds them, the handlers are checked
@@ -355,6 +356,9 @@ export const responseSchemas = {
   ProviderList: Type.Object({ items: Type.Array(ProviderListItem), next_cursor: Nullable(Str()) }),
   PolicyView,
   PolicyRelease,
+  RotationPlan,
+  RotationResult,
+  RotationAnswer,
 };
 
 /** The body a handler answers with, typed from the documented schema. */
