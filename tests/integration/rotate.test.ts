@@ -71,6 +71,7 @@ describe("relay provider rotate (the verb, against the simulated host)", () => {
     const r = await rotateKeys(w.t.ctx, req);
     expect(r.status).toBe("succeeded");
     expect(r.summary).toEqual({ rotated: 2, restored: 0, failed: 0 });
+    expect(await w.t.ctx.metrics.registry.metrics()).toContain('relay_rotations_total{outcome="rotated"} 2');
     // Judged on the host: the same accounts, the same bindings, the fresh keys, in service.
     expect(snapshot(w)).toEqual(before);
     expect(liveOnHost(w.sim).subscriptions.length).toBe(subsBefore);
@@ -115,6 +116,7 @@ describe("relay provider rotate (the verb, against the simulated host)", () => {
       accounts: [first],
     });
     expect(r.summary).toEqual({ rotated: 0, restored: 1, failed: 0 });
+    expect(await w.t.ctx.metrics.registry.metrics()).toContain('relay_rotations_total{outcome="restored"} 1');
     expect(r.status).toBe("partially_succeeded");
     const oldKey = revoked[ids.indexOf(first)];
     expect(w.sim.sim.state.accounts.get(first)?.credentials.api_key).toBe(oldKey);
