@@ -116,9 +116,8 @@ async function passed(run: RotationRun, a: RotationPlanAccount, key: IntakeKey, 
       detail += `; the host refused to make it schedulable (${describe(err)}): \`relay provider release ${internals.def.provider_id} --host ${internals.host.name}\` or set it by hand`;
     }
   } else if (a.paused_by === "person") detail += "; left paused: a person paused it";
-  // A new key starts the health policy afresh: relay's latch (if any) is released.
-  if (a.paused_by === "relay")
-    await forgetAccount(ctx, internals.host.id, internals.def.provider_id, a.account_id);
+  // A new key starts the health policy afresh: its streaks forgotten, relay's latch (if any) released.
+  await forgetAccount(ctx, internals.host.id, internals.def.provider_id, a.account_id);
   await setItem(ctx, batchId, key.hash, { status: "tested", result: { phase: "done", outcome: "rotated" } });
   await appendEvent(ctx, {
     kind: "rotation.rotated",

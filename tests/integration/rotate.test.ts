@@ -7,7 +7,7 @@ import { recoverBatches } from "../../src/provision/recover.js";
 import { rollbackBatch } from "../../src/provision/rollback.js";
 import { previewRotation, rotateKeys } from "../../src/provision/rotate.js";
 import { reconcileProvider } from "../../src/reconcile/runner.js";
-import { getBatch, listBatches } from "../../src/store/batches.js";
+import { getBatch, insertBatch, listBatches } from "../../src/store/batches.js";
 import { type TableName, tables } from "../../src/store/schema.js";
 import { TEST_API_TOKEN } from "../helpers/context.js";
 import { FaultProxy } from "../helpers/fault-proxy.js";
@@ -249,5 +249,70 @@ describe("relay provider rotate (the verb, against the simulated host)", () => {
     for (const k of [...fresh, ...revoked]) expect(text).not.toContain(k);
     const stale = await post({ ...body, expected_fingerprint: plan.fingerprint });
     expect(stale.status).toBe(409);
+  });
+  it("a rotation a crash left running: recovery deletes nothing, records a written key, names an uncertain one", async () => {
+    w = await makeWorld();
+    const { ids } = await fiveWithTwoRevoked(w);
+    const [a1, a2] = [...ids].sort((x, y) => (x as number) - (y as number)) as [number, number];
+    const fresh = [deepseekKey(), deepseekKey()];
+    // The crash: the batch and its items recorded, the first key written (not yet tested), the
+    // second write in flight — the process died before either answer was recorded.
+    const hashes = fresh.map((k) => w.t.ctx.secrets.keyHash(k));
+    await insertBatch(
+      w.t.ctx,
+      {
+        id: "r_20261202_0000000001",
+        kind: "rotation",
+        hostId: w.hostId,
+        providerId: "deepseek",
+        packVersion: "1.2.0",
+        mode: "partial",
+        accessMode: null,
+        planFingerprint: null,
+        options: {},
+        keyCount: 2,
+        summary: {
+          keys: 2,
+          create: 0,
+          reuse: 0,
+          conflict: 0,
+          skip: 0,
+          duplicates: 0,
+          ignored_lines: 0,
+          malformed: 0,
+        },
+        startedAt: new Date().toISOString(),
+      },
+      [a1, a2].map((id, i) => ({
+        position: i,
+        hash: hashes[i] as string,
+        mask: `sk-…000${i}`,
+        status: i === 0 ? ("created" as const) : ("pending" as const),
+        errorCode: null,
+        errorMessage: null,
+        accountName: undefined,
+        extra: { account_id: id, phase: i === 0 ? "written" : "writing" },
+      })),
+    );
+    const acct = w.sim.sim.state.accounts.get(a1);
+    if (acct) acct.credentials = { ...acct.credentials, api_key: fresh[0] };
+    const before = snapshot(w);
+    const [out] = await recoverBatches(w.t.ctx);
+    expect(out).toMatchObject({
+      batch_id: "r_20261202_0000000001",
+      action: "rotation_interrupted",
+      status: "failed",
+    });
+    expect(out?.detail).toContain(`#${a1} holds the new key`);
+    expect(out?.detail).toContain(`#${a2} may hold`);
+    expect(snapshot(w)).toEqual(before);
+    // The record follows the host: importing the written key reuses its account.
+    const again = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [fresh[0] as string],
+      mode: "strict",
+    });
+    expect(again.keys[0]).toMatchObject({ status: "reused", account_id: a1 });
   });
 });
