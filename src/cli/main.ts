@@ -8,6 +8,7 @@ import { configurePackCommand } from "./commands/pack.js";
 import { configurePolicyCommands } from "./commands/policy.js";
 import { configureProviderCommand } from "./commands/provider.js";
 import { configureReconcileCommand } from "./commands/reconcile.js";
+import { configureRotateCommand } from "./commands/rotate.js";
 import { configureServeCommand } from "./commands/serve.js";
 import { debugFromEnv, jsonText, reportError } from "./run.js";
 
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   configureAccessCommand(program);
   configureReconcileCommand(program, provider);
   configurePolicyCommands(provider);
+  configureRotateCommand(provider);
   configureMaintenanceCommand(program);
   configureServeCommand(program);
   documentEveryCommand(program);

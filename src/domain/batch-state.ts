@@ -26,7 +26,11 @@ export type BatchEvent =
   /** Recovery of an interrupted partial import kept its tested accounts and removed the rest. */
   | { kind: "recovery_kept"; kept: number }
   /** A batch found on the host after a database restore was recorded again (`--heal`). */
-  | { kind: "restored_adopted"; batchId: string };
+  | { kind: "restored_adopted"; batchId: string }
+  /** A key rotation ran to its end: accounts on their new key, put back on their old one, failed. */
+  | { kind: "rotation_finished"; rotated: number; restored: number; failed: number }
+  /** A rotation a crash left running: its accounts are as the host shows them. */
+  | { kind: "rotation_interrupted"; providerId: string };
 
 export interface BatchFacts {
   /** The status the batch has now. */
@@ -61,6 +65,8 @@ const FROM: Record<BatchEvent["kind"], readonly BatchStatus[]> = {
   recovery_kept: ["rolled_back"],
   // `adoptRestored` inserts the batch (running) and records it finished before adopting into it.
   restored_adopted: ["running"],
+  rotation_finished: ["running"],
+  rotation_interrupted: ["running"],
 };
 
 /** Raised when an event does not fit the batch's status: a defect, never an operator's mistake. */
@@ -105,6 +111,23 @@ export function nextBatchState({ current, event }: BatchFacts): BatchState {
       return {
         status: "succeeded",
         reason: `recorded again from the host after a database restore: what this installation made in it after the backup; \`relay batch rollback ${event.batchId}\` deletes it`,
+      };
+    case "rotation_finished": {
+      const { rotated, restored, failed } = event;
+      const parts = [
+        `${rotated} account(s) on their new key`,
+        ...(restored > 0 ? [`${restored} put back on their old key`] : []),
+        ...(failed > 0 ? [`${failed} failed`] : []),
+      ];
+      return {
+        status: restored + failed > 0 ? "partially_succeeded" : "succeeded",
+        reason: parts.join(", "),
+      };
+    }
+    case "rotation_interrupted":
+      return {
+        status: "failed",
+        reason: `interrupted: its accounts are as the host shows them; \`relay provider rotate ${event.providerId}\` again with the keys not yet used`,
       };
   }
 }

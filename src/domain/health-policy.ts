@@ -156,7 +156,7 @@ export function decideHealthPolicy(
     if (!f.host.schedulable) {
       const why =
         f.host.status === "error"
-          ? `the host put it in error and out of scheduling (${f.host.errorMessage || "no message"}); relay leaves it alone — rotate its key`
+          ? `the host put it in error and out of scheduling (${f.host.errorMessage || "no message"}); relay leaves it alone — rotate its key (\`relay provider rotate PROVIDER --host HOST --keys-file NEW --accounts revoked\`)`
           : "paused by a person (relay did not pause it): never touched";
       act(f, "untouched", why);
       continue;

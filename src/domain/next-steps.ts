@@ -29,7 +29,8 @@ export function nextStep(f: Finding, t: Target): string | null {
         return `${f.resource_type} #${f.host_resource_id} is not relay's: rename it on the host (it carries one of relay's names), or delete it if nothing uses it; then relay provider reconcile ${on}`;
       return `delete ${f.resource_type} #${f.host_resource_id} on the host if nothing uses it; then relay provider reconcile ${on}`;
     case "account_failing":
-      return `check the key of ${f.name} with its provider; relay provider reconcile ${on} --retest failed follows it`;
+      // A dead key is replaced in place (same account id, bindings, subscriptions): relay provider rotate.
+      return `check the key of ${f.name} with its provider, or replace it in place: relay provider rotate ${on} --keys-file NEW --accounts ${f.host_resource_id ?? "revoked"}; relay provider reconcile ${on} --retest failed follows it`;
     case "access_broken":
       return `relay access status ${on} --probe`;
     case "smoke_model_missing":

@@ -123,7 +123,12 @@ export async function buildPlan(
 }
 
 /** Refusals that need no host call: an unsupported host, an incompatible pack, bad targets. */
-function checkRequest(host: HostRow, def: ProviderDefinition, versionRange: string, req: ImportRequest) {
+export function checkRequest(
+  host: HostRow,
+  def: ProviderDefinition,
+  versionRange: string,
+  req: ImportRequest,
+) {
   if (host.status !== "supported") {
     throw new AppError(
       "host_unsupported",
@@ -161,7 +166,7 @@ function checkRequest(host: HostRow, def: ProviderDefinition, versionRange: stri
 }
 
 /** A build that cannot test and serve this provider is refused before any host read or write. */
-function refuseUnservable(host: HostRow, def: ProviderDefinition, caps: HostCapabilities) {
+export function refuseUnservable(host: HostRow, def: ProviderDefinition, caps: HostCapabilities) {
   const support = providerSupport(def, { version: host.version, caps });
   if (support.status === "supported") return;
   throw new AppError(

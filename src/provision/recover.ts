@@ -1,11 +1,13 @@
 import type { AppContext } from "../app/context.js";
 import { AppError } from "../domain/errors.js";
+import { logicalKey } from "../domain/naming.js";
 import { advanceBatch } from "../steps/batch-status.js";
 import {
   type BatchRow,
   batchesWithPendingCreates,
   getBatch,
   getBatchRow,
+  listItems,
   setItem,
   unfinishedBatches,
 } from "../store/batches.js";
@@ -14,7 +16,13 @@ import { findHost } from "../store/hosts.js";
 import { refreshProviderState } from "../store/installs.js";
 import { providerLockIsLive, withProviderLock } from "../store/locks.js";
 import { passedAccountTests } from "../store/probes.js";
-import { batchResources, settlePendingCreate, updateResource } from "../store/resources.js";
+import {
+  batchResources,
+  rekeyAccount,
+  resourceIndex,
+  settlePendingCreate,
+  updateResource,
+} from "../store/resources.js";
 import { deleter, locateByName } from "./deletion.js";
 import { rollbackUnlocked } from "./rollback.js";
 
@@ -28,7 +36,8 @@ export interface RecoveryOutcome {
     | "settled_pending"
     | "skipped_live"
     | "rollback_failed"
-    | "settle_failed";
+    | "settle_failed"
+    | "rotation_interrupted";
   detail: string;
 }
 
@@ -116,6 +125,7 @@ async function settlePendingCreates(ctx: AppContext, b: BatchRow): Promise<Recov
 }
 
 async function recoverOne(ctx: AppContext, b: BatchRow): Promise<RecoveryOutcome> {
+  if (b.kind === "rotation") return await recoverRotation(ctx, b);
   await appendEvent(ctx, {
     kind: "recovery",
     message: `recovering a batch left ${b.status}`,
@@ -215,4 +225,50 @@ async function finishPartial(
     action: "kept_working_accounts",
     detail: reason,
   };
+}
+
+/**
+ * A rotation a crash left running created nothing, so nothing is deleted: an account whose new
+ * key was written (item `created`) is recorded under the new key; one whose write was in flight
+ * may hold either key and is named, to be rotated again. The batch ends `failed`.
+ */
+async function recoverRotation(ctx: AppContext, b: BatchRow): Promise<RecoveryOutcome> {
+  const records = await batchlessAccounts(ctx, b);
+  const uncertain: string[] = [];
+  for (const i of await listItems(ctx, b.id)) {
+    const accountId = (i.result as { account_id?: number }).account_id;
+    const phase = (i.result as { phase?: string }).phase;
+    const row = records.find((r) => r.hostResourceId === accountId);
+    if (i.status === "created" && row) {
+      const gen = /^g(\d+):/.exec(row.logicalKey)?.[1] ?? "1";
+      await rekeyAccount(ctx, row.id, {
+        logicalKey: logicalKey(Number(gen), "account", i.rawKeyHash),
+        rawKeyHash: i.rawKeyHash,
+      });
+      uncertain.push(`#${accountId} holds the new key ${i.keyMask}, untested`);
+    } else if (i.status === "pending" && phase === "writing")
+      uncertain.push(`#${accountId} may hold ${i.keyMask} or its old key`);
+  }
+  const next = await advanceBatch(ctx, b.id, { kind: "rotation_interrupted", providerId: b.providerId });
+  await appendEvent(ctx, {
+    kind: "recovery",
+    message: `rotation interrupted${uncertain.length ? `: ${uncertain.join("; ")}` : ""}`,
+    batchId: b.id,
+    hostId: b.hostId,
+    providerId: b.providerId,
+  });
+  return {
+    batch_id: b.id,
+    previous_status: b.status,
+    status: next.status,
+    action: "rotation_interrupted",
+    detail: uncertain.length > 0 ? `rotate again: ${uncertain.join("; ")}` : next.reason,
+  };
+}
+
+/** The live account records of the batch's provider on its host (a rotation's accounts belong to imports). */
+async function batchlessAccounts(ctx: AppContext, b: BatchRow) {
+  return [...(await resourceIndex(ctx, b.hostId, b.providerId)).values()].filter(
+    (r) => r.resourceType === "account" && ["created", "reused"].includes(r.state),
+  );
 }

@@ -1,5 +1,5 @@
 import type { AppContext } from "../app/context.js";
-import { AppError, conflict } from "../domain/errors.js";
+import { AppError, conflict, invalidInput } from "../domain/errors.js";
 import { advanceBatch } from "../steps/batch-status.js";
 import { type BatchView, getBatch, getBatchRow, markItemsRolledBack } from "../store/batches.js";
 import { appendEvent } from "../store/events.js";
@@ -17,6 +17,21 @@ export interface RollbackPreview {
   would_delete: { type: string; name: string; host_resource_id: number | null }[];
 }
 
+/**
+ * A rotation created nothing and relay keeps no old key: there is nothing to delete, and putting
+ * the old keys back is another rotation (with the old keys as the new ones).
+ */
+function refuseRotation<T extends { kind: string; id: string; providerId: string }>(batch: T): T {
+  if (batch.kind !== "rotation") return batch;
+  throw invalidInput(
+    "ROTATION_NOT_ROLLED_BACK",
+    `batch ${batch.id} is a key rotation: it created nothing to delete`,
+    {
+      hint: `To put old keys back, rotate again with them as the new keys: \`relay provider rotate ${batch.providerId} --host HOST --keys-file OLD_KEYS --accounts ID,ID\`.`,
+    },
+  );
+}
+
 /** A rollback's dry run (`relay batch rollback --dry-run`, the API's `dry_run`): nothing changes. */
 export async function rollbackPreview(ctx: AppContext, batchId: string): Promise<RollbackPreview> {
   return { batch_id: batchId, would_delete: await rollbackPlan(ctx, batchId) };
@@ -27,7 +42,7 @@ export async function rollbackPlan(
   ctx: AppContext,
   batchId: string,
 ): Promise<RollbackPreview["would_delete"]> {
-  await getBatchRow(ctx, batchId); // BATCH_NOT_FOUND for an unknown id
+  refuseRotation(await getBatchRow(ctx, batchId)); // BATCH_NOT_FOUND for an unknown id
   const rows = (await batchResources(ctx, batchId)).filter(
     (r) => r.origin === "created" && UNDONE.includes(r.state),
   );
@@ -48,7 +63,7 @@ export async function rollbackBatch(
   batchId: string,
   options: { reason?: string; onProgress?: (message: string) => void } = {},
 ): Promise<BatchView> {
-  const batch = await getBatchRow(ctx, batchId);
+  const batch = refuseRotation(await getBatchRow(ctx, batchId));
   if (batch.status === "rolled_back") return await getBatch(ctx, batchId);
   const host = await findHost(ctx, batch.hostId);
   const key = { hostId: host.id, providerId: batch.providerId, hostName: host.name };

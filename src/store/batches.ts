@@ -20,6 +20,8 @@ export interface ItemSeed {
   accountName: string | undefined;
   /** The key's line in the key file, kept so that a failure can be found again there. */
   line?: number | undefined;
+  /** More of the item's result from the start (a rotation's account and old key fingerprint). */
+  extra?: Record<string, unknown>;
 }
 
 export type NewBatch = Pick<
@@ -35,7 +37,7 @@ export type NewBatch = Pick<
   | "keyCount"
   | "summary"
   | "startedAt"
->;
+> & { kind?: "import" | "rotation" };
 
 /** A batch, already `running`, and its items, in one transaction before any host write. */
 export async function insertBatch(s: StoreContext, batch: NewBatch, items: ItemSeed[]): Promise<void> {
@@ -43,7 +45,13 @@ export async function insertBatch(s: StoreContext, batch: NewBatch, items: ItemS
   await inTransaction(s, async ({ db: { q } }) => {
     await q
       .insertInto("import_batches")
-      .values({ ...batch, status: "running", statusReason: "import running", createdAt: now, updatedAt: now })
+      .values({
+        ...batch,
+        status: "running",
+        statusReason: batch.kind === "rotation" ? "rotation running" : "import running",
+        createdAt: now,
+        updatedAt: now,
+      })
       .execute();
     // A few hundred rows a statement: one round trip for a batch of keys, not one per key.
     for (let at = 0; at < items.length; at += ITEMS_PER_INSERT) {
@@ -59,6 +67,7 @@ export async function insertBatch(s: StoreContext, batch: NewBatch, items: ItemS
             errorCode: i.errorCode,
             errorMessage: i.errorMessage,
             result: {
+              ...i.extra,
               ...(i.accountName === undefined ? {} : { account_name: i.accountName }),
               ...(i.line ? { line: i.line } : {}),
             },
@@ -270,6 +279,8 @@ export interface BatchView {
   host_name: string;
   provider_id: string;
   pack_version: string;
+  /** `import`, or `rotation` (key rotation in place: its keys are new keys, one per account). */
+  kind: "import" | "rotation";
   mode: string;
   access_mode: string | null;
   status: BatchStatus;
@@ -323,6 +334,7 @@ export async function getBatch(s: StoreContext, batchId: string): Promise<BatchV
     host_name: host?.name ?? b.hostId,
     provider_id: b.providerId,
     pack_version: b.packVersion,
+    kind: b.kind,
     mode: b.mode,
     access_mode: b.accessMode,
     status: b.status,
@@ -365,6 +377,7 @@ export interface BatchSummaryView {
   host_id: string;
   host_name: string;
   provider_id: string;
+  kind: "import" | "rotation";
   mode: string;
   status: BatchStatus;
   status_reason: string;
@@ -388,6 +401,7 @@ export async function listBatches(
     host_id: b.hostId,
     host_name: names.get(b.hostId) ?? b.hostId,
     provider_id: b.providerId,
+    kind: b.kind,
     mode: b.mode,
     status: b.status,
     status_reason: b.statusReason,

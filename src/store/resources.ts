@@ -137,6 +137,24 @@ export async function updateResources(
 }
 
 /**
+ * An account whose key was rotated in place: its record now names the new key (logical key and
+ * keyed hash), so a later import of that key reuses the account and one of the old key makes a new one.
+ */
+export async function rekeyAccount(
+  s: StoreContext,
+  id: number,
+  patch: { logicalKey: string; rawKeyHash: string },
+): Promise<void> {
+  await write(s, (q) =>
+    q
+      .updateTable("managed_resources")
+      .set({ ...patch, updatedAt: nowIso(s) })
+      .where("id", "=", id)
+      .execute(),
+  );
+}
+
+/**
  * Settles a create whose answer was lost from what the host shows: found (`hostResourceId`) →
  * `created`, not found → `gone`. Only while the record is still `create_pending`: a process that
  * is still making it (the access verbs hold no lease) records its own answer, and that one stands.

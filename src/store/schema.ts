@@ -123,6 +123,8 @@ export const tables = {
     providerId: text(),
     packVersion: text(),
     mode: text<"strict" | "partial">(),
+    /** `rotation`: key rotation in place (created nothing; items are new keys, one per account). */
+    kind: generated(text<"import" | "rotation">()),
     accessMode: nullable(text<"subscription" | "self-service">()),
     status: text<BatchStatus>(),
     statusReason: text(),

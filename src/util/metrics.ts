@@ -80,6 +80,12 @@ export class Metrics {
     labelNames: ["format", "outcome"] as const,
     registers: [this.registry],
   });
+  readonly rotations = new Counter({
+    name: "relay_rotations_total",
+    help: "Accounts of key rotations by outcome (rotated: on the new key; restored: the new key failed, the old one is back; failed)",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
   readonly policyActions = new Counter({
     name: "relay_policy_actions_total",
     help: "Health policy decisions by action (pause, resume, floor_held, held_back, …) and mode (enforce, observe)",

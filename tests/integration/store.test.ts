@@ -59,6 +59,7 @@ describe("migrations", () => {
       { version: 3 },
       { version: 4 },
       { version: 5 },
+      { version: 6 },
     ]);
     // Reopening through openDb also applies nothing and keeps the data.
     const reopened = await openDb(t.dbPath);
@@ -72,6 +73,7 @@ describe("migrations", () => {
     expect(await rows(t.ctx, sql`SELECT version FROM schema_migrations`)).toEqual([
       { version: 1 },
       { version: 5 },
+      { version: 6 },
     ]);
   });
 

@@ -19,6 +19,7 @@ import { packRoutes } from "./routes/packs.js";
 import { policyRoutes } from "./routes/policy.js";
 import { batchRoutes, providerRoutes } from "./routes/providers.js";
 import { reconcileRoutes } from "./routes/reconcile.js";
+import { rotateRoutes } from "./routes/rotate.js";
 
 /**
  * No id or name holds a control character: such a path names nothing, on either store
@@ -165,6 +166,7 @@ export function createApp(ctx: AppContext, serve: ServeHooks = {}) {
   app.route("/api/providers", accessRoutes(ctx));
   app.route("/api/providers", reconcileRoutes(ctx));
   app.route("/api/providers", policyRoutes(ctx));
+  app.route("/api/providers", rotateRoutes(ctx));
   app.route("/api/import-batches", batchRoutes(ctx));
   // The status board: static files; the data comes from /api/* with the token (never in a URL).
   app.route("/", boardRoutes());

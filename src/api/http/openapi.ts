@@ -371,6 +371,17 @@ function policyPaths(provider: Schema) {
         },
       ),
     },
+    "/api/providers/{provider_id}/rotate": {
+      post: op(
+        "Rotate keys in place: each new key proven first, written, the account tested; same ids and bindings (dry_run: the plan)",
+        "rotateKeys",
+        okJson("RotationAnswer"),
+        {
+          parameters: [provider],
+          ...body("RotateRequest"),
+        },
+      ),
+    },
   };
 }
 

@@ -20,10 +20,12 @@ function renderBatch(b: BatchView): string {
       ["batch", b.batch_id],
       ["provider", `${b.provider_id} (pack ${b.pack_version})`],
       ["host", b.host_name === b.host_id ? b.host_id : `${b.host_name} (${b.host_id})`],
-      ["mode", `${b.mode}${b.access_mode ? `, access ${b.access_mode}` : ""}`],
+      b.kind === "rotation"
+        ? ["kind", "key rotation in place (each key is a new key, given to the account in its result)"]
+        : ["mode", `${b.mode}${b.access_mode ? `, access ${b.access_mode}` : ""}`],
       ["status", `${b.status.toUpperCase()} — ${b.status_reason}`],
       ["created", b.created_at],
-      ["import took", b.duration_ms === null ? null : `${b.duration_ms} ms`],
+      [b.kind === "rotation" ? "took" : "import took", b.duration_ms === null ? null : `${b.duration_ms} ms`],
     ]),
     "",
     table(

@@ -129,6 +129,43 @@ export const PolicyRequest = Type.Object(
 );
 export type PolicyRequest = Static<typeof PolicyRequest>;
 
+export const RotateRequest = Type.Object(
+  {
+    host_id: Id,
+    keys: Type.Array(Type.String({ maxLength: 512 }), {
+      minItems: 1,
+      maxItems: 10_000,
+      description: "the new keys",
+    }),
+    old_keys: Type.Optional(
+      Type.Array(Type.String({ maxLength: 512 }), {
+        maxItems: 10_000,
+        description:
+          "the accounts' current keys: a new key that fails its account test is replaced by the old one again; without it such an account is left paused on the new key",
+      }),
+    ),
+    accounts: Type.Optional(
+      Type.Union(
+        [
+          StringEnum(["revoked", "balance_empty"]),
+          Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), {
+            minItems: 1,
+            maxItems: 10_000,
+          }),
+        ],
+        { description: "which accounts: revoked (default), balance_empty, or account ids" },
+      ),
+    ),
+    max_parallel: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 16, description: "accounts of one group at a time (default 1)" }),
+    ),
+    dry_run: Type.Optional(Type.Boolean({ description: "answer the plan; write nothing" })),
+    expected_fingerprint: Type.Optional(Type.String({ pattern: "^[0-9a-f]{32}$" })),
+  },
+  { additionalProperties: false },
+);
+export type RotateRequest = Static<typeof RotateRequest>;
+
 export const ReleaseRequest = Type.Object({ host_id: Id }, { additionalProperties: false });
 export type ReleaseRequest = Static<typeof ReleaseRequest>;
 
@@ -156,4 +193,5 @@ export const requestSchemas = {
   ReconcileRequest,
   PolicyRequest,
   ReleaseRequest,
+  RotateRequest,
 };

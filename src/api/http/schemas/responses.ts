@@ -13,6 +13,7 @@ import {
 } from "./operations.js";
 import { PolicyRelease, PolicyView } from "./policy.js";
 import { StringEnum } from "./requests.js";
+import { RotationAnswer, RotationPlan, RotationResult } from "./rotation.js";
 
 /**
  * Response bodies, each declared once: the OpenAPI document embeds them, the handlers are checked
@@ -212,6 +213,7 @@ export const BatchSummary = Type.Object({
   host_id: Str(),
   host_name: Str(),
   provider_id: Str(),
+  kind: StringEnum(["import", "rotation"]),
   mode: Str(),
   status: BatchStatus(),
   status_reason: Str(),
@@ -226,6 +228,7 @@ export const Batch = Type.Object({
   host_name: Str(),
   provider_id: Str(),
   pack_version: Str(),
+  kind: StringEnum(["import", "rotation"]),
   mode: Str(),
   access_mode: Nullable(Str()),
   status: BatchStatus(),
@@ -361,6 +364,9 @@ export const responseSchemas = {
   ProviderList: Type.Object({ items: Type.Array(ProviderListItem), next_cursor: Nullable(Str()) }),
   PolicyView,
   PolicyRelease,
+  RotationPlan,
+  RotationResult,
+  RotationAnswer,
 };
 
 /** The body a handler answers with, typed from the documented schema. */
