@@ -358,6 +358,41 @@ describe("retries and timeouts", () => {
     expect(calls).toBe(1);
   });
 
+  it("reads an account's credentials back without its key, also from a build that answers them as stored", async () => {
+    server.use(
+      http.get(`${BASE}/api/v1/admin/accounts`, () =>
+        ok({
+          items: [
+            {
+              id: 9,
+              name: "a",
+              platform: "openai",
+              // Dec 2025 builds answer credentials unredacted.
+              credentials: {
+                api_key: "sk-stored-secret",
+                base_url: "https://api.deepseek.com",
+                model_mapping: { m: "m" },
+                api_protocol: "chat_completions",
+              },
+            },
+          ],
+          total: 1,
+          page: 1,
+          page_size: 1000,
+          pages: 1,
+        }),
+      ),
+    );
+    const [a] = await adapter().listAccounts();
+    expect(a?.hasApiKey).toBe(true);
+    expect(a?.credentialFields).toEqual({
+      base_url: "https://api.deepseek.com",
+      model_mapping: { m: "m" },
+      api_protocol: "chat_completions",
+    });
+    expect(JSON.stringify(a)).not.toContain("sk-stored-secret");
+  });
+
   it("retries an account create only with an Idempotency-Key on a host that honours it", async () => {
     const keys: (string | null)[] = [];
     server.use(

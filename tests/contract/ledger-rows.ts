@@ -161,6 +161,16 @@ export const LEDGER: LedgerRow[] = [
     source: `${ADMIN}:106 ${DEC}`,
   },
   {
+    method: "updateAccountCredentials",
+    http: "PUT /api/v1/admin/accounts/:id",
+    sent: "credentials only: the non-sensitive fields read back (base_url, model_mapping, …) plus api_key",
+    read: "data (account; credentials redacted, credentials_status.has_api_key)",
+    relied:
+      "the key is replaced in place: same id, group bindings, status and schedulable; an omitted sensitive key is kept, an omitted non-sensitive key is dropped (MergePreservingSensitiveCreds)",
+    builds: "all (the merge that keeps omitted sensitive keys: 0.1.179 and main)",
+    source: `${ADMIN}:106 ${DEC}; service/admin_account.go:608, service/account_credentials_redact.go:5-52 @67380eafd and @2bc139ab5`,
+  },
+  {
     method: "setAccountSchedulable",
     http: "POST /api/v1/admin/accounts/:id/schedulable",
     sent: "schedulable (true or false, nothing else)",

@@ -332,6 +332,15 @@ const CASES: Record<string, Case> = {
     sent: (s) => expect(s.body).toEqual({ group_ids: [3] }),
     read: (r) => expect(r).toMatchObject({ id: 11 }),
   },
+  updateAccountCredentials: {
+    route: ["put", "/api/v1/admin/accounts/11"],
+    answer: () => ok({ ...acct, credentials: { base_url: "https://api.deepseek.com" } }),
+    call: (a) => a.updateAccountCredentials(11, { api_key: "sk-new", base_url: "https://api.deepseek.com" }),
+    sent: (s) =>
+      expect(s.body).toEqual({ credentials: { api_key: "sk-new", base_url: "https://api.deepseek.com" } }),
+    read: (r) =>
+      expect(r).toMatchObject({ id: 11, credentialFields: { base_url: "https://api.deepseek.com" } }),
+  },
   setAccountSchedulable: {
     route: ["post", "/api/v1/admin/accounts/11/schedulable"],
     answer: (seen) => ok({ ...acct, schedulable: seen.body?.schedulable }),

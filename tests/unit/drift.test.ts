@@ -41,6 +41,7 @@ const account = (over: Partial<HostAccount> = {}): HostAccount => ({
   baseUrl: "https://api.deepseek.com",
   modelMapping: mapping,
   hasApiKey: true,
+  credentialFields: {},
   extra: {},
   errorMessage: "",
   pause: {},

@@ -1,12 +1,11 @@
-import { createParser } from "eventsource-parser";
 import type { HostClient } from "./client.js";
+import { nonSensitiveCredentials } from "./credentials.js";
 import { isHostError } from "./errors.js";
 import { deleteById } from "./groups.js";
-import { isRecord, tryParseJson } from "./json.js";
+import { isRecord } from "./json.js";
 import { listAll } from "./paginate.js";
 import type {
   AccountBalance,
-  AccountTestResult,
   BatchCreateResult,
   BatchResult,
   CreateAccountInput,
@@ -16,9 +15,9 @@ import type {
 } from "./types.js";
 import { asArray, stringMap, Wire } from "./wire.js";
 
+export { parseTestStream, testAccount } from "./account-test.js";
+
 const BASE = "/api/v1/admin/accounts";
-/** Account tests stream from the upstream and some builds serialise them: read for a long time. */
-const TEST_TIMEOUT_MS = 90_000;
 
 /**
  * Newer builds redact credentials and report `credentials_status.has_api_key`; Dec 2025 builds
@@ -51,6 +50,7 @@ export function toAccount(operation: string, value: unknown): HostAccount {
     modelMapping: mapping,
     hasApiKey:
       status.has_api_key === true || (typeof credentials.api_key === "string" && credentials.api_key !== ""),
+    credentialFields: nonSensitiveCredentials(credentials),
     extra: w.record("extra"),
     errorMessage: w.str("error_message", ""),
     // dto/types.go:223-230@67380eafd; null or absent when the host has set no pause.
@@ -183,6 +183,28 @@ export async function updateAccountGroups(
 }
 
 /**
+ * `PUT /admin/accounts/:id {credentials}` only. sub2api merges (MergePreservingSensitiveCreds,
+ * service/admin_account.go:608, account_credentials_redact.go:38-52 @67380eafd and @2bc139ab5):
+ * a sensitive key the body omits (api_key, …) is kept, an omitted non-sensitive key is DROPPED, so
+ * callers send the full non-sensitive set read back first (`HostAccount.credentialFields`). The same
+ * body twice gives the same result. The credentials hold the key: never log or return them.
+ */
+export async function updateAccountCredentials(
+  client: HostClient,
+  id: number,
+  credentials: Record<string, unknown>,
+): Promise<HostAccount> {
+  const data = await client.envelope({
+    operation: "accounts.update",
+    method: "PUT",
+    path: `${BASE}/${id}`,
+    body: { credentials },
+    retry: "read",
+  });
+  return toAccount("accounts.update", data);
+}
+
+/**
  * `POST /admin/accounts/:id/schedulable {schedulable}` (routes/admin.go:393@67380eafd, :115@d3e73f1;
  * handler account_handler.go:2533-2560, repository account_repo.go:2497-2511@67380eafd): sets the
  * one column and answers the account; `status`, credentials and the runtime pause fields stay as
@@ -254,53 +276,6 @@ export async function deleteAccountsBatch(client: HostClient, ids: number[]): Pr
     doneIds: w.numArray("success_ids"),
     failed: w.numArray("failed_ids").map((id) => ({ id, error: errors.get(id) ?? "unknown error" })),
   };
-}
-
-/** The SSE account test: success is a `test_complete` event with `success: true`; HTTP is 200 either way. */
-export async function testAccount(
-  client: HostClient,
-  id: number,
-  modelId: string,
-): Promise<AccountTestResult> {
-  const res = await client.raw({
-    operation: "accounts.test",
-    method: "POST",
-    path: `${BASE}/${id}/test`,
-    body: { model_id: modelId },
-    retry: "write",
-    timeoutMs: TEST_TIMEOUT_MS,
-  });
-  return parseTestStream(res.text, res.latencyMs);
-}
-
-/**
- * The account test's event stream, parsed by eventsource-parser (the WHATWG rules: a `data:` field
- * may span several lines, joined with "\n"; comments and other fields are skipped). A last event
- * the stream ended without its blank line is still read, as before.
- */
-export function parseTestStream(text: string, latencyMs: number): AccountTestResult {
-  let success = false;
-  let error: string | undefined;
-  let model: string | undefined;
-  let content = "";
-  const onEvent = ({ data }: { data: string }) => {
-    const event = tryParseJson(data.trim());
-    if (!isRecord(event)) return;
-    if (typeof event.model === "string") model = event.model;
-    if (event.type === "content" && typeof event.text === "string") content += event.text;
-    if (event.type === "test_complete") {
-      success = event.success === true;
-      if (!success && typeof event.error === "string") error = event.error;
-    }
-    if (event.type === "error") {
-      success = false;
-      error = typeof event.error === "string" ? event.error : "account test failed";
-    }
-  };
-  // The blank line ends a last event the stream was cut before (harmless after a complete one).
-  createParser({ onEvent }).feed(`${text}\n\n`);
-  if (!success && error === undefined) error = "the test stream ended without a test_complete event";
-  return { success, model, error, text: content.slice(0, 200), latencyMs };
 }
 
 export async function listAccountModels(client: HostClient, id: number): Promise<string[]> {

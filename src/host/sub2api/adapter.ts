@@ -115,6 +115,9 @@ export class Sub2apiAdapter implements HostAdapter {
   updateAccountGroups(id: number, groupIds: number[]) {
     return accounts.updateAccountGroups(this.#client, id, groupIds);
   }
+  updateAccountCredentials(id: number, credentials: Record<string, unknown>) {
+    return accounts.updateAccountCredentials(this.#client, id, credentials);
+  }
   setAccountSchedulable(id: number, schedulable: boolean) {
     return accounts.setAccountSchedulable(this.#client, id, schedulable);
   }

@@ -153,6 +153,8 @@ export interface HostAccount {
   baseUrl: string | undefined;
   modelMapping: Record<string, string> | undefined;
   hasApiKey: boolean;
+  /** The non-sensitive credential fields (base_url, model_mapping, …), never a key. */
+  credentialFields: Record<string, unknown>;
   extra: Record<string, unknown>;
   errorMessage: string;
   /**
@@ -355,6 +357,8 @@ export interface HostAdapter {
   createAccount(input: CreateAccountInput, idempotencyKey: string): Promise<HostAccount>;
   createAccountsBatch(inputs: CreateAccountInput[], idempotencyKey: string): Promise<BatchCreateResult>;
   updateAccountGroups(id: number, groupIds: number[]): Promise<HostAccount>;
+  /** `PUT {credentials}`: omitted sensitive keys kept, omitted others dropped (send credentialFields). */
+  updateAccountCredentials(id: number, credentials: Record<string, unknown>): Promise<HostAccount>;
   /** `POST /admin/accounts/:id/schedulable {schedulable}`: in or out of scheduling, nothing else. */
   setAccountSchedulable(id: number, schedulable: boolean): Promise<HostAccount>;
   /** `bulk-update` of group bindings only: the ids the host re-bound, and its reason for each other one. */

@@ -315,8 +315,14 @@ export function registerAccounts(
       }
       a.groupIds = ids;
     }
-    if (typeof body.credentials === "object" && body.credentials !== null) {
-      // Merge keeps sensitive keys; non-sensitive keys missing from the request are dropped.
+    // MergePreservingSensitiveCreds, only for a non-empty map (service/admin_account.go:604-608,
+    // account_credentials_redact.go:38-52 @67380eafd): an omitted sensitive key is kept, an
+    // omitted non-sensitive key is dropped.
+    if (
+      typeof body.credentials === "object" &&
+      body.credentials !== null &&
+      Object.keys(body.credentials).length > 0
+    ) {
       const incoming = body.credentials as Record<string, unknown>;
       const kept = Object.fromEntries(Object.entries(a.credentials).filter(([k]) => SENSITIVE.has(k)));
       a.credentials = { ...kept, ...incoming };
