@@ -88,6 +88,9 @@ export function registerGateway(sim: Sim) {
       return openaiError(c, 400, "invalid_request_error", "model and messages are required");
     }
     const model = body.model;
+    // Accounts are chosen by the name the user sent (openai_chat_completions.go:161-174 passes
+    // reqModel; openai_account_scheduler.go:1758 `IsModelSupported(req.RequestedModel)`): a
+    // non-empty account model_mapping is a whitelist of requested names (account.go:825-847).
     const candidates = state
       .liveAccounts()
       .filter(
@@ -114,10 +117,14 @@ export function registerGateway(sim: Sim) {
         "api_error",
         `No available accounts: no schedulable account supports ${model}`,
       );
+    // The group's channel then renames the model in the body (openai_chat_completions.go:111,231-234),
+    // and the chosen account's own mapping applies to that name (openai_gateway_chat_completions_raw.go:76
+    // → resolveOpenAIForwardModel, openai_model_mapping.go:17 → ResolveMappedModel, account.go:856-870).
+    const forwardModel = channelMappedModel(sim, group, model) ?? model;
     let lastStatus = 502;
     for (const account of candidates) {
       const mapping = (account.credentials.model_mapping ?? {}) as Record<string, string>;
-      const upstreamModel = mapping[model] ?? model;
+      const upstreamModel = mapping[forwardModel] ?? forwardModel;
       const r = upstream.post(
         upstreamUrl(profile, account, "serve"),
         String(account.credentials.api_key ?? ""),
@@ -180,6 +187,24 @@ export function registerGateway(sim: Sim) {
       data: [...ids].map((id) => ({ id, object: "model", owned_by: auth.group.platform })),
     });
   });
+}
+
+/**
+ * `ChannelService.ResolveChannelMappingAndRestrict` (channel_service.go:556-586@67380eafd): the
+ * active channel of the group (lookupGroupChannel :488-502 skips a disabled one), its mapping for the
+ * group's platform (matchingPlatforms :358-363), keys matched lower-cased (expandMappingToCache
+ * :244-263, lookupMappingAcrossPlatforms :440-453; a trailing `*` is a prefix). It never refuses a
+ * model: an unmapped name passes through unchanged.
+ */
+function channelMappedModel(sim: Sim, group: SimGroup, model: string): string | undefined {
+  const ch = [...sim.state.channels.values()].find((c) => c.groupIds.includes(group.id));
+  if (ch?.status !== "active") return undefined;
+  const lower = model.toLowerCase();
+  const entries = Object.entries(ch.modelMapping[group.platform] ?? {});
+  const exact = entries.find(([src]) => !src.endsWith("*") && src.toLowerCase() === lower);
+  if (exact) return exact[1];
+  const wild = entries.find(([src]) => src.endsWith("*") && lower.startsWith(src.slice(0, -1).toLowerCase()));
+  return wild?.[1];
 }
 
 /** sub2api's `IsCNProvider` (service/domain_constants.go:90-97@2bc139ab5). */
