@@ -57,6 +57,7 @@ describe("migrations", () => {
       { version: 3 },
       { version: 4 },
       { version: 5 },
+      { version: 7 },
     ]);
     // Reopening through openDb also applies nothing and keeps the data.
     const reopened = await openDb(t.dbPath);
@@ -70,6 +71,7 @@ describe("migrations", () => {
     expect(await rows(t.ctx, sql`SELECT version FROM schema_migrations`)).toEqual([
       { version: 1 },
       { version: 5 },
+      { version: 7 },
     ]);
   });
 

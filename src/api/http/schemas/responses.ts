@@ -3,6 +3,7 @@ import { AccessPreview, AccessState, AccessStatus, Assignment } from "./access.j
 import { HealthAxis, HealthState, HostReachabilityFields, Reachable, SyncAxis, SyncState } from "./axes.js";
 import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
 import { AccountBalances, FindingKind, ImportTriage, KeyClass, PlanKeyTriage } from "./catalogue.js";
+import { MigrationPlan, MigrationResult } from "./migration.js";
 import { HostRemoval, ImportAccepted, PackRemoval, ProviderListItem, RollbackPreview } from "./operations.js";
 import { PolicyRelease, PolicyView } from "./policy.js";
 import { StringEnum } from "./requests.js";
@@ -353,6 +354,14 @@ export const responseSchemas = {
   ProviderList: Type.Object({ items: Type.Array(ProviderListItem), next_cursor: Nullable(Str()) }),
   PolicyView,
   PolicyRelease,
+  MigrationPlan,
+  MigrationResult,
+  MigrationAnswer: Type.Union(
+    [Ref("MigrationResult", MigrationResult), Ref("MigrationPlan", MigrationPlan)],
+    {
+      description: "the migration's result, or with dry_run its plan",
+    },
+  ),
 };
 
 /** The body a handler answers with, typed from the documented schema. */
