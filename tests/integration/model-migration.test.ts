@@ -1,13 +1,15 @@
 import { join } from "node:path";
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { addHost } from "../../src/hosts/hosts.js";
 import { installPack } from "../../src/packs/packs.js";
 import { importKeys } from "../../src/provision/import.js";
 import { migrateProvider, previewMigration } from "../../src/provision/migrate.js";
+import { recoverBatches } from "../../src/provision/recover.js";
 import { rollbackBatch, rollbackPreview } from "../../src/provision/rollback.js";
 import { runAccessProbe } from "../../src/steps/access-proof.js";
 import { projectRoot } from "../../src/util/paths.js";
-import { makeTestEnv, rowCount, type TestEnv } from "../helpers/context.js";
+import { makeTestEnv, rowCount, rows, type TestEnv } from "../helpers/context.js";
 import { FaultProxy } from "../helpers/fault-proxy.js";
 import { DEEPSEEK, mappingSnapshot, NEW, OLD, userCall, writeUpgradedPack } from "../helpers/migration.js";
 import { deepseekKey, liveCount, makeWorld, type World } from "../helpers/world.js";
@@ -231,5 +233,22 @@ describe("the simulator resolves a model as sub2api does (docs/packs.md, Model m
     expect(rolled.status_reason).toMatch(/left as found: account .*changed on the host since the migration/);
     expect(a.credentials).toEqual(handMade);
     expect(mappingSnapshot(sim).accounts).not.toEqual({});
+  });
+});
+
+describe("a migration a crash interrupted", () => {
+  it("is rolled back by recovery: the host's mappings exactly as before", async () => {
+    w = await makeWorld();
+    await importThenUpgrade(w.t, w.sim);
+    const snapshot = mappingSnapshot(w.sim);
+    const result = await migrateProvider(w.t.ctx, req);
+    const id = result.batch_id as string;
+    // The process died after the host acted on every change, before any result was recorded.
+    await rows(w.t.ctx, sql`UPDATE import_batches SET status = 'running' WHERE id = ${id}`);
+    await rows(w.t.ctx, sql`UPDATE mapping_changes SET state = 'pending' WHERE batch_id = ${id}`);
+    const [outcome] = await recoverBatches(w.t.ctx);
+    expect(outcome).toMatchObject({ batch_id: id, action: "rolled_back", status: "rolled_back" });
+    expect(mappingSnapshot(w.sim)).toEqual(snapshot);
+    expect(await recoverBatches(w.t.ctx)).toEqual([]);
   });
 });
