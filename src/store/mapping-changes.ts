@@ -67,3 +67,24 @@ export async function setMappingChange(
       .execute(),
   );
 }
+
+/**
+ * The model mapping relay last set on each account and channel of a provider by a migration that
+ * stands (`applied`; a rolled-back one is `restored` or `left`), keyed `account:<id>` or
+ * `channel:<id>`: what reconcile expects there instead of the pack's own mapping.
+ */
+export async function migratedMappings(
+  s: StoreContext,
+  hostId: string,
+  providerId: string,
+): Promise<Map<string, unknown>> {
+  const rows = await s.db.q
+    .selectFrom("mapping_changes")
+    .select(["target", "hostResourceId", "mappingAfter"])
+    .where("hostId", "=", hostId)
+    .where("providerId", "=", providerId)
+    .where("state", "=", "applied")
+    .orderBy("id")
+    .execute();
+  return new Map(rows.map((r) => [`${r.target}:${r.hostResourceId}`, r.mappingAfter.model_mapping ?? {}]));
+}

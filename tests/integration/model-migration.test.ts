@@ -7,6 +7,7 @@ import { importKeys } from "../../src/provision/import.js";
 import { migrateProvider, previewMigration } from "../../src/provision/migrate.js";
 import { recoverBatches } from "../../src/provision/recover.js";
 import { rollbackBatch, rollbackPreview } from "../../src/provision/rollback.js";
+import { reconcileProvider } from "../../src/reconcile/runner.js";
 import { runAccessProbe } from "../../src/steps/access-proof.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { makeTestEnv, rowCount, rows, type TestEnv } from "../helpers/context.js";
@@ -95,6 +96,9 @@ describe("relay provider migrate: an old model name keeps working after a pack u
     const proof = await runAccessProbe(w.t.ctx, { ...req, model: OLD });
     expect(proof.gateway?.status).toBe(200);
     expect(proof.access_state).toBe("subscription_ready");
+    // Reconcile expects what the migration set, not the pack's own mapping: no mapping drift.
+    const rec = await reconcileProvider(w.t.ctx, req, { trigger: "manual" });
+    expect(rec.findings.filter((f) => f.field === "model_mapping")).toEqual([]);
     // Nothing left to do a second time.
     expect((await migrateProvider(w.t.ctx, req)).status).toBe("nothing_to_migrate");
 
