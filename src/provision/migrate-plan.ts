@@ -81,6 +81,7 @@ export async function planMigration(ctx: AppContext, req: MigrateRequest): Promi
   if (renames.length > 0 && accountRows.length > 0) {
     const onHost = new Map((await adapter.listAccounts()).map((a) => [a.id, a]));
     const aliases = new Map<string, ModelAlias>();
+    const packAliased = new Set(Object.keys(installed.definition.model_mapping ?? {}));
     let platform: string | undefined;
     for (const row of accountRows) {
       const id = row.hostResourceId as number;
@@ -97,12 +98,16 @@ export async function planMigration(ctx: AppContext, req: MigrateRequest): Promi
         skip("its model_mapping is empty (it serves every model)");
         continue;
       }
+      // The channel gets every rename an account serves, migrated already or not (a re-run after
+      // a failed channel write still fixes the channel), but not an alias the pack's own
+      // model_mapping gives every account it imports.
+      for (const r of renames)
+        if (Object.hasOwn(mapping, r.from) && !packAliased.has(r.from)) aliases.set(r.from, r);
       const m = migrateAccountMapping(mapping, renames);
       if (m.aliases.length === 0) {
         skip("already maps every renamed model it serves");
         continue;
       }
-      for (const x of m.aliases) aliases.set(x.from, x);
       plan.changes.push({
         target: "account",
         host_resource_id: id,

@@ -135,8 +135,9 @@ describe("relay provider migrate: an old model name keeps working after a pack u
 /** A host behind a proxy that lets the host act and loses the answer. */
 async function proxiedWorld() {
   const sim = await startSimulator();
+  // The client gives up after 300 ms; the proxy holds `hang` and `late` for 700.
   const proxy = await FaultProxy.start(sim.url);
-  const t = await makeTestEnv();
+  const t = await makeTestEnv({ RELAY_HOST_TIMEOUT_MS: "300" });
   closers.push(
     () => proxy.close(),
     () => sim.close(),
@@ -179,6 +180,31 @@ describe("model migration under faults where the host acts and the answer is los
     });
   }
 
+  for (const mode of ["late", "hang"] as const) {
+    it(`${mode}: the host acts after relay gave up; a second run and the rollback end consistent`, async () => {
+      const { sim, proxy, t } = await proxiedWorld();
+      await importThenUpgrade(t, sim);
+      const snapshot = mappingSnapshot(sim);
+      proxy.arm({ match: /^PUT \/api\/v1\/admin\/channels\/\d+$/, mode, times: 100 });
+      const first = await migrateProvider(t.ctx, req);
+      proxy.disarm();
+      await proxy.settle();
+      // The accounts took; the channel's writes all landed after relay stopped waiting.
+      expect(first.changes.filter((c) => c.target === "account").map((c) => c.state)).toEqual([
+        "applied",
+        "applied",
+      ]);
+      expect(Object.values(mappingSnapshot(sim).channels)).toEqual([{ deepseek: { [OLD]: NEW } }]);
+      // Run again: the host already shows the alias everywhere, nothing to write.
+      const second = await migrateProvider(t.ctx, req);
+      expect(second.status).toBe("nothing_to_migrate");
+      // The rollback undoes the first batch everywhere, the late channel write included.
+      const rolled = await rollbackBatch(t.ctx, first.batch_id as string);
+      expect(rolled.status).toBe("rolled_back");
+      expect(mappingSnapshot(sim)).toEqual(snapshot);
+    });
+  }
+
   it("a host that refuses the write: the change is recorded failed, the batch can be rolled back", async () => {
     const { sim, proxy, t } = await proxiedWorld();
     await importThenUpgrade(t, sim);
@@ -190,6 +216,13 @@ describe("model migration under faults where the host acts and the answer is los
     expect(result.status).toBe("partially_succeeded");
     expect(result.changes.find((c) => c.target === "channel")?.state).toBe("failed");
     expect(Object.values(mappingSnapshot(sim).channels)).toEqual(Object.values(snapshot.channels));
+    // Run again once the host takes it: only the channel is left to change.
+    const again = await migrateProvider(t.ctx, req);
+    expect(again.status).toBe("succeeded");
+    expect(again.changes.map((c) => [c.target, c.state])).toEqual([["channel", "applied"]]);
+    expect(Object.values(mappingSnapshot(sim).channels)).toEqual([{ deepseek: { [OLD]: NEW } }]);
+    // Rolling both back, newest first, restores the host exactly.
+    expect((await rollbackBatch(t.ctx, again.batch_id as string)).status).toBe("rolled_back");
     const rolled = await rollbackBatch(t.ctx, result.batch_id as string);
     expect(rolled.status).toBe("rolled_back");
     expect(mappingSnapshot(sim)).toEqual(snapshot);
