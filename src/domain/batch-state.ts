@@ -25,6 +25,8 @@ export type BatchEvent =
   | { kind: "rollback_done"; reason: string }
   /** Recovery of an interrupted partial import kept its tested accounts and removed the rest. */
   | { kind: "recovery_kept"; kept: number }
+  /** A model migration (`relay provider migrate`) wrote its mapping changes: how many took, how many not. */
+  | { kind: "migration_finished"; applied: number; failed: number; aliases: string[] }
   /** A batch found on the host after a database restore was recorded again (`--heal`). */
   | { kind: "restored_adopted"; batchId: string }
   /** A key rotation ran to its end: accounts on their new key, put back on their old one, failed. */
@@ -63,6 +65,7 @@ const FROM: Record<BatchEvent["kind"], readonly BatchStatus[]> = {
   rollback_done: ["rollback_running"],
   // Recovery removes the unfinished part with a rollback first, then records what it kept.
   recovery_kept: ["rolled_back"],
+  migration_finished: ["running"],
   // `adoptRestored` inserts the batch (running) and records it finished before adopting into it.
   restored_adopted: ["running"],
   rotation_finished: ["running"],
@@ -107,6 +110,14 @@ export function nextBatchState({ current, event }: BatchFacts): BatchState {
         status: "partially_succeeded",
         reason: `interrupted; recovery kept ${event.kept} tested account(s) and removed the rest; re-import the missing keys`,
       };
+    case "migration_finished": {
+      const what = `model migration (${event.aliases.join(", ")}): ${event.applied} mapping change(s) applied`;
+      if (event.failed === 0) return { status: "succeeded", reason: what };
+      return {
+        status: event.applied > 0 ? "partially_succeeded" : "failed",
+        reason: `${what}, ${event.failed} refused by the host; run the migration again, or roll it back`,
+      };
+    }
     case "restored_adopted":
       return {
         status: "succeeded",

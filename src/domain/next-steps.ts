@@ -21,6 +21,9 @@ export function nextStep(f: Finding, t: Target): string | null {
         ? `relay provider import ${on} --keys-file FILE --mode partial (with the key of ${f.name}: relay keeps no key)`
         : `relay provider resources ${on} names its batch; relay batch rollback BATCH_ID --yes, then relay provider import ${on}`;
     case "changed":
+      // After a pack upgrade, the accounts still carry the old version's mapping.
+      if (f.resource_type === "account" && f.field === "model_mapping")
+        return `if the installed pack changed ${t.providerId}'s models: relay provider migrate ${on} --dry-run (then --yes); otherwise set account.model_mapping back to ${JSON.stringify(f.expected)} on the host; then relay provider reconcile ${on}`;
       return `set ${f.resource_type}.${f.field} back to ${JSON.stringify(f.expected)} on the host, or ignore it with RELAY_DRIFT_IGNORE="${t.providerId}:${f.resource_type}.${f.field}"; then relay provider reconcile ${on}`;
     case "unexpected":
       // An object under one of relay's names that relay did not make (reconcile/resolve.ts): it is
@@ -37,7 +40,7 @@ export function nextStep(f: Finding, t: Target): string | null {
       return `install a pack version whose smoke_test_model ${t.providerId} still serves (relay pack install PATH), then relay provider reconcile ${on}`;
     case "model_retired":
       return typeof f.expected === "string"
-        ? `move users from ${f.name} to ${f.expected}: install a pack version without ${f.name} and re-import, then relay provider reconcile ${on}`
+        ? `move users from ${f.name} to ${f.expected}: install a pack version that names ${f.expected} as its replacement, then relay provider migrate ${on} (an alias: users' calls with ${f.name} keep working)`
         : `drop ${f.name} from the pack's default_models in a new pack version, then relay provider reconcile ${on}`;
     case "model_added":
       return `add ${f.name} to the pack's default_models in a new pack version if users should reach it; nothing to do otherwise`;

@@ -1,6 +1,7 @@
 import semver from "semver";
 import type { AppContext } from "../app/context.js";
 import { AppError, conflict } from "../domain/errors.js";
+import { declaredRenames } from "../domain/model-migration.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import {
   type PackIssue,
@@ -8,6 +9,8 @@ import {
   type ValidateOptions,
   validatePack,
 } from "../domain/pack/validate.js";
+import { findHost } from "../store/hosts.js";
+import { listInstalls } from "../store/installs.js";
 import {
   currentPackIds,
   deletePack,
@@ -152,6 +155,8 @@ export async function installPack(
       });
     }
   }
+  const previous = current ? await providerDefinitionsOfPack(ctx, manifest.pack_id) : [];
+  const hints = current ? await migrationHints(ctx, previous, report.providers) : [];
   await writePackInstall(ctx, {
     manifest,
     providers: report.providers,
@@ -165,8 +170,41 @@ export async function installPack(
     outcome,
     previous_version: current?.version ?? null,
     pack: await getPack(ctx, manifest.pack_id),
-    warnings,
+    warnings: [...warnings, ...hints],
   };
+}
+
+/**
+ * A provider already imported on a host whose new version renames a model (a `replacement` it did
+ * not declare before): the accounts there still send the old name, so the install says which
+ * command moves it (`relay provider migrate`, src/provision/migrate.ts).
+ */
+async function migrationHints(
+  ctx: AppContext,
+  before: ProviderDefinition[],
+  after: ProviderDefinition[],
+): Promise<PackIssue[]> {
+  const issues: PackIssue[] = [];
+  const installs = await listInstalls(ctx);
+  for (const def of after) {
+    const old = new Set(
+      declaredRenames(before.find((b) => b.provider_id === def.provider_id) ?? { model_lifecycle: {} }).map(
+        (r) => `${r.from}>${r.to}`,
+      ),
+    );
+    const fresh = declaredRenames(def).filter((r) => !old.has(`${r.from}>${r.to}`));
+    const hostIds = installs.filter((i) => i.providerId === def.provider_id).map((i) => i.hostId);
+    if (fresh.length === 0 || hostIds.length === 0) continue;
+    const hosts = await Promise.all(hostIds.map(async (id) => (await findHost(ctx, id)).name));
+    issues.push({
+      severity: "warning",
+      code: "MODELS_RENAMED",
+      file: `providers/${def.provider_id}.json`,
+      pointer: "/model_lifecycle",
+      message: `${def.provider_id} now renames ${fresh.map((r) => `${r.from} → ${r.to}`).join(", ")}: users may still call the old name; run ${hosts.map((h) => `\`relay provider migrate ${def.provider_id} --host ${h}\``).join(", ")} (--dry-run first)`,
+    });
+  }
+  return issues;
 }
 
 export async function listPacks(ctx: AppContext): Promise<PackView[]> {

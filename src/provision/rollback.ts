@@ -8,6 +8,7 @@ import { bumpGeneration, refreshProviderState } from "../store/installs.js";
 import { withProviderLock } from "../store/locks.js";
 import { batchResources, liveResources } from "../store/resources.js";
 import { deleteRows, deleter, UNDONE } from "./deletion.js";
+import { isMigrationBatch, restoreMigration, restorePlan } from "./migrate-restore.js";
 
 /** Reverse dependency order (design §7). */
 const ORDER = ["subscription", "probe_key", "account", "plan", "channel", "group"] as const;
@@ -15,6 +16,13 @@ const ORDER = ["subscription", "probe_key", "account", "plan", "channel", "group
 export interface RollbackPreview {
   batch_id: string;
   would_delete: { type: string; name: string; host_resource_id: number | null }[];
+  /** A model migration's batch: the mappings its rollback would put back. */
+  would_restore?: {
+    type: string;
+    name: string;
+    host_resource_id: number;
+    model_mapping: Record<string, unknown>;
+  }[];
 }
 
 /**
@@ -34,6 +42,9 @@ function refuseRotation<T extends { kind: string; id: string; providerId: string
 
 /** A rollback's dry run (`relay batch rollback --dry-run`, the API's `dry_run`): nothing changes. */
 export async function rollbackPreview(ctx: AppContext, batchId: string): Promise<RollbackPreview> {
+  const batch = await getBatchRow(ctx, batchId);
+  if (isMigrationBatch(batch))
+    return { batch_id: batchId, would_delete: [], would_restore: await restorePlan(ctx, batchId) };
   return { batch_id: batchId, would_delete: await rollbackPlan(ctx, batchId) };
 }
 
@@ -72,7 +83,7 @@ export async function rollbackBatch(
     key,
     "rollback",
     async (ctx) => {
-      await refuseIfOthersDepend(ctx, batch.id, batch.hostId, batch.providerId);
+      if (!isMigrationBatch(batch)) await refuseIfOthersDepend(ctx, batch.id, batch.hostId, batch.providerId);
       return rollbackUnlocked(ctx, batchId, options.reason ?? "rolled back on request", options.onProgress);
     },
     ctx.config.leaseMs,
@@ -87,7 +98,9 @@ export async function rollbackUnlocked(
   onProgress?: (message: string) => void,
 ): Promise<BatchView> {
   try {
-    const view = await rollbackSteps(ctx, batchId, reason, onProgress);
+    const view = isMigrationBatch(await getBatchRow(ctx, batchId))
+      ? await restoreMigration(ctx, batchId, reason, onProgress)
+      : await rollbackSteps(ctx, batchId, reason, onProgress);
     ctx.metrics.rollbacks.inc({ outcome: "rolled_back" });
     return view;
   } catch (err) {

@@ -26,6 +26,8 @@ export function expectations(
   installId: string,
   /** Accounts relay's health policy paused (store/health.ts latches): expected unschedulable. */
   latched: ReadonlySet<number> = new Set(),
+  /** Mappings a standing model migration set (store/mapping-changes.ts): expected instead of the pack's. */
+  migrated: ReadonlyMap<string, unknown> = new Map(),
 ): RecordedResource[] {
   const mapping = mapProvider(def, host);
   const out: RecordedResource[] = [];
@@ -48,7 +50,9 @@ export function expectations(
             platform: mapping.platform,
             group_id: gid,
             base_url: mapping.baseUrl,
-            model_mapping: mapping.modelMapping,
+            model_mapping:
+              (migrated.get(`account:${r.hostResourceId}`) as Record<string, string> | undefined) ??
+              mapping.modelMapping,
             status: "active",
             schedulable: !latched.has(r.hostResourceId as number),
           };
@@ -66,7 +70,7 @@ export function expectations(
         break;
       }
     }
-    const managed = managedFields(r, def, mapping, installId);
+    const managed = managedFields(r, def, mapping, installId, migrated.get(`channel:${r.hostResourceId}`));
     if (expect)
       out.push({
         name: r.name,
@@ -88,6 +92,7 @@ function managedFields(
   def: ProviderDefinition,
   mapping: HostMapping,
   installId: string,
+  migratedMapping?: unknown,
 ): ManagedFields | undefined {
   const description =
     r.origin === "created" && r.batchId
@@ -120,7 +125,7 @@ function managedFields(
           input_price: p.inputPrice,
           output_price: p.outputPrice,
         })),
-        model_mapping: {},
+        model_mapping: (migratedMapping ?? {}) as Record<string, Record<string, string>>,
         ...description,
       };
     case "plan":

@@ -26,6 +26,7 @@ import {
   refreshProviderState,
 } from "../store/installs.js";
 import { withProviderLock } from "../store/locks.js";
+import { migratedMappings } from "../store/mapping-changes.js";
 import { getProviderDefinition } from "../store/packs.js";
 import { accountsFailingBefore, discardRun, finishRun, openRun } from "../store/reconcile-runs.js";
 import { liveResources } from "../store/resources.js";
@@ -171,6 +172,7 @@ async function reconcileLocked(run: Run): Promise<ReconcileResult> {
         { version: host.version, caps },
         ctx.installId,
         await latchedIds(ctx, host.id, install.providerId),
+        await migratedMappings(ctx, host.id, install.providerId),
       ),
       observed,
       ctx.clock().getTime(),

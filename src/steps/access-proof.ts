@@ -47,6 +47,8 @@ interface Probe {
   /** The batch that created the group: what the probe puts in the group goes with it. */
   groupBatchId: string;
   gen: number;
+  /** The model the call asks for: the smoke model unless the caller names one (an old name after a migration). */
+  model: string;
   evidence: ProofEvidence;
   gateway: GatewayRecord | null;
 }
@@ -85,7 +87,7 @@ function shareOnce<K extends keyof ProbeSessionCache>(
  */
 export async function runAccessProbe(
   ctx: AppContext,
-  input: { hostRef: string; providerId: string; batchId?: string },
+  input: { hostRef: string; providerId: string; batchId?: string; model?: string },
   shared: ProbeSessionCache = {},
 ): Promise<AccessStatusView> {
   const host = await findHost(ctx, input.hostRef);
@@ -115,6 +117,7 @@ export async function runAccessProbe(
     batchId,
     groupBatchId: groupRow.batchId ?? batchId,
     gen,
+    model: input.model ?? def.smoke_test_model,
     evidence,
     gateway: null,
   };
@@ -193,7 +196,7 @@ async function callThroughGateway(
   let errorCode = bindError;
   if (key) {
     const result = await adapter.chatCompletion(key.key, {
-      model: def.smoke_test_model,
+      model: p.model,
       messages: [{ role: "user", content: PROBE_PROMPT }],
       maxTokens: PROBE_MAX_TOKENS,
     });

@@ -194,6 +194,7 @@ const HOST_TABLES = [
   "reconcile_runs",
   "events",
   "managed_resources",
+  "mapping_changes",
   "import_batches",
   "provider_installs",
   "host_capability_snapshots",

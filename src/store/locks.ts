@@ -21,7 +21,14 @@ export const LOCK_TTL_MS = 60_000;
 /** How long acquisition keeps retrying while another process holds SQLite's write lock. */
 const BUSY_RETRY_MS = 10_000;
 
-export type LockPurpose = "import" | "rollback" | "recover" | "reconcile" | "enforcement" | "rotation";
+export type LockPurpose =
+  | "import"
+  | "rollback"
+  | "recover"
+  | "reconcile"
+  | "enforcement"
+  | "rotation"
+  | "migrate";
 
 export interface ProviderKey {
   hostId: string;

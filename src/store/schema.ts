@@ -43,6 +43,13 @@ export interface HostReason {
   hint?: string;
 }
 
+/**
+ * A recorded mapping change: `pending` (intent recorded, the host may or may not have acted),
+ * `applied`, `failed` (the host refused), `restore_pending`, `restored`, `left` (changed on the
+ * host by someone else since: a rollback leaves it as it is).
+ */
+export type MappingChangeState = "pending" | "applied" | "failed" | "restore_pending" | "restored" | "left";
+
 /** The capability matrix as a probe stored it, with how the version was found and the page size. */
 export type SnapshotCapabilities = HostCapabilities & {
   max_page_size?: number;
@@ -163,6 +170,22 @@ export const tables = {
     idempotencyKey: text(),
     rawKeyHash: nullable(text()),
     attrs: json<Record<string, unknown>>(),
+    createdAt: text(),
+    updatedAt: text(),
+  },
+  mapping_changes: {
+    id: generated(integer()),
+    batchId: text(),
+    hostId: text(),
+    providerId: text(),
+    target: text<"account" | "channel">(),
+    hostResourceId: integer(),
+    name: text(),
+    aliases: generated(json<{ from: string; to: string }[]>()),
+    mappingBefore: json<Record<string, unknown>>(),
+    mappingAfter: json<Record<string, unknown>>(),
+    state: text<MappingChangeState>(),
+    error: nullable(text()),
     createdAt: text(),
     updatedAt: text(),
   },

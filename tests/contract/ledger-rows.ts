@@ -86,6 +86,16 @@ export const LEDGER: LedgerRow[] = [
     source: "first release 0.1.107 (issue #13)",
   },
   {
+    method: "updateChannelModelMapping",
+    http: "PUT /api/v1/admin/channels/:id",
+    sent: "model_mapping only (platform → {from → to}, the whole mapping)",
+    read: "data (channel)",
+    relied:
+      "omitted fields are kept; a present model_mapping replaces the whole mapping ({} clears it); keys matched lower-cased",
+    builds: "0.1.107+",
+    source: "channel_handler.go:44-57,494-560 channel_service.go:907-909 @67380eafd",
+  },
+  {
     method: "deleteChannel",
     http: "DELETE /api/v1/admin/channels/:id",
     sent: "id",

@@ -215,6 +215,15 @@ const CASES: Record<string, Case> = {
     },
     read: (r) => expect(r).toMatchObject({ id: 5 }),
   },
+  updateChannelModelMapping: {
+    route: ["put", "/api/v1/admin/channels/5"],
+    answer: (seen) => ok({ id: 5, name: "c", group_ids: [3], model_pricing: [], ...seen.body }),
+    call: (a) => a.updateChannelModelMapping(5, { deepseek: { "deepseek-old": "deepseek-flash" } }),
+    sent: (s) =>
+      expect(s.body).toEqual({ model_mapping: { deepseek: { "deepseek-old": "deepseek-flash" } } }),
+    read: (r) =>
+      expect(r).toMatchObject({ id: 5, modelMapping: { deepseek: { "deepseek-old": "deepseek-flash" } } }),
+  },
   deleteChannel: {
     route: ["delete", "/api/v1/admin/channels/5"],
     answer: deleted,

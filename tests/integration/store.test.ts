@@ -60,6 +60,7 @@ describe("migrations", () => {
       { version: 4 },
       { version: 5 },
       { version: 6 },
+      { version: 7 },
     ]);
     // Reopening through openDb also applies nothing and keeps the data.
     const reopened = await openDb(t.dbPath);
@@ -74,6 +75,7 @@ describe("migrations", () => {
       { version: 1 },
       { version: 5 },
       { version: 6 },
+      { version: 7 },
     ]);
   });
 

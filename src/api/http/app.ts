@@ -15,6 +15,7 @@ import { buildOpenApi } from "./openapi.js";
 import { loggedPath } from "./redact.js";
 import { accessRoutes } from "./routes/access.js";
 import { hostRoutes } from "./routes/hosts.js";
+import { migrateRoutes } from "./routes/migrate.js";
 import { packRoutes } from "./routes/packs.js";
 import { policyRoutes } from "./routes/policy.js";
 import { batchRoutes, providerRoutes } from "./routes/providers.js";
@@ -165,6 +166,7 @@ export function createApp(ctx: AppContext, serve: ServeHooks = {}) {
   app.route("/api/providers", providerRoutes(ctx, serve.track));
   app.route("/api/providers", accessRoutes(ctx));
   app.route("/api/providers", reconcileRoutes(ctx));
+  app.route("/api/providers", migrateRoutes(ctx));
   app.route("/api/providers", policyRoutes(ctx));
   app.route("/api/providers", rotateRoutes(ctx));
   app.route("/api/import-batches", batchRoutes(ctx));

@@ -329,6 +329,14 @@ function accessAndReconcilePaths() {
         ...body("ReconcileRequest"),
       }),
     },
+    "/api/providers/{provider_id}/migrate": {
+      post: op(
+        "After a pack upgrade that renames models: alias each old name to its replacement on the accounts and channel relay made (dry_run: the plan)",
+        "migrateProvider",
+        okJson("MigrationAnswer"),
+        { parameters: [provider], ...body("MigrateRequest") },
+      ),
+    },
     "/api/providers/{provider_id}/status": {
       get: op("Provider status per host", "providerStatus", okJson("ProviderStatus"), {
         parameters: [provider, onHost],

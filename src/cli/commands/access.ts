@@ -160,22 +160,29 @@ export function configureAccessCommand(program: Command) {
     .argument("<provider_id>", "provider from an installed pack")
     .requiredOption("--host <host>", "host name or id (required)")
     .option("--probe", "prove access now with a real end-user call through the gateway")
+    .option(
+      "--model <name>",
+      "with --probe: call this model instead of the smoke model (an old name after `provider migrate`)",
+    )
     .addOption(new Option("--cached", "the default: the last recorded proof").hideHelp())
     .description("the last recorded access proof (as the API's GET), or with --probe a new one made now")
     .addHelpText(
       "after",
       "\nExit codes: 0 access proven, 2 not configured or broken, 1 never checked (use --probe).\n\nExamples:\n  relay access status deepseek --host prod --probe\n  relay access status deepseek --host prod --json",
     )
-    .action(async (providerId: string, opts: { host: string; probe?: boolean }, cmd: Command) => {
-      await runReadOnly<AccessStatusView>(cmd, async (ctx) => {
-        const s = opts.probe
-          ? await (await loadStatus()).runAccessProbe(ctx, { hostRef: opts.host, providerId })
-          : await (await loadStatus()).lastAccessStatus(ctx, opts.host, providerId);
-        return {
-          data: s,
-          human: renderAccess,
-          exitCode: PROVEN_STATES.includes(s.access_state) ? ExitCode.ok : ExitCode.drift,
-        };
-      });
-    });
+    .action(
+      async (providerId: string, opts: { host: string; probe?: boolean; model?: string }, cmd: Command) => {
+        await runReadOnly<AccessStatusView>(cmd, async (ctx) => {
+          const model = opts.model !== undefined ? { model: opts.model } : {};
+          const s = opts.probe
+            ? await (await loadStatus()).runAccessProbe(ctx, { hostRef: opts.host, providerId, ...model })
+            : await (await loadStatus()).lastAccessStatus(ctx, opts.host, providerId);
+          return {
+            data: s,
+            human: renderAccess,
+            exitCode: PROVEN_STATES.includes(s.access_state) ? ExitCode.ok : ExitCode.drift,
+          };
+        });
+      },
+    );
 }

@@ -59,6 +59,19 @@ function renderWouldDelete(
   ].join("\n");
 }
 
+/** A rollback's dry run: what it deletes, or for a model migration the mappings it puts back. */
+function renderRollbackPreview(p: RollbackPreview): string {
+  if (!p.would_restore) return renderWouldDelete(p.batch_id, p.would_delete);
+  if (p.would_restore.length === 0) return `batch ${p.batch_id}: no mapping of it is left to restore`;
+  return [
+    `batch ${p.batch_id} (model migration): a rollback puts back these model mappings:`,
+    table(
+      ["RESOURCE", "NAME", "HOST ID", "MODEL_MAPPING"],
+      p.would_restore.map((r) => [r.type, r.name, r.host_resource_id, JSON.stringify(r.model_mapping)]),
+    ),
+  ].join("\n");
+}
+
 export function configureBatchCommand(program: Command) {
   const batch = program.command("batch").description("inspect, roll back and recover import batches");
 
@@ -112,7 +125,9 @@ export function configureBatchCommand(program: Command) {
   batch
     .command("rollback")
     .argument("<batch_id>", "batch id, as `relay batch list` shows it")
-    .description("delete what the batch created, in reverse order; safe to run again")
+    .description(
+      "delete what the batch created, in reverse order (a model migration: restore the previous mappings); safe to run again",
+    )
     .option("--dry-run", "list what would be deleted, in order; change nothing")
     .option("--yes", "do not ask for confirmation (required when not on a terminal)")
     .addHelpText(
@@ -124,14 +139,17 @@ export function configureBatchCommand(program: Command) {
       if (opts.dryRun) {
         await runReadOnly<RollbackPreview>(cmd, async (ctx) => ({
           data: await rollback.rollbackPreview(ctx, id),
-          human: ({ would_delete }) => renderWouldDelete(id, would_delete),
+          human: renderRollbackPreview,
         }));
         return;
       }
       await runCommand<BatchView>(cmd, async (ctx) => {
-        const plan = await rollback.rollbackPlan(ctx, id);
-        await confirmOrRefuse(opts.yes === true, "Delete these from the host? [y/N] ", () =>
-          printable(renderWouldDelete(id, plan), { lines: true }),
+        const preview = await rollback.rollbackPreview(ctx, id);
+        const question = preview.would_restore
+          ? "Restore these mappings on the host? [y/N] "
+          : "Delete these from the host? [y/N] ";
+        await confirmOrRefuse(opts.yes === true, question, () =>
+          printable(renderRollbackPreview(preview), { lines: true }),
         );
         const started = Date.now();
         const view = await rollback.rollbackBatch(ctx, id, {

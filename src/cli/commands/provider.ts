@@ -11,6 +11,7 @@ import { readPlanFile, requestFromPlan, writePlanFile } from "../plan-file.js";
 import { importProgress } from "../progress.js";
 import { globalOptions, runCommand, runReadOnly } from "../run.js";
 import { renderPlanTriage, renderTriage } from "../triage-render.js";
+import { configureMigrateCommand } from "./migrate.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
 const loadImport = () => import("../../provision/import.js");
@@ -277,5 +278,6 @@ export function configureProviderCommand(program: Command): Command {
         return { data: result, human: renderImport, exitCode: exitForBatch(result.status) };
       });
     });
+  configureMigrateCommand(provider);
   return provider;
 }

@@ -89,6 +89,9 @@ export class Sub2apiAdapter implements HostAdapter {
   createChannel(input: CreateChannelInput) {
     return channels.createChannel(this.#client, input);
   }
+  updateChannelModelMapping(id: number, modelMapping: Record<string, Record<string, string>>) {
+    return channels.updateChannelModelMapping(this.#client, id, modelMapping);
+  }
   deleteChannel(id: number) {
     return channels.deleteChannel(this.#client, id);
   }

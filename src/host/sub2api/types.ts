@@ -345,6 +345,7 @@ export interface HostAdapter {
   // channels
   listChannels(query?: ListQuery): Promise<HostChannel[]>;
   createChannel(input: CreateChannelInput): Promise<HostChannel>;
+  updateChannelModelMapping(id: number, modelMapping: HostChannel["modelMapping"]): Promise<HostChannel>;
   deleteChannel(id: number): Promise<"deleted" | "already_gone">;
 
   // payment plans

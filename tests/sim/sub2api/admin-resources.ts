@@ -170,6 +170,11 @@ export function registerChannels(sim: Sim) {
     }
     if (body.status === "active" || body.status === "disabled") ch.status = body.status;
     if (typeof body.description === "string") ch.description = body.description;
+    // updateChannelRequest.ModelMapping is a plain map (channel_handler.go:44-57@67380eafd): present
+    // (even `{}`) it replaces the whole mapping, absent it keeps it (applyUpdateInput,
+    // channel_service.go:907-909); every other field omitted is kept as well.
+    if (typeof body.model_mapping === "object" && body.model_mapping !== null)
+      ch.modelMapping = structuredClone(body.model_mapping) as SimChannel["modelMapping"];
     ch.updatedAt = Date.now();
     return success(c, channelJson(ch));
   });

@@ -87,10 +87,10 @@ export function registerGateway(sim: Sim) {
     if (typeof body === "string" || typeof body.model !== "string" || !Array.isArray(body.messages)) {
       return openaiError(c, 400, "invalid_request_error", "model and messages are required");
     }
-    // The channel's mapping of the group's platform first (ResolveChannelMappingAndRestrict,
-    // openai_chat_completions.go:110, channel_service.go:569-585@2bc139ab5; :111 and :569 at
-    // 67380eafd): accounts are chosen for the mapped model and the upstream receives it.
-    const model = channelMapped(sim, group, body.model);
+    const model = body.model;
+    // Accounts are chosen by the name the user sent (openai_chat_completions.go:161-174 passes
+    // reqModel; openai_account_scheduler.go:1758 `IsModelSupported(req.RequestedModel)`): a
+    // non-empty account model_mapping is a whitelist of requested names (account.go:825-847).
     const supports = (a: SimAccount) => {
       const keys = Object.keys((a.credentials.model_mapping ?? {}) as Record<string, string>);
       return (
@@ -124,10 +124,14 @@ export function registerGateway(sim: Sim) {
         );
       return openaiError(c, 503, "api_error", "Service temporarily unavailable");
     }
+    // The group's channel then renames the model in the body (openai_chat_completions.go:111,231-234),
+    // and the chosen account's own mapping applies to that name (openai_gateway_chat_completions_raw.go:76
+    // → resolveOpenAIForwardModel, openai_model_mapping.go:17 → ResolveMappedModel, account.go:856-870).
+    const forwardModel = channelMappedModel(sim, group, model) ?? model;
     let lastStatus = 502;
     for (const account of candidates) {
       const mapping = (account.credentials.model_mapping ?? {}) as Record<string, string>;
-      const upstreamModel = mapping[model] ?? model;
+      const upstreamModel = mapping[forwardModel] ?? forwardModel;
       const r = upstream.post(
         upstreamUrl(profile, account, "serve"),
         String(account.credentials.api_key ?? ""),
@@ -200,23 +204,21 @@ export function registerGateway(sim: Sim) {
 }
 
 /**
- * The model after the channel bound to this group maps it for the group's platform
- * (lookupMappingAcrossPlatforms, channel_service.go:440-453@2bc139ab5: exact, lower-cased
- * name first, then a trailing `*` wildcard); an inactive channel maps nothing.
+ * `ChannelService.ResolveChannelMappingAndRestrict` (channel_service.go:556-586@67380eafd): the
+ * active channel of the group (lookupGroupChannel :488-502 skips a disabled one), its mapping for the
+ * group's platform (matchingPlatforms :358-363), keys matched lower-cased (expandMappingToCache
+ * :244-263, lookupMappingAcrossPlatforms :440-453; a trailing `*` is a prefix). It never refuses a
+ * model: an unmapped name passes through unchanged.
  */
-function channelMapped(sim: Sim, group: SimGroup, model: string): string {
-  const ch = [...sim.state.channels.values()].find(
-    (x) => x.status === "active" && x.groupIds.includes(group.id),
-  );
-  const m = ch?.modelMapping[group.platform];
-  if (!m) return model;
+function channelMappedModel(sim: Sim, group: SimGroup, model: string): string | undefined {
+  const ch = [...sim.state.channels.values()].find((c) => c.groupIds.includes(group.id));
+  if (ch?.status !== "active") return undefined;
   const lower = model.toLowerCase();
-  const exact = Object.entries(m).find(([k]) => k.toLowerCase() === lower);
+  const entries = Object.entries(ch.modelMapping[group.platform] ?? {});
+  const exact = entries.find(([src]) => !src.endsWith("*") && src.toLowerCase() === lower);
   if (exact) return exact[1];
-  const wild = Object.entries(m).find(
-    ([k]) => k.endsWith("*") && lower.startsWith(k.slice(0, -1).toLowerCase()),
-  );
-  return wild ? wild[1] : model;
+  const wild = entries.find(([src]) => src.endsWith("*") && lower.startsWith(src.slice(0, -1).toLowerCase()));
+  return wild?.[1];
 }
 
 /** sub2api's `IsCNProvider` (service/domain_constants.go:90-97@2bc139ab5). */

@@ -65,4 +65,15 @@ export const RollbackPreview = Type.Object({
   would_delete: Type.Array(
     Type.Object({ type: Str(), name: Str(), host_resource_id: Type.Union([Int(), Type.Null()]) }),
   ),
+  /** A model migration's batch: the mapping each account and channel gets back. */
+  would_restore: Type.Optional(
+    Type.Array(
+      Type.Object({
+        type: Str(),
+        name: Str(),
+        host_resource_id: Int(),
+        model_mapping: Type.Record(Type.String(), Type.Unknown()),
+      }),
+    ),
+  ),
 });

@@ -183,6 +183,22 @@ export const RollbackRequest = Type.Object(
 );
 export type RollbackRequest = Static<typeof RollbackRequest>;
 
+/** `POST /api/providers/{id}/migrate` (issue #27 item 3): src/provision/migrate.ts. */
+export const MigrateRequest = Type.Object(
+  {
+    host_id: Id,
+    dry_run: Type.Optional(Type.Boolean({ description: "answer the plan; change nothing" })),
+    expected_fingerprint: Type.Optional(
+      Type.String({
+        pattern: "^[0-9a-f]{64}$",
+        description: "the dry run's fingerprint: refused with 409 PLAN_STALE when the host changed since",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type MigrateRequest = Static<typeof MigrateRequest>;
+
 export const requestSchemas = {
   EmptyRequest,
   RollbackRequest,
@@ -191,6 +207,7 @@ export const requestSchemas = {
   ImportRequest,
   AccessRequest,
   ReconcileRequest,
+  MigrateRequest,
   PolicyRequest,
   ReleaseRequest,
   RotateRequest,

@@ -3,6 +3,7 @@ import { AccessPreview, AccessState, AccessStatus, Assignment } from "./access.j
 import { HealthAxis, HealthState, HostReachabilityFields, Reachable, SyncAxis, SyncState } from "./axes.js";
 import { AnyObject, Bool, Int, List, Nullable, Num, Opt, Ref, Str } from "./build.js";
 import { AccountBalances, FindingKind, ImportTriage, KeyClass, PlanKeyTriage } from "./catalogue.js";
+import { MigrationPlan, MigrationResult } from "./migration.js";
 import {
   HostRemoval,
   ImportAccepted,
@@ -367,6 +368,14 @@ export const responseSchemas = {
   RotationPlan,
   RotationResult,
   RotationAnswer,
+  MigrationPlan,
+  MigrationResult,
+  MigrationAnswer: Type.Union(
+    [Ref("MigrationResult", MigrationResult), Ref("MigrationPlan", MigrationPlan)],
+    {
+      description: "the migration's result, or with dry_run its plan",
+    },
+  ),
 };
 
 /** The body a handler answers with, typed from the documented schema. */

@@ -1,0 +1,196 @@
+import { createHash } from "node:crypto";
+import type { AppContext } from "../app/context.js";
+import { hostAdapterFor } from "../app/host-access.js";
+import {
+  declaredRenames,
+  type ModelAlias,
+  migrateAccountMapping,
+  migrateChannelMapping,
+} from "../domain/model-migration.js";
+import type { HostAdapter } from "../host/sub2api/index.js";
+import { findHost } from "../store/hosts.js";
+import type { MappingChangeSeed } from "../store/mapping-changes.js";
+import { getProviderDefinition } from "../store/packs.js";
+import { liveResources } from "../store/resources.js";
+import type { HostRow } from "../store/schema.js";
+
+export interface MigrateRequest {
+  hostRef: string;
+  providerId: string;
+}
+
+/** One host resource whose model mapping the migration changes: the mapping before and after. */
+export interface MigrationChange {
+  target: "account" | "channel";
+  host_resource_id: number;
+  name: string;
+  aliases: ModelAlias[];
+  /** Account: its model_mapping; channel: platform → {from → to}. */
+  mapping_before: Record<string, unknown>;
+  mapping_after: Record<string, unknown>;
+}
+
+export interface MigrationPlan {
+  host_id: string;
+  host_name: string;
+  provider_id: string;
+  pack_version: string;
+  /** What the installed pack version renames: `model_lifecycle` entries with a `replacement`. */
+  renames: ModelAlias[];
+  changes: MigrationChange[];
+  /** Resources relay made that the migration leaves alone, and why. */
+  unchanged: { target: "account" | "channel"; host_resource_id: number; name: string; reason: string }[];
+  /** Binds the plan to what the host showed: applying refuses (PLAN_STALE) when it changed. */
+  fingerprint: string;
+}
+
+/** The plan plus what applying it needs (never shown: the accounts' other credential fields). */
+export interface PlannedMigration {
+  plan: MigrationPlan;
+  host: HostRow;
+  adapter: HostAdapter;
+  seeds: MappingChangeSeed[];
+}
+
+/**
+ * Observe and decide: the accounts and the channel relay made for the provider on the host, read
+ * from the host, and the alias each needs for the renames of the installed pack version. Nothing
+ * is written.
+ */
+export async function planMigration(ctx: AppContext, req: MigrateRequest): Promise<PlannedMigration> {
+  const host = await findHost(ctx, req.hostRef);
+  const installed = await getProviderDefinition(ctx, req.providerId);
+  const renames = declaredRenames(installed.definition);
+  const adapter = await hostAdapterFor(ctx, host);
+  const rows = (await liveResources(ctx, host.id, req.providerId)).filter(
+    (r) => r.origin === "created" && r.hostResourceId !== null && r.state === "created",
+  );
+  const plan: MigrationPlan = {
+    host_id: host.id,
+    host_name: host.name,
+    provider_id: req.providerId,
+    pack_version: installed.packVersion,
+    renames,
+    changes: [],
+    unchanged: [],
+    fingerprint: "",
+  };
+  const seeds: MappingChangeSeed[] = [];
+  const accountRows = rows.filter((r) => r.resourceType === "account");
+  const channelRows = rows.filter((r) => r.resourceType === "channel");
+  if (renames.length > 0 && accountRows.length > 0) {
+    const onHost = new Map((await adapter.listAccounts()).map((a) => [a.id, a]));
+    const aliases = new Map<string, ModelAlias>();
+    const packAliased = new Set(Object.keys(installed.definition.model_mapping ?? {}));
+    let platform: string | undefined;
+    for (const row of accountRows) {
+      const id = row.hostResourceId as number;
+      const a = onHost.get(id);
+      const skip = (reason: string) =>
+        plan.unchanged.push({ target: "account", host_resource_id: id, name: row.name, reason });
+      if (!a) {
+        skip("not on the host (reconcile reports it)");
+        continue;
+      }
+      platform ??= a.platform;
+      const mapping = a.modelMapping ?? {};
+      if (Object.keys(mapping).length === 0) {
+        skip("its model_mapping is empty (it serves every model)");
+        continue;
+      }
+      // The channel gets every rename an account serves, migrated already or not (a re-run after
+      // a failed channel write still fixes the channel), but not an alias the pack's own
+      // model_mapping gives every account it imports.
+      for (const r of renames)
+        if (Object.hasOwn(mapping, r.from) && !packAliased.has(r.from)) aliases.set(r.from, r);
+      const m = migrateAccountMapping(mapping, renames);
+      if (m.aliases.length === 0) {
+        skip("already maps every renamed model it serves");
+        continue;
+      }
+      plan.changes.push({
+        target: "account",
+        host_resource_id: id,
+        name: a.name,
+        aliases: m.aliases,
+        mapping_before: mapping,
+        mapping_after: m.after,
+      });
+      // The host drops every non-sensitive field an update omits: send back all of them as read.
+      const before = { ...a.credentialFields };
+      seeds.push({
+        target: "account",
+        hostResourceId: id,
+        name: a.name,
+        aliases: m.aliases,
+        before,
+        after: { ...before, model_mapping: m.after },
+      });
+    }
+    if (platform !== undefined && aliases.size > 0)
+      await planChannels(adapter, channelRows, platform, [...aliases.values()], plan, seeds);
+  }
+  plan.fingerprint = fingerprint(plan);
+  return { plan, host, adapter, seeds };
+}
+
+async function planChannels(
+  adapter: HostAdapter,
+  rows: { hostResourceId: number | null; name: string }[],
+  platform: string,
+  aliases: ModelAlias[],
+  plan: MigrationPlan,
+  seeds: MappingChangeSeed[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const onHost = new Map((await adapter.listChannels()).map((c) => [c.id, c]));
+  for (const row of rows) {
+    const id = row.hostResourceId as number;
+    const ch = onHost.get(id);
+    if (!ch) {
+      plan.unchanged.push({
+        target: "channel",
+        host_resource_id: id,
+        name: row.name,
+        reason: "not on the host (reconcile reports it)",
+      });
+      continue;
+    }
+    const m = migrateChannelMapping(ch.modelMapping, platform, aliases);
+    if (m.aliases.length === 0) {
+      plan.unchanged.push({
+        target: "channel",
+        host_resource_id: id,
+        name: ch.name,
+        reason: "already maps every renamed model",
+      });
+      continue;
+    }
+    plan.changes.push({
+      target: "channel",
+      host_resource_id: id,
+      name: ch.name,
+      aliases: m.aliases,
+      mapping_before: ch.modelMapping,
+      mapping_after: m.after,
+    });
+    seeds.push({
+      target: "channel",
+      hostResourceId: id,
+      name: ch.name,
+      aliases: m.aliases,
+      before: { model_mapping: ch.modelMapping },
+      after: { model_mapping: m.after },
+    });
+  }
+}
+
+function fingerprint(plan: MigrationPlan): string {
+  const bound = {
+    host: plan.host_id,
+    provider: plan.provider_id,
+    pack: plan.pack_version,
+    changes: plan.changes.map((c) => [c.target, c.host_resource_id, c.mapping_before, c.mapping_after]),
+  };
+  return createHash("sha256").update(JSON.stringify(bound)).digest("hex");
+}
