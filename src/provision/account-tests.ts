@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import type { AppContext } from "../app/context.js";
-import type { ItemPatch } from "../store/batches.js";
-import { setItems } from "../store/batches.js";
+import type { ItemPatch } from "../store/batch-items.js";
+import { setItems } from "../store/batch-items.js";
 import { inTransaction } from "../store/db.js";
 import { type AccountTestRecord, recordAccountTests } from "../store/probes.js";
 import type { ResourceRow } from "../store/resources.js";

@@ -1,7 +1,7 @@
 import { idempotencyKey, logicalKey } from "../domain/naming.js";
 import type { CreateAccountInput, HostAccount } from "../host/sub2api/index.js";
 import { isHostError } from "../host/sub2api/index.js";
-import { type ItemPatch, setItem, setItems } from "../store/batches.js";
+import { type ItemPatch, setItem, setItems } from "../store/batch-items.js";
 import { inTransaction, type StoreContext } from "../store/db.js";
 import {
   type Intent,

@@ -1,6 +1,6 @@
 import { AppError } from "../domain/errors.js";
 import { isHostError } from "../host/sub2api/index.js";
-import { setItem } from "../store/batches.js";
+import { setItem } from "../store/batch-items.js";
 import { inTransaction } from "../store/db.js";
 import { mapLimit } from "../util/concurrency.js";
 import { describe, type SagaContext, StepFailed } from "./saga.js";

@@ -2,13 +2,13 @@ import type { AppContext } from "../app/context.js";
 import { AppError } from "../domain/errors.js";
 import { logicalKey } from "../domain/naming.js";
 import { advanceBatch } from "../steps/batch-status.js";
+import { setItem } from "../store/batch-items.js";
 import {
   type BatchRow,
   batchesWithPendingCreates,
   getBatch,
   getBatchRow,
   listItems,
-  setItem,
   unfinishedBatches,
 } from "../store/batches.js";
 import { appendEvent } from "../store/events.js";

@@ -2,7 +2,7 @@ import type { AppContext } from "../app/context.js";
 import { logicalKey } from "../domain/naming.js";
 import { resumeAfterRotation } from "../domain/rotation.js";
 import { isHostError } from "../host/sub2api/index.js";
-import { setItem } from "../store/batches.js";
+import { setItem } from "../store/batch-items.js";
 import { appendEvent } from "../store/events.js";
 import { forgetAccount, saveAccountStates } from "../store/health.js";
 import { recordAccountTest } from "../store/probes.js";

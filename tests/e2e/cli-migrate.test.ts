@@ -43,7 +43,7 @@ describe("relay provider migrate (the CLI as a process)", () => {
     expect(install.stdout).toMatch(/MODELS_RENAMED/);
     expect(install.stdout).toContain("relay provider migrate deepseek --host sim");
     w.sim.sim.upstream.setModels(DEEPSEEK, [NEW, "deepseek-v4-flash"]);
-    expect((await userCall(w.sim, OLD)).status).toBe(502);
+    expect((await userCall(w.sim, OLD)).status).toBe(400);
     const snapshot = mappingSnapshot(w.sim);
 
     const dry = await relay(["provider", "migrate", "deepseek", "--host", "sim", "--dry-run"]);

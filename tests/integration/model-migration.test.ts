@@ -54,7 +54,7 @@ describe("relay provider migrate: an old model name keeps working after a pack u
     expect(hint?.message).toContain("relay provider migrate deepseek --host sim");
     // The upstream stopped serving OLD: a user's call with it fails through the gateway.
     const before = await userCall(sim, OLD);
-    expect(before.status).toBe(502);
+    expect(before.status).toBe(400); // the upstream's own refusal, passed through (no failover on a 400)
     const snapshot = mappingSnapshot(sim);
     const keysBefore = Object.values(snapshot.accounts).map((c) => c.api_key);
 
@@ -112,7 +112,7 @@ describe("relay provider migrate: an old model name keeps working after a pack u
     // Judged on the host: the mappings are exactly as before the migration, nothing else touched.
     expect(mappingSnapshot(sim)).toEqual(snapshot);
     expect(liveCount(sim)).toBe(live);
-    expect((await userCall(sim, OLD)).status).toBe(502);
+    expect((await userCall(sim, OLD)).status).toBe(400);
   });
 
   it("a stale plan is refused before any write", async () => {
@@ -252,7 +252,7 @@ describe("the simulator resolves a model as sub2api does (docs/packs.md, Model m
       const { [OLD]: _gone, ...rest } = a.credentials.model_mapping as Record<string, string>;
       a.credentials.model_mapping = rest;
     }
-    expect((await userCall(sim, OLD)).status).toBe(503);
+    expect((await userCall(sim, OLD)).status).toBe(404); // model_not_found (no_account_error.go);
     // A disabled channel maps nothing.
     channel.status = "disabled";
     expect((await userCall(sim, NEW)).status).toBe(200);

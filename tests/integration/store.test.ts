@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { setItem, setItems } from "../../src/store/batches.js";
+import { setItem, setItems } from "../../src/store/batch-items.js";
 import { inTransaction, migrate, openDb, ping, storeKind } from "../../src/store/db.js";
 import { updateResources } from "../../src/store/resources.js";
 import { BOOLEAN_COLUMNS, type Column, JSON_COLUMNS, snakeCase, tables } from "../../src/store/schema.js";

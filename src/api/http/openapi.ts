@@ -1,4 +1,19 @@
 import { PackManifestSchema, ProviderDefinitionSchema } from "../../domain/pack/schema.js";
+import {
+  body,
+  errors,
+  jsonOf,
+  objectOf,
+  okJson,
+  op,
+  open,
+  optionalBody,
+  pathParam,
+  query,
+  ref,
+  type Schema,
+  str,
+} from "./openapi-parts.js";
 import { requestSchemas } from "./schemas/requests.js";
 import { responseSchemas } from "./schemas/responses.js";
 
@@ -7,11 +22,8 @@ import { responseSchemas } from "./schemas/responses.js";
  * by (schemas/requests.ts, schemas/responses.ts). `npm run openapi` writes it to
  * docs/api/openapi.yaml; a test fails when the file, the routes or the real responses disagree.
  */
-type Schema = Record<string, unknown>;
 /** A schema as JSON (TypeBox's own markers and `$id`s left out). */
 const plain = (s: unknown): Schema => JSON.parse(JSON.stringify(s, (k, v) => (k === "$id" ? undefined : v)));
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
-const str: Schema = { type: "string" };
 
 export const schemas: Record<string, Schema> = Object.fromEntries(
   Object.entries({
@@ -26,52 +38,6 @@ export const schemas: Record<string, Schema> = Object.fromEntries(
     },
   }).map(([name, s]) => [name, plain(s)]),
 );
-
-const json = (schema: string) => ({ "application/json": { schema: ref(schema) } });
-const ERROR_TEXT: Record<number, string> = {
-  400: "invalid input (the body, a parameter, keys)",
-  401: "missing or invalid bearer token",
-  404: "not found",
-  409: "conflict: the provider is busy (an import, rollback, recovery or reconcile is running), or the plan changed or is blocked",
-  422: "the pack or the host cannot be used (full report in details)",
-  502: "the host is unreachable or refused the call",
-};
-const errors = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((c) => [String(c), { description: ERROR_TEXT[c] ?? "error", content: json("Error") }]),
-  );
-const op = (summary: string, operationId: string, ok: Schema, extra: Schema = {}) => ({
-  summary,
-  operationId,
-  ...extra,
-  responses: { ...ok, ...errors(400, 401, 404, 409, 422, 502) },
-});
-const body = (schema: string) => ({ requestBody: { required: true, content: json(schema) } });
-/** A body whose every field is optional: none at all is `{}`; an unknown field is still a 400. */
-const optionalBody = (schema: string) => ({ requestBody: { required: false, content: json(schema) } });
-const okJson = (schema: string, status = "200", description = "ok") => ({
-  [status]: { description, content: json(schema) },
-});
-const pathParam = (name: string) => ({ name, in: "path", required: true, schema: str });
-const query = (name: string, description: string, required = false) => ({
-  name,
-  in: "query",
-  required,
-  description,
-  schema: str,
-});
-const open = (summary: string, operationId: string, responses: Schema) => ({
-  get: { summary, operationId, security: [], responses },
-});
-const jsonOf = (description: string, schema: Schema) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const objectOf = (properties: Record<string, Schema>) => ({
-  type: "object",
-  properties,
-  required: Object.keys(properties),
-});
 
 function systemPaths() {
   return {

@@ -3,6 +3,18 @@
  * Domain shapes only; sub2api's wire types stay inside src/host/sub2api/.
  */
 
+import type {
+  ChatCompletionRequest,
+  CreateUserInput,
+  GatewayResult,
+  HostUser,
+  LoginOutcome,
+  UserApiKey,
+  UserSession,
+} from "./user-types.js";
+
+export type * from "./user-types.js";
+
 export const REQUIRED_CAPABILITIES = [
   "groups",
   "accounts",
@@ -246,60 +258,6 @@ export interface BulkAssignResult {
 export type AssignOutcome =
   | { kind: "assigned"; subscription: HostSubscription }
   | { kind: "conflict"; code: string; reason: string };
-
-export interface HostUser {
-  id: number;
-  email: string;
-  username: string;
-  role: string;
-  status: string;
-  balance: number;
-  allowedGroups: number[];
-}
-
-export interface CreateUserInput {
-  email: string;
-  password: string;
-  username?: string;
-  notes?: string;
-}
-
-export interface UserSession {
-  accessToken: string;
-  userId: number | undefined;
-}
-
-export type LoginOutcome =
-  | { kind: "ok"; session: UserSession }
-  | { kind: "blocked"; code: string; message: string };
-
-export interface UserApiKey {
-  id: number;
-  name: string;
-  /** The user key secret; held in memory only for the gateway probe. */
-  key: string;
-  groupId: number | null;
-  status: string;
-}
-
-export interface ChatCompletionRequest {
-  model: string;
-  messages: { role: "system" | "user" | "assistant"; content: string }[];
-  maxTokens: number;
-}
-
-export interface GatewayResult {
-  ok: boolean;
-  status: number;
-  /** Host error code (`SUBSCRIPTION_NOT_FOUND`, `INSUFFICIENT_BALANCE`, …) or OpenAI error type. */
-  errorCode: string | undefined;
-  message: string | undefined;
-  model: string | undefined;
-  content: string | undefined;
-  latencyMs: number;
-  /** Headers the host may use to reveal the serving account, when present. */
-  servedBy: string | undefined;
-}
 
 export interface ListQuery {
   search?: string;
