@@ -234,6 +234,15 @@ describe.skipIf(!haveBrowser)("the web status board in Chromium", () => {
     const rows = await keys.allTextContents();
     expect(rows.some((r) => /sk-…[0-9a-f]{4}/.test(r) && /tested/.test(r) && /#\d+/.test(r))).toBe(true);
     expect(rows.some((r) => /failed/.test(r) && /401/.test(r))).toBe(true);
+    // Each key's class from its provider's answer; the revoked one says what to do.
+    expect(
+      await page
+        .locator("#batch-keys .key-class")
+        .evaluateAll((els) => els.map((e) => e.getAttribute("data-class")).sort()),
+    ).toEqual(["ready", "revoked"]);
+    expect(await page.locator("#batch-keys .key-class[data-class=revoked]").textContent()).toMatch(
+      /replace the key/,
+    );
     // The hostile upstream's answer is shown as text, never run or rendered as markup.
     expect(rows.some((r) => r.includes("<img src=x"))).toBe(true);
     expect(await page.locator("main img, main script").count()).toBe(0);

@@ -46,6 +46,7 @@ const en = {
   "col.key": "Key",
   "col.account": "Account",
   "col.error": "Error",
+  "col.class": "Class",
   "col.type": "Type",
   "col.state": "State",
   "col.origin": "Origin",
@@ -165,6 +166,7 @@ const zh: Record<Key, string> = {
   "col.key": "密钥",
   "col.account": "账号",
   "col.error": "错误",
+  "col.class": "密钥类别",
   "col.type": "类型",
   "col.state": "状态",
   "col.origin": "来源",
@@ -296,6 +298,12 @@ const statusWords: Record<Lang, Record<string, string>> = {
     yes: "是",
     no: "否",
     fallback: "兼容模式",
+    // key classes (src/domain/pack/schema.ts KeyClass)
+    ready: "可用",
+    revoked: "已吊销",
+    balance_empty: "余额不足",
+    wrong_region: "区域不符",
+    rate_limited: "限流中",
   },
 };
 

@@ -116,7 +116,11 @@ export interface Batch {
     status: string;
     error_code: string | null;
     error: string | null;
-    result: { account_id?: number };
+    result: {
+      account_id?: number;
+      /** What the provider's answer made the key (docs/import.md, key triage). */
+      triage?: { class: string; reason: string; next_step: string };
+    };
   }[];
   resources: { type: string; name: string; host_resource_id: number | null; state: string; origin: string }[];
   probes: {

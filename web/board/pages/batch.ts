@@ -1,7 +1,7 @@
 import { ApiError, get, seg } from "../api";
 import { type Child, h, table } from "../dom";
 import { action, badge, section, when } from "../format";
-import { t } from "../i18n";
+import { t, word } from "../i18n";
 import { liveBar } from "../live";
 import type { Batch, Host, ProviderHostStatus, ProviderStatus } from "../types";
 import { sentence } from "../words";
@@ -97,10 +97,11 @@ function batchBody({ batch: b, host, state }: Now): (Child | Child[])[] {
     ),
     h("h3", {}, `${t("batch.keys")} (${b.keys.length})`),
     table(
-      [t("col.key"), t("col.status"), t("col.account"), t("col.error")],
+      [t("col.key"), t("col.status"), t("col.class"), t("col.account"), t("col.error")],
       b.keys.map((k) => [
         h("code", { class: "key" }, k.key),
         badge(k.status),
+        keyClass(k.result.triage),
         k.result.account_id === undefined ? "—" : `#${k.result.account_id}`,
         k.error_code ? h("div", {}, h("code", {}, k.error_code), " ", k.error ?? "") : "—",
       ]),
@@ -167,5 +168,16 @@ function rollbackState(b: Batch): HTMLElement {
     {},
     h("span", { class: "muted" }, t("batch.rollback.none")),
     action(t("action.rollback"), dry, ["batch", "rollback", b.batch_id]),
+  );
+}
+
+/** A key's class, with what to do about it underneath (the pre-check's or the test's verdict). */
+function keyClass(triage: { class: string; next_step: string } | undefined) {
+  if (!triage) return "—";
+  return h(
+    "div",
+    { class: "key-class", "data-class": triage.class },
+    h("strong", {}, word(triage.class)),
+    triage.class === "ready" ? null : h("div", { class: "muted small" }, triage.next_step),
   );
 }
