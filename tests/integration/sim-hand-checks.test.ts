@@ -197,4 +197,19 @@ describe("DELETE /admin/users/:id (admin_user.go:351-440@2bc139ab5)", () => {
     expect(again.status).toBe(200);
     expect(again.body.data.id).not.toBe(h.user.id);
   });
+
+  it("GET /admin/users/:id/api-keys lists the user's keys in full, and nothing once it is deleted (user_handler.go:417-439@2bc139ab5; met live by probe-user.live.test.ts)", async () => {
+    const h = await host();
+    const listed = await h.call("GET", `/api/v1/admin/users/${h.user.id}/api-keys?page=1&page_size=100`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.data).toMatchObject({ total: 1, pages: 1 });
+    expect(listed.body.data.items.map((k: Json) => [k.id, k.user_id, k.key, k.name])).toEqual([
+      [77, h.user.id, "sk-user-77", "k"],
+    ]);
+    expect((await h.call("GET", "/api/v1/admin/users/x/api-keys")).status).toBe(400);
+    await h.call("DELETE", `/api/v1/admin/users/${h.user.id}`);
+    const after = await h.call("GET", `/api/v1/admin/users/${h.user.id}/api-keys`);
+    expect(after.status).toBe(200);
+    expect(after.body.data.items).toEqual([]);
+  });
 });

@@ -11,6 +11,7 @@ import {
   validationMessage,
 } from "./gin.js";
 import type { SimChannel, SimPlan, SimSubscription, SimUser } from "./state.js";
+import { keyJson } from "./user-api.js";
 
 const DAY = 86_400_000;
 
@@ -560,6 +561,20 @@ export function registerUsers(
   route(sim, "GET", `${BASE}/:id`, (c) => {
     const u = find(c);
     return u ? success(c, userJson(u)) : fail(c, 404, "user not found", "USER_NOT_FOUND");
+  });
+  // GetUserAPIKeys (routes/admin.go:304, handler/admin/user_handler.go:417-439,
+  // service/admin_user.go:596-603 @2bc139ab5): the user's live keys, newest first, paginated, each
+  // with the key in full (dto/types.go:53-56); the user itself is not looked up, so a deleted one
+  // lists nothing (its keys went with it). Met live on 2bc139ab5, 67380eafd and 9a2f11b4e.
+  route(sim, "GET", `${BASE}/:id/api-keys`, (c) => {
+    const id = parseId(c.req.param("id") ?? "");
+    if (id === undefined) return badRequest(c, "Invalid user ID");
+    const items = state
+      .liveKeys()
+      .filter((k) => k.userId === id)
+      .sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
+    const page = paginate(items, pageParams(c, profile.maxPageSize));
+    return success(c, { ...page, items: page.items.map(keyJson) });
   });
   route(sim, "POST", BASE, async (c) => {
     const body = await readJson(c);

@@ -14,7 +14,8 @@ import {
 } from "./gin.js";
 import type { SimApiKey, SimUser } from "./state.js";
 
-function keyJson(k: SimApiKey) {
+/** dto.APIKey (handler/dto/types.go:53-67@2bc139ab5): the key itself in full. */
+export function keyJson(k: SimApiKey) {
   return {
     id: k.id,
     user_id: k.userId,
