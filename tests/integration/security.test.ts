@@ -30,7 +30,7 @@ describe("access control", () => {
   it("every /api route and /metrics answer 401 without a token, with a wrong one, or another scheme", async () => {
     w = await makeWorld();
     const app = createApp(w.t.ctx);
-    expect(guarded.length).toBe(26); // 25 /api operations and /metrics
+    expect(guarded.length).toBe(29); // 28 /api operations and /metrics
     for (const o of guarded) {
       for (const auth of [
         undefined,
@@ -99,7 +99,7 @@ describe("access control", () => {
             path: path.replace(/\{([a-z_]+)\}/g, (_, n) => ids[n] ?? n),
           })),
       );
-    expect(writes.length).toBe(13);
+    expect(writes.length).toBe(16);
     const liveBefore = liveCount(w.sim);
     const hostWrites = w.sim.sim.writes.length;
     for (const o of writes) {
