@@ -120,8 +120,9 @@ export function accountTests(s: SagaContext, hostIds: Map<number, number>): Acco
     }
     // The class from the provider's own answer, in its words (the raw body stays in the probe row).
     const triage = outcome.ok ? READY : await testFailureTriage(ctx, internals, p.key.secret, outcome.error);
-    tested += 1;
+    // Counted once the account's creation is written: the count never runs ahead of the record.
     await recorded;
+    tested += 1;
     const verdict = outcome.ok ? "ok" : `failed (${triage.class}: ${triage.reason})`;
     progress({ phase: "test", message: `${p.key.mask}: ${verdict}`, done: tested, total: started });
     if (!outcome.ok) {
