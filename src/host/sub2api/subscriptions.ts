@@ -27,8 +27,26 @@ function toSubscription(operation: string, value: unknown): HostSubscription {
   };
 }
 
-export function listSubscriptions(client: HostClient, pageSize: number, query: ListQuery = {}) {
-  return listAll(
+/**
+ * A revoked subscription is a soft-deleted row (subscription_service.go:600-616@2bc139ab5) that the
+ * admin list without a status filter still shows, as status `revoked` with `revoked_at`
+ * (user_subscription_repo.go:241,278-288, dto/mappers.go:817@2bc139ab5; the same at 67380eafd and
+ * 0.1.150); older builds deleted the row. It grants nothing, and re-assigning makes a new row.
+ */
+function isRevoked(value: unknown, s: HostSubscription): boolean {
+  if (s.status === "revoked") return true;
+  const at = (value as { revoked_at?: unknown } | null)?.revoked_at;
+  return typeof at === "string" && at !== "";
+}
+
+/**
+ * The user's/group's subscriptions as relay counts them: a revoked row is left out (it is not
+ * "already subscribed", not drift, not adoptable, and does not block a re-assign) unless the
+ * caller asks for `status: "revoked"`.
+ */
+export async function listSubscriptions(client: HostClient, pageSize: number, query: ListQuery = {}) {
+  const wantRevoked = query.status === "revoked";
+  const rows = await listAll(
     client,
     {
       operation: "subscriptions.list",
@@ -36,8 +54,12 @@ export function listSubscriptions(client: HostClient, pageSize: number, query: L
       query: { user_id: query.userId, group_id: query.groupId, status: query.status },
     },
     pageSize,
-    (item) => toSubscription("subscriptions.list", item),
+    (item) => {
+      const s = toSubscription("subscriptions.list", item);
+      return { s, revoked: isRevoked(item, s) };
+    },
   );
+  return rows.filter((r) => r.revoked === wantRevoked).map((r) => r.s);
 }
 
 export async function assignSubscription(

@@ -280,7 +280,24 @@ function subscriptionJson(s: SimSubscription) {
     notes: s.notes,
     created_at: goTime(s.createdAt),
     updated_at: goTime(s.updatedAt),
+    ...(s.revokedAt === undefined ? {} : { revoked_at: goTime(s.revokedAt) }),
   };
+}
+
+/**
+ * The admin list's `status` filter (repository/user_subscription_repo.go:238-288@2bc139ab5, the same
+ * at 67380eafd and 9a2f11b4e): none lists every row INCLUDING the revoked (soft-deleted) ones
+ * (`SkipSoftDelete`, :241,:279-288); `active` is status active and not yet expired; `expired` also
+ * takes active rows past their end; `revoked` only the soft-deleted; every filter but none/revoked
+ * leaves the soft-deleted out.
+ */
+function statusMatches(s: SimSubscription, status: string | undefined, now: number): boolean {
+  if (!status) return true;
+  if (status === "revoked") return s.status === "revoked";
+  if (s.status === "revoked") return false;
+  if (status === "active") return s.status === "active" && s.expiresAt > now;
+  if (status === "expired") return s.status === "expired" || (s.status === "active" && s.expiresAt <= now);
+  return s.status === status;
 }
 
 type AssignResult =
@@ -375,11 +392,12 @@ export function registerSubscriptions(
     const userId = num("user_id");
     const groupId = num("group_id");
     const status = c.req.query("status");
+    const now = Date.now();
     const items = [...state.subscriptions.values()].filter(
       (s) =>
         (userId === undefined || s.userId === userId) &&
         (groupId === undefined || s.groupId === groupId) &&
-        (status ? s.status === status : s.status !== "revoked"),
+        statusMatches(s, status, now),
     );
     const page = paginate(items, pageParams(c, profile.maxPageSize));
     return success(c, { ...page, items: page.items.map(subscriptionJson) });
@@ -388,8 +406,10 @@ export function registerSubscriptions(
   route(sim, "GET", `${BASE}/:id`, (c) => {
     const id = parseId(c.req.param("id") ?? "");
     if (id === undefined) return badRequest(c, "Invalid subscription ID");
+    // GetByID keeps the soft-delete filter: a revoked row is 404 here while the list still shows it
+    // (user_subscription_repo.go:64@2bc139ab5).
     const s = state.subscriptions.get(id);
-    return s
+    return s && s.status !== "revoked"
       ? success(c, subscriptionJson(s))
       : fail(c, 404, "subscription not found", "SUBSCRIPTION_NOT_FOUND");
   });
@@ -466,8 +486,10 @@ export function registerSubscriptions(
     const s = state.subscriptions.get(id);
     if (!s || s.status === "revoked") return fail(c, 404, "subscription not found", "SUBSCRIPTION_NOT_FOUND");
     if (profile.softRevoke) {
-      s.status = "revoked";
-      s.updatedAt = Date.now();
+      // A soft delete (service/subscription_service.go:600-616@2bc139ab5): the row keeps its data
+      // and gains deleted_at.
+      const now = Date.now();
+      Object.assign(s, { status: "revoked", revokedAt: now, updatedAt: now });
     } else {
       state.subscriptions.delete(id);
     }
@@ -512,7 +534,10 @@ export function registerSubscriptions(
       const id = parseId(c.req.param("id") ?? "");
       const s = id === undefined ? undefined : state.subscriptions.get(id);
       if (!s) return fail(c, 404, "subscription not found", "SUBSCRIPTION_NOT_FOUND");
+      if (s.status !== "revoked")
+        return fail(c, 409, "subscription is not revoked", "SUBSCRIPTION_NOT_REVOKED"); // subscription_service.go:34
       s.status = s.expiresAt > Date.now() ? "active" : "expired";
+      s.revokedAt = undefined;
       return success(c, subscriptionJson(s));
     });
   }

@@ -106,6 +106,11 @@ export interface SimSubscription {
   startsAt: number;
   expiresAt: number;
   status: "active" | "expired" | "suspended" | "revoked";
+  /**
+   * Set by a soft revoke or a soft group delete (`deleted_at`); the API shows such a row with status
+   * `revoked` and `revoked_at` (repository/user_subscription_repo.go:635-642, dto/mappers.go:817@2bc139ab5).
+   */
+  revokedAt?: number;
   notes: string;
   assignedBy: number;
   createdAt: number;
@@ -221,8 +226,14 @@ export class SimState {
   /** Group delete cascade (contract §4.3): subscriptions deleted, keys unbound, bindings dropped. */
   deleteGroupCascade(group: SimGroup, now = Date.now(), keepKeysBound = false) {
     group.deletedAt = now;
-    for (const s of [...this.subscriptions.values()])
-      if (s.groupId === group.id) this.subscriptions.delete(s.id);
+    // Soft group delete sets the subscriptions' deleted_at (group_repo.go:869@2bc139ab5): they stay
+    // in the unfiltered admin list as revoked. Older builds delete them.
+    for (const s of [...this.subscriptions.values()]) {
+      if (s.groupId !== group.id) continue;
+      if (!keepKeysBound) this.subscriptions.delete(s.id);
+      else if (s.status !== "revoked")
+        Object.assign(s, { status: "revoked", revokedAt: now, updatedAt: now });
+    }
     if (!keepKeysBound) for (const k of this.apiKeys.values()) if (k.groupId === group.id) k.groupId = null;
     for (const u of this.users.values()) u.allowedGroups = u.allowedGroups.filter((id) => id !== group.id);
     for (const a of this.accounts.values()) a.groupIds = a.groupIds.filter((id) => id !== group.id);
