@@ -54,6 +54,11 @@ export interface PlanSummary {
 /** A batch's summary: the plan's counts, then what the import made of them. */
 export type BatchSummary = PlanSummary & { working?: number; failed?: number; skipped?: number };
 
+/** The summary of a batch that planned no import (a rotation of `keys` keys, a migration, a restore adoption). */
+export function summaryOfKeys(keys = 0): PlanSummary {
+  return { keys, create: 0, reuse: 0, conflict: 0, skip: 0, duplicates: 0, ignored_lines: 0, malformed: 0 };
+}
+
 /** A recorded resource, as much of it as the decision needs. */
 export interface RecordedRef {
   state: ResourceState;

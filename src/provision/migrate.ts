@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
 import { conflict } from "../domain/errors.js";
 import { sameMapping } from "../domain/model-migration.js";
+import { summaryOfKeys } from "../domain/plan.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { advanceBatch } from "../steps/batch-status.js";
 import { insertBatch } from "../store/batches.js";
@@ -93,16 +94,7 @@ export async function migrateProvider(
           planFingerprint: plan.fingerprint,
           options: { kind: MIGRATION_KIND, renames: plan.renames },
           keyCount: 0,
-          summary: {
-            keys: 0,
-            create: 0,
-            reuse: 0,
-            conflict: 0,
-            skip: 0,
-            duplicates: 0,
-            ignored_lines: 0,
-            malformed: 0,
-          },
+          summary: summaryOfKeys(),
           startedAt: nowIso(ctx),
         },
         [],

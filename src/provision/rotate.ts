@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
 import { conflict, invalidInput } from "../domain/errors.js";
+import { summaryOfKeys } from "../domain/plan.js";
 import { rotationWaves } from "../domain/rotation.js";
 import { advanceBatch } from "../steps/batch-status.js";
 import { getBatchRow, insertBatch } from "../store/batches.js";
@@ -170,16 +171,7 @@ async function openRotation(
       planFingerprint: plan.fingerprint,
       options: { accounts: plan.accounts_selector, max_parallel: plan.max_parallel },
       keyCount: work.length,
-      summary: {
-        keys: work.length,
-        create: 0,
-        reuse: 0,
-        conflict: 0,
-        skip: 0,
-        duplicates: 0,
-        ignored_lines: 0,
-        malformed: 0,
-      },
+      summary: summaryOfKeys(work.length),
       startedAt: nowIso(ctx),
     },
     work.map((w, i) => ({

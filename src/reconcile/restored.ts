@@ -1,6 +1,7 @@
 import type { AppContext } from "../app/context.js";
 import type { Finding, Observed } from "../domain/drift.js";
 import { idempotencyKey, logicalKey, nameMarker, parseOwnership } from "../domain/naming.js";
+import { summaryOfKeys } from "../domain/plan.js";
 import type { ResourceType } from "../domain/resources.js";
 import { advanceBatch } from "../steps/batch-status.js";
 import { type BatchRow, getBatchRow, insertBatch } from "../store/batches.js";
@@ -111,16 +112,7 @@ function restoredBatch(
     planFingerprint: null,
     options: { restored: true },
     keyCount: 0,
-    summary: {
-      keys: 0,
-      create: 0,
-      reuse: 0,
-      conflict: 0,
-      skip: 0,
-      duplicates: 0,
-      ignored_lines: 0,
-      malformed: 0,
-    },
+    summary: summaryOfKeys(),
     startedAt: nowIso(ctx),
   };
 }

@@ -16,26 +16,8 @@ export interface AccountTestRecord {
 }
 
 /** One account test's evidence (it runs once per key). */
-export async function recordAccountTest(s: StoreContext, t: AccountTestRecord): Promise<void> {
-  await write(s, (q) =>
-    q
-      .insertInto("probe_results")
-      .values({
-        hostId: t.hostId,
-        providerId: t.providerId,
-        batchId: t.batchId,
-        kind: "account_test",
-        resourceId: t.resourceId,
-        success: t.ok,
-        errorCode: t.ok ? null : "ACCOUNT_TEST_FAILED",
-        message: t.ok ? null : (t.error ?? null),
-        model: t.model,
-        latencyMs: t.latency,
-        detail: { account_id: t.accountId },
-        createdAt: nowIso(s),
-      })
-      .execute(),
-  );
+export function recordAccountTest(s: StoreContext, t: AccountTestRecord): Promise<void> {
+  return recordAccountTests(s, [t]);
 }
 
 /** Many account tests' evidence in one statement (the import flushes them in groups). */
