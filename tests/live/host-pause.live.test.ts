@@ -10,12 +10,11 @@
  * `status=error` for an OpenAI-platform (fallback) one (`handleAuthError`). The pause is read back
  * by listing the host; then `relay provider reconcile` must report that account, not "ok".
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runRelay } from "../helpers/cli.js";
-import { FakeUpstreams, fakeProvidersFromPack } from "./fake-upstream.js";
+import type { FakeUpstreams } from "./fake-upstream.js";
 import {
   admin,
   type HostSnapshot,
@@ -26,8 +25,8 @@ import {
   touched,
 } from "./host-admin.js";
 import { type LiveUser, liveKey, makeUser, userClient } from "./host-user.js";
-import { liveHostFromEnv, writeVerifiedCalls } from "./live-env.js";
-import { SHIPPED_PACK, writeLivePack } from "./live-pack.js";
+import { liveHostFromEnv } from "./live-env.js";
+import { closeStand, openStand } from "./stand.js";
 
 const host = liveHostFromEnv();
 const LONG = 300_000;
@@ -73,25 +72,13 @@ describe.skipIf(!host)("live: an account the host paused by itself is reported u
     runRelay(["--json", ...args], { env, timeoutMs: LONG });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "relay-live-pause-"));
-    env = {
-      RELAY_DB_PATH: join(dir, "relay.db"),
-      RELAY_MASTER_KEY: Buffer.alloc(32, 13).toString("base64"),
-      RELAY_ALLOW_LOOPBACK_UPSTREAMS: "1",
-      RELAY_LOG_LEVEL: "warn",
-      RELAY_HOST_CALL_TRACE: join(dir, "calls.jsonl"),
-    };
-    ups = await FakeUpstreams.start(fakeProvidersFromPack(SHIPPED_PACK));
-    writeLivePack(join(dir, "pack"), ups);
-    writeFileSync(join(dir, "admin.key"), live.adminKey, { mode: 0o600 });
+    ({ dir, env, ups } = await openStand(live, "pause", 13));
     before = await snapshot(live);
     user = await makeUser(live, "pause");
   }, LONG);
 
   afterAll(async () => {
-    if (dir) writeVerifiedCalls(join(dir, "calls.jsonl"), `${version}-pause`);
-    await ups?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await closeStand({ dir, ups }, `${version}-pause`);
   });
 
   it("imports one DeepSeek key with a subscription, and it reconciles clean", {

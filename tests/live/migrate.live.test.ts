@@ -9,8 +9,7 @@
  * name); `relay batch rollback` of the migration puts back the mappings read from the host before
  * it exactly; rollback of the import leaves nothing relay made live and nothing else touched.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +17,7 @@ import { CHECKSUMS_FILE, renderChecksums } from "../../src/domain/pack/checksums
 import { loadPackDir } from "../../src/packs/archive.js";
 import { type CliResult, runRelay } from "../helpers/cli.js";
 import { NEW, OLD, writeUpgradedPack } from "../helpers/migration.js";
-import { FakeUpstreams, fakeProvidersFromPack } from "./fake-upstream.js";
+import type { FakeUpstreams } from "./fake-upstream.js";
 import {
   HostAnswerError,
   type HostSnapshot,
@@ -29,8 +28,8 @@ import {
   touched,
 } from "./host-admin.js";
 import { type LiveUser, liveKey, makeUser, userClient } from "./host-user.js";
-import { liveHostFromEnv, writeVerifiedCalls } from "./live-env.js";
-import { SHIPPED_PACK, writeLivePack } from "./live-pack.js";
+import { liveHostFromEnv } from "./live-env.js";
+import { closeStand, openStand } from "./stand.js";
 
 const host = liveHostFromEnv();
 const LONG = 300_000;
@@ -120,25 +119,13 @@ describe.skipIf(!host)("live: a renamed model migrated on the host, and rolled b
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "relay-live-migrate-"));
-    env = {
-      RELAY_DB_PATH: join(dir, "relay.db"),
-      RELAY_MASTER_KEY: Buffer.alloc(32, 23).toString("base64"),
-      RELAY_ALLOW_LOOPBACK_UPSTREAMS: "1",
-      RELAY_LOG_LEVEL: "warn",
-      RELAY_HOST_CALL_TRACE: join(dir, "calls.jsonl"),
-    };
-    ups = await FakeUpstreams.start(fakeProvidersFromPack(SHIPPED_PACK));
-    writeLivePack(join(dir, "pack"), ups);
-    writeFileSync(join(dir, "admin.key"), live.adminKey, { mode: 0o600 });
+    ({ dir, env, ups } = await openStand(live, "migrate", 23));
     before = await snapshot(live);
     user = await makeUser(live, "migrate");
   }, LONG);
 
   afterAll(async () => {
-    if (dir) writeVerifiedCalls(join(dir, "calls.jsonl"), `${version}-migrate`);
-    await ups?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await closeStand({ dir, ups }, `${version}-migrate`);
   });
 
   it("imports one DeepSeek key under the shipped pack; the user's call with the old name is served", {

@@ -7,12 +7,11 @@
  *
  * `npm run test:live`; without a host the suite is skipped, and says so loudly.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runRelay } from "../helpers/cli.js";
-import { FakeUpstreams, fakeProvidersFromPack } from "./fake-upstream.js";
+import type { FakeUpstreams } from "./fake-upstream.js";
 import {
   admin,
   type HostSnapshot,
@@ -23,8 +22,8 @@ import {
   touched,
 } from "./host-admin.js";
 import { type LiveUser, liveKey, makeUser, userClient } from "./host-user.js";
-import { liveHostFromEnv, writeVerifiedCalls } from "./live-env.js";
-import { SHIPPED_PACK, writeLivePack } from "./live-pack.js";
+import { liveHostFromEnv } from "./live-env.js";
+import { closeStand, openStand } from "./stand.js";
 
 const host = liveHostFromEnv();
 const LONG = 300_000;
@@ -87,16 +86,7 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
     ).filter((x) => ids.includes(x.user_id) && x.status === "active");
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "relay-live-"));
-    env = {
-      RELAY_DB_PATH: join(dir, "relay.db"),
-      RELAY_MASTER_KEY: Buffer.alloc(32, 9).toString("base64"),
-      RELAY_ALLOW_LOOPBACK_UPSTREAMS: "1",
-      RELAY_LOG_LEVEL: "warn",
-      RELAY_HOST_CALL_TRACE: join(dir, "calls.jsonl"),
-    };
-    ups = await FakeUpstreams.start(fakeProvidersFromPack(SHIPPED_PACK));
-    writeLivePack(join(dir, "pack"), ups);
+    ({ dir, env, ups } = await openStand(live, "flow", 9));
 
     before = await snapshot(live);
     // Ordinary users of the host, made by hand as an operator would.
@@ -107,13 +97,10 @@ describe.skipIf(!host)("live: the operator flow against a real sub2api", () => {
   afterAll(async () => {
     // Which host calls this build answered with success during the flow (the "verified live"
     // record of docs/host-compatibility.md): test-artifacts/live/<version>.json.
-    if (dir) writeVerifiedCalls(join(dir, "calls.jsonl"), version);
-    await ups?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await closeStand({ dir, ups }, version);
   });
 
   it("registers the host and installs the pack", { timeout: LONG }, async () => {
-    writeFileSync(join(dir, "admin.key"), live.adminKey, { mode: 0o600 });
     const add = await relay([
       "host",
       "add",

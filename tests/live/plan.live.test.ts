@@ -9,12 +9,11 @@
  * The import makes a plan for the provider's group; the plan is judged on the host (its group,
  * price and validity as the pack says), reconcile reads it clean, and rollback removes it.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runRelay } from "../helpers/cli.js";
-import { FakeUpstreams, fakeProvidersFromPack } from "./fake-upstream.js";
+import type { FakeUpstreams } from "./fake-upstream.js";
 import {
   admin,
   HostAnswerError,
@@ -26,8 +25,9 @@ import {
   touched,
 } from "./host-admin.js";
 import { liveKey } from "./host-user.js";
-import { liveHostFromEnv, writeVerifiedCalls } from "./live-env.js";
-import { SHIPPED_PACK, writeLivePack } from "./live-pack.js";
+import { liveHostFromEnv } from "./live-env.js";
+import { SHIPPED_PACK } from "./live-pack.js";
+import { closeStand, openStand } from "./stand.js";
 
 const host = liveHostFromEnv();
 const LONG = 300_000;
@@ -61,17 +61,7 @@ describe.skipIf(!host)("live: an import with --with-plan on a host whose payment
     runRelay(["--json", ...args], { env, timeoutMs: LONG });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "relay-live-plan-"));
-    env = {
-      RELAY_DB_PATH: join(dir, "relay.db"),
-      RELAY_MASTER_KEY: Buffer.alloc(32, 17).toString("base64"),
-      RELAY_ALLOW_LOOPBACK_UPSTREAMS: "1",
-      RELAY_LOG_LEVEL: "warn",
-      RELAY_HOST_CALL_TRACE: join(dir, "calls.jsonl"),
-    };
-    ups = await FakeUpstreams.start(fakeProvidersFromPack(SHIPPED_PACK));
-    writeLivePack(join(dir, "pack"), ups);
-    writeFileSync(join(dir, "admin.key"), live.adminKey, { mode: 0o600 });
+    ({ dir, env, ups } = await openStand(live, "plan", 17));
     before = await snapshot(live);
     try {
       wasEnabled = (await admin<{ enabled: boolean }>(live, "GET", "/payment/config")).enabled;
@@ -83,9 +73,7 @@ describe.skipIf(!host)("live: an import with --with-plan on a host whose payment
 
   afterAll(async () => {
     if (wasEnabled === false) await admin(live, "PUT", "/payment/config", { enabled: false });
-    if (dir) writeVerifiedCalls(join(dir, "calls.jsonl"), `${version}-plan`);
-    await ups?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await closeStand({ dir, ups }, `${version}-plan`);
   });
 
   it("imports DeepSeek with its plan; the host holds the plan on the provider's group", {

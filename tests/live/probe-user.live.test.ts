@@ -12,12 +12,11 @@
  * proof makes a new probe user under the next address (`-g2`); rollback and a last removal leave
  * nothing relay made live.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runRelay } from "../helpers/cli.js";
-import { FakeUpstreams, fakeProvidersFromPack } from "./fake-upstream.js";
+import type { FakeUpstreams } from "./fake-upstream.js";
 import {
   admin,
   HostAnswerError,
@@ -29,8 +28,8 @@ import {
   touched,
 } from "./host-admin.js";
 import { type LiveUser, liveKey, makeUser } from "./host-user.js";
-import { liveHostFromEnv, writeVerifiedCalls } from "./live-env.js";
-import { SHIPPED_PACK, writeLivePack } from "./live-pack.js";
+import { liveHostFromEnv } from "./live-env.js";
+import { closeStand, openStand } from "./stand.js";
 
 const host = liveHostFromEnv();
 const LONG = 300_000;
@@ -132,26 +131,14 @@ describe.skipIf(!host)("live: relay removes its own probe user, and only that", 
     };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "relay-live-probe-user-"));
-    env = {
-      RELAY_DB_PATH: join(dir, "relay.db"),
-      RELAY_MASTER_KEY: Buffer.alloc(32, 17).toString("base64"),
-      RELAY_ALLOW_LOOPBACK_UPSTREAMS: "1",
-      RELAY_LOG_LEVEL: "warn",
-      RELAY_HOST_CALL_TRACE: join(dir, "calls.jsonl"),
-    };
-    ups = await FakeUpstreams.start(fakeProvidersFromPack(SHIPPED_PACK));
-    writeLivePack(join(dir, "pack"), ups);
-    writeFileSync(join(dir, "admin.key"), live.adminKey, { mode: 0o600 });
+    ({ dir, env, ups } = await openStand(live, "probe-user", 17));
     before = await snapshot(live);
     alice = await makeUser(live, "probe-a");
     bob = await makeUser(live, "probe-b");
   }, LONG);
 
   afterAll(async () => {
-    if (dir) writeVerifiedCalls(join(dir, "calls.jsonl"), `${version}-probe-user`);
-    await ups?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await closeStand({ dir, ups }, `${version}-probe-user`);
   });
 
   it("a DeepSeek import with an access mode proves access through a probe user relay makes", {

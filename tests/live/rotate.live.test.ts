@@ -12,13 +12,12 @@
  * the account test, and the old key is put back. Rollback of the import batch leaves nothing relay
  * made live and nothing else touched.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTestStream } from "../../src/host/sub2api/account-test.js";
 import { type CliResult, runRelay } from "../helpers/cli.js";
-import { FakeUpstreams, fakeProvidersFromPack } from "./fake-upstream.js";
+import type { FakeUpstreams } from "./fake-upstream.js";
 import {
   admin,
   type HostSnapshot,
@@ -29,8 +28,8 @@ import {
   touched,
 } from "./host-admin.js";
 import { type LiveUser, liveKey, makeUser, userClient } from "./host-user.js";
-import { liveHostFromEnv, writeVerifiedCalls } from "./live-env.js";
-import { SHIPPED_PACK, writeLivePack } from "./live-pack.js";
+import { liveHostFromEnv } from "./live-env.js";
+import { closeStand, openStand } from "./stand.js";
 
 const host = liveHostFromEnv();
 const LONG = 300_000;
@@ -110,25 +109,13 @@ describe.skipIf(!host)("live: a revoked key rotated in place", () => {
     );
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "relay-live-rotate-"));
-    env = {
-      RELAY_DB_PATH: join(dir, "relay.db"),
-      RELAY_MASTER_KEY: Buffer.alloc(32, 19).toString("base64"),
-      RELAY_ALLOW_LOOPBACK_UPSTREAMS: "1",
-      RELAY_LOG_LEVEL: "warn",
-      RELAY_HOST_CALL_TRACE: join(dir, "calls.jsonl"),
-    };
-    ups = await FakeUpstreams.start(fakeProvidersFromPack(SHIPPED_PACK));
-    writeLivePack(join(dir, "pack"), ups);
-    writeFileSync(join(dir, "admin.key"), live.adminKey, { mode: 0o600 });
+    ({ dir, env, ups } = await openStand(live, "rotate", 19));
     before = await snapshot(live);
     user = await makeUser(live, "rotate");
   }, LONG);
 
   afterAll(async () => {
-    if (dir) writeVerifiedCalls(join(dir, "calls.jsonl"), `${version}-rotate`);
-    await ups?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await closeStand({ dir, ups }, `${version}-rotate`);
   });
 
   it("imports two DeepSeek keys with a subscription, and they reconcile clean", {
