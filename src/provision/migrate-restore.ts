@@ -3,10 +3,9 @@ import { hostAdapterFor } from "../app/host-access.js";
 import { AppError } from "../domain/errors.js";
 import { sameMapping } from "../domain/model-migration.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
-import { advanceBatch } from "../steps/batch-status.js";
-import { type BatchRow, type BatchView, getBatch, getBatchRow } from "../store/batches.js";
+import { advanceBatch, beginRollback } from "../steps/batch-status.js";
+import { type BatchRow, type BatchView, getBatch } from "../store/batches.js";
 import { appendEvent } from "../store/events.js";
-import { findHost } from "../store/hosts.js";
 import { refreshProviderState } from "../store/installs.js";
 import { type MappingChangeRow, mappingChanges, setMappingChange } from "../store/mapping-changes.js";
 
@@ -46,11 +45,7 @@ export async function restoreMigration(
   reason: string,
   onProgress?: (message: string) => void,
 ): Promise<BatchView> {
-  const batch = await getBatchRow(ctx, batchId);
-  const host = await findHost(ctx, batch.hostId);
-  const where = { batchId, hostId: host.id, providerId: batch.providerId };
-  await advanceBatch(ctx, batchId, { kind: "rollback_started", reason });
-  await appendEvent(ctx, { kind: "rollback_started", message: reason, ...where });
+  const { batch, host, where } = await beginRollback(ctx, batchId, reason);
   const adapter = await hostAdapterFor(ctx, host);
   const rows = (await mappingChanges(ctx, batchId)).filter((r) => UNDO.includes(r.state));
   // Channels first: the alias leaves the group's channel before the accounts lose theirs.

@@ -1,6 +1,6 @@
 import type { AppContext } from "../app/context.js";
 import { AppError, conflict, invalidInput } from "../domain/errors.js";
-import { advanceBatch } from "../steps/batch-status.js";
+import { advanceBatch, beginRollback } from "../steps/batch-status.js";
 import { type BatchView, getBatch, getBatchRow, markItemsRolledBack } from "../store/batches.js";
 import { appendEvent } from "../store/events.js";
 import { findHost } from "../store/hosts.js";
@@ -115,11 +115,7 @@ async function rollbackSteps(
   reason: string,
   onProgress?: (message: string) => void,
 ): Promise<BatchView> {
-  const batch = await getBatchRow(ctx, batchId);
-  const host = await findHost(ctx, batch.hostId);
-  const where = { batchId, hostId: host.id, providerId: batch.providerId };
-  await advanceBatch(ctx, batchId, { kind: "rollback_started", reason });
-  await appendEvent(ctx, { kind: "rollback_started", message: reason, ...where });
+  const { batch, host, where } = await beginRollback(ctx, batchId, reason);
   const del = await deleter(ctx, host, batchId);
   const rows = (await batchResources(ctx, batchId)).filter(
     (r) => r.origin === "created" && UNDONE.includes(r.state),

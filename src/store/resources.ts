@@ -83,7 +83,12 @@ export function findResource(
 export async function updateResource(
   s: StoreContext,
   id: number,
-  patch: Partial<Pick<ResourceRow, "state" | "hostResourceId" | "attrs" | "origin" | "batchId" | "name">>,
+  patch: Partial<
+    Pick<
+      ResourceRow,
+      "state" | "hostResourceId" | "attrs" | "origin" | "batchId" | "name" | "logicalKey" | "rawKeyHash"
+    >
+  >,
 ): Promise<void> {
   await write(s, (q) =>
     q
@@ -145,13 +150,7 @@ export async function rekeyAccount(
   id: number,
   patch: { logicalKey: string; rawKeyHash: string },
 ): Promise<void> {
-  await write(s, (q) =>
-    q
-      .updateTable("managed_resources")
-      .set({ ...patch, updatedAt: nowIso(s) })
-      .where("id", "=", id)
-      .execute(),
-  );
+  await updateResource(s, id, patch);
 }
 
 /**
