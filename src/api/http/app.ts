@@ -13,14 +13,8 @@ import { docsRoutes } from "./docs-page.js";
 import { errorResponse } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { loggedPath } from "./redact.js";
-import { accessRoutes } from "./routes/access.js";
-import { hostRoutes } from "./routes/hosts.js";
-import { migrateRoutes } from "./routes/migrate.js";
-import { packRoutes } from "./routes/packs.js";
-import { policyRoutes } from "./routes/policy.js";
-import { batchRoutes, providerRoutes } from "./routes/providers.js";
-import { reconcileRoutes } from "./routes/reconcile.js";
-import { rotateRoutes } from "./routes/rotate.js";
+import { mountRoutes } from "./route.js";
+import { apiRoutes } from "./routes/index.js";
 
 /**
  * No id or name holds a control character: such a path names nothing, on either store
@@ -161,15 +155,8 @@ export function createApp(ctx: AppContext, serve: ServeHooks = {}) {
   );
   app.use("/api/*", apiPass(serve));
 
-  app.route("/api/hosts", hostRoutes(ctx));
-  app.route("/api/packs", packRoutes(ctx));
-  app.route("/api/providers", providerRoutes(ctx, serve.track));
-  app.route("/api/providers", accessRoutes(ctx));
-  app.route("/api/providers", reconcileRoutes(ctx));
-  app.route("/api/providers", migrateRoutes(ctx));
-  app.route("/api/providers", policyRoutes(ctx));
-  app.route("/api/providers", rotateRoutes(ctx));
-  app.route("/api/import-batches", batchRoutes(ctx));
+  // Every /api route from its one declaration (routes/*.ts), the same list the document is built from.
+  mountRoutes(app, apiRoutes, { ctx, track: serve.track ?? (() => {}) });
   // The status board: static files; the data comes from /api/* with the token (never in a URL).
   app.route("/", boardRoutes());
 

@@ -1,4 +1,4 @@
-/** The OpenAPI document's building blocks: operations, bodies, parameters, answers (openapi.ts). */
+/** The OpenAPI document's building blocks: operations, bodies, parameters, answers (openapi.ts, route.ts). */
 export type Schema = Record<string, unknown>;
 export const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 export const str: Schema = { type: "string" };
@@ -16,18 +16,9 @@ export const errors = (...codes: number[]) =>
   Object.fromEntries(
     codes.map((c) => [String(c), { description: ERROR_TEXT[c] ?? "error", content: json("Error") }]),
   );
-export const op = (summary: string, operationId: string, ok: Schema, extra: Schema = {}) => ({
-  summary,
-  operationId,
-  ...extra,
-  responses: { ...ok, ...errors(400, 401, 404, 409, 422, 502) },
-});
 export const body = (schema: string) => ({ requestBody: { required: true, content: json(schema) } });
 /** A body whose every field is optional: none at all is `{}`; an unknown field is still a 400. */
 export const optionalBody = (schema: string) => ({ requestBody: { required: false, content: json(schema) } });
-export const okJson = (schema: string, status = "200", description = "ok") => ({
-  [status]: { description, content: json(schema) },
-});
 export const pathParam = (name: string) => ({ name, in: "path", required: true, schema: str });
 export const query = (name: string, description: string, required = false) => ({
   name,

@@ -1,44 +1,59 @@
-import { Hono } from "hono";
 import { lastAccessStatus, runAccessProbe } from "../../../access/status.js";
 import { assignSubscriptions, previewAccess } from "../../../access/subscriptions.js";
-import type { AppContext } from "../../../app/context.js";
 import { invalidInput } from "../../../domain/errors.js";
-import { AccessRequest } from "../schemas/requests.js";
+import { defineRoute } from "../route.js";
 import type { Body } from "../schemas/responses.js";
-import { boolQuery, jsonBody, toTargets, validator } from "../validate.js";
+import { boolQuery, toTargets } from "../validate.js";
 
-const validateAccess = validator<AccessRequest>(AccessRequest);
-
-/** Mounted under /api/providers: the access closure of one provider on one host. */
-export function accessRoutes(ctx: AppContext) {
-  const app = new Hono();
-  app.post("/:provider_id/access/preview", async (c) => {
-    const body = await jsonBody(c, validateAccess);
-    return c.json(
-      (await previewAccess(ctx, {
+/** The access closure of one provider on one host (`relay access …`). */
+export const accessRoutes = [
+  defineRoute({
+    method: "post",
+    path: "/api/providers/{provider_id}/access/preview",
+    summary: "Who would be subscribed, who has access, what the probe will do",
+    operationId: "previewAccess",
+    body: "AccessRequest",
+    responses: { 200: "AccessPreview" },
+    handler: async (c, { params, body }, { ctx }) =>
+      c.json(
+        (await previewAccess(ctx, {
+          hostRef: body.host_id,
+          providerId: params.provider_id,
+          users: toTargets(body.users),
+        })) satisfies Body<"AccessPreview">,
+      ),
+  }),
+  defineRoute({
+    method: "post",
+    path: "/api/providers/{provider_id}/access/assign-subscriptions",
+    summary: "Assign subscriptions (idempotent)",
+    operationId: "assignSubscriptions",
+    body: "AccessRequest",
+    responses: { 200: "AssignmentList" },
+    handler: async (c, { params, body }, { ctx }) => {
+      const items = await assignSubscriptions(ctx, {
         hostRef: body.host_id,
-        providerId: c.req.param("provider_id"),
+        providerId: params.provider_id,
         users: toTargets(body.users),
-      })) satisfies Body<"AccessPreview">,
-    );
-  });
-  app.post("/:provider_id/access/assign-subscriptions", async (c) => {
-    const body = await jsonBody(c, validateAccess);
-    const items = await assignSubscriptions(ctx, {
-      hostRef: body.host_id,
-      providerId: c.req.param("provider_id"),
-      users: toTargets(body.users),
-    });
-    return c.json({ items } satisfies Body<"AssignmentList">);
-  });
-  app.get("/:provider_id/access/status", async (c) => {
-    const hostRef = c.req.query("host_id");
-    if (!hostRef) throw invalidInput("HOST_REQUIRED", "query parameter host_id is required");
-    const providerId = c.req.param("provider_id");
-    // Without ?probe=true this reads the last recorded proof and never calls the host.
-    if (boolQuery(c, "probe"))
-      return c.json((await runAccessProbe(ctx, { hostRef, providerId })) satisfies Body<"AccessStatus">);
-    return c.json((await lastAccessStatus(ctx, hostRef, providerId)) satisfies Body<"AccessStatus">);
-  });
-  return app;
-}
+      });
+      return c.json({ items } satisfies Body<"AssignmentList">);
+    },
+  }),
+  defineRoute({
+    method: "get",
+    path: "/api/providers/{provider_id}/access/status",
+    summary: "Access state: last proof, or a new one with probe=true",
+    operationId: "accessStatus",
+    query: { host_id: { description: "host id or name", required: true }, probe: "`true` proves access now" },
+    responses: { 200: "AccessStatus" },
+    handler: async (c, { params, query }, { ctx }) => {
+      const hostRef = query.host_id;
+      if (!hostRef) throw invalidInput("HOST_REQUIRED", "query parameter host_id is required");
+      const providerId = params.provider_id;
+      // Without ?probe=true this reads the last recorded proof and never calls the host.
+      if (boolQuery(c, "probe"))
+        return c.json((await runAccessProbe(ctx, { hostRef, providerId })) satisfies Body<"AccessStatus">);
+      return c.json((await lastAccessStatus(ctx, hostRef, providerId)) satisfies Body<"AccessStatus">);
+    },
+  }),
+];
