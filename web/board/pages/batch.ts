@@ -3,7 +3,7 @@ import { type Child, h, table } from "../dom";
 import { action, badge, section, when } from "../format";
 import { t, word } from "../i18n";
 import { liveBar } from "../live";
-import type { Batch, Host, ProviderHostStatus, ProviderStatus } from "../types";
+import type { Batch, Host, KeyResult, ProviderHostStatus, ProviderStatus } from "../types";
 import { sentence } from "../words";
 
 interface Now {
@@ -98,13 +98,15 @@ function batchBody({ batch: b, host, state }: Now): (Child | Child[])[] {
     h("h3", {}, `${t("batch.keys")} (${b.keys.length})`),
     table(
       [t("col.key"), t("col.status"), t("col.class"), t("col.account"), t("col.error")],
-      b.keys.map((k) => [
-        h("code", { class: "key" }, k.key),
-        badge(k.status),
-        keyClass(k.result.triage),
-        k.result.account_id === undefined ? "—" : `#${k.result.account_id}`,
-        k.error_code ? h("div", {}, h("code", {}, k.error_code), " ", k.error ?? "") : "—",
-      ]),
+      b.keys
+        .map((k) => [k, k.result as KeyResult] as const)
+        .map(([k, result]) => [
+          h("code", { class: "key" }, k.key),
+          badge(k.status),
+          keyClass(result.triage),
+          result.account_id === undefined ? "—" : `#${result.account_id}`,
+          k.error_code ? h("div", {}, h("code", {}, k.error_code), " ", k.error ?? "") : "—",
+        ]),
       { id: "batch-keys" },
     ),
     h("h3", {}, t("batch.resources")),

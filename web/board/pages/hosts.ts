@@ -88,7 +88,8 @@ function hostTable(hosts: Host[]): HTMLElement {
   );
 }
 
-function capabilities(caps: Record<string, unknown>): HTMLElement {
+function capabilities(snapshot: object): HTMLElement {
+  const caps = snapshot as Record<string, unknown>;
   const on = Object.entries(caps)
     .filter(([, v]) => v === true)
     .map(([k]) => k);
