@@ -91,10 +91,13 @@ export interface BatchSummary {
   batch_id: string;
   host_id: string;
   provider_id: string;
+  kind: "import" | "rotation" | "model_migration";
   mode: string;
   status: string;
   status_reason: string;
   keys: number;
+  /** A model migration: the accounts and channels it changes; null for other kinds. */
+  changes: number | null;
   created_at: string;
 }
 
@@ -103,6 +106,7 @@ export interface Batch {
   host_id: string;
   provider_id: string;
   pack_version: string;
+  kind: "import" | "rotation" | "model_migration";
   mode: string;
   status: string;
   status_reason: string;
