@@ -26,6 +26,9 @@ export async function restorePlan(ctx: AppContext, batchId: string) {
       name: r.name,
       host_resource_id: r.hostResourceId,
       model_mapping: (r.mappingBefore.model_mapping ?? {}) as Record<string, unknown>,
+      ...(Array.isArray(r.mappingBefore.model_pricing)
+        ? { model_pricing: r.mappingBefore.model_pricing }
+        : {}),
     }));
 }
 

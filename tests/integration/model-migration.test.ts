@@ -121,6 +121,11 @@ describe("relay provider migrate: an old model name keeps working after a pack u
     const dry = await rollbackPreview(w.t.ctx, batchId);
     expect(dry.would_delete).toEqual([]);
     expect(dry.would_restore?.length).toBe(3);
+    // The channel's previous pricing is what the dry run says it puts back.
+    const channelBack = dry.would_restore?.find((r) => r.type === "channel")?.model_pricing as
+      | { models: string[] }[]
+      | undefined;
+    expect(channelBack?.map((p) => p.models)).toEqual(pricingBefore?.map((p) => p.models));
     const live = liveCount(sim);
     const rolled = await rollbackBatch(w.t.ctx, batchId);
     expect(rolled.status).toBe("rolled_back");
