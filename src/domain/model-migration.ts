@@ -81,3 +81,55 @@ function canonical(v: unknown): string {
   }
   return JSON.stringify(v ?? null);
 }
+
+/** A channel price entry as relay writes and reads it (USD per token, the host's unit). */
+export interface ChannelPrice {
+  platform: string;
+  models: string[];
+  inputPrice: number;
+  outputPrice: number;
+}
+
+/**
+ * The channel pricing a migrated channel should carry: the pack's entries, each also pricing the
+ * old names the channel's mapping sends to one of its models (under the entry's platform). sub2api
+ * bills by the requested name unless the channel says otherwise (`billing_model_source`), so an old
+ * name the alias keeps serving stays priced — at its replacement's price, the model that serves it.
+ * A name the pack prices itself keeps its own entry. The one rule of both `relay provider migrate`
+ * (what it writes) and reconcile (what it expects).
+ */
+export function pricingServing(
+  pricing: readonly ChannelPrice[],
+  mapping: Record<string, Record<string, string>>,
+): ChannelPrice[] {
+  const priced = new Set(pricing.flatMap((p) => p.models.map((m) => `${p.platform}\n${m.toLowerCase()}`)));
+  return pricing.map((p) => {
+    const extra = Object.entries(mapping[p.platform] ?? {})
+      .filter(([from, to]) => p.models.includes(to) && !priced.has(`${p.platform}\n${from.toLowerCase()}`))
+      .map(([from]) => from)
+      .sort();
+    return { ...p, models: [...p.models, ...extra] };
+  });
+}
+
+/** Same entries (platform, model set, prices), whatever the order. */
+export function samePrices(a: readonly ChannelPrice[], b: readonly ChannelPrice[]): boolean {
+  const key = (p: ChannelPrice) =>
+    `${p.platform}|${[...p.models].sort().join(",")}|${p.inputPrice}|${p.outputPrice}`;
+  const ka = a.map(key).sort();
+  const kb = b.map(key).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
+}
+
+/** What a recorded change's fields say of a resource: its model_mapping, and a channel's pricing when recorded. */
+export interface ShownMapping {
+  model_mapping: unknown;
+  model_pricing?: ChannelPrice[];
+}
+
+/** The host shows `fields`: the same model_mapping, and the same pricing when `fields` has one. */
+export function shows(shown: ShownMapping, fields: Record<string, unknown>): boolean {
+  if (!sameMapping(shown.model_mapping, fields.model_mapping ?? {})) return false;
+  const pricing = fields.model_pricing as ChannelPrice[] | undefined;
+  return pricing === undefined || samePrices(shown.model_pricing ?? [], pricing);
+}

@@ -1,14 +1,18 @@
 import { createHash } from "node:crypto";
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
+import { mapProvider } from "../domain/mapping.js";
 import {
+  type ChannelPrice,
   declaredRenames,
   type ModelAlias,
   migrateAccountMapping,
   migrateChannelMapping,
+  pricingServing,
+  samePrices,
 } from "../domain/model-migration.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
-import { findHost } from "../store/hosts.js";
+import { findHost, latestCapabilities } from "../store/hosts.js";
 import type { MappingChangeSeed } from "../store/mapping-changes.js";
 import { getProviderDefinition } from "../store/packs.js";
 import { liveResources } from "../store/resources.js";
@@ -28,6 +32,9 @@ export interface MigrationChange {
   /** Account: its model_mapping; channel: platform → {from → to}. */
   mapping_before: Record<string, unknown>;
   mapping_after: Record<string, unknown>;
+  /** Channel: its model_pricing before and after (the pack's prices, plus the old names it aliases). */
+  pricing_before?: ChannelPrice[];
+  pricing_after?: ChannelPrice[];
 }
 
 export interface MigrationPlan {
@@ -78,6 +85,8 @@ export async function planMigration(ctx: AppContext, req: MigrateRequest): Promi
   const seeds: MappingChangeSeed[] = [];
   const accountRows = rows.filter((r) => r.resourceType === "account");
   const channelRows = rows.filter((r) => r.resourceType === "channel");
+  const channelAliases: ModelAlias[] = [];
+  let channelPlatform: string | undefined;
   if (renames.length > 0 && accountRows.length > 0) {
     const onHost = new Map((await adapter.listAccounts()).map((a) => [a.id, a]));
     const aliases = new Map<string, ModelAlias>();
@@ -127,8 +136,21 @@ export async function planMigration(ctx: AppContext, req: MigrateRequest): Promi
         after: { ...before, model_mapping: m.after },
       });
     }
-    if (platform !== undefined && aliases.size > 0)
-      await planChannels(adapter, channelRows, platform, [...aliases.values()], plan, seeds);
+    if (platform !== undefined) channelAliases.push(...aliases.values());
+    channelPlatform = platform;
+  }
+  if (renames.length > 0) {
+    // The channel prices what the installed pack prices, and the old names its aliases serve.
+    const mapping = mapProvider(installed.definition, {
+      version: host.version,
+      caps: await latestCapabilities(ctx, host.id),
+    });
+    const target = {
+      platform: channelPlatform ?? mapping.platform,
+      aliases: channelAliases,
+      pricing: mapping.pricing,
+    };
+    await planChannels(adapter, channelRows, target, plan, seeds);
   }
   plan.fingerprint = fingerprint(plan);
   return { plan, host, adapter, seeds };
@@ -137,8 +159,7 @@ export async function planMigration(ctx: AppContext, req: MigrateRequest): Promi
 async function planChannels(
   adapter: HostAdapter,
   rows: { hostResourceId: number | null; name: string }[],
-  platform: string,
-  aliases: ModelAlias[],
+  target: { platform: string; aliases: ModelAlias[]; pricing: ChannelPrice[] },
   plan: MigrationPlan,
   seeds: MappingChangeSeed[],
 ): Promise<void> {
@@ -156,13 +177,14 @@ async function planChannels(
       });
       continue;
     }
-    const m = migrateChannelMapping(ch.modelMapping, platform, aliases);
-    if (m.aliases.length === 0) {
+    const m = migrateChannelMapping(ch.modelMapping, target.platform, target.aliases);
+    const pricing = pricingServing(target.pricing, m.after);
+    if (m.aliases.length === 0 && samePrices(pricing, ch.modelPricing)) {
       plan.unchanged.push({
         target: "channel",
         host_resource_id: id,
         name: ch.name,
-        reason: "already maps every renamed model",
+        reason: "already maps every renamed model and prices what the pack prices",
       });
       continue;
     }
@@ -173,14 +195,16 @@ async function planChannels(
       aliases: m.aliases,
       mapping_before: ch.modelMapping,
       mapping_after: m.after,
+      pricing_before: ch.modelPricing,
+      pricing_after: pricing,
     });
     seeds.push({
       target: "channel",
       hostResourceId: id,
       name: ch.name,
       aliases: m.aliases,
-      before: { model_mapping: ch.modelMapping },
-      after: { model_mapping: m.after },
+      before: { model_mapping: ch.modelMapping, model_pricing: ch.modelPricing },
+      after: { model_mapping: m.after, model_pricing: pricing },
     });
   }
 }
@@ -190,7 +214,14 @@ function fingerprint(plan: MigrationPlan): string {
     host: plan.host_id,
     provider: plan.provider_id,
     pack: plan.pack_version,
-    changes: plan.changes.map((c) => [c.target, c.host_resource_id, c.mapping_before, c.mapping_after]),
+    changes: plan.changes.map((c) => [
+      c.target,
+      c.host_resource_id,
+      c.mapping_before,
+      c.mapping_after,
+      c.pricing_before ?? null,
+      c.pricing_after ?? null,
+    ]),
   };
   return createHash("sha256").update(JSON.stringify(bound)).digest("hex");
 }

@@ -1,7 +1,7 @@
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { AppError } from "../domain/errors.js";
-import { sameMapping } from "../domain/model-migration.js";
+import { type ChannelPrice, sameMapping, shows } from "../domain/model-migration.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { advanceBatch, beginRollback } from "../steps/batch-status.js";
 import { type BatchRow, type BatchView, getBatch } from "../store/batches.js";
@@ -9,12 +9,12 @@ import { appendEvent } from "../store/events.js";
 import { refreshProviderState } from "../store/installs.js";
 import { type MappingChangeRow, mappingChanges, setMappingChange } from "../store/mapping-changes.js";
 
-/** The batch option that marks a migration batch (`import_batches.options.kind`). */
+/** The kind of a batch `relay provider migrate` made (`import_batches.kind`, since migration 0008). */
 export const MIGRATION_KIND = "model_migration";
 
 /** A batch `relay provider migrate` made: its rollback restores mappings instead of deleting. */
-export function isMigrationBatch(batch: Pick<BatchRow, "options">): boolean {
-  return batch.options.kind === MIGRATION_KIND;
+export function isMigrationBatch(batch: Pick<BatchRow, "kind">): boolean {
+  return batch.kind === MIGRATION_KIND;
 }
 
 /** What a rollback of a migration batch would put back (its dry run): read from the records only. */
@@ -26,6 +26,9 @@ export async function restorePlan(ctx: AppContext, batchId: string) {
       name: r.name,
       host_resource_id: r.hostResourceId,
       model_mapping: (r.mappingBefore.model_mapping ?? {}) as Record<string, unknown>,
+      ...(Array.isArray(r.mappingBefore.model_pricing)
+        ? { model_pricing: r.mappingBefore.model_pricing }
+        : {}),
     }));
 }
 
@@ -108,13 +111,16 @@ async function restoreOne(
   } else {
     const ch = (await adapter.listChannels()).find((c) => c.id === row.hostResourceId);
     if (!ch) return leave("gone from the host");
-    if (!sameMapping(ch.modelMapping, before)) {
-      if (!sameMapping(ch.modelMapping, after)) return leave("changed on the host since the migration");
+    // The mapping and, when the migration recorded it, the pricing: both back, or neither touched.
+    const now = { model_mapping: ch.modelMapping, model_pricing: ch.modelPricing };
+    if (!shows(now, row.mappingBefore)) {
+      if (!shows(now, row.mappingAfter)) return leave("changed on the host since the migration");
       await setMappingChange(ctx, row.id, "restore_pending");
       const mapping = before as Record<string, Record<string, string>>;
-      const shown = await adapter.updateChannelModelMapping(ch.id, mapping);
-      if (!sameMapping(shown.modelMapping, before))
-        throw new Error("the host answered with another model_mapping");
+      const pricing = row.mappingBefore.model_pricing as ChannelPrice[] | undefined;
+      const shown = await adapter.updateChannelModelMapping(ch.id, mapping, pricing);
+      if (!shows({ model_mapping: shown.modelMapping, model_pricing: shown.modelPricing }, row.mappingBefore))
+        throw new Error("the host answered with another model_mapping or pricing");
     }
   }
   await setMappingChange(ctx, row.id, "restored");

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
 import { conflict } from "../domain/errors.js";
-import { sameMapping } from "../domain/model-migration.js";
+import { type ChannelPrice, type ShownMapping, shows } from "../domain/model-migration.js";
 import { summaryOfKeys } from "../domain/plan.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { advanceBatch } from "../steps/batch-status.js";
@@ -89,10 +89,11 @@ export async function migrateProvider(
           hostId: host.id,
           providerId: req.providerId,
           packVersion: plan.pack_version,
+          kind: MIGRATION_KIND,
           mode: "strict",
           accessMode: null,
           planFingerprint: plan.fingerprint,
-          options: { kind: MIGRATION_KIND, renames: plan.renames },
+          options: { renames: plan.renames },
           keyCount: 0,
           summary: summaryOfKeys(),
           startedAt: nowIso(ctx),
@@ -142,16 +143,16 @@ export function changeView(r: MappingChangeRow): MigrationResult["changes"][numb
  * is read back and its mapping decides: the host shows the new mapping → applied.
  */
 async function applyChange(ctx: AppContext, adapter: HostAdapter, row: MappingChangeRow): Promise<boolean> {
-  const want = row.mappingAfter.model_mapping;
   try {
     const shown = await writeMapping(adapter, row.target, row.hostResourceId, row.mappingAfter);
-    if (!sameMapping(shown, want)) throw new Error("the host answered with another model_mapping");
+    if (!shows(shown, row.mappingAfter))
+      throw new Error("the host answered with another model_mapping or pricing");
     await setMappingChange(ctx, row.id, "applied");
     return true;
   } catch (err) {
     const message = (err as Error).message;
     const now = await readMapping(adapter, row.target, row.hostResourceId).catch(() => undefined);
-    if (now !== undefined && sameMapping(now, want)) {
+    if (now !== undefined && shows(now, row.mappingAfter)) {
       await setMappingChange(ctx, row.id, "applied");
       return true;
     }
@@ -160,27 +161,34 @@ async function applyChange(ctx: AppContext, adapter: HostAdapter, row: MappingCh
   }
 }
 
-/** PUT the mapping (accounts: the full non-sensitive credentials; the host keeps the key). */
+/**
+ * PUT the mapping (accounts: the full non-sensitive credentials; the host keeps the key; channels:
+ * the model_mapping, and the model_pricing when the change records one).
+ */
 export async function writeMapping(
   adapter: HostAdapter,
   target: "account" | "channel",
   id: number,
   fields: Record<string, unknown>,
-): Promise<unknown> {
-  if (target === "account") return (await adapter.updateAccountCredentials(id, fields)).modelMapping ?? {};
+): Promise<ShownMapping> {
+  if (target === "account")
+    return { model_mapping: (await adapter.updateAccountCredentials(id, fields)).modelMapping ?? {} };
   const mapping = (fields.model_mapping ?? {}) as Record<string, Record<string, string>>;
-  return (await adapter.updateChannelModelMapping(id, mapping)).modelMapping;
+  const pricing = fields.model_pricing as ChannelPrice[] | undefined;
+  const ch = await adapter.updateChannelModelMapping(id, mapping, pricing);
+  return { model_mapping: ch.modelMapping, model_pricing: ch.modelPricing };
 }
 
-/** The mapping the host shows now; undefined when the resource is gone. */
+/** The mapping (and a channel's pricing) the host shows now; undefined when the resource is gone. */
 export async function readMapping(
   adapter: HostAdapter,
   target: "account" | "channel",
   id: number,
-): Promise<Record<string, unknown> | undefined> {
+): Promise<ShownMapping | undefined> {
   if (target === "account") {
     const a = (await adapter.listAccounts()).find((x) => x.id === id);
-    return a ? (a.modelMapping ?? {}) : undefined;
+    return a ? { model_mapping: a.modelMapping ?? {} } : undefined;
   }
-  return (await adapter.listChannels()).find((c) => c.id === id)?.modelMapping;
+  const ch = (await adapter.listChannels()).find((c) => c.id === id);
+  return ch ? { model_mapping: ch.modelMapping, model_pricing: ch.modelPricing } : undefined;
 }

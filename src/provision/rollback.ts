@@ -22,6 +22,8 @@ export interface RollbackPreview {
     name: string;
     host_resource_id: number;
     model_mapping: Record<string, unknown>;
+    /** A channel whose pricing the migration changed: the pricing put back. */
+    model_pricing?: object[];
   }[];
 }
 

@@ -3,6 +3,7 @@ import type { Expectation, Finding, Observed, RecordedResource } from "../domain
 import type { ManagedFields } from "../domain/drift-fields.js";
 import { type HostMapping, mapProvider } from "../domain/mapping.js";
 import { modelFindings } from "../domain/model-findings.js";
+import { pricingServing } from "../domain/model-migration.js";
 import { ownershipTag } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { parseHostVersion, parseRange, satisfies } from "../domain/pack/version-range.js";
@@ -116,18 +117,21 @@ function managedFields(
         concurrency: def.account_defaults.concurrency,
         priority: def.account_defaults.priority,
       };
-    case "channel":
+    case "channel": {
+      const channelMapping = (migratedMapping ?? {}) as Record<string, Record<string, string>>;
       return {
         type: "channel",
-        model_pricing: mapping.pricing.map((p) => ({
+        // A migrated channel also prices the old names its aliases keep serving (model-migration.ts).
+        model_pricing: pricingServing(mapping.pricing, channelMapping).map((p) => ({
           platform: p.platform,
           models: p.models,
           input_price: p.inputPrice,
           output_price: p.outputPrice,
         })),
-        model_mapping: (migratedMapping ?? {}) as Record<string, Record<string, string>>,
+        model_mapping: channelMapping,
         ...description,
       };
+    }
     case "plan":
       return def.plan
         ? {

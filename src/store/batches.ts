@@ -3,8 +3,9 @@ import type { BatchSummary } from "../domain/plan.js";
 import type { ItemStatus } from "../domain/resources.js";
 import { type BatchStatus, FINAL_BATCH_STATUSES } from "../domain/status.js";
 import { inTransaction, nowIso, type StoreContext, write } from "./db.js";
+import { mappingChanges } from "./mapping-changes.js";
 import { batchResources } from "./resources.js";
-import type { Row } from "./schema.js";
+import type { BatchKind, Row } from "./schema.js";
 
 export type BatchRow = Row<"import_batches">;
 export type ItemRow = Row<"import_batch_items">;
@@ -36,7 +37,13 @@ export type NewBatch = Pick<
   | "keyCount"
   | "summary"
   | "startedAt"
-> & { kind?: "import" | "rotation" };
+> & { kind?: BatchKind };
+
+const RUNNING_REASON: Record<BatchKind, string> = {
+  import: "import running",
+  rotation: "rotation running",
+  model_migration: "model migration running",
+};
 
 /** A batch, already `running`, and its items, in one transaction before any host write. */
 export async function insertBatch(s: StoreContext, batch: NewBatch, items: ItemSeed[]): Promise<void> {
@@ -47,7 +54,7 @@ export async function insertBatch(s: StoreContext, batch: NewBatch, items: ItemS
       .values({
         ...batch,
         status: "running",
-        statusReason: batch.kind === "rotation" ? "rotation running" : "import running",
+        statusReason: RUNNING_REASON[batch.kind ?? "import"],
         createdAt: now,
         updatedAt: now,
       })
@@ -184,8 +191,11 @@ export interface BatchView {
   host_name: string;
   provider_id: string;
   pack_version: string;
-  /** `import`, or `rotation` (key rotation in place: its keys are new keys, one per account). */
-  kind: "import" | "rotation";
+  /**
+   * `import`, `rotation` (key rotation in place: its keys are new keys, one per account) or
+   * `model_migration` (no keys: what it changed is `changes`).
+   */
+  kind: BatchKind;
   mode: string;
   access_mode: string | null;
   status: BatchStatus;
@@ -204,6 +214,15 @@ export interface BatchView {
     result: Record<string, unknown>;
   }[];
   resources: { type: string; name: string; host_resource_id: number | null; state: string; origin: string }[];
+  /** A model migration's mapping changes, one per account or channel (empty for other kinds). */
+  changes: {
+    target: "account" | "channel";
+    host_resource_id: number;
+    name: string;
+    aliases: { from: string; to: string }[];
+    state: string;
+    error: string | null;
+  }[];
   probes: {
     kind: string;
     success: boolean;
@@ -233,6 +252,7 @@ export async function getBatch(s: StoreContext, batchId: string): Promise<BatchV
     .execute();
   const resources = await batchResources(s, batchId);
   const host = await s.db.q.selectFrom("hosts").select("name").where("id", "=", b.hostId).executeTakeFirst();
+  const changes = b.kind === "model_migration" ? await mappingChanges(s, batchId) : [];
   return {
     batch_id: b.id,
     host_id: b.hostId,
@@ -264,6 +284,14 @@ export async function getBatch(s: StoreContext, batchId: string): Promise<BatchV
       state: r.state,
       origin: r.origin,
     })),
+    changes: changes.map((c) => ({
+      target: c.target,
+      host_resource_id: c.hostResourceId,
+      name: c.name,
+      aliases: c.aliases,
+      state: c.state,
+      error: c.error,
+    })),
     probes: probes.map((p) => ({
       kind: p.kind,
       success: p.success,
@@ -282,11 +310,14 @@ export interface BatchSummaryView {
   host_id: string;
   host_name: string;
   provider_id: string;
-  kind: "import" | "rotation";
+  kind: BatchKind;
   mode: string;
   status: BatchStatus;
   status_reason: string;
+  /** Keys the batch was given (0 for a model migration). */
   keys: number;
+  /** A model migration: the accounts and channels whose mapping it changes; null for other kinds. */
+  changes: number | null;
   created_at: string;
   finished_at: string | null;
 }
@@ -301,6 +332,12 @@ export async function listBatches(
   const rows = await query.orderBy("createdAt", "desc").orderBy("id", "desc").execute();
   const hosts = await s.db.q.selectFrom("hosts").select(["id", "name"]).execute();
   const names = new Map(hosts.map((h) => [h.id, h.name]));
+  const counted = await s.db.q
+    .selectFrom("mapping_changes")
+    .select(["batchId", (eb) => eb.fn.countAll<number>().as("n")])
+    .groupBy("batchId")
+    .execute();
+  const changed = new Map(counted.map((c) => [c.batchId, Number(c.n)]));
   return rows.map((b) => ({
     batch_id: b.id,
     host_id: b.hostId,
@@ -311,6 +348,7 @@ export async function listBatches(
     status: b.status,
     status_reason: b.statusReason,
     keys: b.keyCount,
+    changes: b.kind === "model_migration" ? (changed.get(b.id) ?? 0) : null,
     created_at: b.createdAt,
     finished_at: b.finishedAt,
   }));

@@ -50,6 +50,13 @@ export interface HostReason {
  */
 export type MappingChangeState = "pending" | "applied" | "failed" | "restore_pending" | "restored" | "left";
 
+/**
+ * What a batch of the ledger is: `import` (keys made into accounts), `rotation` (key rotation in
+ * place: created nothing, its items are new keys, one per account), `model_migration` (`relay
+ * provider migrate`: no keys, its changes are mapping_changes rows; a rollback restores them).
+ */
+export type BatchKind = "import" | "rotation" | "model_migration";
+
 /** The capability matrix as a probe stored it, with how the version was found and the page size. */
 export type SnapshotCapabilities = HostCapabilities & {
   max_page_size?: number;
@@ -130,8 +137,7 @@ export const tables = {
     providerId: text(),
     packVersion: text(),
     mode: text<"strict" | "partial">(),
-    /** `rotation`: key rotation in place (created nothing; items are new keys, one per account). */
-    kind: generated(text<"import" | "rotation">()),
+    kind: generated(text<BatchKind>()),
     accessMode: nullable(text<"subscription" | "self-service">()),
     status: text<BatchStatus>(),
     statusReason: text(),

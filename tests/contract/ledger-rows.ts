@@ -88,10 +88,10 @@ export const LEDGER: LedgerRow[] = [
   {
     method: "updateChannelModelMapping",
     http: "PUT /api/v1/admin/channels/:id",
-    sent: "model_mapping only (platform → {from → to}, the whole mapping)",
-    read: "data (channel)",
+    sent: "model_mapping (platform → {from → to}, the whole mapping); model_pricing[{platform, models, billing_mode, input_price, output_price}] when a migration reprices the channel",
+    read: "data (channel): model_mapping, model_pricing",
     relied:
-      "omitted fields are kept; a present model_mapping replaces the whole mapping ({} clears it); keys matched lower-cased",
+      "omitted fields are kept; a present model_mapping replaces the whole mapping ({} clears it), a present model_pricing the whole pricing (new entry ids); keys matched lower-cased",
     builds: "0.1.107+",
     source: "channel_handler.go:44-57,494-560 channel_service.go:907-909 @67380eafd",
   },

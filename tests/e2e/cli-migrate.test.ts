@@ -78,6 +78,18 @@ describe("relay provider migrate (the CLI as a process)", () => {
     expect((await userCall(w.sim, OLD)).status).toBe(200);
     const proof = await relay(["access", "status", "deepseek", "--host", "sim", "--probe", "--model", OLD]);
     expect(proof.code).toBe(0);
+    // install 1.1 → import → install the renaming pack → migrate → reconcile: in sync, exit 0.
+    const rec = await relay(["provider", "reconcile", "deepseek", "--host", "sim", "--json"]);
+    expect(rec.code).toBe(0);
+    expect(JSON.parse(rec.stdout).findings).toEqual([]);
+    // The ledger lists it as what it is: a model migration of 3 mappings, no keys, no mode.
+    const list = await relay(["batch", "list", "--provider", "deepseek"]);
+    expect(list.stdout).toMatch(
+      new RegExp(
+        `${result.batch_id}\\s+deepseek\\s+sim\\s+model_migration\\s+-\\s+succeeded\\s+- \\(3 mappings\\)`,
+      ),
+    );
+    expect(list.stdout).toMatch(/\simport\s+strict\s+succeeded\s+2\s/);
 
     // Applying the same plan again: the host changed since (it is migrated), so it is refused.
     const stale = await relay([

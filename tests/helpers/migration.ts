@@ -37,7 +37,7 @@ export function writeUpgradedPack(dir: string): void {
   writeSignedPack(dir, files);
 }
 
-/** What the host holds of relay's DeepSeek resources' mappings: the accounts' credentials and the channels' model_mapping. */
+/** What the host holds of relay's DeepSeek resources' mappings: the accounts' credentials, the channels' model_mapping and model_pricing. */
 export function mappingSnapshot(sim: RunningSim) {
   const s = sim.sim.state;
   return {
@@ -49,6 +49,13 @@ export function mappingSnapshot(sim: RunningSim) {
     ),
     channels: Object.fromEntries(
       [...s.channels.values()].map((c) => [c.id, structuredClone(c.modelMapping)]),
+    ),
+    // The entries' own ids are the host's: a PUT of model_pricing replaces them with new rows.
+    pricing: Object.fromEntries(
+      [...s.channels.values()].map((c) => [
+        c.id,
+        c.modelPricing.map(({ id: _id, ...p }) => structuredClone(p)),
+      ]),
     ),
   };
 }

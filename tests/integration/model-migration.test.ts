@@ -9,6 +9,7 @@ import { recoverBatches } from "../../src/provision/recover.js";
 import { rollbackBatch, rollbackPreview } from "../../src/provision/rollback.js";
 import { reconcileProvider } from "../../src/reconcile/runner.js";
 import { runAccessProbe } from "../../src/steps/access-proof.js";
+import { listBatches } from "../../src/store/batches.js";
 import { projectRoot } from "../../src/util/paths.js";
 import { makeTestEnv, rowCount, rows, type TestEnv } from "../helpers/context.js";
 import { FaultProxy } from "../helpers/fault-proxy.js";
@@ -96,9 +97,23 @@ describe("relay provider migrate: an old model name keeps working after a pack u
     const proof = await runAccessProbe(w.t.ctx, { ...req, model: OLD });
     expect(proof.gateway?.status).toBe(200);
     expect(proof.access_state).toBe("subscription_ready");
-    // Reconcile expects what the migration set, not the pack's own mapping: no mapping drift.
+    // The channel prices what pack 1.3.0 prices, and OLD (still served, by the alias) at NEW's price.
+    const [channelId, pricingBefore] = Object.entries(snapshot.pricing)[0] ?? [];
+    expect(pricingBefore?.some((p) => p.models.includes(OLD))).toBe(true);
+    const pricingAfter = mappingSnapshot(sim).pricing[Number(channelId)] ?? [];
+    const newEntry = pricingAfter.find((p) => p.models.includes(NEW));
+    expect(newEntry?.models).toContain(OLD);
+    expect(pricingAfter.filter((p) => p.models.includes(OLD))).toEqual([newEntry]);
+    expect(pricingAfter).not.toEqual(pricingBefore);
+    // Reconcile expects what the migration set, not the pack's own mapping: no mapping or pricing drift.
     const rec = await reconcileProvider(w.t.ctx, req, { trigger: "manual" });
-    expect(rec.findings.filter((f) => f.field === "model_mapping")).toEqual([]);
+    expect(rec.findings.filter((f) => f.field === "model_mapping" || f.field === "model_pricing")).toEqual(
+      [],
+    );
+    expect(rec.outcome).toBe("ok");
+    // The ledger lists it as a model migration, its size the mappings it changed.
+    const listed = (await listBatches(w.t.ctx)).find((b) => b.batch_id === result.batch_id);
+    expect(listed).toMatchObject({ kind: "model_migration", keys: 0, changes: 3 });
     // Nothing left to do a second time.
     expect((await migrateProvider(w.t.ctx, req)).status).toBe("nothing_to_migrate");
 
@@ -106,6 +121,11 @@ describe("relay provider migrate: an old model name keeps working after a pack u
     const dry = await rollbackPreview(w.t.ctx, batchId);
     expect(dry.would_delete).toEqual([]);
     expect(dry.would_restore?.length).toBe(3);
+    // The channel's previous pricing is what the dry run says it puts back.
+    const channelBack = dry.would_restore?.find((r) => r.type === "channel")?.model_pricing as
+      | { models: string[] }[]
+      | undefined;
+    expect(channelBack?.map((p) => p.models)).toEqual(pricingBefore?.map((p) => p.models));
     const live = liveCount(sim);
     const rolled = await rollbackBatch(w.t.ctx, batchId);
     expect(rolled.status).toBe("rolled_back");

@@ -61,6 +61,7 @@ describe("migrations", () => {
       { version: 5 },
       { version: 6 },
       { version: 7 },
+      { version: 8 },
     ]);
     // Reopening through openDb also applies nothing and keeps the data.
     const reopened = await openDb(t.dbPath);
@@ -76,6 +77,7 @@ describe("migrations", () => {
       { version: 5 },
       { version: 6 },
       { version: 7 },
+      { version: 8 },
     ]);
   });
 

@@ -22,10 +22,15 @@ function renderBatch(b: BatchView): string {
       ["host", b.host_name === b.host_id ? b.host_id : `${b.host_name} (${b.host_id})`],
       b.kind === "rotation"
         ? ["kind", "key rotation in place (each key is a new key, given to the account in its result)"]
-        : ["mode", `${b.mode}${b.access_mode ? `, access ${b.access_mode}` : ""}`],
+        : b.kind === "model_migration"
+          ? [
+              "kind",
+              `model migration (${b.changes.map((c) => `${c.target} ${c.name}: ${c.state}`).join(", ")})`,
+            ]
+          : ["mode", `${b.mode}${b.access_mode ? `, access ${b.access_mode}` : ""}`],
       ["status", `${b.status.toUpperCase()} — ${b.status_reason}`],
       ["created", b.created_at],
-      [b.kind === "rotation" ? "took" : "import took", b.duration_ms === null ? null : `${b.duration_ms} ms`],
+      [b.kind === "import" ? "import took" : "took", b.duration_ms === null ? null : `${b.duration_ms} ms`],
     ]),
     "",
     table(
@@ -94,14 +99,15 @@ export function configureBatchCommand(program: Command) {
             items.length === 0
               ? "no import batches"
               : table(
-                  ["BATCH", "PROVIDER", "HOST", "MODE", "STATUS", "KEYS", "CREATED", "REASON"],
+                  ["BATCH", "PROVIDER", "HOST", "KIND", "MODE", "STATUS", "KEYS", "CREATED", "REASON"],
                   items.map((b) => [
                     b.batch_id,
                     b.provider_id,
                     b.host_name,
-                    b.mode,
+                    b.kind,
+                    b.kind === "model_migration" ? "-" : b.mode,
                     b.status,
-                    b.keys,
+                    b.changes === null ? b.keys : `- (${b.changes} mappings)`,
                     b.created_at,
                     b.status_reason,
                   ]),

@@ -19,6 +19,7 @@ import type {
   CreatePlanInput,
   CreateUserInput,
   HostAdapter,
+  HostChannel,
   ListQuery,
   UpstreamPreviewInput,
   UserSession,
@@ -89,8 +90,12 @@ export class Sub2apiAdapter implements HostAdapter {
   createChannel(input: CreateChannelInput) {
     return channels.createChannel(this.#client, input);
   }
-  updateChannelModelMapping(id: number, modelMapping: Record<string, Record<string, string>>) {
-    return channels.updateChannelModelMapping(this.#client, id, modelMapping);
+  updateChannelModelMapping(
+    id: number,
+    modelMapping: Record<string, Record<string, string>>,
+    modelPricing?: HostChannel["modelPricing"],
+  ) {
+    return channels.updateChannelModelMapping(this.#client, id, modelMapping, modelPricing);
   }
   deleteChannel(id: number) {
     return channels.deleteChannel(this.#client, id);

@@ -72,22 +72,27 @@ export async function createChannel(client: HostClient, input: CreateChannelInpu
 }
 
 /**
- * `PUT /admin/channels/:id {model_mapping}` only (routes/admin.go:747, channel_handler.go:44-57,494-560
- * @67380eafd): every field of `updateChannelRequest` is optional and an omitted one is kept; a present
- * `model_mapping` (platform → {from → to}) replaces the whole mapping, `{}` included
- * (channel_service.go:907-909), so the caller sends the full mapping it read. The same body twice
- * gives the same channel, so a retry is safe.
+ * `PUT /admin/channels/:id {model_mapping, model_pricing?}` (routes/admin.go:747,
+ * channel_handler.go:44-57,494-560 @67380eafd): every field of `updateChannelRequest` is optional and
+ * an omitted one is kept; a present `model_mapping` (platform → {from → to}) replaces the whole
+ * mapping, `{}` included (channel_service.go:907-909), and a present `model_pricing` the whole
+ * pricing (contract §5.4), so the caller sends the full mapping and pricing it means. The same body
+ * twice gives the same channel, so a retry is safe.
  */
 export async function updateChannelModelMapping(
   client: HostClient,
   id: number,
   modelMapping: Record<string, Record<string, string>>,
+  modelPricing?: PricingEntry[],
 ): Promise<HostChannel> {
   const data = await client.envelope({
     operation: "channels.update",
     method: "PUT",
     path: `${BASE}/${id}`,
-    body: { model_mapping: modelMapping },
+    body: {
+      model_mapping: modelMapping,
+      ...(modelPricing ? { model_pricing: modelPricing.map(pricingBody) } : {}),
+    },
     retry: "read",
   });
   return toChannel("channels.update", data);

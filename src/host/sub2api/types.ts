@@ -303,7 +303,12 @@ export interface HostAdapter {
   // channels
   listChannels(query?: ListQuery): Promise<HostChannel[]>;
   createChannel(input: CreateChannelInput): Promise<HostChannel>;
-  updateChannelModelMapping(id: number, modelMapping: HostChannel["modelMapping"]): Promise<HostChannel>;
+  /** The channel's model_mapping, and its model_pricing when given (each replaced whole). */
+  updateChannelModelMapping(
+    id: number,
+    modelMapping: HostChannel["modelMapping"],
+    modelPricing?: HostChannel["modelPricing"],
+  ): Promise<HostChannel>;
   deleteChannel(id: number): Promise<"deleted" | "already_gone">;
 
   // payment plans

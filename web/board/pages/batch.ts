@@ -82,7 +82,7 @@ function batchBody({ batch: b, host, state }: Now): (Child | Child[])[] {
       fact(t("batch.now"), nowCell(state)),
       fact(t("col.provider"), h("code", {}, b.provider_id), ` (${b.pack_version})`),
       fact(t("col.status"), badge(b.status), " ", b.status_reason),
-      fact(t("col.mode"), b.mode),
+      fact(t("col.mode"), b.kind === "model_migration" ? t("batch.migration") : b.mode),
       fact(t("col.created"), when(b.created_at)),
       fact(t("batch.finished"), when(b.finished_at)),
       fact(t("batch.duration"), b.duration_ms === null ? "—" : `${(b.duration_ms / 1000).toFixed(1)} s`),

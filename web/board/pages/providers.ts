@@ -257,8 +257,8 @@ function batchList(hostName: string, batches: BatchSummary[]): HTMLElement {
           batches.map((b) => [
             link(`/batches/${encodeURIComponent(b.batch_id)}`, h("code", {}, b.batch_id)),
             h("div", {}, badge(b.status), h("div", { class: "muted small" }, b.status_reason)),
-            b.mode,
-            b.keys,
+            b.kind === "model_migration" ? t("batch.migration") : b.mode,
+            b.changes === null ? b.keys : `${b.changes} ${t("batch.mappings")}`,
             when(b.created_at),
           ]),
         ),

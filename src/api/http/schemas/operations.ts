@@ -1,5 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { HealthState, Reachable, SyncState } from "./axes.js";
+import { AnyObject } from "./build.js";
 import { StringEnum } from "./requests.js";
 
 /**
@@ -73,6 +74,8 @@ export const RollbackPreview = Type.Object({
         name: Str(),
         host_resource_id: Int(),
         model_mapping: Type.Record(Type.String(), Type.Unknown()),
+        /** A channel whose pricing the migration changed: the pricing put back. */
+        model_pricing: Type.Optional(Type.Array(AnyObject())),
       }),
     ),
   ),

@@ -197,11 +197,13 @@ export const BatchSummary = Type.Object({
   host_id: Str(),
   host_name: Str(),
   provider_id: Str(),
-  kind: StringEnum(["import", "rotation"]),
+  kind: StringEnum(["import", "rotation", "model_migration"]),
   mode: Str(),
   status: BatchStatus(),
   status_reason: Str(),
   keys: Int(),
+  /** A model migration: the accounts and channels whose mapping it changes; null for other kinds. */
+  changes: Nullable(Int()),
   created_at: Str(),
   finished_at: Nullable(Str()),
 });
@@ -212,7 +214,7 @@ export const Batch = Type.Object({
   host_name: Str(),
   provider_id: Str(),
   pack_version: Str(),
-  kind: StringEnum(["import", "rotation"]),
+  kind: StringEnum(["import", "rotation", "model_migration"]),
   mode: Str(),
   access_mode: Nullable(Str()),
   status: BatchStatus(),
@@ -234,6 +236,17 @@ export const Batch = Type.Object({
   ),
   resources: Type.Array(
     Type.Object({ type: Str(), name: Str(), host_resource_id: Nullable(Int()), state: Str(), origin: Str() }),
+  ),
+  /** A model migration's mapping changes, one per account or channel (empty for other kinds). */
+  changes: Type.Array(
+    Type.Object({
+      target: StringEnum(["account", "channel"]),
+      host_resource_id: Int(),
+      name: Str(),
+      aliases: Type.Array(Type.Object({ from: Str(), to: Str() })),
+      state: Str(),
+      error: Nullable(Str()),
+    }),
   ),
   probes: Type.Array(
     Type.Object({
