@@ -20,7 +20,7 @@ import { exec, makeTestEnv, rowCount, TEST_API_TOKEN } from "../helpers/context.
 import { deepseekKey, makeWorld } from "../helpers/world.js";
 import type { HostileFigures, SecretLedger } from "./suite.js";
 
-export const BOUNDS = { ms: 1000, extraMb: 100 };
+export const BOUNDS = { cpuMs: 1000, extraMb: 100 };
 
 /** What must never appear in anything relay prints or answers. */
 const LEAKS = [
@@ -36,11 +36,16 @@ const LEAKS = [
 interface CliRun {
   code: number | null;
   out: string;
-  ms: number;
+  /** CPU time the process used (user + system, read from /proc while it ran): the work a case
+   * costs, which a busy machine does not change as it changes wall time. */
+  cpuMs: number;
   peakMb: number;
 }
 
-/** Runs the CLI, sampling its resident memory from /proc while it runs. */
+/** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** Runs the CLI, sampling its resident memory and CPU time from /proc while it runs. */
 function runCli(
   args: string[],
   env: Record<string, string>,
@@ -48,13 +53,13 @@ function runCli(
   timeoutMs = 10_000,
 ): Promise<CliRun> {
   return new Promise((resolve) => {
-    const t0 = performance.now();
     const child = spawn(process.execPath, [RELAY_BIN, ...args], {
       env: { PATH: process.env.PATH ?? "", ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let out = "";
     let peak = 0;
+    let cpuMs = 0;
     child.stdout.on("data", (d) => {
       out += d;
     });
@@ -65,6 +70,10 @@ function runCli(
       try {
         const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1];
         if (kb) peak = Math.max(peak, Number(kb) / 1024);
+        // Fields 14 and 15 (utime, stime), counted after the command name's closing parenthesis.
+        const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        cpuMs = Math.max(cpuMs, ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ);
       } catch {
         // the process has ended
       }
@@ -73,7 +82,7 @@ function runCli(
     child.on("close", (code) => {
       clearInterval(sample);
       clearTimeout(timer);
-      resolve({ code, out, ms: performance.now() - t0, peakMb: peak });
+      resolve({ code, out, cpuMs, peakMb: peak });
     });
     // A child that refuses early closes its stdin while a large input is still being written.
     child.stdin.on("error", () => undefined);
@@ -114,12 +123,20 @@ async function rawHost(answer: string) {
 
 const envelope = (data: unknown) => JSON.stringify({ code: 0, message: "success", data });
 
+/** CPU time this process has used, in milliseconds (user + system). */
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 /**
- * `timeSlack` multiplies the time bound: `npm test` runs test files in parallel on a shared
- * machine and passes 3; `npm run test:reliability` runs alone with the bound as stated (1 s).
+ * Each refusal is bounded in CPU time (1 s beyond what starting the CLI costs), not in wall time:
+ * the work a hostile input costs is the same on an idle and on a busy machine, its wall time is
+ * not. `timeSlack` multiplies the bound (`npm test` passes Infinity: the suite runs there for its
+ * other verdicts).
  */
 export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promise<HostileFigures> {
-  const maxMs = BOUNDS.ms * timeSlack;
+  const maxMs = BOUNDS.cpuMs * timeSlack;
   const figures: HostileFigures = { tried: 0, refused: 0, problems: [] };
   const w = await makeWorld();
   const app = createApp(w.t.ctx);
@@ -137,7 +154,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
     name: string,
     ok: boolean,
     output: string,
-    ms: number,
+    cpuMs: number,
     extraMb: number,
     before: string,
   ) => {
@@ -147,7 +164,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
     if (!ok) figures.problems.push(`${name}: not refused cleanly: ${output.slice(0, 200)}`);
     else if (leak)
       figures.problems.push(`${name}: output shows ${leak}: ${JSON.stringify(output.slice(0, 200))}`);
-    else if (ms > maxMs) figures.problems.push(`${name}: took ${ms.toFixed(0)} ms`);
+    else if (cpuMs > maxMs) figures.problems.push(`${name}: used ${cpuMs.toFixed(0)} ms of CPU`);
     else if (extraMb > BOUNDS.extraMb) figures.problems.push(`${name}: used ${extraMb.toFixed(0)} MB more`);
     else if ((await snapshot()) !== before) figures.problems.push(`${name}: changed the store or the host`);
     else figures.refused += 1;
@@ -156,7 +173,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
   const api = async (name: string, method: string, path: string, body: unknown, expect?: RegExp) => {
     const before = await snapshot();
     const rss = process.memoryUsage().rss;
-    const t0 = performance.now();
+    const t0 = cpuNow();
     const res = await app.request(path, {
       method,
       headers: { authorization: `Bearer ${TEST_API_TOKEN}`, "content-type": "application/json" },
@@ -164,7 +181,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
       body: typeof body === "string" ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    const ms = performance.now() - t0;
+    const ms = cpuNow() - t0;
     const code = (() => {
       try {
         return (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? "";
@@ -178,7 +195,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
   // A CLI case is judged beyond what starting the CLI and opening its database cost
   // (`relay host list`, the slower of two runs).
   const runs = [await runCli(["host", "list"], w.t.env), await runCli(["host", "list"], w.t.env)];
-  const start = runs.reduce((a, b) => (a.ms > b.ms ? a : b));
+  const start = runs.reduce((a, b) => (a.cpuMs > b.cpuMs ? a : b));
   const baseline = start.peakMb;
   /** A CLI run that must end non-zero with a clear message (`expect`). */
   const cli = async (
@@ -194,7 +211,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
       name,
       r.code !== 0 && r.code !== null && expect.test(r.out),
       r.out,
-      r.ms - start.ms,
+      r.cpuMs - start.cpuMs,
       r.peakMb - baseline,
       before,
     );
@@ -244,7 +261,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
       ],
     ] as const) {
       const before = await snapshot();
-      const t0 = performance.now();
+      const t0 = cpuNow();
       const res = await a.request("/api/packs/install", {
         method: "POST",
         headers: { authorization: `Bearer ${TEST_API_TOKEN}`, "content-type": "application/json" },
@@ -255,7 +272,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
         `pack path: ${label}`,
         res.status >= 400 && res.status < 500 && code.test(text),
         text,
-        performance.now() - t0,
+        cpuNow() - t0,
         0,
         before,
       );
@@ -276,7 +293,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
       const files = provider(`redos-${i}`, pattern);
       const zip = writeZip([...files].map(([name, data]) => ({ name, data })));
       const before = await snapshot();
-      const t0 = performance.now();
+      const t0 = cpuNow();
       const res = await app.request("/api/packs/install", {
         method: "POST",
         headers: { authorization: `Bearer ${TEST_API_TOKEN}`, "content-type": "application/zip" },
@@ -287,7 +304,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
         `ReDoS pattern ${pattern}: install`,
         res.status === 422 && /KEY_PATTERN_UNSAFE/.test(text),
         text,
-        performance.now() - t0,
+        cpuNow() - t0,
         0,
         before,
       );
@@ -465,7 +482,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
       // biome-ignore lint/suspicious/noControlCharactersInRegex: raw escapes in the output are what is looked for
       const bad = /\u001b|\u202e|\u0007/.test(r.out);
       const named = args[1] === "list" || /Pack \[2J\[31mRED/.test(r.out); // the list shows ids only
-      if (r.code !== 0 || bad || r.ms - start.ms > maxMs || !named)
+      if (r.code !== 0 || bad || r.cpuMs - start.cpuMs > maxMs || !named)
         figures.problems.push(
           `pack names with escapes (${args.join(" ")}): exit ${r.code}, raw control characters: ${bad}`,
         );
@@ -525,7 +542,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
         /no master key for the existing database/.test(r.out) &&
         !existsQuiet(join(lonely, "master.key")),
       r.out,
-      r.ms - start.ms,
+      r.cpuMs - start.cpuMs,
       r.peakMb - baseline,
       before,
     );
@@ -542,7 +559,7 @@ export async function hostileRound2(ledger: SecretLedger, timeSlack = 1): Promis
         /RELAY_MASTER_KEY: is required with RELAY_DATABASE_URL/.test(shared.out) &&
         !existsQuiet(join(lonely, "none.key")),
       shared.out,
-      shared.ms - start.ms,
+      shared.cpuMs - start.cpuMs,
       shared.peakMb - baseline,
       beforeShared,
     );
