@@ -1,0 +1,7 @@
+import { providerList } from "./list.js";
+import { providerReconcile } from "./reconcile.js";
+import { providerResources } from "./resources.js";
+import { providerStatus } from "./status.js";
+
+/** What relay knows of a provider on its hosts, in the order `relay provider --help` lists them. */
+export const providerStateCommands = [providerReconcile, providerList, providerStatus, providerResources];
