@@ -3,14 +3,14 @@ import { packageVersion } from "../util/paths.js";
 import { configureAccessCommand } from "./commands/access/index.js";
 import { configureBatchCommand } from "./commands/batch/index.js";
 import { configureHostCommand } from "./commands/host/index.js";
-import { configureMaintenanceCommand } from "./commands/maintenance.js";
+import { configureMaintenanceCommand } from "./commands/maintenance/index.js";
 import { configurePackCommand } from "./commands/pack/index.js";
 import { configurePolicyCommands } from "./commands/policy.js";
 import { providerStateCommands } from "./commands/provider/index.js";
 import { configureProviderCommand } from "./commands/provider.js";
 import { configureReconcileCommand } from "./commands/reconcile/index.js";
 import { configureRotateCommand } from "./commands/rotate.js";
-import { configureServeCommand } from "./commands/serve.js";
+import { configureServeCommand } from "./commands/serve/index.js";
 import { addCommands } from "./define.js";
 import { debugFromEnv, jsonText, reportError } from "./run.js";
 
