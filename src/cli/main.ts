@@ -5,8 +5,7 @@ import { configureBatchCommand } from "./commands/batch/index.js";
 import { configureHostCommand } from "./commands/host/index.js";
 import { configureMaintenanceCommand } from "./commands/maintenance/index.js";
 import { configurePackCommand } from "./commands/pack/index.js";
-import { configurePolicyCommands } from "./commands/policy.js";
-import { providerStateCommands } from "./commands/provider/index.js";
+import { providerPolicyCommands, providerStateCommands } from "./commands/provider/index.js";
 import { configureProviderCommand } from "./commands/provider.js";
 import { configureReconcileCommand } from "./commands/reconcile/index.js";
 import { configureRotateCommand } from "./commands/rotate.js";
@@ -39,7 +38,7 @@ export function buildProgram(): Command {
   configureAccessCommand(program);
   configureReconcileCommand(program);
   addCommands(provider, providerStateCommands);
-  configurePolicyCommands(provider);
+  addCommands(provider, providerPolicyCommands);
   configureRotateCommand(provider);
   configureMaintenanceCommand(program);
   configureServeCommand(program);

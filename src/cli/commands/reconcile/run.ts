@@ -5,7 +5,7 @@ import type { PolicyPassItem } from "../../../policy/pass.js";
 import type { ReconcileOptions, ReconcileResult } from "../../../reconcile/runner.js";
 import { defineCommand, option } from "../../define.js";
 import { runCommand } from "../../run.js";
-import { renderPolicyPass } from "../policy.js";
+import { renderPolicyPass } from "../provider/policy-render.js";
 import { cliOptions, exitForReconcile, RETEST_HELP, renderReconcile, writeMetricsFile } from "./render.js";
 
 // Verbs are loaded when a command runs, not when the CLI starts (`relay --help` loads none).
