@@ -1,15 +1,16 @@
 import { Command, CommanderError } from "commander";
 import { packageVersion } from "../util/paths.js";
-import { configureAccessCommand } from "./commands/access.js";
-import { configureBatchCommand } from "./commands/batch.js";
-import { configureHostCommand } from "./commands/host.js";
-import { configureMaintenanceCommand } from "./commands/maintenance.js";
-import { configurePackCommand } from "./commands/pack.js";
-import { configurePolicyCommands } from "./commands/policy.js";
+import { configureAccessCommand } from "./commands/access/index.js";
+import { configureBatchCommand } from "./commands/batch/index.js";
+import { configureHostCommand } from "./commands/host/index.js";
+import { configureMaintenanceCommand } from "./commands/maintenance/index.js";
+import { configurePackCommand } from "./commands/pack/index.js";
+import { providerPolicyCommands, providerStateCommands } from "./commands/provider/index.js";
 import { configureProviderCommand } from "./commands/provider.js";
-import { configureReconcileCommand } from "./commands/reconcile.js";
+import { configureReconcileCommand } from "./commands/reconcile/index.js";
 import { configureRotateCommand } from "./commands/rotate.js";
-import { configureServeCommand } from "./commands/serve.js";
+import { configureServeCommand } from "./commands/serve/index.js";
+import { addCommands } from "./define.js";
 import { debugFromEnv, jsonText, reportError } from "./run.js";
 
 export function buildProgram(): Command {
@@ -35,8 +36,9 @@ export function buildProgram(): Command {
   const provider = configureProviderCommand(program);
   configureBatchCommand(program);
   configureAccessCommand(program);
-  configureReconcileCommand(program, provider);
-  configurePolicyCommands(provider);
+  configureReconcileCommand(program);
+  addCommands(provider, providerStateCommands);
+  addCommands(provider, providerPolicyCommands);
   configureRotateCommand(provider);
   configureMaintenanceCommand(program);
   configureServeCommand(program);

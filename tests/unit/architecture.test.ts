@@ -36,7 +36,7 @@ describe("the layers of src/ (docs/architecture.md)", () => {
     expect(layerViolations(files)).toEqual([]);
   });
 
-  it("keeps files under 400 lines and functions under 100 (commander chains aside)", () => {
+  it("keeps files under 400 lines and functions under 100 (commander chains included)", () => {
     expect(longFiles(files, 400)).toEqual([]);
     expect(longFunctions(files, 100)).toEqual([]);
   });
@@ -114,14 +114,17 @@ describe("the architecture rules can fail", () => {
     ]);
   });
 
-  it("finds long files and long functions, but spares commander chains", () => {
+  it("finds long files and long functions, commander chains included", () => {
     const body = Array.from({ length: 101 }, (_, i) => `  x += ${i};`).join("\n");
     const long = file(
       "src/cli/long.ts",
       [],
       `export function big() {\n${body}\n}\nexport function configureBigCommand() {\n${body}\n}\n`,
     );
-    expect(longFunctions([long], 100)).toEqual(["src/cli/long.ts: big has 103 lines"]);
+    expect(longFunctions([long], 100)).toEqual([
+      "src/cli/long.ts: big has 103 lines",
+      "src/cli/long.ts: configureBigCommand has 103 lines",
+    ]);
     expect(longFiles([long], 200)).toEqual(["src/cli/long.ts: 207 lines"]);
   });
 
