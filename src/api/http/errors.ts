@@ -1,11 +1,11 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { AppError, httpStatusOf, isAppError } from "../../domain/errors.js";
+import { AppError, type ErrorCode, httpStatusOf, isAppError } from "../../domain/errors.js";
 import type { Logger } from "../../util/logger.js";
 import { withoutUrlValues } from "./redact.js";
 
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown; hint?: string; request_id: string };
+  error: { code: ErrorCode; message: string; details?: unknown; hint?: string; request_id: string };
 }
 
 /** The API route that does what a CLI command in a hint does (hints are shared by CLI and API). */
