@@ -1,6 +1,7 @@
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { AppError, invalidInput } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { logicalKey } from "../domain/naming.js";
 import type { SubscriptionTarget } from "../domain/plan.js";
@@ -121,7 +122,7 @@ export async function assignSubscriptions(
       "not_found",
       "PROVIDER_NOT_IMPORTED",
       `${def.provider_id} has no group on ${host.name}`,
-      { hint: "Import keys first with `relay provider import`." },
+      { hint: hint`Import keys first with ${act.providerImport()}.` },
     );
   if (def.group_defaults.subscription_type !== "subscription") {
     throw invalidInput(

@@ -1,3 +1,5 @@
+import type { Hint } from "./hints.js";
+
 /**
  * The closed set of failures every shell (HTTP, CLI, scheduler) knows how to present.
  * Services throw AppError; anything else is a bug and is reported as `internal`.
@@ -167,8 +169,8 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 
 export interface AppErrorOptions {
   details?: unknown;
-  /** What the operator should do next. */
-  hint?: string;
+  /** What the operator should do next: one sentence for both shells, or both forms (`hint` in domain/hints.ts). */
+  hint?: string | Hint;
   cause?: unknown;
 }
 
@@ -177,7 +179,10 @@ export class AppError extends Error {
   /** Stable machine code, e.g. `HOST_AUTH_FAILED`. */
   readonly code: ErrorCode;
   readonly details: unknown;
+  /** The hint in the CLI's words (a command). */
   readonly hint: string | undefined;
+  /** The same hint in the API's words (a route where the CLI names a command). */
+  readonly apiHint: string | undefined;
 
   constructor(kind: ErrorKind, code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -185,7 +190,9 @@ export class AppError extends Error {
     this.kind = kind;
     this.code = code;
     this.details = options.details;
-    this.hint = options.hint;
+    const hint = options.hint;
+    this.hint = typeof hint === "string" ? hint : hint?.cli;
+    this.apiHint = typeof hint === "string" ? hint : hint?.api;
   }
 }
 
@@ -195,6 +202,11 @@ export const notFound = (code: ErrorCode, message: string, options?: AppErrorOpt
   new AppError("not_found", code, message, options);
 export const conflict = (code: ErrorCode, message: string, options?: AppErrorOptions) =>
   new AppError("conflict", code, message, options);
+
+/** An error's hint in both forms, to carry it over into an error that refines it. */
+export function hintOf(err: AppError): Hint | undefined {
+  return err.hint === undefined ? undefined : { cli: err.hint, api: err.apiHint ?? err.hint };
+}
 
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;

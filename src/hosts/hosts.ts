@@ -4,7 +4,8 @@ import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import type { HostReachability } from "../domain/axes.js";
 import { providerSupport } from "../domain/compat.js";
-import { AppError, conflict, invalidInput } from "../domain/errors.js";
+import { AppError, conflict, hintOf, invalidInput } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { type Assessment, assessCapabilities } from "../domain/hosts.js";
 import { HOST_NAME_RE } from "../domain/ids.js";
@@ -140,7 +141,7 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
   }
   if (await hostNameTaken(ctx, name)) {
     throw conflict("HOST_EXISTS", `a host named "${name}" is already registered`, {
-      hint: `Use \`relay host probe ${name}\` to refresh it.`,
+      hint: hint`Use ${act.hostProbe(name)} to refresh it.`,
     });
   }
 
@@ -259,7 +260,7 @@ async function asked<T>(call: () => Promise<T>, baseUrl: string, unrecorded: str
       `the probe failed${transient ? " (a transient error, even after retries)" : ""}: ${mapped.message}; ${unrecorded}`,
       {
         details: mapped.details,
-        hint: transient ? "Probe again when the host answers normally." : mapped.hint,
+        hint: transient ? "Probe again when the host answers normally." : hintOf(mapped),
         cause: err,
       },
     );
@@ -341,7 +342,7 @@ export async function removeHost(
   const live = await liveResourceCount(ctx, row.id);
   if (live > 0 && !options.force) {
     throw conflict("HOST_IN_USE", `${live} resource(s) relay made are still live on ${row.name}`, {
-      hint: `Roll back its batches first (\`relay batch list --host ${row.name}\`), or add --force to forget them (they stay on the host).`,
+      hint: hint`Roll back its batches first (${act.batchList(`--host ${row.name}`)}), or add --force to forget them (they stay on the host).`,
     });
   }
   await forgetHost(ctx, row.id);

@@ -1,6 +1,7 @@
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { AppError, conflict, invalidInput } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { OWNER_TAG, probeUserEmail } from "../domain/naming.js";
 import type { HostAdapter, HostUser } from "../host/sub2api/index.js";
@@ -85,7 +86,7 @@ export async function removeProbeUser(
       `${mapped.message}; the probe user's removal is unfinished`,
       {
         details: mapped.details,
-        hint: `Run \`relay host remove-probe-user ${host.name} --yes\` again: it resumes where this one stopped.`,
+        hint: hint`Run ${act.hostRemoveProbeUser(host.name)} again: it resumes where this one stopped.`,
         cause: err,
       },
     );

@@ -2,6 +2,7 @@ import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { providerSupport } from "../domain/compat.js";
 import { AppError, invalidInput } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { fromHostError } from "../domain/host-errors.js";
 import { type HostMapping, mapProvider } from "../domain/mapping.js";
 import { accountName, channelName, groupName, logicalKey, planName } from "../domain/naming.js";
@@ -134,7 +135,7 @@ export function checkRequest(
       "host_unsupported",
       "HOST_UNSUPPORTED",
       `host "${host.name}" is ${host.status}: ${host.statusReasons.map((r) => r.message).join("; ")}`,
-      { hint: `Fix what blocks it, then run \`relay host probe ${host.name}\`.` },
+      { hint: hint`Fix what blocks it, then run ${act.hostProbe(host.name)}.` },
     );
   }
   const hostVersion = host.version ? parseHostVersion(host.version) : undefined;
