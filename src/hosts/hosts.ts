@@ -4,12 +4,12 @@ import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import type { HostReachability } from "../domain/axes.js";
 import { providerSupport } from "../domain/compat.js";
-import { AppError, conflict, hintOf, invalidInput } from "../domain/errors.js";
+import { AppError, conflict, hintOf, invalidInput, isAppError } from "../domain/errors.js";
 import { act, hint } from "../domain/hints.js";
-import { fromHostError } from "../domain/host-errors.js";
 import { type Assessment, assessCapabilities } from "../domain/hosts.js";
 import { HOST_NAME_RE } from "../domain/ids.js";
 import { type CapabilityReport, type HostAdapter, isHostError } from "../host/sub2api/index.js";
+import { callHost } from "../steps/host-call.js";
 import { nowIso } from "../store/db.js";
 import {
   findHost,
@@ -249,10 +249,11 @@ function probe(adapter: HostAdapter, baseUrl: string, unrecorded: string): Promi
 
 async function asked<T>(call: () => Promise<T>, baseUrl: string, unrecorded: string): Promise<T> {
   try {
-    return await call();
-  } catch (err) {
-    const mapped = fromHostError(err, baseUrl);
-    if (!isHostError(err) || !(mapped instanceof AppError)) throw mapped;
+    return await callHost({ baseUrl }, call);
+  } catch (mapped) {
+    // A probe refines what the adapter's failure became: transient or not, and what was not recorded.
+    const err = isAppError(mapped) ? mapped.cause : undefined;
+    if (!isAppError(mapped) || !isHostError(err)) throw mapped;
     const transient = err.kind === "network" || err.kind === "timeout" || (err.status ?? 0) >= 500;
     throw new AppError(
       mapped.kind,

@@ -3,7 +3,6 @@ import { hostAdapterFor } from "../app/host-access.js";
 import { providerSupport } from "../domain/compat.js";
 import { AppError, invalidInput } from "../domain/errors.js";
 import { act, hint } from "../domain/hints.js";
-import { fromHostError } from "../domain/host-errors.js";
 import { type HostMapping, mapProvider } from "../domain/mapping.js";
 import { accountName, channelName, groupName, logicalKey, planName } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
@@ -17,6 +16,7 @@ import {
   type SharedResourceType,
 } from "../domain/plan.js";
 import type { HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
+import { callHost } from "../steps/host-call.js";
 import { findHost, latestCapabilities } from "../store/hosts.js";
 import { getInstall } from "../store/installs.js";
 import { getProviderDefinition } from "../store/packs.js";
@@ -62,16 +62,13 @@ export async function buildPlan(
   };
   const adapter = await hostAdapterFor(ctx, host);
   const subscriptionGroup = def.group_defaults.subscription_type === "subscription";
-  let observed: Observed;
-  try {
-    observed = await observeHost(adapter, caps, def, names, {
+  const observed = await callHost(host, () =>
+    observeHost(adapter, caps, def, names, {
       withPlan: req.withPlan === true,
       subscriptions: (req.subscribe ?? []).length > 0 && subscriptionGroup,
       users: subscriptionGroup ? [...new Set((req.subscribe ?? []).map((t) => t.userId))] : [],
-    });
-  } catch (err) {
-    throw fromHostError(err, host.baseUrl);
-  }
+    }),
+  );
   const options: PlanOptions = {
     providerId: def.provider_id,
     generation: gen,
