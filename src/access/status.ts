@@ -1,5 +1,6 @@
 import type { AppContext } from "../app/context.js";
 import { notFound } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import type { AccessStatusView } from "../steps/access-proof.js";
 import { findHost } from "../store/hosts.js";
 import { getInstall } from "../store/installs.js";
@@ -17,7 +18,7 @@ export async function lastAccessStatus(
   const row = await lastAccessRecord(ctx, host.id, providerId);
   if (!row)
     throw notFound("NO_ACCESS_RECORD", `access of ${providerId} on ${host.name} was never checked`, {
-      hint: "Prove it now: `relay access status PROVIDER --host HOST --probe` (API: ?probe=true).",
+      hint: hint`Prove it now: ${act.accessProbe()}.`,
     });
   const { gateway, ...evidence } = row.evidence;
   return {

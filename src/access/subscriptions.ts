@@ -1,10 +1,11 @@
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { AppError, invalidInput } from "../domain/errors.js";
-import { fromHostError } from "../domain/host-errors.js";
+import { act, hint } from "../domain/hints.js";
 import { logicalKey } from "../domain/naming.js";
 import type { SubscriptionTarget } from "../domain/plan.js";
 import type { HostAdapter, HostSubscription } from "../host/sub2api/index.js";
+import { callHost } from "../steps/host-call.js";
 import { assignAndRecord } from "../steps/subscriptions.js";
 import { findHost, latestCapabilities } from "../store/hosts.js";
 import { getInstall } from "../store/installs.js";
@@ -57,14 +58,12 @@ export async function previewAccess(
   const caps = await latestCapabilities(ctx, host.id);
   let subs: HostSubscription[] = [];
   if (group) {
-    try {
+    await callHost(host, async () => {
       const adapter = await hostAdapterFor(ctx, host);
       subs = await adapter.listSubscriptions({ groupId: group.hostResourceId as number });
       // The same refusal the assignment would give, found without writing.
       await refuseUnknownUsers(adapter, host.name, input.users, subs);
-    } catch (err) {
-      throw fromHostError(err, host.baseUrl);
-    }
+    });
   }
   const active = new Set(subs.filter((s) => s.status === "active").map((s) => s.userId));
   return {
@@ -121,7 +120,7 @@ export async function assignSubscriptions(
       "not_found",
       "PROVIDER_NOT_IMPORTED",
       `${def.provider_id} has no group on ${host.name}`,
-      { hint: "Import keys first with `relay provider import`." },
+      { hint: hint`Import keys first with ${act.providerImport()}.` },
     );
   if (def.group_defaults.subscription_type !== "subscription") {
     throw invalidInput(
@@ -135,7 +134,7 @@ export async function assignSubscriptions(
   const groupId = group.hostResourceId as number;
   const adapter = await hostAdapterFor(ctx, host);
   const out: AssignmentOutcome[] = [];
-  try {
+  await callHost(host, async () => {
     const existing = await adapter.listSubscriptions({ groupId });
     await refuseUnknownUsers(adapter, host.name, input.users, existing);
     for (const u of input.users) {
@@ -169,9 +168,7 @@ export async function assignSubscriptions(
         subscription_id: grant.subscriptionId,
       });
     }
-  } catch (err) {
-    throw fromHostError(err, host.baseUrl);
-  }
+  });
   return out;
 }
 

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import type { ErrorCode } from "../domain/errors.js";
 import { packageVersion } from "../util/paths.js";
 import { configureAccessCommand } from "./commands/access/index.js";
 import { configureBatchCommand } from "./commands/batch/index.js";
@@ -122,7 +123,7 @@ const URL_SECRET_HINT: Record<string, string> = {
 };
 
 /** Under `--json`, a usage error is a JSON document on stdout too (the human text stays on stderr). */
-function usageError(argv: string[], code: string, message: string) {
+function usageError(argv: string[], code: ErrorCode, message: string) {
   if (argv.includes("--json"))
     process.stdout.write(
       `${jsonText({ error: { code, message: message.replace(/^error: /, "").trim() } })}\n`,

@@ -4,11 +4,12 @@ import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import type { HostReachability } from "../domain/axes.js";
 import { providerSupport } from "../domain/compat.js";
-import { AppError, conflict, invalidInput } from "../domain/errors.js";
-import { fromHostError } from "../domain/host-errors.js";
+import { AppError, conflict, hintOf, invalidInput, isAppError } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { type Assessment, assessCapabilities } from "../domain/hosts.js";
 import { HOST_NAME_RE } from "../domain/ids.js";
 import { type CapabilityReport, type HostAdapter, isHostError } from "../host/sub2api/index.js";
+import { callHost } from "../steps/host-call.js";
 import { nowIso } from "../store/db.js";
 import {
   findHost,
@@ -140,7 +141,7 @@ export async function addHost(ctx: AppContext, input: AddHostInput): Promise<Hos
   }
   if (await hostNameTaken(ctx, name)) {
     throw conflict("HOST_EXISTS", `a host named "${name}" is already registered`, {
-      hint: `Use \`relay host probe ${name}\` to refresh it.`,
+      hint: hint`Use ${act.hostProbe(name)} to refresh it.`,
     });
   }
 
@@ -248,10 +249,11 @@ function probe(adapter: HostAdapter, baseUrl: string, unrecorded: string): Promi
 
 async function asked<T>(call: () => Promise<T>, baseUrl: string, unrecorded: string): Promise<T> {
   try {
-    return await call();
-  } catch (err) {
-    const mapped = fromHostError(err, baseUrl);
-    if (!isHostError(err) || !(mapped instanceof AppError)) throw mapped;
+    return await callHost({ baseUrl }, call);
+  } catch (mapped) {
+    // A probe refines what the adapter's failure became: transient or not, and what was not recorded.
+    const err = isAppError(mapped) ? mapped.cause : undefined;
+    if (!isAppError(mapped) || !isHostError(err)) throw mapped;
     const transient = err.kind === "network" || err.kind === "timeout" || (err.status ?? 0) >= 500;
     throw new AppError(
       mapped.kind,
@@ -259,7 +261,7 @@ async function asked<T>(call: () => Promise<T>, baseUrl: string, unrecorded: str
       `the probe failed${transient ? " (a transient error, even after retries)" : ""}: ${mapped.message}; ${unrecorded}`,
       {
         details: mapped.details,
-        hint: transient ? "Probe again when the host answers normally." : mapped.hint,
+        hint: transient ? "Probe again when the host answers normally." : hintOf(mapped),
         cause: err,
       },
     );
@@ -341,7 +343,7 @@ export async function removeHost(
   const live = await liveResourceCount(ctx, row.id);
   if (live > 0 && !options.force) {
     throw conflict("HOST_IN_USE", `${live} resource(s) relay made are still live on ${row.name}`, {
-      hint: `Roll back its batches first (\`relay batch list --host ${row.name}\`), or add --force to forget them (they stay on the host).`,
+      hint: hint`Roll back its batches first (${act.batchList(`--host ${row.name}`)}), or add --force to forget them (they stay on the host).`,
     });
   }
   await forgetHost(ctx, row.id);

@@ -1,9 +1,10 @@
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
-import { AppError, conflict, invalidInput } from "../domain/errors.js";
-import { fromHostError } from "../domain/host-errors.js";
+import { AppError, conflict, invalidInput, isAppError } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { OWNER_TAG, probeUserEmail } from "../domain/naming.js";
 import type { HostAdapter, HostUser } from "../host/sub2api/index.js";
+import { callHost } from "../steps/host-call.js";
 import { appendEvent } from "../store/events.js";
 import { clearProbeIdentity, findHost, probeUserGeneration, setProbeUserGeneration } from "../store/hosts.js";
 import { liveResourcesOnHost, type ResourceRow, updateResource } from "../store/resources.js";
@@ -64,29 +65,23 @@ export async function removeProbeUser(
       { hint: "Delete it in sub2api yourself if it is no longer needed." },
     );
   const adapter = await hostAdapterFor(ctx, host);
-  let s: Survey;
-  try {
-    s = await survey(ctx, host, adapter);
-  } catch (err) {
-    throw fromHostError(err, host.baseUrl);
-  }
+  const s = await callHost(host, () => survey(ctx, host, adapter));
   const nothing = !host.probeUserEmail && s.subscriptions.length === 0 && s.keys.length === 0;
   if (nothing) return view(s, "nothing_to_remove", options.dryRun === true);
   if (options.dryRun) return view(s, "would_remove", true);
   try {
-    await remove(ctx, s);
-  } catch (err) {
+    await callHost(host, () => remove(ctx, s));
+  } catch (mapped) {
     // The intent is recorded: whatever stopped it here, the same command resumes it.
-    const mapped = fromHostError(err, host.baseUrl);
-    if (!(mapped instanceof AppError)) throw mapped;
+    if (!isAppError(mapped)) throw mapped;
     throw new AppError(
       mapped.kind,
       mapped.code,
       `${mapped.message}; the probe user's removal is unfinished`,
       {
         details: mapped.details,
-        hint: `Run \`relay host remove-probe-user ${host.name} --yes\` again: it resumes where this one stopped.`,
-        cause: err,
+        hint: hint`Run ${act.hostRemoveProbeUser(host.name)} again: it resumes where this one stopped.`,
+        cause: mapped.cause ?? mapped,
       },
     );
   }

@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import yauzl from "yauzl";
-import { AppError } from "../domain/errors.js";
+import { AppError, type ErrorCode } from "../domain/errors.js";
 import type { PackFiles } from "../domain/pack/validate.js";
 import { FileRefused, readBoundedFile } from "../util/bounded-read.js";
 
@@ -24,7 +24,7 @@ export const PACK_LIMITS = {
 };
 export type PackLimits = typeof PACK_LIMITS;
 
-export function loadError(code: string, message: string, file?: string): AppError {
+export function loadError(code: ErrorCode, message: string, file?: string): AppError {
   return new AppError("pack_invalid", code, message, {
     details: { issues: [{ severity: "error", code, file: file ?? null, pointer: null, message }] },
     hint: "Fix the pack and try again; nothing was installed.",
@@ -58,7 +58,7 @@ export async function loadPack(
 const PSEUDO_FS = /^\/(proc|sys|dev)(\/|$)/;
 
 /** A file of the pack: regular, within its limit, refused before any read otherwise (FIFOs, devices, /proc). */
-function readPackFile(path: string, max: number, tooLarge: string, rel?: string, shown = path): Buffer {
+function readPackFile(path: string, max: number, tooLarge: ErrorCode, rel?: string, shown = path): Buffer {
   try {
     return readBoundedFile(path, max);
   } catch (err) {

@@ -1,6 +1,7 @@
 import semver from "semver";
 import type { AppContext } from "../app/context.js";
 import { AppError, conflict } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { declaredRenames } from "../domain/model-migration.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import {
@@ -87,7 +88,7 @@ function rejectReport(report: PackReport): AppError {
     `pack rejected with ${errors.length} problem(s)${first ? `; first: ${first.file ?? ""} ${first.message}` : ""}`,
     {
       details: { issues: report.issues },
-      hint: "Run `relay pack lint PATH` for the full report; nothing was installed.",
+      hint: hint`Run ${act.packLint("PATH")} for the full report; nothing was installed.`,
     },
   );
 }
@@ -250,7 +251,7 @@ export async function removePack(
       "PACK_IN_USE",
       `pack ${packId} provides ${inUse.join(", ")}, which hosts still have records of`,
       {
-        hint: "Roll back those providers' batches on every host first (`relay batch list --provider ID`).",
+        hint: hint`Roll back those providers' batches on every host first (${act.batchList("--provider ID")}).`,
       },
     );
   }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
 import type { AccessState } from "../domain/access.js";
 import { AppError, conflict, invalidInput } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { logicalKey, ownershipTag } from "../domain/naming.js";
 import { type Action, editedAt } from "../domain/plan.js";
 import { isHostError } from "../host/sub2api/index.js";
@@ -62,7 +63,7 @@ export async function importKeys(
           "PLAN_EDITED",
           `the plan file was edited: ${edited} is not what its fingerprint binds`,
           {
-            hint: "A plan file is applied as `relay provider preview --out` wrote it, or not at all: preview again.",
+            hint: hint`A plan file is applied as ${act.providerPreview("--out")} wrote it, or not at all: preview again.`,
           },
         );
       }
@@ -75,7 +76,7 @@ export async function importKeys(
       if (plan.blocked) {
         throw conflict("IMPORT_BLOCKED", `the import cannot run: ${plan.blocked_reasons.join("; ")}`, {
           details: { plan },
-          hint: `Run \`relay provider preview ${plan.provider_id} --host ${host.name} --keys-file FILE --mode ${req.mode}\` to see each conflict.`,
+          hint: hint`Run ${act.providerPreview(`${plan.provider_id} --host ${host.name} --keys-file FILE --mode ${req.mode}`)} to see each conflict.`,
         });
       }
       await refuseDisallowedBaseUrl(internals, plan);

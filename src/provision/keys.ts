@@ -1,4 +1,5 @@
 import { invalidInput } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { checkKeyPattern } from "../domain/pack/pattern.js";
 import { maskSecret, type SecretBox } from "../util/secrets.js";
 
@@ -33,7 +34,7 @@ async function safePattern(keyPattern: string, checkedAtInstall: boolean): Promi
   const verdict = await checkKeyPattern(keyPattern);
   if (!verdict.safe)
     throw invalidInput("KEY_PATTERN_UNSAFE", `the provider's key_pattern is refused: ${verdict.reason}`, {
-      hint: "Fix key_pattern in the pack, bump its version and install it again (`relay pack lint` shows the problem).",
+      hint: hint`Fix key_pattern in the pack, bump its version and install it again (${act.packLint()} shows the problem).`,
     });
   return new RegExp(keyPattern);
 }

@@ -1,6 +1,7 @@
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { AppError } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { type ChannelPrice, sameMapping, shows } from "../domain/model-migration.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
 import { advanceBatch, beginRollback } from "../steps/batch-status.js";
@@ -69,7 +70,7 @@ export async function restoreMigration(
     await refreshProviderState(ctx, host.id, batch.providerId);
     await appendEvent(ctx, { kind: "rollback_failed", message: why, ...where });
     throw new AppError("host_rejected", "ROLLBACK_INCOMPLETE", why, {
-      hint: `Run \`relay batch rollback ${batchId}\` again once the host is healthy.`,
+      hint: hint`Run ${act.batchRollback(batchId)} again once the host is healthy.`,
     });
   }
   const done = left.length > 0 ? `${reason}; left as found: ${left.join(", ")}` : reason;

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
 import { conflict } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { type ChannelPrice, type ShownMapping, shows } from "../domain/model-migration.js";
 import { summaryOfKeys } from "../domain/plan.js";
 import type { HostAdapter } from "../host/sub2api/index.js";
@@ -64,7 +65,7 @@ export async function migrateProvider(
       const { plan, seeds, adapter } = planned;
       if (options.expectedFingerprint && options.expectedFingerprint !== plan.fingerprint) {
         throw conflict("PLAN_STALE", "the host's mappings or the installed pack changed since the preview", {
-          hint: `Preview again: \`relay provider migrate ${req.providerId} --host ${host.name} --dry-run\`.`,
+          hint: hint`Preview again: ${act.providerMigrate(`${req.providerId} --host ${host.name} --dry-run`)}.`,
         });
       }
       if (seeds.length === 0) {

@@ -2,7 +2,7 @@ import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { providerSupport } from "../domain/compat.js";
 import { AppError, invalidInput } from "../domain/errors.js";
-import { fromHostError } from "../domain/host-errors.js";
+import { act, hint } from "../domain/hints.js";
 import { type HostMapping, mapProvider } from "../domain/mapping.js";
 import { accountName, channelName, groupName, logicalKey, planName } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
@@ -16,6 +16,7 @@ import {
   type SharedResourceType,
 } from "../domain/plan.js";
 import type { HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
+import { callHost } from "../steps/host-call.js";
 import { findHost, latestCapabilities } from "../store/hosts.js";
 import { getInstall } from "../store/installs.js";
 import { getProviderDefinition } from "../store/packs.js";
@@ -61,16 +62,13 @@ export async function buildPlan(
   };
   const adapter = await hostAdapterFor(ctx, host);
   const subscriptionGroup = def.group_defaults.subscription_type === "subscription";
-  let observed: Observed;
-  try {
-    observed = await observeHost(adapter, caps, def, names, {
+  const observed = await callHost(host, () =>
+    observeHost(adapter, caps, def, names, {
       withPlan: req.withPlan === true,
       subscriptions: (req.subscribe ?? []).length > 0 && subscriptionGroup,
       users: subscriptionGroup ? [...new Set((req.subscribe ?? []).map((t) => t.userId))] : [],
-    });
-  } catch (err) {
-    throw fromHostError(err, host.baseUrl);
-  }
+    }),
+  );
   const options: PlanOptions = {
     providerId: def.provider_id,
     generation: gen,
@@ -134,7 +132,7 @@ export function checkRequest(
       "host_unsupported",
       "HOST_UNSUPPORTED",
       `host "${host.name}" is ${host.status}: ${host.statusReasons.map((r) => r.message).join("; ")}`,
-      { hint: `Fix what blocks it, then run \`relay host probe ${host.name}\`.` },
+      { hint: hint`Fix what blocks it, then run ${act.hostProbe(host.name)}.` },
     );
   }
   const hostVersion = host.version ? parseHostVersion(host.version) : undefined;

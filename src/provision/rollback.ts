@@ -1,5 +1,6 @@
 import type { AppContext } from "../app/context.js";
 import { AppError, conflict, invalidInput } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { advanceBatch, beginRollback } from "../steps/batch-status.js";
 import { type BatchView, getBatch, getBatchRow, markItemsRolledBack } from "../store/batches.js";
 import { appendEvent } from "../store/events.js";
@@ -37,7 +38,7 @@ function refuseRotation<T extends { kind: string; id: string; providerId: string
     "ROTATION_NOT_ROLLED_BACK",
     `batch ${batch.id} is a key rotation: it created nothing to delete`,
     {
-      hint: `To put old keys back, rotate again with them as the new keys: \`relay provider rotate ${batch.providerId} --host HOST --keys-file OLD_KEYS --accounts ID,ID\`.`,
+      hint: hint`To put old keys back, rotate again with them as the new keys: ${act.providerRotate(`${batch.providerId} --host HOST --keys-file OLD_KEYS --accounts ID,ID`)}.`,
     },
   );
 }
@@ -140,7 +141,7 @@ async function rollbackSteps(
     await refreshProviderState(ctx, host.id, batch.providerId);
     await appendEvent(ctx, { kind: "rollback_failed", message: why, ...where });
     throw new AppError("host_rejected", "ROLLBACK_INCOMPLETE", why, {
-      hint: `Run \`relay batch rollback ${batchId}\` again once the host is healthy.`,
+      hint: hint`Run ${act.batchRollback(batchId)} again once the host is healthy.`,
     });
   }
   await markItemsRolledBack(ctx, batchId);

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
-import { fromHostError } from "../domain/host-errors.js";
 import type { KeyTriage } from "../domain/key-triage.js";
 import { mapProvider } from "../domain/mapping.js";
 import {
@@ -10,7 +9,7 @@ import {
   type RotationKey,
   resumeAfterRotation,
 } from "../domain/rotation.js";
-import type { HostAccount } from "../host/sub2api/index.js";
+import { callHost } from "../steps/host-call.js";
 import { accountStates } from "../store/health.js";
 import { findHost, latestCapabilities } from "../store/hosts.js";
 import { getProviderDefinition } from "../store/packs.js";
@@ -65,12 +64,7 @@ export async function buildRotationPlan(
     : undefined;
   const adapter = await hostAdapterFor(ctx, host);
   const records = await resourceIndex(ctx, host.id, def.provider_id);
-  let onHost: HostAccount[];
-  try {
-    onHost = await adapter.listAccounts({ search: `${def.provider_id}-` });
-  } catch (err) {
-    throw fromHostError(err, host.baseUrl);
-  }
+  const onHost = await callHost(host, () => adapter.listAccounts({ search: `${def.provider_id}-` }));
   const internals: RotationInternals = {
     host,
     caps,

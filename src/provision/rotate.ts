@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
 import { conflict, invalidInput } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { summaryOfKeys } from "../domain/plan.js";
 import { rotationWaves } from "../domain/rotation.js";
 import { advanceBatch } from "../steps/batch-status.js";
@@ -80,7 +81,7 @@ export async function rotateKeys(
       if (plan.blocked)
         throw conflict("ROTATION_BLOCKED", `the rotation cannot run: ${plan.blocked_reasons.join("; ")}`, {
           details: { plan },
-          hint: `Run \`relay provider rotate ${plan.provider_id} --host ${host.name} --keys-file FILE --dry-run\` to see each account and key.`,
+          hint: hint`Run ${act.providerRotate(`${plan.provider_id} --host ${host.name} --keys-file FILE --dry-run`)} to see each account and key.`,
         });
       return await run(ctx, plan, internals, options);
     },

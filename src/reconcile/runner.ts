@@ -10,12 +10,12 @@ import {
 } from "../domain/drift.js";
 import { applyIgnoreRules, type IgnoredDifference } from "../domain/drift-ignore.js";
 import { AppError } from "../domain/errors.js";
-import { fromHostError } from "../domain/host-errors.js";
 import { describeFindings } from "../domain/next-steps.js";
 import { formatRetest, pickRetests, type RetestPolicy, SCHEDULED_RETEST } from "../domain/retest.js";
 import { reconcileOutcome } from "../domain/status.js";
 import type { HostAccount } from "../host/sub2api/index.js";
 import { runAccessProbe } from "../steps/access-proof.js";
+import { callHost } from "../steps/host-call.js";
 import { latchedIds } from "../store/health.js";
 import { findHost, latestCapabilities, listHostRows } from "../store/hosts.js";
 import {
@@ -150,68 +150,70 @@ function retestPolicy(options: ReconcileOptions): RetestPolicy {
 
 async function reconcileLocked(run: Run): Promise<ReconcileResult> {
   const { ctx, host, install } = run;
-  try {
-    const { definition: def, versionRange } = await getProviderDefinition(ctx, install.providerId);
-    const caps = await latestCapabilities(ctx, host.id);
-    const findings = compatibility(host, install.providerId, versionRange);
-    const counting: AppContext = {
-      ...ctx,
-      hostAdapter: (o) => ctx.hostAdapter({ ...o, onCall: () => (run.calls += 1) }),
-    };
-    const adapter = await hostAdapterFor(counting, host);
-    const live = await liveResources(ctx, host.id, install.providerId);
-    const rows = live.filter((r) => r.hostResourceId !== null);
-    const observed =
-      (await run.options.pass?.observe(adapter, install.providerId, caps, rows)) ??
-      (await observe(adapter, install.providerId, caps, rows));
-    const differences = diffResources(
-      { installId: ctx.installId, providerId: install.providerId },
-      expectations(
-        rows,
-        def,
-        { version: host.version, caps },
-        ctx.installId,
-        await latchedIds(ctx, host.id, install.providerId),
-        await migratedMappings(ctx, host.id, install.providerId),
-      ),
-      observed,
-      ctx.clock().getTime(),
-    );
-    const { kept, ignored } = applyIgnoreRules(ctx.config.driftIgnore, install.providerId, differences);
-    findings.push(...kept);
-    run.ignored = ignored;
-    // A create whose answer was lost is settled always (its record says what it was for);
-    // drift the operator did not ask relay to make is repaired only with --heal.
-    const where = { hostId: host.id, providerId: install.providerId, observed };
-    const settled = await resolveLostCreates(ctx, adapter, where, findings);
-    const repaired = run.options.heal
-      ? await heal({ ctx, adapter, def, caps, version: host.version, rows, hostId: host.id }, findings)
-      : [];
-    ctx.metrics.heals.inc(findings.filter((f) => f.healed).length);
-    const healed = [...settled, ...repaired];
-    const present = new Set(observed.accounts.map((a) => a.id));
-    const accounts = pickRetests(
-      rows.filter((r) => r.resourceType === "account" && present.has(r.hostResourceId as number)),
-      (r) => r.hostResourceId as number,
-      await accountsFailingBefore(ctx, host.id, install.providerId, run.runId),
-      run.policy,
-    );
-    run.tested = accounts.length;
-    // The re-tests and the gateway proof are independent: they run side by side.
-    const accessFindings: Finding[] = [];
-    const outcomes: TestOutcomes = new Map();
-    const [tested, access, models] = await Promise.all([
-      retest(adapter, def, accounts, run.options.testConcurrency ?? ctx.config.hostConcurrency, outcomes),
-      reprove(counting, host.id, install.providerId, accessFindings, run.options.pass),
-      upstreamModelFindings(adapter, def, { version: host.version, caps }, liveAccountsOf(rows, observed)),
-    ]);
-    run.options.onTested?.(host.id, install.providerId, outcomes, observed.accounts);
-    findings.push(...tested, ...accessFindings, ...models);
-    return await finish(run, "ok", findings, healed, "", access);
-  } catch (err) {
-    await finish(run, "error", [], [], err instanceof Error ? err.message : String(err), null);
-    throw fromHostError(err, host.baseUrl);
-  }
+  return await callHost(host, async () => {
+    try {
+      const { definition: def, versionRange } = await getProviderDefinition(ctx, install.providerId);
+      const caps = await latestCapabilities(ctx, host.id);
+      const findings = compatibility(host, install.providerId, versionRange);
+      const counting: AppContext = {
+        ...ctx,
+        hostAdapter: (o) => ctx.hostAdapter({ ...o, onCall: () => (run.calls += 1) }),
+      };
+      const adapter = await hostAdapterFor(counting, host);
+      const live = await liveResources(ctx, host.id, install.providerId);
+      const rows = live.filter((r) => r.hostResourceId !== null);
+      const observed =
+        (await run.options.pass?.observe(adapter, install.providerId, caps, rows)) ??
+        (await observe(adapter, install.providerId, caps, rows));
+      const differences = diffResources(
+        { installId: ctx.installId, providerId: install.providerId },
+        expectations(
+          rows,
+          def,
+          { version: host.version, caps },
+          ctx.installId,
+          await latchedIds(ctx, host.id, install.providerId),
+          await migratedMappings(ctx, host.id, install.providerId),
+        ),
+        observed,
+        ctx.clock().getTime(),
+      );
+      const { kept, ignored } = applyIgnoreRules(ctx.config.driftIgnore, install.providerId, differences);
+      findings.push(...kept);
+      run.ignored = ignored;
+      // A create whose answer was lost is settled always (its record says what it was for);
+      // drift the operator did not ask relay to make is repaired only with --heal.
+      const where = { hostId: host.id, providerId: install.providerId, observed };
+      const settled = await resolveLostCreates(ctx, adapter, where, findings);
+      const repaired = run.options.heal
+        ? await heal({ ctx, adapter, def, caps, version: host.version, rows, hostId: host.id }, findings)
+        : [];
+      ctx.metrics.heals.inc(findings.filter((f) => f.healed).length);
+      const healed = [...settled, ...repaired];
+      const present = new Set(observed.accounts.map((a) => a.id));
+      const accounts = pickRetests(
+        rows.filter((r) => r.resourceType === "account" && present.has(r.hostResourceId as number)),
+        (r) => r.hostResourceId as number,
+        await accountsFailingBefore(ctx, host.id, install.providerId, run.runId),
+        run.policy,
+      );
+      run.tested = accounts.length;
+      // The re-tests and the gateway proof are independent: they run side by side.
+      const accessFindings: Finding[] = [];
+      const outcomes: TestOutcomes = new Map();
+      const [tested, access, models] = await Promise.all([
+        retest(adapter, def, accounts, run.options.testConcurrency ?? ctx.config.hostConcurrency, outcomes),
+        reprove(counting, host.id, install.providerId, accessFindings, run.options.pass),
+        upstreamModelFindings(adapter, def, { version: host.version, caps }, liveAccountsOf(rows, observed)),
+      ]);
+      run.options.onTested?.(host.id, install.providerId, outcomes, observed.accounts);
+      findings.push(...tested, ...accessFindings, ...models);
+      return await finish(run, "ok", findings, healed, "", access);
+    } catch (err) {
+      await finish(run, "error", [], [], err instanceof Error ? err.message : String(err), null);
+      throw err;
+    }
+  });
 }
 
 /** Re-proves access through the gateway; a broken or failed proof is a finding. */

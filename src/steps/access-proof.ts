@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import type { AppContext } from "../app/context.js";
 import { hostAdapterFor } from "../app/host-access.js";
 import { type AccessState, deriveAccessState, type ProofEvidence } from "../domain/access.js";
-import { fromHostError } from "../domain/host-errors.js";
 import { groupName, idempotencyKey, logicalKey, probeKeyName } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import {
@@ -18,6 +17,7 @@ import { getProviderDefinition } from "../store/packs.js";
 import { type GatewayRecord, recordAccessProof } from "../store/probes.js";
 import { findResource, liveResources, recordIntent, updateResource } from "../store/resources.js";
 import type { HostRow } from "../store/schema.js";
+import { callHost } from "./host-call.js";
 import { ensureProbeIdentity, type ProbeIdentity } from "./probe-identity.js";
 import { assignAndRecord } from "./subscriptions.js";
 
@@ -121,7 +121,7 @@ export async function runAccessProbe(
     evidence,
     gateway: null,
   };
-  try {
+  return await callHost(host, async () => {
     const identity = await shareOnce(shared, "identity", () => ensureProbeIdentity(ctx, host, p.adapter));
     if ("unverifiable" in identity) {
       evidence.unverifiable = identity.unverifiable;
@@ -132,9 +132,7 @@ export async function runAccessProbe(
     await grantProbeAccess(p, identity);
     await callThroughGateway(p, identity, shared);
     return await finish(batchId, p.gateway);
-  } catch (err) {
-    throw fromHostError(err, host.baseUrl);
-  }
+  });
 }
 
 /**

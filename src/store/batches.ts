@@ -1,4 +1,5 @@
 import { notFound } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import type { BatchSummary } from "../domain/plan.js";
 import type { ItemStatus } from "../domain/resources.js";
 import { type BatchStatus, FINAL_BATCH_STATUSES } from "../domain/status.js";
@@ -160,7 +161,7 @@ export async function getBatchRow(s: StoreContext, batchId: string): Promise<Bat
     .executeTakeFirst();
   if (!row)
     throw notFound("BATCH_NOT_FOUND", `no import batch "${batchId}"`, {
-      hint: "List batches with `relay batch list`.",
+      hint: hint`List batches with ${act.batchList()}.`,
     });
   return row;
 }

@@ -1,4 +1,5 @@
 import { AppError, notFound } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { LIVE_STATES } from "../domain/resources.js";
 import type { HostCapabilities } from "../host/sub2api/index.js";
 import { inTransaction, nowIso, type StoreContext, write } from "./db.js";
@@ -15,7 +16,7 @@ export async function findHost(s: StoreContext, ref: string): Promise<HostRow> {
     .executeTakeFirst();
   if (!row)
     throw notFound("HOST_NOT_FOUND", `no host "${ref}"`, {
-      hint: "List the registered hosts with `relay host list`.",
+      hint: hint`List the registered hosts with ${act.hostList()}.`,
     });
   return row;
 }
@@ -84,7 +85,7 @@ export async function latestCapabilities(s: StoreContext, hostId: string): Promi
   const snapshot = await latestSnapshot(s, hostId);
   if (!snapshot)
     throw new AppError("internal", "NO_SNAPSHOT", `host ${hostId} has never been probed`, {
-      hint: "Run `relay host probe`.",
+      hint: hint`Run ${act.hostProbe()}.`,
     });
   return snapshot.capabilities as StoredCapabilities;
 }

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
 import { AppError } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import { inTransaction, type Query, type StoreContext } from "./db.js";
 
 /**
@@ -172,7 +173,7 @@ export function providerBusy(key: ProviderKey, held?: LockOwner): AppError {
     `${what} of ${key.providerId} on ${key.hostName ?? key.hostId} is already running (imports, rollbacks, recoveries and reconciles of one provider take turns)`,
     {
       details: { held_by: held?.purpose ?? null },
-      hint: "Wait for it to finish (see `relay batch list`) and run the command again.",
+      hint: hint`Wait for it to finish (see ${act.batchList()}) and run the command again.`,
     },
   );
 }
@@ -183,7 +184,7 @@ export function leaseLost(key: ProviderKey, purpose: LockPurpose): AppError {
     "conflict",
     "LEASE_LOST",
     `this ${purpose} lost its lease on ${key.providerId} on ${key.hostName ?? key.hostId} (the process was stopped or stalled past its lease, RELAY_LEASE_MS); it stops here without another write — recovery finishes or has finished the batch`,
-    { hint: "See `relay batch list`; run `relay batch recover` if the batch is still running." },
+    { hint: hint`See ${act.batchList()}; run ${act.batchRecover()} if the batch is still running.` },
   );
 }
 

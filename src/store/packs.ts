@@ -1,4 +1,5 @@
 import { notFound } from "../domain/errors.js";
+import { act, hint } from "../domain/hints.js";
 import type { PackManifest, ProviderDefinition } from "../domain/pack/schema.js";
 import { inTransaction, nowIso, type StoreContext } from "./db.js";
 import type { PackRow } from "./schema.js";
@@ -142,7 +143,7 @@ export interface InstalledProvider {
 
 export function packNotFound(packId: string) {
   return notFound("PACK_NOT_FOUND", `no pack "${packId}" is installed`, {
-    hint: "List installed packs with `relay pack list`.",
+    hint: hint`List installed packs with ${act.packList()}.`,
   });
 }
 
@@ -155,7 +156,7 @@ export async function getProviderDefinition(s: StoreContext, providerId: string)
     .executeTakeFirst();
   if (!row)
     throw notFound("PROVIDER_NOT_FOUND", `no provider "${providerId}" is installed`, {
-      hint: "Install a pack that defines it with `relay pack install`.",
+      hint: hint`Install a pack that defines it with ${act.packInstall()}.`,
     });
   const pack = await s.db.q
     .selectFrom("packs")

@@ -405,15 +405,19 @@ describe("hosts under load and faults", () => {
 
 describe("error hints over the API", () => {
   it("'error hints name CLI commands': the API names its own routes", async () => {
-    const { apiHint } = await import("../../src/api/http/errors.js");
-    expect(apiHint("Fix what blocks it, then run `relay host probe prod`.")).toBe(
-      "Fix what blocks it, then run `POST /api/hosts/prod/probe`.",
-    );
-    expect(apiHint("Run `relay batch rollback b_1` again once the host is healthy.")).toBe(
+    const { act, hint } = await import("../../src/domain/hints.js");
+    expect(hint`Fix what blocks it, then run ${act.hostProbe("prod")}.`).toEqual({
+      cli: "Fix what blocks it, then run `relay host probe prod`.",
+      api: "Fix what blocks it, then run `POST /api/hosts/prod/probe`.",
+    });
+    expect(hint`Run ${act.batchRollback("b_1")} again once the host is healthy.`.api).toBe(
       "Run `POST /api/import-batches/b_1/rollback` again once the host is healthy.",
     );
-    // A command without an API equivalent is left as it is.
-    expect(apiHint("`relay batch recover`")).toBe("`relay batch recover`");
+    // A command without an API equivalent is named as it is.
+    expect(hint`${act.batchRecover()}`).toEqual({
+      cli: "`relay batch recover`",
+      api: "`relay batch recover`",
+    });
     const s = await sim({ complianceLocked: true });
     await api("POST", "/api/hosts", addBody(s, "locked"));
     const res = await api("POST", "/api/providers/deepseek/preview-import", {
@@ -422,5 +426,6 @@ describe("error hints over the API", () => {
     });
     const body = await json(res);
     expect(body.error.hint ?? "").not.toMatch(/`relay /);
+    expect(body.error.hint).toBe("Install a pack that defines it with `POST /api/packs/install`.");
   });
 });

@@ -1,36 +1,11 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { AppError, httpStatusOf, isAppError } from "../../domain/errors.js";
+import { AppError, type ErrorCode, httpStatusOf, isAppError } from "../../domain/errors.js";
 import type { Logger } from "../../util/logger.js";
 import { withoutUrlValues } from "./redact.js";
 
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown; hint?: string; request_id: string };
-}
-
-/** The API route that does what a CLI command in a hint does (hints are shared by CLI and API). */
-const API_EQUIVALENTS: [RegExp, (m: RegExpExecArray) => string][] = [
-  [/^relay host probe (\S+)$/, (m) => `POST /api/hosts/${m[1]}/probe`],
-  [/^relay host probe$/, () => "POST /api/hosts/{host_id}/probe"],
-  [/^relay host remove (\S+)$/, (m) => `DELETE /api/hosts/${m[1]}`],
-  [/^relay host (list|add)$/, (m) => (m[1] === "add" ? "POST /api/hosts" : "GET /api/hosts")],
-  [/^relay pack (install|list)$/, (m) => (m[1] === "install" ? "POST /api/packs/install" : "GET /api/packs")],
-  [/^relay batch rollback (\S+)$/, (m) => `POST /api/import-batches/${m[1]}/rollback`],
-  [/^relay batch list.*$/, () => "GET /api/providers/{provider_id}/import-batches"],
-  [/^relay provider preview.*$/, () => "POST /api/providers/{provider_id}/preview-import"],
-  [/^relay provider import.*$/, () => "POST /api/providers/{provider_id}/import"],
-  [/^relay access status.*--probe$/, () => "GET /api/providers/{provider_id}/access/status?probe=true"],
-];
-
-/** A hint written for the CLI, with each command it names replaced by its API route where one exists. */
-export function apiHint(hint: string): string {
-  return hint.replace(/`(relay [^`]+)`/g, (whole, command: string) => {
-    for (const [re, route] of API_EQUIVALENTS) {
-      const m = re.exec(command);
-      if (m) return `\`${route(m)}\``;
-    }
-    return whole;
-  });
+  error: { code: ErrorCode; message: string; details?: unknown; hint?: string; request_id: string };
 }
 
 /** Every string in an error's details, passed through `f`. */
@@ -70,7 +45,7 @@ export function errorResponse(c: Context, err: unknown, logger: Logger): Respons
       code: appErr.code,
       message: scrub(appErr.message),
       ...(appErr.details !== undefined ? { details: mapStrings(appErr.details, scrub) } : {}),
-      ...(appErr.hint ? { hint: scrub(apiHint(appErr.hint)) } : {}),
+      ...(appErr.apiHint ? { hint: scrub(appErr.apiHint) } : {}),
       request_id: requestId,
     },
   };
