@@ -1,13 +1,13 @@
 import { type Axes, deriveAxes, type HostReachability, hostReachability } from "../domain/axes.js";
 import { AppError } from "../domain/errors.js";
+import type { ProviderFacts } from "../domain/status.js";
 import type { StoreContext } from "../store/db.js";
 import { appendEvent, lastHostEvent } from "../store/events.js";
 import { listHostRows } from "../store/hosts.js";
 import { type InstallRow, listInstalls, providerFacts } from "../store/installs.js";
+import { factsFromRow, HOST_PROBE_FAILED, type ProviderFactsRow } from "../store/provider-facts.js";
 import type { HostRow } from "../store/schema.js";
 import { printable } from "../util/sanitize.js";
-
-const PROBE_FAILED = "host_probe_failed";
 
 /**
  * A failed probe is kept as an event (the host's reachability is read from it): its code and a
@@ -20,12 +20,12 @@ export async function recordProbeFailure(
 ): Promise<void> {
   const code = err instanceof AppError ? err.code : "INTERNAL";
   const message = printable(err instanceof Error ? err.message : String(err), { max: 200 });
-  await appendEvent(ctx, { kind: PROBE_FAILED, hostId: row.id, message, data: { code } });
+  await appendEvent(ctx, { kind: HOST_PROBE_FAILED, hostId: row.id, message, data: { code } });
 }
 
 /** Whether the host answered its newest probe, when it last did, and the newest failure since. */
 export async function reachabilityOf(ctx: StoreContext, row: HostRow): Promise<HostReachability> {
-  const failure = await lastHostEvent(ctx, row.id, PROBE_FAILED);
+  const failure = await lastHostEvent(ctx, row.id, HOST_PROBE_FAILED);
   return hostReachability(
     row.lastProbedAt,
     failure && { at: failure.at, code: String(failure.data.code ?? ""), message: failure.message },
@@ -50,11 +50,32 @@ export async function axesOn(
   install: InstallRow,
   reach: HostReachability | undefined,
 ): Promise<Axes> {
+  return axesOf(await providerFacts(ctx, install), reach);
+}
+
+function axesOf(facts: ProviderFacts, reach: HostReachability | undefined): Axes {
   const host = reach && {
     reachable: reach.reachable,
     reason: reach.last_error?.message ?? "no probe has passed yet",
   };
-  return deriveAxes({ ...(await providerFacts(ctx, install)), ...(host ? { host } : {}) });
+  return deriveAxes({ ...facts, ...(host ? { host } : {}) });
+}
+
+/** The host's reachability and both axes from a facts row (store/provider-facts.ts), as `axesOn` reads them. */
+export function axesOfRow(
+  providerId: string,
+  row: ProviderFactsRow,
+): { reach: HostReachability; axes: Axes } {
+  const failure =
+    row.probeFailedAt === null
+      ? undefined
+      : {
+          at: row.probeFailedAt,
+          code: String((JSON.parse(row.probeFailedData ?? "{}") as { code?: unknown }).code ?? ""),
+          message: row.probeFailedMessage as string,
+        };
+  const reach = hostReachability(row.hostLastProbedAt, failure);
+  return { reach, axes: axesOf(factsFromRow(providerId, row), reach) };
 }
 
 /** The gauges' view: each install's two axes and each host's reachability, labelled by host name. */

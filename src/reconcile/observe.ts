@@ -7,7 +7,7 @@ import { pricingServing } from "../domain/model-migration.js";
 import { ownershipTag } from "../domain/naming.js";
 import type { ProviderDefinition } from "../domain/pack/schema.js";
 import { parseHostVersion, parseRange, satisfies } from "../domain/pack/version-range.js";
-import type { HostAdapter, HostCapabilities } from "../host/sub2api/index.js";
+import { type HostAdapter, type HostCapabilities, HostError } from "../host/sub2api/index.js";
 import type { ResourceRow } from "../store/resources.js";
 import type { HostRow } from "../store/schema.js";
 
@@ -186,7 +186,8 @@ export function compatibility(host: HostRow, providerId: string, versionRange: s
  * What the provider's upstream lists now, read through the host from one of the provider's live
  * accounts (`POST /admin/accounts/:id/models/sync-upstream`, which fetches and returns the list
  * without storing it, account_handler.go:2750-2790@67380eafd) — relay never calls a provider and
- * keeps no key. The first account whose listing works decides; up to three are asked. Undefined
+ * keeps no key. The first account whose listing works decides; up to three are asked, unless the
+ * host refuses the listing for the provider as a whole (a 400). Undefined
  * when the host cannot list (no route, no account, every listing refused): nothing is concluded.
  */
 export async function upstreamModelFindings(
@@ -201,7 +202,11 @@ export async function upstreamModelFindings(
     let listed: string[];
     try {
       listed = await adapter.syncAccountModels(account.id);
-    } catch {
+    } catch (err) {
+      // A 400 refuses what every account of the provider shares (its platform, its base URL, an
+      // upstream that cannot list): asking the next account would only meet the same refusal.
+      // Other failures (the upstream refusing this account's key, an account gone) ask the next.
+      if (err instanceof HostError && err.status === 400) return [];
       continue;
     }
     if (listed.length === 0) continue;

@@ -1,4 +1,4 @@
-import { axesOn, hostReachabilities } from "../app/axes.js";
+import { axesOfRow, axesOn, hostReachabilities } from "../app/axes.js";
 import type { AppContext } from "../app/context.js";
 import type { AccessState } from "../domain/access.js";
 import type { Axes, Reachable } from "../domain/axes.js";
@@ -6,8 +6,9 @@ import type { DescribedFinding, Finding } from "../domain/drift.js";
 import { notFound } from "../domain/errors.js";
 import { describeFindings } from "../domain/next-steps.js";
 import { findHost, listHostRows } from "../store/hosts.js";
-import { getInstall, type InstallRow, listInstalls, providerStatusRows } from "../store/installs.js";
+import { listInstalls } from "../store/installs.js";
 import { currentProviderDefinitions, getProviderDefinition, providerOwners } from "../store/packs.js";
+import { providerFactsRows } from "../store/provider-facts.js";
 import { resourcesOf } from "../store/resources.js";
 /** One relay account's provider balance, as the host read it. */
 export interface AccountBalanceView {
@@ -59,7 +60,7 @@ export async function providerStatus(
   providerId: string,
   hostRef?: string,
 ): Promise<ProviderStatusView> {
-  const rows = await providerStatusRows(ctx, providerId, hostRef);
+  const rows = await providerFactsRows(ctx, providerId, { hostRef });
   if (rows.length === 0) {
     if (hostRef) await findHost(ctx, hostRef); // HOST_NOT_FOUND when the host itself is unknown
     throw notFound(
@@ -67,10 +68,9 @@ export async function providerStatus(
       `${providerId} has never been imported${hostRef ? ` on ${hostRef}` : ""}`,
     );
   }
-  const reach = await hostReachabilities(ctx);
   const hosts: ProviderHostStatus[] = [];
   for (const r of rows) {
-    const install = (await getInstall(ctx, r.hostId, providerId)) as InstallRow;
+    const { reach, axes } = axesOfRow(providerId, r);
     hosts.push({
       host_id: r.hostId,
       host_name: r.hostName,
@@ -78,8 +78,8 @@ export async function providerStatus(
       reason: r.statusReason,
       status_changed_at: r.statusChangedAt,
       access_state: r.accessState as AccessState,
-      ...(await axesOn(ctx, install, reach.get(r.hostId))),
-      host_reachable: reach.get(r.hostId)?.reachable ?? "unknown",
+      ...axes,
+      host_reachable: reach.reachable,
       generation: r.generation,
       last_reconcile:
         r.runId === null

@@ -1,7 +1,14 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import {
+  CamelCasePlugin,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  sql,
+} from "kysely";
 import pg from "pg";
 import { projectRoot } from "../util/paths.js";
 import type { Database } from "./schema.js";
@@ -114,6 +121,31 @@ export const DEFAULT_POOL_SIZE = 10;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 
+/** Statements kept prepared (by their SQL text): the statements of the code, not of the data. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * better-sqlite3's connection as Kysely's driver sees it, with its statements prepared once:
+ * the driver prepares every statement it runs, which costs more than running a short read. A
+ * statement is reusable (its values are bound on each run); SQLite re-prepares it itself after a
+ * schema change. The oldest statement leaves when the cache is full.
+ */
+function preparedOnce(sqlite: SqliteDatabase.Database): SqliteDialectConfig["database"] {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (text: string) => {
+      let stmt = cache.get(text);
+      if (stmt === undefined) {
+        stmt = sqlite.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+        cache.set(text, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
 const plugins = (kind: StoreKind) => [new CamelCasePlugin(), new StoreValues(kind)];
 
 function wrap(kind: StoreKind, q: Query): Db {
@@ -140,7 +172,10 @@ export async function openDb(target: string, options: OpenDbOptions = {}): Promi
   sqlite.pragma("synchronous = NORMAL");
   const db = wrap(
     "sqlite",
-    new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), plugins: plugins("sqlite") }),
+    new Kysely<Database>({
+      dialect: new SqliteDialect({ database: preparedOnce(sqlite) }),
+      plugins: plugins("sqlite"),
+    }),
   );
   try {
     // SQLite runs a migration file (several statements) through the driver's own `exec`.

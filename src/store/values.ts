@@ -20,7 +20,7 @@ export type StoreKind = "sqlite" | "postgres";
  * value still travels as a bound parameter. PostgreSQL text cannot hold U+0000 (SQLite's can):
  * such a value is bad input, refused before it is sent, never a 500.
  */
-function stored(kind: StoreKind, v: unknown): unknown {
+export function stored(kind: StoreKind, v: unknown): unknown {
   if (typeof v === "boolean") return v ? 1 : 0;
   if (typeof v === "string") {
     if (kind === "postgres" && v.includes("\u0000"))

@@ -52,6 +52,37 @@ describe("reconcile reads the upstream's catalogue through the host", () => {
   });
 });
 
+describe("reconcile asks one account when the host refuses the listing for the provider", () => {
+  it("stops at a 400 (every account shares the platform and base URL) instead of asking three", async () => {
+    w = await makeWorld();
+    const r = await importKeys(w.t.ctx, {
+      hostRef: "sim",
+      providerId: "deepseek",
+      keys: [deepseekKey(), deepseekKey(), deepseekKey()],
+      mode: "strict",
+    });
+    expect(r.status).toBe("succeeded");
+    // An upstream the host cannot list from: the host answers 400 for each of the accounts.
+    for (const a of w.sim.sim.state.accounts.values())
+      a.credentials = { ...a.credentials, base_url: "https://api.unlisted.example/v1" };
+    const ops: string[] = [];
+    const base = w.t.ctx;
+    const ctx: typeof base = {
+      ...base,
+      hostAdapter: (o) =>
+        base.hostAdapter({
+          ...o,
+          onCall: (c) => {
+            ops.push(c.operation);
+            o.onCall?.(c);
+          },
+        }),
+    };
+    await reconcileProvider(ctx, { hostRef: "sim", providerId: "deepseek" }, { trigger: "manual" });
+    expect(ops.filter((o) => o === "accounts.models_sync")).toHaveLength(1);
+  });
+});
+
 describe("modelFindings (pure)", () => {
   const def = {
     provider_id: "acme",
