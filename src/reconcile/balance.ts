@@ -14,6 +14,22 @@ import type { AccountBalanceView, ProviderStatusView } from "./status.js";
 const FIRST_BALANCE_BUILD = [0, 1, 178];
 /** The platforms whose pay-as-you-go accounts the host can read a balance for (cn_provider_balance_service.go:118-121). */
 const BALANCE_PLATFORMS = ["kimi", "deepseek"];
+/**
+ * Where the host asks for a balance whatever the account's base URL: Kimi only at api.moonshot.cn
+ * (`cnBalanceURL`, service/cn_provider_balance_service.go:290-305@67380eafd, the same in 0.1.179).
+ * An account of another Kimi platform (api.moonshot.ai) would be answered with that platform's
+ * refusal of its key, which reads like a revoked key: relay does not ask, the host cannot tell.
+ * DeepSeek is asked at the account's own base URL.
+ */
+const FIXED_BALANCE_HOST: Record<string, string> = { kimi: "api.moonshot.cn" };
+
+const hostnameOf = (url: string) => {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return "";
+  }
+};
 
 /**
  * Each relay account's balance on one host, where the host knows it: builds 0.1.178+ for Kimi
@@ -33,6 +49,8 @@ export async function hostBalances(
   const caps = await latestCapabilities(ctx, host.id);
   const mapping = mapProvider(def, { version: host.version, caps });
   if (!BALANCE_PLATFORMS.includes(mapping.platform) || def.account_mode === "coding") return undefined;
+  const fixed = FIXED_BALANCE_HOST[mapping.platform];
+  if (fixed !== undefined && hostnameOf(mapping.baseUrl) !== fixed) return undefined;
   const accounts = (await liveResources(ctx, host.id, providerId)).filter(
     (r) => r.resourceType === "account" && r.hostResourceId !== null,
   );

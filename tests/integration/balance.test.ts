@@ -70,3 +70,29 @@ describe("provider status shows each account's balance where the host knows it",
     expect(v.hosts[0]?.balances).toBeUndefined();
   });
 });
+
+describe("Kimi balances: the host asks only api.moonshot.cn", () => {
+  it("shows a Kimi (CN) account's balance, and none for kimi-intl, which the host would ask at the wrong platform", async () => {
+    w = await makeWorld({ profile: "cn-native" });
+    const up = w.sim.sim.upstream;
+    const cn = deepseekKey();
+    const ai = deepseekKey();
+    up.homes.set(cn, "https://api.moonshot.cn");
+    up.homes.set(ai, "https://api.moonshot.ai");
+    up.balances.set(cn, [{ currency: "CNY", balance: 42 }]);
+    for (const [providerId, key] of [
+      ["kimi", cn],
+      ["kimi-intl", ai],
+    ] as const) {
+      const r = await importKeys(w.t.ctx, { hostRef: "sim", providerId, keys: [key], mode: "strict" });
+      expect(r.status, providerId).toBe("succeeded");
+    }
+    const kimi = await withBalances(w.t.ctx, await providerStatus(w.t.ctx, "kimi"));
+    expect(kimi.hosts[0]?.balances).toMatchObject([{ success: true, balance: 42, currency: "CNY" }]);
+    // The host would answer the .ai key "Authentication failed (HTTP 401)" at api.moonshot.cn: relay
+    // does not ask, so no refused-key error is shown for a key that works.
+    const intl = await withBalances(w.t.ctx, await providerStatus(w.t.ctx, "kimi-intl"));
+    expect(intl.hosts[0]).toBeDefined();
+    expect(intl.hosts[0]?.balances).toBeUndefined();
+  });
+});
