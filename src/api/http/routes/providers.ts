@@ -41,13 +41,16 @@ export const providerRoutes = [
         )) satisfies Body<"ReconcileResult">,
       ),
   }),
-  // `balance=true` asks each host for the accounts' provider balances (where the host knows them).
   defineRoute({
     method: "get",
     path: "/api/providers/{provider_id}/status",
     summary: "Provider status per host",
     operationId: "providerStatus",
-    query: { host_id: onHost },
+    query: {
+      host_id: onHost,
+      balance:
+        "true: each account's provider balance, asked through the host where it can tell (sub2api 0.1.178+, Kimi CN and DeepSeek pay-as-you-go accounts)",
+    },
     responses: { 200: "ProviderStatus" },
     handler: async (c, { params, query }, { ctx }) => {
       const wantBalance = boolQuery(c, "balance");
