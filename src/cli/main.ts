@@ -6,12 +6,9 @@ import { configureBatchCommand } from "./commands/batch/index.js";
 import { configureHostCommand } from "./commands/host/index.js";
 import { configureMaintenanceCommand } from "./commands/maintenance/index.js";
 import { configurePackCommand } from "./commands/pack/index.js";
-import { providerPolicyCommands, providerStateCommands } from "./commands/provider/index.js";
-import { configureProviderCommand } from "./commands/provider.js";
+import { configureProviderCommand } from "./commands/provider/index.js";
 import { configureReconcileCommand } from "./commands/reconcile/index.js";
-import { configureRotateCommand } from "./commands/rotate.js";
 import { configureServeCommand } from "./commands/serve/index.js";
-import { addCommands } from "./define.js";
 import { debugFromEnv, jsonText, reportError } from "./run.js";
 
 export function buildProgram(): Command {
@@ -34,13 +31,10 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(str) });
   configureHostCommand(program);
   configurePackCommand(program);
-  const provider = configureProviderCommand(program);
+  configureProviderCommand(program);
   configureBatchCommand(program);
   configureAccessCommand(program);
   configureReconcileCommand(program);
-  addCommands(provider, providerStateCommands);
-  addCommands(provider, providerPolicyCommands);
-  configureRotateCommand(provider);
   configureMaintenanceCommand(program);
   configureServeCommand(program);
   documentEveryCommand(program);
