@@ -76,7 +76,9 @@ describe("relay provider preview|import and relay batch", () => {
 
     const list = await runRelay(["batch", "list", "--provider", "deepseek"], { env: w.t.env });
     outputs.push(list.stdout);
-    expect(list.stdout).toMatch(new RegExp(`^${result.batch_id}\\s+deepseek\\s+sim\\s+import\\s+partial\\s`, "m"));
+    expect(list.stdout).toMatch(
+      new RegExp(`^${result.batch_id}\\s+deepseek\\s+sim\\s+import\\s+partial\\s`, "m"),
+    );
     const show = await runRelay(["batch", "show", result.batch_id], { env: w.t.env });
     outputs.push(show.stdout);
     // The host by name; the failed key by its line in the key file; the reason fitted to 100 columns.
