@@ -20,6 +20,7 @@ import { openDb } from "../../src/store/db.js";
 import { mapLimit } from "../../src/util/concurrency.js";
 import { createLogger } from "../../src/util/logger.js";
 import { writeSignedPack } from "../../tests/fixtures/packs/write.js";
+import { countingHostCalls } from "../../tests/helpers/context.js";
 import { timeBareTests } from "./import.js";
 import type { BenchResult } from "./packs.js";
 import { startSimProcess } from "./sim.js";
@@ -83,17 +84,7 @@ export async function benchReconcile(): Promise<BenchResult[]> {
       config,
       logger: createLogger("silent"),
     });
-    const ctx: typeof base = {
-      ...base,
-      hostAdapter: (o) =>
-        base.hostAdapter({
-          ...o,
-          onCall: (c) => {
-            ops.push(c.operation);
-            o.onCall?.(c);
-          },
-        }),
-    };
+    const ctx = countingHostCalls(base, ops);
     await installPack(ctx, { kind: "path", path: join(dir, "pack") });
     await addHost(ctx, { name: "bench", baseUrl: sim.url, adminKey: sim.key });
     await mapLimit(

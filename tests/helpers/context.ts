@@ -98,3 +98,18 @@ export async function storedBytes(t: TestEnv): Promise<Buffer> {
   await exec(t.ctx, sql`PRAGMA wal_checkpoint(TRUNCATE)`);
   return readFileSync(t.dbPath);
 }
+
+/** `ctx` with every host call's operation appended to `ops` (the calls a run makes, counted). */
+export function countingHostCalls<C extends AppContext>(ctx: C, ops: string[]): C {
+  return {
+    ...ctx,
+    hostAdapter: (o) =>
+      ctx.hostAdapter({
+        ...o,
+        onCall: (c) => {
+          ops.push(c.operation);
+          o.onCall?.(c);
+        },
+      }),
+  };
+}

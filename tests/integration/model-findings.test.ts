@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { modelFindings } from "../../src/domain/model-findings.js";
 import { importKeys } from "../../src/provision/import.js";
 import { reconcileProvider } from "../../src/reconcile/runner.js";
+import { countingHostCalls } from "../helpers/context.js";
 import { deepseekKey, makeWorld, type World } from "../helpers/world.js";
 
 let w: World;
@@ -67,17 +68,7 @@ describe("reconcile asks one account when the host refuses the listing for the p
       a.credentials = { ...a.credentials, base_url: "https://api.unlisted.example/v1" };
     const ops: string[] = [];
     const base = w.t.ctx;
-    const ctx: typeof base = {
-      ...base,
-      hostAdapter: (o) =>
-        base.hostAdapter({
-          ...o,
-          onCall: (c) => {
-            ops.push(c.operation);
-            o.onCall?.(c);
-          },
-        }),
-    };
+    const ctx = countingHostCalls(base, ops);
     await reconcileProvider(ctx, { hostRef: "sim", providerId: "deepseek" }, { trigger: "manual" });
     expect(ops.filter((o) => o === "accounts.models_sync")).toHaveLength(1);
   });

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { AppContext } from "../../src/app/context.js";
 import { hostAdapterFor } from "../../src/app/host-access.js";
 import { importKeys } from "../../src/provision/import.js";
 import { HostPass } from "../../src/reconcile/host-pass.js";
 import { reconcileAll } from "../../src/reconcile/runner.js";
 import { findHost, latestCapabilities } from "../../src/store/hosts.js";
 import { liveResources } from "../../src/store/resources.js";
+import { countingHostCalls } from "../helpers/context.js";
 import { deepseekKey, liveOnHost, makeWorld, type World } from "../helpers/world.js";
 
 let w: World;
@@ -15,21 +15,6 @@ afterEach(async () => {
 
 const zhipuKey = () => `${"a".repeat(32)}.${deepseekKey().slice(3, 19)}`;
 const KEYS: Record<string, () => string> = { deepseek: deepseekKey, kimi: deepseekKey, zhipu: zhipuKey };
-
-/** The world's context, with every host call's operation recorded. */
-function counted(ctx: AppContext, ops: string[]): AppContext {
-  return {
-    ...ctx,
-    hostAdapter: (o) =>
-      ctx.hostAdapter({
-        ...o,
-        onCall: (c) => {
-          ops.push(c.operation);
-          o.onCall?.(c);
-        },
-      }),
-  };
-}
 
 describe("reconcile per host: one pass shares the list calls and the probe login", () => {
   it("three providers: each list kind read once per host, one probe login, the same findings as one by one", async () => {
@@ -50,7 +35,7 @@ describe("reconcile per host: one pass shares the list calls and the probe login
     zhipuAccount.deletedAt = Date.now();
 
     const ops: string[] = [];
-    const results = await reconcileAll(counted(w.t.ctx, ops), { trigger: "cli" });
+    const results = await reconcileAll(countingHostCalls(w.t.ctx, ops), { trigger: "cli" });
     expect(results.map((r) => [r.provider_id, r.outcome]).sort()).toEqual([
       ["deepseek", "ok"],
       ["kimi", "ok"],
